@@ -1,0 +1,95 @@
+"""The exceptions convcalc raises: nothing else escapes the public API."""
+
+from __future__ import annotations
+
+
+class ConvcalcError(ValueError):
+    """Base class of every error convcalc reports to its user."""
+
+
+class SpecError(ConvcalcError):
+    """Text that is not a valid spec: unknown word, bad value, malformed shape.
+
+    Carries the source text and where the offending word sits in it, so a
+    front end can point at it with a caret.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        start: int | None = None,
+        end: int | None = None,
+        filename: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.start = start
+        self.end = end if end is not None else start
+        self.filename = filename
+
+    @property
+    def word(self) -> str:
+        """The offending word ('' when the error concerns the text as a whole)."""
+        if self.start is None or self.end is None:
+            return ""
+        return self.source[self.start : self.end]
+
+    @property
+    def line(self) -> int | None:
+        """1-based line of the offending word."""
+        if self.start is None:
+            return None
+        return self.source.count("\n", 0, self.start) + 1
+
+    @property
+    def column(self) -> int | None:
+        """1-based column of the offending word."""
+        if self.start is None:
+            return None
+        return self.start - (self.source.rfind("\n", 0, self.start) + 1) + 1
+
+    def located(self, filename: str | None) -> SpecError:
+        """The same error, attributed to a file."""
+        return SpecError(
+            self.message, source=self.source, start=self.start, end=self.end, filename=filename
+        )
+
+    def excerpt(self) -> str:
+        """The offending line with a caret under the offending word ('' if unknown)."""
+        if self.start is None:
+            return ""
+        line_start = self.source.rfind("\n", 0, self.start) + 1
+        line_end = self.source.find("\n", self.start)
+        if line_end == -1:
+            line_end = len(self.source)
+        text = self.source[line_start:line_end].replace("\t", " ")
+        text = "".join(ch if ch.isprintable() else "?" for ch in text)
+        col = self.start - line_start
+        width = max(1, min(self.end or self.start, line_end) - self.start)
+        return f"  {text}\n  {' ' * col}{'^' * width}"
+
+    def __str__(self) -> str:
+        if self.filename and self.line is not None:
+            return f"{self.filename}:{self.line}:{self.column}: {self.message}"
+        return self.message
+
+
+class ShapeError(ConvcalcError):
+    """A network PyTorch would reject: names the layer and the numbers involved."""
+
+    def __init__(self, message: str, *, index: int | None = None, text: str = "") -> None:
+        self.reason = message
+        self.index = index
+        self.text = text
+        if index is not None:
+            message = f"layer {index} ({text}): {message}"
+        super().__init__(message)
+        self.message = message
+
+
+class LayerError(Exception):
+    """Raised inside a layer's arithmetic; the engine turns it into a ShapeError
+    that names the layer. Never escapes the package."""

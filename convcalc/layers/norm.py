@@ -1,0 +1,209 @@
+"""Normalization layers: shape-neutral; learnable affine parameters are
+parameters, running statistics are buffers (SEMANTICS.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LayerError
+from .base import (
+    BOOL,
+    FLOAT,
+    INT,
+    INTS,
+    Layer,
+    Out,
+    Param,
+    Shape,
+    fmt_shape,
+    fmt_tuple,
+    prod,
+    rank_error,
+    register,
+)
+
+_EPS = Param("eps", FLOAT, 1e-5)
+_MOMENTUM = Param("momentum", FLOAT, 0.1)
+
+# Accepted input ranks (without the batch) per dimensionality: BatchNorm1d takes
+# (N, C) or (N, C, L); the others exactly one rank. No unbatched form.
+_RANKS = {1: (1, 2), 2: (3,), 3: (4,)}
+_EXPECTED = {1: "C or C×L", 2: "C×H×W", 3: "C×D×H×W"}
+
+
+def _norm_dim(kind: str, dim: int | None, shape: Shape) -> int:
+    if dim is None:
+        for d, ranks in _RANKS.items():
+            if len(shape) in ranks:
+                return d
+        raise rank_error(kind, shape, "C, C×L, C×H×W or C×D×H×W")
+    if len(shape) not in _RANKS[dim]:
+        raise rank_error(f"{kind}{dim}d", shape, _EXPECTED[dim])
+    return dim
+
+
+def _running_stats(c: int | None) -> int | None:
+    """running_mean and running_var (C each) plus the int64 num_batches_tracked."""
+    return None if c is None else 2 * c + 1
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class BatchNorm(Layer):
+    """BatchNorm1d/2d/3d: 2C parameters, 2C+1 buffers."""
+
+    NAMES = {
+        "batchnorm1d": {"dim": 1},
+        "batchnorm2d": {"dim": 2},
+        "batchnorm3d": {"dim": 3},
+        "batchnorm": {"dim": None},
+        "bn": {"dim": None},
+        "bn1d": {"dim": 1},
+        "bn2d": {"dim": 2},
+        "bn3d": {"dim": 3},
+    }
+    PARAMS = (
+        Param("affine", BOOL, True),
+        Param("track_running_stats", BOOL, True, aliases=("track",)),
+        _EPS,
+        _MOMENTUM,
+        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
+    )
+    SUMMARY = "batch normalization"
+
+    dim: int | None
+    affine: bool
+    track_running_stats: bool
+    eps: float
+    momentum: float
+    num_features: int | None
+
+    def infer(self, shape: Shape) -> Out:
+        d = _norm_dim("batchnorm", self.dim, shape)
+        c = _channels(shape, self.num_features)
+        params = (None if c is None else 2 * c) if self.affine else 0
+        buffers = _running_stats(c) if self.track_running_stats else 0
+        return Out(f"batchnorm{d}d", shape, params=params, buffers=buffers)
+
+
+def _channels(shape: Shape, given: int | None) -> int | None:
+    c = shape[0]
+    if given is not None:
+        if c is not None and c != given:
+            raise LayerError(f"num_features={given} but the input has {c} channels")
+        c = given
+    return c
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class InstanceNorm(Layer):
+    """InstanceNorm1d/2d/3d: no affine parameters or running stats by default."""
+
+    NAMES = {
+        "instancenorm1d": {"dim": 1},
+        "instancenorm2d": {"dim": 2},
+        "instancenorm3d": {"dim": 3},
+        "instancenorm": {"dim": None},
+    }
+    PARAMS = (
+        Param("affine", BOOL, False),
+        Param("track_running_stats", BOOL, False, aliases=("track",)),
+        _EPS,
+        _MOMENTUM,
+        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
+    )
+    SUMMARY = "instance normalization"
+
+    dim: int | None
+    affine: bool
+    track_running_stats: bool
+    eps: float
+    momentum: float
+    num_features: int | None
+
+    def infer(self, shape: Shape) -> Out:
+        n = len(shape) - 1
+        if self.dim is None:
+            if not 1 <= n <= 3:
+                raise rank_error("instancenorm", shape, "C×L, C×H×W or C×D×H×W")
+        elif n != self.dim:
+            raise rank_error(
+                f"instancenorm{self.dim}d", shape, _EXPECTED[self.dim].split(" or ")[-1]
+            )
+        c = _channels(shape, self.num_features)
+        params = (None if c is None else 2 * c) if self.affine else 0
+        buffers = _running_stats(c) if self.track_running_stats else 0
+        return Out(f"instancenorm{n}d", shape, params=params, buffers=buffers)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class LayerNorm(Layer):
+    """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
+
+    NAMES = {"layernorm": {}, "ln": {}}
+    PARAMS = (
+        Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
+        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
+        Param("bias", BOOL, True),
+        _EPS,
+    )
+    SUMMARY = "layer normalization"
+
+    normalized_shape: tuple[int, ...] | None
+    elementwise_affine: bool
+    bias: bool
+    eps: float
+
+    def infer(self, shape: Shape) -> Out:
+        norm = self.normalized_shape
+        if norm is None:
+            norm_shape: Shape = shape[-1:]
+        else:
+            if len(norm) > len(shape) or any(
+                s is not None and s != n for s, n in zip(shape[len(shape) - len(norm) :], norm)
+            ):
+                raise LayerError(
+                    f"normalized_shape {fmt_tuple(norm)} does not match the trailing dimensions "
+                    f"of the input {fmt_shape(shape)}"
+                )
+            if any(n <= 0 for n in norm):
+                raise LayerError(f"normalized_shape must be positive, got {fmt_tuple(norm)}")
+            norm_shape = norm
+        size = prod(norm_shape)
+        if not self.elementwise_affine:
+            params: int | None = 0
+        elif size is None:
+            params = None
+        else:
+            params = size * (2 if self.bias else 1)
+        return Out("layernorm", shape, params=params)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class GroupNorm(Layer):
+    """GroupNorm(G, C): C divisible by G; 2C parameters."""
+
+    NAMES = {"groupnorm": {}, "gn": {}}
+    PARAMS = (
+        Param("num_groups", INT, positional=True, required=True, aliases=("groups", "g")),
+        Param("affine", BOOL, True),
+        _EPS,
+    )
+    SUMMARY = "group normalization"
+
+    num_groups: int
+    affine: bool
+    eps: float
+
+    def infer(self, shape: Shape) -> Out:
+        g = self.num_groups
+        c = shape[0]
+        if g <= 0:
+            raise LayerError(f"num_groups must be positive, got {g}")
+        if c is not None and c % g:
+            raise LayerError(f"num_channels {c} is not divisible by num_groups {g}")
+        params = (None if c is None else 2 * c) if self.affine else 0
+        return Out("groupnorm", shape, params=params)

@@ -1,0 +1,322 @@
+"""Layers that resample or rearrange: upsample, pixel (un)shuffle, pad, flatten
+(SEMANTICS.md §4)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import LayerError
+from .base import (
+    BOOL,
+    FLOAT,
+    FLOATS,
+    INT,
+    INTS,
+    Layer,
+    Out,
+    Param,
+    Shape,
+    fmt_shape,
+    fmt_tuple,
+    prod,
+    rank_error,
+    register,
+)
+from .base import ChoiceType as Choice
+
+MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Upsample(Layer):
+    """nn.Upsample / F.interpolate: out = size, or floor(float64(L) · scale)."""
+
+    NAMES = {"upsample": {}, "interpolate": {}}
+    PARAMS = (
+        Param("scale_factor", FLOATS, None, aliases=("scale",), per_dim=True),
+        Param("size", INTS, None, per_dim=True),
+        Param(
+            "mode",
+            Choice(
+                "nearest",
+                "linear",
+                "bilinear",
+                "bicubic",
+                "trilinear",
+                "area",
+                "nearest-exact",
+                aliases={"nearest_exact": "nearest-exact"},
+            ),
+            "nearest",
+        ),
+        Param("align_corners", BOOL, None),
+    )
+    SUMMARY = "upsampling"
+
+    scale_factor: tuple[float, ...] | None
+    size: tuple[int, ...] | None
+    mode: str
+    align_corners: bool | None
+
+    def infer(self, shape: Shape) -> Out:
+        n = len(shape) - 1
+        if not 1 <= n <= 3:
+            raise rank_error("upsample", shape, "C×L, C×H×W or C×D×H×W")
+        if (self.size is None) == (self.scale_factor is None):
+            raise LayerError("give exactly one of size= and scale_factor=")
+        want = MODES_BY_RANK.get(self.mode)
+        if want is not None and want != n:
+            raise LayerError(
+                f"mode={self.mode!r} needs {want} spatial dimension{'s' if want > 1 else ''}, "
+                f"the input {fmt_shape(shape)} has {n}"
+            )
+        if self.align_corners is not None and self.mode not in INTERPOLATING:
+            raise LayerError(
+                "align_corners can only be set with the interpolating modes: "
+                f"{', '.join(INTERPOLATING)} (mode is {self.mode!r})"
+            )
+        spatial = shape[1:]
+        if self.size is not None:
+            size = self.size * n if len(self.size) == 1 else self.size
+            if len(size) != n:
+                raise LayerError(
+                    f"size has {len(size)} values but the input has {n} spatial dimensions"
+                )
+            out = list(size)
+        else:
+            assert self.scale_factor is not None
+            scale = self.scale_factor * n if len(self.scale_factor) == 1 else self.scale_factor
+            if len(scale) != n:
+                raise LayerError(
+                    f"scale_factor has {len(scale)} values but the input has {n} spatial dimensions"
+                )
+            out = []
+            for L, f in zip(spatial, scale):
+                assert L is not None
+                # PyTorch floors the float64 product: 100 × 0.29 = 28.999… → 28.
+                product = float(L) * f
+                if not math.isfinite(product):
+                    raise LayerError(f"scale_factor {f:g} makes the output size overflow")
+                out.append(math.floor(product))
+        if self.mode == "area":
+            # 'area' runs adaptive average pooling, which accepts a 0 size.
+            if any(o < 0 for o in out):
+                raise LayerError(f"output size {fmt_tuple(tuple(out))} must not be negative")
+        elif any(o <= 0 for o in out):
+            raise LayerError(
+                f"input and output sizes must be greater than 0: input {fmt_shape(spatial)}, "
+                f"output {fmt_shape(out)}"
+            )
+        return Out("upsample", (shape[0], *out), rf=None)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class PixelShuffle(Layer):
+    """(*, C·r², H, W) → (*, C, H·r, W·r) and its inverse."""
+
+    NAMES = {"pixelshuffle": {"inverse": False}, "pixelunshuffle": {"inverse": True}}
+    PARAMS = (
+        Param("upscale_factor", INT, positional=True, required=True, aliases=("r", "factor")),
+    )
+    SUMMARY = "pixel shuffle"
+
+    inverse: bool
+    upscale_factor: int
+
+    def infer(self, shape: Shape) -> Out:
+        kind = "pixelunshuffle" if self.inverse else "pixelshuffle"
+        r = self.upscale_factor
+        if len(shape) < 3:
+            raise rank_error(kind, shape, "C×H×W")
+        if r <= 0:
+            raise LayerError(f"the factor must be positive, got {r}")
+        *lead, c, h, w = shape
+        assert h is not None and w is not None
+        if self.inverse:
+            for name, size in (("height", h), ("width", w)):
+                if size % r:
+                    raise LayerError(f"{name} {size} is not divisible by the factor {r}")
+            out = (c * r * r if c is not None else None, h // r, w // r)
+        else:
+            if c is not None and c % (r * r):
+                raise LayerError(
+                    f"channels {c} are not divisible by the factor squared {r}² = {r * r}"
+                )
+            out = (c // (r * r) if c is not None else None, h * r, w * r)
+        return Out(kind, (*lead, *out), rf=None)
+
+
+# Which (input rank with batch, number of pads) the non-constant pad modes take.
+_NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Pad(Layer):
+    """F.pad: one int pads every spatial dim on both sides; a tuple is PyTorch's
+    (left, right, top, bottom, …) from the last dimension backwards."""
+
+    NAMES = {"pad": {}, "zeropad": {}}
+    PARAMS = (
+        Param("pad", INTS, positional=True, required=True, aliases=("padding", "p")),
+        Param(
+            "mode",
+            Choice("constant", "reflect", "replicate", "circular", aliases={"zeros": "constant"}),
+            "constant",
+        ),
+        Param("value", FLOAT, None),
+    )
+    SUMMARY = "padding"
+
+    pad: tuple[int, ...]
+    mode: str
+    value: float | None
+
+    def infer(self, shape: Shape) -> Out:
+        n = len(shape) - 1
+        if len(self.pad) == 1:
+            if n == 0:
+                raise LayerError(
+                    f"one number pads every spatial dimension, but {fmt_shape(shape)} has none"
+                )
+            pads = self.pad * (2 * n)
+        else:
+            pads = self.pad
+        if len(pads) % 2:
+            raise LayerError(f"the padding needs pairs of values, got {len(pads)}")
+        ndims = len(pads) // 2
+        if ndims > len(shape):
+            raise LayerError(
+                f"{len(pads)} pads would pad {ndims} dimensions but {fmt_shape(shape)} has "
+                f"{len(shape)} (the batch dimension is never padded)"
+            )
+        brank = len(shape) + 1
+        mode = self.mode
+        if mode != "constant":
+            if self.value is not None:
+                raise LayerError(f"padding mode {mode!r} takes no value=")
+            if brank not in _NON_CONSTANT_RANKS.get(len(pads), ()):
+                raise LayerError(
+                    f"mode={mode!r} pads 1, 2 or 3 trailing dimensions of a (batched) 2-d to "
+                    f"5-d input; {len(pads)} pads do not fit {fmt_shape(shape)}"
+                )
+        out = list(shape)
+        for i in range(ndims):
+            left, right = pads[2 * i], pads[2 * i + 1]
+            axis = len(shape) - 1 - i
+            size = out[axis]
+            if size is None:
+                continue
+            if mode == "constant":
+                # Negative pads crop; they are applied before the positive ones.
+                if size + min(left, 0) + min(right, 0) < 0:
+                    raise LayerError(f"pads ({left}, {right}) crop more than the size {size}")
+            elif mode == "reflect" and (left >= size or right >= size):
+                raise LayerError(
+                    f"reflect padding must be smaller than the input: pads ({left}, {right}) "
+                    f"on size {size}"
+                )
+            elif mode == "circular":
+                if left < 0 or right < 0:
+                    raise LayerError("negative circular padding is not supported")
+                if left > size or right > size:
+                    raise LayerError(
+                        f"circular padding cannot wrap around more than once: pads ({left}, "
+                        f"{right}) on size {size}"
+                    )
+            new = size + left + right
+            # Non-constant modes: 1-d padding must leave ≥ 1 element, 2-d/3-d ≥ 0.
+            floor = 1 if (mode != "constant" and len(pads) == 2) else 0
+            if new < floor:
+                raise LayerError(f"pads ({left}, {right}) leave {new} of size {size}")
+            out[axis] = new
+        rf = None
+        if ndims <= n:
+            lefts = [0] * n
+            for i in range(ndims):
+                lefts[n - 1 - i] = pads[2 * i]
+            rf = tuple((1, 1, p) for p in lefts)
+        return Out("pad", tuple(out), rf=rf)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Flatten(Layer):
+    """nn.Flatten(start_dim=1, end_dim=-1); dims count the batch dimension as 0."""
+
+    NAMES = {"flatten": {}}
+    PARAMS = (
+        Param("start_dim", INT, 1, aliases=("start",)),
+        Param("end_dim", INT, -1, aliases=("end",)),
+    )
+    SUMMARY = "flatten"
+
+    start_dim: int
+    end_dim: int
+
+    def infer(self, shape: Shape) -> Out:
+        rank = len(shape) + 1  # with the batch dimension
+        dims = []
+        for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if not -rank <= d < rank:
+                raise LayerError(
+                    f"{name}={d} is out of range for a {rank}-d input (batch included): "
+                    f"expected {-rank}..{rank - 1}"
+                )
+            dims.append(d + rank if d < 0 else d)
+        start, end = dims
+        if start > end:
+            raise LayerError(f"start_dim={self.start_dim} comes after end_dim={self.end_dim}")
+        if start == 0:
+            raise LayerError(
+                "start_dim=0 would merge the batch dimension; convcalc keeps the batch apart"
+            )
+        merged = prod(shape[start - 1 : end])
+        out = (*shape[: start - 1], merged, *shape[end:])
+        return Out("flatten", out, rf=() if start == end else None)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Linear(Layer):
+    """nn.Linear: (*, in) → (*, out); params in·out + out."""
+
+    NAMES = {"linear": {}, "fc": {}, "dense": {}}
+    PARAMS = (
+        Param("out_features", INT, positional=True, required=True),
+        Param("in_features", INT, None, aliases=("in",), help="checked against the input"),
+        Param("bias", BOOL, True),
+    )
+    SUMMARY = "fully connected"
+
+    out_features: int
+    in_features: int | None
+    bias: bool
+
+    def infer(self, shape: Shape) -> Out:
+        fin = shape[-1]
+        fout = self.out_features
+        if fout < 0:
+            raise LayerError(f"out_features must not be negative, got {fout}")
+        if self.in_features is not None:
+            if self.in_features < 0:
+                raise LayerError(f"in_features must not be negative, got {self.in_features}")
+            if fin is not None and fin != self.in_features:
+                hint = (
+                    f" (the input is {fmt_shape(shape)}; flatten first?)" if len(shape) > 1 else ""
+                )
+                raise LayerError(
+                    f"in_features={self.in_features} but the input's last dimension is {fin}{hint}"
+                )
+            fin = self.in_features
+        if fin is None:
+            params = macs = None
+        else:
+            params = fin * fout + (fout if self.bias else 0)
+            lead = prod(shape[:-1])
+            macs = None if lead is None else lead * fin * fout
+        return Out("linear", (*shape[:-1], fout), params=params, macs=macs, rf=None)

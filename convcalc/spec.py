@@ -1,0 +1,316 @@
+"""Tokenizer and parser of the layer-spec language.
+
+The grammar (whitespace between tokens is free; ``#`` comments run to the end of
+the line)::
+
+    program   := statement? (SEP statement?)*          SEP := ';' | '|' | newline
+    statement := 'input' value | KIND arg*
+    arg       := NAME '=' value | value                 (a bare NAME is a flag or a word value)
+    value     := atom (',' atom)* | '(' [atom (',' atom)* [',']] ')'
+    atom      := INT | FLOAT | DIMS | NAME              DIMS := INT ('x' | '×') INT ...
+
+A word that names a layer kind (and is not followed by ``=``) ends the layer
+before it and starts a new one, so a chain needs no separators on a command line.
+Every node keeps the offsets of its text, for error messages with a caret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+from dataclasses import dataclass
+
+from .errors import SpecError
+
+__all__ = [
+    "Arg",
+    "InputStmt",
+    "LayerStmt",
+    "Program",
+    "Value",
+    "parse",
+    "parse_value",
+    "suggest",
+]
+
+# Largest magnitude a number may have: PyTorch sizes are int64.
+INT_LIMIT = 2**63 - 1
+
+_TOKEN = re.compile(
+    r"(?P<ws>[^\S\n]+)|(?P<comment>#[^\n]*)|(?P<sep>[;|\n])|(?P<punct>[=(),])|(?P<word>[^\s=;|(),#]+)"
+)
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_DIMS = re.compile(r"\d+(?:[xX×]\d+)+")
+_DIMS_SPLIT = re.compile(r"[xX×]")
+
+# Token kinds.
+WORD, SEP, PUNCT = "word", "sep", "punct"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A parsed value: an int, a float, a bare word, or a tuple of atoms."""
+
+    kind: str  # "int" | "float" | "name" | "tuple"
+    value: int | float | str | tuple[Value, ...]
+    start: int
+    end: int
+
+    def atoms(self) -> tuple[Value, ...]:
+        """The value as a sequence of atoms (a lone atom is a 1-tuple)."""
+        if self.kind == "tuple":
+            return self.value  # type: ignore[return-value]
+        return (self,)
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One argument of a layer: ``key=value`` or a positional value (key None)."""
+
+    key: str | None
+    key_start: int
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class LayerStmt:
+    """A layer as written: its kind word, its arguments and where it stands."""
+
+    kind: str  # the kind word, lower-cased, as written (an alias is kept)
+    args: tuple[Arg, ...]
+    start: int
+    end: int
+    text: str  # the layer's text with runs of whitespace folded to one space
+
+
+@dataclass(frozen=True, slots=True)
+class InputStmt:
+    """``input SHAPE`` inside a chain."""
+
+    value: Value
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A parsed spec: the statements in order, and the text they came from."""
+
+    source: str
+    statements: tuple[LayerStmt | InputStmt, ...]
+
+
+def _tokenize(source: str) -> list[tuple[str, str, int, int]]:
+    tokens: list[tuple[str, str, int, int]] = []
+    append = tokens.append
+    for m in _TOKEN.finditer(source):
+        group = m.lastgroup
+        if group == "ws" or group == "comment":
+            continue
+        append((group, m.group(), m.start(), m.end()))  # type: ignore[arg-type]
+    return tokens
+
+
+def _atom(text: str, start: int, end: int, source: str) -> Value:
+    """Classify one word as an int, a float, a DIMS tuple or a name."""
+    first = text[0]
+    if first.isdigit() or first in "+-.":
+        if _INT.fullmatch(text):
+            return Value("int", _check_int(int(text), source, start, end), start, end)
+        if _DIMS.fullmatch(text):
+            items: list[Value] = []
+            pos = start
+            for part in _DIMS_SPLIT.split(text):
+                items.append(
+                    Value(
+                        "int",
+                        _check_int(int(part), source, pos, pos + len(part)),
+                        pos,
+                        pos + len(part),
+                    )
+                )
+                pos += len(part) + 1
+            return Value("tuple", tuple(items), start, end)
+        if _FLOAT.fullmatch(text):
+            number = float(text)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise SpecError(
+                    f"number {text!r} is out of range", source=source, start=start, end=end
+                )
+            return Value("float", number, start, end)
+    return Value("name", text, start, end)
+
+
+def _check_int(number: int, source: str, start: int, end: int) -> int:
+    if -INT_LIMIT <= number <= INT_LIMIT:
+        return number
+    raise SpecError(
+        "number is too large (sizes are 64-bit integers)", source=source, start=start, end=end
+    )
+
+
+class _Parser:
+    def __init__(self, source: str, kinds: Container[str]) -> None:
+        self.source = source
+        self.kinds = kinds
+        self.tokens = _tokenize(source)
+        self.pos = 0
+
+    def error(self, message: str, start: int | None, end: int | None = None) -> SpecError:
+        return SpecError(message, source=self.source, start=start, end=end)
+
+    def is_kind(self, index: int) -> bool:
+        """Whether token ``index`` is a word naming a layer kind (and not a key)."""
+        tokens = self.tokens
+        tok = tokens[index]
+        if tok[0] != WORD:
+            return False
+        word = tok[1].lower()
+        if word != "input" and word not in self.kinds:
+            return False
+        nxt = index + 1
+        return not (nxt < len(tokens) and tokens[nxt][1] == "=")
+
+    def program(self) -> Program:
+        statements: list[LayerStmt | InputStmt] = []
+        tokens = self.tokens
+        n = len(tokens)
+        while self.pos < n:
+            kind, text, _start, _end = tokens[self.pos]
+            if kind == SEP:
+                self.pos += 1
+                continue
+            if kind == WORD and self.is_kind(self.pos):
+                if text.lower() == "input":
+                    statements.append(self.input_stmt())
+                else:
+                    statements.append(self.layer())
+                continue
+            raise self.unexpected(self.pos)
+        return Program(self.source, tuple(statements))
+
+    def unexpected(self, index: int) -> SpecError:
+        kind, text, start, end = self.tokens[index]
+        if kind == WORD:
+            hint = suggest(text.lower(), self.kinds)
+            message = f"unknown layer kind {text!r}"
+            if index + 1 < len(self.tokens) and self.tokens[index + 1][1] == "=":
+                message = f"{text!r}= must follow a layer kind"
+            elif _FLOAT.fullmatch(text) or _DIMS.fullmatch(text):
+                message = f"expected a layer kind, got the number {text!r}"
+            elif hint:
+                message += f"; did you mean {hint!r}?"
+            return self.error(message, start, end)
+        return self.error(f"unexpected {text!r}; expected a layer kind", start, end)
+
+    def input_stmt(self) -> InputStmt:
+        _, _, start, end = self.tokens[self.pos]
+        self.pos += 1
+        if self.at_end_of_statement():
+            raise self.error("'input' needs a shape, e.g. input 3x224x224", start, end)
+        value = self.value()
+        if not self.at_end_of_statement():
+            raise self.error("unexpected text after the input shape", *self.tokens[self.pos][2:4])
+        return InputStmt(value, start, value.end)
+
+    def at_end_of_statement(self) -> bool:
+        return (
+            self.pos >= len(self.tokens)
+            or self.tokens[self.pos][0] == SEP
+            or self.is_kind(self.pos)
+        )
+
+    def layer(self) -> LayerStmt:
+        tokens = self.tokens
+        _, word, start, end = tokens[self.pos]
+        self.pos += 1
+        args: list[Arg] = []
+        n = len(tokens)
+        while self.pos < n:
+            kind, text, tstart, _tend = tokens[self.pos]
+            if kind == SEP or self.is_kind(self.pos):
+                break
+            if kind == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
+                self.pos += 2
+                if self.pos >= n or tokens[self.pos][0] == SEP:
+                    raise self.error(f"{text}= needs a value", tstart, tokens[self.pos - 1][3])
+                value = self.value()
+                args.append(Arg(text.lower().replace("-", "_"), tstart, value))
+            else:
+                value = self.value()
+                args.append(Arg(None, value.start, value))
+            end = args[-1].value.end
+        layer_text = " ".join(self.source[start:end].split())
+        return LayerStmt(word.lower(), tuple(args), start, end, layer_text)
+
+    def value(self) -> Value:
+        tokens = self.tokens
+        kind, text, start, end = tokens[self.pos]
+        if text == "(":
+            return self.paren_tuple()
+        if kind != WORD:
+            raise self.error(f"unexpected {text!r}; expected a value", start, end)
+        self.pos += 1
+        first = _atom(text, start, end, self.source)
+        if self.pos < len(tokens) and tokens[self.pos][1] == ",":
+            items = [*first.atoms()]
+            while self.pos < len(tokens) and tokens[self.pos][1] == ",":
+                comma = tokens[self.pos]
+                self.pos += 1
+                if self.pos >= len(tokens) or tokens[self.pos][0] != WORD:
+                    raise self.error("expected a value after ','", comma[2], comma[3])
+                _, t, s, e = tokens[self.pos]
+                self.pos += 1
+                items.extend(_atom(t, s, e, self.source).atoms())
+            return Value("tuple", tuple(items), start, items[-1].end)
+        return first
+
+    def paren_tuple(self) -> Value:
+        tokens = self.tokens
+        open_tok = tokens[self.pos]
+        self.pos += 1
+        items: list[Value] = []
+        expect_item = True
+        while True:
+            if self.pos >= len(tokens) or tokens[self.pos][0] == SEP:
+                raise self.error("'(' is never closed", open_tok[2], open_tok[3])
+            kind, text, start, end = tokens[self.pos]
+            self.pos += 1
+            if text == ")":
+                if not items:
+                    raise self.error("empty tuple", open_tok[2], end)
+                return Value("tuple", tuple(items), open_tok[2], end)
+            if expect_item and kind == WORD:
+                items.extend(_atom(text, start, end, self.source).atoms())
+                expect_item = False
+            elif not expect_item and text == ",":
+                expect_item = True
+            else:
+                raise self.error(f"unexpected {text!r} in a tuple", start, end)
+
+
+def parse(source: str, kinds: Container[str]) -> Program:
+    """Parse spec text into statements. ``kinds`` is the set of layer-kind words."""
+    return _Parser(source, kinds).program()
+
+
+def parse_value(source: str) -> Value:
+    """Parse a lone value, e.g. the argument of ``--input``."""
+    parser = _Parser(source, ())
+    if not parser.tokens:
+        raise SpecError("empty value", source=source, start=0, end=len(source))
+    value = parser.value()
+    if parser.pos < len(parser.tokens):
+        _, text, start, end = parser.tokens[parser.pos]
+        raise SpecError(f"unexpected {text!r}", source=source, start=start, end=end)
+    return value
+
+
+def suggest(word: str, choices: Container[str] | list[str]) -> str | None:
+    """The closest valid word to a misspelt one, if any is close."""
+    import difflib  # only on the error path
+
+    pool = list(choices) if not isinstance(choices, list) else choices
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    return matches[0] if matches else None
