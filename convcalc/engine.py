@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConvcalcError, LayerError, ShapeError, SpecError
-from .layers import KINDS, Layer, Shape, bind
+from .layers import KINDS, Layer, Out, Shape, bind
 from .layers.activation import Activation
 from .spec import InputStmt, LayerStmt, Program, parse, parse_value
 
@@ -46,6 +48,20 @@ DTYPE_ALIASES = {
 
 class InternalError(ConvcalcError):
     """A bug in convcalc itself, reported instead of a traceback."""
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector. An analysis makes many small objects and
+    no reference cycles: the collector would only rescan them again and again,
+    which makes long chains superlinear."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +210,11 @@ class Analysis:
 
     def to_dict(self, batch: int = 1, dtype: str = "float32") -> dict[str, Any]:
         """SPEC.md §3's JSON object (plus receptive fields and memory)."""
+        with _gc_paused():
+            layers = [lay.to_dict() for lay in self.layers]
         return {
             "input": list(self.input),
-            "layers": [lay.to_dict() for lay in self.layers],
+            "layers": layers,
             "output": list(self.output),
             "total": {
                 "params": self.params,
@@ -272,7 +290,8 @@ def analyze(
     and ShapeError for a network PyTorch would reject.
     """
     try:
-        return _analyze(spec, input_shape, filename)
+        with _gc_paused():
+            return _analyze(spec, input_shape, filename)
     except SpecError as exc:
         if filename and not exc.filename:
             raise exc.located(filename) from None
@@ -306,7 +325,16 @@ def _analyze(
             stmts.append(stmt)
     if not stmts:
         raise SpecError("no layers given", source=source)
-    layers = [bind(stmt, source) for stmt in stmts]
+    # Networks repeat themselves (blocks of the same layers): bind each distinct
+    # layer text once, and run each distinct (layer, input shape) pair once.
+    bound: dict[str, Layer] = {}
+    layers = []
+    for stmt in stmts:
+        layer = bound.get(stmt.text)
+        if layer is None:
+            layer = bound[stmt.text] = bind(stmt, source)
+        layers.append(layer)
+    seen: dict[tuple[str, Shape], Out] = {}
     # An explicit input_shape wins over the file's own 'input' line.
     if input_shape is not None:
         sizes = parse_shape(input_shape)
@@ -324,8 +352,9 @@ def _analyze(
     j: list[int] = [1] * nsp
     P: list[int] = [0] * nsp
     for index, (stmt, layer) in enumerate(zip(stmts, layers), start=1):
+        key = (stmt.text, shape)
         try:
-            out = layer.infer(shape)
+            out = seen.get(key) or seen.setdefault(key, layer.infer(shape))
         except LayerError as exc:
             error = ShapeError(str(exc), index=index, text=stmt.text)
             error.results = tuple(results)  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import SpecError
 
@@ -36,9 +36,9 @@ __all__ = [
 # Largest magnitude a number may have: PyTorch sizes are int64.
 INT_LIMIT = 2**63 - 1
 
-_TOKEN = re.compile(
-    r"(?P<ws>[^\S\n]+)|(?P<comment>#[^\n]*)|(?P<sep>[;|\n])|(?P<punct>[=(),])|(?P<word>[^\s=;|(),#]+)"
-)
+# Groups: 1 blank, 2 comment, 3 separator, 4 punctuation, 5 word.
+_TOKEN = re.compile(r"([^\S\n]+)|(#[^\n]*)|([;|\n])|([=(),])|([^\s=;|(),#]+)")
+_GROUP_KIND = (None, None, None, "sep", "punct", "word")
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _DIMS = re.compile(r"\d+(?:[xX×]\d+)+")
@@ -48,8 +48,7 @@ _DIMS_SPLIT = re.compile(r"[xX×]")
 WORD, SEP, PUNCT = "word", "sep", "punct"
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     """A parsed value: an int, a float, a bare word, or a tuple of atoms."""
 
     kind: str  # "int" | "float" | "name" | "tuple"
@@ -64,8 +63,7 @@ class Value:
         return (self,)
 
 
-@dataclass(frozen=True, slots=True)
-class Arg:
+class Arg(NamedTuple):
     """One argument of a layer: ``key=value`` or a positional value (key None)."""
 
     key: str | None
@@ -73,8 +71,7 @@ class Arg:
     value: Value
 
 
-@dataclass(frozen=True, slots=True)
-class LayerStmt:
+class LayerStmt(NamedTuple):
     """A layer as written: its kind word, its arguments and where it stands."""
 
     kind: str  # the kind word, lower-cased, as written (an alias is kept)
@@ -84,8 +81,7 @@ class LayerStmt:
     text: str  # the layer's text with runs of whitespace folded to one space
 
 
-@dataclass(frozen=True, slots=True)
-class InputStmt:
+class InputStmt(NamedTuple):
     """``input SHAPE`` inside a chain."""
 
     value: Value
@@ -93,22 +89,24 @@ class InputStmt:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Program:
+class Program(NamedTuple):
     """A parsed spec: the statements in order, and the text they came from."""
 
     source: str
     statements: tuple[LayerStmt | InputStmt, ...]
 
 
-def _tokenize(source: str) -> list[tuple[str, str, int, int]]:
+def _tokenize(
+    source: str, start: int = 0, end: int | None = None
+) -> list[tuple[str, str, int, int]]:
+    """Tokens of ``source[start:end]`` as (kind, text, start, end), offsets absolute."""
     tokens: list[tuple[str, str, int, int]] = []
     append = tokens.append
-    for m in _TOKEN.finditer(source):
-        group = m.lastgroup
-        if group == "ws" or group == "comment":
-            continue
-        append((group, m.group(), m.start(), m.end()))  # type: ignore[arg-type]
+    kinds = _GROUP_KIND
+    for m in _TOKEN.finditer(source, start, len(source) if end is None else end):
+        kind = kinds[m.lastindex]  # type: ignore[index]
+        if kind is not None:
+            append((kind, m.group(), m.start(), m.end()))
     return tokens
 
 
@@ -151,10 +149,12 @@ def _check_int(number: int, source: str, start: int, end: int) -> int:
 
 
 class _Parser:
-    def __init__(self, source: str, kinds: Container[str]) -> None:
+    def __init__(
+        self, source: str, kinds: Container[str], start: int = 0, end: int | None = None
+    ) -> None:
         self.source = source
         self.kinds = kinds
-        self.tokens = _tokenize(source)
+        self.tokens = _tokenize(source, start, end)
         self.pos = 0
 
     def error(self, message: str, start: int | None, end: int | None = None) -> SpecError:
@@ -172,7 +172,7 @@ class _Parser:
         nxt = index + 1
         return not (nxt < len(tokens) and tokens[nxt][1] == "=")
 
-    def program(self) -> Program:
+    def statements(self) -> list[LayerStmt | InputStmt]:
         statements: list[LayerStmt | InputStmt] = []
         tokens = self.tokens
         n = len(tokens)
@@ -188,7 +188,7 @@ class _Parser:
                     statements.append(self.layer())
                 continue
             raise self.unexpected(self.pos)
-        return Program(self.source, tuple(statements))
+        return statements
 
     def unexpected(self, index: int) -> SpecError:
         kind, text, start, end = self.tokens[index]
@@ -290,9 +290,47 @@ class _Parser:
                 raise self.error(f"unexpected {text!r} in a tuple", start, end)
 
 
+# Separators and comments: a statement never spans one, so the text between two
+# of them (a segment) parses on its own.
+_SEGMENT_END = re.compile(r"#[^\n]*|[;|\n]")
+
+
 def parse(source: str, kinds: Container[str]) -> Program:
     """Parse spec text into statements. ``kinds`` is the set of layer-kind words."""
-    return _Parser(source, kinds).program()
+    statements: list[LayerStmt | InputStmt] = []
+    # Spec files repeat themselves (blocks of identical lines): parse each distinct
+    # segment once and re-anchor its statements. Their arguments keep the offsets
+    # of the first occurrence, which is the one any error in them is reported at.
+    seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]] = {}
+    pos = 0
+    for m in _SEGMENT_END.finditer(source):
+        if m.start() > pos:
+            _segment(source, kinds, pos, m.start(), seen, statements)
+        pos = m.end()
+    if pos < len(source):
+        _segment(source, kinds, pos, len(source), seen, statements)
+    return Program(source, tuple(statements))
+
+
+def _segment(
+    source: str,
+    kinds: Container[str],
+    start: int,
+    end: int,
+    seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]],
+    out: list[LayerStmt | InputStmt],
+) -> None:
+    text = source[start:end]
+    hit = seen.get(text)
+    if hit is None:
+        parsed = _Parser(source, kinds, start, end).statements()
+        seen[text] = (start, parsed)
+        out.extend(parsed)
+        return
+    first, parsed = hit
+    shift = start - first
+    for stmt in parsed:
+        out.append(stmt._replace(start=stmt.start + shift, end=stmt.end + shift))
 
 
 def parse_value(source: str) -> Value:

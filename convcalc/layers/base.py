@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from ..errors import LayerError, SpecError
 from ..spec import Arg, LayerStmt, Value, suggest
@@ -22,8 +22,7 @@ Window = tuple[int, int, int]
 SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
-@dataclass(frozen=True, slots=True)
-class Out:
+class Out(NamedTuple):
     """What one layer does to one input shape."""
 
     kind: str  # canonical kind with the dimension resolved, e.g. "conv2d"
@@ -311,7 +310,11 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
     if dim is not None:
         for param in entry.params:
             val = values[param.name]
-            if param.per_dim and isinstance(val, tuple) and len(val) not in (1, dim):
+            if not (param.per_dim and isinstance(val, tuple)) or len(val) == dim:
+                continue
+            if len(val) == 1:
+                values[param.name] = val * dim  # one number applies to every dimension
+            else:
                 arg = given[param.name]
                 raise SpecError(
                     f"{param.name} has {len(val)} values but {stmt.kind} has {dim} spatial "
