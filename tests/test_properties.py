@@ -3,6 +3,7 @@ spelling of a layer means the same; the arithmetic keeps its invariants."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -23,7 +24,7 @@ from convcalc.layers.base import (
 )
 from convcalc.spec import LayerStmt, parse
 
-WORDS = sorted(KINDS) + ["input", "k", "s", "p", "same", "valid", "dw", "true", "none", "x"]
+WORDS = [*sorted(KINDS), "input", "k", "s", "p", "same", "valid", "dw", "true", "none", "x"]
 TOKEN = st.one_of(
     st.sampled_from(WORDS),
     st.integers(-(2**70), 2**70).map(str),
@@ -39,10 +40,8 @@ SHAPES = st.one_of(
 
 
 def _analyze(text: str, shape: Any) -> None:
-    try:
+    with contextlib.suppress(convcalc.SpecError, convcalc.ShapeError):
         convcalc.analyze(text, shape)
-    except (convcalc.SpecError, convcalc.ShapeError):
-        pass
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -211,8 +210,17 @@ def test_ceil_mode_adds_at_most_one(c: dict[str, int]) -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["conv2d 8 k=3 p=1", "bn", "relu", "maxpool k=2", "conv2d 16 k=1", "groupnorm 4",
-             "layernorm", "prelu", "dropout"]
+            [
+                "conv2d 8 k=3 p=1",
+                "bn",
+                "relu",
+                "maxpool k=2",
+                "conv2d 16 k=1",
+                "groupnorm 4",
+                "layernorm",
+                "prelu",
+                "dropout",
+            ]
         ),
         min_size=1,
         max_size=8,
