@@ -8,6 +8,7 @@ imported only inside :func:`draw_table`, so the machine formats stay fast.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -105,7 +106,7 @@ def to_json(analysis: Analysis, *, batch: int = 1, dtype: str = "float32") -> st
         comma = "," if n < len(keys) - 1 else ""
         value = data[key]
         if key == "layers" and value:
-            parts.append(f'  "layers": [')
+            parts.append('  "layers": [')
             last = len(value) - 1
             parts.extend(
                 f"    {dumps(layer)}{',' if i < last else ''}" for i, layer in enumerate(value)
@@ -218,8 +219,11 @@ def draw_table(
         force_terminal=True if color else None,
         color_system=None if color is False else "auto",
     )
-    if width is None and not console.is_terminal:
-        console.width = 10_000  # a pipe: the table's own width, never wrapped
+    plain = not console.is_terminal
+    if plain:  # a pipe or a test: the same table, captured to trim trailing blanks
+        if width is None:
+            console.width = 10_000  # the table's own width, never wrapped
+        console.file = io.StringIO()
     encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
     sep = "×" if encoding.startswith(("utf", "cp65001")) else "x"
 
@@ -232,6 +236,7 @@ def draw_table(
         title_style="bold",
         box=box.SIMPLE_HEAD,
         header_style="bold",
+        show_edge=False,
         pad_edge=False,
         safe_box=True,
     )
@@ -254,9 +259,13 @@ def draw_table(
         index, spec = failed
         table.add_row(str(index), Text(spec, style="red"), Text("✗ error", style="bold red"))
         console.print(table)
-        return
-    console.print(table)
-    console.print(_totals(analysis, batch, dtype, sep, Table, Text))
+    else:
+        console.print(table)
+        console.print()
+        console.print(_totals(analysis, batch, dtype, sep, Table, Text))
+    if plain:
+        text = console.file.getvalue()  # type: ignore[attr-defined]
+        out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
 
 
 def _totals(analysis: Analysis, batch: int, dtype: str, sep: str, Table: Any, Text: Any) -> Any:

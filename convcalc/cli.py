@@ -1,0 +1,319 @@
+"""The ``convcalc`` command: parse options, call the core, print.
+
+Exit status: 0 done, 1 a network PyTorch would reject, 2 a malformed spec or
+command line (or a file that cannot be read), 70 a bug in convcalc, 130 Ctrl-C.
+Errors go to stderr as ``convcalc: error: …``; nothing that could pass for a
+result reaches stdout on an error (on a terminal, the table of the layers that
+worked may precede the error).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from . import DTYPES, ConvcalcError, InternalError, ShapeError, SpecError, __version__, analyze
+from . import completion as _completion
+from .engine import DTYPE_ALIASES
+from .render import FORMATS
+
+EXIT_SHAPE = 1
+EXIT_USAGE = 2
+EXIT_BUG = 70
+EXIT_INTERRUPT = 130
+
+_completion.register()
+
+
+def _color() -> bool | None:
+    """False when NO_COLOR is set (https://no-color.org), else click's choice."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def _error(message: str, detail: str = "") -> None:
+    head = click.style("convcalc: error:", fg="red", bold=True)
+    click.echo(f"{head} {message}", err=True, color=_color())
+    if detail:
+        click.echo(detail, err=True, color=_color())
+
+
+class Failure(Exception):
+    """An error already worded for the user, with its exit status."""
+
+    def __init__(self, message: str, code: int, detail: str = "") -> None:
+        super().__init__(message)
+        self.message, self.code, self.detail = message, code, detail
+
+
+class ConvcalcCommand(click.Command):
+    """A click command whose every failure reads ``convcalc: error: …`` and
+    exits with convcalc's codes — never a traceback."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.UsageError as exc:
+            _error(exc.format_message())
+            name = exc.ctx.command_path if exc.ctx else "convcalc"
+            click.echo(f"Try '{name} --help' for help.", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            _error(exc.format_message())
+            sys.exit(EXIT_USAGE)
+        except (click.Abort, KeyboardInterrupt):
+            sys.exit(EXIT_INTERRUPT)
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_stdout() -> None:
+    """After EPIPE: point stdout at devnull so the interpreter's final flush is
+    silent (the recipe in Python's signal docs)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a descriptor
+        pass
+
+
+def _read(path: str) -> tuple[str, str]:
+    """The text of ``path`` ('-' = stdin) and the name to cite it by."""
+    try:
+        if path == "-":
+            name = "<stdin>"
+            data = click.get_binary_stream("stdin").read()
+        else:
+            name = path
+            with open(path, "rb") as handle:
+                data = handle.read()
+    except FileNotFoundError:
+        raise Failure(f"{path}: no such file", EXIT_USAGE) from None
+    except IsADirectoryError:
+        raise Failure(f"{path}: is a directory, not a spec file", EXIT_USAGE) from None
+    except PermissionError:
+        raise Failure(f"{path}: permission denied", EXIT_USAGE) from None
+    except OSError as exc:
+        raise Failure(f"{path}: cannot read it ({exc.strerror or exc})", EXIT_USAGE) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Failure(
+            f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            EXIT_USAGE,
+        ) from None
+    if not text.strip():
+        raise Failure(f"{name}: the spec is empty", EXIT_USAGE)
+    return text, name
+
+
+def _source(layers: tuple[str, ...], spec_file: str | None) -> tuple[str, str | None]:
+    """The spec text and its file name (None for words on the command line)."""
+    if spec_file is not None:
+        if layers:
+            raise Failure("give the layers either as words or with -f/--file, not both", EXIT_USAGE)
+        return _read(spec_file)
+    if layers == ("-",):
+        return _read("-")
+    if not layers:
+        raise Failure(
+            "no layers given: write them after the options "
+            "(convcalc -i 3x32x32 conv2d 16 k=3), use -f FILE, or - to read stdin",
+            EXIT_USAGE,
+        )
+    return " ".join(layers), None
+
+
+def _input_shape(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    from . import parse_shape
+
+    try:
+        return parse_shape(text)
+    except SpecError as exc:
+        raise Failure(f"-i/--input {text!r}: {exc.message}", EXIT_USAGE, exc.excerpt()) from None
+
+
+def _show_partial(exc: ShapeError, fmt: str, batch: int, dtype: str) -> None:
+    """On a terminal, the table of the layers that worked, above the error."""
+    results = getattr(exc, "results", None)
+    if fmt != "table" or exc.index is None or results is None or not sys.stdout.isatty():
+        return
+    from .engine import Analysis
+    from .render import draw_table
+
+    first = results[0].input if results else getattr(exc, "input", ())
+    draw_table(
+        Analysis(first, tuple(results)),
+        sys.stdout,
+        batch=batch,
+        dtype=dtype,
+        failed=(exc.index, exc.text),
+    )
+    sys.stdout.flush()
+
+
+HELP = """Shapes, parameters, MACs and receptive fields of a chain of layers,
+exactly as PyTorch computes them — without PyTorch.
+
+LAYER words form the chain: a new layer starts at every layer kind
+(conv2d, maxpool, linear, …), each followed by its values and key=value
+settings. Use - to read the chain from stdin.
+
+\b
+Examples:
+  convcalc -i 3x224x224 conv2d 64 k=7 s=2 p=3 maxpool k=3 s=2 p=1 gap flatten linear 10
+  convcalc conv2d k=3 s=2 p=1 d=1 -i 32          # 32×32 map, channels unknown
+  convcalc -i 3x224x224 -f stem.spec -o json
+  cat net.spec | convcalc -i 1x28x28 -
+  convcalc --completion bash >> ~/.bashrc
+
+Exit status: 0 ok, 1 a network PyTorch would reject, 2 a malformed spec or
+command line, 130 interrupted.
+"""
+
+
+def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | None) -> None:
+    if shell is None or ctx.resilient_parsing:
+        return
+    click.echo(_completion.script(shell), nl=False)
+    ctx.exit(0)
+
+
+@click.command(
+    cls=ConvcalcCommand,
+    help=HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    no_args_is_help=False,
+)
+@click.argument(
+    "layers", nargs=-1, metavar="[LAYER]...", shell_complete=_completion.complete_layers
+)
+@click.option(
+    "-i",
+    "--input",
+    "input_shape",
+    metavar="SHAPE",
+    help="Input shape without the batch, channels first: 3x224x224, 16x100, 32 "
+    "(a map with unknown channels). Optional when the spec starts with 'input SHAPE'.",
+)
+@click.option(
+    "-f",
+    "--file",
+    "spec_file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    metavar="FILE",
+    help="Read the chain from a spec file ('-' = stdin).",
+)
+@click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Batch size for the memory figures.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice([*DTYPES, *DTYPE_ALIASES], case_sensitive=False),
+    default="float32",
+    show_default=True,
+    help="Element type for the memory figures.",
+)
+@click.option(
+    "--completion",
+    type=click.Choice(_completion.SHELLS),
+    is_eager=True,
+    expose_value=False,
+    callback=_print_completion,
+    help="Print the shell completion script for bash, zsh or fish, and exit.",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="convcalc")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    layers: tuple[str, ...],
+    input_shape: str | None,
+    spec_file: str | None,
+    fmt: str,
+    batch: int,
+    dtype: str,
+) -> None:
+    try:
+        run(layers, input_shape, spec_file, fmt, batch, dtype)
+    except Failure as exc:
+        _error(exc.message, exc.detail)
+        ctx.exit(exc.code)
+
+
+def run(
+    layers: tuple[str, ...],
+    input_shape: str | None,
+    spec_file: str | None,
+    fmt: str,
+    batch: int,
+    dtype: str,
+) -> None:
+    """The main job: read the chain, analyse it, print it."""
+    text, filename = _source(layers, spec_file)
+    shape = _input_shape(input_shape)
+    try:
+        analysis = analyze(text, shape, filename=filename)
+        # Memory figures are computed here so a bad dtype fails before any output.
+        analysis.memory(batch, dtype)
+    except SpecError as exc:
+        raise Failure(str(exc), EXIT_USAGE, exc.excerpt()) from None
+    except ShapeError as exc:
+        _show_partial(exc, fmt, batch, dtype)
+        raise Failure(str(exc), EXIT_SHAPE) from None
+    except InternalError as exc:
+        raise Failure(str(exc), EXIT_BUG) from None
+    except ConvcalcError as exc:
+        raise Failure(str(exc), EXIT_USAGE) from None
+    except RecursionError as exc:
+        raise Failure(f"internal error: {exc!r}; please report it", EXIT_BUG) from None
+    from .render import write
+
+    out = click.get_text_stream("stdout")
+    write(analysis, fmt, out, batch=batch, dtype=dtype)
+    out.flush()
+
+
+def main() -> NoReturn:
+    """The ``convcalc`` console script."""
+    try:
+        cli.main(prog_name="convcalc")
+    except BrokenPipeError:  # pragma: no cover - raised while exiting
+        _quiet_stdout()
+        sys.exit(1)
+    except OSError as exc:  # pragma: no cover
+        if exc.errno != errno.EPIPE:
+            raise
+        _quiet_stdout()
+        sys.exit(1)
+    sys.exit(0)  # pragma: no cover - cli.main always exits

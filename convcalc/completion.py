@@ -1,0 +1,157 @@
+"""Shell completion of layer words, on top of click's own mechanism.
+
+:func:`suggest` is the pure logic (words typed so far + the word being typed →
+candidates); :func:`complete_layers` adapts it to click. The bash script is
+click's, told not to add a space after ``key=``. Nothing here imports Rich.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from click.shell_completion import BashComplete, CompletionItem, add_completion_class
+
+if TYPE_CHECKING:
+    import click
+
+    from .layers.base import Entry
+
+SHELLS = ("bash", "zsh", "fish")
+PROG = "convcalc"
+COMPLETE_VAR = "_CONVCALC_COMPLETE"
+
+_SPLIT = re.compile(r"([;|\n])|\s+")
+
+
+def _tokens(words: list[str]) -> list[str]:
+    """Shell words → spec words, with ';' '|' and newlines kept as separators."""
+    out: list[str] = []
+    for word in words:
+        out.extend(t for t in _SPLIT.split(word) if t)
+    return out
+
+
+def _kinds(prefix: str, first: bool) -> list[tuple[str, str]]:
+    from . import REGISTRY
+
+    items = [
+        (word, entry.cls.SUMMARY or entry.cls.__name__.lower())
+        for word, entry in sorted(REGISTRY.items())
+        if word.startswith(prefix)
+    ]
+    if first and "input".startswith(prefix):
+        items.insert(0, ("input", "the input shape, e.g. input 3x224x224"))
+    return items
+
+
+def _closed_values(entry: Entry, key: str, partial: str) -> list[str]:
+    param = entry.by_key.get(key.lower().replace("-", "_"))
+    if param is None:
+        return []
+    return [w for w in param.type.words if w.startswith(partial.lower())]
+
+
+def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
+    """Candidates (value, help) for ``incomplete`` after the layer ``words``."""
+    from . import REGISTRY
+
+    tokens = _tokens(words)
+    entry: Entry | None = None
+    in_input = False
+    given: set[str] = set()
+    for tok in tokens:
+        low = tok.lower()
+        if tok in ";|\n":
+            entry, in_input = None, False
+        elif "=" in tok:
+            key = low.split("=", 1)[0].replace("-", "_")
+            if entry is not None and key in entry.by_key:
+                given.add(entry.by_key[key].name)
+        elif low == "input":
+            entry, in_input = None, True
+        elif low in REGISTRY:
+            entry, in_input, given = REGISTRY[low], False, set()
+        elif entry is not None and low in entry.flags:
+            given.add(entry.flags[low][0].name)
+        elif entry is not None and low in entry.by_key:
+            given.add(entry.by_key[low].name)  # a bare boolean key, or bash's split 'key ='
+    if in_input:
+        return []  # a shape comes next
+    if entry is None:
+        return _kinds(incomplete.lower(), first=not tokens)
+    if "=" in incomplete:
+        key, partial = incomplete.split("=", 1)
+        return [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
+    prefix = incomplete.lower()
+    items: list[tuple[str, str]] = []
+    for param in entry.params:
+        if param.name in given:
+            continue
+        help_text = param.help or param.type.name
+        items.extend((f"{key}=", help_text) for key in param.keys if key.startswith(prefix))
+        items.extend(
+            (word, f"sets {param.name}") for word in param.flags if word.startswith(prefix)
+        )
+    return items + _kinds(prefix, first=False)
+
+
+def complete_layers(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """click's ``shell_complete`` for the LAYER argument."""
+    words = [str(w) for w in ctx.params.get(param.name or "layers") or ()]
+    return [
+        CompletionItem(value, help=help_text or None)
+        for value, help_text in suggest(words, incomplete)
+    ]
+
+
+class ConvcalcBashComplete(BashComplete):
+    """click's bash completion, minding bash's split of ``p=sa`` into ``p``,
+    ``=``, ``sa`` (``=`` is in COMP_WORDBREAKS), and adding no space after ``k=``."""
+
+    source_template = BashComplete.source_template.replace(
+        "COMPREPLY+=($value)",
+        "COMPREPLY+=($value)\n            [[ $value == *= ]] && compopt -o nospace",
+    )
+    _typed_key = ""
+
+    def get_completion_args(self) -> tuple[list[str], str]:
+        args, incomplete = super().get_completion_args()
+        key = ""
+        if incomplete == "=" and args and not args[-1].startswith("-"):
+            key = args.pop()
+            incomplete = ""
+        elif len(args) >= 2 and args[-1] == "=" and not args[-2].startswith("-"):
+            args.pop()
+            key = args.pop()
+        elif len(args) >= 2 and args[-1] == "=":
+            args.pop()  # '--format = j': click wants '--format j'
+        if key:
+            # bash replaces only the text after '=': answer with the value alone.
+            self._typed_key = key + "="
+            incomplete = self._typed_key + incomplete
+        return args, incomplete
+
+    def format_completion(self, item: CompletionItem) -> str:
+        if self._typed_key and item.value.startswith(self._typed_key):
+            item = CompletionItem(item.value[len(self._typed_key) :], type=item.type)
+        return super().format_completion(item)
+
+
+def register() -> None:
+    add_completion_class(ConvcalcBashComplete, "bash")
+
+
+def script(shell: str) -> str:
+    """The completion script for ``shell`` (what ``_CONVCALC_COMPLETE=bash_source`` prints)."""
+    from click.shell_completion import get_completion_class
+
+    from .cli import cli
+
+    register()
+    cls = get_completion_class(shell)
+    if cls is None:  # pragma: no cover - the option's Choice guards this
+        raise ValueError(f"unsupported shell {shell!r}")
+    return cls(cli, {}, PROG, COMPLETE_VAR).source()
