@@ -347,10 +347,14 @@ def _analyze(
         )
     shape = _resolve_input(sizes, layers)
     results: list[LayerResult] = []
+    # Receptive field, forward form (SEMANTICS.md §7): size r, jump j, left offset P.
     nsp = len(shape) - 1
     r: list[int] | None = [1] * nsp if nsp > 0 else None
     j: list[int] = [1] * nsp
     P: list[int] = [0] * nsp
+    rf: ReceptiveField | None = (
+        None if r is None else ReceptiveField(tuple(r), tuple(j), (0,) * nsp)
+    )
     for index, (stmt, layer) in enumerate(zip(stmts, layers), start=1):
         key = (stmt.text, shape)
         try:
@@ -367,15 +371,15 @@ def _analyze(
                 f"layer {index} ({stmt.text}): internal error {exc!r}; please report it"
             ) from exc
         windows = out.rf
-        if r is not None:
-            if windows is None or (windows and len(windows) != len(r)):
-                r = None
-            elif windows:
+        if r is not None and windows != ():
+            if windows is None or len(windows) != len(r):
+                r = rf = None
+            else:
                 for i, (k, s, p) in enumerate(windows):
                     r[i] += (k - 1) * j[i]
                     P[i] += p * j[i]
                     j[i] *= s
-        rf = None if r is None else ReceptiveField(tuple(r), tuple(j), tuple(-p for p in P))
+                rf = ReceptiveField(tuple(r), tuple(j), tuple(-p for p in P))
         results.append(
             LayerResult(
                 index,
