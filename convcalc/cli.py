@@ -97,7 +97,8 @@ def _read(path: str) -> tuple[str, str]:
     try:
         if path == "-":
             name = "<stdin>"
-            data = click.get_binary_stream("stdin").read()
+            stdin = sys.stdin
+            data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
         else:
             name = path
             with open(path, "rb") as handle:
@@ -269,6 +270,13 @@ def cli(
     except Failure as exc:
         _error(exc.message, exc.detail)
         ctx.exit(exc.code)
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug in convcalc: a message, not a traceback
+        if os.environ.get("CONVCALC_DEBUG"):
+            raise
+        _error(f"internal error: {exc!r}; please report it (CONVCALC_DEBUG=1 shows the traceback)")
+        ctx.exit(EXIT_BUG)
 
 
 def run(
@@ -299,7 +307,7 @@ def run(
         raise Failure(f"internal error: {exc!r}; please report it", EXIT_BUG) from None
     from .render import write
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     write(analysis, fmt, out, batch=batch, dtype=dtype)
     out.flush()
 

@@ -225,7 +225,10 @@ def draw_table(
             console.width = 10_000  # the table's own width, never wrapped
         console.file = io.StringIO()
     encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
-    sep = "×" if encoding.startswith(("utf", "cp65001")) else "x"
+    unicode = encoding.startswith(("utf", "cp65001"))
+    sep, dot, cross = ("×", "·", "✗") if unicode else ("x", "-", "x")
+    # SIMPLE_HEAD: a rule under the header and nothing else; '-' where Unicode can't go.
+    table_box = box.SIMPLE_HEAD if unicode else box.Box("    \n" * 2 + " -- \n" + "    \n" * 5)
 
     def unknown_style(value: str, style: str = "") -> Text:
         return Text(value, style="yellow" if value == UNKNOWN else style)
@@ -234,7 +237,7 @@ def draw_table(
         title=f"input {shape(analysis.input, sep)}",
         title_justify="left",
         title_style="bold",
-        box=box.SIMPLE_HEAD,
+        box=table_box,
         header_style="bold",
         show_edge=False,
         pad_edge=False,
@@ -257,19 +260,22 @@ def draw_table(
         )
     if failed is not None:
         index, spec = failed
-        table.add_row(str(index), Text(spec, style="red"), Text("✗ error", style="bold red"))
+        table.add_row(str(index), Text(spec, style="red"), Text(f"{cross} error", style="bold red"))
         console.print(table)
     else:
         console.print(table)
         console.print()
-        console.print(_totals(analysis, batch, dtype, sep, Table, Text))
+        console.print(_totals(analysis, batch, dtype, (sep, dot), Table, Text))
     if plain:
         text = console.file.getvalue()  # type: ignore[attr-defined]
         out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
 
 
-def _totals(analysis: Analysis, batch: int, dtype: str, sep: str, Table: Any, Text: Any) -> Any:
+def _totals(
+    analysis: Analysis, batch: int, dtype: str, marks: tuple[str, str], Table: Any, Text: Any
+) -> Any:
     """The totals block under the table: exact numbers and their compact form."""
+    sep, dot = marks
     mem = analysis.memory(batch, dtype)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -283,7 +289,7 @@ def _totals(analysis: Analysis, batch: int, dtype: str, sep: str, Table: Any, Te
     row(
         "params",
         analysis.params,
-        f"{compact(analysis.params)} · trainable {exact(analysis.trainable)}"
+        f"{compact(analysis.params)} {dot} trainable {exact(analysis.trainable)}"
         if analysis.params is not None
         else "unknown: give the input's channel count",
     )

@@ -1,0 +1,136 @@
+"""Shell completion through click's ShellComplete API (no shell needed)."""
+
+from __future__ import annotations
+
+import pytest
+from click.shell_completion import ShellComplete
+from click.testing import CliRunner
+
+import convcalc
+from convcalc.cli import cli
+from convcalc.completion import ConvcalcBashComplete, suggest
+
+
+def complete(args: list[str], incomplete: str) -> list[str]:
+    comp = ShellComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
+    return [item.value for item in comp.get_completions(args, incomplete)]
+
+
+def test_layer_kinds_at_the_start() -> None:
+    values = complete([], "")
+    assert values[0] == "input"
+    assert set(values[1:]) == set(convcalc.KINDS)
+    assert complete(["-i", "3x32x32"], "maxp") == [
+        "maxpool",
+        "maxpool1d",
+        "maxpool2d",
+        "maxpool3d",
+    ]
+
+
+def test_keys_after_a_kind() -> None:
+    values = complete(["-i", "32", "conv2d"], "")
+    for key in ("k=", "kernel_size=", "s=", "stride=", "p=", "padding=", "pm=", "padding_mode="):
+        assert key in values
+    assert "relu" in values  # a new layer may start
+    assert values.index("k=") < values.index("relu")  # keys first
+
+
+def test_keys_already_given_are_not_proposed() -> None:
+    values = complete(["conv2d", "k=3", "stride=2"], "")
+    assert "k=" not in values
+    assert "s=" not in values
+    assert "p=" in values
+
+
+def test_keys_filtered_by_prefix() -> None:
+    assert complete(["conv2d", "64"], "pa") == ["padding=", "padding_mode=", "pad"]
+    assert complete(["maxpool"], "cei") == ["ceil=", "ceil_mode="]
+
+
+def test_only_the_current_layers_keys() -> None:
+    values = complete(["conv2d", "k=3", "maxpool"], "")
+    assert "ceil_mode=" in values
+    assert "pm=" not in values
+
+
+@pytest.mark.parametrize(
+    ("args", "incomplete", "expected"),
+    [
+        (["conv2d"], "p=", ["p=same", "p=valid"]),
+        (["conv2d"], "padding=s", ["padding=same"]),
+        (["conv2d", "k=3"], "pm=", ["pm=zeros", "pm=reflect", "pm=replicate", "pm=circular"]),
+        (["conv2d", "k=3"], "pm=re", ["pm=reflect", "pm=replicate"]),
+        (["conv2d", "k=3"], "bias=", ["bias=true", "bias=false"]),
+        (["upsample"], "mode=bi", ["mode=bilinear", "mode=bicubic"]),
+        (["conv2d"], "k=", []),  # open values: nothing to propose
+    ],
+)
+def test_closed_values(args: list[str], incomplete: str, expected: list[str]) -> None:
+    assert complete(args, incomplete) == expected
+
+
+def test_after_a_separator_a_layer_starts() -> None:
+    assert complete(["conv2d", "k=3", ";"], "re") == ["relu", "relu6"]
+    assert complete(["conv2d k=3; relu"], "") == ["inplace=", *complete([], "")[1:]]
+
+
+def test_after_input_comes_a_shape() -> None:
+    assert complete(["input"], "") == []
+
+
+def test_format_values_and_files() -> None:
+    assert complete(["conv2d", "-o"], "") == ["table", "json", "csv", "tsv", "markdown"]
+    assert complete(["--format"], "m") == ["markdown"]
+    comp = ShellComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
+    items = comp.get_completions(["-f"], "")
+    assert [item.type for item in items] == ["file"]
+    assert complete(["--completion"], "") == ["bash", "zsh", "fish"]
+
+
+def test_options() -> None:
+    assert "--format" in complete(["conv2d"], "--")
+
+
+def test_help_texts() -> None:
+    assert ("k=", "integer or tuple") in suggest(["conv2d"], "k")
+    assert dict(suggest([], "conv2d"))["conv2d"] == "convolution"
+
+
+def bash(words: str, cword: int, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("COMP_WORDS", words)
+    monkeypatch.setenv("COMP_CWORD", str(cword))
+    comp = ConvcalcBashComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
+    return comp.complete().splitlines()
+
+
+def test_bash_splits_at_equals(monkeypatch: pytest.MonkeyPatch) -> None:
+    # bash hands 'conv2d p=' over as 'conv2d', 'p', '=' and replaces only what follows '='.
+    assert bash("convcalc conv2d p =", 3, monkeypatch) == ["plain,same", "plain,valid"]
+    assert bash("convcalc conv2d pm = re", 4, monkeypatch) == ["plain,reflect", "plain,replicate"]
+    assert bash("convcalc --format = j", 3, monkeypatch) == ["plain,json"]
+    assert bash("convcalc -o", 2, monkeypatch)[0] == "plain,table"
+
+
+def test_bash_script_adds_no_space_after_a_key() -> None:
+    assert "compopt -o nospace" in ConvcalcBashComplete.source_template
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [
+        ("bash", "complete -o nosort -F"),
+        ("zsh", "#compdef convcalc"),
+        ("fish", "complete --no-files"),
+    ],
+)
+def test_completion_scripts(shell: str, marker: str) -> None:
+    result = CliRunner().invoke(cli, ["--completion", shell])
+    assert result.exit_code == 0
+    assert marker in result.stdout
+    assert "_CONVCALC_COMPLETE" in result.stdout
+
+
+def test_completion_option_rejects_other_shells() -> None:
+    result = CliRunner().invoke(cli, ["--completion", "tcsh"])
+    assert result.exit_code == 2
