@@ -41,7 +41,8 @@ _TOKEN = re.compile(r"([^\S\n]+)|(#[^\n]*)|([;|\n])|([=(),])|([^\s=;|(),#]+)")
 _GROUP_KIND = (None, None, None, "sep", "punct", "word")
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
-_DIMS = re.compile(r"\d+(?:[xX×]\d+)+")
+_NUM = r"(?:\d+\.?\d*|\.\d+)"
+_DIMS = re.compile(rf"{_NUM}(?:[xX×]{_NUM})+")  # 3x224x224, 1.5x2
 _DIMS_SPLIT = re.compile(r"[xX×]")
 
 # Token kinds.
@@ -120,14 +121,7 @@ def _atom(text: str, start: int, end: int, source: str) -> Value:
             items: list[Value] = []
             pos = start
             for part in _DIMS_SPLIT.split(text):
-                items.append(
-                    Value(
-                        "int",
-                        _check_int(int(part), source, pos, pos + len(part)),
-                        pos,
-                        pos + len(part),
-                    )
-                )
+                items.append(_atom(part, pos, pos + len(part), source))
                 pos += len(part) + 1
             return Value("tuple", tuple(items), start, end)
         if _FLOAT.fullmatch(text):

@@ -78,6 +78,10 @@ class BatchNorm(Layer):
     momentum: float
     num_features: int | None
 
+    def spatial_rank(self) -> int | None:
+        # BatchNorm1d takes C or C×L: a lone size is the channel count.
+        return None if self.dim == 1 else self.dim
+
     def infer(self, shape: Shape) -> Out:
         d = _norm_dim("batchnorm", self.dim, shape)
         c = _channels(shape, self.num_features)

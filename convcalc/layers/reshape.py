@@ -65,7 +65,12 @@ class Upsample(Layer):
         n = len(shape) - 1
         if not 1 <= n <= 3:
             raise rank_error("upsample", shape, "C×L, C×H×W or C×D×H×W")
-        if (self.size is None) == (self.scale_factor is None):
+        scale_factor = self.scale_factor
+        if scale_factor is not None and len(scale_factor) == 1 and not scale_factor[0]:
+            # nn.Upsample stores `float(scale_factor) if scale_factor else None`: a lone
+            # 0 counts as not given (even for mode='area', which would accept a 0 size).
+            raise LayerError("scale_factor=0 counts as no scale factor in PyTorch; give one > 0")
+        if (self.size is None) == (scale_factor is None):
             raise LayerError("give exactly one of size= and scale_factor=")
         want = MODES_BY_RANK.get(self.mode)
         if want is not None and want != n:
