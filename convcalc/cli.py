@@ -18,7 +18,6 @@ from typing import Any, NoReturn
 import click
 
 from . import DTYPES, ConvcalcError, InternalError, ShapeError, SpecError, __version__, analyze
-from . import completion as _completion
 from .engine import DTYPE_ALIASES
 from .render import FORMATS
 
@@ -26,8 +25,7 @@ EXIT_SHAPE = 1
 EXIT_USAGE = 2
 EXIT_BUG = 70
 EXIT_INTERRUPT = 130
-
-_completion.register()
+SHELLS = ("bash", "zsh", "fish")
 
 
 def _color() -> bool | None:
@@ -62,6 +60,11 @@ class ConvcalcCommand(click.Command):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        var = complete_var or f"_{prog_name or 'convcalc'}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(var):  # a completion request: only now load completion
+            from .completion import register
+
+            register()
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -190,10 +193,18 @@ command line, 130 interrupted.
 """
 
 
+def _complete_layers(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from .completion import complete_layers
+
+    return complete_layers(ctx, param, incomplete)
+
+
 def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | None) -> None:
     if shell is None or ctx.resilient_parsing:
         return
-    click.echo(_completion.script(shell), nl=False)
+    from .completion import script
+
+    click.echo(script(shell), nl=False)
     ctx.exit(0)
 
 
@@ -203,9 +214,7 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     no_args_is_help=False,
 )
-@click.argument(
-    "layers", nargs=-1, metavar="[LAYER]...", shell_complete=_completion.complete_layers
-)
+@click.argument("layers", nargs=-1, metavar="[LAYER]...", shell_complete=_complete_layers)
 @click.option(
     "-i",
     "--input",
@@ -248,7 +257,7 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
 )
 @click.option(
     "--completion",
-    type=click.Choice(_completion.SHELLS),
+    type=click.Choice(SHELLS),
     is_eager=True,
     expose_value=False,
     callback=_print_completion,

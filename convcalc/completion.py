@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
     from .layers.base import Entry
 
-SHELLS = ("bash", "zsh", "fish")
 PROG = "convcalc"
 COMPLETE_VAR = "_CONVCALC_COMPLETE"
 
