@@ -134,6 +134,8 @@ def _source(layers: tuple[str, ...], spec_file: str | None) -> tuple[str, str | 
         return _read(spec_file)
     if layers == ("-",):
         return _read("-")
+    if "-" in layers:
+        raise Failure("'-' reads the chain from stdin and must be the only layer word", EXIT_USAGE)
     if not layers:
         raise Failure(
             "no layers given: write them after the options "
@@ -186,7 +188,7 @@ Examples:
   convcalc conv2d k=3 s=2 p=1 d=1 -i 32          # 32×32 map, channels unknown
   convcalc -i 3x224x224 -f stem.spec -o json
   cat net.spec | convcalc -i 1x28x28 -
-  convcalc --completion bash >> ~/.bashrc
+  eval "$(convcalc --completion bash)"          # in ~/.bashrc
 
 Exit status: 0 ok, 1 a network PyTorch would reject, 2 a malformed spec or
 command line, 130 interrupted.
@@ -253,7 +255,8 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     type=click.Choice([*DTYPES, *DTYPE_ALIASES], case_sensitive=False),
     default="float32",
     show_default=True,
-    help="Element type for the memory figures.",
+    metavar="DTYPE",
+    help=f"Element type for the memory figures: {', '.join(DTYPES)} (or fp16, bf16, …).",
 )
 @click.option(
     "--completion",

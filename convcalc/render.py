@@ -158,6 +158,11 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _also(n: int | None) -> str:
+    """`` (11.7 M)`` when the compact form says something the exact one does not."""
+    return "" if n is None or n < 1000 else f" ({compact(n)})"
+
+
 def to_markdown(analysis: Analysis, *, batch: int = 1, dtype: str = "float32") -> str:
     """A GitHub table, one row per layer, then the totals."""
     lines = [
@@ -174,9 +179,9 @@ def to_markdown(analysis: Analysis, *, batch: int = 1, dtype: str = "float32") -
     mem = analysis.memory(batch, dtype)
     lines += [
         "",
-        f"**Total:** {exact(analysis.params)} params ({compact(analysis.params)}), "
+        f"**Total:** {exact(analysis.params)} params{_also(analysis.params)}, "
         f"{exact(analysis.trainable)} trainable, {exact(analysis.buffers)} buffers, "
-        f"{exact(analysis.macs)} MACs ({compact(analysis.macs)}); "
+        f"{exact(analysis.macs)} MACs{_also(analysis.macs)}; "
         f"output {shape(analysis.output, '×')}.",
         f"**Memory** (batch {mem.batch}, {mem.dtype}): parameters {size(mem.params)}, "
         f"peak activations {size(mem.activations_peak)}.",

@@ -1,0 +1,141 @@
+"""Every command in README.md runs, and the outputs pasted there are the real ones.
+
+- ```console blocks: each ``$ command`` runs (bash, repository root, this Python's
+  scripts first on PATH, HOME in a temporary directory) and its output (stdout and
+  stderr) must equal the lines under it. ``--update-golden`` rewrites them.
+- ```pycon blocks run as doctests.
+- ```sh blocks are the install, test and development commands: they run verbatim,
+  in order, in a fresh copy of the repository (as on a new machine; needs PyPI).
+  The nested test run they start skips this test (CONVCALC_README_NESTED).
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```\n", re.M | re.S)
+NESTED = "CONVCALC_README_NESTED"
+
+
+def fenced(lang: str) -> list[str]:
+    return [m.group(2) for m in FENCE.finditer(README.read_text()) if m.group(1) == lang]
+
+
+def sessions(block: str) -> list[tuple[str, list[str]]]:
+    """``$ command`` lines with the output lines under each."""
+    out: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            out.append((line[2:], []))
+        else:
+            assert out, f"output before any command in README block:\n{block}"
+            out[-1][1].append(line)
+    return out
+
+
+def shell(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_console_commands_and_their_outputs(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    update = request.config.getoption("--update-golden") or os.environ.get("CONVCALC_UPDATE_GOLDEN")
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("NO_COLOR", None)
+    text = README.read_text()
+    problems = []
+    for block in fenced("console"):
+        rendered = []
+        for command, expected in sessions(block):
+            proc = shell(command, ROOT, env)
+            actual = proc.stdout.splitlines()
+            if proc.returncode != 0:
+                problems.append(f"$ {command}\nexit status {proc.returncode}\n{proc.stdout}")
+            elif actual != expected and not update:
+                problems.append(
+                    f"$ {command}\nREADME shows:\n"
+                    + "\n".join(expected)
+                    + "\nbut it prints:\n"
+                    + proc.stdout
+                )
+            rendered.append("\n".join([f"$ {command}", *actual]))
+        if update:
+            text = text.replace(
+                f"```console\n{block}```", "```console\n" + "\n".join(rendered) + "\n```", 1
+            )
+    if update:
+        README.write_text(text)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_python_examples() -> None:
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    blocks = fenced("pycon")
+    assert blocks
+    for n, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README pycon block {n + 1}", str(README), 0))
+    assert runner.summarize(verbose=False).failed == 0
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    commands = [line for block in fenced("sh") for line in block.splitlines()]
+    test_command = next(c for c in commands if c.endswith("-m pytest"))
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci
+
+
+@pytest.mark.skipif(bool(os.environ.get(NESTED)), reason="inside the README's own test run")
+@pytest.mark.skipif(shutil.which("python3") is None, reason="the README's commands use python3")
+def test_install_and_development_commands_on_a_fresh_copy(tmp_path: Path) -> None:
+    copy = tmp_path / "convcalc"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "__pycache__",
+            ".pytest_cache",
+            ".ruff_cache",
+            ".hypothesis",
+            "*.egg-info",
+        ),
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env[NESTED] = "1"
+    commands = [line for block in fenced("sh") for line in block.splitlines() if line.strip()]
+    assert len(commands) >= 4
+    for command in commands:
+        proc = shell(command, copy, env)
+        if command.endswith("-m pytest") and proc.returncode == 1:
+            # The suite ran but a test failed: this outer run reports that test itself.
+            assert " passed" in proc.stdout.splitlines()[-1], proc.stdout[-3000:]
+            continue
+        assert proc.returncode == 0, (
+            f"$ {command}\nexit status {proc.returncode}\n{proc.stdout[-3000:]}"
+        )
+        if "convcalc -i" in command:
+            assert "64×56×56" in proc.stdout
