@@ -156,6 +156,7 @@ class Analysis:
 
     input: Shape
     layers: tuple[LayerResult, ...]
+    batch: int = 1  # the batch size the analysis was made for
 
     @property
     def output(self) -> Shape:
@@ -181,8 +182,11 @@ class Analysis:
     def rf(self) -> ReceptiveField | None:
         return self.layers[-1].rf if self.layers else None
 
-    def memory(self, batch: int = 1, dtype: str = "float32") -> Memory:
-        """Parameter and activation memory at ``batch`` and ``dtype``."""
+    def memory(self, batch: int | None = None, dtype: str = "float32") -> Memory:
+        """Parameter and activation memory at ``batch`` (default: the analysis's
+        batch) and ``dtype``."""
+        if batch is None:
+            batch = self.batch
         dtype = DTYPE_ALIASES.get(dtype.lower(), dtype.lower())
         if dtype not in DTYPES:
             raise SpecError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
@@ -208,7 +212,7 @@ class Analysis:
             None if total is None else total * batch * size,
         )
 
-    def to_dict(self, batch: int = 1, dtype: str = "float32") -> dict[str, Any]:
+    def to_dict(self, batch: int | None = None, dtype: str = "float32") -> dict[str, Any]:
         """SPEC.md §3's JSON object (plus receptive fields and memory)."""
         with _gc_paused():
             layers = [lay.to_dict() for lay in self.layers]
@@ -281,17 +285,22 @@ def analyze(
     spec: str | Program,
     input_shape: str | Sequence[int] | None = None,
     *,
+    batch: int = 1,
     filename: str | None = None,
 ) -> Analysis:
     """Parse ``spec`` and propagate ``input_shape`` through it.
 
     ``input_shape`` excludes the batch dimension (channels first); if omitted,
-    the spec must start with ``input SHAPE``. Raises SpecError for malformed text
-    and ShapeError for a network PyTorch would reject.
+    the spec must start with ``input SHAPE``. ``batch`` is the batch size: it sets
+    the memory figures, and a few layers (norms that use the batch's statistics)
+    reject a batch of one. Layers are taken in inference (eval) mode. Raises
+    SpecError for malformed text and ShapeError for a network PyTorch would reject.
     """
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise SpecError(f"batch must be a whole number of at least 1, got {batch!r}")
     try:
         with _gc_paused():
-            return _analyze(spec, input_shape, filename)
+            return _analyze(spec, input_shape, batch)
     except SpecError as exc:
         if filename and not exc.filename:
             raise exc.located(filename) from None
@@ -300,9 +309,7 @@ def analyze(
         raise InternalError(f"internal error: {exc!r}") from exc
 
 
-def _analyze(
-    spec: str | Program, input_shape: str | Sequence[int] | None, filename: str | None
-) -> Analysis:
+def _analyze(spec: str | Program, input_shape: str | Sequence[int] | None, batch: int) -> Analysis:
     program = spec if isinstance(spec, Program) else parse(spec, KINDS)
     source = program.source
     shape_text: tuple[int, ...] | None = None
@@ -358,7 +365,7 @@ def _analyze(
     for index, (stmt, layer) in enumerate(zip(stmts, layers), start=1):
         key = (stmt.text, shape)
         try:
-            out = seen.get(key) or seen.setdefault(key, layer.infer(shape))
+            out = seen.get(key) or seen.setdefault(key, layer.infer(shape, batch))
         except LayerError as exc:
             error = ShapeError(str(exc), index=index, text=stmt.text)
             error.results = tuple(results)  # type: ignore[attr-defined]
@@ -395,4 +402,4 @@ def _analyze(
             )
         )
         shape = out.shape
-    return Analysis(results[0].input, tuple(results))
+    return Analysis(results[0].input, tuple(results), batch)

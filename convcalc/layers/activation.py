@@ -73,7 +73,7 @@ class Activation(Layer):
     def spatial_rank(self) -> int | None:
         return None
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         p = self.options.get("p")
         if p is not None and not 0.0 <= p <= 1.0:
             raise LayerError(f"dropout probability has to be between 0 and 1, got {p:g}")
@@ -107,7 +107,7 @@ class PReLU(Layer):
     num_parameters: int
     init: float
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = self.num_parameters
         if n <= 0:
             raise LayerError(f"num_parameters must be positive, got {n}")

@@ -213,7 +213,7 @@ class Layer:
     NAMES: ClassVar[dict[str, dict[str, Any]]] = {}
     SUMMARY: ClassVar[str] = ""
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         """The output shape and figures for an input ``shape``; raises LayerError."""
         raise NotImplementedError
 

@@ -100,7 +100,7 @@ class Conv(Layer):
     bias: bool
     padding_mode: str
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("conv", self.dim, shape)
         cin = shape[0]
         cout = cin if self.out_channels is None else self.out_channels
@@ -223,7 +223,7 @@ class ConvTranspose(Layer):
     bias: bool
     padding_mode: str
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("convtranspose", self.dim, shape)
         if self.padding_mode != "zeros":
             raise LayerError(

@@ -42,6 +42,13 @@ def _norm_dim(kind: str, dim: int | None, shape: Shape) -> int:
     return dim
 
 
+def _check_statistics(kind: str, values: int, what: str, detail: str) -> None:
+    """Layers that normalize with the input's own statistics need more than one
+    value per statistic (PyTorch's _verify_batch_size / _verify_spatial_size)."""
+    if values == 1:
+        raise LayerError(f"{kind} needs more than 1 {what} to compute its statistics, got {detail}")
+
+
 def _running_stats(c: int | None) -> int | None:
     """running_mean and running_var (C each) plus the int64 num_batches_tracked."""
     return None if c is None else 2 * c + 1
@@ -82,9 +89,19 @@ class BatchNorm(Layer):
         # BatchNorm1d takes C or C×L: a lone size is the channel count.
         return None if self.dim == 1 else self.dim
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         d = _norm_dim("batchnorm", self.dim, shape)
         c = _channels(shape, self.num_features)
+        if not self.track_running_stats:
+            # Without running statistics it uses the batch's own, even in eval mode.
+            spatial = prod(shape[1:])
+            assert spatial is not None
+            _check_statistics(
+                "batch norm without running stats",
+                batch * spatial,
+                "value per channel",
+                f"batch {batch} × {fmt_shape(shape[1:]) or '1'}",
+            )
         params = (None if c is None else 2 * c) if self.affine else 0
         buffers = _running_stats(c) if self.track_running_stats else 0
         return Out(f"batchnorm{d}d", shape, params=params, buffers=buffers)
@@ -126,7 +143,7 @@ class InstanceNorm(Layer):
     momentum: float
     num_features: int | None
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
         if self.dim is None:
             if not 1 <= n <= 3:
@@ -136,6 +153,10 @@ class InstanceNorm(Layer):
                 f"instancenorm{self.dim}d", shape, _EXPECTED[self.dim].split(" or ")[-1]
             )
         c = _channels(shape, self.num_features)
+        if not self.track_running_stats:
+            spatial = prod(shape[1:])
+            assert spatial is not None
+            _check_statistics("instance norm", spatial, "spatial element", fmt_shape(shape[1:]))
         params = (None if c is None else 2 * c) if self.affine else 0
         buffers = _running_stats(c) if self.track_running_stats else 0
         return Out(f"instancenorm{n}d", shape, params=params, buffers=buffers)
@@ -160,7 +181,7 @@ class LayerNorm(Layer):
     bias: bool
     eps: float
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         norm = self.normalized_shape
         if norm is None:
             norm_shape: Shape = shape[-1:]
@@ -202,12 +223,21 @@ class GroupNorm(Layer):
     affine: bool
     eps: float
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         g = self.num_groups
         c = shape[0]
         if g <= 0:
             raise LayerError(f"num_groups must be positive, got {g}")
         if c is not None and c % g:
             raise LayerError(f"num_channels {c} is not divisible by num_groups {g}")
+        spatial = prod(shape[1:])
+        if c is not None and spatial is not None:
+            _check_statistics(
+                "group norm",
+                batch * (c // g) * spatial,
+                "value per group",
+                f"batch {batch} × {c // g} channel{'s' if c // g > 1 else ''} per group"
+                + (f" × {fmt_shape(shape[1:])}" if len(shape) > 1 else ""),
+            )
         params = (None if c is None else 2 * c) if self.affine else 0
         return Out("groupnorm", shape, params=params)

@@ -110,7 +110,7 @@ class MaxPool(Layer):
     dilation: tuple[int, ...]
     ceil_mode: bool
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("maxpool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
@@ -148,7 +148,7 @@ class AvgPool(Layer):
     count_include_pad: bool
     divisor_override: int | None
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("avgpool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
@@ -179,7 +179,7 @@ class AdaptivePool(Layer):
     op: str
     output_size: tuple[int | None, ...]
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims(f"adaptive{self.op}pool", self.dim, shape)
         size = expand("output_size", self.output_size, n)
         spatial = shape[1:]

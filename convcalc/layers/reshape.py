@@ -61,7 +61,7 @@ class Upsample(Layer):
     mode: str
     align_corners: bool | None
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
         if not 1 <= n <= 3:
             raise rank_error("upsample", shape, "C×L, C×H×W or C×D×H×W")
@@ -132,7 +132,7 @@ class PixelShuffle(Layer):
     inverse: bool
     upscale_factor: int
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         kind = "pixelunshuffle" if self.inverse else "pixelshuffle"
         r = self.upscale_factor
         if len(shape) < 3:
@@ -181,7 +181,7 @@ class Pad(Layer):
     mode: str
     value: float | None
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
         if len(self.pad) == 1:
             if n == 0:
@@ -263,7 +263,7 @@ class Flatten(Layer):
     start_dim: int
     end_dim: int
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         rank = len(shape) + 1  # with the batch dimension
         dims = []
         for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
@@ -302,7 +302,7 @@ class Linear(Layer):
     in_features: int | None
     bias: bool
 
-    def infer(self, shape: Shape) -> Out:
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
         fin = shape[-1]
         fout = self.out_features
         if fout < 0:
