@@ -260,6 +260,10 @@ class ConvTranspose(Layer):
         for i, size in enumerate(spatial):
             assert size is not None
             o = (size - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1
+            # PyTorch's reference kernel rejects an empty output; its oneDNN path returns
+            # an empty tensor for some configurations (batch, kernel size, groups decide
+            # which path runs). convcalc follows the reference kernel: an empty output
+            # is never what the user meant.
             if o < 1:
                 raise LayerError(
                     f"output size {o} is too small: ({size}−1)·{s[i]} − 2·{p[i]} + "
