@@ -175,3 +175,14 @@ def test_table_totals_match_the_analysis() -> None:
     assert lines["MACs"].startswith(render.exact(analysis.macs) + "  ")
     assert render.exact(analysis.macs) in text
     assert render.size(analysis.memory().activations_peak) in text
+
+
+def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as if on a terminal
+    out = io.StringIO()
+    render.draw_table(convcalc.analyze(STEM, "3x64x64"), out, width=100)
+    assert "\x1b[36m" in out.getvalue()  # cyan shapes
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = io.StringIO()
+    render.draw_table(convcalc.analyze(STEM, "3x64x64"), out, width=100)
+    assert "\x1b[36m" not in out.getvalue()
