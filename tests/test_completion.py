@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from click.shell_completion import ShellComplete
 from click.testing import CliRunner
@@ -134,3 +140,23 @@ def test_completion_scripts(shell: str, marker: str) -> None:
 def test_completion_option_rejects_other_shells() -> None:
     result = CliRunner().invoke(cli, ["--completion", "tcsh"])
     assert result.exit_code == 2
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_bash_script_in_bash() -> None:
+    """The printed script, sourced in a real bash, fills COMPREPLY."""
+    script = CliRunner().invoke(cli, ["--completion", "bash"]).stdout
+    probe = """
+        COMP_WORDS=(convcalc conv2d p =); COMP_CWORD=3; COMPREPLY=()
+        _convcalc_completion convcalc 2>/dev/null; echo "${COMPREPLY[@]}"
+        COMP_WORDS=(convcalc -i 3x8x8 maxp); COMP_CWORD=3; COMPREPLY=()
+        _convcalc_completion convcalc 2>/dev/null; echo "${COMPREPLY[@]}"
+    """
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["bash", "-c", script + probe], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.stdout.splitlines() == [
+        "same valid",
+        "maxpool maxpool1d maxpool2d maxpool3d",
+    ]
