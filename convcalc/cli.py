@@ -166,7 +166,7 @@ def _show_partial(exc: ShapeError, fmt: str, batch: int, dtype: str) -> None:
 
     first = results[0].input if results else getattr(exc, "input", ())
     draw_table(
-        Analysis(first, tuple(results)),
+        Analysis(first, tuple(results), batch),
         sys.stdout,
         batch=batch,
         dtype=dtype,
@@ -303,7 +303,7 @@ def run(
     text, filename = _source(layers, spec_file)
     shape = _input_shape(input_shape)
     try:
-        analysis = analyze(text, shape, filename=filename)
+        analysis = analyze(text, shape, batch=batch, filename=filename)
         # Memory figures are computed here so a bad dtype fails before any output.
         analysis.memory(batch, dtype)
     except SpecError as exc:

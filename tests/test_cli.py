@@ -417,3 +417,17 @@ def test_stdin_pipe_in_a_process(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["output"] == [10]
+
+
+def test_batch_reaches_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+    real = convcalc.analyze
+
+    def spy(*args: object, **kwargs: object) -> convcalc.Analysis:
+        seen.update(kwargs)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_module, "analyze", spy)
+    data = json.loads(ok("-i 3x8x8 conv2d 4 k=3 --batch 16 -o json"))
+    assert seen["batch"] == 16
+    assert data["memory"]["batch"] == 16
