@@ -5,8 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConvcalcError, LayerError, ShapeError, SpecError
 from .layers import KINDS, Layer, Out, Shape, bind
@@ -64,8 +63,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(frozen=True, slots=True)
-class ReceptiveField:
+class ReceptiveField(NamedTuple):
     """Per spatial dim: receptive-field size, effective stride (jump) and the input
     index where output element 0's field starts (negative = in the padding)."""
 
@@ -77,8 +75,7 @@ class ReceptiveField:
         return {"size": list(self.size), "stride": list(self.stride), "start": list(self.start)}
 
 
-@dataclass(frozen=True, slots=True)
-class LayerResult:
+class LayerResult(NamedTuple):
     """One layer's figures for the shape that reached it."""
 
     index: int  # 1-based position in the chain
@@ -90,7 +87,7 @@ class LayerResult:
     buffers: int | None
     macs: int | None
     rf: ReceptiveField | None
-    layer: Layer = field(repr=False, compare=False)
+    layer: Layer  # the layer object, as bound from the text
 
     @property
     def trainable(self) -> int | None:
@@ -112,8 +109,7 @@ class LayerResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Memory:
+class Memory(NamedTuple):
     """Memory figures in bytes at a batch size and dtype (None when unknown)."""
 
     batch: int
@@ -150,8 +146,7 @@ def _numel(shape: Shape) -> int | None:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
+class Analysis(NamedTuple):
     """The result of analysing a chain: per-layer results and totals."""
 
     input: Shape

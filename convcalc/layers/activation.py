@@ -3,9 +3,6 @@ without parameters, except PReLU."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from ..errors import LayerError
 from .base import BOOL, FLOAT, INT, Layer, Out, Param, Shape, register
 from .base import ChoiceType as Choice
@@ -48,36 +45,20 @@ ACTIVATIONS: dict[str, tuple[Param, ...]] = {
 
 
 class Activation(Layer):
-    """A shape-neutral element-wise layer without parameters."""
+    """A shape-neutral element-wise layer without parameters (``name`` says which)."""
 
     SUMMARY = "element-wise"
-    __slots__ = ("name", "options")
 
-    def __init__(self, name: str, **options: Any) -> None:
-        self.name = name
-        self.options = options
-
-    def __repr__(self) -> str:
-        return f"Activation({self.name!r}, {self.options!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Activation)
-            and other.name == self.name
-            and other.options == self.options
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.name, tuple(sorted(self.options.items()))))
+    name: str
 
     def spatial_rank(self) -> int | None:
         return None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        p = self.options.get("p")
+        p = self.__dict__.get("p")
         if p is not None and not 0.0 <= p <= 1.0:
             raise LayerError(f"dropout probability has to be between 0 and 1, got {p:g}")
-        dim = self.options.get("dim")
+        dim = self.__dict__.get("dim")
         if dim is not None:
             rank = len(shape) + 1  # PyTorch counts the batch dimension
             if not -rank <= dim < rank:
@@ -93,7 +74,6 @@ for _name, _params in ACTIVATIONS.items():
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class PReLU(Layer):
     """PReLU(num_parameters=1): one learnable slope, or one per channel."""
 

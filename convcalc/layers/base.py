@@ -4,8 +4,8 @@ running a layer on a shape."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
 from ..errors import LayerError, SpecError
@@ -179,18 +179,17 @@ FLOATS = FloatsType()
 BOOL = BoolType()
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(NamedTuple):
     """One argument a layer kind takes."""
 
-    name: str  # PyTorch's argument name: the long key and the dataclass field
+    name: str  # PyTorch's argument name: the long key and the layer's attribute
     type: ArgType
     default: Any = None
     aliases: tuple[str, ...] = ()  # short keys, e.g. ("k",)
     positional: bool = False
     required: bool = False
     # Bare words that set this argument, e.g. {"ceil": True} or {"depthwise": "dw"}.
-    flags: dict[str, Any] = field(default_factory=dict)
+    flags: Mapping[str, Any] = MappingProxyType({})
     per_dim: bool = False  # a tuple with one entry per spatial dimension
     help: str = ""
 
@@ -204,14 +203,35 @@ class Param:
 
 
 class Layer:
-    """A layer kind. Subclasses are frozen dataclasses whose fields are their
-    ``Param`` names plus ``dim`` (spatial dimensions; None = from the input)."""
+    """A layer kind: an immutable record of its arguments (its ``Param`` names plus
+    the fixed ones its name implies, e.g. ``dim``: spatial dimensions, None = from
+    the input) that computes what it does to a shape.
+
+    Records compare and hash by value. They are plain classes rather than
+    dataclasses because generating dataclass code for every kind would cost
+    milliseconds at every start of the command."""
 
     PARAMS: ClassVar[tuple[Param, ...]] = ()
     # The names a user may write, each with the fixed arguments it implies,
     # e.g. {"conv2d": {"dim": 2}, "conv": {"dim": None}}.
     NAMES: ClassVar[dict[str, dict[str, Any]]] = {}
     SUMMARY: ClassVar[str] = ""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), frozenset(self.__dict__.items())))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({args})"
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         """The output shape and figures for an input ``shape``; raises LayerError."""
@@ -222,8 +242,7 @@ class Layer:
         return getattr(self, "dim", None)
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """What a kind word means: the class, the fixed arguments, the arguments."""
 
     word: str

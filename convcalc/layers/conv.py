@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import LayerError
 from .base import (
     BOOL,
@@ -62,7 +60,6 @@ def _check_out_channels(cout: int | None) -> None:
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class Conv(Layer):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
 
@@ -186,7 +183,6 @@ def _check_pad_mode(
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class ConvTranspose(Layer):
     """ConvTranspose1d/2d/3d: out = (L−1)·s − 2p + d·(k−1) + op + 1."""
 

@@ -3,8 +3,6 @@ parameters, running statistics are buffers (SEMANTICS.md §4)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import LayerError
 from .base import (
     BOOL,
@@ -55,7 +53,6 @@ def _running_stats(c: int | None) -> int | None:
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class BatchNorm(Layer):
     """BatchNorm1d/2d/3d: 2C parameters, 2C+1 buffers."""
 
@@ -117,7 +114,6 @@ def _channels(shape: Shape, given: int | None) -> int | None:
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class InstanceNorm(Layer):
     """InstanceNorm1d/2d/3d: no affine parameters or running stats by default."""
 
@@ -163,7 +159,6 @@ class InstanceNorm(Layer):
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class LayerNorm(Layer):
     """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
 
@@ -207,7 +202,6 @@ class LayerNorm(Layer):
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class GroupNorm(Layer):
     """GroupNorm(G, C): C divisible by G; 2C parameters."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import LayerError
 from .base import (
     BOOL,
@@ -90,7 +88,6 @@ def _window(
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class MaxPool(Layer):
     """MaxPool1d/2d/3d."""
 
@@ -120,7 +117,6 @@ class MaxPool(Layer):
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class AvgPool(Layer):
     """AvgPool1d/2d/3d (no dilation)."""
 
@@ -159,7 +155,6 @@ class AvgPool(Layer):
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class AdaptivePool(Layer):
     """AdaptiveAvg/MaxPool1d/2d/3d: the output size is given."""
 

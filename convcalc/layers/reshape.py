@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from ..errors import LayerError
 from .base import (
@@ -30,7 +29,6 @@ INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class Upsample(Layer):
     """nn.Upsample / F.interpolate: out = size, or floor(float64(L) · scale)."""
 
@@ -119,7 +117,6 @@ class Upsample(Layer):
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class PixelShuffle(Layer):
     """(*, C·r², H, W) → (*, C, H·r, W·r) and its inverse."""
 
@@ -160,7 +157,6 @@ _NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class Pad(Layer):
     """F.pad: one int pads every spatial dim on both sides; a tuple is PyTorch's
     (left, right, top, bottom, …) from the last dimension backwards."""
@@ -249,7 +245,6 @@ class Pad(Layer):
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class Flatten(Layer):
     """nn.Flatten(start_dim=1, end_dim=-1); dims count the batch dimension as 0."""
 
@@ -286,7 +281,6 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True, slots=True)
 class Linear(Layer):
     """nn.Linear: (*, in) → (*, out); params in·out + out."""
 
