@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from .errors import ConvcalcError, LayerError, ShapeError, SpecError
 from .layers import KINDS, Layer, Out, Shape, bind
 from .layers.activation import Activation
-from .spec import InputStmt, LayerStmt, Program, parse, parse_value
+from .spec import INT_LIMIT, InputStmt, LayerStmt, Program, parse, parse_value
 
 __all__ = [
     "DTYPES",
@@ -276,6 +276,14 @@ def _resolve_input(sizes: tuple[int, ...], layers: Sequence[Layer]) -> Shape:
     return sizes
 
 
+def _checked(out: Out) -> Out:
+    """PyTorch sizes are int64: a larger one cannot be allocated, nor printed sanely."""
+    for size in out.shape:
+        if size is not None and size > INT_LIMIT:
+            raise LayerError(f"an output size has {len(str(size))} digits: it overflows int64")
+    return out
+
+
 def analyze(
     spec: str | Program,
     input_shape: str | Sequence[int] | None = None,
@@ -360,12 +368,13 @@ def _analyze(spec: str | Program, input_shape: str | Sequence[int] | None, batch
     for index, (stmt, layer) in enumerate(zip(stmts, layers), start=1):
         key = (stmt.text, shape)
         try:
-            out = seen.get(key) or seen.setdefault(key, layer.infer(shape, batch))
+            out = seen.get(key)
+            if out is None:
+                out = seen[key] = _checked(layer.infer(shape, batch))
         except LayerError as exc:
-            error = ShapeError(str(exc), index=index, text=stmt.text)
-            error.results = tuple(results)  # type: ignore[attr-defined]
-            error.input = shape  # type: ignore[attr-defined]
-            raise error from None
+            raise ShapeError(
+                str(exc), index=index, text=stmt.text, results=tuple(results), input=shape
+            ) from None
         except ConvcalcError:
             raise
         except Exception as exc:  # a bug: report it, never a traceback

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ConvcalcError(ValueError):
     """Base class of every error convcalc reports to its user."""
@@ -80,10 +82,20 @@ class SpecError(ConvcalcError):
 class ShapeError(ConvcalcError):
     """A network PyTorch would reject: names the layer and the numbers involved."""
 
-    def __init__(self, message: str, *, index: int | None = None, text: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        index: int | None = None,
+        text: str = "",
+        results: tuple[Any, ...] = (),
+        input: tuple[int | None, ...] = (),
+    ) -> None:
         self.reason = message
         self.index = index
         self.text = text
+        self.results = results  # the LayerResults of the layers before the failing one
+        self.input = input  # the shape that reached the failing layer
         if index is not None:
             message = f"layer {index} ({text}): {message}"
         super().__init__(message)

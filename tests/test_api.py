@@ -141,7 +141,8 @@ def test_shape_error_carries_the_layer_and_what_worked() -> None:
     assert err.index == 3
     assert err.text == "conv2d 64 k=9"
     assert str(err) == "layer 3 (conv2d 64 k=9): kernel 9 is larger than the input 5"
-    assert [r.index for r in err.results] == [1, 2]  # type: ignore[attr-defined]
+    assert [r.index for r in err.results] == [1, 2]
+    assert err.input == err.results[-1].output
     assert isinstance(err, convcalc.ConvcalcError)
     assert isinstance(err, ValueError)
 

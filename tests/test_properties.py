@@ -48,6 +48,7 @@ def _analyze(text: str, shape: Any) -> None:
 @given(st.lists(TOKEN, max_size=14).map(" ".join), SHAPES)
 @example("conv2d 1 k=99999999999999999 s=1", (3, 8, 8))
 @example("upsample scale=1e308", (3, 8, 8))
+@example("upsample scale=1e300 upsample scale=1e300 upsample scale=1e300", (3, 8, 8))
 @example("pad -9223372036854775807", (3, 8, 8))
 @example("linear 9223372036854775807 linear 9223372036854775807", (3,))
 @example("conv k=3\x00", "3x8")
