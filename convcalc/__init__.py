@@ -10,6 +10,7 @@ layers, exactly as PyTorch computes them — without PyTorch.
 """
 
 from .engine import (
+    DTYPE_ALIASES,
     DTYPES,
     Analysis,
     InternalError,
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DTYPES",
+    "DTYPE_ALIASES",
     "KINDS",
     "REGISTRY",
     "Analysis",

@@ -17,8 +17,16 @@ from typing import Any, NoReturn
 
 import click
 
-from . import DTYPES, ConvcalcError, InternalError, ShapeError, SpecError, __version__, analyze
-from .engine import DTYPE_ALIASES
+from . import (
+    DTYPE_ALIASES,
+    DTYPES,
+    ConvcalcError,
+    InternalError,
+    ShapeError,
+    SpecError,
+    __version__,
+    analyze,
+)
 from .render import FORMATS
 
 EXIT_SHAPE = 1
@@ -158,13 +166,13 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
 
 def _show_partial(exc: ShapeError, fmt: str, batch: int, dtype: str) -> None:
     """On a terminal, the table of the layers that worked, above the error."""
-    results = getattr(exc, "results", None)
-    if fmt != "table" or exc.index is None or results is None or not sys.stdout.isatty():
+    results = exc.results
+    if fmt != "table" or exc.index is None or not sys.stdout.isatty():
         return
     from .engine import Analysis
     from .render import draw_table
 
-    first = results[0].input if results else getattr(exc, "input", ())
+    first = results[0].input if results else exc.input
     draw_table(
         Analysis(first, tuple(results), batch),
         sys.stdout,
