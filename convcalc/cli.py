@@ -92,6 +92,25 @@ class ConvcalcCommand(click.Command):
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # click's parser tries every option as a long one first; for a short one
+        # that attempt builds a translated error message, which loads gettext and
+        # locale (a millisecond of startup). Spelling short options long avoids it.
+        longs = {}
+        for param in self.params:
+            if isinstance(param, click.Option):
+                long = next((o for o in param.opts if o.startswith("--")), None)
+                for opt in param.opts:
+                    if long and len(opt) == 2:
+                        longs[opt] = long
+        out = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                out.extend(args[i:])
+                break
+            out.append(longs.get(arg, arg))
+        return super().parse_args(ctx, out)
+
 
 def _quiet_stdout() -> None:
     """After EPIPE: point stdout at devnull so the interpreter's final flush is
@@ -203,10 +222,38 @@ command line, 130 interrupted.
 """
 
 
+class SpecFile(click.ParamType):
+    """A spec file ('-' = stdin), read and checked by :func:`_read`. Not
+    click.Path: its constructor loads gettext and locale, a millisecond of
+    startup for nothing convcalc's own messages need."""
+
+    name = "file"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type="file")]
+
+
 def _complete_layers(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     from .completion import complete_layers
 
     return complete_layers(ctx, param, incomplete)
+
+
+def _print_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=_color())
+        ctx.exit(0)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # Not click.version_option: that one loads gettext and locale at every start.
+    if value and not ctx.resilient_parsing:
+        click.echo(f"convcalc, version {__version__}")
+        ctx.exit(0)
 
 
 def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | None) -> None:
@@ -221,8 +268,9 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
 @click.command(
     cls=ConvcalcCommand,
     help=HELP,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={"max_content_width": 100},
     no_args_is_help=False,
+    add_help_option=False,  # our own below: click's loads gettext and locale at every start
 )
 @click.argument("layers", nargs=-1, metavar="[LAYER]...", shell_complete=_complete_layers)
 @click.option(
@@ -237,7 +285,7 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     "-f",
     "--file",
     "spec_file",
-    type=click.Path(dir_okay=False, allow_dash=True),
+    type=SpecFile(),
     metavar="FILE",
     help="Read the chain from a spec file ('-' = stdin).",
 )
@@ -274,7 +322,24 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     callback=_print_completion,
     help="Print the shell completion script for bash, zsh or fish, and exit.",
 )
-@click.version_option(__version__, "-V", "--version", prog_name="convcalc")
+@click.option(
+    "-h",
+    "--help",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_help,
+    help="Show this message and exit.",
+)
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,

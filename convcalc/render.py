@@ -9,7 +9,6 @@ imported only inside :func:`draw_table`, so the machine formats stay fast.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -99,6 +98,8 @@ def to_json(analysis: Analysis, *, batch: int = 1, dtype: str = "float32") -> st
     """SPEC.md §3's object, one layer per line: readable, and built with the
     C encoder (fast for long chains)."""
     data = analysis.to_dict(batch=batch, dtype=dtype)
+    import json  # here, not at the top: completion and the table never need it
+
     dumps = json.dumps
     parts = ["{"]
     keys = list(data)
