@@ -304,7 +304,8 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     default=1,
     show_default=True,
     metavar="N",
-    help="Batch size for the memory figures.",
+    help="Batch size: sets the memory figures (and norms that use the batch's own "
+    "statistics reject a batch of one value per channel, as PyTorch does).",
 )
 @click.option(
     "--dtype",
