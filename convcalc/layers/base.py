@@ -467,6 +467,12 @@ def spatial_dims(kind: str, dim: int | None, shape: Shape, lo: int = 1, hi: int 
     """The number of spatial dims of ``shape`` (C, *spatial) for a layer of ``dim``."""
     n = len(shape) - 1
     if dim is None:
+        if n == 0 and lo >= 1:
+            raise LayerError(
+                f"{kind} takes its dimensions from the input, and {fmt_shape(shape)} has no "
+                f"spatial dimension: give the channel count too (e.g. 3x{fmt_shape(shape)}) "
+                f"or name the dimensions ({kind}2d)"
+            )
         if not lo <= n <= hi:
             want = " or ".join("C×" + "×".join(SPATIAL_NAMES[i]) for i in range(max(lo, 1), hi + 1))
             raise rank_error(kind, shape, want)
