@@ -17,7 +17,7 @@ Every node keeps the offsets of its text, for error messages with a caret.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
 from .errors import SpecError
@@ -144,7 +144,7 @@ def _check_int(number: int, source: str, start: int, end: int) -> int:
 
 class _Parser:
     def __init__(
-        self, source: str, kinds: Container[str], start: int = 0, end: int | None = None
+        self, source: str, kinds: Collection[str], start: int = 0, end: int | None = None
     ) -> None:
         self.source = source
         self.kinds = kinds
@@ -289,7 +289,7 @@ class _Parser:
 _SEGMENT_END = re.compile(r"#[^\n]*|[;|\n]")
 
 
-def parse(source: str, kinds: Container[str]) -> Program:
+def parse(source: str, kinds: Collection[str]) -> Program:
     """Parse spec text into statements. ``kinds`` is the set of layer-kind words."""
     statements: list[LayerStmt | InputStmt] = []
     # Spec files repeat themselves (blocks of identical lines): parse each distinct
@@ -308,7 +308,7 @@ def parse(source: str, kinds: Container[str]) -> Program:
 
 def _segment(
     source: str,
-    kinds: Container[str],
+    kinds: Collection[str],
     start: int,
     end: int,
     seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]],
@@ -339,10 +339,9 @@ def parse_value(source: str) -> Value:
     return value
 
 
-def suggest(word: str, choices: Container[str] | list[str]) -> str | None:
+def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The closest valid word to a misspelt one, if any is close."""
     import difflib  # only on the error path
 
-    pool = list(choices) if not isinstance(choices, list) else choices
-    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return matches[0] if matches else None

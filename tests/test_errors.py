@@ -44,8 +44,16 @@ import convcalc
         ),
         ("conv2d 8 k=3", "3x8x8x8", "conv2d expects a C×H×W input, got 3x8x8x8 (4 dims)"),
         ("conv2d 0 k=3", "3x8x8", "out_channels must be positive, got 0"),
-        ("conv k=3", "32", "conv takes its dimensions from the input, and 32 has no spatial dimension: give the channel count too (e.g. 3x32) or name the dimensions (conv2d)"),
-        ("conv k=3", "3x8x8x8x8", "conv expects a C×L or C×H×W or C×D×H×W input, got 3x8x8x8x8 (5 dims)"),
+        (
+            "conv k=3",
+            "32",
+            "conv takes its dimensions from the input, and 32 has no spatial dimension: give the channel count too (e.g. 3x32) or name the dimensions (conv2d)",
+        ),
+        (
+            "conv k=3",
+            "3x8x8x8x8",
+            "conv expects a C×L or C×H×W or C×D×H×W input, got 3x8x8x8x8 (5 dims)",
+        ),
         (
             "convtranspose2d 8 k=3 pm=reflect",
             "3x8x8",

@@ -310,10 +310,10 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
             npos += 1
             _set(values, given, param, _convert(param, value, stmt, source), arg, stmt, source)
             continue
-        param = entry.by_key.get(key)
-        if param is None:
+        keyed = entry.by_key.get(key)
+        if keyed is None:
             raise _unknown_key(entry, stmt, arg, source)
-        _set(values, given, param, _convert(param, arg.value, stmt, source), arg, stmt, source)
+        _set(values, given, keyed, _convert(keyed, arg.value, stmt, source), arg, stmt, source)
     for param in entry.params:
         if param.name not in values:
             if param.required:

@@ -127,7 +127,7 @@ class Conv(Layer):
             check_non_negative("padding", left)
         spatial = shape[1:]
         if self.padding_mode != "zeros":
-            _check_pad_mode(self.padding_mode, spatial, left, right)  # type: ignore[arg-type]
+            _check_pad_mode(self.padding_mode, spatial, left, right)
         out = []
         for i, (size, lft, rgt, dki) in enumerate(zip(spatial, left, right, dk)):
             assert size is not None
