@@ -62,6 +62,16 @@ def test_agrees_with_a_torch_record() -> None:
     assert (a.params, a.buffers, a.macs) == (want["params"], want["buffers"], want["macs"])
 
 
+def test_the_spec_example_chain_is_torchs() -> None:
+    # SPEC.md §1's first example, as PyTorch ran it (documented_chains() in the generator).
+    spec = "conv2d 64 k=7 s=2 p=3  maxpool2d k=3 s=2 p=1  conv2d 128 k=3 s=2 p=1  gap  flatten  linear 10"
+    case = _torch_case(spec, [3, 224, 224])
+    got = convcalc.analyze(spec, "3x224x224").to_dict()["layers"]
+    assert [
+        {k: layer[k] for k in ("output", "params", "buffers", "macs")} for layer in got
+    ] == case["layers"]
+
+
 def test_to_dict_has_the_spec_fields() -> None:
     d = convcalc.analyze("input 3x32x32\nconv2d 8 k=3\nbn\nflatten\nlinear 10").to_dict()
     assert {"input", "layers", "output", "total"} <= set(d)

@@ -2191,6 +2191,67 @@ def dump(obj: dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True)
 
 
+def documented_chains() -> list[tuple[str, Shape, list[Layer]]]:
+    """The networks shown in SPEC.md, the README and examples/, built by hand in
+    PyTorch: the figures users read in the docs are checked like every other case."""
+
+    def layer(text: str, make: Callable[[], nn.Module]) -> Layer:
+        return Layer("documented", text, make)
+
+    def conv(
+        cin: int, cout: int, k: int, s: int = 1, p: int = 0, bias: bool = True
+    ) -> Callable[[], nn.Module]:
+        return lambda: nn.Conv2d(cin, cout, k, stride=s, padding=p, bias=bias)
+
+    spec_chain = [
+        layer("conv2d 64 k=7 s=2 p=3", conv(3, 64, 7, 2, 3)),
+        layer("maxpool2d k=3 s=2 p=1", lambda: nn.MaxPool2d(3, 2, 1)),
+        layer("conv2d 128 k=3 s=2 p=1", conv(64, 128, 3, 2, 1)),
+        layer("gap", lambda: nn.AdaptiveAvgPool2d(1)),
+        layer("flatten", nn.Flatten),
+        layer("linear 10", lambda: nn.Linear(128, 10)),
+    ]
+    stem = [
+        layer("conv2d 64 k=7 s=2 p=3 bias=false", conv(3, 64, 7, 2, 3, bias=False)),
+        layer("bn", lambda: nn.BatchNorm2d(64)),
+        layer("relu", nn.ReLU),
+        layer("maxpool k=3 s=2 p=1", lambda: nn.MaxPool2d(3, 2, 1)),
+    ]
+    for _ in range(2):
+        stem += [
+            layer("conv2d 64 k=3 p=1 bias=false", conv(64, 64, 3, 1, 1, bias=False)),
+            layer("bn", lambda: nn.BatchNorm2d(64)),
+            layer("relu", nn.ReLU),
+        ]
+    mnist = [
+        layer("conv2d 32 k=3", conv(1, 32, 3)),
+        layer("relu", nn.ReLU),
+        layer("conv2d 64 k=3", conv(32, 64, 3)),
+        layer("relu", nn.ReLU),
+        layer("maxpool k=2", lambda: nn.MaxPool2d(2)),
+        layer("dropout p=0.25", lambda: nn.Dropout(0.25)),
+        layer("flatten", nn.Flatten),
+        layer("linear 128", lambda: nn.Linear(9216, 128)),
+        layer("relu", nn.ReLU),
+        layer("linear 10", lambda: nn.Linear(128, 10)),
+    ]
+    small = [
+        layer("conv2d 16 k=3 p=1", conv(3, 16, 3, 1, 1)),
+        layer("bn", lambda: nn.BatchNorm2d(16)),
+        layer("relu", nn.ReLU),
+        layer("gap", lambda: nn.AdaptiveAvgPool2d(1)),
+        layer("flatten", nn.Flatten),
+        layer("linear 10", lambda: nn.Linear(16, 10)),
+    ]
+    return [
+        ("  ".join(x.text for x in spec_chain), [3, 224, 224], spec_chain),
+        ("\n".join(x.text for x in stem), [3, 224, 224], stem),
+        ("\n".join(x.text for x in mnist), [1, 28, 28], mnist),
+        (" ".join(x.text for x in small), [3, 32, 32], small),
+        (" ; ".join(x.text for x in spec_chain[:2]), [3, 224, 224], spec_chain[:2]),
+    ]
+
+
 def main() -> None:
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
@@ -2257,6 +2318,13 @@ def main() -> None:
         n_chains += 1
         chain_stats["failed" if b.error else "ok"] += 1
         rows.append({"spec": spec, "input": b.input, "layers": b.records, "error": b.error})
+
+    for spec, shape, layers in documented_chains():
+        b = Chain(shape)
+        for one_layer in layers:
+            b.add(one_layer)
+        assert b.ok and not b.unstable, spec
+        rows.append({"spec": spec, "input": shape, "layers": b.records, "error": None})
 
     CASES_PATH.parent.mkdir(parents=True, exist_ok=True)
     with CASES_PATH.open("w", encoding="utf-8", newline="\n") as fh:
