@@ -109,12 +109,23 @@ def _value(draw: st.DrawFn, param: Param, dim: int | None) -> tuple[Any, list[st
     raise AssertionError(f"no strategy for {t}")  # pragma: no cover
 
 
+def _aliases(word: str) -> list[str]:
+    """Every kind word meaning the same as ``word`` (conv2d/Conv2d, fc/linear/dense, …)."""
+    entry = REGISTRY[word]
+    same = [
+        w
+        for w, e in REGISTRY.items()
+        if e.cls is entry.cls and e.fixed == entry.fixed and e.params is entry.params
+    ]
+    return sorted({spelling for w in same for spelling in (w, w.upper(), w.title())})
+
+
 @st.composite
 def _layer_spellings(draw: st.DrawFn) -> tuple[str, str]:
     word = draw(st.sampled_from(sorted(REGISTRY)))
     entry = REGISTRY[word]
     dim = entry.fixed.get("dim")
-    parts_a, parts_b = [word], [draw(st.sampled_from([word, word.upper(), word.title()]))]
+    parts_a, parts_b = [word], [draw(st.sampled_from(_aliases(word)))]
     keyed = []
     for param in entry.params:
         if not (param.required or draw(st.booleans())):
