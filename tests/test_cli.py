@@ -7,8 +7,10 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -335,6 +337,7 @@ def test_version_and_help() -> None:
 
 PROBE = """
 import sys
+import time
 from convcalc.cli import cli
 try:
     cli.main(sys.argv[1:], prog_name="convcalc")
@@ -439,3 +442,26 @@ def test_batch_reaches_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     data = json.loads(ok("-i 3x8x8 conv2d 4 k=3 --batch 16 -o json"))
     assert seen["batch"] == 16
     assert data["memory"]["batch"] == 16
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
+def test_ctrl_c_while_reading_stdin_in_a_process() -> None:
+    # A real SIGINT to a process blocked on stdin: exit 130, nothing else said.
+    proc = subprocess.Popen(
+        [*convcalc_cmd(), "-i", "3x8x8", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(b"conv2d 4 k=3\n")
+    proc.stdin.flush()
+    wchan = Path(f"/proc/{proc.pid}/wchan")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "pipe" not in wchan.read_text():
+        time.sleep(0.02)  # until it blocks reading the rest of stdin
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert out == b""
+    assert b"Traceback" not in err
