@@ -303,9 +303,12 @@ def analyze(
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a whole number of at least 1, got {batch!r}")
+    # Parsed here, outside the block below: its errors point into the shape's own
+    # text, not into the spec file.
+    sizes = None if input_shape is None else parse_shape(input_shape)
     try:
         with _gc_paused():
-            return _analyze(spec, input_shape, batch)
+            return _analyze(spec, sizes, batch)
     except SpecError as exc:
         if filename and not exc.filename:
             raise exc.located(filename) from None
@@ -314,7 +317,7 @@ def analyze(
         raise InternalError(f"internal error: {exc!r}") from exc
 
 
-def _analyze(spec: str | Program, input_shape: str | Sequence[int] | None, batch: int) -> Analysis:
+def _analyze(spec: str | Program, input_sizes: tuple[int, ...] | None, batch: int) -> Analysis:
     program = spec if isinstance(spec, Program) else parse(spec, KINDS)
     source = program.source
     shape_text: tuple[int, ...] | None = None
@@ -348,8 +351,8 @@ def _analyze(spec: str | Program, input_shape: str | Sequence[int] | None, batch
         layers.append(layer)
     seen: dict[tuple[str, Shape], Out] = {}
     # An explicit input_shape wins over the file's own 'input' line.
-    if input_shape is not None:
-        sizes = parse_shape(input_shape)
+    if input_sizes is not None:
+        sizes = input_sizes
     elif shape_text is not None:
         sizes = shape_text
     else:

@@ -193,3 +193,11 @@ def test_importing_the_core_imports_neither_click_nor_rich() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_bad_input_shape_is_not_blamed_on_the_file() -> None:
+    with pytest.raises(convcalc.SpecError) as info:
+        convcalc.analyze("conv2d 8 k=3", "3x0x8", filename="net.spec")
+    assert info.value.filename is None
+    assert info.value.source == "3x0x8"
+    assert info.value.word == "0"
