@@ -113,6 +113,8 @@ def _tokenize(
 
 def _atom(text: str, start: int, end: int, source: str) -> Value:
     """Classify one word as an int, a float, a DIMS tuple or a name."""
+    if text.isdigit() and text.isascii():  # the common case, without a regex
+        return Value("int", _check_int(int(text), source, start, end), start, end)
     first = text[0]
     if first.isdigit() or first in "+-.":
         if _INT.fullmatch(text):
