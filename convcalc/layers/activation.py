@@ -51,9 +51,6 @@ class Activation(Layer):
 
     name: str
 
-    def spatial_rank(self) -> int | None:
-        return None
-
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         p = self.__dict__.get("p")
         if p is not None and not 0.0 <= p <= 1.0:

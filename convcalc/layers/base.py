@@ -238,8 +238,18 @@ class Layer:
         raise NotImplementedError
 
     def spatial_rank(self) -> int | None:
-        """Number of spatial dims this layer needs, if fixed by its name."""
-        return getattr(self, "dim", None)
+        """Number of spatial dims this layer needs, if its name fixes it (conv2d: 2)."""
+        return None
+
+
+class SpatialLayer(Layer):
+    """A layer over C×spatial inputs whose name may fix the number of spatial
+    dimensions (``dim``: conv2d → 2; conv → None, taken from the input)."""
+
+    dim: int | None
+
+    def spatial_rank(self) -> int | None:
+        return self.dim
 
 
 class Entry(NamedTuple):

@@ -7,10 +7,10 @@ from .base import (
     BOOL,
     INT,
     INTS,
-    Layer,
     Out,
     Param,
     Shape,
+    SpatialLayer,
     UnionType,
     check_non_negative,
     check_positive,
@@ -60,7 +60,7 @@ def _check_out_channels(cout: int | None) -> None:
 
 
 @register
-class Conv(Layer):
+class Conv(SpatialLayer):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
 
     NAMES = {
@@ -183,7 +183,7 @@ def _check_pad_mode(
 
 
 @register
-class ConvTranspose(Layer):
+class ConvTranspose(SpatialLayer):
     """ConvTranspose1d/2d/3d: out = (L−1)·s − 2p + d·(k−1) + op + 1."""
 
     NAMES = {

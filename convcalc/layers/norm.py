@@ -13,6 +13,7 @@ from .base import (
     Out,
     Param,
     Shape,
+    SpatialLayer,
     fmt_shape,
     fmt_tuple,
     prod,
@@ -53,7 +54,7 @@ def _running_stats(c: int | None) -> int | None:
 
 
 @register
-class BatchNorm(Layer):
+class BatchNorm(SpatialLayer):
     """BatchNorm1d/2d/3d: 2C parameters, 2C+1 buffers."""
 
     NAMES = {
@@ -114,7 +115,7 @@ def _channels(shape: Shape, given: int | None) -> int | None:
 
 
 @register
-class InstanceNorm(Layer):
+class InstanceNorm(SpatialLayer):
     """InstanceNorm1d/2d/3d: no affine parameters or running stats by default."""
 
     NAMES = {
@@ -158,6 +159,22 @@ class InstanceNorm(Layer):
         return Out(f"instancenorm{n}d", shape, params=params, buffers=buffers)
 
 
+def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
+    """Elements normalized together: the trailing ``norm`` dims (default: the last)."""
+    if norm is None:
+        return shape[-1]
+    if len(norm) > len(shape) or any(
+        s is not None and s != n for s, n in zip(shape[len(shape) - len(norm) :], norm)
+    ):
+        raise LayerError(
+            f"normalized_shape {fmt_tuple(norm)} does not match the trailing dimensions "
+            f"of the input {fmt_shape(shape)}"
+        )
+    if any(n <= 0 for n in norm):
+        raise LayerError(f"normalized_shape must be positive, got {fmt_tuple(norm)}")
+    return prod(norm)
+
+
 @register
 class LayerNorm(Layer):
     """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
@@ -177,21 +194,7 @@ class LayerNorm(Layer):
     eps: float
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        norm = self.normalized_shape
-        if norm is None:
-            norm_shape: Shape = shape[-1:]
-        else:
-            if len(norm) > len(shape) or any(
-                s is not None and s != n for s, n in zip(shape[len(shape) - len(norm) :], norm)
-            ):
-                raise LayerError(
-                    f"normalized_shape {fmt_tuple(norm)} does not match the trailing dimensions "
-                    f"of the input {fmt_shape(shape)}"
-                )
-            if any(n <= 0 for n in norm):
-                raise LayerError(f"normalized_shape must be positive, got {fmt_tuple(norm)}")
-            norm_shape = norm
-        size = prod(norm_shape)
+        size = _normalized_size(self.normalized_shape, shape)
         if not self.elementwise_affine:
             params: int | None = 0
         elif size is None:
@@ -199,6 +202,54 @@ class LayerNorm(Layer):
         else:
             params = size * (2 if self.bias else 1)
         return Out("layernorm", shape, params=params)
+
+
+@register
+class RMSNorm(Layer):
+    """RMSNorm(normalized_shape): like LayerNorm, with a weight and no bias."""
+
+    NAMES = {"rmsnorm": {}}
+    PARAMS = (
+        Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
+        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
+        Param("eps", FLOAT, None),
+    )
+    SUMMARY = "RMS normalization"
+
+    normalized_shape: tuple[int, ...] | None
+    elementwise_affine: bool
+    eps: float | None
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        size = _normalized_size(self.normalized_shape, shape)
+        params = (None if size is None else size) if self.elementwise_affine else 0
+        return Out("rmsnorm", shape, params=params)
+
+
+@register
+class LocalResponseNorm(Layer):
+    """LocalResponseNorm(size): across channels; shape-neutral, no parameters."""
+
+    NAMES = {"localresponsenorm": {}, "lrn": {}}
+    PARAMS = (
+        Param("size", INT, positional=True, required=True),
+        Param("alpha", FLOAT, 1e-4),
+        Param("beta", FLOAT, 0.75),
+        Param("k", FLOAT, 1.0),
+    )
+    SUMMARY = "local response normalization"
+
+    size: int
+    alpha: float
+    beta: float
+    k: float
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        if len(shape) < 2:
+            raise rank_error("localresponsenorm", shape, "C×L, C×H×W or C×D×H×W")
+        if self.size <= 0:
+            raise LayerError(f"size must be positive, got {self.size}")
+        return Out("localresponsenorm", shape)
 
 
 @register

@@ -5,13 +5,14 @@ from __future__ import annotations
 from ..errors import LayerError
 from .base import (
     BOOL,
+    FLOAT,
     INT,
     INTS,
     OPT_INTS,
-    Layer,
     Out,
     Param,
     Shape,
+    SpatialLayer,
     check_non_negative,
     check_positive,
     dim_suffix,
@@ -88,7 +89,7 @@ def _window(
 
 
 @register
-class MaxPool(Layer):
+class MaxPool(SpatialLayer):
     """MaxPool1d/2d/3d."""
 
     NAMES = {
@@ -117,7 +118,7 @@ class MaxPool(Layer):
 
 
 @register
-class AvgPool(Layer):
+class AvgPool(SpatialLayer):
     """AvgPool1d/2d/3d (no dilation)."""
 
     NAMES = {
@@ -155,7 +156,7 @@ class AvgPool(Layer):
 
 
 @register
-class AdaptivePool(Layer):
+class AdaptivePool(SpatialLayer):
     """AdaptiveAvg/MaxPool1d/2d/3d: the output size is given."""
 
     NAMES = {
@@ -191,6 +192,73 @@ class AdaptivePool(Layer):
         if all(o > 0 and L % o == 0 for o, L in zip(out, spatial)):  # type: ignore[operator]
             rf = tuple((L // o, L // o, 0) for o, L in zip(out, spatial))  # type: ignore[operator]
         return Out(f"adaptive{self.op}pool{n}d", (shape[0], *out), rf=rf)
+
+
+@register
+class LPPool(SpatialLayer):
+    """LPPool1d/2d/3d: power-average pooling, shaped like an average pool without
+    padding (it runs avg_pool on x^p)."""
+
+    NAMES = {
+        "lppool1d": {"dim": 1},
+        "lppool2d": {"dim": 2},
+        "lppool3d": {"dim": 3},
+        "lppool": {"dim": None},
+    }
+    PARAMS = (
+        Param("norm_type", FLOAT, positional=True, required=True, aliases=("p_norm",)),
+        _K,
+        _S,
+        _CEIL,
+    )
+    SUMMARY = "power-average pooling"
+
+    dim: int | None
+    norm_type: float
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    ceil_mode: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n = spatial_dims("lppool", self.dim, shape)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = k if self.stride is None else expand("stride", self.stride, n)
+        out = _window("avgpool", n, shape, k, s, (0,) * n, (1,) * n, self.ceil_mode, n == 3)
+        return out._replace(kind=f"lppool{n}d")
+
+
+@register
+class MaxUnpool(SpatialLayer):
+    """MaxUnpool1d/2d/3d without output_size: out = (L − 1)·s + k − 2p."""
+
+    NAMES = {
+        "maxunpool1d": {"dim": 1},
+        "maxunpool2d": {"dim": 2},
+        "maxunpool3d": {"dim": 3},
+        "maxunpool": {"dim": None},
+    }
+    PARAMS = (_K, _S, _P)
+    SUMMARY = "max unpooling"
+
+    dim: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    padding: tuple[int, ...]
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n = spatial_dims("maxunpool", self.dim, shape)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = k if self.stride is None else expand("stride", self.stride, n)
+        p = expand("padding", self.padding, n)
+        out = []
+        for size, ki, si, pi in zip(shape[1:], k, s, p):
+            assert size is not None
+            o = (size - 1) * si + ki - 2 * pi
+            # The output must hold the indices the pool recorded (at least index 0).
+            if o < 1:
+                raise LayerError(f"output size {o} is too small: ({size}−1)·{si} + {ki} − 2·{pi}")
+            out.append(o)
+        return Out(f"maxunpool{n}d", (shape[0], *out), rf=None)
 
 
 register(

@@ -319,3 +319,101 @@ class Linear(Layer):
             lead = prod(shape[:-1])
             macs = None if lead is None else lead * fin * fout
         return Out("linear", (*shape[:-1], fout), params=params, macs=macs, rf=None)
+
+
+def _batched_dim(name: str, d: int, shape: Shape) -> int:
+    """A PyTorch dim (batch counted as 0) as an index into ``shape`` (no batch)."""
+    rank = len(shape) + 1
+    if not -rank <= d < rank:
+        raise LayerError(
+            f"{name}={d} is out of range for a {rank}-d input (batch included): "
+            f"expected {-rank}..{rank - 1}"
+        )
+    if d % rank == 0:
+        raise LayerError(f"{name}={d} is the batch dimension; convcalc keeps the batch apart")
+    return d % rank - 1
+
+
+@register
+class Unflatten(Layer):
+    """nn.Unflatten(dim, sizes): one dimension becomes several; one size may be -1."""
+
+    NAMES = {"unflatten": {}}
+    PARAMS = (
+        Param("dim", INT, positional=True, required=True),
+        Param("unflattened_size", INTS, positional=True, required=True, aliases=("sizes",)),
+    )
+    SUMMARY = "unflatten"
+
+    dim: int
+    unflattened_size: tuple[int, ...]
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        axis = _batched_dim("dim", self.dim, shape)
+        sizes = self.unflattened_size
+        size = shape[axis]
+        inferred = [i for i, v in enumerate(sizes) if v == -1]
+        if len(inferred) > 1:
+            raise LayerError(f"only one size can be -1, got {fmt_tuple(sizes)}")
+        if any(v < -1 for v in sizes):
+            raise LayerError(f"sizes must be positive (or one -1), got {fmt_tuple(sizes)}")
+        known = prod(v for v in sizes if v != -1)
+        assert known is not None
+        new: list[int | None] = list(sizes)
+        if size is None:
+            if inferred:
+                new[inferred[0]] = None
+        elif inferred:
+            if known == 0 or size % known:
+                raise LayerError(
+                    f"sizes {fmt_tuple(sizes)} cannot unflatten a dimension of size {size}"
+                )
+            new[inferred[0]] = size // known
+        elif known != size:
+            raise LayerError(
+                f"sizes {fmt_tuple(sizes)} multiply to {known}, not to the size {size} of "
+                f"dimension {self.dim}"
+            )
+        return Out("unflatten", (*shape[:axis], *new, *shape[axis + 1 :]), rf=None)
+
+
+@register
+class GLU(Layer):
+    """nn.GLU(dim=-1): halves one dimension (which must be even)."""
+
+    NAMES = {"glu": {}}
+    PARAMS = (Param("dim", INT, -1),)
+    SUMMARY = "gated linear unit"
+
+    dim: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        axis = _batched_dim("dim", self.dim, shape)
+        size = shape[axis]
+        if size is not None and size % 2:
+            raise LayerError(f"GLU halves dimension {self.dim}, but its size {size} is odd")
+        half = None if size is None else size // 2
+        # Halving a spatial dimension changes the grid: no receptive field past it.
+        return Out("glu", (*shape[:axis], half, *shape[axis + 1 :]), rf=() if axis == 0 else None)
+
+
+@register
+class ChannelShuffle(Layer):
+    """nn.ChannelShuffle(groups): shape-neutral; channels divisible by groups."""
+
+    NAMES = {"channelshuffle": {}}
+    PARAMS = (Param("groups", INT, positional=True, required=True, aliases=("g",)),)
+    SUMMARY = "channel shuffle"
+
+    groups: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        g = self.groups
+        if len(shape) < 2:
+            raise rank_error("channelshuffle", shape, "C×L, C×H×W or more")
+        if g <= 0:
+            raise LayerError(f"groups must be positive, got {g}")
+        c = shape[0]
+        if c is not None and c % g:
+            raise LayerError(f"channels {c} are not divisible by groups {g}")
+        return Out("channelshuffle", shape)

@@ -1,0 +1,39 @@
+"""Embedding lookups (SEMANTICS.md §4): the input holds indices."""
+
+from __future__ import annotations
+
+from ..errors import LayerError
+from .base import FLOAT, INT, Layer, Out, Param, Shape, register
+
+
+@register
+class Embedding(Layer):
+    """nn.Embedding(n, D): indices of any shape (*) → (*, D); n·D parameters."""
+
+    NAMES = {"embedding": {}}
+    PARAMS = (
+        Param("num_embeddings", INT, positional=True, required=True),
+        Param("embedding_dim", INT, positional=True, required=True),
+        Param("padding_idx", INT, None),
+        Param("max_norm", FLOAT, None),
+    )
+    SUMMARY = "embedding"
+
+    num_embeddings: int
+    embedding_dim: int
+    padding_idx: int | None
+    max_norm: float | None
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, d = self.num_embeddings, self.embedding_dim
+        if n <= 0:
+            # Every index would be out of range.
+            raise LayerError(f"num_embeddings must be positive, got {n}")
+        if d < 0:
+            raise LayerError(f"embedding_dim must not be negative, got {d}")
+        if self.padding_idx is not None and not -n <= self.padding_idx < n:
+            raise LayerError(
+                f"padding_idx={self.padding_idx} must be within num_embeddings ({-n}..{n - 1})"
+            )
+        # A lookup multiplies nothing: 0 MACs.
+        return Out("embedding", (*shape, d), params=n * d, rf=None)
