@@ -1,5 +1,5 @@
 """Shared fixtures: golden files (regenerate with --update-golden or
-CONVCALC_UPDATE_GOLDEN=1)."""
+CONVCALC_UPDATE_GOLDEN=1), and Hypothesis settings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# In CI (CI=true) the property tests draw the same examples every run, so a red
+# build always reproduces; locally they explore new examples each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 GOLDEN = Path(__file__).parent / "golden"
 
