@@ -88,7 +88,7 @@ import convcalc
         (
             "avgpool3d k=5 p=2",
             "3x4x8x8",
-            "input 4x8x8 is smaller than kernel_size (5, 5, 5) (3-d average pooling needs the unpadded input to hold the kernel)",
+            "input 4x8x8 is smaller than kernel_size (5, 5, 5) (3-d average and LP pooling need the unpadded input to hold the kernel)",
         ),
         ("maxpool k=0", "3x8x8", "kernel_size must be positive, got (0, 0)"),
         ("adaptiveavgpool -1", "3x8x8", "output_size must not be negative, got (-1, -1)"),
@@ -170,6 +170,49 @@ import convcalc
             "dim=4 is out of range for a 4-d input (batch included): expected -4..3",
         ),
         ("instancenorm1d", "3x8x8", "instancenorm1d expects a C×L input, got 3x8x8 (3 dims)"),
+        ("lppool2d 0 k=2", "3x8x8", "norm_type must not be 0"),
+        (
+            "lppool3d 2 k=5",
+            "3x4x8x8",
+            "input 4x8x8 is smaller than kernel_size (5, 5, 5) (3-d average and LP pooling need the unpadded input to hold the kernel)",
+        ),
+        ("maxunpool2d k=2 p=3", "3x2x2", "output size -2 is negative: (2−1)·2 + 2 − 2·3"),
+        ("maxunpool3d k=2 s=0", "3x2x2x2", "stride must be positive, got (0, 0, 0)"),
+        ("unflatten 1 (4,-1,-1)", "12x8", "only one size can be -1, got (4, -1, -1)"),
+        (
+            "unflatten 1 (5,2)",
+            "12x8",
+            "sizes (5, 2) multiply to 10, not to the size 12 of dimension 1",
+        ),
+        (
+            "unflatten 0 (1,1)",
+            "12x8",
+            "dim=0 is the batch dimension; convcalc keeps the batch apart",
+        ),
+        ("unflatten 1 (5,-1)", "12x8", "sizes (5, -1) cannot unflatten a dimension of size 12"),
+        ("glu", "3x8x7", "GLU halves dimension -1, but its size 7 is odd"),
+        ("glu dim=0", "3x8", "dim=0 is the batch dimension; convcalc keeps the batch apart"),
+        ("channelshuffle 4", "6x8x8", "channels 6 are not divisible by groups 4"),
+        ("channelshuffle 0", "6x8x8", "groups must be positive, got 0"),
+        (
+            "channelshuffle 2",
+            "6",
+            "channelshuffle expects a C×L, C×H×W or more input, got 6 (1 dim)",
+        ),
+        ("embedding 0 8", "5", "num_embeddings must be positive, got 0"),
+        ("embedding 10 -1", "5", "embedding_dim must not be negative, got -1"),
+        (
+            "embedding 10 8 padding_idx=10",
+            "5",
+            "padding_idx=10 must be within num_embeddings (-10..9)",
+        ),
+        (
+            "rmsnorm 5",
+            "3x8x8",
+            "normalized_shape 5 does not match the trailing dimensions of the input 3x8x8",
+        ),
+        ("lrn 0", "3x8x8", "size must be positive, got 0"),
+        ("lrn 3", "8", "localresponsenorm expects a C×L, C×H×W or C×D×H×W input, got 8 (1 dim)"),
     ],
 )
 def test_shape_error_messages(spec: str, shape: str, reason: str) -> None:

@@ -69,7 +69,7 @@ def _window(
             if size < ki:
                 raise LayerError(
                     f"input {fmt_shape(spatial)} is smaller than kernel_size {fmt_tuple(k)} "
-                    "(3-d average pooling needs the unpadded input to hold the kernel)"
+                    "(3-d average and LP pooling need the unpadded input to hold the kernel)"
                 )
     out = []
     for i, size in enumerate(spatial):
@@ -220,6 +220,9 @@ class LPPool(SpatialLayer):
     ceil_mode: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
+        if self.norm_type == 0:
+            # Its forward pass raises ZeroDivisionError (it takes the 1/p-th root).
+            raise LayerError("norm_type must not be 0")
         n = spatial_dims("lppool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
@@ -250,13 +253,16 @@ class MaxUnpool(SpatialLayer):
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
         p = expand("padding", self.padding, n)
+        # PyTorch checks little here: zero kernels, zero strides (except in 3-d),
+        # negative padding and an empty output all pass; only a negative size fails.
+        if n == 3 and any(si <= 0 for si in s):
+            raise LayerError(f"stride must be positive, got {fmt_tuple(s)}")
         out = []
         for size, ki, si, pi in zip(shape[1:], k, s, p):
             assert size is not None
             o = (size - 1) * si + ki - 2 * pi
-            # The output must hold the indices the pool recorded (at least index 0).
-            if o < 1:
-                raise LayerError(f"output size {o} is too small: ({size}−1)·{si} + {ki} − 2·{pi}")
+            if o < 0:
+                raise LayerError(f"output size {o} is negative: ({size}−1)·{si} + {ki} − 2·{pi}")
             out.append(o)
         return Out(f"maxunpool{n}d", (shape[0], *out), rf=None)
 

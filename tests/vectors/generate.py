@@ -29,6 +29,12 @@ left out (ConvTranspose with a 0-sized output: oneDNN returns an empty tensor fo
 configurations, the reference path rejects it). Receptive fields come from autograd through
 the geometry-equivalent chain of single-channel all-ones convolutions (a pool becomes a conv
 with the same k, s, p, d), probing an output whose window stays inside every layer's input.
+MaxUnpool is called as ``m(x, indices)`` with all-zero int64 indices (index 0 is valid whenever
+the output is non-empty); Embedding gets an all-zero int64 index tensor of the input's shape.
+
+The second set of layer kinds (lppool, maxunpool, unflatten, embedding, rmsnorm,
+localresponsenorm, glu, channelshuffle) has its rows after all the others, drawn from a random
+stream of its own (``SEED + 1``): adding them left every earlier row and the RF file unchanged.
 """
 
 from __future__ import annotations
@@ -2176,6 +2182,791 @@ def make_rf_case(rng: random.Random, sp: Speller) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------------------------
+# the second set of layer kinds: lppool, maxunpool, unflatten, embedding, rmsnorm,
+# localresponsenorm, glu, channelshuffle. Their rows come after every earlier row and draw
+# from their own random stream (SEED + 1), so the earlier rows and the RF file are unchanged.
+# --------------------------------------------------------------------------------------------
+
+LPPOOL: tuple[type[nn.Module], ...] = (nn.LPPool1d, nn.LPPool2d, nn.LPPool3d)
+MAXUNPOOL: tuple[type[nn.Module], ...] = (nn.MaxUnpool1d, nn.MaxUnpool2d, nn.MaxUnpool3d)
+
+
+class Unpool(nn.Module):
+    """MaxUnpool called as ``m(x, indices)`` with all-zero int64 indices (index 0 is valid
+    whenever the output is non-empty)."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x, torch.zeros_like(x, dtype=torch.int64))
+
+
+class Lookup(nn.Module):
+    """Embedding fed an int64 index tensor of the input's shape (all zeros)."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(torch.zeros_like(x, dtype=torch.int64))
+
+
+def spatial_names(kind: str, shape: Shape, n: int) -> list[str]:
+    """``kind{n}d`` (twice as likely), plus the rank-from-input alias when it means the same."""
+    return [f"{kind}{n}d", f"{kind}{n}d"] + ([kind] if len(shape) == n + 1 else [])
+
+
+def lppool_layer(
+    rng: random.Random,
+    sp: Speller,
+    shape: Shape,
+    n: int,
+    norm: float,
+    k: list[int],
+    *,
+    s: list[int] | None = None,
+    ceil: bool | None = None,
+) -> Layer:
+    opts = [f"{sp.key('k', 'kernel_size')}={sp.ints(k)}"]
+    if s is not None:
+        opts.append(f"{sp.key('s', 'stride')}={sp.ints(s)}")
+    if ceil is not None:
+        opts.append(f"{sp.key('ceil', 'ceil_mode')}={sp.boolean(ceil)}")
+    text = finish(rng.choice(spatial_names("lppool", shape, n)), [sp.float(norm)], opts, rng)
+    cls = LPPOOL[n - 1]
+    # LPPool1d multiplies by kernel_size, so it must be a plain int there
+    return Layer(
+        "lppool",
+        text,
+        lambda: cls(norm, one(k, n), stride=None if s is None else one(s, n), ceil_mode=bool(ceil)),
+    )
+
+
+def maxunpool_layer(
+    rng: random.Random,
+    sp: Speller,
+    shape: Shape,
+    n: int,
+    k: list[int],
+    *,
+    s: list[int] | None = None,
+    p: list[int] | None = None,
+) -> Layer:
+    opts = [f"{sp.key('k', 'kernel_size')}={sp.ints(k)}"]
+    if s is not None:
+        opts.append(f"{sp.key('s', 'stride')}={sp.ints(s)}")
+    if p is not None:
+        opts.append(f"{sp.key('p', 'padding')}={sp.ints(p)}")
+    text = finish(rng.choice(spatial_names("maxunpool", shape, n)), [], opts, rng)
+    cls = MAXUNPOOL[n - 1]
+    return Layer(
+        "maxunpool",
+        text,
+        lambda: Unpool(
+            cls(
+                one(k, n),
+                stride=None if s is None else one(s, n),
+                padding=0 if p is None else one(p, n),
+            )
+        ),
+    )
+
+
+def sizes_text(sp: Speller, sizes: list[int]) -> str:
+    """A tuple in a random style; a 1-element tuple always in parentheses."""
+    if len(sizes) == 1:
+        return sp.rng.choice(["({})", "({},)", "( {} )"]).format(sizes[0])
+    return sp.ints(sizes, scalar=False)
+
+
+def unflatten_layer(rng: random.Random, sp: Speller, dim: int, sizes: list[int]) -> Layer:
+    style = rng.choice(["pos", "pos", "keys", "mixed"])
+    st = sizes_text(sp, sizes)
+    size_key = rng.choice(["sizes", "unflattened_size"])
+    if style == "pos":
+        text = finish("unflatten", [str(dim), st], [], rng)
+    elif style == "keys":
+        text = finish("unflatten", [], [f"dim={dim}", f"{size_key}={st}"], rng)
+    else:
+        text = finish("unflatten", [str(dim)], [f"{size_key}={st}"], rng)
+    return Layer("unflatten", text, lambda: nn.Unflatten(dim, tuple(sizes)))
+
+
+def embedding_layer(
+    rng: random.Random,
+    sp: Speller,
+    num: int,
+    dim: int,
+    *,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+) -> Layer:
+    opts = []
+    if padding_idx is not None:
+        opts.append(f"padding_idx={padding_idx}")
+    if max_norm is not None:
+        opts.append(f"max_norm={sp.float(max_norm)}")
+    text = finish("embedding", [str(num), str(dim)], opts, rng)
+    return Layer(
+        "embedding",
+        text,
+        lambda: Lookup(nn.Embedding(num, dim, padding_idx=padding_idx, max_norm=max_norm)),
+    )
+
+
+def rmsnorm_layer(
+    rng: random.Random,
+    sp: Speller,
+    shape: Shape,
+    ns: list[int] | None,
+    affine: bool | None = None,
+    eps: float | None = None,
+) -> Layer:
+    pos = [] if ns is None else [sp.ints(ns, scalar=False) if len(ns) > 1 else str(ns[0])]
+    opts = []
+    if affine is not None:
+        opts.append(f"{sp.key('affine', 'elementwise_affine')}={sp.boolean(affine)}")
+    if eps is not None:
+        opts.append(f"eps={eps!r}")
+    text = finish("rmsnorm", pos, opts, rng)
+    arg: Any = shape[-1] if ns is None else (ns[0] if len(ns) == 1 else tuple(ns))
+    ea = True if affine is None else affine
+    return Layer("rmsnorm", text, lambda: nn.RMSNorm(arg, eps=eps, elementwise_affine=ea))
+
+
+def lrn_layer(
+    rng: random.Random,
+    sp: Speller,
+    size: int,
+    alpha: float | None = None,
+    beta: float | None = None,
+    k: float | None = None,
+) -> Layer:
+    opts = []
+    if alpha is not None:
+        opts.append(f"alpha={sp.float(alpha)}")
+    if beta is not None:
+        opts.append(f"beta={sp.float(beta)}")
+    if k is not None:
+        opts.append(f"k={sp.float(k)}")
+    text = finish(rng.choice(["localresponsenorm", "lrn"]), [str(size)], opts, rng)
+    kw: dict[str, float] = {}
+    if alpha is not None:
+        kw["alpha"] = alpha
+    if beta is not None:
+        kw["beta"] = beta
+    if k is not None:
+        kw["k"] = k
+    return Layer("localresponsenorm", text, lambda: nn.LocalResponseNorm(size, **kw))
+
+
+def glu_layer(rng: random.Random, dim: int | None) -> Layer:
+    text = "glu" if dim is None else f"glu dim={dim}"
+    return Layer("glu", text, lambda: nn.GLU(-1 if dim is None else dim))
+
+
+def channelshuffle_layer(rng: random.Random, groups: int) -> Layer:
+    return Layer("channelshuffle", f"channelshuffle {groups}", lambda: nn.ChannelShuffle(groups))
+
+
+NORM_TYPES = [2.0, 2.0, 2.0, 1.0, 3.0, 1.5, 4.0, 0.5, 2.5]
+
+
+def gen_lppool(rng: random.Random, sp: Speller, shape: Shape, n: int) -> Layer:
+    sizes = shape[-n:]
+    sc = weighted(
+        rng, {"basic": 34, "ceil": 20, "kbig": 20, "stride": 8, "bad": 8, "norm": 4, "tuple": 6}
+    )
+    norm = rng.choice(NORM_TYPES)
+    k = vec(rng, n, lambda i: rng.randint(1, 5))
+    s: list[int] | None = None
+    ceil: bool | None = None
+    if rng.random() < 0.3:
+        ceil = rng.random() < 0.6
+    if sc == "basic":
+        if rng.random() < 0.5:
+            s = vec(rng, n, lambda i: rng.randint(1, 4))
+    elif sc == "ceil":
+        ceil = True
+        kk, ss = list(k), [1] * n
+        for i in range(n):
+            for _ in range(200):
+                ki, si = rng.randint(1, 5), rng.randint(2, 5)
+                if ceil_drops(sizes[i], ki, si, 0, 1) or (i > 0 and rng.random() < 0.05):
+                    kk[i], ss[i] = ki, si
+                    break
+            else:
+                kk[i], ss[i] = rng.randint(1, 4), rng.randint(2, 4)
+        k, s = kk, ss
+    elif sc == "kbig":  # kernel around the input size: LPPool3d needs L >= k even with ceil
+        for i in range(n):
+            if i == 0 or rng.random() < 0.5:
+                k[i] = max(1, sizes[i] + rng.choice([-1, 0, 1, 1, 2]))
+        if rng.random() < 0.5:
+            s = vec(rng, n, lambda i: rng.randint(1, 3))
+        if ceil is None and rng.random() < 0.5:
+            ceil = True
+    elif sc == "stride":
+        k = vec(rng, n, lambda i: rng.randint(1, 3))
+        s = vec(rng, n, lambda i: k[i] + rng.randint(1, 3))
+    elif sc == "bad":
+        what = rng.choice(["k", "k0s", "s"])
+        k = vec(rng, n, lambda i: rng.randint(1, 3))
+        if what == "k":
+            k[rng.randrange(n)] = 0
+        elif what == "k0s":
+            k = [0] * n
+            s = vec(rng, n, lambda i: rng.randint(1, 2))
+        else:
+            s = vec(rng, n, lambda i: rng.randint(1, 2))
+            s[rng.randrange(n)] = 0
+    elif sc == "norm":  # norm_type 0 divides by zero in forward; a negative one is accepted
+        norm = rng.choice([0.0, 0.0, -1.0, -2.0])
+    else:  # a full tuple for every dim, stride spelled out
+        k = [rng.randint(1, 4) for _ in range(n)]
+        s = [rng.randint(1, 3) for _ in range(n)]
+    return lppool_layer(rng, sp, shape, n, norm, k, s=s, ceil=ceil)
+
+
+def gen_maxunpool(rng: random.Random, sp: Speller, shape: Shape, n: int) -> Layer:
+    sizes = shape[-n:]
+    sc = weighted(rng, {"basic": 45, "zero": 20, "weird": 12, "bigp": 13, "pool": 10})
+    k = vec(rng, n, lambda i: rng.randint(1, 4))
+    s: list[int] | None = None
+    p: list[int] | None = None
+    if sc == "basic":
+        if rng.random() < 0.5:
+            s = vec(rng, n, lambda i: rng.randint(1, 3))
+        if rng.random() < 0.6:
+            p = vec(rng, n, lambda i: rng.randint(0, k[i] // 2))
+    elif sc == "zero":  # default output size near 0 (0 is accepted, negative is not)
+        default_stride = rng.random() < 0.4
+        ss = list(k) if default_stride else vec(rng, n, lambda i: rng.randint(1, 3))
+        pp = [0] * n
+        for i in range(n):
+            if i == 0 or rng.random() < 0.5:
+                base = (sizes[i] - 1) * ss[i] + k[i]
+                target = rng.choice([t for t in (-2, -1, 0, 1) if (base - t) % 2 == 0])
+                pp[i] = max(0, (base - target) // 2)
+            else:
+                pp[i] = rng.randint(0, 1)
+        s = None if default_stride else ss
+        p = pp
+    elif sc == "weird":  # MaxUnpool validates none of k, s, p
+        what = rng.choice(["k0", "k0s", "s0", "pneg"])
+        if what == "k0":
+            k[rng.randrange(n)] = 0
+            if rng.random() < 0.5:
+                s = vec(rng, n, lambda i: rng.randint(1, 2))
+        elif what == "k0s":
+            k = [0] * n
+        elif what == "s0":
+            s = vec(rng, n, lambda i: rng.randint(1, 2))
+            s[rng.randrange(n)] = 0
+        else:
+            p = vec(rng, n, lambda i: rng.randint(0, 1))
+            p[rng.randrange(n)] = -rng.randint(1, 2)
+    elif sc == "bigp":
+        s = vec(rng, n, lambda i: rng.randint(1, 3))
+        p = vec(rng, n, lambda i: rng.randint(k[i] // 2 + 1, k[i] + 3))
+    else:  # the usual inverse of maxpool k=2 / k=3 s=2
+        kk = rng.choice([2, 2, 3])
+        k = [kk] * n
+        if kk == 3:
+            s = [2] * n
+            if rng.random() < 0.5:
+                p = [1] * n
+        elif rng.random() < 0.3:
+            s = [2] * n
+    return maxunpool_layer(rng, sp, shape, n, k, s=s, p=p)
+
+
+def factor_split(rng: random.Random, value: int, parts: int) -> list[int]:
+    """``parts`` positive ints whose product is ``value``."""
+    out = [1] * parts
+    rest = value
+    for i in range(parts - 1):
+        f = rng.choice(divisors(rest))
+        out[i] = f
+        rest //= f
+    out[-1] = rest
+    rng.shuffle(out)
+    return out
+
+
+def gen_unflatten(rng: random.Random, sp: Speller, shape: Shape) -> Layer:
+    nd = len(shape) + 1  # PyTorch's dims incl. the batch dim
+    dim = rng.randint(1, nd - 1)
+    size = shape[dim - 1]
+    spelled = dim - nd if rng.random() < 0.35 else dim
+    sc = weighted(
+        rng,
+        {
+            "ok": 45,
+            "infer": 22,
+            "mismatch": 12,
+            "two": 6,
+            "range": 6,
+            "badneg": 3,
+            "zero": 2,
+            "single": 4,
+        },
+    )
+    sizes = factor_split(rng, size, rng.choice([2, 2, 2, 3, 3, 4]))
+    if sc == "infer":
+        sizes[rng.randrange(len(sizes))] = -1
+    elif sc == "mismatch":
+        j = rng.randrange(len(sizes))
+        sizes[j] = (
+            sizes[j] + rng.choice([1, 1, 2]) if sizes[j] == 1 else sizes[j] + rng.choice([-1, 1])
+        )
+        if rng.random() < 0.4 and len(sizes) > 1:  # -1 with a rest that does not divide
+            sizes[(j + 1) % len(sizes)] = -1
+    elif sc == "two":
+        a, b = rng.sample(range(len(sizes)), 2)
+        sizes[a] = sizes[b] = -1
+    elif sc == "range":
+        spelled = rng.choice([nd, nd + 1, -nd - 1])
+    elif sc == "badneg":
+        sizes[rng.randrange(len(sizes))] = rng.choice([-2, -3])
+    elif sc == "zero":
+        sizes[rng.randrange(len(sizes))] = 0
+        if rng.random() < 0.5:
+            sizes[(sizes.index(0) + 1) % len(sizes)] = -1
+    elif sc == "single":
+        sizes = [rng.choice([size, size, -1, size + 1])]
+    return unflatten_layer(rng, sp, spelled, sizes)
+
+
+def gen_embedding(rng: random.Random, sp: Speller, shape: Shape) -> Layer:
+    num = rng.choice([1, 2, 5, 10, 10, 32, 100, 256, 1000, 5000])
+    dim = rng.choice([1, 3, 4, 8, 16, 16, 32, 64, 128])
+    sc = weighted(rng, {"plain": 40, "pad": 25, "padbad": 22, "maxnorm": 10, "sizes": 5})
+    padding_idx: int | None = None
+    max_norm: float | None = None
+    if sc == "pad":
+        padding_idx = rng.choice([0, 0, num - 1, -1, -num, rng.randrange(-num, num)])
+    elif sc == "padbad":
+        padding_idx = rng.choice([num, num, num + 1, -num - 1, -num - 1, 2 * num + 3])
+    elif sc == "maxnorm":
+        max_norm = rng.choice([1.0, 1.0, 2.0, 0.5, 5.0])
+        if rng.random() < 0.4:
+            padding_idx = rng.randrange(-num, num)
+    else:  # table sizes at the edge: 0 rows cannot be indexed, a 0-wide table can
+        num, dim = rng.choice([(0, 4), (0, 1), (3, 0), (1, 0), (-1, 4), (4, -2)])
+    return embedding_layer(rng, sp, num, dim, padding_idx=padding_idx, max_norm=max_norm)
+
+
+def gen_rmsnorm(rng: random.Random, sp: Speller, shape: Shape) -> Layer:
+    sc = weighted(rng, {"default": 22, "last": 18, "tail": 28, "bad": 28, "long": 4})
+    ns: list[int] | None = None
+    if sc == "last":
+        ns = [shape[-1]]
+    elif sc == "tail":
+        m = rng.randint(1, len(shape))
+        ns = shape[-m:]
+    elif sc == "bad":
+        m = rng.randint(1, len(shape))
+        ns = list(shape[-m:])
+        j = rng.randrange(m)
+        ns[j] = max(1, ns[j] + rng.choice([-1, 1, 2])) if ns[j] > 1 else ns[j] + rng.randint(1, 2)
+        if ns == shape[-m:]:
+            ns[j] += 1
+    elif sc == "long":  # more dims than the batched input has
+        ns = [rng.randint(1, 3), rng.randint(1, 3), *shape]
+    affine = rng.choice([None, None, True, False])
+    eps = rng.choice([None, None, None, 1e-5, 1e-6, 1e-8]) if rng.random() < 0.5 else None
+    return rmsnorm_layer(rng, sp, shape, ns, affine, eps)
+
+
+def gen_lrn(rng: random.Random, sp: Speller, shape: Shape) -> Layer:
+    c = shape[0]
+    r = rng.random()
+    if r < 0.06:
+        size = rng.choice([0, 0, -1, -2, -3])
+    elif r < 0.2:
+        size = c + rng.randint(0, 6)
+    else:
+        size = rng.choice([1, 2, 3, 3, 5, 5, 5, 7])
+    alpha = rng.choice([None, None, 1e-4, 0.001, 0.0001, 1.0]) if rng.random() < 0.5 else None
+    beta = rng.choice([None, 0.75, 0.5, 1.0]) if rng.random() < 0.4 else None
+    k = rng.choice([None, 1.0, 2.0, 2.5]) if rng.random() < 0.4 else None
+    return lrn_layer(rng, sp, size, alpha, beta, k)
+
+
+def gen_glu(rng: random.Random, sp: Speller, shape: Shape) -> Layer:
+    nd = len(shape) + 1
+    r = rng.random()
+    if r < 0.35:
+        return glu_layer(rng, None)
+    if r < 0.93:
+        v = rng.randint(1, nd - 1)
+        return glu_layer(rng, v - nd if rng.random() < 0.4 else v)
+    return glu_layer(rng, rng.choice([nd, nd + 1, -nd - 1]))
+
+
+def gen_channelshuffle(rng: random.Random, sp: Speller, shape: Shape) -> Layer:
+    c = shape[0]
+    r = rng.random()
+    if r < 0.6:
+        g = rng.choice(divisors(c))
+    elif r < 0.9:
+        g = rng.randint(2, 8)
+    else:
+        g = rng.choice([0, 0, -1, -2])
+    return channelshuffle_layer(rng, g)
+
+
+def new_kind_input(rng: random.Random, n: int, hi3: int = 12) -> Shape:
+    """[C, *spatial] for an n-d layer; now and then one dim too many (rejected)."""
+    shape = [rand_channels(rng), *rand_spatial(rng, n, hi=LMAX[n] if n < 3 else hi3)]
+    if rng.random() < 0.35:
+        shape[1:] = [rng.randint(1, 8) for _ in shape[1:]]
+    if rng.random() < 0.04:
+        shape.append(rng.randint(1, 8))
+    return shape
+
+
+def case_lppool(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    n = pick_n(rng)
+    shape = new_kind_input(rng, n)
+    return shape, gen_lppool(rng, sp, shape, n)
+
+
+def case_maxunpool(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    n = pick_n(rng)
+    shape = new_kind_input(rng, n, hi3=8)
+    if rng.random() < 0.15:
+        shape[1 : n + 1] = [1] * n
+    return shape, gen_maxunpool(rng, sp, shape, n)
+
+
+def case_unflatten(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    shape = any_input(rng)
+    if rng.random() < 0.6:
+        shape[rng.randrange(len(shape))] = rng.choice([4, 6, 8, 12, 12, 16, 18, 24, 30, 36, 64])
+    return shape, gen_unflatten(rng, sp, shape)
+
+
+def case_embedding(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    r = rng.randint(1, 4)
+    if r == 1:
+        shape = [rng.randint(1, 40)]
+    elif r == 4 and rng.random() < 0.5:
+        shape = [rng.randint(1, 4) for _ in range(4)]
+    else:
+        shape = [rng.randint(1, 12) for _ in range(min(r, 3))]
+    return shape, gen_embedding(rng, sp, shape)
+
+
+def case_rmsnorm(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    shape = any_input(rng)
+    return shape, gen_rmsnorm(rng, sp, shape)
+
+
+def case_lrn(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    shape = any_input(rng)
+    if rng.random() < 0.06:  # 6-d batched input (LocalResponseNorm folds the extra dims)
+        shape = [rand_channels(rng), *[rng.randint(1, 5) for _ in range(4)]]
+    return shape, gen_lrn(rng, sp, shape)
+
+
+def case_glu(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    shape = any_input(rng)
+    if rng.random() < 0.7:  # usually make some dims even
+        shape = [v if v % 2 == 0 or rng.random() < 0.3 else v + 1 for v in shape]
+    return shape, gen_glu(rng, sp, shape)
+
+
+def case_channelshuffle(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    c = rng.choice([1, 2, 3, 4, 4, 6, 8, 8, 9, 12, 16, 24])
+    rank = rng.choices([0, 1, 2, 3, 4], weights=[10, 25, 40, 20, 5])[0]
+    shape = [c, *[rng.randint(1, 10 if rank < 3 else 5) for _ in range(rank)]]
+    return shape, gen_channelshuffle(rng, sp, shape)
+
+
+def pinned_new_cases(rng: random.Random, sp: Speller) -> list[tuple[str, Shape, Layer]]:
+    """Documented corner cases of the second set of kinds, always present."""
+    r, s = rng, sp
+    return [
+        # LPPool3d needs the input >= kernel in every dim, even where ceil_mode would fit
+        ("lppool", [2, 2, 5, 5], lppool_layer(r, s, [2, 2, 5, 5], 3, 2.0, [3, 3, 3])),
+        ("lppool", [2, 2, 5], lppool_layer(r, s, [2, 2, 5], 2, 2.0, [3, 3], s=[2, 2], ceil=True)),
+        (
+            "lppool",
+            [2, 2, 5, 5],
+            lppool_layer(r, s, [2, 2, 5, 5], 3, 2.0, [3, 3, 3], s=[2, 2, 2], ceil=True),
+        ),
+        ("lppool", [1, 6], lppool_layer(r, s, [1, 6], 1, 1.5, [2], s=[4], ceil=True)),
+        ("lppool", [1, 5], lppool_layer(r, s, [1, 5], 1, 2.0, [2], s=[2], ceil=True)),
+        ("lppool", [3, 8, 8], lppool_layer(r, s, [3, 8, 8], 2, 0.0, [2, 2])),
+        ("maxunpool", [3, 4, 4], maxunpool_layer(r, s, [3, 4, 4], 2, [2, 2])),
+        ("maxunpool", [3, 4, 4], maxunpool_layer(r, s, [3, 4, 4], 2, [3, 3], s=[2, 2], p=[1, 1])),
+        ("maxunpool", [3, 1], maxunpool_layer(r, s, [3, 1], 1, [2], p=[1])),
+        ("maxunpool", [3, 1], maxunpool_layer(r, s, [3, 1], 1, [1], p=[1])),
+        ("maxunpool", [3, 5, 5], maxunpool_layer(r, s, [3, 5, 5], 2, [0, 0])),
+        ("unflatten", [784], unflatten_layer(r, s, 1, [16, 7, 7])),
+        ("unflatten", [6, 4], unflatten_layer(r, s, 1, [-1, -1])),
+        ("unflatten", [6, 4], unflatten_layer(r, s, 1, [4, 2])),
+        ("unflatten", [6, 4], unflatten_layer(r, s, -1, [2, -1])),
+        ("embedding", [5], embedding_layer(r, s, 10, 4, padding_idx=-10)),
+        ("embedding", [5], embedding_layer(r, s, 10, 4, padding_idx=10)),
+        ("embedding", [2, 5], embedding_layer(r, s, 10, 4, padding_idx=-11)),
+        ("rmsnorm", [3, 4], rmsnorm_layer(r, s, [3, 4], [2, 4])),
+        ("rmsnorm", [3, 4], rmsnorm_layer(r, s, [3, 4], [3, 4], affine=False)),
+        ("localresponsenorm", [8], lrn_layer(r, s, 5)),
+        ("localresponsenorm", [8, 4], lrn_layer(r, s, 5)),
+        ("glu", [3, 5], glu_layer(r, None)),
+        ("glu", [4, 5], glu_layer(r, 1)),
+        ("channelshuffle", [6, 4, 4], channelshuffle_layer(r, 4)),
+        ("channelshuffle", [6, 4, 4], channelshuffle_layer(r, 0)),
+        ("channelshuffle", [6], channelshuffle_layer(r, 2)),
+    ]
+
+
+NEW_PLAN: list[tuple[str, int, float, CaseGen]] = [
+    ("lppool", 180, 0.28, case_lppool),
+    ("maxunpool", 160, 0.25, case_maxunpool),
+    ("unflatten", 150, 0.25, case_unflatten),
+    ("embedding", 140, 0.25, case_embedding),
+    ("rmsnorm", 140, 0.25, case_rmsnorm),
+    ("localresponsenorm", 130, 0.28, case_lrn),
+    ("glu", 130, 0.28, case_glu),
+    ("channelshuffle", 130, 0.25, case_channelshuffle),
+]
+
+
+def inject_new(rng: random.Random, sp: Speller, b: Chain) -> None:
+    """Add one corner-case layer of the second set; usually one PyTorch rejects."""
+    if not b.ok:
+        return
+    want_fail = rng.random() < 0.7
+    shape = b.shape
+    n = len(shape) - 1
+    for _ in range(15):
+        choices: list[Callable[[], Layer]] = [
+            lambda: gen_unflatten(rng, sp, shape),
+            lambda: gen_rmsnorm(rng, sp, shape),
+            lambda: gen_glu(rng, sp, shape),
+            lambda: gen_lrn(rng, sp, shape),
+            lambda: gen_channelshuffle(rng, sp, shape),
+        ]
+        if 1 <= n <= 3:
+            choices += [
+                lambda: gen_lppool(rng, sp, shape, n),
+                lambda: gen_maxunpool(rng, sp, shape, n),
+            ]
+        layer = rng.choice(choices)()
+        ok, out, stable = b.probe(layer)
+        if not stable:
+            continue
+        if ok and (out is None or 0 in out or math.prod(out) > 200_000 or len(out) != len(shape)):
+            continue
+        if ok != want_fail:
+            b.add(layer)
+            return
+
+
+def checkpoint_new(rng: random.Random, sp: Speller, b: Chain) -> None:
+    b.checkpoints += 1
+    if b.ok and b.checkpoints == b.inject_at:
+        inject_new(rng, sp, b)
+
+
+def chain_alexnet(rng: random.Random, sp: Speller, inject_at: int | None) -> Chain:
+    """conv → relu → LRN → (max | LP) pool blocks, optionally unpooled back up."""
+    n = rng.choices([1, 2, 3], weights=[25, 60, 15])[0]
+    hi = LMAX[n]
+    sizes = [max(v, rng.randint(8, hi)) for v in rand_spatial(rng, n, hi=hi)]
+    b = Chain([rng.choice([1, 3, 3, 4]), *sizes], inject_at)
+    for _ in range(rng.randint(1, 2)):
+        checkpoint_new(rng, sp, b)
+        if not b.ok:
+            break
+        shape = b.shape
+        b.add(conv_layer(rng, sp, shape, n, rng.choice([8, 12, 16]), [3] * n, p=[1] * n))
+        if b.ok:
+            b.add(act_layer(rng.choice(SAFE_ACTS)))
+        if b.ok and rng.random() < 0.7:
+            if rng.random() < 0.5:
+                b.add(lrn_layer(rng, sp, rng.choice([3, 5, 5])))
+            else:  # AlexNet's
+                b.add(lrn_layer(rng, sp, 5, 1e-4, 0.75, 2.0))
+        if not b.ok:
+            break
+        shape = b.shape
+        r = rng.random()
+        if r < 0.45:
+            k = rng.choice([2, 3])
+            b.add(
+                lppool_layer(
+                    rng,
+                    sp,
+                    shape,
+                    n,
+                    rng.choice([2.0, 2.0, 1.0, 3.0]),
+                    [k] * n,
+                    s=[2] * n if k == 3 or rng.random() < 0.3 else None,
+                    ceil=rng.choice([None, None, True]),
+                )
+            )
+        elif r < 0.8:
+            b.add(pool_for(rng, sp, shape))
+    if b.ok and rng.random() < 0.35:
+        checkpoint_new(rng, sp, b)
+        if b.ok:
+            shape = b.shape
+            b.add(maxunpool_layer(rng, sp, shape, n, [2] * n, s=rng.choice([None, [2] * n])))
+            if b.ok:
+                b.add(conv_layer(rng, sp, b.shape, n, rng.choice([1, 3]), [3] * n, p=[1] * n))
+            return b
+    checkpoint_new(rng, sp, b)
+    head(rng, sp, b)
+    return b
+
+
+def chain_shufflenet(rng: random.Random, sp: Speller, inject_at: int | None) -> Chain:
+    """grouped 1×1 conv → BN → ReLU → channel shuffle → depthwise 3×3."""
+    n = rng.choices([1, 2], weights=[30, 70])[0]
+    b = Chain([3, *[rng.randint(8, 32) for _ in range(n)]], inject_at)
+    b.add(conv_layer(rng, sp, b.shape, n, rng.choice([12, 24]), [3] * n, s=[2] * n, p=[1] * n))
+    for _ in range(rng.randint(1, 2)):
+        checkpoint_new(rng, sp, b)
+        if not b.ok:
+            break
+        shape = b.shape
+        g = rng.choice([g for g in (2, 3, 4) if shape[0] % g == 0] or [1])
+        b.add(conv_layer(rng, sp, shape, n, g * rng.choice([4, 6]), [1] * n, g=g, bias=False))
+        if b.ok:
+            b.add(norm_layer(rng, sp, b.shape, n, "batchnorm"))
+        if b.ok:
+            b.add(act_layer("relu"))
+        if b.ok:
+            b.add(channelshuffle_layer(rng, g))
+        if b.ok:
+            b.add(conv_layer(rng, sp, b.shape, n, b.shape[0], [3] * n, p=[1] * n, g="dw"))
+    checkpoint_new(rng, sp, b)
+    head(rng, sp, b)
+    return b
+
+
+def chain_gated(rng: random.Random, sp: Speller, inject_at: int | None) -> Chain:
+    """Gated convolutions (conv to 2C, GLU over the channels) or a gated MLP."""
+    if rng.random() < 0.6:
+        n = rng.choice([1, 1, 2])
+        b = Chain([rng.choice([1, 4, 8]), *[rng.randint(6, 30) for _ in range(n)]], inject_at)
+        for _ in range(rng.randint(1, 3)):
+            checkpoint_new(rng, sp, b)
+            if not b.ok:
+                break
+            c = rng.choice([4, 8, 16])
+            b.add(conv_layer(rng, sp, b.shape, n, 2 * c, [3] * n, p=[1] * n))
+            if b.ok:
+                b.add(glu_layer(rng, rng.choice([1, 1, -n - 1])))
+        checkpoint_new(rng, sp, b)
+        head(rng, sp, b)
+        return b
+    b = Chain(
+        rng.choice([[rng.randint(2, 16), rng.randint(2, 32)], [rng.randint(2, 40)]]), inject_at
+    )
+    for _ in range(rng.randint(1, 3)):
+        checkpoint_new(rng, sp, b)
+        if not b.ok:
+            break
+        b.add(linear_layer(rng, sp, b.shape, 2 * rng.choice([4, 8, 16]), maybe_bias(rng)))
+        if b.ok:
+            b.add(glu_layer(rng, rng.choice([None, None, -1])))
+        if b.ok and rng.random() < 0.5:
+            b.add(rmsnorm_layer(rng, sp, b.shape, rng.choice([None, [b.shape[-1]]])))
+    if b.ok:
+        b.add(linear_layer(rng, sp, b.shape, rng.choice([1, 2, 10])))
+    return b
+
+
+def chain_embed(rng: random.Random, sp: Speller, inject_at: int | None) -> Chain:
+    """Token indices → embedding → (RMSNorm, linear, GLU) stacks → head."""
+    shape = rng.choice([[rng.randint(1, 32)], [rng.randint(1, 4), rng.randint(1, 16)]])
+    b = Chain(shape, inject_at)
+    num = rng.choice([100, 1000, 5000, 30])
+    dim = rng.choice([8, 16, 32, 64])
+    pad = rng.choice([None, None, 0, -1])
+    b.add(embedding_layer(rng, sp, num, dim, padding_idx=pad))
+    for _ in range(rng.randint(1, 2)):
+        checkpoint_new(rng, sp, b)
+        if not b.ok:
+            break
+        b.add(rmsnorm_layer(rng, sp, b.shape, rng.choice([None, None, [b.shape[-1]]])))
+        if b.ok:
+            b.add(linear_layer(rng, sp, b.shape, 2 * rng.choice([16, 32]), maybe_bias(rng)))
+        if b.ok:
+            b.add(glu_layer(rng, rng.choice([None, -1])))
+        if b.ok and rng.random() < 0.3:
+            b.add(dropout_layer(rng, 0.1))
+    if b.ok and rng.random() < 0.5:
+        b.add(flatten_layer(rng, sp, None, None))
+    if b.ok:
+        b.add(linear_layer(rng, sp, b.shape, rng.choice([2, 10, 100])))
+    return b
+
+
+def chain_unflatten(rng: random.Random, sp: Speller, inject_at: int | None) -> Chain:
+    """A latent vector → linear → unflatten to (C, H, W) → transposed convs."""
+    n = rng.choice([1, 2, 2, 2, 3])
+    c = rng.choice([4, 8, 16])
+    side = rng.choice([2, 3, 4]) if n < 3 else 2
+    b = Chain([rng.choice([8, 16, 32, 100])], inject_at)
+    b.add(linear_layer(rng, sp, b.shape, c * side**n))
+    if b.ok:
+        sizes = [c] + [side] * n
+        if rng.random() < 0.3:
+            sizes[rng.randrange(n + 1)] = -1
+        b.add(unflatten_layer(rng, sp, rng.choice([1, -1]), sizes))
+    for _ in range(rng.randint(1, 2)):
+        checkpoint_new(rng, sp, b)
+        if not b.ok:
+            break
+        b.add(
+            conv_layer(
+                rng,
+                sp,
+                b.shape,
+                n,
+                rng.choice([4, 8]),
+                [4] * n,
+                s=[2] * n,
+                p=[1] * n,
+                transposed=True,
+            )
+        )
+        if b.ok:
+            b.add(act_layer(rng.choice(SAFE_ACTS)))
+    if b.ok:
+        b.add(conv_layer(rng, sp, b.shape, n, rng.choice([1, 3]), [3] * n, p=[1] * n))
+    return b
+
+
+def new_chain_with_faults(rng: random.Random, sp: Speller) -> Chain:
+    inject_at = rng.randint(2, 3) if rng.random() < 0.4 else None
+    style = rng.choices(
+        ["alexnet", "shufflenet", "gated", "embed", "unflatten"], weights=[30, 18, 20, 17, 15]
+    )[0]
+    makers = {
+        "alexnet": chain_alexnet,
+        "shufflenet": chain_shufflenet,
+        "gated": chain_gated,
+        "embed": chain_embed,
+        "unflatten": chain_unflatten,
+    }
+    b = makers[style](rng, sp, inject_at)
+    if not b.ok:
+        tail_after_error(rng, sp, b)
+    return b
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 
@@ -2243,8 +3034,16 @@ def documented_chains() -> list[tuple[str, Shape, list[Layer]]]:
         layer("flatten", nn.Flatten),
         layer("linear 10", lambda: nn.Linear(16, 10)),
     ]
+    sequence = [
+        layer("embedding 32000 512", lambda: Lookup(nn.Embedding(32000, 512))),
+        layer("rmsnorm", lambda: nn.RMSNorm(512)),
+        layer("linear 2048", lambda: nn.Linear(512, 2048)),
+        layer("glu", nn.GLU),
+        layer("linear 512", lambda: nn.Linear(1024, 512)),
+    ]
     return [
         ("  ".join(x.text for x in spec_chain), [3, 224, 224], spec_chain),
+        (" ".join(x.text for x in sequence), [128], sequence),
         ("\n".join(x.text for x in stem), [3, 224, 224], stem),
         ("\n".join(x.text for x in mnist), [1, 28, 28], mnist),
         (" ".join(x.text for x in small), [3, 32, 32], small),
@@ -2252,20 +3051,19 @@ def documented_chains() -> list[tuple[str, Shape, list[Layer]]]:
     ]
 
 
-def main() -> None:
-    warnings.filterwarnings("ignore")
-    torch.set_num_threads(1)
-    torch.manual_seed(SEED)
-    rng = random.Random(SEED)
-    sp = Speller(rng)
-    t0 = time.time()
-
+def single_rows(
+    rng: random.Random,
+    sp: Speller,
+    pinned: list[tuple[str, Shape, Layer]],
+    plan: list[tuple[str, int, float, CaseGen]],
+    seen: set[tuple[str, tuple[int, ...]]],
+    stats: Counter[str],
+    rejected: Counter[str],
+    unstable_seen: list[str],
+) -> list[dict[str, Any]]:
+    """The pinned cases, then ``plan``'s random single-layer cases."""
     rows: list[dict[str, Any]] = []
-    seen: set[tuple[str, tuple[int, ...]]] = set()
-    stats: Counter[str] = Counter()
-    rejected: Counter[str] = Counter()
-    unstable_seen: list[str] = []
-    for family, shape, layer in pinned_cases(rng, sp):
+    for family, shape, layer in pinned:
         b = Chain(shape)
         b.add(layer)
         if b.unstable:
@@ -2275,7 +3073,7 @@ def main() -> None:
         stats[family] += 1
         rejected[family] += not b.ok
         rows.append({"spec": layer.text, "input": shape, "layers": b.records, "error": b.error})
-    for family, count, reject_rate, gen in PLAN:
+    for family, count, reject_rate, gen in plan:
         for _ in range(count):
             want_fail = rng.random() < reject_rate
             best: tuple[Shape, Layer, Chain] | None = None
@@ -2301,12 +3099,20 @@ def main() -> None:
             stats[family] += 1
             rejected[family] += not b.ok
             rows.append({"spec": layer.text, "input": shape, "layers": b.records, "error": b.error})
-    n_single = len(rows)
+    return rows
 
-    chain_stats: Counter[str] = Counter()
-    n_chains = 0
-    while n_chains < 900:
-        b = chain_with_faults(rng, sp)
+
+def chain_rows(
+    rng: random.Random,
+    sp: Speller,
+    make: Callable[[random.Random, Speller], Chain],
+    count: int,
+    seen: set[tuple[str, tuple[int, ...]]],
+    chain_stats: Counter[str],
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    while len(rows) < count:
+        b = make(rng, sp)
         if not 2 <= len(b.layers) <= 12 or b.unstable:
             continue
         texts = [layer.text for layer in b.layers]
@@ -2315,9 +3121,28 @@ def main() -> None:
         if key in seen:
             continue
         seen.add(key)
-        n_chains += 1
         chain_stats["failed" if b.error else "ok"] += 1
         rows.append({"spec": spec, "input": b.input, "layers": b.records, "error": b.error})
+    return rows
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+    sp = Speller(rng)
+    t0 = time.time()
+
+    seen: set[tuple[str, tuple[int, ...]]] = set()
+    stats: Counter[str] = Counter()
+    rejected: Counter[str] = Counter()
+    unstable_seen: list[str] = []
+    rows = single_rows(rng, sp, pinned_cases(rng, sp), PLAN, seen, stats, rejected, unstable_seen)
+    n_single = len(rows)
+
+    chain_stats: Counter[str] = Counter()
+    rows += chain_rows(rng, sp, chain_with_faults, 900, seen, chain_stats)
 
     for spec, shape, layers in documented_chains():
         b = Chain(shape)
@@ -2326,11 +3151,6 @@ def main() -> None:
         assert b.ok and not b.unstable, spec
         rows.append({"spec": spec, "input": shape, "layers": b.records, "error": None})
 
-    CASES_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with CASES_PATH.open("w", encoding="utf-8", newline="\n") as fh:
-        for i, row in enumerate(rows, 1):
-            fh.write(dump({"id": i, **row}) + "\n")
-
     rf_rows: list[dict[str, Any]] = []
     while len(rf_rows) < 400:
         case = make_rf_case(rng, sp)
@@ -2338,6 +3158,22 @@ def main() -> None:
             continue
         seen.add((case["spec"], tuple(case["input"])))
         rf_rows.append(case)
+
+    # the second set of layer kinds, from its own stream: appended, nothing above changes
+    rng2 = random.Random(SEED + 1)
+    sp2 = Speller(rng2)
+    new_rows = single_rows(
+        rng2, sp2, pinned_new_cases(rng2, sp2), NEW_PLAN, seen, stats, rejected, unstable_seen
+    )
+    n_single += len(new_rows)
+    rows += new_rows
+    rows += chain_rows(rng2, sp2, new_chain_with_faults, 160, seen, chain_stats)
+    n_chains = chain_stats["ok"] + chain_stats["failed"]
+
+    CASES_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with CASES_PATH.open("w", encoding="utf-8", newline="\n") as fh:
+        for i, row in enumerate(rows, 1):
+            fh.write(dump({"id": i, **row}) + "\n")
     with RF_PATH.open("w", encoding="utf-8", newline="\n") as fh:
         for i, row in enumerate(rf_rows, 1):
             fh.write(dump({"id": i, **row}) + "\n")
@@ -2345,7 +3181,7 @@ def main() -> None:
     total_rej = sum(rejected.values())
     print(f"single-layer cases: {n_single}, rejected {total_rej} ({total_rej / n_single:.1%})")
     for family, count in stats.items():
-        print(f"  {family:16s} {count:5d}  rejected {rejected[family]:4d}")
+        print(f"  {family:17s} {count:5d}  rejected {rejected[family]:4d}")
     print(f"chains: {n_chains} ({chain_stats['failed']} fail part-way)")
     print(f"dropped {len(unstable_seen)} backend-dependent single-layer candidates, e.g.:")
     for text in unstable_seen[:8]:
