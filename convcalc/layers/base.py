@@ -4,7 +4,7 @@ running a layer on a shape."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
@@ -502,6 +502,3 @@ def check_non_negative(name: str, values: tuple[int, ...]) -> None:
     for v in values:
         if v < 0:
             raise LayerError(f"{name} must not be negative, got {fmt_tuple(values)}")
-
-
-Checker = Callable[..., None]
