@@ -198,7 +198,7 @@ def test_file(tmp_path: Path) -> None:
         ("-i 3x8x8", 2, "no layers given"),
         ("-i 3x8x8 -o xml conv2d 4 k=3", 2, "'xml' is not one of"),
         ("-i 3x8x8 --batch 0 conv2d 4 k=3", 2, "--batch"),
-        ("-i 3x8x8 --fromat json conv2d 4 k=3", 2, "Did you mean '--format'?"),
+        ("-i 3x8x8 --fromat json conv2d 4 k=3", 2, "--format"),
         ("-i 3x8x8 -f /nonexistent/net.spec", 2, "/nonexistent/net.spec: no such file"),
         ("-i 3x8x8 -f - conv2d 4 k=3", 2, "either as words or with -f/--file"),
         ("-i 3x8x8 conv2d 4 k=3 -", 2, "'-' reads the chain from stdin and must be the only"),
