@@ -191,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             timed([*cc, "-i", "16x32x32", "-", "-o", "json"], stdin=specs[100_000])
             for _ in range(3)
         )
+        # Guard against a parent whose size hides the children's (see bench/run.py).
+        measurable = rss10 > base_rss
         growth = (rss100 - base_rss) / max(1, rss10 - base_rss)
         line("(e) 100,000 layers on stdin, --format json", f"{t100:.2f} s", "≤ 2 s", t100 <= 2)
         line(
@@ -198,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{(rss10 - base_rss) / 1024:.0f} → {(rss100 - base_rss) / 1024:.0f} MiB"
             f" ({growth:.1f}×)",
             "~10× (linear)",
-            growth <= 12,
+            measurable and growth <= 12,
         )
         path = Path(tmp) / "1000.spec"
         path.write_text(LAYERS * 333 + "relu\n")
