@@ -1878,14 +1878,36 @@ def chain_pad(rng: random.Random, sp: Speller, inject_at: int | None) -> Chain:
     return b
 
 
-def inject(rng: random.Random, sp: Speller, b: Chain) -> None:
-    """Add one corner-case layer; usually one PyTorch rejects."""
+def try_inject(
+    rng: random.Random,
+    b: Chain,
+    fail_rate: float,
+    candidates: Callable[[Shape, int], list[Callable[[], Layer]]],
+) -> None:
+    """Add one corner-case layer drawn from ``candidates(shape, n_spatial)``: one that
+    PyTorch rejects with probability ``fail_rate``, else one it accepts."""
     if not b.ok:
         return
-    want_fail = rng.random() < 0.75
+    want_fail = rng.random() < fail_rate
     shape = b.shape
     n = len(shape) - 1
     for _ in range(15):
+        choices = candidates(shape, n)
+        layer = rng.choice(choices)()
+        ok, out, stable = b.probe(layer)
+        if not stable:
+            continue
+        if ok and (out is None or 0 in out or math.prod(out) > 200_000 or len(out) != len(shape)):
+            continue
+        if ok != want_fail:
+            b.add(layer)
+            return
+
+
+def inject(rng: random.Random, sp: Speller, b: Chain) -> None:
+    """Add one corner-case layer; usually one PyTorch rejects."""
+
+    def candidates(shape: Shape, n: int) -> list[Callable[[], Layer]]:
         choices: list[Callable[[], Layer]] = [
             lambda: gen_layernorm(rng, sp, shape),
             lambda: gen_groupnorm(rng, sp, shape),
@@ -1907,15 +1929,9 @@ def inject(rng: random.Random, sp: Speller, b: Chain) -> None:
                 lambda: gen_pixelshuffle(rng, sp, shape),
                 lambda: gen_pixelunshuffle(rng, sp, shape),
             ]
-        layer = rng.choice(choices)()
-        ok, out, stable = b.probe(layer)
-        if not stable:
-            continue
-        if ok and (out is None or 0 in out or math.prod(out) > 200_000 or len(out) != len(shape)):
-            continue
-        if ok != want_fail:
-            b.add(layer)
-            return
+        return choices
+
+    try_inject(rng, b, 0.75, candidates)
 
 
 def tail_after_error(rng: random.Random, sp: Speller, b: Chain) -> None:
@@ -2741,12 +2757,8 @@ NEW_PLAN: list[tuple[str, int, float, CaseGen]] = [
 
 def inject_new(rng: random.Random, sp: Speller, b: Chain) -> None:
     """Add one corner-case layer of the second set; usually one PyTorch rejects."""
-    if not b.ok:
-        return
-    want_fail = rng.random() < 0.7
-    shape = b.shape
-    n = len(shape) - 1
-    for _ in range(15):
+
+    def candidates(shape: Shape, n: int) -> list[Callable[[], Layer]]:
         choices: list[Callable[[], Layer]] = [
             lambda: gen_unflatten(rng, sp, shape),
             lambda: gen_rmsnorm(rng, sp, shape),
@@ -2759,15 +2771,9 @@ def inject_new(rng: random.Random, sp: Speller, b: Chain) -> None:
                 lambda: gen_lppool(rng, sp, shape, n),
                 lambda: gen_maxunpool(rng, sp, shape, n),
             ]
-        layer = rng.choice(choices)()
-        ok, out, stable = b.probe(layer)
-        if not stable:
-            continue
-        if ok and (out is None or 0 in out or math.prod(out) > 200_000 or len(out) != len(shape)):
-            continue
-        if ok != want_fail:
-            b.add(layer)
-            return
+        return choices
+
+    try_inject(rng, b, 0.7, candidates)
 
 
 def checkpoint_new(rng: random.Random, sp: Speller, b: Chain) -> None:
