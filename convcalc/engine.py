@@ -90,6 +90,7 @@ class LayerResult(NamedTuple):
     macs: int | None
     rf: ReceptiveField | None
     layer: Layer  # the layer object, as bound from the text
+    int64_buffers: int | None = 0  # elements of ``buffers`` stored as int64
 
     @property
     def trainable(self) -> int | None:
@@ -408,6 +409,7 @@ def _analyze(spec: str | Program, input_sizes: tuple[int, ...] | None, batch: in
                 out.macs,
                 rf,
                 layer,
+                out.int64_buffers,
             )
         )
         shape = out.shape

@@ -33,6 +33,9 @@ class Out(NamedTuple):
     # () = no change to the receptive field; None = the layer has no uniform
     # receptive-field step (it is not tracked past it); else one Window per dim.
     rf: tuple[Window, ...] | None = ()
+    # Elements of ``buffers`` that PyTorch keeps as int64 whatever the model's
+    # dtype (BatchNorm's num_batches_tracked): memory counts them at 8 bytes.
+    int64_buffers: int | None = 0
 
 
 # --------------------------------------------------------------------------
