@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 SEED = 20250601
 
@@ -122,19 +123,6 @@ def one(vals: Sequence[int], n: int) -> int | tuple[int, ...]:
     return vals[0] if n == 1 else tuple(vals)
 
 
-def macs_of(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
-    weight = getattr(m, "weight", None)
-    if not isinstance(weight, torch.Tensor):
-        return 0
-    if isinstance(m, CONVT):
-        return weight.numel() * math.prod(x.shape[2:])
-    if isinstance(m, CONV):
-        return weight.numel() * math.prod(y.shape[2:])
-    if isinstance(m, nn.Linear):
-        return weight.numel() * math.prod(x.shape[1:-1])
-    return 0
-
-
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
@@ -143,25 +131,27 @@ def first_line(exc: BaseException) -> str:
 def run_once(
     layer: Layer, x: torch.Tensor
 ) -> tuple[torch.Tensor | None, dict[str, Any] | None, dict[str, str] | None]:
-    """Construct and run one layer: (output, record, error)."""
-    macs: list[int] = []
-
-    def hook(m: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
-        macs.append(macs_of(m, args[0], out))
-
+    """Construct and run one layer: (output, record, error). MACs are what
+    ``FlopCounterMode`` counts for the call, divided by 2 (SEMANTICS.md §0)."""
     try:
         m = layer.make()
         m.eval()
-        m.register_forward_hook(hook)
         with torch.no_grad():
             y = m(x)
     except Exception as exc:  # every rejection PyTorch raises counts
         return None, None, {"type": type(exc).__name__, "message": first_line(exc)}
+    # Counted in a second call: under the counter's dispatch mode some ops take other code
+    # paths (interpolate to a 0-sized output is accepted there, rejected without it).
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        m(x)
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0, (layer.text, flops)
     rec = {
         "output": list(y.shape[1:]),
         "params": sum(p.numel() for p in m.parameters()),
         "buffers": sum(b.numel() for b in m.buffers()),
-        "macs": macs[0],
+        "macs": flops // 2,
     }
     return y, rec, None
 
