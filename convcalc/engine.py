@@ -8,13 +8,15 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from .errors import ConvcalcError, LayerError, ShapeError, SpecError
-from .layers import KINDS, Layer, Out, Shape, bind
+from .graph import Graph, Node, build
+from .layers import KINDS, Layer, Out, Shape
 from .layers.activation import Activation
-from .spec import INT_LIMIT, InputStmt, LayerStmt, Program, parse, parse_value
+from .spec import INT_LIMIT, Program, parse, parse_value
 
 __all__ = [
     "DTYPES",
     "Analysis",
+    "BlockResult",
     "InternalError",
     "LayerResult",
     "Memory",
@@ -76,26 +78,32 @@ class ReceptiveField(NamedTuple):
 
 
 class LayerResult(NamedTuple):
-    """One layer's figures for the shape that reached it."""
+    """One layer's (or graph operation's) figures for the shapes that reached it."""
 
-    # 1-based position in the chain. (It shadows tuple.index, which nobody needs
-    # here; a NamedTuple is the cheapest immutable record to make 100,000 of.)
+    # 1-based position in execution order. (It shadows tuple.index, which nobody
+    # needs here; a NamedTuple is the cheapest immutable record to make 100,000 of.)
     index: int  # type: ignore[assignment]
-    kind: str  # canonical kind, e.g. "conv2d"
-    spec: str  # the layer as written
-    input: Shape
+    kind: str  # canonical kind, e.g. "conv2d"; graph operations: add, mul, concat, …
+    spec: str  # the layer as written (block parameters substituted)
+    input: Shape  # the (first) input's shape
     output: Shape
-    params: int | None
+    params: int | None  # 0 where the layer reuses another's weights (``shared``)
     buffers: int | None
     macs: int | None
     rf: ReceptiveField | None
     layer: Layer  # the layer object, as bound from the text
     int64_buffers: int | None = 0  # elements of ``buffers`` stored as int64
+    # The graph: the rows whose outputs this one reads (0 = the network's input).
+    inputs: tuple[int, ...] = ()
+    name: str | None = None  # the name its output was given (``as NAME``)
+    block: tuple[str, ...] = ()  # the block instances it sits in, outermost first
+    shared: int | None = None  # the row whose weights it applies again
+    side: bool = False  # on a side output that eval mode does not run
+    frozen: bool = False  # its parameters do not require grad
 
     @property
     def trainable(self) -> int | None:
-        # Every PyTorch parameter requires grad unless frozen by the user.
-        return self.params
+        return 0 if self.frozen else self.params
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +117,45 @@ class LayerResult(NamedTuple):
             "buffers": self.buffers,
             "macs": self.macs,
             "rf": None if self.rf is None else self.rf.to_dict(),
+            "inputs": list(self.inputs),
+            "name": self.name,
+            "block": "/".join(self.block) if self.block else None,
+            "shared": self.shared,
+            "side": self.side,
+        }
+
+
+class BlockResult(NamedTuple):
+    """A block instance's figures: the sums of its rows (a side output's MACs
+    excluded, as in the totals)."""
+
+    block: tuple[str, ...]  # its path: the instances it sits in, then its own label
+    spec: str  # the instance as written
+    first: int  # its first and last rows (1-based)
+    last: int
+    input: Shape
+    output: Shape
+    params: int | None
+    trainable: int | None
+    buffers: int | None
+    macs: int | None
+
+    @property
+    def label(self) -> str:
+        return self.block[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "block": "/".join(self.block),
+            "spec": self.spec,
+            "first": self.first,
+            "last": self.last,
+            "input": list(self.input),
+            "output": list(self.output),
+            "params": self.params,
+            "trainable": self.trainable,
+            "buffers": self.buffers,
+            "macs": self.macs,
         }
 
 
@@ -150,15 +197,21 @@ def _numel(shape: Shape) -> int | None:
 
 
 class Analysis(NamedTuple):
-    """The result of analysing a chain: per-layer results and totals."""
+    """The result of analysing a network: per-row results in execution order, and
+    totals. ``result`` is the row whose output the network returns (0: the input;
+    -1: the last row)."""
 
     input: Shape
     layers: tuple[LayerResult, ...]
     batch: int = 1  # the batch size the analysis was made for
+    result: int = -1
+    blocks: tuple[BlockResult, ...] = ()  # every block instance, in execution order
 
     @property
     def output(self) -> Shape:
-        return self.layers[-1].output if self.layers else self.input
+        if not self.layers or self.result == 0:
+            return self.input
+        return self.layers[self.result - 1 if self.result > 0 else -1].output
 
     @property
     def params(self) -> int | None:
@@ -174,11 +227,39 @@ class Analysis(NamedTuple):
 
     @property
     def macs(self) -> int | None:
-        return _sum([lay.macs for lay in self.layers])
+        """MACs of an eval-mode forward pass: side outputs are not run."""
+        return _sum([lay.macs for lay in self.layers if not lay.side])
 
     @property
     def rf(self) -> ReceptiveField | None:
-        return self.layers[-1].rf if self.layers else None
+        if not self.layers or self.result == 0:
+            return None
+        return self.layers[self.result - 1 if self.result > 0 else -1].rf
+
+    @property
+    def side_outputs(self) -> tuple[LayerResult, ...]:
+        """The rows that end a side branch (their outputs are not used)."""
+        used = {i for lay in self.layers for i in lay.inputs}
+        return tuple(lay for lay in self.layers if lay.side and lay.index not in used)
+
+    def rows(self, depth: int | None = None) -> list[LayerResult | BlockResult]:
+        """The rows to show: every layer, or with ``depth`` every block instance
+        nested deeper than ``depth`` folded into one row (0: top-level blocks)."""
+        if depth is None or not self.blocks:
+            return list(self.layers)
+        folded = {b.first: b for b in self.blocks if len(b.block) == depth + 1}
+        out: list[LayerResult | BlockResult] = []
+        i = 0
+        layers = self.layers
+        while i < len(layers):
+            block = folded.get(i + 1)
+            if block is not None and block.last >= block.first:
+                out.append(block)
+                i = block.last
+            else:
+                out.append(layers[i])
+                i += 1
+        return out
 
     def memory(self, batch: int | None = None, dtype: str = "float32") -> Memory:
         """Parameter and activation memory at ``batch`` (default: the analysis's
@@ -214,18 +295,30 @@ class Analysis(NamedTuple):
         """SPEC.md §3's JSON object (plus receptive fields and memory)."""
         with _gc_paused():
             layers = [lay.to_dict() for lay in self.layers]
-        return {
+        data: dict[str, Any] = {
             "input": list(self.input),
             "layers": layers,
             "output": list(self.output),
-            "total": {
-                "params": self.params,
-                "trainable": self.trainable,
-                "buffers": self.buffers,
-                "macs": self.macs,
-            },
-            "memory": self.memory(batch, dtype).to_dict(),
         }
+        if self.blocks:
+            data["blocks"] = [b.to_dict() for b in self.blocks]
+        if self.result != -1 and self.result != len(self.layers):
+            data["result"] = self.result
+        side = self.side_outputs
+        if side:
+            data["side_outputs"] = [lay.index for lay in side]
+        data.update(
+            {
+                "total": {
+                    "params": self.params,
+                    "trainable": self.trainable,
+                    "buffers": self.buffers,
+                    "macs": self.macs,
+                },
+                "memory": self.memory(batch, dtype).to_dict(),
+            }
+        )
+        return data
 
 
 def parse_shape(text: str | Sequence[int]) -> tuple[int, ...]:
@@ -296,11 +389,13 @@ def analyze(
 ) -> Analysis:
     """Parse ``spec`` and propagate ``input_shape`` through it.
 
-    ``input_shape`` excludes the batch dimension (channels first); if omitted,
-    the spec must start with ``input SHAPE``. ``batch`` is the batch size: it sets
-    the memory figures, and a few layers (norms that use the batch's statistics)
-    reject a batch of one. Layers are taken in inference (eval) mode. Raises
-    SpecError for malformed text and ShapeError for a network PyTorch would reject.
+    ``spec`` is a chain of layers or a whole network (graph statements, blocks;
+    see the README). ``input_shape`` excludes the batch dimension (channels first);
+    if omitted, the spec must start with ``input SHAPE``. ``batch`` is the batch
+    size: it sets the memory figures, and a few layers (norms that use the batch's
+    statistics) reject a batch of one. Layers are taken in inference (eval) mode.
+    Raises SpecError for malformed text and ShapeError for a network PyTorch would
+    reject; both carry ``filename`` and the position of the statement at fault.
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a whole number of at least 1, got {batch!r}")
@@ -310,7 +405,7 @@ def analyze(
     try:
         with _gc_paused():
             return _analyze(spec, sizes, batch)
-    except SpecError as exc:
+    except (SpecError, ShapeError) as exc:
         if filename and not exc.filename:
             raise exc.located(filename) from None
         raise
@@ -321,96 +416,180 @@ def analyze(
 def _analyze(spec: str | Program, input_sizes: tuple[int, ...] | None, batch: int) -> Analysis:
     program = spec if isinstance(spec, Program) else parse(spec, KINDS)
     source = program.source
-    shape_text: tuple[int, ...] | None = None
-    stmts: list[LayerStmt] = []
-    for stmt in program.statements:
-        if isinstance(stmt, InputStmt):
-            if stmts:
-                raise SpecError(
-                    "'input' must come before the first layer",
-                    source=source,
-                    start=stmt.start,
-                    end=stmt.end,
-                )
-            if shape_text is not None:
-                raise SpecError(
-                    "the input shape is given twice", source=source, start=stmt.start, end=stmt.end
-                )
-            shape_text = parse_shape(source[stmt.value.start : stmt.value.end])
-        else:
-            stmts.append(stmt)
-    if not stmts:
-        raise SpecError("no layers given", source=source)
-    # Networks repeat themselves (blocks of the same layers): bind each distinct
-    # layer text once, and run each distinct (layer, input shape) pair once.
-    bound: dict[str, Layer] = {}
-    layers = []
-    for stmt in stmts:
-        layer = bound.get(stmt.text)
-        if layer is None:
-            layer = bound[stmt.text] = bind(stmt, source)
-        layers.append(layer)
-    seen: dict[tuple[str, Shape], Out] = {}
-    # An explicit input_shape wins over the file's own 'input' line.
+    graph = build(program)
+    # An explicit input_shape wins over the spec's own 'input' line (which must
+    # still be well formed).
+    own = None
+    if graph.input_stmt is not None:
+        value = graph.input_stmt.value
+        own = parse_shape(source[value.start : value.end])
     if input_sizes is not None:
         sizes = input_sizes
-    elif shape_text is not None:
-        sizes = shape_text
+    elif own is not None:
+        sizes = own
     else:
         raise SpecError(
             "no input shape: pass one (e.g. -i 3x224x224) or start the spec with 'input 3x224x224'",
             source=source,
         )
-    shape = _resolve_input(sizes, layers)
-    results: list[LayerResult] = []
-    # Receptive field, forward form (SEMANTICS.md §7): size r, jump j, left offset P.
+    nodes = graph.nodes
+    if not nodes:
+        raise SpecError("no layers given", source=source)
+    shape = _resolve_input(sizes, [node.op for node in nodes[:64]])
+    results = _propagate(graph, shape, batch)
+    return Analysis(shape, results, batch, graph.result, _blocks(graph, shape, results))
+
+
+def _where(graph: Graph, node: Node) -> str:
+    """' in basic#2 (basic 64)', the block instances a node sits in."""
+    if not node.path:
+        return ""
+    parts = []
+    for depth in range(len(node.path), 0, -1):
+        instance = graph.instances.get(node.path[:depth])
+        label = node.path[depth - 1]
+        parts.append(f"{label} ({instance.text})" if instance else label)
+    return " in " + " in ".join(parts)
+
+
+def _label(graph: Graph, tensor: int) -> str:
+    """How an error names a tensor: 'x, layer 4: relu' or 'the input'."""
+    if tensor == 0:
+        return "the input"
+    node = graph.nodes[tensor - 1]
+    name = graph.names.get(tensor)
+    return f"{name + ', ' if name else ''}layer {tensor}: {node.text}"
+
+
+def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
+    """The receptive field of a merge: the union of its operands' fields, when
+    they step through the input alike (else it is not tracked)."""
+    first = fields[0]
+    if first is None or any(f is None or f.stride != first.stride for f in fields[1:]):
+        return None
+    lo = [min(f.start[i] for f in fields) for i in range(len(first.start))]  # type: ignore[union-attr]
+    hi = [
+        max(f.start[i] + f.size[i] for f in fields)  # type: ignore[union-attr]
+        for i in range(len(first.start))
+    ]
+    return ReceptiveField(tuple(h - low for h, low in zip(hi, lo)), first.stride, tuple(lo))
+
+
+def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...]:
+    nodes = graph.nodes
+    names = graph.names
+    side = graph.side
+    shapes: list[Shape] = [shape]
     nsp = len(shape) - 1
-    r: list[int] | None = [1] * nsp if nsp > 0 else None
-    j: list[int] = [1] * nsp
-    P: list[int] = [0] * nsp
-    rf: ReceptiveField | None = (
-        None if r is None else ReceptiveField(tuple(r), tuple(j), (0,) * nsp)
-    )
-    for index, (stmt, layer) in enumerate(zip(stmts, layers), start=1):
-        key = (stmt.text, shape)
+    fields: list[ReceptiveField | None] = [
+        ReceptiveField((1,) * nsp, (1,) * nsp, (0,) * nsp) if nsp > 0 else None
+    ]
+    results: list[LayerResult] = []
+    # Networks repeat themselves (blocks of the same layers): run each distinct
+    # (layer text, input shape) pair once.
+    seen: dict[tuple[str, Shape], Out] = {}
+    for pos, node in enumerate(nodes):
+        index = pos + 1
+        inputs = node.inputs
+        first = inputs[0]
+        shape = shapes[first]
         try:
-            out = seen.get(key)
-            if out is None:
-                out = seen[key] = _checked(layer.infer(shape, batch))
+            if len(inputs) == 1:
+                key = (node.text, shape)
+                out = seen.get(key)
+                if out is None:
+                    out = seen[key] = _checked(node.op.infer(shape, batch))
+            else:
+                out = _checked(
+                    node.op.infer_many(  # type: ignore[attr-defined]
+                        [shapes[t] for t in inputs], [_label(graph, t) for t in inputs], batch
+                    )
+                )
         except LayerError as exc:
             raise ShapeError(
-                str(exc), index=index, text=stmt.text, results=tuple(results), input=shape
+                str(exc),
+                index=index,
+                text=node.text,
+                results=tuple(results),
+                input=shape,
+                where=_where(graph, node),
+                source=graph.source,
+                start=node.start,
+                end=node.end,
             ) from None
         except ConvcalcError:
             raise
         except Exception as exc:  # a bug: report it, never a traceback
             raise InternalError(
-                f"layer {index} ({stmt.text}): internal error {exc!r}; please report it"
+                f"layer {index} ({node.text}): internal error {exc!r}; please report it"
             ) from exc
+        # Receptive field, forward form (SEMANTICS.md §7): size r, jump j, start −P.
+        rf = fields[first]
+        if len(inputs) > 1:
+            # A broadcast gate (all spatial sizes 1, e.g. squeeze-and-excitation) mixes
+            # the whole map, like a norm's statistics: the field is its windows' field.
+            spatial = [fields[t] for t in inputs if any(v != 1 for v in shapes[t][1:]) or nsp == 0]
+            rf = _union(spatial or [fields[t] for t in inputs])
         windows = out.rf
-        if r is not None and windows != ():
-            if windows is None or len(windows) != len(r):
-                r = rf = None
+        if rf is not None and windows != ():
+            if windows is None or len(windows) != len(rf.size):
+                rf = None
             else:
+                size, stride, start = list(rf.size), list(rf.stride), list(rf.start)
                 for i, (k, s, p) in enumerate(windows):
-                    r[i] += (k - 1) * j[i]
-                    P[i] += p * j[i]
-                    j[i] *= s
-                rf = ReceptiveField(tuple(r), tuple(j), tuple(-p for p in P))
+                    size[i] += (k - 1) * stride[i]
+                    start[i] -= p * stride[i]
+                    stride[i] *= s
+                rf = ReceptiveField(tuple(size), tuple(stride), tuple(start))
+        fields.append(rf)
+        shapes.append(out.shape)
+        shared = node.shared
+        params, buffers = (out.params, out.buffers) if shared is None else (0, 0)
         results.append(
             LayerResult(
                 index,
                 out.kind,
-                stmt.text,
+                node.text,
                 shape,
                 out.shape,
-                out.params,
-                out.buffers,
+                params,
+                buffers,
                 out.macs,
                 rf,
-                layer,
-                out.int64_buffers,
+                node.op,
+                out.int64_buffers if shared is None else 0,
+                inputs,
+                names.get(index),
+                node.path,
+                None if shared is None else shared + 1,
+                pos in side,
+                node.frozen,
             )
         )
-        shape = out.shape
-    return Analysis(results[0].input, tuple(results), batch)
+    return tuple(results)
+
+
+def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple[BlockResult, ...]:
+    """Every block instance's subtotals, in the order their rows start."""
+    out = []
+    for path, inst in graph.instances.items():
+        if inst.last < inst.first:
+            continue
+        rows = results[inst.first : inst.last + 1]
+        first_input = rows[0].inputs[0]
+        out.append(
+            BlockResult(
+                path,
+                inst.text,
+                inst.first + 1,
+                inst.last + 1,
+                shape if first_input == 0 else results[first_input - 1].output,
+                shape if inst.result == 0 else results[inst.result - 1].output,
+                _sum([r.params for r in rows]),
+                _sum([r.trainable for r in rows]),
+                _sum([r.buffers for r in rows]),
+                _sum([r.macs for r in rows if not r.side]),
+            )
+        )
+    out.sort(key=lambda b: (b.first, len(b.block)))
+    return tuple(out)

@@ -4,14 +4,18 @@ The grammar (whitespace between tokens is free; ``#`` comments run to the end of
 the line)::
 
     program   := statement? (SEP statement?)*          SEP := ';' | '|' | newline
-    statement := 'input' value | KIND arg*
+    statement := 'input' value | HEAD arg*
+    HEAD      := KIND | KEYWORD | BLOCK-NAME
     arg       := NAME '=' value | value                 (a bare NAME is a flag or a word value)
     value     := atom (',' atom)* | '(' [atom (',' atom)* [',']] ')'
     atom      := INT | FLOAT | DIMS | NAME              DIMS := INT ('x' | '×') INT ...
 
-A word that names a layer kind (and is not followed by ``=``) ends the layer
-before it and starts a new one, so a chain needs no separators on a command line.
-Every node keeps the offsets of its text, for error messages with a caret.
+A word that names a layer kind, a graph keyword (``as``, ``from``, ``add``, …) or a
+block defined anywhere in the text (``block NAME …``), and is not followed by ``=``,
+ends the statement before it and starts a new one, so a network needs no separators
+on a command line. What the graph statements mean is graph.py's business; here they
+are statements like any other. Every node keeps the offsets of its text, for error
+messages with a caret.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import NamedTuple
 from .errors import SpecError
 
 __all__ = [
+    "KEYWORDS",
+    "NAME_KEYWORDS",
     "Arg",
     "InputStmt",
     "LayerStmt",
@@ -33,6 +39,15 @@ __all__ = [
     "suggest",
 ]
 
+# Graph statements (see the grammar above). Like layer kinds, each starts a new
+# statement wherever it stands.
+KEYWORDS = frozenset(
+    ("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop", "use", "block", "end")
+)
+# Statements whose arguments are tensor names: among them the word 'input' is
+# the network's input tensor, not the start of an 'input SHAPE' statement.
+NAME_KEYWORDS = frozenset(("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop"))
+
 # Largest magnitude a number may have: PyTorch sizes are int64.
 INT_LIMIT = 2**63 - 1
 
@@ -42,7 +57,7 @@ _GROUP_KIND = (None, None, None, "sep", "punct", "word")
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _NUM = r"(?:\d+\.?\d*|\.\d+)"
-_DIMS = re.compile(rf"{_NUM}(?:[xX×]{_NUM})+")  # 3x224x224, 1.5x2
+_DIMS = re.compile(rf"[+-]?{_NUM}(?:[xX×][+-]?{_NUM})+")  # 3x224x224, 1.5x2, -1x28x28
 _DIMS_SPLIT = re.compile(r"[xX×]")
 
 # Token kinds.
@@ -163,7 +178,7 @@ class _Parser:
         if tok[0] != WORD:
             return False
         word = tok[1].lower()
-        if word != "input" and word not in self.kinds:
+        if word != "input" and word not in self.kinds and word not in KEYWORDS:
             return False
         nxt = index + 1
         return not (nxt < len(tokens) and tokens[nxt][1] == "=")
@@ -223,9 +238,17 @@ class _Parser:
         self.pos += 1
         args: list[Arg] = []
         n = len(tokens)
+        takes_names = word.lower() in NAME_KEYWORDS
+        names_block = word.lower() == "block"  # its first word is the block's own name
         while self.pos < n:
             kind, text, tstart, _tend = tokens[self.pos]
-            if kind == SEP or self.is_kind(self.pos):
+            if kind == SEP:
+                break
+            if (
+                self.is_kind(self.pos)
+                and not (takes_names and text.lower() == "input")
+                and not (names_block and not args)
+            ):
                 break
             if kind == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
                 self.pos += 2
@@ -291,8 +314,23 @@ class _Parser:
 _SEGMENT_END = re.compile(r"#[^\n]*|[;|\n]")
 
 
+_BLOCK_NAME = re.compile(r"(?im)(?:^|[;|\s])block[^\S\n]+([^\s=;|(),#]+)")
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def block_names(source: str) -> set[str]:
+    """The names of the blocks a text defines (``block NAME …``), lower-cased."""
+    if "block" not in source.lower():
+        return set()
+    return {m.group(1).lower() for m in _BLOCK_NAME.finditer(_COMMENT.sub("", source))}
+
+
 def parse(source: str, kinds: Collection[str]) -> Program:
-    """Parse spec text into statements. ``kinds`` is the set of layer-kind words."""
+    """Parse spec text into statements. ``kinds`` is the set of layer-kind words;
+    graph keywords and the names of the blocks the text defines start statements too."""
+    blocks = block_names(source)
+    if blocks:
+        kinds = set(kinds) | blocks
     statements: list[LayerStmt | InputStmt] = []
     # Spec files repeat themselves (blocks of identical lines): parse each distinct
     # segment once and re-anchor its statements. Their arguments keep the offsets

@@ -112,6 +112,11 @@ def test_json_is_spec_section_3() -> None:
         "buffers": 0,
         "macs": 118013952,
         "rf": {"size": [7, 7], "stride": [2, 2], "start": [-3, -3]},
+        "inputs": [0],
+        "name": None,
+        "block": None,
+        "shared": None,
+        "side": False,
     }
 
 
