@@ -1,0 +1,421 @@
+"""Record whole networks as PyTorch runs them: torchvision's model zoo, the 2015 U-Net, LeNet-5.
+
+The built-in model specs (issue 6) are checked against this file layer by layer. Re-run
+(deterministic; byte-identical output) from the repository root::
+
+    /path/to/venv-with-torch-and-torchvision/bin/python tests/vectors/models.py
+
+Written against torch 2.13.0 (CPU) and torchvision 0.28.0. Only torchvision's Python model
+definitions are used (its compiled ops need not load); no weights are downloaded. It writes
+``tests/data/torch_models.jsonl``, one JSON object per line (sorted keys), in ``MODELS`` order:
+
+* ``name``; ``source``: ``"torchvision"`` or ``"hand"`` (built in this script);
+  ``builder_kwargs``: the keyword arguments the model class was constructed with — for
+  torchvision exactly those its builder sets when it loads the published weights
+  (``weights`` names that enum member, the builder's ``DEFAULT``), e.g. googlenet
+  ``aux_logits=False, init_weights=False, transform_input=True``;
+* ``input`` / ``output``: shapes without the batch (PyTorch ran batch 1, eval mode, no_grad);
+  ``input`` is the size torchvision's published figures were measured at (the weights'
+  ``transforms().crop_size``: 224, inception_v3 299, efficientnet_v2_s 384);
+* ``params`` = ``sum(p.numel() for p in model.parameters())``; ``buffers`` = the same over
+  ``model.buffers()``, of which ``int64_buffers`` are int64 (BatchNorm's num_batches_tracked);
+* ``macs`` = ``FlopCounterMode`` total / 2 of the eval forward, run with every
+  ``nn.MultiheadAttention`` forced to ``need_weights=True`` (a forward pre-hook) and
+  PyTorch's MHA fast path disabled (``torch.backends.mha.set_fastpath_enabled(False)``), so
+  that the counter sees attention's QKᵀ and AV matmuls, which CPU's fused kernels hide from
+  it (with the fast path, vit_b_16 counts 11.271 G in eval mode instead of 17.564);
+* ``published``: ``{"num_params", "gflops"}`` from the weights' meta (``num_params``, ``_ops``),
+  ``null`` for the hand-built models. The script asserts ``params == num_params`` and
+  ``round(macs / 1e9, 3) == gflops`` for every torchvision model;
+* ``layers``: every call, in execution order (forward hooks), of a module of the types in
+  ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention;
+  modules inside an attention module are not recorded separately):
+  ``{"type": class name, "output": shape without batch, "params": the module's own
+  parameters (recursively), "buffers": likewise, "macs": FlopCounterMode / 2 of that call
+  alone}``. The call's MACs come from re-running the module on the hooked input inside its
+  own counter (a guard keeps the re-run from being recorded again). ``sum(layers.macs)``
+  equals ``macs`` for every model here (asserted);
+* ``extra_params``: learnable parameters that live outside recorded modules (ViT's
+  class_token and pos_embedding, ConvNeXt's layer_scale), ``[{"name", "shape", "numel"}]`` in
+  registration order;
+* ``side_layers`` / ``side``: inception_v3's auxiliary head (``AuxLogits``). Its parameters
+  are in ``params``, but eval mode does not run it, so its MACs are not in ``macs``.
+  ``side_layers`` has its recorded layers in registration order (same record as ``layers``)
+  from running the head (eval mode) on the tensor it receives in train mode (Mixed_6e's
+  output); ``side`` = ``{"module", "input", "output", "params", "buffers", "macs"}``.
+  ``[]`` / ``null`` for every other model.
+
+Consistency asserted per model: the parameters of the recorded modules that ran, plus
+``extra_params``, plus the side head's, are all of ``params``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+# torchvision's compiled ops do not load on this CPU build; only its Python model
+# definitions are needed, and they do not touch the meta registrations.
+sys.modules.setdefault(
+    "torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations")
+)
+import torchvision  # noqa: E402
+from torchvision.models import get_model, get_model_weights  # noqa: E402
+
+SEED = 20250607
+ROOT = Path(__file__).resolve().parents[2]
+OUT_PATH = ROOT / "tests" / "data" / "torch_models.jsonl"
+
+RECORDED: tuple[type[nn.Module], ...] = (
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.Linear,
+    nn.BatchNorm1d,
+    nn.BatchNorm2d,
+    nn.BatchNorm3d,
+    nn.LayerNorm,
+    nn.GroupNorm,
+    nn.MultiheadAttention,
+)
+
+TORCHVISION_MODELS = (
+    "alexnet",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "resnext50_32x4d",
+    "wide_resnet50_2",
+    "densenet121",
+    "googlenet",
+    "inception_v3",
+    "squeezenet1_0",
+    "shufflenet_v2_x1_0",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mnasnet1_0",
+    "regnet_y_400mf",
+    "efficientnet_b0",
+    "efficientnet_v2_s",
+    "convnext_tiny",
+    "vit_b_16",
+)
+
+# What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
+# num_classes = len(meta["categories"]) (set for all below):
+# * googlenet: transform_input=True (unless given), aux_logits=True, init_weights=False; after
+#   loading the state dict it drops the aux heads (aux1 = aux2 = None) unless the caller asked
+#   for aux_logits=True. Constructing with aux_logits=False yields the same modules.
+# * inception_v3: transform_input=True, aux_logits=True, init_weights=False; AuxLogits is kept
+#   (the caller's default is aux_logits=True).
+# * vgg16: init_weights=False.
+# * vit_b_16: image_size = meta["min_size"][0] (224 for IMAGENET1K_V1).
+# The others only set num_classes. transform_input is an elementwise rescale of the three
+# channels (no parameters, no MACs); init_weights only changes the initial values.
+BUILDER_KWARGS: dict[str, dict[str, Any]] = {
+    "googlenet": {"aux_logits": False, "init_weights": False, "transform_input": True},
+    "inception_v3": {"aux_logits": True, "init_weights": False, "transform_input": True},
+    "vgg16": {"init_weights": False},
+}
+
+
+def shape(t: torch.Tensor) -> list[int]:
+    """A tensor's shape without the batch dimension."""
+    return list(t.shape[1:])
+
+
+def count(tensors: Any) -> int:
+    return sum(t.numel() for t in tensors)
+
+
+def force_need_weights(model: nn.Module) -> None:
+    """Make every MultiheadAttention call take the unfused path, whose bmm's the counter sees."""
+
+    def pre_hook(
+        _m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return args, {**kwargs, "need_weights": True}
+
+    for m in model.modules():
+        if isinstance(m, nn.MultiheadAttention):
+            m.register_forward_pre_hook(pre_hook, with_kwargs=True)
+
+
+def flops_of(fn: Callable[[], Any]) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0, flops
+    return int(flops)
+
+
+def recorded_modules(model: nn.Module) -> list[nn.Module]:
+    """Modules of the RECORDED types, not nested inside another recorded module."""
+    found: list[nn.Module] = []
+
+    def walk(m: nn.Module) -> None:
+        for child in m.children():
+            if isinstance(child, RECORDED):
+                found.append(child)
+            else:
+                walk(child)
+
+    walk(model)
+    return found
+
+
+class LayerRecorder:
+    """Forward hooks that log each recorded call with the MACs of that call alone."""
+
+    def __init__(self, modules: list[nn.Module]) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.called: dict[int, nn.Module] = {}
+        self.handles = [m.register_forward_hook(self.hook, with_kwargs=True) for m in modules]
+        self.busy = False
+
+    def hook(self, m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        if self.busy:  # the re-run below
+            return
+        self.busy = True
+        try:
+            flops = flops_of(lambda: m(*args, **kwargs))
+        finally:
+            self.busy = False
+        main = out[0] if isinstance(out, tuple) else out  # MHA: (attn_output, attn_weights)
+        self.called[id(m)] = m
+        self.calls.append(
+            {
+                "type": type(m).__name__,
+                "output": shape(main),
+                "params": count(m.parameters()),
+                "buffers": count(m.buffers()),
+                "macs": flops // 2,
+            }
+        )
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+
+# --------------------------------------------------------------------------- hand-built models
+
+
+def double_conv(cin: int, cout: int) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3), nn.ReLU(), nn.Conv2d(cout, cout, 3), nn.ReLU()]
+
+
+def centre_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    h, w = like.shape[-2:]
+    top = (x.shape[-2] - h) // 2
+    left = (x.shape[-1] - w) // 2
+    assert top >= 0 and left >= 0
+    return x[..., top : top + h, left : left + w]
+
+
+class UNet(nn.Module):
+    """Ronneberger et al. 2015: valid 3x3 convs, 2x2 max pools, 2x2 up-convolutions halving
+    the channels, crop-and-concat [cropped skip, upsampled], 1x1 conv to 2 classes."""
+
+    def __init__(self, channels: tuple[int, ...] = (64, 128, 256, 512, 1024), classes: int = 2):
+        super().__init__()
+        self.down = nn.ModuleList()
+        cin = 1
+        for c in channels:
+            self.down.append(nn.Sequential(*double_conv(cin, c)))
+            cin = c
+        self.pool = nn.MaxPool2d(2)
+        self.up = nn.ModuleList()
+        self.upconv = nn.ModuleList()
+        for c in reversed(channels[:-1]):
+            self.upconv.append(nn.ConvTranspose2d(cin, c, 2, stride=2))
+            self.up.append(nn.Sequential(*double_conv(2 * c, c)))
+            cin = c
+        self.head = nn.Conv2d(cin, classes, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i, stage in enumerate(self.down):
+            if i:
+                x = self.pool(x)
+            x = stage(x)
+            skips.append(x)
+        skips.pop()
+        for upconv, stage in zip(self.upconv, self.up, strict=True):
+            up = upconv(x)
+            x = stage(torch.cat([centre_crop(skips.pop(), up), up], 1))
+        return self.head(x)
+
+
+def lenet5() -> nn.Module:
+    """examples/lenet5.spec."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.Tanh(),
+        nn.Linear(120, 84),
+        nn.Tanh(),
+        nn.Linear(84, 10),
+    )
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def record(
+    name: str,
+    model: nn.Module,
+    input_shape: list[int],
+    source: str,
+    kwargs: dict[str, Any],
+    weights: Any = None,
+) -> dict[str, Any]:
+    model.eval()
+    force_need_weights(model)
+    x = torch.randn(1, *input_shape)
+    with torch.no_grad():
+        y = model(x)
+        macs = flops_of(lambda: model(x)) // 2
+
+        recorder = LayerRecorder(recorded_modules(model))
+        y2 = model(x)
+        recorder.remove()
+    assert y2.shape == y.shape
+
+    side_layers: list[dict[str, Any]] = []
+    side: dict[str, Any] | None = None
+    side_params = 0
+    aux = getattr(model, "AuxLogits", None)
+    if aux is not None:
+        side, side_layers = record_side(model, aux, x)
+        side_params = side["params"]
+
+    inside = {id(p) for m in recorder.called.values() for p in m.parameters()}
+    extra = [
+        {"name": n, "shape": list(p.shape), "numel": p.numel()}
+        for n, p in model.named_parameters()
+        if id(p) not in inside and not (aux is not None and n.startswith("AuxLogits."))
+    ]
+    params = count(model.parameters())
+    assert (
+        count(p for m in recorder.called.values() for p in m.parameters())
+        + sum(e["numel"] for e in extra)
+        + side_params
+        == params
+    ), name
+    layer_macs = sum(c["macs"] for c in recorder.calls)
+    assert layer_macs == macs, (name, layer_macs, macs)
+
+    published = None
+    if weights is not None:
+        published = {"num_params": weights.meta["num_params"], "gflops": weights.meta["_ops"]}
+        assert params == published["num_params"], (name, params, published)
+        assert round(macs / 1e9, 3) == published["gflops"], (name, macs, published)
+
+    return {
+        "name": name,
+        "source": source,
+        "weights": None if weights is None else f"{type(weights).__name__}.{weights.name}",
+        "builder_kwargs": kwargs,
+        "input": input_shape,
+        "output": shape(y),
+        "params": params,
+        "buffers": count(model.buffers()),
+        "int64_buffers": count(b for b in model.buffers() if b.dtype == torch.int64),
+        "macs": macs,
+        "published": published,
+        "layers": recorder.calls,
+        "extra_params": extra,
+        "side_layers": side_layers,
+        "side": side,
+    }
+
+
+def record_side(
+    model: nn.Module, aux: nn.Module, x: torch.Tensor
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """inception_v3's AuxLogits, run on what it receives in train mode (Mixed_6e's output)."""
+    feed: list[torch.Tensor] = []
+    handle = model.Mixed_6e.register_forward_hook(lambda _m, _a, out: feed.append(out))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    (aux_in,) = feed
+    modules = recorded_modules(aux)
+    recorder = LayerRecorder(modules)
+    with torch.no_grad():
+        aux_out = aux(aux_in)
+        recorder.remove()
+        macs = flops_of(lambda: aux(aux_in)) // 2
+    # registration order == execution order for this head; checked, so either reading holds
+    assert [id(m) for m in modules] == list(recorder.called), "AuxLogits order"
+    side = {
+        "module": "AuxLogits",
+        "input": shape(aux_in),
+        "output": shape(aux_out),
+        "params": count(aux.parameters()),
+        "buffers": count(aux.buffers()),
+        "macs": macs,
+    }
+    return side, recorder.calls
+
+
+def torchvision_record(name: str) -> dict[str, Any]:
+    weights = get_model_weights(name).DEFAULT
+    kwargs: dict[str, Any] = {"num_classes": len(weights.meta["categories"])}
+    kwargs.update(BUILDER_KWARGS.get(name, {}))
+    if name.startswith("vit_"):
+        kwargs["image_size"] = weights.meta["min_size"][0]
+    crop = weights.transforms().crop_size
+    size = crop[0] if isinstance(crop, list | tuple) else crop
+    model = get_model(name, weights=None, **kwargs)
+    return record(name, model, [3, size, size], "torchvision", kwargs, weights)
+
+
+def main() -> None:
+    assert torch.__version__.startswith("2.13."), torch.__version__
+    assert torchvision.__version__.startswith("0.28."), torchvision.__version__
+    torch.manual_seed(SEED)
+    torch.set_grad_enabled(False)
+    # The fused fast path (taken in eval mode even with need_weights=True) is one opaque op
+    # to FlopCounterMode; the unfused path shows the projections and both attention bmm's.
+    torch.backends.mha.set_fastpath_enabled(False)
+    start = time.perf_counter()
+    rows = []
+    for name in TORCHVISION_MODELS:
+        t = time.perf_counter()
+        rows.append(torchvision_record(name))
+        print(f"{name}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    rows.append(record("unet", UNet(), [1, 572, 572], "hand", {}))
+    rows.append(record("lenet5", lenet5(), [1, 32, 32], "hand", {}))
+    assert rows[-2]["output"] == [2, 388, 388], rows[-2]["output"]
+    assert rows[-1]["output"] == [10], rows[-1]["output"]
+    with OUT_PATH.open("w", encoding="utf-8", newline="\n") as f:
+        for row in rows:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+    print(
+        f"{len(rows)} models -> {OUT_PATH.relative_to(ROOT)} in {time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()
