@@ -308,7 +308,7 @@ class _Builder:
                 frozen = flag if arg.key == "frozen" else not flag
                 continue
             args.append(arg)
-        if name is not None and repeat != 1:
+        if name is not None and repeat != 1 and stmt.kind not in self.blocks:
             raise self.error("name= names one layer; it cannot go with a repeat (xN)", stmt)
         return args, repeat, name, frozen
 
@@ -448,11 +448,14 @@ class _Builder:
             words += [" ".join(self.source[a.key_start : a.value.end].split()) for a in args]
             instance_stmt = stmt._replace(args=tuple(args), text=" ".join(words))
         first = len(self.nodes)
-        for _ in range(repeat):
+        for i in range(repeat):
             count = self.counters[block.name] = self.counters.get(block.name, 0) + 1
-            label = name or f"{block.name}#{count}"
+            if name is None:
+                label = f"{block.name}#{count}"
+            else:  # name=layer1 with x3: layer1.1, layer1.2, layer1.3
+                label = name if repeat == 1 else f"{name}.{i + 1}"
             self.expand(instance_stmt, env, scope, path, label, frozen or frozen_here, stmt)
-        if name is not None:
+        if name is not None and repeat == 1:
             self.name_layer(name, instance_stmt, tuple(range(first, len(self.nodes))), env)
 
     def expand(
