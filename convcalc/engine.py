@@ -454,11 +454,11 @@ def _where(graph: Graph, node: Node) -> str:
 
 def _label(graph: Graph, tensor: int) -> str:
     """How an error names a tensor: 'x, layer 4: relu' or 'the input'."""
-    if tensor == 0:
-        return "the input"
-    node = graph.nodes[tensor - 1]
     name = graph.names.get(tensor)
-    return f"{name + ', ' if name else ''}layer {tensor}: {node.text}"
+    if tensor == 0:
+        return f"{name}: the input" if name else "the input"
+    node = graph.nodes[tensor - 1]
+    return f"{name + ': ' if name else ''}layer {tensor}, {node.text}"
 
 
 def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:

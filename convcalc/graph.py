@@ -617,39 +617,37 @@ def _substitute(stmt: LayerStmt, env: dict[str, Value], source: str) -> LayerStm
     instance gave (values keep their own offsets, so errors point at them)."""
     changed = False
     args: list[Arg] = []
-    swaps: list[tuple[int, int, str]] = []
+    words = [stmt.text.split(" ", 1)[0]]
     for arg in stmt.args:
-        value = _sub_value(arg.value, env, source, swaps)
+        value = _sub_value(arg.value, env)
+        # The key as written ('k='), then the value: the instance's text where swapped.
+        head = source[arg.key_start : arg.value.start] if arg.key is not None else ""
         if value is not arg.value:
             changed = True
+            words.append(head + _value_text(value, source))
             arg = arg._replace(value=value)
+        else:
+            words.append(head + source[value.start : value.end])
         args.append(arg)
     if not changed:
         return stmt
-    pieces: list[str] = []
-    pos = stmt.start
-    for start, end, text in sorted(swaps):
-        pieces.append(source[pos:start])
-        pieces.append(text)
-        pos = end
-    pieces.append(source[pos : stmt.end])
-    return stmt._replace(args=tuple(args), text=" ".join("".join(pieces).split()))
+    return stmt._replace(args=tuple(args), text=" ".join(" ".join(words).split()))
 
 
-def _sub_value(
-    value: Value, env: dict[str, Value], source: str, swaps: list[tuple[int, int, str]]
-) -> Value:
+def _value_text(value: Value, source: str) -> str:
+    if value.kind == "tuple" and not source[value.start : value.end].startswith("("):
+        return ",".join(source[a.start : a.end] for a in value.atoms())
+    return source[value.start : value.end]
+
+
+def _sub_value(value: Value, env: dict[str, Value]) -> Value:
     if value.kind == "name":
-        new = env.get(str(value.value).lower())
-        if new is None:
-            return value
-        swaps.append((value.start, value.end, source[new.start : new.end]))
-        return new
+        return env.get(str(value.value).lower(), value)
     if value.kind == "tuple":
         items: list[Value] = []
         changed = False
         for atom in value.atoms():
-            new = _sub_value(atom, env, source, swaps)
+            new = _sub_value(atom, env)
             if new is not atom:
                 changed = True
             items.extend(new.atoms())

@@ -31,6 +31,11 @@ def _dim(kind: str, dim: int, rank: int) -> int:
     return d - 1
 
 
+def _dim_name(i: int) -> str:
+    """How a message names index ``i`` of a batch-less shape: PyTorch's dim number."""
+    return "dim 1 (channels)" if i == 0 else f"dim {i + 1}"
+
+
 def _same_rank(kind: str, shapes: Sequence[Shape], labels: Sequence[str]) -> None:
     rank = len(shapes[0])
     for shape, label in zip(shapes[1:], labels[1:]):
@@ -61,10 +66,11 @@ class Elementwise(Layer):
                 elif have is None or size is None:
                     out[i] = have if size is None else size  # an unknown size: assume they agree
                 else:
-                    first = ", ".join(f"{fmt_shape(s)} ({lab})" for s, lab in zip(shapes, labels))
+                    j = next(k for k, s in enumerate(shapes) if s[i] == have)
                     raise LayerError(
-                        f"cannot {self.op} {first}: dim {i + 1} is {have} in one and {size} in "
-                        f"{label} (sizes must be equal or 1 to broadcast)"
+                        f"cannot {self.op} {fmt_shape(shapes[j])} ({labels[j]}) and "
+                        f"{fmt_shape(shape)} ({label}): {_dim_name(i)} is {have} vs {size} "
+                        "(sizes must be equal, or 1 to broadcast)"
                     )
         return Out(self.op, tuple(out), rf=())
 
@@ -82,9 +88,9 @@ class Concat(Layer):
             for i, (a, b) in enumerate(zip(shape, shapes[0])):
                 if i != d and a != b and a is not None and b is not None:
                     raise LayerError(
-                        f"cannot concat along dim {self.dim}: {fmt_shape(shapes[0])} "
-                        f"({labels[0]}) and {fmt_shape(shape)} ({label}) differ in dim {i + 1} "
-                        f"({b} vs {a})"
+                        f"cannot concat {fmt_shape(shapes[0])} ({labels[0]}) and "
+                        f"{fmt_shape(shape)} ({label}) along dim {self.dim}: {_dim_name(i)} "
+                        f"is {b} vs {a} (every other size must match)"
                     )
             size = shape[d]
             total = None if total is None or size is None else total + size
