@@ -21,7 +21,11 @@ def main() -> int:
     engine = subprocess.run([sys.executable, str(HERE / "engine_bench.py")], check=False)
     print("\n== command line ==", flush=True)
     cli = subprocess.run([sys.executable, str(HERE / "cli_bench.py"), *sys.argv[1:]], check=False)
-    return engine.returncode or cli.returncode
+    print("\n== whole networks ==", flush=True)
+    graph = subprocess.run(
+        [sys.executable, str(HERE / "graph_bench.py"), *sys.argv[1:]], check=False
+    )
+    return engine.returncode or cli.returncode or graph.returncode
 
 
 if __name__ == "__main__":

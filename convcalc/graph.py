@@ -139,6 +139,7 @@ class _Builder:
         self.counters: dict[str, int] = {}
         self.instances: dict[tuple[str, ...], Instance] = {}
         self.stack: list[str] = []  # block names being expanded (no recursion)
+        self.bodies: dict[tuple[str, ...], list[LayerStmt]] = {}
 
     # -- errors -------------------------------------------------------------
 
@@ -249,15 +250,12 @@ class _Builder:
         stmts: Iterable[LayerStmt],
         scope: _Scope,
         path: tuple[str, ...],
-        env: dict[str, Value],
         frozen: bool,
     ) -> None:
         for stmt in stmts:
-            if env:
-                stmt = _substitute(stmt, env, self.source)
             kind = stmt.kind
             if kind in KEYWORDS:
-                self.keyword(stmt, scope, path, env, frozen)
+                self.keyword(stmt, scope, path, frozen)
             elif kind in self.blocks:
                 self.instance(stmt, scope, path, frozen)
             else:
@@ -324,7 +322,6 @@ class _Builder:
         stmt: LayerStmt,
         scope: _Scope,
         path: tuple[str, ...],
-        env: dict[str, Value],
         frozen: bool,
     ) -> None:
         kind = stmt.kind
@@ -480,11 +477,21 @@ class _Builder:
         first = len(self.nodes)
         self.instances[inner] = Instance(stmt.text, stmt.start, first, first - 1, self.current)
         self.stack.append(block.name)
-        self.run(block.body, _Scope(scope), inner, env, frozen)
+        self.run(self.body(block, env), _Scope(scope), inner, frozen)
         self.stack.pop()
         self.instances[inner] = Instance(
             stmt.text, stmt.start, first, len(self.nodes) - 1, self.current
         )
+
+    def body(self, block: _BlockDef, env: dict[str, Value]) -> list[LayerStmt]:
+        """The block's statements with its parameters substituted, made once per
+        distinct set of argument texts (a network repeats its blocks)."""
+        source = self.source
+        key = (block.name, *(source[v.start : v.end] for v in env.values()))
+        body = self.bodies.get(key)
+        if body is None:
+            body = self.bodies[key] = [_substitute(stmt, env, source) for stmt in block.body]
+        return body
 
     def bind_block(self, block: _BlockDef, stmt: LayerStmt, args: list[Arg]) -> dict[str, Value]:
         env: dict[str, Value] = {}
@@ -671,7 +678,7 @@ def build(program: Program) -> Graph:
             )
         input_stmt = stmts.pop(0)  # type: ignore[assignment]
     builder = _Builder(program)
-    builder.run(builder.define(stmts), _Scope(), (), {}, False)
+    builder.run(builder.define(stmts), _Scope(), (), False)
     result = builder.current
     side = _side_nodes(builder.nodes, result)
     return Graph(
