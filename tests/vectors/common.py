@@ -141,10 +141,13 @@ def run_once(
     except Exception as exc:  # every rejection PyTorch raises counts
         return None, None, {"type": type(exc).__name__, "message": first_line(exc)}
     # Counted in a second call: under the counter's dispatch mode some ops take other code
-    # paths (interpolate to a 0-sized output is accepted there, rejected without it).
+    # paths (interpolate to a 0-sized output is accepted there, rejected without it). A
+    # module whose forward hides work from the counter (attention's fused kernels) counts
+    # with its ``counted_forward``, the same computation in ops the counter sees.
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
-        m(x)
+        counted = getattr(m, "counted_forward", m)(x)
+    assert counted.shape == y.shape, (layer.text, counted.shape, y.shape)
     flops = counter.get_total_flops()
     assert flops % 2 == 0, (layer.text, flops)
     rec = {

@@ -81,6 +81,7 @@ RF_PATH = ROOT / "tests" / "data" / "torch_rf.jsonl"
 SETS = [
     "first_set",
     "second_set",
+    "transformer",
 ]
 
 
