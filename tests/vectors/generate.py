@@ -82,6 +82,7 @@ SETS = [
     "first_set",
     "second_set",
     "transformer",
+    "layernorm2d",
 ]
 
 
