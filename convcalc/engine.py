@@ -11,6 +11,7 @@ from .errors import ConvcalcError, LayerError, ShapeError, SpecError
 from .graph import Graph, Node, build
 from .layers import KINDS, Layer, Out, Shape
 from .layers.activation import Activation
+from .layers.base import fmt_shape
 from .spec import INT_LIMIT, Program, parse, parse_value
 
 __all__ = [
@@ -475,6 +476,10 @@ def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
     return ReceptiveField(tuple(h - low for h, low in zip(hi, lo)), first.stride, tuple(lo))
 
 
+def _count(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"
+
+
 def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...]:
     nodes = graph.nodes
     names = graph.names
@@ -541,9 +546,30 @@ def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...
                     start[i] -= p * stride[i]
                     stride[i] *= s
                 rf = ReceptiveField(tuple(size), tuple(stride), tuple(start))
+        shared = node.shared
+        if (
+            shared is not None
+            and None not in (out.params, results[shared].params)
+            and out.params != results[shared].params
+        ):
+            # The same weights again: they fix the sizes they read (PyTorch: "expected
+            # input … to have 16 channels, but got 8 channels instead").
+            first = results[shared]
+            raise ShapeError(
+                f"it applies the weights of layer {first.index} ({first.spec}) again, made "
+                f"for a {fmt_shape(first.input)} input ({_count(first.params)} params), but "
+                f"its input is {fmt_shape(shape)}, which would need {_count(out.params)}",
+                index=index,
+                text=node.text,
+                results=tuple(results),
+                input=shape,
+                where=_where(graph, node),
+                source=graph.source,
+                start=node.start,
+                end=node.end,
+            )
         fields.append(rf)
         shapes.append(out.shape)
-        shared = node.shared
         params, buffers = (out.params, out.buffers) if shared is None else (0, 0)
         results.append(
             LayerResult(

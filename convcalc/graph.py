@@ -27,7 +27,7 @@ from typing import NamedTuple
 from .errors import SpecError
 from .layers import REGISTRY, Layer, bind
 from .layers.base import BOOL, Param, suggest
-from .layers.merge import concat, crop, elementwise, part
+from .layers.merge import GraphOp, concat, crop, elementwise, part
 from .spec import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value
 
 __all__ = ["Graph", "Node", "build"]
@@ -419,7 +419,8 @@ class _Builder:
             if len(made) != len(named.nodes):  # pragma: no cover - same block, same args
                 raise self.error("internal: a shared block expanded differently", stmt)
             for new, old in zip(made, named.nodes):
-                self.nodes[new] = self.nodes[new]._replace(shared=old)
+                if not isinstance(self.nodes[new].op, GraphOp):  # merges have no weights
+                    self.nodes[new] = self.nodes[new]._replace(shared=old)
             return
         (origin,) = named.nodes
         node = self.nodes[origin]

@@ -47,7 +47,11 @@ def _same_rank(kind: str, shapes: Sequence[Shape], labels: Sequence[str]) -> Non
             )
 
 
-class Elementwise(Layer):
+class GraphOp(Layer):
+    """A graph operation: no weights, and not a layer kind a user names."""
+
+
+class Elementwise(GraphOp):
     """``add`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are
     aligned dimension by dimension; each pair must be equal or one of them 1."""
 
@@ -75,7 +79,7 @@ class Elementwise(Layer):
         return Out(self.op, tuple(out), rf=())
 
 
-class Concat(Layer):
+class Concat(GraphOp):
     """``concat``: torch.cat along ``dim``; every other size must match."""
 
     dim: int
@@ -103,7 +107,7 @@ class Concat(Layer):
         return Out("concat", tuple(out), rf=())
 
 
-class Part(Layer):
+class Part(GraphOp):
     """One part of ``split`` (sizes, or one size for equal parts) or ``chunk``
     (a number of parts), along ``dim``. ``count`` is how many parts the statement
     names; it must be how many PyTorch makes."""
@@ -155,7 +159,7 @@ class Part(Layer):
         return Out(self.op, tuple(out), rf=())
 
 
-class Crop(Layer):
+class Crop(GraphOp):
     """``crop NAME``: centre-crop the spatial dimensions to those of another tensor
     (the 2015 U-Net's crop before concatenating a skip connection); the left
     offset is ⌊(L − T)/2⌋."""
