@@ -1,0 +1,627 @@
+"""The arithmetic behind each output size, written with the user's numbers.
+
+``explain(analysis, *, ascii=False) -> list[Step]``
+    For every row whose shape arithmetic is not trivial, one ``Step`` per dimension it
+    computes: convolutions (``same``'s left/right split), transposed convolutions
+    (output_padding), pools (ceil_mode and the dropped last window of SEMANTICS.md §3),
+    adaptive pooling (its windows), upsample (the floor of the float64 product), max
+    unpooling, pad, pixel (un)shuffle, flatten/unflatten, linear, GLU, and the graph
+    operations (concat: which dimension and sizes; add/mul: the operands and any
+    broadcasting; split/chunk parts; crop). Rows that keep their shape give none.
+    ``ascii=True`` writes ``floor(…)``, ``ceil(…)``, ``*`` and ``-`` instead of
+    ``⌊…⌋``, ``⌈…⌉``, ``·`` and ``−``, for terminals without Unicode.
+
+``Step.line()`` is the printed form, e.g.
+``H: ⌊(224 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 112``, followed by the note in
+parentheses when there is one.
+
+``evaluate(expression) -> int`` reads a printed expression back (either alphabet) with
+a small recursive-descent parser — integers are exact, ``/`` is exact division, a
+decimal is a float64 as PyTorch's scale factors are — so that tests can check that
+every expression equals the size in the table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+from .engine import Analysis, LayerResult
+from .errors import SpecError
+from .layers import Layer, Shape
+from .layers.base import SPATIAL_NAMES
+from .layers.conv import Conv, ConvTranspose
+from .layers.merge import Concat, Crop, Elementwise, Part
+from .layers.pool import AdaptivePool, AvgPool, LPPool, MaxPool, MaxUnpool
+from .layers.reshape import GLU, Flatten, Linear, Pad, PixelShuffle, Unflatten, Upsample
+
+__all__ = ["Step", "evaluate", "explain"]
+
+
+class Step(NamedTuple):
+    """One dimension of one row: ``expression`` evaluates to ``value`` (None when the
+    step is a remark only, e.g. an element-wise merge)."""
+
+    row: int  # the row, 1-based as in the table
+    dim: str  # "H", "W", "L", "D", "C", "features", "dim 2", … ("all" for a remark)
+    expression: str | None
+    value: int | None
+    note: str = ""
+
+    def line(self) -> str:
+        if self.expression is None:
+            return f"{self.dim}: {self.note}"
+        if self.expression == str(self.value):  # a size given as such
+            text = f"{self.dim}: {self.value}"
+        else:
+            text = f"{self.dim}: {self.expression} = {self.value}"
+        return f"{text}  ({self.note})" if self.note else text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "dim": self.dim,
+            "expression": self.expression,
+            "value": self.value,
+            "note": self.note,
+        }
+
+
+_ASCII_EXPR = str.maketrans(
+    {"⌊": "floor(", "⌋": ")", "⌈": "ceil(", "⌉": ")", "·": "*", "×": "*", "−": "-"}
+)
+_ASCII_NOTE = str.maketrans(
+    {
+        "⌊": "floor(",
+        "⌋": ")",
+        "⌈": "ceil(",
+        "⌉": ")",
+        "·": "*",
+        "×": "x",
+        "−": "-",
+        "≥": ">=",
+        "≤": "<=",
+        "<": "<",
+        "→": "->",
+        "…": "...",
+        "–": "-",
+        "—": "-",
+    }
+)
+
+# What the last elements along each dimension are called in a note.
+_UNITS = {"H": "rows", "W": "columns", "D": "slices", "L": "positions"}
+_SIDES = {"H": ("top", "bottom"), "W": ("left", "right"), "D": ("front", "back")}
+
+
+def _sides(name: str) -> tuple[str, str]:
+    return _SIDES.get(name, ("left", "right"))
+
+
+def _signed(n: int) -> str:
+    """' + n' or ' − n'."""
+    return f" + {n}" if n >= 0 else f" − {-n}"
+
+
+def _minus(n: int) -> str:
+    return f"−{-n}" if n < 0 else str(n)
+
+
+def _num(v: float) -> str:
+    return repr(v)
+
+
+def _dim_names(shape: Shape) -> tuple[str, ...]:
+    """C, then the spatial names, for a channels-first map; dim numbers otherwise."""
+    n = len(shape) - 1
+    if n in SPATIAL_NAMES:
+        return ("C", *SPATIAL_NAMES[n])
+    return tuple(f"dim {i + 1}" for i in range(len(shape)))
+
+
+def _per_dim(values: Any, n: int) -> tuple[Any, ...]:
+    if not isinstance(values, tuple):
+        return (values,) * n
+    return values * n if len(values) == 1 else values
+
+
+def explain(analysis: Analysis, *, ascii: bool = False) -> list[Step]:
+    """The steps of every row, in row order (see the module docstring)."""
+    steps: list[Step] = []
+    for row in analysis.layers:
+        for step in _row(analysis, row):
+            if ascii:
+                step = step._replace(
+                    dim=step.dim.translate(_ASCII_NOTE),
+                    expression=None
+                    if step.expression is None
+                    else step.expression.translate(_ASCII_EXPR),
+                    note=step.note.translate(_ASCII_NOTE),
+                )
+            steps.append(step)
+    return steps
+
+
+def _operands(analysis: Analysis, row: LayerResult) -> list[Shape]:
+    return [analysis.input if i == 0 else analysis.layers[i - 1].output for i in row.inputs]
+
+
+def _row(analysis: Analysis, row: LayerResult) -> list[Step]:
+    layer = row.layer
+    shape = row.input
+    if any(v is None for v in shape[1:]) and not isinstance(layer, Linear):
+        return []
+    if isinstance(layer, (Conv, MaxPool, AvgPool, LPPool)):
+        return _windows(row, layer)
+    if isinstance(layer, ConvTranspose):
+        return _transposed(row, layer)
+    if isinstance(layer, MaxUnpool):
+        return _unpool(row, layer)
+    if isinstance(layer, AdaptivePool):
+        return _adaptive(row)
+    if isinstance(layer, Upsample):
+        return _upsample(row, layer)
+    if isinstance(layer, PixelShuffle):
+        return _shuffle(row, layer)
+    if isinstance(layer, Pad):
+        return _pad(row)
+    if isinstance(layer, Flatten):
+        return _flatten(row, layer)
+    if isinstance(layer, Unflatten):
+        return _unflatten(row, layer)
+    if isinstance(layer, Linear):
+        return _linear(row)
+    if isinstance(layer, GLU):
+        return _glu(row)
+    if isinstance(layer, Concat):
+        return _concat(analysis, row, layer)
+    if isinstance(layer, Elementwise):
+        return _elementwise(analysis, row, layer)
+    if isinstance(layer, Part):
+        return _part(row, layer)
+    if isinstance(layer, Crop):
+        return _crop(analysis, row)
+    return []
+
+
+def _windows(row: LayerResult, layer: Layer) -> list[Step]:
+    """Convolutions and max/avg/LP pools: ⌊(L + pads − d·(k−1) − 1) / s⌋ + 1."""
+    shape = row.input
+    n = len(shape) - 1
+    names = SPATIAL_NAMES.get(n, tuple(f"dim {i + 2}" for i in range(n)))
+    k = _per_dim(layer.kernel_size, n)  # type: ignore[attr-defined]
+    stride = getattr(layer, "stride", None)
+    s = k if stride is None else _per_dim(stride, n)
+    d = _per_dim(getattr(layer, "dilation", (1,)), n)
+    padding = getattr(layer, "padding", (0,))
+    ceil = bool(getattr(layer, "ceil_mode", False))
+    conv = isinstance(layer, Conv)
+    steps = []
+    for i in range(n):
+        size = shape[i + 1]
+        out = row.output[i + 1]
+        assert size is not None and out is not None
+        ki, si, di = k[i], s[i], d[i]
+        dk = di * (ki - 1) + 1
+        notes: list[str] = []
+        if padding == "same":
+            left = (dk - 1) // 2
+            right = dk - 1 - left
+            lo, hi = _sides(names[i])
+            if left == right:
+                notes.append(f"padding='same': {left} on each side")
+            else:
+                notes.append(
+                    f"padding='same' pads {dk - 1}: {left} {lo}, {right} {hi} — PyTorch puts "
+                    f"the odd one at the {hi}"
+                )
+            pads = f"{size} + {left} + {right}"
+        else:
+            p = 0 if padding == "valid" else _per_dim(padding, n)[i]
+            left = right = p
+            pads = f"{size} + 2·{p}"
+        inner = f"({pads} − {di}·({ki}−1) − 1) / {si}"
+        if not ceil:
+            expr = f"⌊{inner}⌋ + 1"
+        else:
+            expr = f"⌈{inner}⌉ + 1"
+            naive = -(-(size + left + right - dk) // si) + 1
+            if naive != out:
+                expr += " − 1"
+                notes.append(
+                    f"ceil_mode: the last window would start at ({naive}−1)·{si} = "
+                    f"{(naive - 1) * si} ≥ {size} + {left}, in the right padding, so it is "
+                    "dropped"
+                )
+        if conv or not ceil:
+            last = (out - 1) * si - left + dk - 1  # the last input index a window reaches
+            missed = size - 1 - last
+            if missed > 0 and dk >= si:
+                unit = _UNITS.get(names[i], "positions")
+                if missed == 1:
+                    what = f"the last input {unit[:-1]} ({size - 1}) is"
+                else:
+                    what = f"the last {missed} input {unit} ({last + 1}–{size - 1}) are"
+                notes.append(f"{what} in no window: the floor drops them, windows end at {last}")
+        steps.append(Step(row.index, names[i], expr, out, "; ".join(notes)))
+    return steps
+
+
+def _transposed(row: LayerResult, layer: ConvTranspose) -> list[Step]:
+    shape = row.input
+    n = len(shape) - 1
+    names = SPATIAL_NAMES.get(n, ())
+    k = _per_dim(layer.kernel_size, n)
+    s = _per_dim(layer.stride, n)
+    p = _per_dim(layer.padding, n)
+    d = _per_dim(layer.dilation, n)
+    op = _per_dim(layer.output_padding, n)
+    steps = []
+    for i in range(n):
+        size = shape[i + 1]
+        expr = f"({size}−1)·{s[i]} − 2·{p[i]} + {d[i]}·({k[i]}−1) + {op[i]} + 1"
+        note = f"output_padding adds {op[i]} at the {_sides(names[i])[1]}" if op[i] else ""
+        steps.append(Step(row.index, names[i], expr, row.output[i + 1], note))
+    return steps
+
+
+def _unpool(row: LayerResult, layer: MaxUnpool) -> list[Step]:
+    shape = row.input
+    n = len(shape) - 1
+    names = SPATIAL_NAMES.get(n, ())
+    k = _per_dim(layer.kernel_size, n)
+    s = k if layer.stride is None else _per_dim(layer.stride, n)
+    p = _per_dim(layer.padding, n)
+    return [
+        Step(
+            row.index, names[i], f"({shape[i + 1]}−1)·{s[i]} + {k[i]} − 2·{p[i]}", row.output[i + 1]
+        )
+        for i in range(n)
+    ]
+
+
+def _adaptive(row: LayerResult) -> list[Step]:
+    shape = row.input
+    n = len(shape) - 1
+    names = SPATIAL_NAMES.get(n, ())
+    steps = []
+    for i in range(n):
+        size, out = shape[i + 1], row.output[i + 1]
+        assert size is not None and out is not None
+        if out == 0:
+            note = "an empty output"
+        elif size % out == 0:
+            w = size // out
+            note = f"{out} windows of {size}/{out} = {w}, stride {w}"
+        else:
+            starts = [i * size // out for i in range(out)]
+            ends = [-(-(j + 1) * size // out) for j in range(out)]
+            widths = [e - b for b, e in zip(starts, ends)]
+            shown = " ".join(f"[{b},{e})" for b, e in list(zip(starts, ends))[:4])
+            more = " …" if out > 4 else ""
+            note = (
+                f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉): {shown}{more}, "
+                f"{min(widths)}–{max(widths)} wide"
+                if min(widths) != max(widths)
+                else f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉), {widths[0]} "
+                f"wide, overlapping: {shown}{more}"
+            )
+        steps.append(Step(row.index, names[i], str(out), out, note))
+    return steps
+
+
+def _upsample(row: LayerResult, layer: Upsample) -> list[Step]:
+    shape = row.input
+    n = len(shape) - 1
+    names = SPATIAL_NAMES.get(n, ())
+    steps = []
+    for i in range(n):
+        size, out = shape[i + 1], row.output[i + 1]
+        assert size is not None and out is not None
+        if layer.scale_factor is None:
+            steps.append(Step(row.index, names[i], str(out), out, "size given"))
+            continue
+        f = _per_dim(layer.scale_factor, n)[i]
+        product = float(size) * f
+        note = ""
+        if not product.is_integer():
+            note = f"the float64 product is {product!r}; PyTorch floors it"
+        steps.append(Step(row.index, names[i], f"⌊{size} × {_num(f)}⌋", out, note))
+    return steps
+
+
+def _shuffle(row: LayerResult, layer: PixelShuffle) -> list[Step]:
+    *_, c, h, w = row.input
+    *_, oc, oh, ow = row.output
+    r = layer.upscale_factor
+    steps = []
+    if layer.inverse:
+        if c is not None:
+            steps.append(Step(row.index, "C", f"{c}·{r}·{r}", oc))
+        steps.append(Step(row.index, "H", f"{h} / {r}", oh))
+        steps.append(Step(row.index, "W", f"{w} / {r}", ow))
+    else:
+        if c is not None:
+            steps.append(Step(row.index, "C", f"{c} / ({r}·{r})", oc))
+        steps.append(Step(row.index, "H", f"{h}·{r}", oh))
+        steps.append(Step(row.index, "W", f"{w}·{r}", ow))
+    return steps
+
+
+def _pad(row: LayerResult) -> list[Step]:
+    layer = row.layer
+    assert isinstance(layer, Pad)
+    shape = row.input
+    n = len(shape) - 1
+    names = _dim_names(shape)
+    pads = layer.pad * (2 * n) if len(layer.pad) == 1 else layer.pad
+    steps = []
+    for j in range(len(pads) // 2):
+        axis = len(shape) - 1 - j
+        size = shape[axis]
+        if size is None:
+            continue
+        left, right = pads[2 * j], pads[2 * j + 1]
+        lo, hi = _sides(names[axis])
+        note = f"{_minus(left)} {lo}, {_minus(right)} {hi}"
+        if min(left, right) < 0:
+            note += " (a negative pad crops)"
+        steps.append(
+            Step(
+                row.index,
+                names[axis],
+                f"{size}{_signed(left)}{_signed(right)}",
+                row.output[axis],
+                note,
+            )
+        )
+    steps.sort(key=lambda st: names.index(st.dim))
+    return steps
+
+
+def _flatten(row: LayerResult, layer: Flatten) -> list[Step]:
+    shape = row.input
+    rank = len(shape) + 1
+    start = layer.start_dim + rank if layer.start_dim < 0 else layer.start_dim
+    end = layer.end_dim + rank if layer.end_dim < 0 else layer.end_dim
+    merged = shape[start - 1 : end]
+    if start == end or any(v is None for v in merged):
+        return []
+    names = _dim_names(shape)[start - 1 : end]
+    label = "×".join(names) if start > 1 or end < rank - 1 else "features"
+    out = row.output[start - 1]
+    return [Step(row.index, label, "·".join(str(v) for v in merged), out)]
+
+
+def _unflatten(row: LayerResult, layer: Unflatten) -> list[Step]:
+    sizes = layer.unflattened_size
+    if -1 not in sizes:
+        return []
+    rank = len(row.input) + 1
+    axis = layer.dim % rank - 1
+    size = row.input[axis]
+    if size is None:
+        return []
+    known = [v for v in sizes if v != -1]
+    j = sizes.index(-1)
+    divisor = "·".join(map(str, known)) or "1"
+    expr = f"{size} / ({divisor})" if len(known) > 1 else f"{size} / {divisor}"
+    return [Step(row.index, f"dim {axis + j + 2}", expr, row.output[axis + j], "the -1 size")]
+
+
+def _linear(row: LayerResult) -> list[Step]:
+    layer = row.layer
+    assert isinstance(layer, Linear)
+    fin = row.input[-1]
+    lead = row.input[:-1]
+    note = f"acts on the last dimension: {'?' if fin is None else fin} in, {layer.out_features} out"
+    if lead:
+        note += f"; the leading {_shape_text(lead)} are kept"
+    return [Step(row.index, "features", str(layer.out_features), row.output[-1], note)]
+
+
+def _glu(row: LayerResult) -> list[Step]:
+    names = _dim_names(row.input)
+    for i, (a, b) in enumerate(zip(row.input, row.output)):
+        if a != b and a is not None:
+            return [Step(row.index, names[i], f"{a} / 2", b, "GLU halves it")]
+    return []
+
+
+def _shape_text(shape: Sequence[int | None]) -> str:
+    return "×".join("?" if v is None else str(v) for v in shape)
+
+
+def _concat(analysis: Analysis, row: LayerResult, layer: Concat) -> list[Step]:
+    shapes = _operands(analysis, row)
+    rank = len(row.output)
+    d = layer.dim % (rank + 1) - 1
+    names = _dim_names(row.output)
+    sizes = [s[d] for s in shapes]
+    others = [names[i] for i in range(rank) if i != d]
+    rest = "×".join(str(row.output[i]) for i in range(rank) if i != d)
+    note = f"concat along {names[d]}; the other dims ({'×'.join(others)} = {rest}) match"
+    if any(v is None for v in sizes):
+        return [Step(row.index, names[d], None, row.output[d], note)]
+    return [Step(row.index, names[d], " + ".join(map(str, sizes)), row.output[d], note)]
+
+
+def _elementwise(analysis: Analysis, row: LayerResult, layer: Elementwise) -> list[Step]:
+    shapes = _operands(analysis, row)
+    sign = " + " if layer.op == "add" else " × "
+    text = sign.join(_shape_text(s) for s in shapes) + " → " + _shape_text(row.output)
+    names = _dim_names(row.output)
+    spread = [
+        f"{names[i]}: 1 → {row.output[i]}"
+        for i in range(len(row.output))
+        if any(s[i] == 1 for s in shapes) and row.output[i] not in (1, None)
+    ]
+    if spread:
+        text += " (broadcast " + ", ".join(spread) + ")"
+    return [Step(row.index, "all", None, None, text)]
+
+
+def _part(row: LayerResult, layer: Part) -> list[Step]:
+    rank = len(row.input)
+    d = layer.dim % (rank + 1) - 1
+    names = _dim_names(row.input)
+    size, out = row.input[d], row.output[d]
+    if size is None or out is None:
+        return []
+    i = layer.part
+    if layer.op == "chunk":
+        (count,) = layer.sizes
+        each = -(-size // count) if size else 0
+        whole = f"⌈{size} / {count}⌉"
+        expr = whole if out == each else f"{size} − {i}·{whole}"
+        note = f"part {i + 1} of chunk {count}: chunks of ⌈{size}/{count}⌉, the last takes the rest"
+    elif len(layer.sizes) == 1:
+        (each,) = layer.sizes
+        expr = str(each) if out == each else f"{size} − {i}·{each}"
+        note = f"part {i + 1}: split into {each}s, the last takes the rest"
+    else:
+        expr = str(out)
+        note = f"part {i + 1} of {' + '.join(map(str, layer.sizes))} = {size}"
+    return [Step(row.index, names[d], expr, out, note)]
+
+
+def _crop(analysis: Analysis, row: LayerResult) -> list[Step]:
+    shape = row.input
+    names = _dim_names(shape)
+    steps = []
+    for i in range(1, len(shape)):
+        size, want = shape[i], row.output[i]
+        if size is None or want is None:
+            continue
+        cut = size - want
+        lo, hi = _sides(names[i])
+        expr = f"{size} − ⌊({size} − {want}) / 2⌋ − ⌈({size} − {want}) / 2⌉"
+        note = f"centre crop: {cut // 2} off the {lo}, {cut - cut // 2} off the {hi}"
+        steps.append(Step(row.index, names[i], expr, want, note))
+    return steps
+
+
+# --------------------------------------------------------------------------
+# Reading an expression back.
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<word>floor|ceil)\s*\(|(?P<op>[-+−·×*/()⌊⌋⌈⌉]))"
+)
+
+Number = int | Fraction | float
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str, int]] = []
+        pos = 0
+        text = text.rstrip()
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if m is None or m.end() == pos:
+                raise self.fail(f"unexpected {text[pos:].strip()[:10]!r}", pos)
+            if m.group("num") is not None:
+                self.tokens.append(("num", m.group("num"), m.start("num")))
+            elif m.group("word") is not None:
+                self.tokens.append(("open", m.group("word"), m.start("word")))
+            else:
+                op = m.group("op")
+                self.tokens.append(
+                    ("op", {"−": "-", "·": "*", "×": "*"}.get(op, op), m.start("op"))
+                )
+            pos = m.end()
+        self.pos = 0
+
+    def fail(self, message: str, at: int | None = None) -> SpecError:
+        if at is None:
+            at = self.tokens[self.pos][2] if self.pos < len(self.tokens) else len(self.text)
+        return SpecError(f"cannot evaluate: {message}", source=self.text, start=at, end=at + 1)
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+
+    def take(self, want: str) -> None:
+        if self.peek() != want:
+            raise self.fail(f"expected {want!r}")
+        self.pos += 1
+
+    def expr(self) -> Number:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.tokens[self.pos][1]
+            self.pos += 1
+            right = self.term()
+            value = value + right if op == "+" else value - right
+        return value
+
+    def term(self) -> Number:
+        value = self.factor()
+        while self.peek() in ("*", "/"):
+            op = self.tokens[self.pos][1]
+            self.pos += 1
+            right = self.factor()
+            if op == "*":
+                value = value * right
+            else:
+                if right == 0:
+                    raise self.fail("division by zero")
+                if isinstance(value, float) or isinstance(right, float):
+                    value = value / right
+                else:
+                    value = Fraction(value) / Fraction(right)
+        return value
+
+    def factor(self) -> Number:
+        if self.peek() == "-":
+            self.pos += 1
+            return -self.factor()
+        if self.peek() == "+":
+            self.pos += 1
+            return self.factor()
+        return self.primary()
+
+    def primary(self) -> Number:
+        if self.pos >= len(self.tokens):
+            raise self.fail("the expression ends too early")
+        kind, text, _ = self.tokens[self.pos]
+        self.pos += 1
+        if kind == "num":
+            return int(text) if text.isdigit() else float(text)
+        if kind == "open":
+            value = self.expr()
+            self.take(")")
+            return math.floor(value) if text == "floor" else math.ceil(value)
+        if text == "(":
+            value = self.expr()
+            self.take(")")
+            return value
+        if text in ("⌊", "⌈"):
+            value = self.expr()
+            self.take("⌋" if text == "⌊" else "⌉")
+            return math.floor(value) if text == "⌊" else math.ceil(value)
+        self.pos -= 1
+        raise self.fail(f"unexpected {text!r}")
+
+
+def evaluate(expression: str) -> int:
+    """The integer an explanation's expression stands for. Raises SpecError for text
+    that is not such an expression or whose value is not a whole number."""
+    reader = _Reader(expression)
+    if not reader.tokens:
+        raise reader.fail("empty expression", 0)
+    value = reader.expr()
+    if reader.pos != len(reader.tokens):
+        raise reader.fail(f"unexpected {reader.peek()!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise reader.fail(f"the value {value!r} is not a whole number", 0)
+        return int(value)
+    if isinstance(value, Fraction):
+        if value.denominator != 1:
+            raise reader.fail(f"the value {value} is not a whole number", 0)
+        return int(value)
+    return value

@@ -1,0 +1,1207 @@
+"""Solve for the hyperparameters that turn one shape into another.
+
+Two entry points:
+
+``solve(layer, input_shape, output_shape, *, limits=None) -> list[Solution]``
+    One layer, e.g. ``"conv2d 64 k=7 p=?"``. Its unknowns are the keys marked ``?``
+    (``p=?``, ``k=?``, ``adaptiveavgpool ?``); when none is marked, every solvable key
+    the text leaves out. Solvable keys: kernel_size ``k``, stride ``s``, padding ``p``,
+    dilation ``d`` and output_padding ``op`` of convolutions, transposed convolutions,
+    max/avg/LP pooling and max unpooling (whichever the kind takes); the output size
+    of adaptive pooling; ``size`` or ``scale`` of upsample/interpolate. A conv's or
+    transposed conv's ``out_channels``, when left out or marked ``?``, is set to the
+    target's channel count.
+
+``solve_chain(spec, input_shape, output_shape, *, limits=None) -> list[Solution]``
+    A chain or graph in which ``?`` marks unknown integer keys (k, s, p, d, op) in one
+    or more layers; ``output_shape`` is the network's final output. A spec that is a
+    single layer statement is handed to ``solve``.
+
+Both return every assignment within ``limits`` (default: k ≤ 11, s ≤ 4,
+p ≤ max(k, d·(k−1)) — pools: p ≤ k//2 as PyTorch requires —, d ≤ 4,
+op < max(s, d)) that the forward engine (``convcalc.analyze``) confirms turns the
+input into exactly the output, as ``Solution`` records whose ``spec`` is the complete
+runnable text. When none does they raise ``NoSolution`` (a ShapeError: exit 1),
+whose ``nearest`` lists the closest reachable outputs and the specs that reach them.
+Malformed text raises SpecError; a layer that fails whatever the unknowns are
+raises the engine's ShapeError.
+
+Order, simplest first:
+
+1. assignments that use the same value in every spatial dimension before those that
+   need a tuple (``k=3,5``);
+2. fewer solved keys away from their default (s=1, p=0, d=1, op=0; a pool's stride
+   defaults to its kernel size; a kernel size has no default);
+3. smaller total distance from the defaults (a kernel size counts k − 1);
+4. the values themselves, in the order k, s, p, d, op.
+
+``padding=same`` is offered (last) when the padding is unknown, the kernel and
+dilation are known and the stride is or may be 1 — it is the only padding that keeps
+a size under an even kernel. For upsample, an integer scale comes first, then
+``size``, then the shortest decimal scale whose float64 product floors to the target.
+
+How: for single layers the candidates are derived per spatial dimension with the
+layer's output formula (SEMANTICS.md §1–3), dimensions with the same input, target
+and known values sharing one answer; every candidate is then run through the
+engine. Chains are searched layer by layer, each candidate layer run on the shape
+that reaches it, pruning what PyTorch rejects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+from .engine import Analysis, _resolve_input, analyze, parse_shape
+from .errors import LayerError, ShapeError, SpecError
+from .graph import build
+from .layers import KINDS, REGISTRY, Layer, Shape, bind
+from .layers.base import Entry, Param
+from .layers.conv import Conv, ConvTranspose
+from .layers.pool import AdaptivePool, AvgPool, LPPool, MaxPool, MaxUnpool, pool_output
+from .layers.reshape import Upsample
+from .spec import Arg, InputStmt, LayerStmt, Value, parse
+
+__all__ = ["Limits", "NoSolution", "Solution", "solve", "solve_chain"]
+
+UNKNOWN = "?"
+
+# The integer keys searched, in the order they are reported and compared.
+_INT_KEYS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+_SHORT = {
+    "kernel_size": "k",
+    "stride": "s",
+    "padding": "p",
+    "dilation": "d",
+    "output_padding": "op",
+    "scale_factor": "scale",
+    "size": "size",
+    "output_size": "output_size",
+    "out_channels": "out_channels",
+}
+_DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
+
+# What each family solves, and which of the integer keys it has.
+_WINDOWED: dict[type[Layer], tuple[str, ...]] = {
+    Conv: ("kernel_size", "stride", "padding", "dilation"),
+    ConvTranspose: ("kernel_size", "stride", "padding", "output_padding", "dilation"),
+    MaxPool: ("kernel_size", "stride", "padding", "dilation"),
+    AvgPool: ("kernel_size", "stride", "padding"),
+    LPPool: ("kernel_size", "stride"),
+    MaxUnpool: ("kernel_size", "stride", "padding"),
+}
+_POOLS = (MaxPool, AvgPool, LPPool, MaxUnpool)  # stride defaults to the kernel size
+_CHANNELS = (Conv, ConvTranspose)  # out_channels is theirs to choose
+
+# More combinations than this and a chain search gives up (layer runs).
+_MAX_RUNS = 400_000
+
+
+class Limits(NamedTuple):
+    """Bounds of the search. ``padding`` None: p ≤ max(k, d·(k−1)) (pools: k//2).
+    ``results``: at most this many solutions are returned."""
+
+    kernel_size: int = 11
+    stride: int = 4
+    dilation: int = 4
+    padding: int | None = None
+    results: int = 1000
+
+    @classmethod
+    def parse(cls, text: str) -> Limits:
+        """``--max`` text: one number N bounds k, s and d by N (p ≤ max(k, d·(k−1))),
+        or keys ``k=21,s=8,d=4,p=30`` (long names too)."""
+        text = text.strip()
+        if re.fullmatch(r"\d+", text):
+            n = int(text)
+            if n < 1:
+                raise SpecError(f"--max must be at least 1, got {n}")
+            return cls(n, n, n)
+        values: dict[str, int] = {}
+        names = {"k": "kernel_size", "s": "stride", "d": "dilation", "p": "padding"}
+        for part in re.split(r"[,\s]+", text):
+            m = re.fullmatch(r"([a-z_]+)=(\d+)", part)
+            key = names.get(m.group(1), m.group(1)) if m else None
+            if m is None or key not in cls._fields or key == "results":
+                raise SpecError(
+                    f"--max takes a number or keys like k=21,s=8,d=4,p=30; got {part!r}",
+                    source=text,
+                )
+            values[key] = int(m.group(2))
+        return cls(**values)
+
+    def describe(self) -> str:
+        pad = "p ≤ max(k, d·(k−1))" if self.padding is None else f"p ≤ {self.padding}"
+        return f"k ≤ {self.kernel_size}, s ≤ {self.stride}, {pad}, d ≤ {self.dilation}"
+
+
+class Solution(NamedTuple):
+    """One answer: the runnable spec, the solved keys and the output it gives.
+
+    ``values`` maps the short key (``k``, ``s``, ``p``, ``d``, ``op``, ``scale``,
+    ``size``, ``output_size``, ``out_channels``) to an int, a float, ``"same"``, or a
+    tuple when the spatial dimensions differ. In a chain the key is prefixed with
+    the table row of the layer it belongs to: ``"3.p"``."""
+
+    spec: str
+    values: dict[str, Any]
+    output: Shape
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"spec": self.spec}
+        for key, value in self.values.items():
+            data[key] = list(value) if isinstance(value, tuple) else value
+        data["output"] = list(self.output)
+        return data
+
+
+class NoSolution(ShapeError):
+    """Nothing within the limits reaches the target. ``nearest`` holds the closest
+    reachable outputs (nearest first), each with the simplest spec that reaches it."""
+
+    def __init__(self, message: str, *, target: tuple[int, ...], nearest: Sequence[Solution]):
+        super().__init__(message)
+        self.target = target
+        self.nearest = tuple(nearest)
+
+
+# --------------------------------------------------------------------------
+# Reading the layer text.
+
+
+class _Marked(NamedTuple):
+    """A key marked ``?``: which argument and where its value stands."""
+
+    param: Param
+    start: int
+    end: int
+
+
+def _statement(text: str) -> tuple[LayerStmt, Entry]:
+    program = parse(text, KINDS)
+    stmts = program.statements
+    if len(stmts) != 1 or isinstance(stmts[0], InputStmt) or stmts[0].kind not in REGISTRY:
+        raise SpecError(
+            "solve takes one layer, e.g. 'conv2d 64 k=3 s=2 p=?'; for a chain with an "
+            "unknown key use solve_chain",
+            source=text,
+        )
+    stmt = stmts[0]
+    return stmt, REGISTRY[stmt.kind]
+
+
+def _marked(stmt: LayerStmt, entry: Entry, source: str) -> list[_Marked]:
+    """The arguments whose value is ``?``, resolved to their parameters as bind() does."""
+    out: list[_Marked] = []
+    npos = 0
+    for arg in stmt.args:
+        value = arg.value
+        is_q = value.kind == "name" and value.value == UNKNOWN
+        if value.kind == "tuple" and any(
+            a.kind == "name" and a.value == UNKNOWN for a in value.atoms()
+        ):
+            raise SpecError(
+                "'?' stands for a whole value, not for one entry of a tuple",
+                source=source,
+                start=value.start,
+                end=value.end,
+            )
+        if arg.key is not None:
+            param = entry.by_key.get(arg.key)
+            if is_q:
+                if param is None:
+                    raise SpecError(
+                        f"{stmt.kind} has no argument {arg.key!r}",
+                        source=source,
+                        start=arg.key_start,
+                        end=value.end,
+                    )
+                out.append(_Marked(param, value.start, value.end))
+            continue
+        if value.kind == "name" and not is_q:
+            word = str(value.value).lower()
+            if word in entry.flags or word in entry.by_key:
+                continue
+        if npos >= len(entry.positional):
+            if is_q:
+                raise SpecError(
+                    f"{stmt.kind} takes no further positional value for '?'",
+                    source=source,
+                    start=value.start,
+                    end=value.end,
+                )
+            continue
+        param = entry.positional[npos]
+        npos += 1
+        if is_q:
+            out.append(_Marked(param, value.start, value.end))
+    return out
+
+
+def _without(stmt: LayerStmt, drop: set[int], extra: dict[str, int]) -> LayerStmt:
+    """The statement without the arguments at positions ``drop`` (the ``?`` ones), plus
+    placeholder values for required keys, so that it binds."""
+    args = [a for a in stmt.args if a.value.start not in drop]
+    for key, value in extra.items():
+        args.append(Arg(key, 0, _int_value(value)))
+    return stmt._replace(args=tuple(args))
+
+
+def _int_value(value: int) -> Value:
+    return Value("int", value, 0, 0)
+
+
+def _per_dim(value: Any, n: int) -> tuple[Any, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return value * n if len(value) == 1 else value
+    return (value,) * n
+
+
+def _fmt(values: Sequence[Any]) -> str:
+    """Text for a per-dimension value: one number if they agree, else a comma tuple."""
+    if all(v == values[0] for v in values):
+        values = values[:1]
+    return ",".join(_fmt_atom(v) for v in values)
+
+
+def _fmt_atom(v: Any) -> str:
+    if isinstance(v, float):
+        return repr(int(v)) if v.is_integer() else repr(v)
+    return str(v)
+
+
+def _collapse(values: Sequence[Any]) -> Any:
+    return values[0] if all(v == values[0] for v in values) else tuple(values)
+
+
+# --------------------------------------------------------------------------
+# The target.
+
+
+def _target(output_shape: str | Sequence[int], rank: int) -> tuple[int | None, ...]:
+    """The target as (C or None, *spatial), from a full shape, the spatial sizes, or
+    one size for every spatial dimension (as -i reads a shape)."""
+    target = parse_shape(output_shape)
+    if len(target) == rank:
+        return target
+    if len(target) == rank - 1:
+        return (None, *target)
+    if len(target) == 1 and rank > 2:
+        return (None, *(target * (rank - 1)))
+    raise SpecError(
+        f"the output shape {'x'.join(map(str, target))} has {len(target)} dimension"
+        f"{'s' if len(target) != 1 else ''}, the layer's output has {rank}"
+    )
+
+
+def _matches(out: Shape, target: Sequence[int | None]) -> bool:
+    if len(out) != len(target):
+        return False
+    return all(t is None or o is None or o == t for o, t in zip(out, target))
+
+
+def _distance(out: Shape, target: Sequence[int | None]) -> int:
+    if len(out) != len(target):
+        return 1 << 62
+    return sum(abs(o - t) for o, t in zip(out, target) if o is not None and t is not None)
+
+
+def _shape_text(shape: Sequence[int | None]) -> str:
+    return "×".join("?" if v is None else str(v) for v in shape)
+
+
+# --------------------------------------------------------------------------
+# Per-dimension arithmetic for the windowed layers.
+
+
+class _Dim(NamedTuple):
+    """What one spatial dimension of a windowed layer is: its input size, its target
+    and its known values (None where unknown)."""
+
+    size: int
+    target: int
+    known: tuple[Any, ...]  # one per _INT_KEYS entry
+
+
+def _pad_bound(k: int, d: int, limits: Limits) -> int:
+    return limits.padding if limits.padding is not None else max(k, d * (k - 1))
+
+
+def _dim_outputs(
+    cls: type[Layer], dim: _Dim, layer: Layer, n: int, limits: Limits
+) -> Iterator[tuple[tuple[int, ...], int]]:
+    """Every (k, s, p, d, op) within the limits that this dimension accepts, with the
+    output size it gives (SEMANTICS.md §1–3)."""
+    L = dim.size
+    fk, fs, fp, fd, fop = dim.known
+    pool = cls in _POOLS
+    mode = getattr(layer, "padding_mode", "zeros")
+    ceil = bool(getattr(layer, "ceil_mode", False))
+    full_kernel = cls in (AvgPool, LPPool) and n == 3
+    for k in (fk,) if fk is not None else range(1, limits.kernel_size + 1):
+        if full_kernel and k > L:
+            continue
+        # Dilation does nothing to a 1-wide kernel: only d=1 is offered for it.
+        for d in (fd,) if fd is not None else range(1, (limits.dilation if k > 1 else 1) + 1):
+            dk = d * (k - 1) + 1
+            if fs is not None:
+                strides: Sequence[int] = (fs,)
+            else:
+                strides = range(1, limits.stride + 1)
+                if pool and k > limits.stride:
+                    strides = (*strides, k)  # a pool's default stride
+            for s in strides:
+                if fp is not None:
+                    pads: Sequence[Any] = (fp,)
+                elif cls is MaxUnpool or not pool:
+                    pads = range(_pad_bound(k, d, limits) + 1)
+                else:
+                    pads = range(min(k // 2, _pad_bound(k, d, limits)) + 1)
+                for p in pads:
+                    if cls is Conv:
+                        if isinstance(p, str):  # 'same' / 'valid'
+                            if p == "same" and s != 1:
+                                continue
+                            left = (dk - 1) // 2 if p == "same" else 0
+                            right = dk - 1 - left if p == "same" else 0
+                        else:
+                            left = right = p
+                        if mode == "reflect" and max(left, right) >= L:
+                            continue
+                        if mode == "circular" and max(left, right) > L:
+                            continue
+                        padded = L + left + right
+                        if padded < dk:
+                            continue
+                        yield (k, s, p, d, 0), (padded - dk) // s + 1
+                    elif cls is ConvTranspose:
+                        ops = (fop,) if fop is not None else range(max(s, d))
+                        for op in ops:
+                            if op >= max(s, d):
+                                continue
+                            out = (L - 1) * s - 2 * p + d * (k - 1) + op + 1
+                            if out >= 1:
+                                yield (k, s, p, d, op), out
+                    elif cls is MaxUnpool:
+                        out = (L - 1) * s + k - 2 * p
+                        if out >= 0:
+                            yield (k, s, p, 1, 0), out
+                    else:
+                        if p > k // 2:
+                            continue
+                        out = pool_output(L, k, s, p, d, ceil)
+                        if out >= 1:
+                            yield (k, s, p, d, 0), out
+
+
+def _cost(
+    keys: Sequence[str], values: dict[str, tuple[Any, ...]], kernel: tuple[int, ...], pool: bool
+) -> tuple[Any, ...]:
+    """Simplicity of an assignment: (needs a tuple, keys off their default, distance
+    from the defaults, the values in k, s, p, d, op order)."""
+    off = 0
+    dist = 0
+    flat: list[Any] = []
+    tuple_needed = False
+    for key in keys:
+        vals = values[key]
+        if any(v != vals[0] for v in vals):
+            tuple_needed = True
+        if key == "kernel_size":
+            off += 1
+            dist += sum(v - 1 for v in vals)
+        else:
+            defaults = kernel if key == "stride" and pool else (_DEFAULTS.get(key, 0),) * len(vals)
+            if any(isinstance(v, str) for v in vals):  # padding='same'
+                off += 1
+                dist += sum(kk for kk in kernel)
+            else:
+                if any(v != dv for v, dv in zip(vals, defaults)):
+                    off += 1
+                dist += sum(abs(v - dv) for v, dv in zip(vals, defaults))
+        flat.extend(0 if isinstance(v, str) else v for v in vals)
+    return (tuple_needed, off, dist, tuple(flat))
+
+
+# --------------------------------------------------------------------------
+# Single layers.
+
+
+class _Problem(NamedTuple):
+    text: str
+    stmt: LayerStmt
+    entry: Entry
+    layer: Layer  # bound with the unknowns at placeholders
+    input: Shape
+    input_shape: str | Sequence[int]
+    target: tuple[int | None, ...]
+    unknown: tuple[str, ...]  # parameter names
+    marked: dict[str, _Marked]  # the ones written as '?'
+    limits: Limits
+
+
+def solve(
+    layer: str,
+    input_shape: str | Sequence[int],
+    output_shape: str | Sequence[int],
+    *,
+    limits: Limits | None = None,
+) -> list[Solution]:
+    """Every assignment of the layer's unknown keys that turns ``input_shape`` into
+    ``output_shape``, simplest first (see the module docstring)."""
+    limits = limits or Limits()
+    text = layer.strip()
+    stmt, entry = _statement(text)
+    cls = entry.cls
+    marked = {m.param.name: m for m in _marked(stmt, entry, text)}
+    names = {p.name for p in entry.params}
+    solvable = [*_WINDOWED.get(cls, ())]
+    if cls is AdaptivePool and "output_size" in names:
+        solvable.append("output_size")
+    if cls is Upsample:
+        solvable += ["size", "scale_factor"]
+    if cls in _CHANNELS:
+        solvable.append("out_channels")
+    solvable = [k for k in solvable if k in names]
+    for name in marked:
+        if name not in solvable:
+            keys = ", ".join(_SHORT[k] for k in solvable if k != "out_channels") or "none"
+            raise SpecError(
+                f"{stmt.kind} cannot solve for {name} (its solvable keys: {keys})",
+                source=text,
+                start=marked[name].start,
+                end=marked[name].end,
+            )
+    written = _written(stmt, entry)
+    if marked:
+        unknown = [k for k in solvable if k in marked]
+    else:
+        unknown = [k for k in solvable if k not in written]
+        if cls is Upsample and ("size" in written or "scale_factor" in written):
+            unknown = []
+    if (
+        "out_channels" in solvable
+        and "out_channels" not in written
+        and "out_channels" not in unknown
+    ):
+        unknown.append("out_channels")
+    # Bind what is known: the '?' arguments dropped, required ones at a placeholder.
+    placeholders = {p.keys[0]: 1 for p in entry.params if p.required and p.name in unknown}
+    known = bind(_without(stmt, {m.start for m in marked.values()}, placeholders), text)
+    sizes = parse_shape(input_shape)
+    shape = _resolve_input(sizes, [known])
+    target = _target(output_shape, len(shape))
+    problem = _Problem(
+        text, stmt, entry, known, shape, input_shape, target, tuple(unknown), marked, limits
+    )
+    if cls in _WINDOWED:
+        return _solve_windowed(problem)
+    if cls is AdaptivePool and "output_size" in unknown:
+        return _confirm_all(problem, [_adaptive(problem)])
+    if cls is Upsample and {"size", "scale_factor"} & set(unknown):
+        return _confirm_all(problem, _upsample(problem))
+    # Nothing to solve: check the layer as written.
+    return _confirm_all(problem, [({}, [])])
+
+
+def _written(stmt: LayerStmt, entry: Entry) -> set[str]:
+    """The parameters the text gives (positional, keyed or as a flag word)."""
+    out: set[str] = set()
+    npos = 0
+    for arg in stmt.args:
+        if arg.key is not None:
+            param = entry.by_key.get(arg.key)
+            if param is not None:
+                out.add(param.name)
+            continue
+        value = arg.value
+        if value.kind == "name" and value.value != UNKNOWN:
+            word = str(value.value).lower()
+            if word in entry.flags:
+                out.add(entry.flags[word][0].name)
+                continue
+            if word in entry.by_key:
+                out.add(entry.by_key[word].name)
+                continue
+        if npos < len(entry.positional):
+            out.add(entry.positional[npos].name)
+            npos += 1
+    return out
+
+
+# An edit of the layer text: replace [start, end) by text (start == end: insert).
+_Edit = tuple[int, int, str]
+
+
+def _render(problem: _Problem, values: dict[str, Any]) -> str:
+    """The layer text with the solved values: '?' replaced; keys the text left out
+    appended unless they are at their default."""
+    edits: list[_Edit] = []
+    stmt, text = problem.stmt, problem.text
+    pool = problem.entry.cls in _POOLS
+    head_end = stmt.start + len(stmt.text.split(" ", 1)[0])
+    appended: list[str] = []
+    for name, vals in values.items():
+        value_text = vals if isinstance(vals, str) else _fmt(vals)
+        mark = problem.marked.get(name)
+        if mark is not None:
+            edits.append((mark.start, mark.end, value_text))
+            continue
+        if name in ("out_channels", "output_size"):
+            edits.append((head_end, head_end, " " + value_text))
+            continue
+        if isinstance(vals, tuple):
+            if name == "stride" and pool:
+                if vals == _kernel_of(problem, values):
+                    continue
+            elif name in _DEFAULTS and all(v == _DEFAULTS[name] for v in vals):
+                continue
+        appended.append(f"{_SHORT[name]}={value_text}")
+    out = text
+    for start, end, new in sorted(edits, reverse=True):
+        out = out[:start] + new + out[end:]
+    if appended:
+        out = out + " " + " ".join(appended)
+    return out
+
+
+def _kernel_of(problem: _Problem, values: dict[str, Any]) -> tuple[int, ...]:
+    n = len(problem.input) - 1
+    if "kernel_size" in values:
+        return values["kernel_size"]  # type: ignore[no-any-return]
+    return _per_dim(problem.layer.kernel_size, n)  # type: ignore[attr-defined, return-value]
+
+
+def _public(values: dict[str, Any]) -> dict[str, Any]:
+    return {_SHORT[k]: (v if isinstance(v, str) else _collapse(v)) for k, v in values.items()}
+
+
+def _run(problem: _Problem, spec: str) -> Analysis:
+    return analyze(spec, problem.input_shape)
+
+
+def _confirm_all(
+    problem: _Problem, candidates: Sequence[tuple[dict[str, Any], Any]]
+) -> list[Solution]:
+    """Run each candidate through the engine; keep those that reach the target."""
+    found: list[Solution] = []
+    reached: list[Solution] = []
+    first_error: ShapeError | None = None
+    for values, _ in candidates:
+        values = _with_channels(problem, values)
+        spec = _render(problem, values)
+        try:
+            out = _run(problem, spec).output
+        except ShapeError as exc:
+            first_error = first_error or exc
+            continue
+        solution = Solution(spec, _public(values), out)
+        if _matches(out, problem.target):
+            found.append(solution)
+            if len(found) >= problem.limits.results:
+                break
+        else:
+            reached.append(solution)
+    if found:
+        return found
+    if not reached and first_error is not None:
+        raise first_error
+    raise _no_solution(problem, reached)
+
+
+def _with_channels(problem: _Problem, values: dict[str, Any]) -> dict[str, Any]:
+    """out_channels, when the layer leaves it to the solver: the target's, unless the
+    default (the input's) already is."""
+    if "out_channels" not in problem.unknown:
+        return values
+    want = problem.target[0]
+    values = {k: v for k, v in values.items() if k != "out_channels"}
+    if want is not None and (problem.input[0] != want or "out_channels" in problem.marked):
+        values["out_channels"] = (want,)
+    elif "out_channels" in problem.marked:
+        if problem.input[0] is None:
+            raise SpecError(
+                "out_channels=? needs the output's channel count: give the whole output "
+                "shape (e.g. 64x112x112)",
+                source=problem.text,
+            )
+        values["out_channels"] = (problem.input[0],)
+    return values
+
+
+def _no_solution(problem: _Problem, nearest: Sequence[Solution]) -> NoSolution:
+    target = tuple(v for v in problem.target)
+    near = sorted(nearest, key=lambda s: _distance(s.output, problem.target))[:3]
+    what = problem.stmt.text
+    message = (
+        f"no {what} turns {_shape_text(problem.input)} into {_shape_text(target)}"
+        f" (searched {problem.limits.describe()})"
+        if problem.entry.cls in _WINDOWED
+        else f"{what} cannot turn {_shape_text(problem.input)} into {_shape_text(target)}"
+    )
+    if near:
+        message += "; nearest: " + "; ".join(f"{_shape_text(s.output)} with {s.spec}" for s in near)
+    return NoSolution(message, target=target, nearest=near)  # type: ignore[arg-type]
+
+
+def _solve_windowed(problem: _Problem) -> list[Solution]:
+    cls = problem.entry.cls
+    layer = problem.layer
+    n = len(problem.input) - 1
+    limits = problem.limits
+    keys = [k for k in _INT_KEYS if k in problem.unknown]
+    pool = cls in _POOLS
+    # Known per-dimension values (None = unknown, or not a key of this kind).
+    known: dict[str, tuple[Any, ...]] = {}
+    for key in _INT_KEYS:
+        if key in keys or not hasattr(layer, key):
+            continue
+        value = getattr(layer, key)
+        if key == "stride" and value is None:
+            continue  # a pool's default: the kernel size, resolved per candidate
+        if key == "padding" and isinstance(value, str) and cls is Conv:
+            known[key] = (value,) * n
+            continue
+        per_dim = _per_dim(value, n)
+        if per_dim is None or len(per_dim) != n or any(isinstance(v, str) for v in per_dim):
+            return _confirm_all(problem, [({}, [])])  # let the engine word the error
+        known[key] = per_dim
+    if cls in _POOLS and "stride" not in keys and "stride" not in known and "kernel_size" in known:
+        # Stride left to its default (= kernel size), kernel known: fix it too.
+        known["stride"] = known["kernel_size"]
+    defaults_apply = {
+        # Keys this kind lacks are fixed at their neutral value.
+        "dilation": 1,
+        "output_padding": 0,
+        "padding": 0,
+    }
+    dims: list[_Dim] = []
+    for i in range(n):
+        size = problem.input[i + 1]
+        want = problem.target[i + 1]
+        assert size is not None and want is not None
+        vals: list[Any] = []
+        for key in _INT_KEYS:
+            if key in keys:
+                vals.append(None)
+            elif key in known:
+                vals.append(known[key][i])
+            elif key == "stride":
+                vals.append(None if pool and "kernel_size" in keys else 1)
+            else:
+                vals.append(defaults_apply.get(key, 1))
+        dims.append(_Dim(size, want, tuple(vals)))
+    stride_follows_kernel = pool and "kernel_size" in keys and "stride" not in keys
+    groups: dict[_Dim, dict[int, list[tuple[int, ...]]]] = {}
+    for dim in dict.fromkeys(dims):
+        by_out: dict[int, list[tuple[int, ...]]] = {}
+        for values, out in _dim_outputs(cls, dim, layer, n, limits):
+            if stride_follows_kernel and values[1] != values[0]:
+                continue  # the default stride moves with the kernel
+            by_out.setdefault(out, []).append(values)
+        groups[dim] = by_out
+    index = {key: _INT_KEYS.index(key) for key in keys}
+    search = [*keys, "stride"] if stride_follows_kernel else keys
+
+    def assemble(choice: dict[_Dim, tuple[int, ...]]) -> dict[str, tuple[Any, ...]]:
+        return {key: tuple(choice[dim][_INT_KEYS.index(key)] for dim in dims) for key in search}
+
+    def kernel(values: dict[str, tuple[Any, ...]]) -> tuple[int, ...]:
+        if "kernel_size" in values:
+            return values["kernel_size"]
+        return known.get("kernel_size", (1,) * n)  # type: ignore[return-value]
+
+    def ranked(per_group: dict[_Dim, list[tuple[int, ...]]]) -> list[dict[str, tuple[Any, ...]]]:
+        """The combinations of the groups' answers, simplest first."""
+        lists = [_dedupe(per_group[dim], index) for dim in per_group]
+        budget = max(1, limits.results * 4)
+        while math.prod(len(x) for x in lists) > budget and max(len(x) for x in lists) > 1:
+            longest = max(range(len(lists)), key=lambda j: len(lists[j]))
+            lists[longest] = lists[longest][: max(1, len(lists[longest]) // 2)]
+        combos = []
+        group_dims = list(per_group)
+        for combo in itertools.product(*lists):
+            choice = dict(zip(group_dims, combo))
+            values = assemble(choice)
+            if stride_follows_kernel:
+                values = {k: v for k, v in values.items() if k != "stride"}
+            combos.append((_cost(list(values), values, kernel(values), pool), values))
+        combos.sort(key=lambda c: c[0])
+        return [values for _, values in combos]
+
+    exact = {dim: groups[dim].get(dim.target, []) for dim in groups}
+    candidates: list[dict[str, Any]] = []
+    if all(exact.values()):
+        candidates = ranked(exact)
+    if "padding" in keys and "kernel_size" not in keys and "dilation" not in keys and cls is Conv:
+        same = _same_candidate(problem, dims, keys, known)
+        if same is not None:
+            candidates.append(same)
+    candidates = candidates[: limits.results * 2]
+    try:
+        return _confirm_all(problem, [(c, None) for c in candidates])
+    except NoSolution:
+        pass
+    # Nothing reaches the target: the nearest reachable outputs, per group.
+    options: list[list[tuple[int, _Dim, tuple[int, ...]]]] = []
+    for dim, by_out in groups.items():
+        outs = sorted(by_out, key=lambda o: (abs(o - dim.target), o))[:2]
+        options.append([(o, dim, _dedupe(by_out[o], index)[0]) for o in outs])
+    if not all(options):
+        raise _no_solution(problem, [])
+    tries: list[tuple[int, tuple[Any, ...], dict[str, Any]]] = []
+    for combo in itertools.product(*options):
+        distance = sum(abs(o - dim.target) for o, dim, _ in combo)
+        near = assemble({dim: v for _, dim, v in combo})
+        if stride_follows_kernel:
+            near = {k: v for k, v in near.items() if k != "stride"}
+        tries.append((distance, _cost(list(near), near, kernel(near), pool), near))
+    tries.sort(key=lambda t: (t[0], t[1]))
+    reached: list[Solution] = []
+    for _, _, near in tries[:6]:
+        near = _with_channels(problem, near)
+        spec = _render(problem, near)
+        try:
+            shape = _run(problem, spec).output
+        except ShapeError:
+            continue
+        reached.append(Solution(spec, _public(near), shape))
+    raise _no_solution(problem, reached)
+
+
+def _dedupe(options: list[tuple[int, ...]], index: dict[str, int]) -> list[tuple[int, ...]]:
+    """The distinct assignments of the unknown keys only, simplest first."""
+    seen: dict[tuple[int, ...], tuple[int, ...]] = {}
+    for values in options:
+        key = tuple(values[i] for i in index.values())
+        seen.setdefault(key, values)
+    return sorted(
+        seen.values(),
+        key=lambda v: tuple(
+            (0 if v[i] == _DEFAULTS.get(k, -1) else 1, v[i]) for k, i in index.items()
+        ),
+    )
+
+
+def _same_candidate(
+    problem: _Problem, dims: list[_Dim], keys: list[str], known: dict[str, tuple[Any, ...]]
+) -> dict[str, Any] | None:
+    """padding='same' (stride 1), when some dimension's effective kernel is even: the
+    only padding that keeps its size."""
+    n = len(dims)
+    k = known.get("kernel_size")
+    d = known.get("dilation", (1,) * n)
+    if k is None:
+        return None
+    if not any((di * (ki - 1) + 1) % 2 == 0 for ki, di in zip(k, d)):
+        return None
+    stride = known.get("stride")
+    if stride is not None and any(s != 1 for s in stride):
+        return None
+    values: dict[str, Any] = {"padding": "same"}
+    if "stride" in keys:
+        values["stride"] = (1,) * n
+    return values
+
+
+def _adaptive(problem: _Problem) -> tuple[dict[str, Any], Any]:
+    sizes = problem.target[1:]
+    return {"output_size": tuple(sizes)}, None
+
+
+def _upsample(problem: _Problem) -> list[tuple[dict[str, Any], Any]]:
+    spatial = problem.input[1:]
+    sizes = problem.target[1:]
+    out: list[tuple[dict[str, Any], Any]] = []
+    scales: list[float] = []
+    for size, want in zip(spatial, sizes):
+        assert size is not None and want is not None
+        scales.append(_shortest_scale(size, want))
+    integral = all(f.is_integer() for f in scales)
+    with_scale = ({"scale_factor": tuple(scales)}, None)
+    with_size = ({"size": tuple(sizes)}, None)
+    if "scale_factor" in problem.unknown and integral:
+        out.append(with_scale)
+    if "size" in problem.unknown:
+        out.append(with_size)
+    if "scale_factor" in problem.unknown and not integral:
+        out.append(with_scale)
+    return out
+
+
+def _shortest_scale(size: int, want: int) -> float:
+    """The shortest decimal f with floor(float64(size) · f) == want, as PyTorch sizes
+    an interpolation (SEMANTICS.md §4)."""
+    lo, hi = Fraction(want, size), Fraction(want + 1, size)
+    for digits in range(18):
+        unit = Fraction(1, 10**digits)
+        f = math.ceil(lo / unit) * unit
+        while f < hi:
+            value = float(f)
+            if value > 0 and math.floor(float(size) * value) == want:
+                return value
+            f += unit
+    return want / size  # pragma: no cover - a float in range always exists
+
+
+# --------------------------------------------------------------------------
+# Chains.
+
+
+class _Site(NamedTuple):
+    """A layer statement of a chain with keys marked '?'."""
+
+    number: int  # position among such statements
+    stmt: LayerStmt
+    keys: tuple[str, ...]  # parameter names, in _INT_KEYS order
+    spans: tuple[tuple[int, int], ...]  # where each '?' stands, in the same order
+
+
+def solve_chain(
+    spec: str,
+    input_shape: str | Sequence[int] | None,
+    output_shape: str | Sequence[int],
+    *,
+    limits: Limits | None = None,
+) -> list[Solution]:
+    """Every assignment of the ``?`` keys of a chain (or graph) that gives
+    ``output_shape`` at its end, simplest first. A spec that is one layer statement
+    goes to ``solve``."""
+    limits = limits or Limits()
+    program = parse(spec, KINDS)
+    stmts = program.statements
+    layers = [s for s in stmts if isinstance(s, LayerStmt)]
+    if (
+        len(layers) == 1
+        and layers[0].kind in REGISTRY
+        and not _has_graph_keys(layers[0])
+        and (input_shape is not None or len(stmts) == 2)
+    ):
+        own = next((s for s in stmts if isinstance(s, InputStmt)), None)
+        if input_shape is None and own is not None:
+            input_shape = spec[own.value.start : own.value.end]
+        layer = layers[0]
+        head, tail = spec[: layer.start], spec[layer.end :]
+        found = solve(spec[layer.start : layer.end], input_shape, output_shape, limits=limits)  # type: ignore[arg-type]
+        return [s._replace(spec=head + s.spec + tail) for s in found]
+    sites = _sites(spec, stmts)
+    if not sites:
+        raise SpecError("nothing to solve: mark the unknown keys with '?', e.g. p=?", source=spec)
+    # Each '?' becomes a one-character placeholder, so every offset stays put.
+    template = list(spec)
+    for site in sites:
+        for start, end in site.spans:
+            template[start:end] = ["1"] * (end - start)
+    graph = build(parse("".join(template), KINDS))
+    if input_shape is not None:
+        sizes = parse_shape(input_shape)
+    elif graph.input_stmt is not None:
+        value = graph.input_stmt.value
+        sizes = parse_shape(spec[value.start : value.end])
+    else:
+        raise SpecError("no input shape: pass one or start the spec with 'input …'", source=spec)
+    nodes = graph.nodes
+    if not nodes:
+        raise SpecError("no layers given", source=spec)
+    shape = _resolve_input(sizes, [node.op for node in nodes[:64]])
+    by_start = {site.stmt.start: site for site in sites}
+    owner: list[_Site | None] = []
+    for node in nodes:
+        owner.append(owner[node.shared] if node.shared is not None else by_start.get(node.start))
+    result = graph.result
+    rank = len(shape) if result == 0 else None
+    search = _Search(graph, owner, sites, limits)
+    leaves = search.run(shape)
+    if rank is None and leaves:
+        rank = len(leaves[0][0])
+    target = _target(output_shape, rank or len(shape))
+    matching = [(cost, choice) for out, cost, choice in leaves if _matches(out, target)]
+    matching.sort(key=lambda m: m[0])
+    rows = search.first_rows()
+    solutions: list[Solution] = []
+    for _, choice in matching:
+        text = _render_chain(spec, sites, choice)
+        try:
+            out = analyze(text, input_shape).output
+        except ShapeError:  # pragma: no cover - the search ran the same layers
+            continue
+        if _matches(out, target):
+            solutions.append(Solution(text, _chain_values(sites, choice, rows), out))
+            if len(solutions) >= limits.results:
+                break
+    if solutions:
+        return solutions
+    best: dict[Shape, tuple[Any, dict[int, tuple[int, ...]]]] = {}
+    for out, cost, choice in leaves:
+        if out not in best or cost < best[out][0]:
+            best[out] = (cost, choice)
+    near: list[Solution] = []
+    for out in sorted(best, key=lambda o: (_distance(o, target), best[o][0]))[:3]:
+        choice = best[out][1]
+        text = _render_chain(spec, sites, choice)
+        near.append(Solution(text, _chain_values(sites, choice, rows), out))
+    message = (
+        f"no value of the '?' keys turns {_shape_text(shape)} into {_shape_text(target)}"
+        f" (searched {limits.describe()})"
+    )
+    if near:
+        message += "; nearest: " + "; ".join(f"{_shape_text(s.output)}" for s in near)
+    if not leaves and search.error is not None:
+        raise search.error
+    raise NoSolution(message, target=tuple(target), nearest=near)  # type: ignore[arg-type]
+
+
+def _has_graph_keys(stmt: LayerStmt) -> bool:
+    for arg in stmt.args:
+        if arg.key in ("name", "frozen", "requires_grad"):
+            return True
+        if arg.key is None and arg.value.kind == "name":
+            word = str(arg.value.value).lower()
+            if word == "frozen" or re.fullmatch(r"[x×]\d+", word):
+                return True
+    return False
+
+
+def _sites(source: str, stmts: Sequence[LayerStmt | InputStmt]) -> list[_Site]:
+    """The layer statements with '?' keys. Offsets of '?' are found in the text of each
+    statement (a repeated line's arguments keep the first line's offsets)."""
+    sites: list[_Site] = []
+    for stmt in stmts:
+        if isinstance(stmt, InputStmt):
+            continue
+        marks = [i for i, a in enumerate(stmt.args) if _is_q(a)]
+        if not marks:
+            if any(
+                a.value.kind == "tuple" and any(_atom_q(x) for x in a.value.atoms())
+                for a in stmt.args
+            ):
+                raise SpecError(
+                    "'?' stands for a whole value, not for one entry of a tuple",
+                    source=source,
+                    start=stmt.start,
+                    end=stmt.end,
+                )
+            continue
+        entry = REGISTRY.get(stmt.kind)
+        if entry is None:
+            raise SpecError(
+                f"'?' marks a layer's key; {stmt.kind!r} is not a layer",
+                source=source,
+                start=stmt.start,
+                end=stmt.end,
+            )
+        marked = _marked(stmt, entry, source)
+        allowed = _WINDOWED.get(entry.cls, ())
+        for m in marked:
+            if m.param.name not in allowed:
+                raise SpecError(
+                    f"in a chain, '?' can stand for k, s, p, d or op of a convolution or "
+                    f"pool; not for {stmt.kind}'s {m.param.name} (solve that layer alone)",
+                    source=source,
+                    start=stmt.start,
+                    end=stmt.end,
+                )
+        spans = [
+            (m.start(), m.end())
+            for m in re.finditer(r"(?<![^\s=,(])\?(?![^\s,)])", source[stmt.start : stmt.end])
+        ]
+        if len(spans) != len(marked):  # pragma: no cover - '?' only stands as a value
+            raise SpecError("could not place the '?' marks", source=source, start=stmt.start)
+        spans = [(stmt.start + a, stmt.start + b) for a, b in spans]
+        order = sorted(range(len(marked)), key=lambda j: _INT_KEYS.index(marked[j].param.name))
+        names = [marked[j].param.name for j in order]
+        if len(set(names)) != len(names):
+            raise SpecError("a key is marked '?' twice", source=source, start=stmt.start)
+        sites.append(_Site(len(sites), stmt, tuple(names), tuple(spans[j] for j in order)))
+    return sites
+
+
+def _is_q(arg: Arg) -> bool:
+    return _atom_q(arg.value)
+
+
+def _atom_q(value: Any) -> bool:
+    return bool(value.kind == "name" and value.value == UNKNOWN)
+
+
+class _Search:
+    """Depth-first search over the '?' sites of a graph: each site's values are chosen
+    at its first node, from the candidates its input shape admits."""
+
+    def __init__(
+        self, graph: Any, owner: list[_Site | None], sites: list[_Site], limits: Limits
+    ) -> None:
+        self.graph = graph
+        self.nodes = graph.nodes
+        self.owner = owner
+        self.sites = sites
+        self.limits = limits
+        self.runs = 0
+        self.error: ShapeError | None = None
+        self.leaves: list[tuple[Shape, Any, dict[int, tuple[int, ...]]]] = []
+        self.cache: dict[tuple[int, tuple[int, ...]], Layer] = {}
+
+    def first_rows(self) -> dict[int, int]:
+        rows: dict[int, int] = {}
+        for i, site in enumerate(self.owner):
+            if site is not None and site.number not in rows:
+                rows[site.number] = i + 1
+        return rows
+
+    def run(self, shape: Shape) -> list[tuple[Shape, Any, dict[int, tuple[int, ...]]]]:
+        self.step(0, [shape], {})
+        return self.leaves
+
+    def layer_for(self, pos: int, values: tuple[int, ...]) -> Layer:
+        key = (pos, values)
+        layer = self.cache.get(key)
+        if layer is None:
+            node = self.nodes[pos]
+            site = self.owner[pos]
+            assert site is not None
+            op = node.op
+            fields = dict(op.__dict__)
+            for name, value in zip(site.keys, values):
+                old = fields.get(name)
+                width = len(old) if isinstance(old, tuple) else 1
+                fields[name] = (value,) * width
+            layer = self.cache[key] = type(op)(**fields)
+        return layer
+
+    def candidates(self, pos: int, shape: Shape) -> Iterator[tuple[int, ...]]:
+        site = self.owner[pos]
+        assert site is not None
+        op = self.nodes[pos].op
+        limits = self.limits
+        pool = type(op) in _POOLS
+        k_known = None if "kernel_size" in site.keys else _per_dim(op.kernel_size, 1)  # type: ignore[attr-defined]
+        ranges: list[range | tuple[int, ...]] = []
+        for name in site.keys:
+            if name == "kernel_size":
+                ranges.append(range(1, limits.kernel_size + 1))
+            elif name == "stride":
+                ranges.append(range(1, limits.stride + 1))
+            elif name == "dilation":
+                ranges.append(range(1, limits.dilation + 1))
+            elif name == "padding":
+                kmax = limits.kernel_size if k_known is None else max(k_known)
+                bound = (
+                    limits.padding
+                    if limits.padding is not None
+                    else max(kmax, limits.dilation * (kmax - 1))
+                )
+                if pool and limits.padding is None:
+                    bound = kmax // 2
+                ranges.append(range(bound + 1))
+            else:  # output_padding
+                ranges.append(range(max(limits.stride, limits.dilation)))
+        yield from itertools.product(*ranges)
+
+    def step(self, pos: int, shapes: list[Shape], choice: dict[int, tuple[int, ...]]) -> None:
+        nodes = self.nodes
+        owner = self.owner
+        while pos < len(nodes):
+            node = nodes[pos]
+            site = owner[pos]
+            if site is not None and site.number not in choice:
+                shape = shapes[node.inputs[0]]
+                for values in self.candidates(pos, shape):
+                    if not self.within(site, values, pos):
+                        continue
+                    self.count()
+                    try:
+                        out = self.layer_for(pos, values).infer(shape, 1)
+                    except LayerError:
+                        continue
+                    self.step(pos + 1, [*shapes, out.shape], {**choice, site.number: values})
+                return
+            op = node.op if site is None else self.layer_for(pos, choice[site.number])
+            self.count()
+            try:
+                if len(node.inputs) == 1:
+                    out = op.infer(shapes[node.inputs[0]], 1)
+                else:
+                    out = op.infer_many(  # type: ignore[union-attr, attr-defined]
+                        [shapes[t] for t in node.inputs], ["" for _ in node.inputs], 1
+                    )
+            except LayerError as exc:
+                if self.error is None:
+                    self.error = ShapeError(str(exc), index=pos + 1, text=node.text)
+                return
+            shapes = [*shapes, out.shape]
+            pos += 1
+        result = self.graph.result
+        self.leaves.append((shapes[result], self.cost(choice), choice))
+
+    def within(self, site: _Site, values: tuple[int, ...], pos: int) -> bool:
+        """The limits that depend on other keys: p ≤ max(k, d·(k−1)), op < max(s, d)."""
+        fields = dict(zip(site.keys, values))
+        op = self.nodes[pos].op
+        k = fields.get("kernel_size") or max(op.kernel_size)  # type: ignore[attr-defined]
+        d = fields.get("dilation") or max(getattr(op, "dilation", (1,)))
+        s = fields.get("stride") or max(getattr(op, "stride", None) or (k,))
+        if "dilation" in fields and k == 1 and fields["dilation"] > 1:
+            return False  # dilation does nothing to a 1-wide kernel
+        if "padding" in fields and self.limits.padding is None:
+            bound = k // 2 if type(op) in _POOLS else max(k, d * (k - 1))
+            if fields["padding"] > bound:
+                return False
+        return not ("output_padding" in fields and fields["output_padding"] >= max(s, d))
+
+    def count(self) -> None:
+        self.runs += 1
+        if self.runs > _MAX_RUNS:
+            raise SpecError(
+                "too many combinations to search: give some of the '?' keys a value, or "
+                "solve one layer at a time"
+            )
+
+    def cost(self, choice: dict[int, tuple[int, ...]]) -> tuple[Any, ...]:
+        off = dist = 0
+        flat: list[int] = []
+        for number in sorted(choice):
+            site = self.sites[number]
+            for name, value in zip(site.keys, choice[number]):
+                if name == "kernel_size":
+                    off += 1
+                    dist += value - 1
+                else:
+                    default = _DEFAULTS[name]
+                    off += value != default
+                    dist += abs(value - default)
+                flat.append(value)
+        return (off, dist, tuple(flat))
+
+
+def _render_chain(spec: str, sites: list[_Site], choice: dict[int, tuple[int, ...]]) -> str:
+    edits: list[tuple[int, int, str]] = []
+    for site in sites:
+        values = choice.get(site.number)
+        if values is None:  # pragma: no cover - every site is on the path
+            continue
+        for (start, end), value in zip(site.spans, values):
+            edits.append((start, end, str(value)))
+    out = spec
+    for start, end, new in sorted(edits, reverse=True):
+        out = out[:start] + new + out[end:]
+    return out
+
+
+def _chain_values(
+    sites: list[_Site], choice: dict[int, tuple[int, ...]], rows: dict[int, int]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for site in sites:
+        values = choice.get(site.number)
+        if values is None:  # pragma: no cover
+            continue
+        row = rows.get(site.number, 0)
+        for name, value in zip(site.keys, values):
+            out[f"{row}.{_SHORT[name]}"] = value
+    return out
