@@ -1,0 +1,219 @@
+"""The catalog of layer kinds as a user reads it: ``convcalc --list-layers`` and
+``convcalc --help-layer KIND``, generated from the registry so that the tool and
+the README (which shows their output) cannot drift apart. Plain text: neither
+click nor rich. Every example is run through convcalc before it is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .render import exact, shape
+
+if TYPE_CHECKING:
+    from .engine import Analysis
+    from .layers.base import Entry, Param
+
+# Section titles of the layer modules, in the order they are listed; a module
+# not named here is listed last, under OTHER.
+GROUPS = {
+    "conv": "Convolution",
+    "pool": "Pooling",
+    "norm": "Normalization",
+    "activation": "Activation and dropout",
+    "reshape": "Resampling, reshaping and linear",
+    "layernorm2d": "Normalization",
+    "embedding": "Embedding",
+    "transformer": "Sequences and transformers",
+}
+OTHER = "Other layers"
+SUMMARY_WIDTH = 30  # a longer summary takes a line of its own, the names under it
+
+# Examples: (arguments, input shape) per class name; a class's own EXAMPLE and
+# EXAMPLE_INPUT attributes win. The first input (then fallback) that the layer
+# accepts is shown with the layer's output.
+EXAMPLES: dict[str, tuple[str, str | None]] = {
+    "Conv": ("16 k=3", None),
+    "ConvTranspose": ("16 k=2 s=2", None),
+    "MaxPool": ("k=2", None),
+    "AvgPool": ("k=2", None),
+    "AdaptivePool": ("7", None),
+    "LPPool": ("2 k=2", None),
+    "MaxUnpool": ("k=2", None),
+    "Upsample": ("scale=2", None),
+    "PixelShuffle": ("2", None),
+    "Pad": ("1", None),
+    "Flatten": ("", None),
+    "Linear": ("10", "512"),
+    "Unflatten": ("1 16x7x7", "784"),
+    "ChannelShuffle": ("2", None),
+    "Embedding": ("1000 64", "12"),
+    "GroupNorm": ("4", None),
+    "LocalResponseNorm": ("5", None),
+    "LayerNorm": ("", "10x64"),
+    "RMSNorm": ("", "10x64"),
+    "Permute": ("0,2,3,1", None),
+    "StochasticDepth": ("0.1", None),
+    "Transpose": ("1 2", None),
+    "MultiheadAttention": ("64 8", "10x64"),
+    "TransformerEncoderLayer": ("64 8", "10x64"),
+    "ClassToken": ("", "196x768"),
+    "PosEmbedding": ("", "197x768"),
+    "SelectToken": ("", "197x768"),
+}
+DIM_INPUTS = {1: "16x100", 2: "16x32x32", 3: "4x16x32x32"}
+FALLBACK_INPUTS = ("16x32x32", "16x100", "4x16x32x32", "10x64", "784", "12")
+
+
+def _family(entry: Entry) -> tuple[type, str]:
+    return entry.cls, entry.cls.SUMMARY or entry.cls.__name__.lower()
+
+
+def _sections() -> dict[str, dict[tuple[type, str], list[str]]]:
+    """Registry words by section, then by (class, summary): a family's names together."""
+    from .layers import REGISTRY
+
+    sections: dict[str, dict[tuple[type, str], list[str]]] = {}
+    for word, entry in REGISTRY.items():
+        module = entry.cls.__module__.rsplit(".", 1)[-1]
+        families = sections.setdefault(GROUPS.get(module, OTHER), {})
+        families.setdefault(_family(entry), []).append(word)
+    order = {title: n for n, title in enumerate(dict.fromkeys(GROUPS.values()))}
+    return dict(sorted(sections.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _wrap(words: Sequence[str], width: int, indent: int) -> list[str]:
+    """``words`` joined by ', ' in lines of ``width``, each indented by ``indent``."""
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line and indent + len(line) + 2 + len(word) + 1 > width:  # +1: its comma
+            lines.append(line + ",")
+            line = word
+        else:
+            line = f"{line}, {word}" if line else word
+    lines.append(line)
+    return [" " * indent + text for text in lines]
+
+
+def layer_list(width: int = 80) -> str:
+    """``--list-layers``: every layer kind with its summary, grouped by module."""
+    sections = _sections()
+    summaries = [s for fams in sections.values() for _cls, s in fams]
+    col = 2 + min(SUMMARY_WIDTH, max(map(len, summaries))) + 2
+    out: list[str] = []
+    for title, families in sections.items():
+        out += [f"{title}:"] if not out else ["", f"{title}:"]
+        for (_cls, summary), words in families.items():
+            names = _wrap(words, max(width, col + 24), col)
+            if 2 + len(summary) + 2 > col:
+                out.append(f"  {summary}")
+            else:
+                names[0] = f"  {summary}".ljust(col) + names[0][col:]
+            out += names
+    out += ["", "One kind in detail: convcalc --help-layer KIND"]
+    return "\n".join(out) + "\n"
+
+
+def _default(param: Param) -> str:
+    if param.required:
+        return "required"
+    value = param.default
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        value = str(value).lower()
+    elif isinstance(value, tuple):
+        value = str(value[0]) if len(set(value)) == 1 else "x".join(map(str, value))
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    return f"default {value}"
+
+
+def _word(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def example(word: str) -> tuple[str, str | None, Analysis | None]:
+    """A working example of ``word``: the layer's text, the input shape it was
+    run on and the analysis (None, None when no candidate works)."""
+    from . import analyze
+    from .errors import ConvcalcError
+    from .layers import REGISTRY
+
+    entry = REGISTRY[word]
+    cls = entry.cls
+    args, shape_text = EXAMPLES.get(cls.__name__, ("", None))
+    args = getattr(cls, "EXAMPLE", args)
+    shape_text = getattr(cls, "EXAMPLE_INPUT", shape_text)
+    dim = entry.fixed.get("dim")
+    inputs = [s for s in (shape_text, DIM_INPUTS.get(dim) if dim else None) if s]
+    inputs += [s for s in FALLBACK_INPUTS if s not in inputs]
+    texts = [f"{word} {args}".strip(), word] if args else [word]
+    for text in texts:  # a bare word when the family's arguments do not apply (gap)
+        for candidate in inputs:
+            try:
+                return text, candidate, analyze(text, candidate)
+            except ConvcalcError:
+                continue
+    return texts[0], None, None
+
+
+def layer_help(word: str) -> str:
+    """``--help-layer KIND``: the kind's summary and other names, its arguments
+    (short and long keys, types, defaults), an example run through convcalc
+    itself, and its note if it has one."""
+    from .layers import REGISTRY
+
+    entry = REGISTRY[word]
+    family = _family(entry)
+    others = [w for w, e in REGISTRY.items() if _family(e) == family and w != word]
+    lines = [f"{word}: {family[1]}"]
+    if others and len(others) < 20:  # not the whole list of element-wise layers
+        lines.append(f"  also: {', '.join(others)}")
+    positional = [p for p in entry.params if p.positional]
+    keyed = [p for p in entry.params if not p.positional]
+    usage = [word]
+    usage += [p.name if p.required else f"[{p.name}]" for p in positional]
+    usage += [f"{p.keys[0]}=…" for p in keyed if p.required]
+    usage += ["[key=value …]"] if any(not p.required for p in keyed) else []
+    lines += ["", f"usage: {' '.join(usage)}"]
+    rows: list[tuple[str, str, str]] = []
+    for p in entry.params:
+        short = ", ".join(f"{a}=" for a in p.aliases)
+        name = f"{p.name} (value {positional.index(p) + 1})" if p.positional else f"{p.name}="
+        said = [p.type.name, _default(p), p.help]
+        by_value: dict[str, list[str]] = {}
+        for flag, value in p.flags.items():
+            by_value.setdefault(_word(value), []).append(flag)
+        said += [
+            f"the word{'s' if len(words) > 1 else ''} {', '.join(words)} alone: {p.name}={value}"
+            for value, words in by_value.items()
+        ]
+        rows.append((short, name, "; ".join(s for s in said if s)))
+    if rows:
+        lines += ["", "arguments (short key, long key = PyTorch's name):"]
+        w_short = max(len(r[0]) for r in rows)
+        w_name = max(len(r[1]) for r in rows)
+        lines += [f"  {s.ljust(w_short)}  {n.ljust(w_name)}  {d}".rstrip() for s, n, d in rows]
+        boolean = next((p for p in keyed if p.type.name == "boolean"), None)
+        if boolean is not None:
+            key = boolean.keys[0]
+            lines.append(f"A boolean key alone means true: {key} is {key}=true.")
+    else:
+        lines += ["", "arguments: none"]
+    text, shape_text, result = example(word)
+    lines += ["", "example:"]
+    if result is None or shape_text is None:
+        lines.append(f"  convcalc {text}")
+    else:
+        last = result.layers[-1]
+        lines.append(f"  convcalc -i {shape_text} {text}")
+        lines.append(
+            f"  → {shape(last.output, '×')}, {exact(last.params)} params, {exact(last.macs)} MACs"
+        )
+    note = getattr(entry.cls, "NOTE", "") or ""
+    if note:
+        lines += ["", f"note: {note}"]
+    return "\n".join(lines) + "\n"

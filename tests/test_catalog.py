@@ -1,0 +1,91 @@
+"""--list-layers and --help-layer: generated from the registry, every kind with
+its summary, its arguments and an example that convcalc has run."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import convcalc
+from convcalc import catalog
+from convcalc.layers import REGISTRY
+
+
+def test_every_kind_is_listed_once_with_its_summary() -> None:
+    text = catalog.layer_list()
+    for entry in REGISTRY.values():
+        assert f"  {entry.cls.SUMMARY}" in text
+    summaries = {entry.cls.SUMMARY for entry in REGISTRY.values()}
+    lines = text.split("\n\nOne kind in detail")[0].splitlines()
+    col = lines[1].index("conv1d")  # where the names start
+    listed = [
+        name.strip(",")
+        for line in lines
+        if line.startswith("  ") and len(line) > col and line.strip() not in summaries
+        for name in line[col:].split()
+    ]
+    assert sorted(listed) == sorted(REGISTRY)
+
+
+def test_sections_follow_the_modules() -> None:
+    text = catalog.layer_list()
+    titles = [line[:-1] for line in text.splitlines() if line.endswith(":") and line[0] != " "]
+    known = [t for t in titles if t in catalog.GROUPS.values()]
+    assert known == [t for t in dict.fromkeys(catalog.GROUPS.values()) if t in titles]
+    assert titles[0] == "Convolution"
+    section = text.split("Pooling:\n", 1)[1].split("\n\n", 1)[0]
+    assert "maxpool2d" in section
+    assert "conv2d" not in section
+
+
+def test_the_list_fits_its_width() -> None:
+    for width in (60, 80, 100):
+        assert catalog.layer_list(width).endswith("convcalc --help-layer KIND\n")
+        lines = catalog.layer_list(width).splitlines()
+        assert max(len(line) for line in lines) <= width
+
+
+@pytest.mark.parametrize("word", sorted(REGISTRY))
+def test_help_for_every_kind(word: str) -> None:
+    entry = REGISTRY[word]
+    text = catalog.layer_help(word)
+    assert text.startswith(f"{word}: {entry.cls.SUMMARY}\n")
+    for param in entry.params:
+        assert param.name in text
+        for key in param.aliases:
+            assert f"{key}=" in text
+    # The example ran: the figures shown are convcalc's own for it.
+    layer, shape, analysis = catalog.example(word)
+    assert analysis is not None, f"no working example for {word}: give its class an EXAMPLE"
+    assert f"  convcalc -i {shape} {layer}\n" in text
+    last = analysis.layers[-1]
+    assert f"  → {convcalc.render.shape(last.output, '×')}, " in text
+
+
+def test_help_shows_defaults_and_words() -> None:
+    text = catalog.layer_help("conv2d")
+    assert re.search(r"\n  s=\s+stride=\s+integer or tuple; default 1\n", text)
+    assert re.search(r"\n  k=\s+kernel_size=\s+integer or tuple; required\n", text)
+    assert "the words depthwise, dw alone: groups=dw" in text
+    assert "A boolean key alone means true: ceil is ceil=true." in catalog.layer_help("maxpool")
+    assert "usage: conv2d [out_channels] k=… [key=value …]" in text
+    assert "also: conv1d, conv3d, conv" in text
+
+
+def test_a_note_is_shown_when_the_class_has_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    cls = REGISTRY["groupnorm"].cls
+    monkeypatch.setattr(cls, "NOTE", "", raising=False)
+    assert "note:" not in catalog.layer_help("groupnorm")
+    monkeypatch.setattr(cls, "NOTE", "statistics span every position", raising=False)
+    assert catalog.layer_help("groupnorm").endswith("\nnote: statistics span every position\n")
+
+
+def test_a_class_example_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    cls = REGISTRY["linear"].cls
+    monkeypatch.setattr(cls, "EXAMPLE", "7", raising=False)
+    monkeypatch.setattr(cls, "EXAMPLE_INPUT", "3", raising=False)
+    layer, shape, analysis = catalog.example("linear")
+    assert (layer, shape) == ("linear 7", "3")
+    assert analysis is not None
+    assert analysis.output == (7,)
