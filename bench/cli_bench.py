@@ -10,13 +10,15 @@ in the same run (so the ratios hold on any machine).
 (e) a 100,000-layer spec on stdin, --format json: ≤ 2 s, memory linear in the layers
 (f) a 1,000-layer table: ≤ 1 s
 
-PyTorch is looked for in $CONVCALC_TORCH_PYTHON (default /work/torchvenv/bin/python);
-(d) is skipped, with a note, when it is not there.
+PyTorch is looked for in $CONVCALC_TORCH_PYTHON (a Python that has torch), else in
+the interpreter running this script; (d) is skipped, with a line saying why, when
+neither has it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import statistics
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 CHAIN = [
@@ -67,6 +69,27 @@ print(list(y.shape[1:]), sum(p.numel() for p in m.parameters()))
 """
 
 LAYERS = "conv2d 16 k=3 p=1\nbn\nrelu\n"  # three layers, shape-preserving
+
+
+def torch_python(environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """A Python that can import torch, and how it was found: $CONVCALC_TORCH_PYTHON,
+    else the running interpreter. (None, the reason) when there is none."""
+    environ = os.environ if environ is None else environ
+    given = environ.get("CONVCALC_TORCH_PYTHON")
+    if given:
+        path = shutil.which(given)
+        if path is None:
+            return None, f"CONVCALC_TORCH_PYTHON={given} is not an executable"
+        probe = subprocess.run([path, "-c", "import torch"], capture_output=True, check=False)
+        if probe.returncode != 0:
+            return None, f"CONVCALC_TORCH_PYTHON={given} cannot import torch"
+        return path, "CONVCALC_TORCH_PYTHON"
+    if importlib.util.find_spec("torch") is not None:
+        return sys.executable, "the running interpreter"
+    return None, (
+        f"no PyTorch: {sys.executable} cannot import torch; "
+        "set CONVCALC_TORCH_PYTHON to a Python that can"
+    )
 
 
 def convcalc_cmd() -> list[str]:
@@ -121,6 +144,24 @@ def line(label: str, value: str, target: str, ok: bool) -> None:
     print(f"{label:<58} {value:>22}   target {target:<10} {verdict(ok)}")
 
 
+def torch_comparison(cc: Sequence[str], runs: int) -> None:
+    """(d): PyTorch answering the question, or a line saying why it is skipped."""
+    torch_py, how = torch_python()
+    if torch_py is None:
+        print(f"(d) skipped: {how}")
+        return
+    t_torch, t_cc = median_pair(
+        [torch_py, "-c", TORCH], [*cc, *CHAIN, "-o", "json"], max(3, runs // 3)
+    )
+    line(
+        "(d) PyTorch (meta tensor, nn.Sequential) vs convcalc json",
+        f"{t_torch * 1e3:.0f} / {t_cc * 1e3:.0f} ms = {t_torch / t_cc:.1f}×",
+        "≥ 25×",
+        t_torch / t_cc >= 25,
+    )
+    print(f"    PyTorch: {torch_py} ({how})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per measurement (median)")
@@ -163,19 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         t / floor <= 1.3,
     )
 
-    torch_py = os.environ.get("CONVCALC_TORCH_PYTHON", "/work/torchvenv/bin/python")
-    if shutil.which(torch_py) or Path(torch_py).exists():
-        t_torch, t_cc = median_pair(
-            [torch_py, "-c", TORCH], [*cc, *CHAIN, "-o", "json"], max(3, runs // 3)
-        )
-        line(
-            "(d) PyTorch (meta tensor, nn.Sequential) vs convcalc json",
-            f"{t_torch * 1e3:.0f} / {t_cc * 1e3:.0f} ms = {t_torch / t_cc:.1f}×",
-            "≥ 25×",
-            t_torch / t_cc >= 25,
-        )
-    else:
-        print(f"(d) skipped: no PyTorch at {torch_py} (set CONVCALC_TORCH_PYTHON)")
+    torch_comparison(cc, runs)
 
     with tempfile.TemporaryDirectory() as tmp:
         specs = {}
