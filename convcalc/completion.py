@@ -1,8 +1,9 @@
 """Shell completion of layer words, on top of click's own mechanism.
 
 :func:`suggest` is the pure logic (words typed so far + the word being typed →
-candidates); :func:`complete_layers` adapts it to click. The bash script is
-click's, told not to add a space after ``key=``. Nothing here imports Rich.
+candidates); :func:`complete_layers` adapts it to click. The bash and zsh
+scripts are click's, told not to add a space after ``key=`` (so that ``k=3``
+types straight on; fish adds none anyway). Nothing here imports Rich.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from click.shell_completion import BashComplete, CompletionItem, add_completion_class
+from click.shell_completion import (
+    BashComplete,
+    CompletionItem,
+    ZshComplete,
+    add_completion_class,
+)
 
 if TYPE_CHECKING:
     import click
@@ -139,8 +145,70 @@ class ConvcalcBashComplete(BashComplete):
         return super().format_completion(item)
 
 
+class ConvcalcZshComplete(ZshComplete):
+    """click's zsh completion (same protocol: type, value, help), except that a
+    candidate ending in ``=`` is added with no suffix, so no space follows it."""
+
+    source_template = """\
+#compdef %(prog_name)s
+
+%(complete_func)s() {
+    local -a completions completions_with_descriptions
+    local -a keys keys_with_descriptions
+    local -a response
+    (( ! $+commands[%(prog_name)s] )) && return 1
+
+    response=("${(@f)$(env COMP_WORDS="${words[*]}" COMP_CWORD=$((CURRENT-1)) \
+%(complete_var)s=zsh_complete %(prog_name)s)}")
+
+    for type key descr in ${response}; do
+        if [[ "$type" == "plain" ]]; then
+            if [[ "$key" == *= ]]; then
+                if [[ "$descr" == "_" ]]; then
+                    keys+=("$key")
+                else
+                    keys_with_descriptions+=("$key":"$descr")
+                fi
+            elif [[ "$descr" == "_" ]]; then
+                completions+=("$key")
+            else
+                completions_with_descriptions+=("$key":"$descr")
+            fi
+        elif [[ "$type" == "dir" ]]; then
+            _path_files -/
+        elif [[ "$type" == "file" ]]; then
+            _path_files -f
+        fi
+    done
+
+    # key= candidates: no suffix, so the value is typed straight on (k=3).
+    if [ -n "$keys_with_descriptions" ]; then
+        _describe -V unsorted keys_with_descriptions -U -S ''
+    fi
+    if [ -n "$keys" ]; then
+        compadd -U -S '' -V unsorted -a keys
+    fi
+    if [ -n "$completions_with_descriptions" ]; then
+        _describe -V unsorted completions_with_descriptions -U
+    fi
+    if [ -n "$completions" ]; then
+        compadd -U -V unsorted -a completions
+    fi
+}
+
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    # autoload from fpath, call function directly
+    %(complete_func)s "$@"
+else
+    # eval/source/. command, register function for later
+    compdef %(complete_func)s %(prog_name)s
+fi
+"""
+
+
 def register() -> None:
     add_completion_class(ConvcalcBashComplete, "bash")
+    add_completion_class(ConvcalcZshComplete, "zsh")
 
 
 def script(shell: str) -> str:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import convcalc
 from convcalc.cli import cli
-from convcalc.completion import ConvcalcBashComplete, suggest
+from convcalc.completion import ConvcalcBashComplete, ConvcalcZshComplete, suggest
 
 
 def complete(args: list[str], incomplete: str) -> list[str]:
@@ -120,6 +120,24 @@ def test_bash_splits_at_equals(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bash_script_adds_no_space_after_a_key() -> None:
     assert "compopt -o nospace" in ConvcalcBashComplete.source_template
+
+
+def test_zsh_script_adds_no_space_after_a_key() -> None:
+    """key= candidates go to compadd/_describe with an empty suffix (-S ''); the
+    real zsh session is in test_pty.py."""
+    script = CliRunner().invoke(cli, ["--completion", "zsh"]).stdout
+    assert '[[ "$key" == *= ]]' in script
+    assert "compadd -U -S '' -V unsorted -a keys" in script
+    assert "_describe -V unsorted keys_with_descriptions -U -S ''" in script
+    assert script.count("-S ''") == 2  # only for keys: a kind is followed by a space
+    assert script == ConvcalcZshComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE").source()
+
+
+def test_zsh_protocol_marks_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMP_WORDS", "convcalc conv2d kernel_s")
+    monkeypatch.setenv("COMP_CWORD", "2")
+    comp = ConvcalcZshComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
+    assert comp.complete().splitlines() == ["plain", "kernel_size=", "integer or tuple"]
 
 
 @pytest.mark.parametrize(
