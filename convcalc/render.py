@@ -2,20 +2,26 @@
 programs and documents.
 
 Renderers receive finished results and do no arithmetic: every number shown
-comes from the Analysis (or its Memory) and also exists in the JSON. Rich is
-imported only inside :func:`draw_table`, so the machine formats stay fast.
+comes from the Analysis (or its memory figures) and also exists in the JSON.
+Both the table and Markdown are built from the same per-row data (:func:`rows`
+for the layers, :func:`totals` for the block under them). Rich is imported only
+inside :func:`draw_table`, so the machine formats stay fast.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
     from .engine import Analysis, ReceptiveField
+    from .memory import TrainingMemory
 
 FORMATS = ("table", "json", "csv", "tsv", "markdown")
+# Other spellings -o accepts (case never matters).
+FORMAT_ALIASES = {"md": "markdown", "mdown": "markdown", "text": "table", "txt": "table"}
 
 CSV_HEADER = (
     "index",
@@ -33,9 +39,10 @@ CSV_HEADER = (
 )
 
 UNKNOWN = "?"
+COMMAND_LINE = "the command line"
 
 # --------------------------------------------------------------------------
-# Number and shape formatting (pure text; no figures are derived here).
+# Number and shape formatting (pure text, from exact integers).
 
 
 def exact(n: int | None) -> str:
@@ -43,30 +50,58 @@ def exact(n: int | None) -> str:
     return UNKNOWN if n is None else f"{n:,}"
 
 
-_SUFFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+def _tenths(n: int, scale: int) -> int:
+    """``n / scale`` in tenths, rounded half up (n ≥ 0): integers only."""
+    return (n * 10 + scale // 2) // scale
+
+
+def _one_decimal(tenths: int) -> str:
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def _scientific(n: int) -> str:
+    """``n`` (≥ 10) as ``1.2e24``, rounded half up with carry (9.96e23 → 1.0e24)."""
+    exponent = len(str(n)) - 1
+    mantissa = _tenths(n, 10**exponent)  # 10..100 tenths
+    if mantissa == 100:
+        exponent, mantissa = exponent + 1, 10
+    return f"{_one_decimal(mantissa)}e{exponent}"
+
+
+_DECIMAL_UNITS = ("K", "M", "G", "T", "P", "E")
 
 
 def compact(n: int | None) -> str:
-    """``11689512`` → ``11.7 M``; below a thousand the number as is."""
+    """``11689512`` → ``11.7 M``: thousands up to E (10¹⁸), then ``1.2e24``; below
+    a thousand the number as is. Rounding carries: 999,950 → ``1.0 M``."""
     if n is None:
         return UNKNOWN
-    for scale, suffix in _SUFFIXES:
-        if abs(n) >= scale:
-            return f"{n / scale:.1f} {suffix}"
-    return str(n)
+    if n < 0:
+        return "-" + compact(-n)
+    if n < 1000:
+        return str(n)
+    for power, unit in enumerate(_DECIMAL_UNITS, start=1):
+        tenths = _tenths(n, 1000**power)
+        if tenths < 10_000:  # below 1000.0 once rounded
+            return f"{_one_decimal(tenths)} {unit}"
+    return _scientific(n)
 
 
-_BYTE_UNITS = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+_BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def size(n: int | None) -> str:
-    """Bytes in binary units: ``4014080`` → ``3.8 MiB``."""
+    """Bytes in binary units: ``4014080`` → ``3.8 MiB``; 1,048,575 → ``1.0 MiB``
+    (rounding carries); beyond 1024 EiB ``1.2e24 B``."""
     if n is None:
         return UNKNOWN
-    for scale, unit in _BYTE_UNITS:
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
+    if n < 1024:
+        return f"{n} B"
+    for power, unit in enumerate(_BINARY_UNITS, start=1):
+        tenths = _tenths(n, 1024**power)
+        if tenths < 10_240:  # below 1024.0 once rounded
+            return f"{_one_decimal(tenths)} {unit}"
+    return f"{_scientific(n)} B"
 
 
 def shape(dims: Iterable[int | None], sep: str = "x") -> str:
@@ -91,13 +126,140 @@ def rf_text(rf: ReceptiveField | None, sep: str = "×") -> str:
 
 
 # --------------------------------------------------------------------------
+# What the table and Markdown show, as data.
+
+
+class Source(NamedTuple):
+    """Where layers ``first``..``last`` (1-based) of the chain were written."""
+
+    name: str  # a file name, or COMMAND_LINE
+    first: int
+    last: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.name, "first": self.first, "last": self.last}
+
+
+def sources_text(sources: Sequence[Source], dash: str = "–") -> str:
+    """``layers 1–10 from net.spec, 11–13 from the command line``."""
+    parts = []
+    for n, src in enumerate(sources):
+        span = str(src.first) if src.first == src.last else f"{src.first}{dash}{src.last}"
+        lead = ("layer " if src.first == src.last else "layers ") if n == 0 else ""
+        parts.append(f"{lead}{span} from {src.name}")
+    return ", ".join(parts)
+
+
+class Row(NamedTuple):
+    """One row of the layer table."""
+
+    number: str  # the layer's index
+    layer: str  # the layer as written
+    output: str  # its output shape (or the failure mark)
+    params: int | None
+    macs: int | None
+    rf: str
+    failed: bool = False
+
+
+def rows(analysis: Analysis, sep: str = "×") -> list[Row]:
+    """The layer table's rows, one per layer."""
+
+    def rf(field: ReceptiveField | None) -> str:
+        return rf_text(field, sep)
+
+    return [
+        Row(
+            str(lay.index),
+            lay.spec,
+            shape(lay.output, sep),
+            lay.params,
+            lay.macs,
+            rf_text(lay.rf, sep),
+        )
+        for lay in analysis.layers
+    ]
+
+
+class Total(NamedTuple):
+    """One line of the totals under the table: a label, a value, a note."""
+
+    label: str
+    value: str
+    note: str = ""
+    shape: bool = False  # the value is a shape
+
+
+def totals(
+    analysis: Analysis,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    training: TrainingMemory | None = None,
+    sep: str = "×",
+    dot: str = "·",
+) -> list[Total]:
+    """The totals block: exact figures with their compact form, the output, the
+    memory (per batch) and, with an optimizer, the training estimate."""
+    mem = analysis.memory(batch, dtype)
+    params, macs = analysis.params, analysis.macs
+    out = [
+        Total(
+            "params",
+            exact(params),
+            f"{compact(params)} {dot} trainable {exact(analysis.trainable)}"
+            if params is not None
+            else "unknown: give the input's channel count",
+        ),
+        Total("buffers", exact(analysis.buffers), "running statistics"),
+        Total(
+            "MACs",
+            exact(macs),
+            f"{compact(macs)} per sample" if macs is not None and macs >= 1000 else "per sample",
+        ),
+        Total("output", shape(analysis.output, sep), shape=True),
+        Total("memory", size(mem.params), "parameters and buffers"),
+        Total(
+            "",
+            size(mem.activations_peak),
+            f"peak activations, a lower bound (batch {mem.batch}, {mem.dtype})",
+        ),
+    ]
+    if training is not None:
+        out += [
+            Total(
+                "training",
+                size(training.total),
+                f"estimate for {training.optimizer} (batch {training.batch}, {training.dtype}):",
+            ),
+            Total("", size(training.params), "parameters and buffers"),
+            Total("", size(training.gradients), "gradients"),
+            Total("", size(training.optimizer_state), "optimizer state"),
+            Total("", size(training.activations), "activations kept for backward"),
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------
 # Machine formats: the standard library only.
 
 
-def to_json(analysis: Analysis, *, batch: int = 1, dtype: str = "float32") -> str:
+def to_json(
+    analysis: Analysis,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    training: TrainingMemory | None = None,
+    sources: Sequence[Source] = (),
+) -> str:
     """SPEC.md §3's object, one layer per line: readable, and built with the
-    C encoder (fast for long chains)."""
+    C encoder (fast for long chains). ``training_memory`` and ``sources`` are
+    added when there is such a thing to say."""
     data = analysis.to_dict(batch=batch, dtype=dtype)
+    if training is not None:
+        data["training_memory"] = training.to_dict()
+    if sources:
+        data["sources"] = [src.to_dict() for src in sources]
     import json  # here, not at the top: completion and the table never need it
 
     dumps = json.dumps
@@ -159,39 +321,51 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _also(n: int | None) -> str:
-    """`` (11.7 M)`` when the compact form says something the exact one does not."""
-    return "" if n is None or n < 1000 else f" ({compact(n)})"
-
-
-def to_markdown(analysis: Analysis, *, batch: int = 1, dtype: str = "float32") -> str:
-    """A GitHub table, one row per layer, then the totals."""
-    lines = [
-        f"Input: {shape(analysis.input, '×')}",
-        "",
+def to_markdown(
+    analysis: Analysis,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    training: TrainingMemory | None = None,
+    sources: Sequence[Source] = (),
+) -> str:
+    """A GitHub table, one row per layer, then the totals as a second table."""
+    lines = [f"Input: {shape(analysis.input, '×')}", ""]
+    if sources:  # a paragraph of its own: GitHub joins adjacent lines
+        text = sources_text(sources)
+        lines += [f"{text[0].upper()}{text[1:]}.", ""]
+    lines += [
         "| # | layer | output | params | MACs | receptive field |",
         "|--:|:------|:-------|-------:|-----:|:----------------|",
     ]
-    for lay in analysis.layers:
-        lines.append(
-            f"| {lay.index} | `{_md_cell(lay.spec)}` | {shape(lay.output, '×')} "
-            f"| {exact(lay.params)} | {exact(lay.macs)} | {rf_text(lay.rf)} |"
-        )
-    mem = analysis.memory(batch, dtype)
-    lines += [
-        "",
-        f"**Total:** {exact(analysis.params)} params{_also(analysis.params)}, "
-        f"{exact(analysis.trainable)} trainable, {exact(analysis.buffers)} buffers, "
-        f"{exact(analysis.macs)} MACs{_also(analysis.macs)}; "
-        f"output {shape(analysis.output, '×')}.",
-        f"**Memory** (batch {mem.batch}, {mem.dtype}): parameters {size(mem.params)}, "
-        f"peak activations {size(mem.activations_peak)}.",
-    ]
+    lines.extend(
+        f"| {row.number} | `{_md_cell(row.layer)}` | {row.output} "
+        f"| {exact(row.params)} | {exact(row.macs)} | {row.rf} |"
+        for row in rows(analysis)
+    )
+    lines += ["", "| total | | |", "|:------|--:|:--|"]
+    lines.extend(
+        f"| {t.label} | {_md_cell(t.value)} | {_md_cell(t.note)} |"
+        for t in totals(analysis, batch=batch, dtype=dtype, training=training)
+    )
     return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------
 # The table, for people: Rich, imported here and nowhere else.
+
+
+class Layout(NamedTuple):
+    """Which columns the table shows and how, from the widest to the narrowest."""
+
+    rf: bool
+    params: Callable[[int | None], str]
+
+
+# Narrower and narrower until the table fits: first the RF column goes, then the
+# params become compact (the MACs column always is). No number is ever cut; when
+# not even the last layout fits, each layer takes two lines instead.
+LAYOUTS = (Layout(True, exact), Layout(False, exact), Layout(False, compact))
 
 
 def draw_table(
@@ -203,6 +377,8 @@ def draw_table(
     width: int | None = None,
     color: bool | None = None,
     failed: tuple[int, str] | None = None,
+    training: TrainingMemory | None = None,
+    sources: Sequence[Source] = (),
 ) -> None:
     """Draw ``analysis`` as a table on ``out``.
 
@@ -210,10 +386,10 @@ def draw_table(
     needs (never wrapped in a pipe). ``color``: None = on a terminal, unless
     NO_COLOR is set. ``failed``: (index, spec) of a layer that could not be
     computed; its row closes the table and the totals are left out.
+    A narrow terminal drops columns and compacts figures rather than cut a
+    number or a shape (see LAYOUTS).
     """
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     console = Console(
@@ -232,83 +408,219 @@ def draw_table(
         console.file = io.StringIO()
     encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
     unicode = encoding.startswith(("utf", "cp65001"))
-    sep, dot, cross = ("×", "·", "✗") if unicode else ("x", "-", "x")
+    marks = ("×", "·", "✗", "–") if unicode else ("x", "-", "x", "-")
+    sep, dot, cross, dash = marks
+    limit = console.width
+
+    console.print(Text(f"input {shape(analysis.input, sep)}", style="bold"))
+    if sources:
+        console.print(Text(sources_text(sources, dash), style="dim"))
+    table_rows = rows(analysis, sep)
+    if failed is not None:
+        index, spec = failed
+        table_rows.append(Row(str(index), spec, f"{cross} error", None, None, "", failed=True))
+    layout = next((lay for lay in LAYOUTS if _table_width(table_rows, lay) <= limit), None)
+    if layout is not None:
+        console.print(_table(table_rows, layout, unicode))
+    else:
+        for line in _stacked_rows(table_rows, limit, dot):
+            console.print(line, no_wrap=True, overflow="ignore", crop=False)
+    if failed is None:
+        console.print()
+        lines = totals(analysis, batch=batch, dtype=dtype, training=training, sep=sep, dot=dot)
+        if _totals_width(lines) <= limit:
+            console.print(_totals_grid(lines))
+        else:
+            for line in _stacked_totals(lines, limit):
+                console.print(line, no_wrap=True, overflow="ignore", crop=False)
+    if plain:
+        text = console.file.getvalue()  # type: ignore[attr-defined]
+        out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
+
+
+COLUMN_GAP = 3  # between two columns of the table: padding, rule, padding
+TOTALS_GAP = 2  # between two columns of the totals
+
+
+FOLD_AT = 10  # a layer word without a number longer than this may fold in a narrow table
+_NUMBER = re.compile(r"(?<![A-Za-z_])[0-9]")  # a digit that starts a number, not one in conv2d
+
+
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in text.split()), default=0)
+
+
+def _layer_width(text: str) -> int:
+    """The narrowest the layer column may be for ``text``: a word holding a
+    number (``k=3``, ``3x5``, ``64``) stays whole; a long name may fold
+    (``adaptiveav``/``gpool2d``: its digits are part of the name)."""
+    return max(
+        (len(w) if _NUMBER.search(w) else min(len(w), FOLD_AT) for w in text.split()),
+        default=0,
+    )
+
+
+def _table_width(table_rows: Sequence[Row], layout: Layout) -> int:
+    """The narrowest the table can be in ``layout`` without cutting a figure:
+    every column but the layer's at its widest, the layer's wrapped at its spaces."""
+    columns = [
+        ["#", *(r.number for r in table_rows)],
+        ["output", *(r.output for r in table_rows)],
+        ["params", *(layout.params(r.params) for r in table_rows if not r.failed)],
+        ["MACs", *(compact(r.macs) for r in table_rows if not r.failed)],
+    ]
+    if layout.rf:
+        columns.append(["RF", *(r.rf for r in table_rows)])
+    layer = max([len("layer"), *(_layer_width(r.layer) for r in table_rows)])
+    widths = [layer, *(max(map(len, cells)) for cells in columns)]
+    return sum(widths) + COLUMN_GAP * (len(widths) - 1)
+
+
+NOTE_WIDTH = 20  # the totals' notes wrap in a column no narrower than this
+
+
+def _totals_width(lines: Sequence[Total]) -> int:
+    """The narrowest the totals grid may be: labels and values whole, the notes
+    in a column wide enough to read."""
+    label = max(len(t.label) for t in lines)
+    value = max(len(t.value) for t in lines)
+    note = max(min(len(t.note), max(NOTE_WIDTH, _longest_word(t.note))) for t in lines)
+    return label + value + note + 2 * TOTALS_GAP
+
+
+def _table(table_rows: Sequence[Row], layout: Layout, unicode: bool) -> Any:
+    """The Rich table of ``table_rows`` in ``layout``. Only the layer column may
+    wrap (at its spaces); every figure and shape keeps its width."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     # SIMPLE_HEAD: a rule under the header and nothing else; '-' where Unicode can't go.
     table_box = box.SIMPLE_HEAD if unicode else box.Box("    \n" * 2 + " -- \n" + "    \n" * 5)
-
-    def unknown_style(value: str, style: str = "") -> Text:
-        return Text(value, style="yellow" if value == UNKNOWN else style)
-
     table = Table(
-        title=f"input {shape(analysis.input, sep)}",
-        title_justify="left",
-        title_style="bold",
         box=table_box,
         header_style="bold",
         show_edge=False,
         pad_edge=False,
         safe_box=True,
     )
-    table.add_column("#", justify="right", style="dim")
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("layer", overflow="fold")
-    table.add_column("output", style="cyan", overflow="fold")
-    table.add_column("params", justify="right")
-    table.add_column("MACs", justify="right")
-    table.add_column("RF", style="dim")
-    for lay in analysis.layers:
-        table.add_row(
-            str(lay.index),
-            lay.spec,
-            unknown_style(shape(lay.output, sep), "cyan"),
-            unknown_style(exact(lay.params)),
-            unknown_style(compact(lay.macs)),
-            rf_text(lay.rf, sep),
+    table.add_column("output", style="cyan", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    if layout.rf:
+        table.add_column("RF", style="dim", no_wrap=True)
+
+    def figure(value: str, style: str = "") -> Text:
+        return Text(value, style="yellow" if value == UNKNOWN else style)
+
+    for row in table_rows:
+        if row.failed:
+            table.add_row(
+                row.number, Text(row.layer, style="red"), Text(row.output, style="bold red")
+            )
+            continue
+        cells: list[Any] = [
+            row.number,
+            row.layer,
+            figure(row.output, "cyan"),
+            figure(layout.params(row.params)),
+            figure(compact(row.macs)),
+        ]
+        if layout.rf:
+            cells.append(row.rf)
+        table.add_row(*cells)
+    return table
+
+
+def _wrap(tokens: Sequence[tuple[str, str]], width: int, indent: int, glue: str) -> list[Any]:
+    """Pack (text, style) tokens into lines of ``width``, ``glue`` between tokens,
+    never breaking a token; lines after the first are indented by ``indent``."""
+    from rich.text import Text
+
+    lines: list[Any] = []
+    line = Text(" " * indent)
+    used = indent
+    fresh = True
+    for text, style in tokens:
+        need = len(text) if fresh else len(glue) + len(text)
+        if not fresh and used + need > width:
+            lines.append(line)
+            line, used, fresh = Text(" " * indent), indent, True
+            need = len(text)
+        if not fresh:
+            line.append(glue)
+        line.append(text, style=style)
+        used += need
+        fresh = False
+    lines.append(line)
+    return lines
+
+
+def _stacked_rows(table_rows: Sequence[Row], width: int, dot: str) -> list[Any]:
+    """The layers when not even the narrowest table fits: the layer on one line
+    (wrapped at its spaces), its figures under it."""
+    from rich.text import Text
+
+    pad = max(len(row.number) for row in table_rows) if table_rows else 1
+    indent = pad + 2
+    lines: list[Any] = []
+    for row in table_rows:
+        first, *rest = _wrap(
+            [(word, "red" if row.failed else "") for word in row.layer.split()],
+            width,
+            indent,
+            " ",
         )
-    if failed is not None:
-        index, spec = failed
-        table.add_row(str(index), Text(spec, style="red"), Text(f"{cross} error", style="bold red"))
-        console.print(table)
-    else:
-        console.print(table)
-        console.print()
-        console.print(_totals(analysis, batch, dtype, (sep, dot), Table, Text))
-    if plain:
-        text = console.file.getvalue()  # type: ignore[attr-defined]
-        out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
+        head = Text(row.number.rjust(pad) + "  ", style="dim")
+        head.append_text(first[indent:])
+        lines += [head, *rest]
+        if row.failed:
+            figures = [(row.output, "bold red")]
+        else:
+            figures = [(row.output, "yellow" if row.output == UNKNOWN else "cyan")]
+            figures += [
+                (f"{compact(value)} {label}", "")
+                for value, label in ((row.params, "params"), (row.macs, "MACs"))
+                if value != 0  # a layer without weights says nothing of them
+            ]
+            if row.rf:
+                figures.append((f"RF {row.rf}", "dim"))
+        lines += _wrap(figures, width, indent, f" {dot} ")
+    return lines
 
 
-def _totals(
-    analysis: Analysis, batch: int, dtype: str, marks: tuple[str, str], Table: Any, Text: Any
-) -> Any:
-    """The totals block under the table: exact numbers and their compact form."""
-    sep, dot = marks
-    mem = analysis.memory(batch, dtype)
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column(justify="right")
+def _totals_grid(lines: Sequence[Total]) -> Any:
+    """The totals as a three-column grid: label, value (right-aligned), note."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, TOTALS_GAP))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
     grid.add_column(style="dim")
-
-    def row(label: str, value: int | None, note: str) -> None:
-        text = Text(exact(value), style="yellow" if value is None else "")
-        grid.add_row(label, text, note)
-
-    row(
-        "params",
-        analysis.params,
-        f"{compact(analysis.params)} {dot} trainable {exact(analysis.trainable)}"
-        if analysis.params is not None
-        else "unknown: give the input's channel count",
-    )
-    row("buffers", analysis.buffers, "running statistics")
-    row("MACs", analysis.macs, compact(analysis.macs) if analysis.macs is not None else "")
-    grid.add_row("output", Text(shape(analysis.output, sep), style="cyan"), "")
-    grid.add_row("memory", Text(size(mem.params)), "parameters and buffers")
-    grid.add_row(
-        "",
-        Text(size(mem.activations_peak)),
-        f"peak activations (batch {mem.batch}, {mem.dtype})",
-    )
+    for t in lines:
+        style = "yellow" if t.value == UNKNOWN else ("cyan" if t.shape else "")
+        grid.add_row(t.label, Text(t.value, style=style), t.note)
     return grid
+
+
+def _stacked_totals(lines: Sequence[Total], width: int) -> list[Any]:
+    """The totals when the grid does not fit: label and value, the note under
+    the value, wrapped at its spaces."""
+    from rich.text import Text
+
+    indent = max(len(t.label) for t in lines) + TOTALS_GAP
+    out: list[Any] = []
+    for t in lines:
+        line = Text(t.label.ljust(indent), style="bold")
+        style = "yellow" if t.value == UNKNOWN else ("cyan" if t.shape else "")
+        line.append(t.value, style=style)
+        out.append(line)
+        if t.note:
+            out += _wrap([(w, "dim") for w in t.note.split()], width, indent, " ")
+    return out
 
 
 def write(
@@ -318,17 +630,21 @@ def write(
     *,
     batch: int = 1,
     dtype: str = "float32",
+    training: TrainingMemory | None = None,
+    sources: Sequence[Source] = (),
 ) -> None:
     """Write ``analysis`` in format ``fmt`` (one of FORMATS) to ``out``."""
     if fmt == "table":
-        draw_table(analysis, out, batch=batch, dtype=dtype)
+        draw_table(analysis, out, batch=batch, dtype=dtype, training=training, sources=sources)
     elif fmt == "json":
-        out.write(to_json(analysis, batch=batch, dtype=dtype))
+        out.write(to_json(analysis, batch=batch, dtype=dtype, training=training, sources=sources))
     elif fmt == "csv":
         write_delimited(analysis, out, ",")
     elif fmt == "tsv":
         write_delimited(analysis, out, "\t")
     elif fmt == "markdown":
-        out.write(to_markdown(analysis, batch=batch, dtype=dtype))
-    else:  # pragma: no cover - click's Choice guards this
+        out.write(
+            to_markdown(analysis, batch=batch, dtype=dtype, training=training, sources=sources)
+        )
+    else:  # pragma: no cover - the CLI's option type guards this
         raise ValueError(f"unknown format {fmt!r}")

@@ -150,7 +150,7 @@ def test_delimited(fmt: str, delimiter: str) -> None:
 def test_markdown() -> None:
     out = ok([*SPEC_ARGS, "--format", "markdown"])
     assert "| # | layer | output | params | MACs | receptive field |" in out
-    assert "**Total:** 84,618 params" in out
+    assert "| params | 84,618 | 84.6 K · trainable 84,618 |" in out
 
 
 def test_unknown_channels() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 import convcalc
-from convcalc import render
+from convcalc import memory, render
 
 SPEC_CHAIN = (
     "conv2d 64 k=7 s=2 p=3  maxpool2d k=3 s=2 p=1  conv2d 128 k=3 s=2 p=1  gap  flatten  linear 10"
@@ -35,6 +37,19 @@ def table(analysis: convcalc.Analysis, **kwargs: object) -> str:
         (11_689_512, "11,689,512", "11.7 M"),
         (1_814_083_072, "1,814,083,072", "1.8 G"),
         (3 * 10**12, "3,000,000,000,000", "3.0 T"),
+        # Rounding carries into the next unit.
+        (999_949, "999,949", "999.9 K"),
+        (999_950, "999,950", "1.0 M"),
+        (999_950_000_000, "999,950,000,000", "1.0 T"),
+        # Through P and E, then scientific notation; exact integers, no float artefacts.
+        (269_989_200_000_000_000, "269,989,200,000,000,000", "270.0 P"),
+        (5 * 10**18, "5,000,000,000,000,000,000", "5.0 E"),
+        (999_949 * 10**15, "999,949,000,000,000,000,000", "999.9 E"),
+        (999_950 * 10**15, "999,950,000,000,000,000,000", "1.0e21"),
+        (999_999_999_999_999_983_222_784, "999,999,999,999,999,983,222,784", "1.0e24"),
+        (123_456 * 10**30, "123,456" + ",000" * 10, "1.2e35"),
+        (10**400 + 1, f"{10**400 + 1:,}", "1.0e400"),
+        (-1_500, "-1,500", "-1.5 K"),
     ],
 )
 def test_numbers(value: int | None, exact: str, compact: str) -> None:
@@ -44,10 +59,43 @@ def test_numbers(value: int | None, exact: str, compact: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, "?"), (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (4_014_080, "3.8 MiB")],
+    [
+        (None, "?"),
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (4_014_080, "3.8 MiB"),
+        (1_048_524, "1023.9 KiB"),
+        (1_048_575, "1.0 MiB"),  # 1023.999 KiB carries into MiB
+        (2**50, "1.0 PiB"),
+        (3 * 2**60, "3.0 EiB"),
+        (2**70, "1.2e21 B"),
+    ],
 )
 def test_sizes(value: int | None, text: str) -> None:
     assert render.size(value) == text
+
+
+@pytest.mark.parametrize("n", [10**k + d for k in range(3, 40) for d in (-1, 0, 1)])
+def test_compact_is_never_a_float_artefact(n: int) -> None:
+    """The compact form is the exact value rounded half up to one decimal."""
+    from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+    text = render.compact(n)
+    if n < 1000:
+        assert text == str(n)
+        return
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        scale = Decimal(10) ** int(exponent)
+    else:
+        mantissa, unit = text.split(" ")
+        scale = Decimal(1000) ** (" KMGTPE".index(unit))
+    with localcontext() as context:
+        context.prec = 100
+        expected = (Decimal(n) / scale).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    assert Decimal(mantissa) == expected
+    assert Decimal(mantissa) < 1000
 
 
 def test_shapes_and_receptive_fields() -> None:
@@ -157,10 +205,32 @@ def test_delimited_unknowns_are_empty() -> None:
 
 def test_markdown_is_a_github_table() -> None:
     text = render.to_markdown(convcalc.analyze(SPEC_CHAIN, "3x224x224"))
-    rows = [line for line in text.splitlines() if line.startswith("|")]
-    assert len(rows) == 2 + 6
-    assert all(row.count("|") == 7 for row in rows)
-    assert "| 1 | `conv2d 64 k=7 s=2 p=3` | 64×112×112 | 9,472 | 118,013,952 | 7×7 /2 |" in rows
+    layers, _totals = (block.splitlines() for block in text.split("\n\n")[1:])
+    assert len(layers) == 2 + 6
+    assert all(row.count("|") == 7 for row in layers)
+    assert "| 1 | `conv2d 64 k=7 s=2 p=3` | 64×112×112 | 9,472 | 118,013,952 | 7×7 /2 |" in layers
+
+
+def test_markdown_totals_are_a_table_of_their_own() -> None:
+    """GitHub joins adjacent lines of text into one paragraph: every line of the
+    totals is a table row, and the paragraphs are apart."""
+    analysis = convcalc.analyze(SPEC_CHAIN, "3x224x224")
+    training = memory.training_memory(analysis, 1, "float32", "momentum")
+    text = render.to_markdown(analysis, training=training)
+    paragraphs = text.rstrip("\n").split("\n\n")
+    assert paragraphs[0] == "Input: 3×224×224"
+    for table in paragraphs[1:]:
+        rows = table.splitlines()
+        assert all(row.startswith("|") and row.endswith("|") for row in rows)
+        assert len({row.count("|") for row in rows}) == 1
+    totals = paragraphs[2].splitlines()
+    assert totals[:2] == ["| total | | |", "|:------|--:|:--|"]
+    assert "| params | 84,618 | 84.6 K · trainable 84,618 |" in totals
+    assert "| MACs | 175,817,984 | 175.8 M per sample |" in totals
+    assert (
+        f"| training | {render.size(training.total)} | estimate for momentum (batch 1, float32): |"
+        in totals
+    )
 
 
 def test_table_totals_match_the_analysis() -> None:
@@ -186,3 +256,131 @@ def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     out = io.StringIO()
     render.draw_table(convcalc.analyze(STEM, "3x64x64"), out, width=100)
     assert "\x1b[36m" not in out.getvalue()
+
+
+# -- narrow terminals: never a cut number (issue 10, item 7) --------------------------------
+
+NETWORKS = {
+    "vgg16": (None, (Path(__file__).parent.parent / "examples" / "vgg16.spec").read_text()),
+    "stem": ("3x224x224", STEM + "; adaptiveavgpool2d 7; flatten; linear 1000"),
+    "unknown": ("32", "conv2d k=3 s=2 p=1 d=1; maxpool k=2"),
+    "seq": ("128", "embedding 32000 512; rmsnorm; linear 2048; glu; linear 512"),
+}
+
+
+def _figures(analysis: convcalc.Analysis) -> list[set[str]]:
+    """Per layer: its shape, and its params and MACs in any of their forms."""
+    out = []
+    for lay in analysis.layers:
+        out.append({render.shape(lay.output, "×")})
+        if lay.params != 0:  # a narrow listing leaves a zero out
+            out.append({render.exact(lay.params), render.compact(lay.params)})
+        if lay.macs != 0:
+            out.append({render.compact(lay.macs)})
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+@pytest.mark.parametrize("width", [24, 30, 36, 40, 44, 50, 56, 60, 66, 72, 80, 100, 140])
+def test_no_figure_is_ever_cut(name: str, width: int) -> None:
+    shape, spec = NETWORKS[name]
+    analysis = convcalc.analyze(spec, shape)
+    training = memory.training_memory(analysis, 8, "float32", "adam")
+    text = table(analysis, training=training, batch=8).replace(" ", " ")
+    out = io.StringIO()
+    render.draw_table(analysis, out, width=width, color=False, training=training, batch=8)
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= width, text
+    assert "…" not in text
+    for word in (w for lay in analysis.layers for w in lay.spec.split()):
+        if re.search(r"(?<![A-Za-z_])[0-9]", word):  # a number in the layer's text: whole
+            assert re.search(rf"(^|\s){re.escape(word)}(\s|$)", text, re.M), (word, text)
+    for forms in _figures(analysis):
+        assert any(re.search(rf"(^|\s){re.escape(f)}(\s|$)", text, re.M) for f in forms), (
+            forms,
+            text,
+        )
+    for total in render.totals(analysis, batch=8, training=training):
+        assert re.search(rf"(^|\s){re.escape(total.value)}(\s|$)", text, re.M), (total, text)
+
+
+def test_the_layouts_in_order() -> None:
+    analysis = convcalc.analyze(*reversed(NETWORKS["vgg16"]))
+    rows = render.rows(analysis)
+    widths = [render._table_width(rows, layout) for layout in render.LAYOUTS]
+    assert widths == sorted(widths, reverse=True)
+
+    def header(width: int) -> str:
+        out = io.StringIO()
+        render.draw_table(analysis, out, width=width, color=False)
+        return out.getvalue().splitlines()[1]
+
+    assert header(widths[0]).split() == ["#", "layer", "output", "params", "MACs", "RF"]
+    assert header(widths[0] - 1).split() == ["#", "layer", "output", "params", "MACs"]
+    assert header(widths[2]).split() == ["#", "layer", "output", "params", "MACs"]
+    assert header(widths[2] - 1).split()[:2] == ["1", "conv2d"]  # a layer per two lines
+
+
+def test_stacked_layout() -> None:
+    analysis = convcalc.analyze("conv2d 64 k=3 p=1; relu; flatten; linear 10", "3x8x8")
+    out = io.StringIO()
+    render.draw_table(analysis, out, width=30, color=False)
+    assert out.getvalue().split("\n\n")[0].splitlines() == [
+        "input 3×8×8",
+        "1  conv2d 64 k=3 p=1",
+        "   64×8×8 · 1.8 K params",
+        "   110.6 K MACs · RF 3×3 /1",
+        "2  relu",
+        "   64×8×8 · RF 3×3 /1",
+        "3  flatten",
+        "   4096",
+        "4  linear 10",
+        "   10 · 41.0 K params",
+        "   41.0 K MACs",
+    ]
+
+
+def test_a_long_kind_name_may_fold_but_a_number_never() -> None:
+    analysis = convcalc.analyze("adaptiveavgpool2d 7; flatten; linear 1000", "512x14x14")
+    narrowest = render._table_width(render.rows(analysis), render.LAYOUTS[-1])
+    out = io.StringIO()
+    render.draw_table(analysis, out, width=narrowest, color=False)
+    lines = out.getvalue().splitlines()
+    assert lines[1].split() == ["#", "layer", "output", "params", "MACs"]
+    assert lines[3].split()[:2] == ["1", "adaptiveav"]  # folded where it has no digit
+    assert lines[4].split() == ["gpool2d", "7"]
+    assert lines[6].split() == ["3", "linear", "1000", "25.1", "M", "25.1", "M"]
+    assert lines[7].split() == ["1000"]  # wrapped at the space, whole
+
+
+def test_sources_under_the_title() -> None:
+    analysis = convcalc.analyze("conv2d 8 k=3; relu; gap", "3x8x8")
+    sources = [render.Source("net.spec", 1, 2), render.Source(render.COMMAND_LINE, 3, 3)]
+    assert table(analysis, sources=sources).splitlines()[:2] == [
+        "input 3×8×8",
+        "layers 1–2 from net.spec, 3 from the command line",
+    ]
+    data = json.loads(render.to_json(analysis, sources=sources))
+    assert data["sources"] == [
+        {"from": "net.spec", "first": 1, "last": 2},
+        {"from": "the command line", "first": 3, "last": 3},
+    ]
+
+
+def test_training_rows_in_the_totals() -> None:
+    analysis = convcalc.analyze(STEM, "3x224x224")
+    training = memory.training_memory(analysis, 16, "bf16", "adam")
+    lines = render.totals(analysis, batch=16, dtype="bf16", training=training)
+    assert [t.label for t in lines][-5:] == ["training", "", "", "", ""]
+    assert [t.value for t in lines][-5:] == [
+        render.size(v)
+        for v in (
+            training.total,
+            training.params,
+            training.gradients,
+            training.optimizer_state,
+            training.activations,
+        )
+    ]
+    data = json.loads(render.to_json(analysis, batch=16, dtype="bf16", training=training))
+    assert data["training_memory"] == training.to_dict()
