@@ -95,6 +95,7 @@ _WINDOWED: dict[type[Layer], tuple[str, ...]] = {
     MaxUnpool: ("kernel_size", "stride", "padding"),
 }
 _POOLS = (MaxPool, AvgPool, LPPool, MaxUnpool)  # stride defaults to the kernel size
+_HALF_PAD = (MaxPool, AvgPool)  # padding at most kernel_size // 2
 _CHANNELS = (Conv, ConvTranspose)  # out_channels is theirs to choose
 
 # More combinations than this and a chain search gives up (layer runs).
@@ -163,7 +164,9 @@ class NoSolution(ShapeError):
     """Nothing within the limits reaches the target. ``nearest`` holds the closest
     reachable outputs (nearest first), each with the simplest spec that reaches it."""
 
-    def __init__(self, message: str, *, target: tuple[int, ...], nearest: Sequence[Solution]):
+    def __init__(
+        self, message: str, *, target: tuple[int | None, ...], nearest: Sequence[Solution]
+    ) -> None:
         super().__init__(message)
         self.target = target
         self.nearest = tuple(nearest)
@@ -347,8 +350,10 @@ def _dim_outputs(
     for k in (fk,) if fk is not None else range(1, limits.kernel_size + 1):
         if full_kernel and k > L:
             continue
-        # Dilation does nothing to a 1-wide kernel: only d=1 is offered for it.
-        for d in (fd,) if fd is not None else range(1, (limits.dilation if k > 1 else 1) + 1):
+        # Dilation does nothing to a 1-wide kernel: only d=1 is offered for it (a
+        # transposed conv's dilation still allows a larger output_padding: see below).
+        wide = k > 1 or cls is ConvTranspose
+        for d in (fd,) if fd is not None else range(1, (limits.dilation if wide else 1) + 1):
             dk = d * (k - 1) + 1
             if fs is not None:
                 strides: Sequence[int] = (fs,)
@@ -383,7 +388,7 @@ def _dim_outputs(
                     elif cls is ConvTranspose:
                         ops = (fop,) if fop is not None else range(max(s, d))
                         for op in ops:
-                            if op >= max(s, d):
+                            if op >= max(s, d) or (k == 1 and d > 1 and op < s and fd is None):
                                 continue
                             out = (L - 1) * s - 2 * p + d * (k - 1) + op + 1
                             if out >= 1:
@@ -635,19 +640,23 @@ def _with_channels(problem: _Problem, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _target_text(target: Sequence[int | None]) -> str:
+    return _shape_text(target[1:] if target[0] is None else target)
+
+
 def _no_solution(problem: _Problem, nearest: Sequence[Solution]) -> NoSolution:
     target = tuple(v for v in problem.target)
     near = sorted(nearest, key=lambda s: _distance(s.output, problem.target))[:3]
     what = problem.stmt.text
     message = (
-        f"no {what} turns {_shape_text(problem.input)} into {_shape_text(target)}"
+        f"no {what} turns {_shape_text(problem.input)} into {_target_text(target)}"
         f" (searched {problem.limits.describe()})"
         if problem.entry.cls in _WINDOWED
-        else f"{what} cannot turn {_shape_text(problem.input)} into {_shape_text(target)}"
+        else f"{what} cannot turn {_shape_text(problem.input)} into {_target_text(target)}"
     )
     if near:
         message += "; nearest: " + "; ".join(f"{_shape_text(s.output)} with {s.spec}" for s in near)
-    return NoSolution(message, target=target, nearest=near)  # type: ignore[arg-type]
+    return NoSolution(message, target=target, nearest=near)
 
 
 def _solve_windowed(problem: _Problem) -> list[Solution]:
@@ -697,7 +706,9 @@ def _solve_windowed(problem: _Problem) -> list[Solution]:
             else:
                 vals.append(defaults_apply.get(key, 1))
         dims.append(_Dim(size, want, tuple(vals)))
-    stride_follows_kernel = pool and "kernel_size" in keys and "stride" not in keys
+    stride_follows_kernel = (
+        pool and "kernel_size" in keys and "stride" not in keys and "stride" not in known
+    )
     groups: dict[_Dim, dict[int, list[tuple[int, ...]]]] = {}
     for dim in dict.fromkeys(dims):
         by_out: dict[int, list[tuple[int, ...]]] = {}
@@ -947,14 +958,17 @@ def solve_chain(
         text = _render_chain(spec, sites, choice)
         near.append(Solution(text, _chain_values(sites, choice, rows), out))
     message = (
-        f"no value of the '?' keys turns {_shape_text(shape)} into {_shape_text(target)}"
+        f"no value of the '?' keys turns {_shape_text(shape)} into {_target_text(target)}"
         f" (searched {limits.describe()})"
     )
     if near:
-        message += "; nearest: " + "; ".join(f"{_shape_text(s.output)}" for s in near)
+        message += "; nearest: " + "; ".join(
+            f"{_shape_text(s.output)} with {', '.join(f'{k}={v}' for k, v in s.values.items())}"
+            for s in near
+        )
     if not leaves and search.error is not None:
         raise search.error
-    raise NoSolution(message, target=tuple(target), nearest=near)  # type: ignore[arg-type]
+    raise NoSolution(message, target=tuple(target), nearest=near)
 
 
 def _has_graph_keys(stmt: LayerStmt) -> bool:
@@ -1079,14 +1093,17 @@ class _Search:
         assert site is not None
         op = self.nodes[pos].op
         limits = self.limits
-        pool = type(op) in _POOLS
+        half = type(op) in _HALF_PAD
         k_known = None if "kernel_size" in site.keys else _per_dim(op.kernel_size, 1)  # type: ignore[attr-defined]
-        ranges: list[range | tuple[int, ...]] = []
+        ranges: list[Sequence[int]] = []
         for name in site.keys:
             if name == "kernel_size":
                 ranges.append(range(1, limits.kernel_size + 1))
             elif name == "stride":
-                ranges.append(range(1, limits.stride + 1))
+                strides = [*range(1, limits.stride + 1)]
+                if type(op) in _POOLS and k_known is not None and max(k_known) > limits.stride:
+                    strides.append(max(k_known))  # a pool's default stride
+                ranges.append(strides)
             elif name == "dilation":
                 ranges.append(range(1, limits.dilation + 1))
             elif name == "padding":
@@ -1096,7 +1113,7 @@ class _Search:
                     if limits.padding is not None
                     else max(kmax, limits.dilation * (kmax - 1))
                 )
-                if pool and limits.padding is None:
+                if half and limits.padding is None:
                     bound = kmax // 2
                 ranges.append(range(bound + 1))
             else:  # output_padding
@@ -1146,10 +1163,13 @@ class _Search:
         k = fields.get("kernel_size") or max(op.kernel_size)  # type: ignore[attr-defined]
         d = fields.get("dilation") or max(getattr(op, "dilation", (1,)))
         s = fields.get("stride") or max(getattr(op, "stride", None) or (k,))
-        if "dilation" in fields and k == 1 and fields["dilation"] > 1:
+        opad = fields.get("output_padding")
+        if opad is None:
+            opad = max(getattr(op, "output_padding", (0,)))
+        if "dilation" in fields and k == 1 and fields["dilation"] > 1 and opad < s:
             return False  # dilation does nothing to a 1-wide kernel
         if "padding" in fields and self.limits.padding is None:
-            bound = k // 2 if type(op) in _POOLS else max(k, d * (k - 1))
+            bound = k // 2 if type(op) in _HALF_PAD else max(k, d * (k - 1))
             if fields["padding"] > bound:
                 return False
         return not ("output_padding" in fields and fields["output_padding"] >= max(s, d))
