@@ -1,19 +1,21 @@
 """The ``convcalc`` command: parse options, call the core, print.
 
 Exit status: 0 done, 1 a network PyTorch would reject, 2 a malformed spec or
-command line (or a file that cannot be read), 70 a bug in convcalc, 130 Ctrl-C.
-Errors go to stderr as ``convcalc: error: …``; nothing that could pass for a
-result reaches stdout on an error (on a terminal, the table of the layers that
-worked may precede the error).
+command line (or a file that cannot be read), 70 a bug in convcalc, 130 Ctrl-C,
+141 standard output closed before everything was written (``| head``), in
+every format. Errors go to stderr as ``convcalc: error: …``; nothing that could
+pass for a result reaches stdout on an error (on a terminal, the table of the
+layers that worked may precede the error).
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 import click
 
@@ -27,13 +29,25 @@ from . import (
     __version__,
     analyze,
 )
-from .render import FORMATS
+from .memory import OPTIMIZER_ALIASES, OPTIMIZERS
+from .render import FORMAT_ALIASES, FORMATS
+
+if TYPE_CHECKING:
+    from .engine import Analysis
+    from .render import Source
 
 EXIT_SHAPE = 1
 EXIT_USAGE = 2
 EXIT_BUG = 70
 EXIT_INTERRUPT = 130
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
 SHELLS = ("bash", "zsh", "fish")
+
+SHORT_USAGE = """\
+Usage: convcalc [OPTIONS] [LAYER]...
+  convcalc -i 3x224x224 conv2d 64 k=7 s=2 p=3 maxpool k=3 s=2 p=1 gap flatten linear 10
+  convcalc -f net.spec            cat net.spec | convcalc -i 3x32x32
+Try 'convcalc --help' for help, 'convcalc --list-layers' for the layer kinds."""
 
 
 def _color() -> bool | None:
@@ -54,6 +68,10 @@ class Failure(Exception):
     def __init__(self, message: str, code: int, detail: str = "") -> None:
         super().__init__(message)
         self.message, self.code, self.detail = message, code, detail
+
+
+# Words that look like a wish for a format flag: --json, --md, --yaml, …
+_FORMAT_WORDS = {*FORMATS, *FORMAT_ALIASES, "yaml", "yml"}
 
 
 class ConvcalcCommand(click.Command):
@@ -89,27 +107,63 @@ class ConvcalcCommand(click.Command):
             sys.exit(EXIT_INTERRUPT)
         except BrokenPipeError:
             _quiet_stdout()
-            sys.exit(1)
+            sys.exit(EXIT_PIPE)
         sys.exit(code if isinstance(code, int) else 0)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        # click's parser tries every option as a long one first; for a short one
-        # that attempt builds a translated error message, which loads gettext and
-        # locale (a millisecond of startup). Spelling short options long avoids it.
-        longs = {}
+        """Options go to click, layer words after ``--``. From the first layer
+        word on, a word that starts with '-' but is not one of convcalc's options
+        belongs to the layers (``unflatten 1 -1x28x28``, ``conv2d -16 k=3``); a
+        word before it is click's to judge. Options may still follow the layers."""
+        takes_value: dict[str, bool] = {}
+        longs: dict[str, str] = {}
         for param in self.params:
             if isinstance(param, click.Option):
                 long = next((o for o in param.opts if o.startswith("--")), None)
                 for opt in param.opts:
+                    takes_value[opt] = not param.is_flag
+                    # click's parser tries every option as a long one first; for a
+                    # short one that attempt builds a translated error message, which
+                    # loads gettext and locale (a millisecond of startup). Spelling
+                    # short options long avoids it.
                     if long and len(opt) == 2:
                         longs[opt] = long
-        out = []
-        for i, arg in enumerate(args):
+        options: list[str] = []
+        words: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            i += 1
             if arg == "--":
-                out.extend(args[i:])
+                words.extend(args[i:])
                 break
-            out.append(longs.get(arg, arg))
-        return super().parse_args(ctx, out)
+            name = arg.split("=", 1)[0]
+            word = name.lstrip("-").lower()
+            if arg.startswith("-") and word in _FORMAT_WORDS and name not in takes_value:
+                _format_flag(arg, ctx)
+            if arg.startswith("--") or arg in takes_value:
+                pass  # an option (an unknown long one is click's to report)
+            elif arg.startswith("-") and arg != "-" and not words:
+                pass  # before the layers: click's
+            elif arg.startswith("-") and arg[1:2].isalpha() and arg[:2] in takes_value:
+                pass  # -ojson, -i3x32x32: a short option with its value attached
+            else:
+                words.append(arg)
+                continue
+            options.append(longs.get(arg, arg))
+            if takes_value.get(arg) and i < len(args):
+                options.append(args[i])  # the option's value, whatever it looks like
+                i += 1
+        return super().parse_args(ctx, [*options, "--", *words] if words else options)
+
+
+def _format_flag(arg: str, ctx: click.Context) -> NoReturn:
+    fmt = arg.lstrip("-").lower()
+    if fmt in ("yaml", "yml"):
+        hint = "there is no YAML output, but JSON is valid YAML: -o json"
+    else:
+        hint = f"the format is an option's value: -o {FORMAT_ALIASES.get(fmt, fmt)}"
+    raise click.UsageError(f"no such option: {arg} ({hint})", ctx=ctx)
 
 
 def _quiet_stdout() -> None:
@@ -153,23 +207,46 @@ def _read(path: str) -> tuple[str, str]:
     return text, name
 
 
-def _source(layers: tuple[str, ...], spec_file: str | None) -> tuple[str, str | None]:
-    """The spec text and its file name (None for words on the command line)."""
-    if spec_file is not None:
-        if layers:
-            raise Failure("give the layers either as words or with -f/--file, not both", EXIT_USAGE)
-        return _read(spec_file)
-    if layers == ("-",):
-        return _read("-")
-    if "-" in layers:
-        raise Failure("'-' reads the chain from stdin and must be the only layer word", EXIT_USAGE)
-    if not layers:
+def _stdin_is_terminal() -> bool:
+    stdin = sys.stdin
+    try:
+        return stdin is None or stdin.isatty()
+    except (AttributeError, ValueError):  # pragma: no cover - a closed or odd stdin
+        return True
+
+
+def _source(layers: tuple[str, ...], spec_file: str | None) -> tuple[str, str | None, str]:
+    """The spec text, its file name (None for words on the command line) and,
+    after a file, the extra layer words given on the command line."""
+    if "-" in layers and (spec_file is not None or layers != ("-",)):
         raise Failure(
-            "no layers given: write them after the options "
-            "(convcalc -i 3x32x32 conv2d 16 k=3), use -f FILE, or - to read stdin",
+            "'-' reads the chain from stdin and must be the only layer word"
+            + (" (with -f, give further layers as words)" if spec_file is not None else ""),
             EXIT_USAGE,
         )
-    return " ".join(layers), None
+    if spec_file is not None:
+        text, name = _read(spec_file)
+        return text, name, " ".join(layers)
+    if layers == ("-",):
+        return (*_read("-"), "")
+    if layers:
+        return " ".join(layers), None, ""
+    if _stdin_is_terminal():
+        raise Failure("no layers given", EXIT_USAGE, SHORT_USAGE)
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    if not data.strip():
+        raise Failure(
+            "no layers given: none on the command line, and standard input is empty "
+            "(write them after the options: convcalc -i 3x32x32 conv2d 16 k=3)",
+            EXIT_USAGE,
+        )
+    try:
+        return data.decode("utf-8-sig"), "<stdin>", ""
+    except UnicodeDecodeError as exc:
+        raise Failure(
+            f"<stdin>: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            EXIT_USAGE,
+        ) from None
 
 
 def _input_shape(text: str | None) -> tuple[int, ...] | None:
@@ -207,18 +284,21 @@ exactly as PyTorch computes them — without PyTorch.
 
 LAYER words form the chain: a new layer starts at every layer kind
 (conv2d, maxpool, linear, …), each followed by its values and key=value
-settings. Use - to read the chain from stdin.
+settings. With no layer words the chain is read from stdin (or give -).
+With -f, layer words are added after the file's layers.
 
 \b
 Examples:
   convcalc -i 3x224x224 conv2d 64 k=7 s=2 p=3 maxpool k=3 s=2 p=1 gap flatten linear 10
   convcalc conv2d k=3 s=2 p=1 d=1 -i 32          # 32×32 map, channels unknown
   convcalc -i 3x224x224 -f stem.spec -o json
-  cat net.spec | convcalc -i 1x28x28 -
+  convcalc -f backbone.spec gap flatten linear 10 # a head on a backbone
+  cat net.spec | convcalc -i 1x28x28
+  convcalc --help-layer conv2d                    # a layer kind's arguments
   eval "$(convcalc --completion bash)"          # in ~/.bashrc
 
 Exit status: 0 ok, 1 a network PyTorch would reject, 2 a malformed spec or
-command line, 130 interrupted.
+command line, 130 interrupted, 141 output closed early (| head).
 """
 
 
@@ -237,10 +317,63 @@ class SpecFile(click.ParamType):
         return [CompletionItem(incomplete, type="file")]
 
 
+class Words(click.ParamType):
+    """One word of a closed set, any case, with aliases, and a "did you mean"
+    for a near miss. (Not click.Choice: convcalc's own wording and aliases.)"""
+
+    name = "word"
+
+    def __init__(
+        self, choices: Sequence[str], aliases: dict[str, str], hints: dict[str, str] | None = None
+    ) -> None:
+        self.choices = tuple(choices)
+        self.aliases = aliases
+        self.hints = hints or {}
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f"[{'|'.join(self.choices)}]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        low = str(value).lower()
+        low = self.aliases.get(low, low)
+        if low in self.choices:
+            return low
+        message = f"{value!r} is not one of {', '.join(self.choices)}"
+        if low in self.hints:
+            message += f"; {self.hints[low]}"
+        else:
+            from .spec import suggest
+
+            hint = suggest(low, [*self.choices, *self.aliases])
+            if hint:
+                message += f"; did you mean {self.aliases.get(hint, hint)}?"
+        self.fail(message, param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in self.choices if c.startswith(incomplete.lower())]
+
+
+FORMAT_TYPE = Words(
+    FORMATS, FORMAT_ALIASES, dict.fromkeys(("yaml", "yml"), "JSON is valid YAML: -o json")
+)
+
+
 def _complete_layers(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     from .completion import complete_layers
 
     return complete_layers(ctx, param, incomplete)
+
+
+def _complete_kinds(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    from . import REGISTRY
+
+    return [CompletionItem(w) for w in sorted(REGISTRY) if w.startswith(incomplete.lower())]
 
 
 def _print_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -262,6 +395,35 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     from .completion import script
 
     click.echo(script(shell), nl=False)
+    ctx.exit(0)
+
+
+def _print_layer_list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        import shutil
+
+        from .catalog import layer_list
+
+        width = shutil.get_terminal_size()[0] if sys.stdout.isatty() else 80
+        click.echo(layer_list(max(60, min(width, 100))), nl=False)
+        ctx.exit(0)
+
+
+def _print_layer_help(ctx: click.Context, _param: click.Parameter, kind: str | None) -> None:
+    if kind is None or ctx.resilient_parsing:
+        return
+    from . import REGISTRY
+    from .catalog import layer_help
+
+    word = kind.lower()
+    if word not in REGISTRY:
+        from .spec import suggest
+
+        hint = suggest(word, REGISTRY)
+        message = f"--help-layer: unknown layer kind {kind!r}"
+        message += f"; did you mean {hint!r}?" if hint else " (convcalc --list-layers lists them)"
+        raise click.UsageError(message, ctx=ctx)
+    click.echo(layer_help(word), nl=False)
     ctx.exit(0)
 
 
@@ -287,16 +449,16 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     "spec_file",
     type=SpecFile(),
     metavar="FILE",
-    help="Read the chain from a spec file ('-' = stdin).",
+    help="Read the chain from a spec file ('-' = stdin); layer words are added after it.",
 )
 @click.option(
     "-o",
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=FORMAT_TYPE,
     default="table",
     show_default=True,
-    help="Output format.",
+    help="Output format (md = markdown).",
 )
 @click.option(
     "--batch",
@@ -304,8 +466,8 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     default=1,
     show_default=True,
     metavar="N",
-    help="Batch size: sets the memory figures (and norms that use the batch's own "
-    "statistics reject a batch of one value per channel, as PyTorch does).",
+    help="Batch size: sets the memory figures (MACs stay per sample; norms that use the "
+    "batch's own statistics reject a batch of one value per channel, as PyTorch does).",
 )
 @click.option(
     "--dtype",
@@ -314,6 +476,30 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     show_default=True,
     metavar="DTYPE",
     help=f"Element type for the memory figures: {', '.join(DTYPES)} (or fp16, bf16, …).",
+)
+@click.option(
+    "--optimizer",
+    type=Words(list(OPTIMIZERS), OPTIMIZER_ALIASES),
+    default=None,
+    help="Add a training-memory estimate: parameters, gradients, this optimizer's state "
+    "(sgd none, momentum 1 copy, adam 2) and the activations kept for backward.",
+)
+@click.option(
+    "--list-layers",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_layer_list,
+    help="List the layer kinds and exit.",
+)
+@click.option(
+    "--help-layer",
+    metavar="KIND",
+    is_eager=True,
+    expose_value=False,
+    callback=_print_layer_help,
+    shell_complete=_complete_kinds,
+    help="Describe a layer kind (arguments, defaults, an example) and exit.",
 )
 @click.option(
     "--completion",
@@ -350,19 +536,65 @@ def cli(
     fmt: str,
     batch: int,
     dtype: str,
+    optimizer: str | None,
 ) -> None:
     try:
-        run(layers, input_shape, spec_file, fmt, batch, dtype)
+        run(layers, input_shape, spec_file, fmt, batch, dtype, optimizer)
     except Failure as exc:
         _error(exc.message, exc.detail)
         ctx.exit(exc.code)
-    except (BrokenPipeError, KeyboardInterrupt):
+    except BrokenPipeError:  # the reader left (| head): here, before click's own exit 1
+        _quiet_stdout()
+        ctx.exit(EXIT_PIPE)
+    except KeyboardInterrupt:
         raise
     except Exception as exc:  # a bug in convcalc: a message, not a traceback
         if os.environ.get("CONVCALC_DEBUG"):
             raise
         _error(f"internal error: {exc!r}; please report it (CONVCALC_DEBUG=1 shows the traceback)")
         ctx.exit(EXIT_BUG)
+
+
+def _analyze(
+    text: str, filename: str | None, extra: str, shape: tuple[int, ...] | None, batch: int
+) -> tuple[Analysis, list[Source]]:
+    """Analyse the file's text followed by the extra command-line words; the
+    sources say which layers came from where. An error in the extra words
+    points into them, not into the file."""
+    if not extra:
+        return analyze(text, shape, batch=batch, filename=filename), []
+    offset = len(text) + 1
+    try:
+        analysis = analyze(f"{text}\n{extra}", shape, batch=batch, filename=filename)
+    except (SpecError, ShapeError) as exc:
+        if exc.start is None or exc.start < offset:
+            raise
+        # In the words after the file: point into them, not into the file.
+        start, end = exc.start - offset, None if exc.end is None else exc.end - offset
+        if isinstance(exc, SpecError):
+            raise SpecError(exc.message, source=extra, start=start, end=end) from None
+        raise ShapeError(
+            exc.reason,
+            index=exc.index,
+            text=exc.text,
+            results=exc.results,
+            input=exc.input,
+            where=exc.where,
+            source=extra,
+            start=start,
+            end=end,
+        ) from None
+    from .render import COMMAND_LINE, Source
+
+    try:  # the file's own layers, counted by analysing it alone
+        count = len(analyze(text, shape, batch=batch).layers)
+    except ConvcalcError:
+        count = 0
+    total = len(analysis.layers)
+    if not 0 < count < total:
+        return analysis, []
+    assert filename is not None
+    return analysis, [Source(filename, 1, count), Source(COMMAND_LINE, count + 1, total)]
 
 
 def run(
@@ -372,19 +604,26 @@ def run(
     fmt: str,
     batch: int,
     dtype: str,
+    optimizer: str | None = None,
 ) -> None:
     """The main job: read the chain, analyse it, print it."""
-    text, filename = _source(layers, spec_file)
+    text, filename, extra = _source(layers, spec_file)
     shape = _input_shape(input_shape)
+    training = None
     try:
-        analysis = analyze(text, shape, batch=batch, filename=filename)
+        analysis, sources = _analyze(text, filename, extra, shape, batch)
         # Memory figures are computed here so a bad dtype fails before any output.
-        analysis.memory(batch, dtype)
+        memory = analysis.memory(batch, dtype)
+        if optimizer is not None:
+            from .memory import training_memory
+
+            training = training_memory(analysis, batch, dtype, optimizer, inference=memory)
     except SpecError as exc:
         raise Failure(str(exc), EXIT_USAGE, exc.excerpt()) from None
     except ShapeError as exc:
         _show_partial(exc, fmt, batch, dtype)
-        raise Failure(str(exc), EXIT_SHAPE) from None
+        # From a file: its line too (on the command line the message quotes the layer).
+        raise Failure(str(exc), EXIT_SHAPE, exc.excerpt() if exc.filename else "") from None
     except InternalError as exc:
         raise Failure(str(exc), EXIT_BUG) from None
     except ConvcalcError as exc:
@@ -393,9 +632,50 @@ def run(
         raise Failure(f"internal error: {exc!r}; please report it", EXIT_BUG) from None
     from .render import write
 
-    out = sys.stdout
-    write(analysis, fmt, out, batch=batch, dtype=dtype)
+    out = cast(TextIO, _Stdout(sys.stdout))
+    write(analysis, fmt, out, batch=batch, dtype=dtype, training=training, sources=sources)
     out.flush()
+
+
+class _Stdout(io.TextIOBase):
+    """Standard output for the results, writing every byte or raising
+    BrokenPipeError. CPython's BufferedWriter may return a short count for a large
+    block written into a pipe whose reader has left, and TextIOWrapper ignores the
+    count: a big JSON or table would be cut silently, exit status 0. Writing the
+    encoded bytes until all are taken makes the next write fail as it should."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._buffer = getattr(stream, "buffer", None)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "errors", None) or "strict"
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._buffer is None:
+            return int(self._stream.write(text))
+        self._stream.flush()  # anything written to the text layer before
+        view = memoryview(text.encode(self.encoding, self.errors))
+        while view:
+            view = view[self._buffer.write(view) :]
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
 
 
 def main() -> NoReturn:
@@ -404,10 +684,10 @@ def main() -> NoReturn:
         cli.main(prog_name="convcalc")
     except BrokenPipeError:  # pragma: no cover - raised while exiting
         _quiet_stdout()
-        sys.exit(1)
+        sys.exit(EXIT_PIPE)
     except OSError as exc:  # pragma: no cover
         if exc.errno != errno.EPIPE:
             raise
         _quiet_stdout()
-        sys.exit(1)
+        sys.exit(EXIT_PIPE)
     sys.exit(0)  # pragma: no cover - cli.main always exits

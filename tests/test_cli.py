@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -205,7 +206,7 @@ def test_file(tmp_path: Path) -> None:
         ("-i 3x8x8 --batch 0 conv2d 4 k=3", 2, "--batch"),
         ("-i 3x8x8 --fromat json conv2d 4 k=3", 2, "--format"),
         ("-i 3x8x8 -f /nonexistent/net.spec", 2, "/nonexistent/net.spec: no such file"),
-        ("-i 3x8x8 -f - conv2d 4 k=3", 2, "either as words or with -f/--file"),
+        ("-i 3x8x8 -f net.spec -", 2, "(with -f, give further layers as words)"),
         ("-i 3x8x8 conv2d 4 k=3 -", 2, "'-' reads the chain from stdin and must be the only"),
     ],
 )
@@ -470,3 +471,315 @@ def test_ctrl_c_while_reading_stdin_in_a_process() -> None:
     assert proc.returncode == 130
     assert out == b""
     assert b"Traceback" not in err
+
+
+# -- words that start with '-' (issue 10, item 1) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "output"),
+    [
+        ("-i 784 unflatten 1 -1x28x28 -o json", [1, 28, 28]),
+        ("-i 3x8x8 pad -1 -o json", [3, 6, 6]),  # a negative pad crops
+        ("-o json -i 3x8x8 pad -1", [3, 6, 6]),
+        ("pad -1 -i 3x8x8 --format json", [3, 6, 6]),  # options after a negative value
+        ("pad -1 -i3x8x8 -ojson", [3, 6, 6]),  # short options with their value attached
+        ("-i 3x8x8 -o json -- conv2d 4 k=3", [4, 6, 6]),  # '--' still ends the options
+    ],
+)
+def test_negative_values_belong_to_the_layer(args: str, output: list[int]) -> None:
+    assert json.loads(ok(args))["output"] == output
+
+
+def test_a_negative_channel_count_reaches_convcalcs_own_check() -> None:
+    result = run("-i 3x8x8 conv2d -16 k=3")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "convcalc: error: layer 1 (conv2d -16 k=3): out_channels must be positive, got -16"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("-5 conv2d 4 k=3 -i 3x8x8", "No such option '-5'"),  # before the layers: an option
+        ("conv2d 4 k=3 -i 3x8x8 --fromat json", "--format"),  # a long option anywhere
+    ],
+)
+def test_options_that_do_not_exist(args: str, message: str) -> None:
+    result = run(args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+# -- forgiving formats (item 3) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "first_line"),
+    [
+        ("-o md", "Input: 3×8×8"),
+        ("-o Markdown", "Input: 3×8×8"),
+        ("-o JSON", "{"),
+        (
+            "--format=CSV",
+            "index,kind,spec,input,output,params,trainable,buffers,macs,rf_size,rf_stride,rf_start",
+        ),
+        ("-o txt", "input 3×8×8"),
+        (
+            "-o TSV",
+            "index\tkind\tspec\tinput\toutput\tparams\ttrainable\tbuffers\tmacs\trf_size\trf_stride\trf_start",
+        ),
+    ],
+)
+def test_format_spellings(option: str, first_line: str) -> None:
+    assert ok(f"-i 3x8x8 conv2d 4 k=3 {option}").splitlines()[0] == first_line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("-o jsn", "'jsn' is not one of table, json, csv, tsv, markdown; did you mean json?"),
+        ("-o mardown", "did you mean markdown?"),
+        (
+            "-o yml",
+            "'yml' is not one of table, json, csv, tsv, markdown; JSON is valid YAML: -o json",
+        ),
+        ("-o xml", "'xml' is not one of table, json, csv, tsv, markdown"),
+        ("--json", "no such option: --json (the format is an option's value: -o json)"),
+        ("--JSON", "-o json"),
+        ("--md", "no such option: --md (the format is an option's value: -o markdown)"),
+        ("--csv", "-o csv"),
+        ("--yaml", "there is no YAML output, but JSON is valid YAML: -o json"),
+    ],
+)
+def test_format_near_misses(args: str, message: str) -> None:
+    for where in (f"{args} -i 3x8x8 conv2d 4 k=3", f"-i 3x8x8 conv2d 4 k=3 {args}"):
+        result = run(where)
+        assert result.exit_code == 2, where
+        assert message in result.stderr, (where, result.stderr)
+        assert "--version" not in result.stderr
+        assert result.stdout == ""
+
+
+# -- standard input without '-' (item 4) ------------------------------------------------------
+
+
+def test_piped_stdin_needs_no_dash(tmp_path: Path) -> None:
+    spec = tmp_path / "net.spec"
+    spec.write_text("conv2d 32 k=3\nrelu\nmaxpool k=2\nflatten\nlinear 10\n")
+    proc = subprocess.run(
+        f"cat {spec} | {' '.join(convcalc_cmd())} -i 1x28x28 -o json",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["output"] == [10]
+
+
+def test_empty_stdin_without_layers() -> None:
+    proc = subprocess.run(
+        [*convcalc_cmd(), "-i", "3x8x8"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(
+        "convcalc: error: no layers given: none on the command line, and standard input is empty"
+    )
+
+
+def test_stdin_errors_without_dash_are_located() -> None:
+    result = run("-i 3x8x8", input="conv2d 4 k=3\nconv2d 4 k=x\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("convcalc: error: <stdin>:2:")
+
+
+# -- a file and layer words together (item 5) --------------------------------------------------
+
+
+@pytest.fixture
+def backbone(tmp_path: Path) -> Path:
+    spec = tmp_path / "backbone.spec"
+    spec.write_text("# a backbone\ninput 3x32x32\nconv2d 16 k=3 p=1\nbn\nrelu\n")
+    return spec
+
+
+def test_file_then_words(backbone: Path) -> None:
+    data = json.loads(ok(["-f", str(backbone), "gap", "flatten", "linear", "10", "-o", "json"]))
+    assert [layer["spec"] for layer in data["layers"]] == [
+        "conv2d 16 k=3 p=1",
+        "bn",
+        "relu",
+        "gap",
+        "flatten",
+        "linear 10",
+    ]
+    assert data["output"] == [10]
+    assert data["sources"] == [
+        {"from": str(backbone), "first": 1, "last": 3},
+        {"from": "the command line", "first": 4, "last": 6},
+    ]
+
+
+def test_the_header_says_where_each_part_came_from(backbone: Path) -> None:
+    table = ok(["-f", str(backbone), "gap", "flatten", "linear", "10"])
+    assert table.splitlines()[:2] == [
+        "input 3×32×32",
+        f"layers 1–3 from {backbone}, 4–6 from the command line",
+    ]
+    markdown = ok(["-f", str(backbone), "gap", "flatten", "linear", "10", "-o", "md"])
+    assert f"\n\nLayers 1–3 from {backbone}, 4–6 from the command line.\n\n" in markdown
+    alone = ok(["-f", str(backbone), "-o", "json"])
+    assert "sources" not in json.loads(alone)
+
+
+def test_stdin_then_words() -> None:
+    out = ok(["-f", "-", "flatten", "linear", "10", "-o", "json"], input="input 3x8x8\ngap\n")
+    assert json.loads(out)["sources"][0] == {"from": "<stdin>", "first": 1, "last": 1}
+
+
+def test_an_error_in_the_words_points_into_the_words(backbone: Path) -> None:
+    result = run(["-f", str(backbone), "gap", "flatten", "linear", "10", "sride=2"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        "  gap flatten linear 10 sride=2",
+        "                        ^^^^^",
+    ]
+    assert str(backbone) not in result.stderr
+    shape = run(["-f", str(backbone), "maxpool", "k=64"])
+    assert shape.exit_code == 1
+    assert shape.stderr.startswith("convcalc: error: layer 4 (maxpool k=64)")
+    assert str(backbone) not in shape.stderr
+
+
+def test_an_error_in_the_file_still_names_the_file(backbone: Path) -> None:
+    backbone.write_text("input 3x32x32\nconv2d 16 k=3 sride=2\n")
+    result = run(["-f", str(backbone), "gap"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"convcalc: error: {backbone}:2:")
+
+
+def test_a_shape_error_shows_the_offending_line(tmp_path: Path) -> None:
+    spec = tmp_path / "net.spec"
+    spec.write_text("input 3x8x8\nconv2d 4 k=3\nconv2d 4 k=9\n")
+    result = run(["-f", str(spec)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"convcalc: error: {spec}:3: layer 2 (conv2d 4 k=9)")
+    assert lines[1:] == ["  conv2d 4 k=9", "  ^^^^^^^^^^^^"]
+
+
+# -- per sample or per batch (item 9) -----------------------------------------------------------
+
+
+def test_macs_per_sample_and_memory_per_batch_said_once() -> None:
+    out = ok([*SPEC_ARGS, "--batch", "32"])
+    assert out.count("per sample") == 1
+    assert "175,817,984  175.8 M per sample" in out
+    assert out.count("batch 32") == 1
+    markdown = ok([*SPEC_ARGS, "--batch", "32", "-o", "md"])
+    assert markdown.count("per sample") == 1
+    assert markdown.count("batch 32") == 1
+
+
+# -- a closed pipe (item 11) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "tsv", "markdown"])
+def test_closed_pipe_exits_141_in_every_format(fmt: str) -> None:
+    rows = 2000 if fmt == "table" else 20000  # far more than a pipe holds
+    spec = "\n".join(["conv2d 8 k=1 s=1 p=0 d=1 g=1 bias=true pm=zeros"] * rows)
+    proc = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"{' '.join(convcalc_cmd())} -i 8x4x4 -o {fmt} | head -1; "
+            'echo "status ${PIPESTATUS[0]}" >&2',
+        ],
+        input=spec,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert len(proc.stdout.splitlines()) == 1
+    assert proc.stderr == "status 141\n"
+
+
+# -- training memory (item 13) ------------------------------------------------------------------
+
+
+def test_training_memory_in_json() -> None:
+    args = "-i 3x32x32 conv2d 16 k=3 p=1 bn relu gap flatten linear 10"
+    data = json.loads(ok(f"{args} --optimizer adam --batch 8 --dtype fp16 -o json"))
+    from convcalc import memory
+
+    analysis = convcalc.analyze(args.split(" ", 2)[2], "3x32x32", batch=8)
+    expected = memory.training_memory(
+        analysis, 8, "float16", "adam", inference=analysis.memory(8, "float16")
+    )
+    assert data["training_memory"] == expected.to_dict()
+    assert data["training_memory"]["optimizer"] == "adam"
+    assert "training_memory" not in json.loads(ok(f"{args} -o json"))
+
+
+def test_training_memory_in_the_table_and_markdown() -> None:
+    args = [*SPEC_ARGS, "--optimizer", "AdamW", "--batch", "32"]
+    table = ok(args)
+    assert "training" in table
+    assert "estimate for adam (batch 32, float32):" in table
+    for part in ("gradients", "optimizer state", "activations kept for backward"):
+        assert part in table
+        assert f"| {part} |" in ok([*args, "-o", "md"])
+
+
+def test_an_unknown_optimizer() -> None:
+    result = run("-i 3x8x8 conv2d 4 k=3 --optimizer adma")
+    assert result.exit_code == 2
+    assert "'adma' is not one of sgd, momentum, adam; did you mean adam?" in result.stderr
+
+
+# -- the layer kinds (item 14) ------------------------------------------------------------------
+
+
+def test_list_layers() -> None:
+    out = ok("--list-layers")
+    for word in convcalc.REGISTRY:
+        assert re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", out), word
+    assert out.startswith("Convolution:\n")
+
+
+def test_help_layer() -> None:
+    out = ok("--help-layer Conv2d")
+    assert out.startswith("conv2d: convolution\n")
+    assert "k=" in out
+    assert "kernel_size=" in out
+    assert "example:" in out
+
+
+def test_help_layer_of_an_unknown_kind() -> None:
+    result = run("--help-layer conv2")
+    assert result.exit_code == 2
+    assert "unknown layer kind 'conv2'; did you mean 'conv2d'?" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--list-layers"], ["--help-layer", "conv2d"]])
+def test_the_catalog_does_not_import_rich(args: list[str]) -> None:
+    proc = _probe(args)
+    assert proc.stderr.strip() == "False"
+    assert proc.stdout
+
+
+# -- examples (item 16) ----------------------------------------------------------------------
+
+
+def test_every_example_names_its_input() -> None:
+    for spec in sorted((Path(__file__).parent.parent / "examples").glob("*.spec")):
+        data = json.loads(ok(["-f", str(spec), "-o", "json"]))  # no -i needed
+        assert data["layers"], spec

@@ -140,6 +140,21 @@ def test_zsh_protocol_marks_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     assert comp.complete().splitlines() == ["plain", "kernel_size=", "integer or tuple"]
 
 
+def test_optimizer_and_layer_kind_values() -> None:
+    assert complete(["--optimizer"], "") == ["sgd", "momentum", "adam"]
+    assert complete(["--help-layer"], "maxpool") == [
+        "maxpool",
+        "maxpool1d",
+        "maxpool2d",
+        "maxpool3d",
+    ]
+    assert complete(["-i", "3x8x8", "-o"], "m") == ["markdown"]
+
+
+def test_completion_after_a_negative_value() -> None:
+    assert "k=" in complete(["-i", "784", "unflatten", "1", "-1x28x28", "conv2d"], "")
+
+
 @pytest.mark.parametrize(
     ("shell", "marker"),
     [
