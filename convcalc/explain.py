@@ -293,6 +293,8 @@ def _adaptive(row: LayerResult) -> list[Step]:
         assert size is not None and out is not None
         if out == 0:
             note = "an empty output"
+        elif out == 1:
+            note = f"one window over all {size}"
         elif size % out == 0:
             w = size // out
             note = f"{out} windows of {size}/{out} = {w}, stride {w}"
@@ -337,17 +339,20 @@ def _shuffle(row: LayerResult, layer: PixelShuffle) -> list[Step]:
     *_, c, h, w = row.input
     *_, oc, oh, ow = row.output
     r = layer.upscale_factor
+    rank = len(row.input)
+    # The last three dims; with extra leading ones they are named by number.
+    cn, hn, wn = ("C", "H", "W") if rank == 3 else (f"dim {i}" for i in range(rank - 2, rank + 1))
     steps = []
     if layer.inverse:
         if c is not None:
-            steps.append(Step(row.index, "C", f"{c}·{r}·{r}", oc))
-        steps.append(Step(row.index, "H", f"{h} / {r}", oh))
-        steps.append(Step(row.index, "W", f"{w} / {r}", ow))
+            steps.append(Step(row.index, cn, f"{c}·{r}·{r}", oc))
+        steps.append(Step(row.index, hn, f"{h} / {r}", oh))
+        steps.append(Step(row.index, wn, f"{w} / {r}", ow))
     else:
         if c is not None:
-            steps.append(Step(row.index, "C", f"{c} / ({r}·{r})", oc))
-        steps.append(Step(row.index, "H", f"{h}·{r}", oh))
-        steps.append(Step(row.index, "W", f"{w}·{r}", ow))
+            steps.append(Step(row.index, cn, f"{c} / ({r}·{r})", oc))
+        steps.append(Step(row.index, hn, f"{h}·{r}", oh))
+        steps.append(Step(row.index, wn, f"{w}·{r}", ow))
     return steps
 
 
@@ -409,7 +414,7 @@ def _unflatten(row: LayerResult, layer: Unflatten) -> list[Step]:
     j = sizes.index(-1)
     divisor = "·".join(map(str, known)) or "1"
     expr = f"{size} / ({divisor})" if len(known) > 1 else f"{size} / {divisor}"
-    return [Step(row.index, f"dim {axis + j + 2}", expr, row.output[axis + j], "the -1 size")]
+    return [Step(row.index, f"dim {axis + j + 1}", expr, row.output[axis + j], "the -1 size")]
 
 
 def _linear(row: LayerResult) -> list[Step]:
