@@ -14,7 +14,7 @@ import errno
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 import click
@@ -29,7 +29,6 @@ from . import (
     __version__,
     analyze,
 )
-from .memory import OPTIMIZER_ALIASES, OPTIMIZERS
 from .render import FORMAT_ALIASES, FORMATS
 
 if TYPE_CHECKING:
@@ -324,11 +323,32 @@ class Words(click.ParamType):
     name = "word"
 
     def __init__(
-        self, choices: Sequence[str], aliases: dict[str, str], hints: dict[str, str] | None = None
+        self,
+        choices: Sequence[str] | Callable[[], tuple[Sequence[str], dict[str, str]]],
+        aliases: dict[str, str] | None = None,
+        hints: dict[str, str] | None = None,
     ) -> None:
-        self.choices = tuple(choices)
-        self.aliases = aliases
+        # choices may be a function giving (choices, aliases): its module is then
+        # imported only when the option is used, not at every start.
+        self._load = choices if callable(choices) else None
+        self._choices = () if callable(choices) else tuple(choices)
+        self._aliases = aliases or {}
         self.hints = hints or {}
+
+    def _loaded(self) -> None:
+        if self._load is not None:
+            choices, self._aliases = self._load()
+            self._choices, self._load = tuple(choices), None
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        self._loaded()
+        return self._choices
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        self._loaded()
+        return self._aliases
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return f"[{'|'.join(self.choices)}]"
@@ -360,6 +380,12 @@ class Words(click.ParamType):
 FORMAT_TYPE = Words(
     FORMATS, FORMAT_ALIASES, dict.fromkeys(("yaml", "yml"), "JSON is valid YAML: -o json")
 )
+
+
+def _optimizers() -> tuple[Sequence[str], dict[str, str]]:
+    from .memory import OPTIMIZER_ALIASES, OPTIMIZERS
+
+    return tuple(OPTIMIZERS), OPTIMIZER_ALIASES
 
 
 def _complete_layers(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
@@ -479,7 +505,7 @@ def _print_layer_help(ctx: click.Context, _param: click.Parameter, kind: str | N
 )
 @click.option(
     "--optimizer",
-    type=Words(list(OPTIMIZERS), OPTIMIZER_ALIASES),
+    type=Words(_optimizers),
     default=None,
     help="Add a training-memory estimate: parameters, gradients, this optimizer's state "
     "(sgd none, momentum 1 copy, adam 2) and the activations kept for backward.",

@@ -25,9 +25,52 @@ A tensor of indices (the input of an ``embedding``) is int64: 8 bytes an element
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .errors import SpecError
+
+if TYPE_CHECKING:  # protocols for the annotations only: creating them costs start-up time
+
+    class Row(Protocol):
+        """What the figures need of one analysed layer (a LayerResult)."""
+
+        @property
+        def kind(self) -> str: ...
+        @property
+        def input(self) -> tuple[int | None, ...]: ...
+        @property
+        def output(self) -> tuple[int | None, ...]: ...
+        @property
+        def params(self) -> int | None: ...
+        @property
+        def trainable(self) -> int | None: ...
+        @property
+        def buffers(self) -> int | None: ...
+        @property
+        def int64_buffers(self) -> int | None: ...
+
+    class Analysed(Protocol):
+        """What the figures need of an analysis."""
+
+        @property
+        def input(self) -> tuple[int | None, ...]: ...
+        @property
+        def layers(self) -> Sequence[Row]: ...
+        @property
+        def batch(self) -> int: ...
+
+    class InferenceFigures(Protocol):
+        """What training_memory takes from the inference figures (a Memory)."""
+
+        @property
+        def batch(self) -> int: ...
+        @property
+        def dtype(self) -> str: ...
+        @property
+        def params(self) -> int | None: ...
+        @property
+        def activations_total(self) -> int | None: ...
+
 
 __all__ = [
     "DTYPES",
@@ -73,36 +116,6 @@ OPTIMIZER_ALIASES = {"adamw": "adam", "sgd-momentum": "momentum", "nesterov": "m
 
 # Layer kinds whose input is a tensor of int64 indices.
 INDEX_INPUT_KINDS = frozenset({"embedding"})
-
-
-class Row(Protocol):
-    """What the figures need of one analysed layer (a LayerResult)."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def input(self) -> tuple[int | None, ...]: ...
-    @property
-    def output(self) -> tuple[int | None, ...]: ...
-    @property
-    def params(self) -> int | None: ...
-    @property
-    def trainable(self) -> int | None: ...
-    @property
-    def buffers(self) -> int | None: ...
-    @property
-    def int64_buffers(self) -> int | None: ...
-
-
-class Analysed(Protocol):
-    """What the figures need of an analysis."""
-
-    @property
-    def input(self) -> tuple[int | None, ...]: ...
-    @property
-    def layers(self) -> Sequence[Row]: ...
-    @property
-    def batch(self) -> int: ...
 
 
 class Memory(NamedTuple):
@@ -252,19 +265,6 @@ def inference_memory(
         None if peak is None else peak * batch,
         None if total is None else total * batch,
     )
-
-
-class InferenceFigures(Protocol):
-    """What training_memory takes from the inference figures (a Memory)."""
-
-    @property
-    def batch(self) -> int: ...
-    @property
-    def dtype(self) -> str: ...
-    @property
-    def params(self) -> int | None: ...
-    @property
-    def activations_total(self) -> int | None: ...
 
 
 def training_memory(

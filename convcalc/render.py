@@ -443,7 +443,7 @@ TOTALS_GAP = 2  # between two columns of the totals
 
 
 FOLD_AT = 10  # a layer word without a number longer than this may fold in a narrow table
-_NUMBER = re.compile(r"(?<![A-Za-z_])[0-9]")  # a digit that starts a number, not one in conv2d
+NUMBER = r"(?<![A-Za-z_])[0-9]"  # a digit that starts a number, not one in conv2d
 
 
 def _longest_word(text: str) -> int:
@@ -455,7 +455,7 @@ def _layer_width(text: str) -> int:
     number (``k=3``, ``3x5``, ``64``) stays whole; a long name may fold
     (``adaptiveav``/``gpool2d``: its digits are part of the name)."""
     return max(
-        (len(w) if _NUMBER.search(w) else min(len(w), FOLD_AT) for w in text.split()),
+        (len(w) if re.search(NUMBER, w) else min(len(w), FOLD_AT) for w in text.split()),
         default=0,
     )
 
