@@ -3,10 +3,11 @@
 ``lint(analysis, *, input_text=None) -> list[LintWarning]``
     The findings, in row order (network-wide ones first). ``input_text`` is the input
     shape as the user wrote it (``-i 100``): only with it can a lone number read as a
-    square map be told apart from a shape written out. An analysis of the rows that
-    ran before a ShapeError (``Analysis(exc.input…, exc.results)``) can be linted too:
-    the warnings often say why the failing layer failed (an odd size before a U-Net's
-    skip concatenation).
+    square map be told apart from a shape written out.
+
+``lint_error(exc, *, input_text=None) -> list[LintWarning]``
+    The same for the rows that ran before a ShapeError: the warnings often say why
+    the failing layer failed (an odd size before a U-Net's skip concatenation).
 
 Codes (``LintWarning.code``):
 
@@ -33,6 +34,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .engine import Analysis, LayerResult
+from .errors import ShapeError
 from .layers import Layer
 from .layers.base import SPATIAL_NAMES
 from .layers.conv import Conv, ConvTranspose
@@ -52,7 +54,7 @@ from .layers.transformer import (
     Transpose,
 )
 
-__all__ = ["LintWarning", "lint"]
+__all__ = ["LintWarning", "lint", "lint_error"]
 
 
 class LintWarning(NamedTuple):
@@ -124,6 +126,15 @@ def _label(row: LayerResult) -> str:
     return row.spec
 
 
+def lint_error(exc: ShapeError, *, input_text: str | None = None) -> list[LintWarning]:
+    """The findings about the rows that ran before ``exc`` (a network PyTorch rejects):
+    they often say why it failed, e.g. the odd size behind a U-Net's failing concat."""
+    rows = tuple(exc.results)
+    if not rows:
+        return []
+    return lint(Analysis(rows[0].input, rows), input_text=input_text)
+
+
 def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarning]:
     """Every finding about ``analysis`` (see the module docstring)."""
     rows = analysis.layers
@@ -136,12 +147,14 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
     upsampling_rows = [r.index for r in rows if _upsamples(r)]
     for pos, row in enumerate(rows):
         found = per_row[pos]
-        found += _floor_drop(row)
+        odd = []
+        if upsampling_rows and upsampling_rows[-1] > row.index:
+            odd = _odd_skip(analysis, row, consumers)
+        # ceil=true would not mend the skip: the odd-size warning says what does.
+        found += odd if odd else _floor_drop(row)
         found += _same_asymmetric(row)
         if isinstance(row.layer, Linear) and maps[row.inputs[0] if row.inputs else pos]:
             found += _linear_on_map(row)
-        if upsampling_rows and upsampling_rows[-1] > row.index:
-            found += _odd_skip(analysis, row, consumers)
         found += _tiny_map(analysis, row, consumers)
     for found in per_row:
         out += found
