@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import csv
 import doctest
+import io
 import os
 import re
 import shutil
@@ -143,3 +145,20 @@ def test_install_and_development_commands_on_a_fresh_copy(tmp_path: Path) -> Non
             assert " tests collected" in proc.stdout, proc.stdout[-3000:]
         if "convcalc -i" in command:
             assert "64×56×56" in proc.stdout
+
+
+def test_tuples_are_shown_shell_safe_first() -> None:
+    """The spec language shows k=3x5 before k=(3,5), and says when quotes are
+    needed: bash itself rejects an unquoted k=(3,5)."""
+    text = README.read_text()
+    section = text.split("## The spec language", 1)[1].split("\n## ", 1)[0]
+    assert section.index("`k=3x5`") < section.index("`k=(3,5)`")
+    assert "quote it (`'k=(3,5)'`)" in section
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    bare = shell("convcalc -i 3x8x8 conv2d 4 k=(3,5) -o csv", ROOT, env)
+    assert bare.returncode == 2
+    assert "syntax error" in bare.stdout
+    quoted = shell("convcalc -i 3x8x8 conv2d 4 'k=(3,5)' -o csv", ROOT, env)
+    assert quoted.returncode == 0, quoted.stdout
+    (row,) = csv.DictReader(io.StringIO(quoted.stdout))
+    assert row["output"] == "4x6x4"
