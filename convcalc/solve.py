@@ -42,9 +42,12 @@ a size under an even kernel. For upsample, an integer scale comes first, then
 
 How: for single layers the candidates are derived per spatial dimension with the
 layer's output formula (SEMANTICS.md §1–3), dimensions with the same input, target
-and known values sharing one answer; every candidate is then run through the
-engine. Chains are searched layer by layer, each candidate layer run on the shape
-that reaches it, pruning what PyTorch rejects.
+and known values sharing one answer (so ``k=3`` is offered, not also ``k=3,5`` when
+both would do); every candidate is then run through the engine. A 1-wide kernel's
+dilation changes nothing, so only d=1 is offered for it (unless a transposed
+convolution needs a larger dilation to allow its output_padding). Chains are
+searched layer by layer, each candidate layer run on the shape that reaches it,
+pruning what PyTorch rejects.
 """
 
 from __future__ import annotations
