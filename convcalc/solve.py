@@ -102,7 +102,10 @@ _HALF_PAD = (MaxPool, AvgPool)  # padding at most kernel_size // 2
 _CHANNELS = (Conv, ConvTranspose)  # out_channels is theirs to choose
 
 # More combinations than this and a chain search gives up (layer runs).
-_MAX_RUNS = 400_000
+_MAX_RUNS = 200_000
+# More candidate combinations than this across a chain's '?' sites and it is refused
+# at once (each combination runs the rest of the network).
+_MAX_COMBINATIONS = 50_000
 
 
 class Limits(NamedTuple):
@@ -1072,8 +1075,23 @@ class _Search:
         return rows
 
     def run(self, shape: Shape) -> list[tuple[Shape, Any, dict[int, tuple[int, ...]]]]:
+        combinations = 1
+        for site in self.sites:
+            pos = next(i for i, owner in enumerate(self.owner) if owner is site)
+            combinations *= sum(
+                1 for values in self.candidates(pos, shape) if self.within(site, values, pos)
+            )
+        if combinations > _MAX_COMBINATIONS:
+            raise self.too_many()
         self.step(0, [shape], {})
         return self.leaves
+
+    @staticmethod
+    def too_many() -> SpecError:
+        return SpecError(
+            "too many combinations to search: give some of the '?' keys a value, or solve "
+            "one layer at a time"
+        )
 
     def layer_for(self, pos: int, values: tuple[int, ...]) -> Layer:
         key = (pos, values)
@@ -1180,10 +1198,7 @@ class _Search:
     def count(self) -> None:
         self.runs += 1
         if self.runs > _MAX_RUNS:
-            raise SpecError(
-                "too many combinations to search: give some of the '?' keys a value, or "
-                "solve one layer at a time"
-            )
+            raise self.too_many()
 
     def cost(self, choice: dict[int, tuple[int, ...]]) -> tuple[Any, ...]:
         off = dist = 0

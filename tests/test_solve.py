@@ -449,6 +449,12 @@ def test_a_chain_without_a_solution() -> None:
     assert info.value.nearest[0].output[1:] in ((19, 19), (18, 18))
 
 
+def test_a_chain_search_too_large_is_refused_at_once() -> None:
+    spec = "conv2d 8 k=? s=? p=? d=?; conv2d 8 k=? s=? p=?"
+    with pytest.raises(convcalc.SpecError, match="too many combinations"):
+        solve_chain(spec, "3x64x64", "16")
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
