@@ -1,4 +1,5 @@
-"""Propagation of a shape through a chain of layers, and the result objects."""
+"""Propagation of shapes through a network (a chain is the simplest one), and
+the result objects."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from .graph import Graph, Node, build
 from .layers import KINDS, Layer, Out, Shape
 from .layers.activation import Activation
 from .layers.base import fmt_shape
+from .memory import DTYPE_ALIASES, DTYPES, Memory
 from .spec import INT_LIMIT, Program, parse, parse_value
 
 __all__ = [
     "DTYPES",
+    "DTYPE_ALIASES",
     "Analysis",
     "BlockResult",
     "InternalError",
@@ -25,28 +28,6 @@ __all__ = [
     "analyze",
     "parse_shape",
 ]
-
-# Bytes per element of the dtypes offered for memory figures.
-DTYPES = {
-    "float32": 4,
-    "float16": 2,
-    "bfloat16": 2,
-    "float64": 8,
-    "int8": 1,
-    "uint8": 1,
-    "float8": 1,
-}
-DTYPE_ALIASES = {
-    "fp32": "float32",
-    "float": "float32",
-    "fp16": "float16",
-    "half": "float16",
-    "bf16": "bfloat16",
-    "fp64": "float64",
-    "double": "float64",
-    "fp8": "float8",
-}
-
 
 class InternalError(ConvcalcError):
     """A bug in convcalc itself, reported instead of a traceback."""
@@ -160,25 +141,6 @@ class BlockResult(NamedTuple):
         }
 
 
-class Memory(NamedTuple):
-    """Memory figures in bytes at a batch size and dtype (None when unknown)."""
-
-    batch: int
-    dtype: str
-    params: int | None  # parameters (and buffers) held by the model
-    activations_peak: int | None  # largest input+output pair of one layer (inference)
-    activations_total: int | None  # every layer's output kept (as for training)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "batch": self.batch,
-            "dtype": self.dtype,
-            "params_bytes": self.params,
-            "activations_peak_bytes": self.activations_peak,
-            "activations_total_bytes": self.activations_total,
-        }
-
-
 def _sum(values: Sequence[int | None]) -> int | None:
     total = 0
     for v in values:
@@ -186,15 +148,6 @@ def _sum(values: Sequence[int | None]) -> int | None:
             return None
         total += v
     return total
-
-
-def _numel(shape: Shape) -> int | None:
-    out = 1
-    for v in shape:
-        if v is None:
-            return None
-        out *= v
-    return out
 
 
 class Analysis(NamedTuple):
@@ -264,33 +217,10 @@ class Analysis(NamedTuple):
 
     def memory(self, batch: int | None = None, dtype: str = "float32") -> Memory:
         """Parameter and activation memory at ``batch`` (default: the analysis's
-        batch) and ``dtype``."""
-        if batch is None:
-            batch = self.batch
-        dtype = DTYPE_ALIASES.get(dtype.lower(), dtype.lower())
-        if dtype not in DTYPES:
-            raise SpecError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
-        if batch < 1:
-            raise SpecError(f"batch must be at least 1, got {batch}")
-        size = DTYPES[dtype]
-        params, buffers = self.params, self.buffers
-        param_bytes = None if params is None or buffers is None else (params + buffers) * size
-        peak: int | None = _numel(self.input)
-        total: int | None = _numel(self.input)
-        for lay in self.layers:
-            n_in, n_out = _numel(lay.input), _numel(lay.output)
-            if n_in is None or n_out is None or peak is None or total is None:
-                peak = total = None
-                break
-            peak = max(peak, n_in + n_out)
-            total += n_out
-        return Memory(
-            batch,
-            dtype,
-            param_bytes,
-            None if peak is None else peak * batch * size,
-            None if total is None else total * batch * size,
-        )
+        batch) and ``dtype`` (see convcalc.memory for the definitions)."""
+        from .memory import inference_memory
+
+        return inference_memory(self, batch, dtype)
 
     def to_dict(self, batch: int | None = None, dtype: str = "float32") -> dict[str, Any]:
         """SPEC.md §3's JSON object (plus receptive fields and memory)."""

@@ -224,28 +224,37 @@ def _model_bytes(rows: Sequence[Row], size: int) -> int | None:
 
 
 def _activations(analysis: Analysed, size: int) -> tuple[int | None, int | None]:
-    """Per sample: the largest input-plus-output pair of one row (at least the
-    input alone), and the input plus every row's output. A tensor that an
-    embedding reads holds int64 indices."""
+    """Per sample: the most that is alive at once — the tensors still to be read
+    (a skip connection's, say) plus the one being made; for a chain, the largest
+    input-plus-output pair — and the input plus every row's output. A tensor that
+    an embedding reads holds int64 indices."""
     rows = analysis.layers
     first = _numel(analysis.input)
     index_input = False
-    for n, row in enumerate(rows):
-        reads = getattr(row, "inputs", ()) or ((0,) if n == 0 else ())
+    last_read: dict[int, int] = {}
+    for n, row in enumerate(rows, start=1):
+        reads = getattr(row, "inputs", ()) or (n - 1,)
         if 0 in reads and row.kind in INDEX_INPUT_KINDS:
             index_input = True
+        for tensor in reads:
+            last_read[tensor] = n
     if first is None:
         return None, None
     first *= INT64 if index_input else size
-    peak = total = first
-    for row in rows:
-        n_in, n_out = _numel(row.input), _numel(row.output)
-        if n_in is None or n_out is None:
+    live = {0: first}
+    held = peak = total = first
+    for n, row in enumerate(rows, start=1):
+        n_out = _numel(row.output)
+        if n_out is None:
             return None, None
-        n_in *= INT64 if row.kind in INDEX_INPUT_KINDS else size
         n_out *= size
-        peak = max(peak, n_in + n_out)
+        peak = max(peak, held + n_out)
         total += n_out
+        live[n] = n_out
+        held += n_out
+        for tensor in getattr(row, "inputs", ()) or (n - 1,):
+            if last_read.get(tensor) == n and tensor in live:
+                held -= live.pop(tensor)
     return peak, total
 
 
