@@ -4,7 +4,7 @@ without parameters, except PReLU."""
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import BOOL, FLOAT, INT, Layer, Out, Param, Shape, register
+from .base import BOOL, FLOAT, INT, Layer, Out, Param, Shape, check_float32, rank_error, register
 from .base import ChoiceType as Choice
 
 _INPLACE = Param("inplace", BOOL, False)
@@ -43,6 +43,22 @@ ACTIVATIONS: dict[str, tuple[Param, ...]] = {
     "alphadropout": (_P, _INPLACE),
 }
 
+# torch.nn.functional's names for the same layers.
+FUNCTIONAL_NAMES = {
+    "leaky_relu": "leakyrelu",
+    "log_softmax": "logsoftmax",
+    "alpha_dropout": "alphadropout",
+}
+
+# The scalar arguments PyTorch converts to the tensor's dtype (float32 here).
+_SCALARS = {
+    "elu": ("alpha",),
+    "celu": ("alpha",),
+    "leakyrelu": ("negative_slope",),
+    "softplus": ("beta", "threshold"),
+    "hardtanh": ("min_val", "max_val"),
+}
+
 
 class Activation(Layer):
     """A shape-neutral element-wise layer without parameters (``name`` says which)."""
@@ -52,10 +68,27 @@ class Activation(Layer):
     name: str
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        p = self.__dict__.get("p")
+        name, values = self.name, self.__dict__
+        p = values.get("p")
         if p is not None and not 0.0 <= p <= 1.0:
             raise LayerError(f"dropout probability has to be between 0 and 1, got {p:g}")
-        dim = self.__dict__.get("dim")
+        # nn.Hardtanh asserts max_val > min_val when it is built.
+        if name == "hardtanh" and not values["max_val"] > values["min_val"]:
+            raise LayerError(
+                f"max_val ({values['max_val']:g}) must be greater than min_val "
+                f"({values['min_val']:g})"
+            )
+        for arg in _SCALARS.get(name, ()):
+            check_float32(arg, values[arg])
+        if name == "celu":
+            # CELU runs ELU with input_scale = 1/alpha.
+            if values["alpha"] == 0:
+                raise LayerError("alpha cannot be 0 for CELU (it divides by alpha)")
+            check_float32("1/alpha", 1 / values["alpha"])
+        if name == "dropout1d" and len(shape) not in (1, 2):
+            # Only dropout1d checks its rank; dropout2d/3d merely warn.
+            raise rank_error("dropout1d", shape, "C or C×L")
+        dim = values.get("dim")
         if dim is not None:
             rank = len(shape) + 1  # PyTorch counts the batch dimension
             if not -rank <= dim < rank:
@@ -66,8 +99,24 @@ class Activation(Layer):
         return Out(self.name, shape)
 
 
+class Softmax(Activation):
+    """Softmax, log-softmax and softmin: shape-neutral, normalized along ``dim``."""
+
+    SUMMARY = "normalized exponential along a dimension"
+    NOTE = (
+        "Each output depends on the whole of dimension `dim`; along a spatial dim the "
+        "receptive field convcalc reports is still the one of the convolution and pooling "
+        "windows before it (what the receptive-field literature means), not that dependence."
+    )
+
+
+_SOFTMAX = ("softmax", "logsoftmax", "softmin")
+
 for _name, _params in ACTIVATIONS.items():
-    register(Activation, names={_name: {"name": _name}}, params=_params)
+    _cls = Softmax if _name in _SOFTMAX else Activation
+    _names = {_name: {"name": _name}}
+    _names.update({f: {"name": _name} for f, c in FUNCTIONAL_NAMES.items() if c == _name})
+    register(_cls, names=_names, params=_params)
 
 
 @register
@@ -86,8 +135,9 @@ class PReLU(Layer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = self.num_parameters
-        if n <= 0:
-            raise LayerError(f"num_parameters must be positive, got {n}")
+        if n < 0:
+            raise LayerError(f"num_parameters must not be negative, got {n}")
+        check_float32("init", self.init)
         c = shape[0]
         if n != 1 and c is not None and c != n:
             raise LayerError(f"num_parameters={n} does not match the input's {c} channels")

@@ -219,6 +219,8 @@ class Layer:
     # e.g. {"conv2d": {"dim": 2}, "conv": {"dim": None}}.
     NAMES: ClassVar[dict[str, dict[str, Any]]] = {}
     SUMMARY: ClassVar[str] = ""
+    # A remark for ``--help-layer`` on how convcalc reads the kind ("" = none).
+    NOTE: ClassVar[str] = ""
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
@@ -345,7 +347,8 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
             if not (param.per_dim and isinstance(val, tuple)) or len(val) == dim:
                 continue
             if len(val) == 1:
-                values[param.name] = val * dim  # one number applies to every dimension
+                if val[0] is not None:  # a lone None is refused by the layer itself
+                    values[param.name] = val * dim  # one number applies to every dimension
             else:
                 arg = given[param.name]
                 raise SpecError(
@@ -391,6 +394,15 @@ def _set(
 def _unknown_key(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecError:
     assert arg.key is not None
     keys = sorted(entry.by_key)
+    for param in entry.cls.PARAMS:
+        if arg.key in param.keys and param.name in entry.fixed:
+            # e.g. g= after dwconv, whose name fixes groups=dw
+            fixed = entry.fixed[param.name]
+            shown = fmt_tuple(fixed) if isinstance(fixed, tuple) else fixed
+            message = f"{stmt.kind} fixes {param.name}={shown}; the general kind lets you choose it"
+            return SpecError(
+                message, source=source, start=arg.key_start, end=arg.key_start + len(arg.key)
+            )
     if not keys:
         message = f"{stmt.kind} takes no arguments; got {arg.key}="
     else:
@@ -505,3 +517,27 @@ def check_non_negative(name: str, values: tuple[int, ...]) -> None:
     for v in values:
         if v < 0:
             raise LayerError(f"{name} must not be negative, got {fmt_tuple(values)}")
+
+
+def check_nonempty(kind: str, shape: Shape) -> None:
+    """PyTorch's "non-zero size for non-batch dimensions" check: many kernels accept an
+    empty batch only."""
+    if 0 in shape:
+        raise LayerError(
+            f"{kind} needs a non-empty input, got {fmt_shape(shape)}: PyTorch accepts an "
+            "empty batch only"
+        )
+
+
+# Largest finite float32: PyTorch converts a layer's scalar arguments (an ELU's alpha, a
+# pad value) to the tensor's dtype and refuses a finite value beyond its range (an
+# infinity passes). convcalc checks against float32, the dtype of the torch vectors.
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def check_float32(name: str, value: float) -> None:
+    if abs(value) > FLOAT32_MAX and value not in (float("inf"), float("-inf")):
+        raise LayerError(
+            f"{name}={value:g} is beyond float32's range (±{FLOAT32_MAX:.8g}): PyTorch cannot "
+            "convert it to the tensor's dtype"
+        )

@@ -16,6 +16,7 @@ from .base import (
     check_positive,
     dim_suffix,
     expand,
+    fmt_shape,
     fmt_tuple,
     prod,
     register,
@@ -127,7 +128,7 @@ class Conv(SpatialLayer):
             check_non_negative("padding", left)
         spatial = shape[1:]
         if self.padding_mode != "zeros":
-            _check_pad_mode(self.padding_mode, spatial, left, right)
+            _check_pad_mode(self.padding_mode, shape, left, right)
         out = []
         for i, (size, lft, rgt, dki) in enumerate(zip(spatial, left, right, dk)):
             assert size is not None
@@ -138,7 +139,10 @@ class Conv(SpatialLayer):
                     _kernel_too_big(dki, k[i], d[i], size, lft, rgt) + dim_suffix(n, i, differs)
                 )
             out.append((padded - dki) // s[i] + 1)
-        out_shape = (cout, *out)
+        _check_empty(f"conv{n}d", shape)
+        # PyTorch hands an input without channels to its "empty" backend, which returns
+        # as many channels as the input has: none, whatever out_channels says.
+        out_shape = (0 if cin == 0 else cout, *out)
         kprod = prod(k)
         if cin is None or g is None or cout is None:
             params = macs = None
@@ -155,6 +159,18 @@ class Conv(SpatialLayer):
         )
 
 
+# Depthwise spellings: a convolution with groups = in_channels (g=dw), which they fix.
+register(
+    Conv,
+    names={
+        f"{name}{suffix}": {"dim": dim, "groups": "dw"}
+        for name in ("dwconv", "depthwiseconv")
+        for suffix, dim in (("", None), ("1d", 1), ("2d", 2), ("3d", 3))
+    },
+    params=tuple(p for p in Conv.PARAMS if p.name != "groups"),
+)
+
+
 def _kernel_too_big(dk: int, k: int, d: int, size: int, left: int, right: int) -> str:
     kernel = f"kernel {dk}" if d == 1 else f"dilated kernel {dk} (k={k}, d={d})"
     if left == right == 0:
@@ -163,11 +179,26 @@ def _kernel_too_big(dk: int, k: int, d: int, size: int, left: int, right: int) -
     return f"{kernel} is larger than the padded input {size + left + right} ({pad})"
 
 
-def _check_pad_mode(
-    mode: str, spatial: Shape, left: tuple[int, ...], right: tuple[int, ...]
-) -> None:
-    """Non-zeros padding modes run F.pad first, which limits each side's pad."""
-    for size, lft, rgt in zip(spatial, left, right):
+def _check_empty(kind: str, shape: Shape) -> None:
+    """PyTorch's convolutions take an empty input only if the batch or the channels are
+    empty (then the output is empty too)."""
+    if shape[0] != 0 and 0 in shape[1:]:
+        raise LayerError(
+            f"{kind} got the empty input {fmt_shape(shape)}: PyTorch only supports inputs "
+            "with an empty batch or no channels"
+        )
+
+
+def _check_pad_mode(mode: str, shape: Shape, left: tuple[int, ...], right: tuple[int, ...]) -> None:
+    """Non-zeros padding modes run F.pad first, which limits each side's pad (the
+    pads are never negative here) and, for reflect and replicate, needs a non-empty
+    input."""
+    if mode != "circular" and 0 in shape:
+        raise LayerError(
+            f"padding_mode={mode!r} needs a non-empty input, got {fmt_shape(shape)}: "
+            "PyTorch's F.pad accepts an empty batch only"
+        )
+    for size, lft, rgt in zip(shape[1:], left, right):
         assert size is not None
         for pad in (lft, rgt):
             if mode == "reflect" and pad >= size:
@@ -189,7 +220,7 @@ class ConvTranspose(SpatialLayer):
     NAMES = {
         **{
             f"{name}{n}d": {"dim": n}
-            for name in ("convtranspose", "deconv", "convt", "tconv")
+            for name in ("convtranspose", "deconv", "convt", "tconv", "conv_transpose")
             for n in (1, 2, 3)
         },
         **{name: {"dim": None} for name in ("convtranspose", "deconv", "convt", "tconv")},
@@ -251,6 +282,13 @@ class ConvTranspose(SpatialLayer):
                     f"output_padding {fmt_tuple(op)} must be smaller than either stride "
                     f"{fmt_tuple(s)} or dilation {fmt_tuple(d)}"
                 )
+        if cin == 0:
+            # Its weight is in_channels × out_channels/groups × k: empty, which PyTorch refuses.
+            raise LayerError(
+                f"transposed convolution got an input without channels ({fmt_shape(shape)}): "
+                "PyTorch refuses its empty weight"
+            )
+        _check_empty(f"convtranspose{n}d", shape)
         spatial = shape[1:]
         out = []
         for i, size in enumerate(spatial):

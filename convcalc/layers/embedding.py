@@ -26,8 +26,8 @@ class Embedding(Layer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, d = self.num_embeddings, self.embedding_dim
-        if n <= 0:
-            # Every index would be out of range.
+        if n < 0 or (n == 0 and 0 not in shape):
+            # Every index would be out of range (an empty input has none).
             raise LayerError(f"num_embeddings must be positive, got {n}")
         if d < 0:
             raise LayerError(f"embedding_dim must not be negative, got {d}")

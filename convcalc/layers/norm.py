@@ -53,6 +53,41 @@ def _running_stats(c: int | None) -> int | None:
     return None if c is None else 2 * c + 1
 
 
+def _features(
+    found: int | None,
+    given: int | None,
+    affine: bool,
+    track: bool,
+    *,
+    empty: bool,
+    strict_affine: bool = False,
+    what: str = "channels",
+) -> int | None:
+    """num_features: ``given`` (c=), else the input's channel count. PyTorch compares it
+    with the input's ``found`` features only through the tensors it sizes by it — the
+    affine weight and the running statistics — and its kernel skips those checks on an
+    empty input; without them any value passes (InstanceNorm merely warns).
+    ``strict_affine``: InstanceNorm checks the affine case in Python, empty or not."""
+    c = found if given is None else given
+    if not (affine or track) or c is None:
+        return c
+    if c < 0:
+        raise LayerError(f"num_features must not be negative, got {c}")
+    if found is not None and c != found and (not empty or (affine and strict_affine)):
+        raise LayerError(f"num_features={c} but the input has {found} {what}")
+    if affine and c == 0:
+        # Its empty weight fails an index in PyTorch's kernel (IndexError).
+        raise LayerError("affine normalization of 0 features fails in PyTorch")
+    return c
+
+
+_WINDOW_NOTE = (
+    "convcalc reports the receptive field of the convolution and pooling windows before it "
+    "(what the receptive-field literature means), not the dependence of every output on the "
+    "whole input that these statistics create."
+)
+
+
 @register
 class BatchNorm(SpatialLayer):
     """BatchNorm1d/2d/3d: 2C parameters, 2C+1 buffers."""
@@ -66,6 +101,7 @@ class BatchNorm(SpatialLayer):
         "bn1d": {"dim": 1},
         "bn2d": {"dim": 2},
         "bn3d": {"dim": 3},
+        "batch_norm": {"dim": None},
     }
     PARAMS = (
         Param("affine", BOOL, True),
@@ -75,6 +111,10 @@ class BatchNorm(SpatialLayer):
         Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
     )
     SUMMARY = "batch normalization"
+    NOTE = (
+        "With track_running_stats=false it normalizes with the batch's own statistics, "
+        "even in eval mode: every output then depends on the whole batch; " + _WINDOW_NOTE
+    )
 
     dim: int | None
     affine: bool
@@ -89,8 +129,16 @@ class BatchNorm(SpatialLayer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         d = _norm_dim("batchnorm", self.dim, shape)
-        c = _channels(shape, self.num_features)
-        if not self.track_running_stats:
+        track = self.track_running_stats
+        c = _features(shape[0], self.num_features, self.affine, track, empty=0 in shape)
+        if track and self.eps < 0:
+            raise LayerError(f"eps must not be negative, got {self.eps:g}")
+        if not track:
+            if self.eps <= 0:
+                raise LayerError(
+                    f"eps must be positive when batch norm uses the batch's statistics "
+                    f"(track_running_stats=false), got {self.eps:g}"
+                )
             # Without running statistics it uses the batch's own, even in eval mode.
             spatial = prod(shape[1:])
             assert spatial is not None
@@ -101,17 +149,10 @@ class BatchNorm(SpatialLayer):
                 f"batch {batch} × {fmt_shape(shape[1:]) or '1'}",
             )
         params = (None if c is None else 2 * c) if self.affine else 0
-        buffers = _running_stats(c) if self.track_running_stats else 0
-        return Out(f"batchnorm{d}d", shape, params=params, buffers=buffers)
-
-
-def _channels(shape: Shape, given: int | None) -> int | None:
-    c = shape[0]
-    if given is not None:
-        if c is not None and c != given:
-            raise LayerError(f"num_features={given} but the input has {c} channels")
-        c = given
-    return c
+        buffers = _running_stats(c) if track else 0
+        return Out(
+            f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
+        )
 
 
 @register
@@ -123,6 +164,7 @@ class InstanceNorm(SpatialLayer):
         "instancenorm2d": {"dim": 2},
         "instancenorm3d": {"dim": 3},
         "instancenorm": {"dim": None},
+        "instance_norm": {"dim": None},
     }
     PARAMS = (
         Param("affine", BOOL, False),
@@ -132,6 +174,7 @@ class InstanceNorm(SpatialLayer):
         Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
     )
     SUMMARY = "instance normalization"
+    NOTE = "Its statistics span each channel's whole spatial extent; " + _WINDOW_NOTE
 
     dim: int | None
     affine: bool
@@ -142,21 +185,43 @@ class InstanceNorm(SpatialLayer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
+        # InstanceNorm{n}d also takes an unbatched input (C, *spatial): given one of
+        # convcalc's n-dim shapes, PyTorch takes the batch for the channels.
+        unbatched = self.dim is not None and len(shape) == self.dim
         if self.dim is None:
             if not 1 <= n <= 3:
                 raise rank_error("instancenorm", shape, "C×L, C×H×W or C×D×H×W")
-        elif n != self.dim:
+        elif n != self.dim and not unbatched:
             raise rank_error(
                 f"instancenorm{self.dim}d", shape, _EXPECTED[self.dim].split(" or ")[-1]
             )
-        c = _channels(shape, self.num_features)
-        if not self.track_running_stats:
-            spatial = prod(shape[1:])
+        track = self.track_running_stats
+        if unbatched:
+            n = len(shape)
+            given = shape[0] if self.num_features is None else self.num_features
+            what = "channels: PyTorch reads this input as unbatched, the batch as its channels"
+            c = _features(
+                batch, given, self.affine, track, empty=0 in shape, strict_affine=True, what=what
+            )
+        else:
+            c = _features(
+                shape[0],
+                self.num_features,
+                self.affine,
+                track,
+                empty=0 in shape,
+                strict_affine=True,
+            )
+        if not track:
+            per_channel = shape if unbatched else shape[1:]
+            spatial = prod(per_channel)
             assert spatial is not None
-            _check_statistics("instance norm", spatial, "spatial element", fmt_shape(shape[1:]))
+            _check_statistics("instance norm", spatial, "spatial element", fmt_shape(per_channel))
         params = (None if c is None else 2 * c) if self.affine else 0
-        buffers = _running_stats(c) if self.track_running_stats else 0
-        return Out(f"instancenorm{n}d", shape, params=params, buffers=buffers)
+        buffers = _running_stats(c) if track else 0
+        return Out(
+            f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
+        )
 
 
 def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
@@ -170,8 +235,8 @@ def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
             f"normalized_shape {fmt_tuple(norm)} does not match the trailing dimensions "
             f"of the input {fmt_shape(shape)}"
         )
-    if any(n <= 0 for n in norm):
-        raise LayerError(f"normalized_shape must be positive, got {fmt_tuple(norm)}")
+    if any(n < 0 for n in norm):
+        raise LayerError(f"normalized_shape must not be negative, got {fmt_tuple(norm)}")
     return prod(norm)
 
 
@@ -179,7 +244,7 @@ def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
 class LayerNorm(Layer):
     """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
 
-    NAMES = {"layernorm": {}, "ln": {}}
+    NAMES = {"layernorm": {}, "ln": {}, "layer_norm": {}}
     PARAMS = (
         Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
         Param("elementwise_affine", BOOL, True, aliases=("affine",)),
@@ -187,6 +252,7 @@ class LayerNorm(Layer):
         _EPS,
     )
     SUMMARY = "layer normalization"
+    NOTE = "Its statistics span the normalized trailing dimensions; " + _WINDOW_NOTE
 
     normalized_shape: tuple[int, ...] | None
     elementwise_affine: bool
@@ -208,13 +274,14 @@ class LayerNorm(Layer):
 class RMSNorm(Layer):
     """RMSNorm(normalized_shape): like LayerNorm, with a weight and no bias."""
 
-    NAMES = {"rmsnorm": {}}
+    NAMES = {"rmsnorm": {}, "rms_norm": {}}
     PARAMS = (
         Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
         Param("elementwise_affine", BOOL, True, aliases=("affine",)),
         Param("eps", FLOAT, None),
     )
     SUMMARY = "RMS normalization"
+    NOTE = "Its statistics span the normalized trailing dimensions; " + _WINDOW_NOTE
 
     normalized_shape: tuple[int, ...] | None
     elementwise_affine: bool
@@ -230,7 +297,7 @@ class RMSNorm(Layer):
 class LocalResponseNorm(Layer):
     """LocalResponseNorm(size): across channels; shape-neutral, no parameters."""
 
-    NAMES = {"localresponsenorm": {}, "lrn": {}}
+    NAMES = {"localresponsenorm": {}, "lrn": {}, "local_response_norm": {}}
     PARAMS = (
         Param("size", INT, positional=True, required=True),
         Param("alpha", FLOAT, 1e-4),
@@ -256,13 +323,14 @@ class LocalResponseNorm(Layer):
 class GroupNorm(Layer):
     """GroupNorm(G, C): C divisible by G; 2C parameters."""
 
-    NAMES = {"groupnorm": {}, "gn": {}}
+    NAMES = {"groupnorm": {}, "gn": {}, "group_norm": {}}
     PARAMS = (
         Param("num_groups", INT, positional=True, required=True, aliases=("groups", "g")),
         Param("affine", BOOL, True),
         _EPS,
     )
     SUMMARY = "group normalization"
+    NOTE = "Its statistics span each group of channels over all positions; " + _WINDOW_NOTE
 
     num_groups: int
     affine: bool

@@ -14,6 +14,7 @@ from .base import (
     Shape,
     SpatialLayer,
     check_non_negative,
+    check_nonempty,
     check_positive,
     dim_suffix,
     expand,
@@ -40,10 +41,21 @@ def pool_output(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return out
 
 
+def _layout(kind: str, dim: int | None, shape: Shape) -> tuple[int, Shape, Shape]:
+    """(n, lead, spatial). PyTorch's pools also take an unbatched C×spatial input: a pool
+    whose name fixes n, given one of convcalc's n-dim shapes, pools all of it (the batch
+    stands for the channels, and any batch size works)."""
+    if dim is not None and len(shape) == dim:
+        return dim, (), shape
+    n = spatial_dims(kind, dim, shape)
+    return n, shape[:1], shape[1:]
+
+
 def _window(
     kind: str,
     n: int,
-    shape: Shape,
+    lead: Shape,
+    spatial: Shape,
     k: tuple[int, ...],
     s: tuple[int, ...],
     p: tuple[int, ...],
@@ -55,13 +67,13 @@ def _window(
     check_positive("stride", s)
     check_positive("dilation", d)
     check_non_negative("padding", p)
+    check_nonempty(f"{kind}{n}d", (*lead, *spatial))
     for pi, ki in zip(p, k):
         # The limit uses the UNdilated kernel, even for a dilated max pool.
         if pi > ki // 2:
             raise LayerError(
                 f"padding {fmt_tuple(p)} must be at most half of kernel_size {fmt_tuple(k)}"
             )
-    spatial = shape[1:]
     if needs_full_kernel:
         # AvgPool3d (unlike 1d/2d) needs the unpadded input to hold the kernel.
         for size, ki in zip(spatial, k):
@@ -85,7 +97,7 @@ def _window(
             )
         out.append(o)
     windows = tuple((di * (ki - 1) + 1, si, pi) for ki, si, pi, di in zip(k, s, p, d))
-    return Out(f"{kind}{n}d", (shape[0], *out), rf=windows)
+    return Out(f"{kind}{n}d", (*lead, *out), rf=windows if lead else None)
 
 
 @register
@@ -97,6 +109,7 @@ class MaxPool(SpatialLayer):
         "maxpool2d": {"dim": 2},
         "maxpool3d": {"dim": 3},
         "maxpool": {"dim": None},
+        **{f"max_pool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
     PARAMS = (_K, _S, _P, Param("dilation", INTS, (1,), aliases=("d",), per_dim=True), _CEIL)
     SUMMARY = "max pooling"
@@ -109,12 +122,12 @@ class MaxPool(SpatialLayer):
     ceil_mode: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n = spatial_dims("maxpool", self.dim, shape)
+        n, lead, spatial = _layout("maxpool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
         p = expand("padding", self.padding, n)
         d = expand("dilation", self.dilation, n)
-        return _window("maxpool", n, shape, k, s, p, d, self.ceil_mode, False)
+        return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
 
 
 @register
@@ -126,6 +139,7 @@ class AvgPool(SpatialLayer):
         "avgpool2d": {"dim": 2},
         "avgpool3d": {"dim": 3},
         "avgpool": {"dim": None},
+        **{f"avg_pool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
     PARAMS = (
         _K,
@@ -146,13 +160,13 @@ class AvgPool(SpatialLayer):
     divisor_override: int | None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n = spatial_dims("avgpool", self.dim, shape)
+        n, lead, spatial = _layout("avgpool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
         p = expand("padding", self.padding, n)
         if self.divisor_override is not None and self.divisor_override == 0:
             raise LayerError("divisor_override must not be zero")
-        return _window("avgpool", n, shape, k, s, p, (1,) * n, self.ceil_mode, n == 3)
+        return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
 
 
 @register
@@ -162,6 +176,11 @@ class AdaptivePool(SpatialLayer):
     NAMES = {
         **{
             f"adaptive{op}pool{n}d": {"dim": n, "op": op}
+            for op in ("avg", "max")
+            for n in (1, 2, 3)
+        },
+        **{
+            f"adaptive_{op}_pool{n}d": {"dim": n, "op": op}
             for op in ("avg", "max")
             for n in (1, 2, 3)
         },
@@ -176,22 +195,36 @@ class AdaptivePool(SpatialLayer):
     output_size: tuple[int | None, ...]
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n = spatial_dims(f"adaptive{self.op}pool", self.dim, shape)
+        kind = f"adaptive{self.op}pool"
+        n, lead, spatial = _layout(kind, self.dim, shape)
+        if self.output_size == (None,):
+            # nn.AdaptiveAvgPool2d(None) fails (len(None)); 1-d pools take no None at all.
+            raise LayerError(
+                "a lone None is not an output size in PyTorch: write one per dimension "
+                "(None,None keeps both sizes of a 2-d input)"
+                if n > 1
+                else "1-d adaptive pooling takes no None in PyTorch; give the output size"
+            )
         size = expand("output_size", self.output_size, n)
-        spatial = shape[1:]
-        out: list[int] = []
-        for o, L in zip(size, spatial):
-            assert L is not None
-            if L == 0:
-                raise LayerError(f"input {fmt_shape(shape)} has an empty spatial dimension")
-            if o is not None and o < 0:
-                raise LayerError(f"output_size must not be negative, got {fmt_tuple(size)}")
-            out.append(L if o is None else o)
+        if any(o is not None and o < 0 for o in size):
+            raise LayerError(f"output_size must not be negative, got {fmt_tuple(size)}")
+        out = [L if o is None else o for o, L in zip(size, spatial)]
+        # Empty inputs: average pooling to all-ones sizes takes a shortcut (a mean) that
+        # checks nothing; otherwise 1-d and 2-d average pooling check the spatial dims,
+        # max pooling and 3-d average pooling every dimension but the batch.
+        if self.op == "max" or any(o != 1 for o in out):
+            checked = (*lead, *spatial) if self.op == "max" or n == 3 else spatial
+            if 0 in checked:
+                raise LayerError(
+                    f"{kind}{n}d needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                    "accepts an empty batch only"
+                    + (" or no channels" if checked is spatial and lead else "")
+                )
         # Uniform windows (and so a receptive-field step) only when each size divides.
         rf: tuple[tuple[int, int, int], ...] | None = None
-        if all(o > 0 and L % o == 0 for o, L in zip(out, spatial)):  # type: ignore[operator]
+        if lead and all(o and L and L % o == 0 for o, L in zip(out, spatial)):  # type: ignore[operator]
             rf = tuple((L // o, L // o, 0) for o, L in zip(out, spatial))  # type: ignore[operator]
-        return Out(f"adaptive{self.op}pool{n}d", (shape[0], *out), rf=rf)
+        return Out(f"{kind}{n}d", (*lead, *out), rf=rf)
 
 
 @register
@@ -204,6 +237,7 @@ class LPPool(SpatialLayer):
         "lppool2d": {"dim": 2},
         "lppool3d": {"dim": 3},
         "lppool": {"dim": None},
+        **{f"lp_pool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
     PARAMS = (
         Param("norm_type", FLOAT, positional=True, required=True, aliases=("p_norm",)),
@@ -223,11 +257,11 @@ class LPPool(SpatialLayer):
         if self.norm_type == 0:
             # Its forward pass raises ZeroDivisionError (it takes the 1/p-th root).
             raise LayerError("norm_type must not be 0")
-        n = spatial_dims("lppool", self.dim, shape)
+        n, lead, spatial = _layout("lppool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
-        out = _window("avgpool", n, shape, k, s, (0,) * n, (1,) * n, self.ceil_mode, n == 3)
-        return out._replace(kind=f"lppool{n}d")
+        zero, one = (0,) * n, (1,) * n
+        return _window("lppool", n, lead, spatial, k, s, zero, one, self.ceil_mode, n == 3)
 
 
 @register
@@ -239,6 +273,7 @@ class MaxUnpool(SpatialLayer):
         "maxunpool2d": {"dim": 2},
         "maxunpool3d": {"dim": 3},
         "maxunpool": {"dim": None},
+        **{f"max_unpool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
     PARAMS = (_K, _S, _P)
     SUMMARY = "max unpooling"
@@ -249,7 +284,7 @@ class MaxUnpool(SpatialLayer):
     padding: tuple[int, ...]
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n = spatial_dims("maxunpool", self.dim, shape)
+        n, lead, spatial = _layout("maxunpool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
         p = expand("padding", self.padding, n)
@@ -257,14 +292,15 @@ class MaxUnpool(SpatialLayer):
         # negative padding and an empty output all pass; only a negative size fails.
         if n == 3 and any(si <= 0 for si in s):
             raise LayerError(f"stride must be positive, got {fmt_tuple(s)}")
+        check_nonempty(f"maxunpool{n}d", shape)
         out = []
-        for size, ki, si, pi in zip(shape[1:], k, s, p):
+        for size, ki, si, pi in zip(spatial, k, s, p):
             assert size is not None
             o = (size - 1) * si + ki - 2 * pi
             if o < 0:
                 raise LayerError(f"output size {o} is negative: ({size}−1)·{si} + {ki} − 2·{pi}")
             out.append(o)
-        return Out(f"maxunpool{n}d", (shape[0], *out), rf=None)
+        return Out(f"maxunpool{n}d", (*lead, *out), rf=None)
 
 
 register(

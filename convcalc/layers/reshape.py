@@ -16,6 +16,7 @@ from .base import (
     Out,
     Param,
     Shape,
+    check_float32,
     fmt_shape,
     fmt_tuple,
     prod,
@@ -105,22 +106,50 @@ class Upsample(Layer):
                     raise LayerError(f"scale_factor {f:g} makes the output size overflow")
                 out.append(math.floor(product))
         if self.mode == "area":
-            # 'area' runs adaptive average pooling, which accepts a 0 size.
+            # 'area' runs adaptive average pooling, which accepts a 0 size, an input without
+            # channels in 1-d and 2-d (its checks cover the spatial dims only), and any
+            # empty input when every output size is 1 (it takes a mean then).
             if any(o < 0 for o in out):
                 raise LayerError(f"output size {fmt_tuple(tuple(out))} must not be negative")
-        elif any(o <= 0 for o in out):
+            if any(o != 1 for o in out) and 0 in (shape if n == 3 else spatial):
+                raise LayerError(
+                    f"mode='area' needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                    "accepts an empty batch only" + ("" if n == 3 else " or no channels")
+                )
+        elif any(o <= 0 for o in out) or 0 in spatial:
             raise LayerError(
                 f"input and output sizes must be greater than 0: input {fmt_shape(spatial)}, "
                 f"output {fmt_shape(out)}"
             )
+        elif shape[0] == 0:
+            raise LayerError(
+                f"mode={self.mode!r} needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                "accepts an empty batch only"
+            )
         return Out("upsample", (shape[0], *out), rf=None)
+
+
+# torch.nn.functional's deprecated shorthands: their mode is fixed.
+register(
+    Upsample,
+    names={
+        "upsample_nearest": {"mode": "nearest", "align_corners": None},
+        "upsample_bilinear": {"mode": "bilinear", "align_corners": True},
+    },
+    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
+)
 
 
 @register
 class PixelShuffle(Layer):
     """(*, C·r², H, W) → (*, C, H·r, W·r) and its inverse."""
 
-    NAMES = {"pixelshuffle": {"inverse": False}, "pixelunshuffle": {"inverse": True}}
+    NAMES = {
+        "pixelshuffle": {"inverse": False},
+        "pixelunshuffle": {"inverse": True},
+        "pixel_shuffle": {"inverse": False},
+        "pixel_unshuffle": {"inverse": True},
+    }
     PARAMS = (
         Param("upscale_factor", INT, positional=True, required=True, aliases=("r", "factor")),
     )
@@ -132,17 +161,28 @@ class PixelShuffle(Layer):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         kind = "pixelunshuffle" if self.inverse else "pixelshuffle"
         r = self.upscale_factor
-        if len(shape) < 3:
+        if len(shape) < 2:
             raise rank_error(kind, shape, "C×H×W")
         if r <= 0:
             raise LayerError(f"the factor must be positive, got {r}")
-        *lead, c, h, w = shape
+        *lead, c, h, w = (None, *shape) if len(shape) == 2 else shape
         assert h is not None and w is not None
         if self.inverse:
             for name, size in (("height", h), ("width", w)):
                 if size % r:
                     raise LayerError(f"{name} {size} is not divisible by the factor {r}")
+        if len(shape) == 2:
+            # PyTorch reads (N, H, W) as one unbatched C×H×W image, the batch as its
+            # channels: a factor of 1 changes nothing, any other would change the batch
+            # size (except that pixel_unshuffle returns an empty input as it is).
+            if r == 1 or (self.inverse and 0 in shape):
+                return Out(kind, shape, rf=None)
+            raise rank_error(kind, shape, "C×H×W")
+        if self.inverse:
             out = (c * r * r if c is not None else None, h // r, w // r)
+            if 0 in shape:
+                # After its checks, pixel_unshuffle returns an empty input as it is.
+                return Out(kind, shape, rf=None)
         else:
             if c is not None and c % (r * r):
                 raise LayerError(
@@ -190,23 +230,38 @@ class Pad(Layer):
         if len(pads) % 2:
             raise LayerError(f"the padding needs pairs of values, got {len(pads)}")
         ndims = len(pads) // 2
-        if ndims > len(shape):
+        brank = len(shape) + 1
+        if ndims > brank:
             raise LayerError(
                 f"{len(pads)} pads would pad {ndims} dimensions but {fmt_shape(shape)} has "
-                f"{len(shape)} (the batch dimension is never padded)"
+                f"{len(shape)}, {brank} with the batch"
             )
-        brank = len(shape) + 1
         mode = self.mode
-        if mode != "constant":
-            if self.value is not None:
-                raise LayerError(f"padding mode {mode!r} takes no value=")
+        if mode == "constant":
+            if self.value is not None and any(v > 0 for v in pads):
+                # (without a positive pad PyTorch only crops: the value is never used)
+                check_float32("value", self.value)
+        else:
+            if self.value:  # None or 0 pass: PyTorch only refuses a non-zero value
+                raise LayerError(f"padding mode {mode!r} takes no value= (other than 0)")
             if brank not in _NON_CONSTANT_RANKS.get(len(pads), ()):
                 raise LayerError(
                     f"mode={mode!r} pads 1, 2 or 3 trailing dimensions of a (batched) 2-d to "
                     f"5-d input; {len(pads)} pads do not fit {fmt_shape(shape)}"
                 )
+        if ndims == brank:
+            # The last pair pads the batch (only mode='constant' reaches it): a pair
+            # summing to 0 keeps its size, anything else changes it.
+            left, right = pads[-2:]
+            if left + right != 0:
+                raise LayerError(
+                    f"{len(pads)} pads would pad {ndims} dimensions but {fmt_shape(shape)} has "
+                    f"{len(shape)} (the batch dimension is never padded)"
+                )
+            if batch + min(left, 0) + min(right, 0) < 0:
+                raise LayerError(f"pads ({left}, {right}) crop more than the batch size {batch}")
         out = list(shape)
-        for i in range(ndims):
+        for i in range(min(ndims, len(shape))):
             left, right = pads[2 * i], pads[2 * i + 1]
             axis = len(shape) - 1 - i
             size = out[axis]
@@ -221,20 +276,14 @@ class Pad(Layer):
                     f"reflect padding must be smaller than the input: pads ({left}, {right}) "
                     f"on size {size}"
                 )
-            elif mode == "circular":
-                if left < 0 or right < 0:
-                    raise LayerError("negative circular padding is not supported")
-                if left > size or right > size:
-                    raise LayerError(
-                        f"circular padding cannot wrap around more than once: pads ({left}, "
-                        f"{right}) on size {size}"
-                    )
             new = size + left + right
-            # Non-constant modes: 1-d padding must leave ≥ 1 element, 2-d/3-d ≥ 0.
-            floor = 1 if (mode != "constant" and len(pads) == 2) else 0
-            if new < floor:
+            if new < 0:
                 raise LayerError(f"pads ({left}, {right}) leave {new} of size {size}")
             out[axis] = new
+        if mode in ("reflect", "replicate"):
+            _check_reflect_replicate(mode, shape, out, ndims)
+        elif mode == "circular":
+            _check_circular((batch, *shape), pads)
         rf = None
         if ndims <= n:
             lefts = [0] * n
@@ -242,6 +291,106 @@ class Pad(Layer):
                 lefts[n - 1 - i] = pads[2 * i]
             rf = tuple((1, 1, p) for p in lefts)
         return Out("pad", tuple(out), rf=rf)
+
+
+def _check_reflect_replicate(mode: str, shape: Shape, out: list[int | None], ndims: int) -> None:
+    """PyTorch's reflection and replication kernels take an empty batch only, and need at
+    least one padded dimension of the output to be non-empty."""
+    if 0 in shape:
+        raise LayerError(
+            f"{mode} padding needs a non-empty input, got {fmt_shape(shape)}: PyTorch accepts "
+            "an empty batch only"
+        )
+    padded = out[len(out) - ndims :]
+    if all(v is not None and v < 1 for v in padded):
+        raise LayerError(
+            f"the input {fmt_shape(shape)} is too small for these pads: every padded "
+            f"dimension of the output would be empty ({fmt_shape(padded)})"
+        )
+
+
+def _slice(size: int, start: int, end: int) -> tuple[int, int]:
+    """(start, length) of the slice ``[start:end]`` of a dimension of ``size``: ATen's
+    slice wraps and clamps its bounds as Python does."""
+    r = range(size)[start:end]
+    return (r.start, len(r)) if len(r) else (0, 0)
+
+
+def _check_circular(full: tuple[int | None, ...], pads: tuple[int, ...]) -> None:
+    """PyTorch's circular padding (aten's _pad_circular_symint) with the batch in ``full``.
+
+    It allocates the output, copies the uncropped input into it, then copies the
+    wrapped edges from within the output. Besides the wrap-once limit, a copy fails when
+    its two slices differ in length (a negative pad crops more than the size, so the
+    slice bounds wrap), unless the source has length 1 (it broadcasts); and a copy within
+    the output fails when its two regions partly overlap in memory, which PyTorch can only
+    detect — and then refuses — when every dimension before the padded one has size 1
+    (the batch included)."""
+    k = len(pads) // 2
+    kept = len(full) - k
+    sizes = list(full)
+    for i in range(k):
+        left, right = pads[2 * (k - i - 1)], pads[2 * (k - i - 1) + 1]
+        size = full[kept + i]
+        if size is None:
+            continue
+        if left > size or right > size:
+            raise LayerError(
+                f"circular padding cannot wrap around more than once: pads ({left}, {right}) "
+                f"on size {size}"
+            )
+        sizes[kept + i] = size + left + right
+    out = [v for v in sizes if v is not None]
+    if len(out) != len(sizes):
+        return  # an unknown size: nothing more to check
+    for i in range(k):
+        dim = kept + k - 1 - i
+        left, right = pads[2 * i], pads[2 * i + 1]
+        size, new = full[dim], out[dim]
+        assert size is not None
+        src = _slice(size, max(-left, 0), size - max(-right, 0))[1]
+        dst = _slice(new, max(left, 0), new - max(right, 0))[1]
+        if src not in (dst, 1):
+            raise LayerError(
+                f"PyTorch's circular padding fails on pads ({left}, {right}) for size {size}: a "
+                "negative pad crops more than the size the other pad wraps"
+            )
+    for i in range(k):
+        dim = kept + k - 1 - i
+        left, right = pads[2 * i], pads[2 * i + 1]
+        new = out[dim]
+        inner = math.prod(out[dim + 1 :]) * math.prod(out[:dim])  # 0 when the output is empty
+        dense = all(v < 2 for v in out[:dim])
+        copies = []
+        if left > 0:
+            copies.append(
+                (_slice(new, 0, left), _slice(new, new - left - max(right, 0), new - max(right, 0)))
+            )
+        if right > 0:
+            copies.append(
+                (_slice(new, new - right, new), _slice(new, max(left, 0), max(left, 0) + right))
+            )
+        for (dst_start, dst_len), (src_start, src_len) in copies:
+            if src_len not in (dst_len, 1):
+                raise LayerError(
+                    f"PyTorch's circular padding fails on pads ({left}, {right}) for output size "
+                    f"{new}: the wrapped part does not fit"
+                )
+            if not inner or not dst_len or not src_len:  # nothing to copy
+                continue
+            # Overlap is only detected between dense slices: a slice is dense when it
+            # spans the whole dimension or every dimension before it has size 1.
+            if not (dense or (dst_len == new and src_len == new)):
+                continue
+            step = math.prod(out[dim + 1 :])
+            a = (dst_start * step, (dst_start + dst_len) * step)
+            b = (src_start * step, (src_start + src_len) * step)
+            if a != b and a[0] < b[1] and b[0] < a[1]:
+                raise LayerError(
+                    f"PyTorch refuses circular pads ({left}, {right}) here: the wrapped part "
+                    "would be copied onto itself (with a batch of 1 and single-size leading "
+                    "dimensions it detects the overlap)"
+                )
 
 
 @register
@@ -401,7 +550,7 @@ class GLU(Layer):
 class ChannelShuffle(Layer):
     """nn.ChannelShuffle(groups): shape-neutral; channels divisible by groups."""
 
-    NAMES = {"channelshuffle": {}}
+    NAMES = {"channelshuffle": {}, "channel_shuffle": {}}
     PARAMS = (Param("groups", INT, positional=True, required=True, aliases=("g",)),)
     SUMMARY = "channel shuffle"
 

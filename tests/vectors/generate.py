@@ -83,6 +83,7 @@ SETS = [
     "second_set",
     "transformer",
     "layernorm2d",
+    "corners",
 ]
 
 
