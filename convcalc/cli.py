@@ -424,6 +424,51 @@ def _print_completion(ctx: click.Context, _param: click.Parameter, shell: str | 
     ctx.exit(0)
 
 
+def _complete_models(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    from .zoo import models
+
+    return [
+        CompletionItem(m.name, help=m.summary)
+        for m in models()
+        if m.name.startswith(incomplete.lower())
+    ]
+
+
+def _print_model_list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from .zoo import models
+
+        listed = models()
+        width = max(len(m.name) for m in listed)
+        for m in listed:
+            click.echo(f"{m.name.ljust(width)}  {m.summary}")
+        ctx.exit(0)
+
+
+def _model_text(name: str) -> str:
+    from .zoo import model_spec
+
+    try:
+        return model_spec(name)
+    except SpecError as exc:
+        raise Failure(f"-m/--model: {exc.message}", EXIT_USAGE) from None
+
+
+def _print_model_spec(ctx: click.Context, _param: click.Parameter, name: str | None) -> None:
+    if name is None or ctx.resilient_parsing:
+        return
+    from .zoo import model_spec
+
+    try:
+        text = model_spec(name)
+    except SpecError as exc:
+        raise click.UsageError(f"--model-spec: {exc.message}", ctx=ctx) from None
+    click.echo(text, nl=False)
+    ctx.exit(0)
+
+
 def _print_layer_list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
         import shutil
@@ -511,6 +556,39 @@ def _print_layer_help(ctx: click.Context, _param: click.Parameter, kind: str | N
     "(sgd none, momentum 1 copy, adam 2) and the activations kept for backward.",
 )
 @click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Fold block instances nested deeper than N into one row each "
+    "(0: every top-level block is one row); the totals do not change.",
+)
+@click.option(
+    "-m",
+    "--model",
+    metavar="NAME",
+    shell_complete=_complete_models,
+    help="Analyse a built-in network (resnet50, vit_b_16, unet, …) at its usual input "
+    "(-i overrides it); layer words are added after it.",
+)
+@click.option(
+    "--list-models",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_model_list,
+    help="List the built-in networks and exit.",
+)
+@click.option(
+    "--model-spec",
+    metavar="NAME",
+    is_eager=True,
+    expose_value=False,
+    callback=_print_model_spec,
+    shell_complete=_complete_models,
+    help="Print a built-in network's spec file (a start for your own) and exit.",
+)
+@click.option(
     "--list-layers",
     is_flag=True,
     is_eager=True,
@@ -563,9 +641,11 @@ def cli(
     batch: int,
     dtype: str,
     optimizer: str | None,
+    depth: int | None,
+    model: str | None,
 ) -> None:
     try:
-        run(layers, input_shape, spec_file, fmt, batch, dtype, optimizer)
+        run(layers, input_shape, spec_file, fmt, batch, dtype, optimizer, depth, model)
     except Failure as exc:
         _error(exc.message, exc.detail)
         ctx.exit(exc.code)
@@ -631,9 +711,21 @@ def run(
     batch: int,
     dtype: str,
     optimizer: str | None = None,
+    depth: int | None = None,
+    model: str | None = None,
 ) -> None:
-    """The main job: read the chain, analyse it, print it."""
-    text, filename, extra = _source(layers, spec_file)
+    """The main job: read the network, analyse it, print it."""
+    filename: str | None
+    if model is not None:
+        if spec_file is not None:
+            raise Failure("give either -m/--model or -f/--file, not both", EXIT_USAGE)
+        if "-" in layers:
+            raise Failure(
+                "'-' reads stdin; with -m/--model give further layers as words", EXIT_USAGE
+            )
+        text, filename, extra = _model_text(model), f"model {model}", " ".join(layers)
+    else:
+        text, filename, extra = _source(layers, spec_file)
     shape = _input_shape(input_shape)
     training = None
     try:
@@ -659,7 +751,16 @@ def run(
     from .render import write
 
     out = cast(TextIO, _Stdout(sys.stdout))
-    write(analysis, fmt, out, batch=batch, dtype=dtype, training=training, sources=sources)
+    write(
+        analysis,
+        fmt,
+        out,
+        batch=batch,
+        dtype=dtype,
+        training=training,
+        sources=sources,
+        depth=depth,
+    )
     out.flush()
 
 

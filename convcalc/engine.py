@@ -29,6 +29,7 @@ __all__ = [
     "parse_shape",
 ]
 
+
 class InternalError(ConvcalcError):
     """A bug in convcalc itself, reported instead of a traceback."""
 
@@ -87,6 +88,11 @@ class LayerResult(NamedTuple):
     def trainable(self) -> int | None:
         return 0 if self.frozen else self.params
 
+    @property
+    def is_block(self) -> bool:
+        """See BlockResult."""
+        return False
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
@@ -120,14 +126,21 @@ class BlockResult(NamedTuple):
     params: int | None
     trainable: int | None
     buffers: int | None
-    macs: int | None
+    macs: int | None  # of its rows that eval mode runs (all of them if it is a side output)
+    side: bool = False  # the whole instance is on a side output
 
     @property
     def label(self) -> str:
         return self.block[-1]
 
+    @property
+    def is_block(self) -> bool:
+        """A folded block instance, not a layer (Analysis.rows mixes them)."""
+        return True
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "kind": "block",
             "block": "/".join(self.block),
             "spec": self.spec,
             "first": self.first,
@@ -138,6 +151,7 @@ class BlockResult(NamedTuple):
             "trainable": self.trainable,
             "buffers": self.buffers,
             "macs": self.macs,
+            "side": self.side,
         }
 
 
@@ -222,10 +236,13 @@ class Analysis(NamedTuple):
 
         return inference_memory(self, batch, dtype)
 
-    def to_dict(self, batch: int | None = None, dtype: str = "float32") -> dict[str, Any]:
-        """SPEC.md §3's JSON object (plus receptive fields and memory)."""
+    def to_dict(
+        self, batch: int | None = None, dtype: str = "float32", depth: int | None = None
+    ) -> dict[str, Any]:
+        """SPEC.md §3's JSON object (plus receptive fields, the graph's structure and
+        memory); with ``depth``, "layers" holds the rows of :meth:`rows`."""
         with _gc_paused():
-            layers = [lay.to_dict() for lay in self.layers]
+            layers = [row.to_dict() for row in self.rows(depth)]
         data: dict[str, Any] = {
             "input": list(self.input),
             "layers": layers,
@@ -484,10 +501,10 @@ def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...
         ):
             # The same weights again: they fix the sizes they read (PyTorch: "expected
             # input … to have 16 channels, but got 8 channels instead").
-            first = results[shared]
+            origin = results[shared]
             raise ShapeError(
-                f"it applies the weights of layer {first.index} ({first.spec}) again, made "
-                f"for a {fmt_shape(first.input)} input ({_count(first.params)} params), but "
+                f"it applies the weights of layer {origin.index} ({origin.spec}) again, made "
+                f"for a {fmt_shape(origin.input)} input ({_count(origin.params)} params), but "
                 f"its input is {fmt_shape(shape)}, which would need {_count(out.params)}",
                 index=index,
                 text=node.text,
@@ -533,6 +550,7 @@ def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple
             continue
         rows = results[inst.first : inst.last + 1]
         first_input = rows[0].inputs[0]
+        side = all(r.side for r in rows)
         out.append(
             BlockResult(
                 path,
@@ -544,7 +562,8 @@ def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple
                 _sum([r.params for r in rows]),
                 _sum([r.trainable for r in rows]),
                 _sum([r.buffers for r in rows]),
-                _sum([r.macs for r in rows if not r.side]),
+                _sum([r.macs for r in rows if side or not r.side]),
+                side,
             )
         )
     out.sort(key=lambda b: (b.first, len(b.block)))

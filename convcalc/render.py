@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
-    from .engine import Analysis, ReceptiveField
+    from .engine import Analysis, BlockResult, LayerResult, ReceptiveField
     from .memory import TrainingMemory
 
 FORMATS = ("table", "json", "csv", "tsv", "markdown")
@@ -36,6 +36,11 @@ CSV_HEADER = (
     "rf_size",
     "rf_stride",
     "rf_start",
+    "block",
+    "inputs",
+    "name",
+    "shared",
+    "side",
 )
 
 UNKNOWN = "?"
@@ -153,32 +158,119 @@ def sources_text(sources: Sequence[Source], dash: str = "–") -> str:
 class Row(NamedTuple):
     """One row of the layer table."""
 
-    number: str  # the layer's index
-    layer: str  # the layer as written
+    number: str  # the layer's index (a block's span of rows: 5–12)
+    layer: str  # the layer as written, indented by its block depth
     output: str  # its output shape (or the failure mark)
     params: int | None
     macs: int | None
     rf: str
     failed: bool = False
+    note: str = ""  # the graph around it: ← its inputs, → its name, shared weights
+    header: bool = False  # a block instance's subtotal, above its rows
+    side: bool = False  # on a side output: eval mode does not run it
 
 
-def rows(analysis: Analysis, sep: str = "×") -> list[Row]:
-    """The layer table's rows, one per layer."""
+INDENT = "  "  # one block level in the layer column
 
-    def rf(field: ReceptiveField | None) -> str:
-        return rf_text(field, sep)
 
-    return [
-        Row(
-            str(lay.index),
-            lay.spec,
-            shape(lay.output, sep),
-            lay.params,
-            lay.macs,
-            rf_text(lay.rf, sep),
+def _labels(analysis: Analysis) -> Callable[[int], str]:
+    """How the table names a tensor: its name, ``#5`` (row 5's output) or ``input``."""
+    layers = analysis.layers
+
+    def label(tensor: int) -> str:
+        if tensor == 0:
+            return "input"
+        return layers[tensor - 1].name or f"#{tensor}"
+
+    return label
+
+
+def is_graph(analysis: Analysis) -> bool:
+    """Whether the analysis is more than a chain (branches, merges, names, blocks)."""
+    return bool(analysis.blocks) or any(
+        lay.inputs != (lay.index - 1,) or lay.name or lay.side for lay in analysis.layers
+    )
+
+
+def _note(lay: LayerResult, label: Callable[[int], str], arrow: str, back: str) -> str:
+    parts = []
+    if len(lay.inputs) > 1 or lay.inputs != (lay.index - 1,):
+        parts.append(f"{back} {', '.join(label(t) for t in lay.inputs)}")
+    if lay.name:
+        parts.append(f"{arrow} {lay.name}")
+    if lay.shared is not None:
+        parts.append(f"(weights of #{lay.shared})")
+    if lay.side:
+        parts.append("(side output)" if not parts else "(side)")
+    return " ".join(parts)
+
+
+def rows(
+    analysis: Analysis, sep: str = "×", *, depth: int | None = None, unicode: bool = True
+) -> list[Row]:
+    """The layer table's rows: one per layer; for a graph also a subtotal row
+    above each block instance's rows, and its inputs and names beside a layer.
+    With ``depth``, block instances nested deeper are folded into one row each."""
+    if not is_graph(analysis):
+        return [
+            Row(
+                str(lay.index),
+                lay.spec,
+                shape(lay.output, sep),
+                lay.params,
+                lay.macs,
+                rf_text(lay.rf, sep),
+            )
+            for lay in analysis.layers
+        ]
+    arrow, back, dash = ("→", "←", "–") if unicode else ("->", "<-", "-")
+    label = _labels(analysis)
+    blocks = {b.block: b for b in analysis.blocks}
+    out: list[Row] = []
+    opened: tuple[str, ...] = ()
+    for item in analysis.rows(depth):
+        folded = item.is_block
+        path = item.block[:-1] if folded else item.block
+        # Open the block instances this row sits in (their subtotal rows).
+        common = 0
+        while common < min(len(path), len(opened)) and path[common] == opened[common]:
+            common += 1
+        for level in range(common, len(path)):
+            block = blocks[path[: level + 1]]
+            out.append(_block_row(block, level, sep, dash, header=True))
+        opened = path
+        if folded:
+            out.append(_block_row(item, len(path), sep, dash))  # type: ignore[arg-type]
+            continue
+        lay: LayerResult = item  # type: ignore[assignment]
+        out.append(
+            Row(
+                str(lay.index),
+                INDENT * len(path) + lay.spec,
+                shape(lay.output, sep),
+                lay.params,
+                lay.macs,
+                rf_text(lay.rf, sep),
+                note=_note(lay, label, arrow, back),
+                side=lay.side,
+            )
         )
-        for lay in analysis.layers
-    ]
+    return out
+
+
+def _block_row(block: BlockResult, level: int, sep: str, dash: str, *, header: bool = False) -> Row:
+    span = str(block.first) if block.first == block.last else f"{block.first}{dash}{block.last}"
+    return Row(
+        "" if header else span,
+        f"{INDENT * level}{block.label}: {block.spec}",
+        shape(block.output, sep),
+        block.params,
+        block.macs,
+        "",
+        note="(side)" if block.side else "",
+        header=header,
+        side=block.side,
+    )
 
 
 class Total(NamedTuple):
@@ -218,6 +310,16 @@ def totals(
             f"{compact(macs)} per sample" if macs is not None and macs >= 1000 else "per sample",
         ),
         Total("output", shape(analysis.output, sep), shape=True),
+        *(
+            Total(
+                "side",
+                shape(lay.output, sep),
+                f"{lay.name or '#' + str(lay.index)}: a side output, not run in eval mode "
+                "(its params count, its MACs do not)",
+                shape=True,
+            )
+            for lay in analysis.side_outputs
+        ),
         Total("memory", size(mem.params), "parameters and buffers"),
         Total(
             "",
@@ -251,11 +353,12 @@ def to_json(
     dtype: str = "float32",
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
+    depth: int | None = None,
 ) -> str:
     """SPEC.md §3's object, one layer per line: readable, and built with the
     C encoder (fast for long chains). ``training_memory`` and ``sources`` are
     added when there is such a thing to say."""
-    data = analysis.to_dict(batch=batch, dtype=dtype)
+    data = analysis.to_dict(batch=batch, dtype=dtype, depth=depth)
     if training is not None:
         data["training_memory"] = training.to_dict()
     if sources:
@@ -287,14 +390,39 @@ def _rf_fields(rf: ReceptiveField | None) -> tuple[str, str, str]:
     return (shape(rf.size), shape(rf.stride), shape(rf.start))
 
 
-def csv_rows(analysis: Analysis) -> Iterable[tuple[Any, ...]]:
-    """The header, then one row per layer; unknown figures are empty fields."""
+def csv_rows(analysis: Analysis, depth: int | None = None) -> Iterable[tuple[Any, ...]]:
+    """The header, then one row per layer (with ``depth``, per folded block
+    instance too: kind ``block``, index ``first-last``); unknown figures are empty
+    fields, ``inputs`` the rows read (0 = the input), space-separated."""
     yield CSV_HEADER
 
     def num(v: int | None) -> int | str:
         return "" if v is None else v
 
-    for lay in analysis.layers:
+    for item in analysis.rows(depth):
+        if item.is_block:  # a folded block instance
+            block: BlockResult = item  # type: ignore[assignment]
+            yield (
+                f"{block.first}-{block.last}",
+                "block",
+                block.spec,
+                shape(block.input),
+                shape(block.output),
+                num(block.params),
+                num(block.trainable),
+                num(block.buffers),
+                num(block.macs),
+                "",
+                "",
+                "",
+                "/".join(block.block),
+                "",
+                "",
+                "",
+                "",
+            )
+            continue
+        lay: LayerResult = item  # type: ignore[assignment]
         yield (
             lay.index,
             lay.kind,
@@ -306,19 +434,36 @@ def csv_rows(analysis: Analysis) -> Iterable[tuple[Any, ...]]:
             num(lay.buffers),
             num(lay.macs),
             *_rf_fields(lay.rf),
+            "/".join(lay.block),
+            " ".join(map(str, lay.inputs)),
+            lay.name or "",
+            "" if lay.shared is None else lay.shared,
+            "true" if lay.side else "",
         )
 
 
-def write_delimited(analysis: Analysis, out: TextIO, delimiter: str = ",") -> None:
+def write_delimited(
+    analysis: Analysis, out: TextIO, delimiter: str = ",", depth: int | None = None
+) -> None:
     """CSV (RFC 4180 quoting) or TSV, written as it goes."""
     import csv
 
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerows(csv_rows(analysis))
+    writer.writerows(csv_rows(analysis, depth))
 
 
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+def _md_row(row: Row) -> str:
+    text = row.layer.lstrip(" ")
+    indent = "&nbsp;" * (len(row.layer) - len(text))  # GitHub trims a cell's spaces
+    layer = f"{indent}**`{_md_cell(text)}`**" if row.header else f"{indent}`{_md_cell(text)}`"
+    if row.note:
+        layer += f" {_md_cell(row.note)}"
+    macs = f"({exact(row.macs)})" if row.side else exact(row.macs)
+    return f"| {row.number} | {layer} | {row.output} | {exact(row.params)} | {macs} | {row.rf} |"
 
 
 def to_markdown(
@@ -328,8 +473,10 @@ def to_markdown(
     dtype: str = "float32",
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
+    depth: int | None = None,
 ) -> str:
-    """A GitHub table, one row per layer, then the totals as a second table."""
+    """A GitHub table, one row per layer (a graph's blocks as bold subtotal rows,
+    their layers indented), then the totals as a second table."""
     lines = [f"Input: {shape(analysis.input, '×')}", ""]
     if sources:  # a paragraph of its own: GitHub joins adjacent lines
         text = sources_text(sources)
@@ -338,11 +485,7 @@ def to_markdown(
         "| # | layer | output | params | MACs | receptive field |",
         "|--:|:------|:-------|-------:|-----:|:----------------|",
     ]
-    lines.extend(
-        f"| {row.number} | `{_md_cell(row.layer)}` | {row.output} "
-        f"| {exact(row.params)} | {exact(row.macs)} | {row.rf} |"
-        for row in rows(analysis)
-    )
+    lines.extend(_md_row(row) for row in rows(analysis, depth=depth))
     lines += ["", "| total | | |", "|:------|--:|:--|"]
     lines.extend(
         f"| {t.label} | {_md_cell(t.value)} | {_md_cell(t.note)} |"
@@ -379,6 +522,7 @@ def draw_table(
     failed: tuple[int, str] | None = None,
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
+    depth: int | None = None,
 ) -> None:
     """Draw ``analysis`` as a table on ``out``.
 
@@ -415,7 +559,7 @@ def draw_table(
     console.print(Text(f"input {shape(analysis.input, sep)}", style="bold"))
     if sources:
         console.print(Text(sources_text(sources, dash), style="dim"))
-    table_rows = rows(analysis, sep)
+    table_rows = rows(analysis, sep, depth=depth, unicode=unicode)
     if failed is not None:
         index, spec = failed
         table_rows.append(Row(str(index), spec, f"{cross} error", None, None, "", failed=True))
@@ -460,6 +604,19 @@ def _layer_width(text: str) -> int:
     )
 
 
+def _cell_width(row: Row) -> int:
+    """The narrowest the layer column may be for ``row``: its indentation, then
+    its widest unbreakable word (of the layer or of its note)."""
+    indent = len(row.layer) - len(row.layer.lstrip(" "))
+    return indent + max(_layer_width(row.layer), _layer_width(row.note))
+
+
+def _macs(row: Row) -> str:
+    """A row's MACs as the table shows them: in parentheses on a side output,
+    whose MACs the eval-mode total leaves out."""
+    return f"({compact(row.macs)})" if row.side else compact(row.macs)
+
+
 def _table_width(table_rows: Sequence[Row], layout: Layout) -> int:
     """The narrowest the table can be in ``layout`` without cutting a figure:
     every column but the layer's at its widest, the layer's wrapped at its spaces."""
@@ -467,11 +624,11 @@ def _table_width(table_rows: Sequence[Row], layout: Layout) -> int:
         ["#", *(r.number for r in table_rows)],
         ["output", *(r.output for r in table_rows)],
         ["params", *(layout.params(r.params) for r in table_rows if not r.failed)],
-        ["MACs", *(compact(r.macs) for r in table_rows if not r.failed)],
+        ["MACs", *(_macs(r) for r in table_rows if not r.failed)],
     ]
     if layout.rf:
         columns.append(["RF", *(r.rf for r in table_rows)])
-    layer = max([len("layer"), *(_layer_width(r.layer) for r in table_rows)])
+    layer = max([len("layer"), *(_cell_width(r) for r in table_rows)])
     widths = [layer, *(max(map(len, cells)) for cells in columns)]
     return sum(widths) + COLUMN_GAP * (len(widths) - 1)
 
@@ -521,12 +678,15 @@ def _table(table_rows: Sequence[Row], layout: Layout, unicode: bool) -> Any:
                 row.number, Text(row.layer, style="red"), Text(row.output, style="bold red")
             )
             continue
+        layer = Text(row.layer, style="bold" if row.header else "")
+        if row.note:
+            layer.append("  " + row.note, style="dim")
         cells: list[Any] = [
             row.number,
-            row.layer,
+            layer,
             figure(row.output, "cyan"),
-            figure(layout.params(row.params)),
-            figure(compact(row.macs)),
+            figure(layout.params(row.params), "bold" if row.header else ""),
+            figure(_macs(row), "dim" if row.side else ("bold" if row.header else "")),
         ]
         if layout.rf:
             cells.append(row.rf)
@@ -567,12 +727,9 @@ def _stacked_rows(table_rows: Sequence[Row], width: int, dot: str) -> list[Any]:
     indent = pad + 2
     lines: list[Any] = []
     for row in table_rows:
-        first, *rest = _wrap(
-            [(word, "red" if row.failed else "") for word in row.layer.split()],
-            width,
-            indent,
-            " ",
-        )
+        words = [(word, "red" if row.failed else "") for word in row.layer.split()]
+        words += [(word, "dim") for word in row.note.split()]
+        first, *rest = _wrap(words, width, indent, " ")
         head = Text(row.number.rjust(pad) + "  ", style="dim")
         head.append_text(first[indent:])
         lines += [head, *rest]
@@ -581,8 +738,11 @@ def _stacked_rows(table_rows: Sequence[Row], width: int, dot: str) -> list[Any]:
         else:
             figures = [(row.output, "yellow" if row.output == UNKNOWN else "cyan")]
             figures += [
-                (f"{compact(value)} {label}", "")
-                for value, label in ((row.params, "params"), (row.macs, "MACs"))
+                (f"{text} {label}", "")
+                for value, text, label in (
+                    (row.params, compact(row.params), "params"),
+                    (row.macs, _macs(row), "MACs"),
+                )
                 if value != 0  # a layer without weights says nothing of them
             ]
             if row.rf:
@@ -632,19 +792,20 @@ def write(
     dtype: str = "float32",
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
+    depth: int | None = None,
 ) -> None:
-    """Write ``analysis`` in format ``fmt`` (one of FORMATS) to ``out``."""
+    """Write ``analysis`` in format ``fmt`` (one of FORMATS) to ``out``; ``depth``
+    folds block instances nested deeper than it into one row each."""
+    extra: dict[str, Any] = {"batch": batch, "dtype": dtype, "training": training}
     if fmt == "table":
-        draw_table(analysis, out, batch=batch, dtype=dtype, training=training, sources=sources)
+        draw_table(analysis, out, sources=sources, depth=depth, **extra)
     elif fmt == "json":
-        out.write(to_json(analysis, batch=batch, dtype=dtype, training=training, sources=sources))
+        out.write(to_json(analysis, sources=sources, depth=depth, **extra))
     elif fmt == "csv":
-        write_delimited(analysis, out, ",")
+        write_delimited(analysis, out, ",", depth)
     elif fmt == "tsv":
-        write_delimited(analysis, out, "\t")
+        write_delimited(analysis, out, "\t", depth)
     elif fmt == "markdown":
-        out.write(
-            to_markdown(analysis, batch=batch, dtype=dtype, training=training, sources=sources)
-        )
+        out.write(to_markdown(analysis, sources=sources, depth=depth, **extra))
     else:  # pragma: no cover - the CLI's option type guards this
         raise ValueError(f"unknown format {fmt!r}")

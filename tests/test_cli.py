@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import convcalc
+from convcalc import render
 from convcalc import cli as cli_module
 from convcalc.cli import cli
 
@@ -400,10 +401,7 @@ def test_closed_pipe_is_quiet() -> None:
         text=True,
         check=False,
     )
-    assert (
-        proc.stdout
-        == "index,kind,spec,input,output,params,trainable,buffers,macs,rf_size,rf_stride,rf_start\n"
-    )
+    assert proc.stdout == ",".join(render.CSV_HEADER) + "\n"
     assert proc.stderr == ""
 
 
@@ -522,15 +520,9 @@ def test_options_that_do_not_exist(args: str, message: str) -> None:
         ("-o md", "Input: 3×8×8"),
         ("-o Markdown", "Input: 3×8×8"),
         ("-o JSON", "{"),
-        (
-            "--format=CSV",
-            "index,kind,spec,input,output,params,trainable,buffers,macs,rf_size,rf_stride,rf_start",
-        ),
+        ("--format=CSV", ",".join(render.CSV_HEADER)),
         ("-o txt", "input 3×8×8"),
-        (
-            "-o TSV",
-            "index\tkind\tspec\tinput\toutput\tparams\ttrainable\tbuffers\tmacs\trf_size\trf_stride\trf_start",
-        ),
+        ("-o TSV", "\t".join(render.CSV_HEADER)),
     ],
 )
 def test_format_spellings(option: str, first_line: str) -> None:

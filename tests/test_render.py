@@ -265,6 +265,12 @@ NETWORKS = {
     "stem": ("3x224x224", STEM + "; adaptiveavgpool2d 7; flatten; linear 1000"),
     "unknown": ("32", "conv2d k=3 s=2 p=1 d=1; maxpool k=2"),
     "seq": ("128", "embedding 32000 512; rmsnorm; linear 2048; glu; linear 512"),
+    "graph": (
+        "16x32x32",
+        "block res C; as x; conv2d C k=3 p=1 bias=false; bn; relu; conv2d C k=3 p=1 "
+        "bias=false; bn; add x; relu; end; res 16 x2; conv2d 32 k=3 s=2 p=1 name=down; as y; "
+        "gap; conv2d 8 k=1; relu; conv2d 32 k=1; sigmoid; mul y; gap; flatten; linear 10",
+    ),
 }
 
 
