@@ -190,6 +190,11 @@ class Analysis(NamedTuple):
         return _sum([lay.trainable for lay in self.layers])
 
     @property
+    def frozen(self) -> int | None:
+        """Parameters that do not require grad (``frozen`` layers)."""
+        return _sum([lay.params for lay in self.layers if lay.frozen])
+
+    @property
     def buffers(self) -> int | None:
         return _sum([lay.buffers for lay in self.layers])
 

@@ -336,6 +336,10 @@ def _upsample(row: LayerResult, layer: Upsample) -> list[Step]:
 
 
 def _shuffle(row: LayerResult, layer: PixelShuffle) -> list[Step]:
+    if len(row.input) < 3 or row.input == row.output:
+        # H×W read as unbatched with factor 1, or an empty input PyTorch hands back
+        # unchanged: nothing is computed.
+        return []
     *_, c, h, w = row.input
     *_, oc, oh, ow = row.output
     r = layer.upscale_factor
@@ -366,6 +370,8 @@ def _pad(row: LayerResult) -> list[Step]:
     steps = []
     for j in range(len(pads) // 2):
         axis = len(shape) - 1 - j
+        if axis < 0:  # a pair on the batch (PyTorch accepts one that sums to 0)
+            break
         size = shape[axis]
         if size is None:
             continue

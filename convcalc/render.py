@@ -282,6 +282,20 @@ class Total(NamedTuple):
     shape: bool = False  # the value is a shape
 
 
+def _params_note(analysis: Analysis, dot: str) -> str:
+    """The compact form and the trainable split, as torchinfo shows it; nothing
+    for a network without parameters."""
+    params, trainable = analysis.params, analysis.trainable
+    if params is None:
+        return "unknown: give the input's channel count"
+    if params == 0:
+        return ""
+    note = f"{compact(params)} {dot} " if params >= 1000 else ""
+    if trainable == params:
+        return note + "all trainable"
+    return note + f"trainable {exact(trainable)} {dot} frozen {exact(analysis.frozen)}"
+
+
 def totals(
     analysis: Analysis,
     *,
@@ -296,13 +310,7 @@ def totals(
     mem = analysis.memory(batch, dtype)
     params, macs = analysis.params, analysis.macs
     out = [
-        Total(
-            "params",
-            exact(params),
-            f"{compact(params)} {dot} trainable {exact(analysis.trainable)}"
-            if params is not None
-            else "unknown: give the input's channel count",
-        ),
+        Total("params", exact(params), _params_note(analysis, dot)),
         Total("buffers", exact(analysis.buffers), "running statistics"),
         Total(
             "MACs",

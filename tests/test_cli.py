@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import convcalc
-from convcalc import render
 from convcalc import cli as cli_module
+from convcalc import render
 from convcalc.cli import cli
 
 SPEC_LINE = (
@@ -152,7 +152,7 @@ def test_delimited(fmt: str, delimiter: str) -> None:
 def test_markdown() -> None:
     out = ok([*SPEC_ARGS, "--format", "markdown"])
     assert "| # | layer | output | params | MACs | receptive field |" in out
-    assert "| params | 84,618 | 84.6 K · trainable 84,618 |" in out
+    assert "| params | 84,618 | 84.6 K · all trainable |" in out
 
 
 def test_unknown_channels() -> None:

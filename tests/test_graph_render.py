@@ -179,3 +179,14 @@ def test_file_line_and_excerpt_for_a_shape_error_in_a_file(tmp_path: object) -> 
     assert code == 1 and out == ""
     assert err.splitlines()[0].startswith("convcalc: error: <stdin>:3: layer 2 (add x): cannot add")
     assert err.splitlines()[1:] == ["  add x", "  ^^^^^"]
+
+
+def test_totals_split_trainable_and_frozen() -> None:
+    frozen = convcalc.analyze("conv2d 8 k=3 frozen; bn; relu", "3x8x8")
+    notes = {t.label: t.note for t in render.totals(frozen)}
+    assert notes["params"] == (
+        f"trainable {frozen.trainable} · frozen {frozen.layers[0].params}"  # no compact < 1,000
+    )
+    assert frozen.frozen == frozen.layers[0].params
+    nothing = convcalc.analyze("relu", "3x8x8")
+    assert {t.label: t.note for t in render.totals(nothing)}["params"] == ""

@@ -225,7 +225,7 @@ def test_markdown_totals_are_a_table_of_their_own() -> None:
         assert len({row.count("|") for row in rows}) == 1
     totals = paragraphs[2].splitlines()
     assert totals[:2] == ["| total | | |", "|:------|--:|:--|"]
-    assert "| params | 84,618 | 84.6 K · trainable 84,618 |" in totals
+    assert "| params | 84,618 | 84.6 K · all trainable |" in totals
     assert "| MACs | 175,817,984 | 175.8 M per sample |" in totals
     assert (
         f"| training | {render.size(training.total)} | estimate for momentum (batch 1, float32): |"

@@ -149,8 +149,23 @@ def test_shape_spellings(shape: str) -> None:
         ),
         (
             "linear 10 relu6x",
-            "linear does not understand 'relu6x'; is it a misspelt layer kind?",
+            "linear does not understand 'relu6x'; did you mean the layer kind 'relu6'?",
             "relu6x",
+        ),
+        (
+            "conv2d 16 k=3 batchnrom",
+            "conv2d does not understand 'batchnrom'; did you mean the layer kind 'batchnorm'?",
+            "batchnrom",
+        ),
+        (
+            "conv2d 16 k=3 depthwse",
+            "conv2d does not understand 'depthwse'; did you mean 'depthwise'?",
+            "depthwse",
+        ),
+        (
+            "conv2d 16 k=3 zzz",
+            "conv2d does not understand 'zzz' (not one of its flags, nor a layer kind)",
+            "zzz",
         ),
         (
             "upsample scale=2 mode=bilinar",

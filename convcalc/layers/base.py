@@ -418,13 +418,17 @@ def _unknown_key(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecEr
 def _unexpected_positional(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecError:
     text = source[arg.value.start : arg.value.end]
     if arg.value.kind == "name":
-        words = sorted(set(entry.flags) | set(entry.by_key))
-        hint = suggest(text.lower(), words)
+        word = text.lower()
+        hint = suggest(word, sorted(set(entry.flags) | set(entry.by_key)))
+        kind = suggest(word, REGISTRY)
         message = f"{stmt.kind} does not understand {text!r}"
-        if hint:
+        if kind and (not hint or _closeness(word, kind) > _closeness(word, hint)):
+            # A misspelt layer kind after the first one (conv2d 16 k=3 rlu).
+            message += f"; did you mean the layer kind {kind!r}?"
+        elif hint:
             message += f"; did you mean {hint!r}?"
         else:
-            message += "; is it a misspelt layer kind?"
+            message += " (not one of its flags, nor a layer kind)"
     elif not entry.positional:
         keys = _key_list(entry)
         message = f"{stmt.kind} takes no positional value; got {text!r}"
@@ -434,6 +438,12 @@ def _unexpected_positional(entry: Entry, stmt: LayerStmt, arg: Arg, source: str)
         names = ", ".join(p.name for p in entry.positional)
         message = f"too many positional values for {stmt.kind} (it takes {names}); got {text!r}"
     return SpecError(message, source=source, start=arg.value.start, end=arg.value.end)
+
+
+def _closeness(a: str, b: str) -> float:
+    import difflib  # only on the error path
+
+    return difflib.SequenceMatcher(None, a, b).ratio()
 
 
 def _key_list(entry: Entry) -> list[str]:
