@@ -215,5 +215,7 @@ def layer_help(word: str) -> str:
         )
     note = getattr(entry.cls, "NOTE", "") or ""
     if note:
-        lines += ["", f"note: {note}"]
+        import textwrap
+
+        lines += ["", *textwrap.wrap(f"note: {note}", 80, subsequent_indent="      ")]
     return "\n".join(lines) + "\n"
