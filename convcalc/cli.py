@@ -679,17 +679,7 @@ def _analyze(
         start, end = exc.start - offset, None if exc.end is None else exc.end - offset
         if isinstance(exc, SpecError):
             raise SpecError(exc.message, source=extra, start=start, end=end) from None
-        raise ShapeError(
-            exc.reason,
-            index=exc.index,
-            text=exc.text,
-            results=exc.results,
-            input=exc.input,
-            where=exc.where,
-            source=extra,
-            start=start,
-            end=end,
-        ) from None
+        raise exc.moved(extra, start, end) from None
     from .render import COMMAND_LINE, Source
 
     try:  # the file's own layers, counted by analysing it alone

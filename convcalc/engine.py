@@ -428,6 +428,29 @@ def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
     return ReceptiveField(tuple(h - low for h, low in zip(hi, lo)), first.stride, tuple(lo))
 
 
+def _failure(
+    reason: str,
+    graph: Graph,
+    node: Node,
+    index: int,
+    results: list[LayerResult],
+    shape: Shape,
+) -> ShapeError:
+    """A ShapeError for ``node``: the layer, the block instances it sits in, the
+    rows before it, and where its statement stands."""
+    return ShapeError(
+        reason,
+        index=index,
+        text=node.text,
+        results=tuple(results),
+        input=shape,
+        where=_where(graph, node),
+        source=graph.source,
+        start=node.start,
+        end=node.end,
+    )
+
+
 def _count(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
@@ -463,17 +486,7 @@ def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...
                     )
                 )
         except LayerError as exc:
-            raise ShapeError(
-                str(exc),
-                index=index,
-                text=node.text,
-                results=tuple(results),
-                input=shape,
-                where=_where(graph, node),
-                source=graph.source,
-                start=node.start,
-                end=node.end,
-            ) from None
+            raise _failure(str(exc), graph, node, index, results, shape) from None
         except ConvcalcError:
             raise
         except Exception as exc:  # a bug: report it, never a traceback
@@ -507,18 +520,15 @@ def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...
             # The same weights again: they fix the sizes they read (PyTorch: "expected
             # input … to have 16 channels, but got 8 channels instead").
             origin = results[shared]
-            raise ShapeError(
+            raise _failure(
                 f"it applies the weights of layer {origin.index} ({origin.spec}) again, made "
                 f"for a {fmt_shape(origin.input)} input ({_count(origin.params)} params), but "
                 f"its input is {fmt_shape(shape)}, which would need {_count(out.params)}",
-                index=index,
-                text=node.text,
-                results=tuple(results),
-                input=shape,
-                where=_where(graph, node),
-                source=graph.source,
-                start=node.start,
-                end=node.end,
+                graph,
+                node,
+                index,
+                results,
+                shape,
             )
         fields.append(rf)
         shapes.append(out.shape)

@@ -123,6 +123,12 @@ class ShapeError(_Located, ConvcalcError):
 
     def located(self, filename: str | None) -> ShapeError:
         """The same error, attributed to a file."""
+        return self.moved(self.source, self.start, self.end, filename)
+
+    def moved(
+        self, source: str, start: int | None, end: int | None, filename: str | None = None
+    ) -> ShapeError:
+        """The same error, pointing at ``source[start:end]`` (of ``filename``)."""
         return ShapeError(
             self.reason,
             index=self.index,
@@ -130,9 +136,9 @@ class ShapeError(_Located, ConvcalcError):
             results=self.results,
             input=self.input,
             where=self.where,
-            source=self.source,
-            start=self.start,
-            end=self.end,
+            source=source,
+            start=start,
+            end=end,
             filename=filename,
         )
 
