@@ -37,7 +37,26 @@ def _tokens(words: list[str]) -> list[str]:
     return out
 
 
-def _kinds(prefix: str, first: bool) -> list[tuple[str, str]]:
+# The graph statements, with what each does (README: "Whole networks").
+KEYWORD_HELP = {
+    "as": "name the current tensor",
+    "from": "continue from a named tensor",
+    "add": "add named tensors to the current one",
+    "mul": "multiply the current tensor by named ones",
+    "concat": "concatenate named tensors",
+    "cat": "concatenate named tensors",
+    "split": "split into named parts by sizes",
+    "chunk": "split into a number of named parts",
+    "crop": "centre-crop to a named tensor's size",
+    "use": "apply a named layer again (shared weights)",
+    "block": "define a block: block NAME PARAM… then end",
+    "end": "end a block definition",
+}
+# Statements whose arguments are tensor names, and the one that names a tensor.
+_TAKES_NAMES = frozenset(("from", "add", "mul", "concat", "cat", "crop"))
+
+
+def _kinds(prefix: str, first: bool, blocks: dict[str, str] | None = None) -> list[tuple[str, str]]:
     from . import REGISTRY
 
     items = [
@@ -45,6 +64,8 @@ def _kinds(prefix: str, first: bool) -> list[tuple[str, str]]:
         for word, entry in sorted(REGISTRY.items())
         if word.startswith(prefix)
     ]
+    items += [(word, text) for word, text in KEYWORD_HELP.items() if word.startswith(prefix)]
+    items += [(word, text) for word, text in (blocks or {}).items() if word.startswith(prefix)]
     if first and "input".startswith(prefix):
         items.insert(0, ("input", "the input shape, e.g. input 3x224x224"))
     return items
@@ -65,30 +86,52 @@ def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
     entry: Entry | None = None
     in_input = False
     given: set[str] = set()
+    statement = ""  # the graph keyword of the current statement, if it is one
+    tensors: list[str] = ["input"]  # names given with 'as' and to parts so far
+    blocks: dict[str, str] = {}
+    previous = ""
     for tok in tokens:
         low = tok.lower()
+        naming = previous == "as" or statement in ("split", "chunk")
+        if naming and low not in KEYWORD_HELP and low not in REGISTRY and low[:1].isalpha():
+            tensors.append(low)  # as NAME; chunk 2 NAME NAME
+        if previous == "block":
+            blocks[low] = "a block defined above"
+        previous = low
         if tok in ";|\n":
-            entry, in_input = None, False
+            entry, in_input, statement = None, False, ""
+        elif low in KEYWORD_HELP and "=" not in tok:
+            entry, in_input, statement = None, False, low
         elif "=" in tok:
             key = low.split("=", 1)[0].replace("-", "_")
             if entry is not None and key in entry.by_key:
                 given.add(entry.by_key[key].name)
         elif low == "input":
             entry, in_input = None, True
-        elif low in REGISTRY:
-            entry, in_input, given = REGISTRY[low], False, set()
+        elif low in REGISTRY or low in blocks:
+            entry, in_input, given, statement = REGISTRY.get(low), False, set(), ""
         elif entry is not None and low in entry.flags:
             given.add(entry.flags[low][0].name)
         elif entry is not None and low in entry.by_key:
             given.add(entry.by_key[low].name)  # a bare boolean key, or bash's split 'key ='
     if in_input:
         return []  # a shape comes next
+    prefix = incomplete.lower()
+    if statement in _TAKES_NAMES:
+        names = [
+            (n, "a tensor named so far") for n in dict.fromkeys(tensors) if n.startswith(prefix)
+        ]
+        return names + (
+            [] if previous in _TAKES_NAMES else _kinds(prefix, first=False, blocks=blocks)
+        )
+    if statement and statement != "end":
+        # 'as', 'use', 'block', 'split', 'chunk' take a new word first: nothing to offer.
+        return _kinds(prefix, first=False, blocks=blocks) if previous != statement else []
     if entry is None:
-        return _kinds(incomplete.lower(), first=not tokens)
+        return _kinds(prefix, first=not tokens, blocks=blocks)
     if "=" in incomplete:
         key, partial = incomplete.split("=", 1)
         return [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
-    prefix = incomplete.lower()
     items: list[tuple[str, str]] = []
     for param in entry.params:
         if param.name in given:
@@ -98,7 +141,7 @@ def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
         items.extend(
             (word, f"sets {param.name}") for word in param.flags if word.startswith(prefix)
         )
-    return items + _kinds(prefix, first=False)
+    return items + _kinds(prefix, first=False, blocks=blocks)
 
 
 def complete_layers(

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import convcalc
 from convcalc.cli import cli
 from convcalc.completion import ConvcalcBashComplete, ConvcalcZshComplete, suggest
+from convcalc.spec import KEYWORDS
 
 
 def complete(args: list[str], incomplete: str) -> list[str]:
@@ -25,7 +26,7 @@ def complete(args: list[str], incomplete: str) -> list[str]:
 def test_layer_kinds_at_the_start() -> None:
     values = complete([], "")
     assert values[0] == "input"
-    assert set(values[1:]) == set(convcalc.KINDS)
+    assert set(values[1:]) == set(convcalc.KINDS) | KEYWORDS
     assert complete(["-i", "3x32x32"], "maxp") == [
         "maxpool",
         "maxpool1d",
@@ -193,3 +194,26 @@ def test_the_bash_script_in_bash() -> None:
         "same valid",
         "maxpool maxpool1d maxpool2d maxpool3d",
     ]
+
+
+@pytest.mark.parametrize(
+    ("words", "incomplete", "expected"),
+    [
+        (["conv2d", "8", "k=3"], "ad", ["add"]),  # a graph keyword where a layer may start
+        (["as", "skip", "relu", "add"], "", ["input", "skip"]),  # names after add
+        (["as", "skip", "relu", "add"], "sk", ["skip"]),
+        (["chunk", "2", "a", "b", "from"], "", ["input", "a", "b"]),
+        (["block", "res", "C", "relu", "end"], "re", ["res"]),  # a block defined before
+        (["as"], "", []),  # a new name: nothing to propose
+    ],
+)
+def test_graph_statements_complete(words: list[str], incomplete: str, expected: list[str]) -> None:
+    from convcalc.completion import suggest
+
+    got = [value for value, _ in suggest(words, incomplete)]
+    if words[-1] in ("add", "from"):
+        assert got == expected  # only the tensors named so far
+    else:
+        assert set(expected) <= set(got)
+    if words == ["as"]:
+        assert got == []
