@@ -278,13 +278,14 @@ def _show_partial(exc: ShapeError, fmt: str, batch: int, dtype: str) -> None:
     sys.stdout.flush()
 
 
-HELP = """Shapes, parameters, MACs and receptive fields of a chain of layers,
+HELP = """Shapes, parameters, MACs and receptive fields of a network's layers,
 exactly as PyTorch computes them — without PyTorch.
 
-LAYER words form the chain: a new layer starts at every layer kind
+LAYER words form the network: a new layer starts at every layer kind
 (conv2d, maxpool, linear, …), each followed by its values and key=value
-settings. With no layer words the chain is read from stdin (or give -).
-With -f, layer words are added after the file's layers.
+settings; as/from/add/concat/… make branches and merges, block … end
+defines a block (see the README). With no layer words the network is read
+from stdin (or give -). With -f or -m, layer words are added after it.
 
 \b
 Examples:
@@ -292,6 +293,8 @@ Examples:
   convcalc conv2d k=3 s=2 p=1 d=1 -i 32          # 32×32 map, channels unknown
   convcalc -i 3x224x224 -f stem.spec -o json
   convcalc -f backbone.spec gap flatten linear 10 # a head on a backbone
+  convcalc -i 16x32x32 as x conv2d 16 k=3 p=1 add x   # a residual
+  convcalc -m resnet50 --depth 0                  # a built-in model, one row a block
   cat net.spec | convcalc -i 1x28x28
   convcalc --help-layer conv2d                    # a layer kind's arguments
   eval "$(convcalc --completion bash)"          # in ~/.bashrc
