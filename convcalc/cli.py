@@ -192,6 +192,12 @@ class ConvcalcCommand(click.Command):
             elif arg.startswith("-") and arg[1:2].isalpha() and arg[:2] in takes_value:
                 pass  # -ojson, -i3x32x32: a short option with its value attached
             else:
+                if not words and arg in self.subcommands and not ctx.resilient_parsing:
+                    raise click.UsageError(
+                        f"'{arg}' is a command of its own: write it first "
+                        f"(convcalc {arg} --help)",
+                        ctx=ctx,
+                    )
                 words.append(arg)
                 continue
             options.append(longs.get(arg, arg))
@@ -819,12 +825,6 @@ def run(
     """The main job: read the network, analyse it, print it. ``warnings`` None: on
     stderr for every format but JSON (whose fast path imports no linter)."""
     filename: str | None
-    if layers and layers[0].lower() == "solve":
-        raise Failure(
-            "'solve' is a command of its own: write it first, "
-            "e.g. convcalc solve -i 224 -o 112 conv2d k=3 s=2 p=?",
-            EXIT_USAGE,
-        )
     lint_on = strict or (warnings if warnings is not None else fmt != "json")
     if model is not None:
         if spec_file is not None:
