@@ -194,8 +194,7 @@ class ConvcalcCommand(click.Command):
             else:
                 if not words and arg in self.subcommands and not ctx.resilient_parsing:
                     raise click.UsageError(
-                        f"'{arg}' is a command of its own: write it first "
-                        f"(convcalc {arg} --help)",
+                        f"'{arg}' is a command of its own: write it first (convcalc {arg} --help)",
                         ctx=ctx,
                     )
                 words.append(arg)
