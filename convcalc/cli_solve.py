@@ -54,6 +54,7 @@ output size (adaptiveavgpool ?) and upsample's size or scale too. A layer
 with no ? solves for every such key it leaves out. In a chain (or a -f file)
 the ? keys of any layers are solved so that the final output is -o.
 A shape with only the spatial sizes leaves the channels free: -o 112.
+In zsh, quote a ? ('p=?'): unmatched, zsh rejects it before convcalc runs.
 
 \b
 Examples:

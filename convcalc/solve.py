@@ -667,10 +667,11 @@ def _no_solution(problem: _Problem, nearest: Sequence[Solution]) -> NoSolution:
     target = tuple(v for v in problem.target)
     near = sorted(nearest, key=lambda s: _distance(s.output, problem.target))[:3]
     what = problem.stmt.text
+    searched = problem.entry.cls in _WINDOWED and set(problem.unknown) - {"out_channels"}
     message = (
         f"no {what} turns {_shape_text(problem.input)} into {_target_text(target)}"
         f" (searched {problem.limits.describe()})"
-        if problem.entry.cls in _WINDOWED
+        if searched
         else f"{what} cannot turn {_shape_text(problem.input)} into {_target_text(target)}"
     )
     headline = message

@@ -211,6 +211,7 @@ def test_options_may_follow_the_layer() -> None:
         ("solve -i 224 -o 112 conv2d k=3 p=? relu s=?", 2, "relu"),
         ("solve -i 224 -o 112 relu", 1, "relu cannot turn 224 into 112"),
         ("solve -i 32 -o 16 maxpool k=?", 1, "32 has no spatial dimension"),
+        ("solve -i 224 -o 111 conv2d k=3 s=2 p=1 d=1", 1, "conv2d k=3 s=2 p=1 d=1 cannot turn ?×224×224 into 111×111\nnearest reachable:"),
         ("solve -o 112 conv2d k=3 p=?", 2, "no input shape"),
         ("solve -i 224 -o 112", 2, "no layers given"),
         ("-i 224 solve -o 112 conv2d k=3 s=2 p=?", 2, "'solve' is a command of its own: write it first"),
