@@ -33,7 +33,8 @@ from .render import FORMAT_ALIASES, FORMATS
 
 if TYPE_CHECKING:
     from .engine import Analysis
-    from .render import Source
+    from .lint import LintWarning
+    from .render import Extras, Source
 
 EXIT_SHAPE = 1
 EXIT_USAGE = 2
@@ -61,6 +62,12 @@ def _error(message: str, detail: str = "") -> None:
         click.echo(detail, err=True, color=_color())
 
 
+def _warn(warning: LintWarning) -> None:
+    head = click.style("convcalc: warning:", fg="yellow", bold=True)
+    text = warning.line().removeprefix("warning: ")
+    click.echo(f"{head} {text}", err=True, color=_color())
+
+
 class Failure(Exception):
     """An error already worded for the user, with its exit status."""
 
@@ -75,7 +82,39 @@ _FORMAT_WORDS = {*FORMATS, *FORMAT_ALIASES, "yaml", "yml"}
 
 class ConvcalcCommand(click.Command):
     """A click command whose every failure reads ``convcalc: error: …`` and
-    exits with convcalc's codes — never a traceback."""
+    exits with convcalc's codes — never a traceback. ``subcommands`` maps a first
+    word (``solve``) to a function giving the command that takes over from it: the
+    main job keeps no subcommand word, and those commands load only when used."""
+
+    format_option = "-o"  # how this command spells its format option (for hints)
+
+    def __init__(
+        self,
+        *args: Any,
+        subcommands: dict[str, Callable[[], click.Command]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.subcommands = subcommands or {}
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """For completion (resilient parsing), a subcommand's context after its word;
+        and a note of whether nothing precedes the word being completed."""
+        completing = bool(extra.get("resilient_parsing"))
+        if completing and args and args[0] in self.subcommands:
+            command = self.subcommands[args[0]]()
+            return command.make_context(f"{info_name} {args[0]}", args[1:], parent, **extra)
+        bare = not args
+        ctx = super().make_context(info_name, args, parent, **extra)
+        if completing and self.subcommands:
+            ctx.meta["convcalc.first_word"] = bare
+        return ctx
 
     def main(  # type: ignore[override]
         self,
@@ -90,6 +129,12 @@ class ConvcalcCommand(click.Command):
             from .completion import register
 
             register()
+        elif self.subcommands:
+            words = list(sys.argv[1:] if args is None else args)
+            if words and words[0] in self.subcommands:
+                command = self.subcommands[words[0]]()
+                name = f"{prog_name or 'convcalc'} {words[0]}"
+                return command.main(words[1:], name, var, standalone_mode, **extra)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -147,6 +192,11 @@ class ConvcalcCommand(click.Command):
             elif arg.startswith("-") and arg[1:2].isalpha() and arg[:2] in takes_value:
                 pass  # -ojson, -i3x32x32: a short option with its value attached
             else:
+                if not words and arg in self.subcommands and not ctx.resilient_parsing:
+                    raise click.UsageError(
+                        f"'{arg}' is a command of its own: write it first (convcalc {arg} --help)",
+                        ctx=ctx,
+                    )
                 words.append(arg)
                 continue
             options.append(longs.get(arg, arg))
@@ -158,10 +208,11 @@ class ConvcalcCommand(click.Command):
 
 def _format_flag(arg: str, ctx: click.Context) -> NoReturn:
     fmt = arg.lstrip("-").lower()
+    option = getattr(ctx.command, "format_option", "-o")
     if fmt in ("yaml", "yml"):
-        hint = "there is no YAML output, but JSON is valid YAML: -o json"
+        hint = f"there is no YAML output, but JSON is valid YAML: {option} json"
     else:
-        hint = f"the format is an option's value: -o {FORMAT_ALIASES.get(fmt, fmt)}"
+        hint = f"the format is an option's value: {option} {FORMAT_ALIASES.get(fmt, fmt)}"
     raise click.UsageError(f"no such option: {arg} ({hint})", ctx=ctx)
 
 
@@ -297,10 +348,12 @@ Examples:
   convcalc -m resnet50 --depth 0                  # a built-in model, one row a block
   cat net.spec | convcalc -i 1x28x28
   convcalc --help-layer conv2d                    # a layer kind's arguments
+  convcalc solve -i 224 -o 112 conv2d k=3 s=2 p=? # the missing key (solve --help)
   eval "$(convcalc --completion bash)"          # in ~/.bashrc
 
-Exit status: 0 ok, 1 a network PyTorch would reject, 2 a malformed spec or
-command line, 130 interrupted, 141 output closed early (| head).
+Exit status: 0 ok, 1 a network PyTorch would reject (or a warning under
+--strict), 2 a malformed spec or command line, 130 interrupted, 141 output
+closed early (| head).
 """
 
 
@@ -501,8 +554,15 @@ def _print_layer_help(ctx: click.Context, _param: click.Parameter, kind: str | N
     ctx.exit(0)
 
 
+def _solve_command() -> click.Command:
+    from .cli_solve import solve_command
+
+    return solve_command
+
+
 @click.command(
     cls=ConvcalcCommand,
+    subcommands={"solve": _solve_command},
     help=HELP,
     context_settings={"max_content_width": 100},
     no_args_is_help=False,
@@ -565,6 +625,30 @@ def _print_layer_help(ctx: click.Context, _param: click.Parameter, kind: str | N
     metavar="N",
     help="Fold block instances nested deeper than N into one row each "
     "(0: every top-level block is one row); the totals do not change.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show how each size is computed, with your numbers, under the table "
+    '(JSON: "explain"; CSV/TSV: an explain column).',
+)
+@click.option(
+    "--rf",
+    is_flag=True,
+    help="Receptive field in three columns (size, effective stride, start) and a "
+    'summary against the input size (JSON: "receptive_field").',
+)
+@click.option(
+    "--warnings/--no-warnings",
+    default=None,
+    help="Report the classic mistakes (a floor that drops input rows, a channels-last "
+    "input, …). Default: on stderr in every format but JSON; with --warnings JSON has a "
+    '"warnings" list.',
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Make warnings errors: exit 1 and nothing on stdout.",
 )
 @click.option(
     "-m",
@@ -645,10 +729,28 @@ def cli(
     dtype: str,
     optimizer: str | None,
     depth: int | None,
+    explain: bool,
+    rf: bool,
+    warnings: bool | None,
+    strict: bool,
     model: str | None,
 ) -> None:
     try:
-        run(layers, input_shape, spec_file, fmt, batch, dtype, optimizer, depth, model)
+        run(
+            layers,
+            input_shape,
+            spec_file,
+            fmt,
+            batch,
+            dtype,
+            optimizer,
+            depth,
+            model,
+            explain=explain,
+            rf=rf,
+            warnings=warnings,
+            strict=strict,
+        )
     except Failure as exc:
         _error(exc.message, exc.detail)
         ctx.exit(exc.code)
@@ -706,9 +808,16 @@ def run(
     optimizer: str | None = None,
     depth: int | None = None,
     model: str | None = None,
+    *,
+    explain: bool = False,
+    rf: bool = False,
+    warnings: bool | None = None,
+    strict: bool = False,
 ) -> None:
-    """The main job: read the network, analyse it, print it."""
+    """The main job: read the network, analyse it, print it. ``warnings`` None: on
+    stderr for every format but JSON (whose fast path imports no linter)."""
     filename: str | None
+    lint_on = strict or (warnings if warnings is not None else fmt != "json")
     if model is not None:
         if spec_file is not None:
             raise Failure("give either -m/--model or -f/--file, not both", EXIT_USAGE)
@@ -734,16 +843,33 @@ def run(
     except ShapeError as exc:
         _show_partial(exc, fmt, batch, dtype)
         # From a file: its line too (on the command line the message quotes the layer).
-        raise Failure(str(exc), EXIT_SHAPE, exc.excerpt() if exc.filename else "") from None
+        detail = exc.excerpt() if exc.filename else ""
+        if warnings is not False:  # what the rows that ran say: often why it failed
+            from .lint import lint_error
+
+            hints = [w.line().replace("warning: ", "hint: ", 1) for w in lint_error(exc)]
+            detail = "\n".join(filter(None, [detail, *hints]))
+        raise Failure(str(exc), EXIT_SHAPE, detail) from None
     except InternalError as exc:
         raise Failure(str(exc), EXIT_BUG) from None
     except ConvcalcError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
     except RecursionError as exc:
         raise Failure(f"internal error: {exc!r}; please report it", EXIT_BUG) from None
+    found = None
+    if lint_on:
+        from .lint import lint
+
+        found = lint(analysis, input_text=input_shape)
+        if strict and found:
+            for warning in found:
+                _warn(warning)
+            count = f"{len(found)} warning{'s' if len(found) > 1 else ''}"
+            raise Failure(f"--strict: {count} (above); nothing was written", EXIT_SHAPE)
     from .render import write
 
     out = cast(TextIO, _Stdout(sys.stdout))
+    extras = _extras(analysis, fmt, out, explain, rf, found if fmt == "json" else None)
     write(
         analysis,
         fmt,
@@ -753,8 +879,41 @@ def run(
         training=training,
         sources=sources,
         depth=depth,
+        extras=extras,
     )
     out.flush()
+    if found and fmt != "json":
+        for warning in found:
+            _warn(warning)
+
+
+def _extras(
+    analysis: Analysis,
+    fmt: str,
+    out: TextIO,
+    explain: bool,
+    rf: bool,
+    warnings: list[LintWarning] | None,
+) -> Extras | None:
+    """What --explain, --rf and JSON's warnings add; None when nothing was asked
+    (nothing more is imported then)."""
+    if not (explain or rf or warnings is not None):
+        return None
+    from .render import Extras, is_unicode
+
+    steps = None
+    if explain:
+        from .explain import explain as explain_steps
+
+        # The machine formats and a terminal without Unicode get ASCII expressions.
+        ascii = fmt in ("json", "csv", "tsv") or (fmt == "table" and not is_unicode(out))
+        steps = explain_steps(analysis, ascii=ascii)
+    summary = None
+    if rf:
+        from .field import field
+
+        summary = field(analysis)
+    return Extras(steps, rf, summary, warnings)
 
 
 class _Stdout(io.TextIOBase):

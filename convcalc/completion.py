@@ -78,8 +78,14 @@ def _closed_values(entry: Entry, key: str, partial: str) -> list[str]:
     return [w for w in param.type.words if w.startswith(partial.lower())]
 
 
-def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
-    """Candidates (value, help) for ``incomplete`` after the layer ``words``."""
+# Keys ``convcalc solve`` can solve for, by parameter name: after ``k=`` it offers ``?``.
+UNKNOWN_KEYS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+SOLVE_HELP = "find the missing k, s, p… that turn -i into -o (convcalc solve --help)"
+
+
+def suggest(words: list[str], incomplete: str, *, unknowns: bool = False) -> list[tuple[str, str]]:
+    """Candidates (value, help) for ``incomplete`` after the layer ``words``;
+    ``unknowns``: for ``convcalc solve``, where ``k=?`` marks a key to solve for."""
     from . import REGISTRY
 
     tokens = _tokens(words)
@@ -131,7 +137,11 @@ def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
         return _kinds(prefix, first=not tokens, blocks=blocks)
     if "=" in incomplete:
         key, partial = incomplete.split("=", 1)
-        return [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
+        values = [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
+        param = entry.by_key.get(key.lower().replace("-", "_"))
+        if unknowns and param is not None and param.name in UNKNOWN_KEYS and partial in ("", "?"):
+            values.append((f"{key}=?", "solve for it"))
+        return values
     items: list[tuple[str, str]] = []
     for param in entry.params:
         if param.name in given:
@@ -145,14 +155,18 @@ def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
 
 
 def complete_layers(
-    ctx: click.Context, param: click.Parameter, incomplete: str
+    ctx: click.Context, param: click.Parameter, incomplete: str, *, unknowns: bool = False
 ) -> list[CompletionItem]:
-    """click's ``shell_complete`` for the LAYER argument."""
+    """click's ``shell_complete`` for the LAYER argument (``unknowns``: solve's). The
+    first word of the command line may also be ``solve``."""
     words = [str(w) for w in ctx.params.get(param.name or "layers") or ()]
-    return [
+    items = [
         CompletionItem(value, help=help_text or None)
-        for value, help_text in suggest(words, incomplete)
+        for value, help_text in suggest(words, incomplete, unknowns=unknowns)
     ]
+    if ctx.meta.get("convcalc.first_word") and "solve".startswith(incomplete.lower()):
+        items.insert(0, CompletionItem("solve", help=SOLVE_HELP))
+    return items
 
 
 class ConvcalcBashComplete(BashComplete):

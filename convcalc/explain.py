@@ -245,7 +245,8 @@ def _windows(row: LayerResult, layer: Layer) -> list[Step]:
                     what = f"the last input {unit[:-1]} ({size - 1}) is"
                 else:
                     what = f"the last {missed} input {unit} ({last + 1}–{size - 1}) are"
-                notes.append(f"{what} in no window: the floor drops them, windows end at {last}")
+                them = "it" if missed == 1 else "them"
+                notes.append(f"{what} in no window: the floor drops {them}, windows end at {last}")
         steps.append(Step(row.index, names[i], expr, out, "; ".join(notes)))
     return steps
 

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
     from .engine import Analysis, BlockResult, LayerResult, ReceptiveField
+    from .explain import Step
+    from .field import Field
+    from .lint import LintWarning
     from .memory import TrainingMemory
 
 FORMATS = ("table", "json", "csv", "tsv", "markdown")
@@ -120,6 +123,18 @@ def _dims(values: Sequence[int], sep: str) -> str:
     return sep.join(str(v) for v in values)
 
 
+def rf_columns(rf: ReceptiveField | None, sep: str = "×") -> tuple[str, str, str]:
+    """``--rf``'s cells: the size (``11×11``), the effective stride (``4×4``) and the
+    start (``-5,-5``), each per dimension."""
+    if rf is None:
+        return ("", "", "")
+    return (
+        sep.join(map(str, rf.size)),
+        sep.join(map(str, rf.stride)),
+        ",".join(map(str, rf.start)),
+    )
+
+
 def rf_text(rf: ReceptiveField | None, sep: str = "×") -> str:
     """``11×11 /4``: receptive-field size, then the effective stride (one number
     when it is the same along every dimension)."""
@@ -168,6 +183,18 @@ class Row(NamedTuple):
     note: str = ""  # the graph around it: ← its inputs, → its name, shared weights
     header: bool = False  # a block instance's subtotal, above its rows
     side: bool = False  # on a side output: eval mode does not run it
+    rf_stride: str = ""  # with --rf, the receptive field in three columns: rf holds
+    rf_start: str = ""  # its size, these its effective stride and its start
+
+
+class Extras(NamedTuple):
+    """What the options add: ``--explain``'s steps, ``--rf``'s columns and summary,
+    and the warnings (JSON lists them; the text formats leave them to stderr)."""
+
+    explain: Sequence[Step] | None = None
+    rf: bool = False
+    field: Field | None = None
+    warnings: Sequence[LintWarning] | None = None
 
 
 INDENT = "  "  # one block level in the layer column
@@ -206,11 +233,21 @@ def _note(lay: LayerResult, label: Callable[[int], str], arrow: str, back: str) 
 
 
 def rows(
-    analysis: Analysis, sep: str = "×", *, depth: int | None = None, unicode: bool = True
+    analysis: Analysis,
+    sep: str = "×",
+    *,
+    depth: int | None = None,
+    unicode: bool = True,
+    rf: bool = False,
 ) -> list[Row]:
     """The layer table's rows: one per layer; for a graph also a subtotal row
     above each block instance's rows, and its inputs and names beside a layer.
-    With ``depth``, block instances nested deeper are folded into one row each."""
+    With ``depth``, block instances nested deeper are folded into one row each;
+    with ``rf``, the receptive field in three cells (:func:`rf_columns`)."""
+
+    def field(lay: LayerResult) -> tuple[str, str, str]:
+        return rf_columns(lay.rf, sep) if rf else (rf_text(lay.rf, sep), "", "")
+
     if not is_graph(analysis):
         return [
             Row(
@@ -219,9 +256,12 @@ def rows(
                 shape(lay.output, sep),
                 lay.params,
                 lay.macs,
-                rf_text(lay.rf, sep),
+                cells[0],
+                rf_stride=cells[1],
+                rf_start=cells[2],
             )
             for lay in analysis.layers
+            for cells in (field(lay),)
         ]
     arrow, back, dash = ("→", "←", "–") if unicode else ("->", "<-", "-")
     label = _labels(analysis)
@@ -243,6 +283,7 @@ def rows(
             out.append(_block_row(item, len(path), sep, dash))  # type: ignore[arg-type]
             continue
         lay: LayerResult = item  # type: ignore[assignment]
+        cells = field(lay)
         out.append(
             Row(
                 str(lay.index),
@@ -250,9 +291,11 @@ def rows(
                 shape(lay.output, sep),
                 lay.params,
                 lay.macs,
-                rf_text(lay.rf, sep),
+                cells[0],
                 note=_note(lay, label, arrow, back),
                 side=lay.side,
+                rf_stride=cells[1],
+                rf_start=cells[2],
             )
         )
     return out
@@ -362,15 +405,24 @@ def to_json(
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
     depth: int | None = None,
+    extras: Extras | None = None,
 ) -> str:
     """SPEC.md §3's object, one layer per line: readable, and built with the
     C encoder (fast for long chains). ``training_memory`` and ``sources`` are
-    added when there is such a thing to say."""
+    added when there is such a thing to say; ``extras``' receptive-field summary,
+    steps and warnings when they were asked for."""
     data = analysis.to_dict(batch=batch, dtype=dtype, depth=depth)
     if training is not None:
         data["training_memory"] = training.to_dict()
     if sources:
         data["sources"] = [src.to_dict() for src in sources]
+    if extras is not None:
+        if extras.rf:
+            data["receptive_field"] = None if extras.field is None else extras.field.to_dict()
+        if extras.explain is not None:
+            data["explain"] = [step.to_dict() for step in extras.explain]
+        if extras.warnings is not None:
+            data["warnings"] = [warning.to_dict() for warning in extras.warnings]
     import json  # here, not at the top: completion and the table never need it
 
     dumps = json.dumps
@@ -379,8 +431,8 @@ def to_json(
     for n, key in enumerate(keys):
         comma = "," if n < len(keys) - 1 else ""
         value = data[key]
-        if key == "layers" and value:
-            parts.append('  "layers": [')
+        if key in ("layers", "explain", "warnings") and value:
+            parts.append(f"  {dumps(key)}: [")
             last = len(value) - 1
             parts.extend(
                 f"    {dumps(layer)}{',' if i < last else ''}" for i, layer in enumerate(value)
@@ -398,10 +450,24 @@ def _rf_fields(rf: ReceptiveField | None) -> tuple[str, str, str]:
     return (shape(rf.size), shape(rf.stride), shape(rf.start))
 
 
-def csv_rows(analysis: Analysis, depth: int | None = None) -> Iterable[tuple[Any, ...]]:
+def csv_rows(
+    analysis: Analysis, depth: int | None = None, explain: Sequence[Step] | None = None
+) -> Iterable[tuple[Any, ...]]:
     """The header, then one row per layer (with ``depth``, per folded block
     instance too: kind ``block``, index ``first-last``); unknown figures are empty
-    fields, ``inputs`` the rows read (0 = the input), space-separated."""
+    fields, ``inputs`` the rows read (0 = the input), space-separated. With
+    ``explain``, a last column holds each row's steps, joined by "; "."""
+    if explain is not None:
+        lines: dict[int, list[str]] = {}
+        for step in explain:
+            lines.setdefault(step.row, []).append(step.line())
+        for row in csv_rows(analysis, depth):
+            if row is CSV_HEADER:
+                yield (*row, "explain")
+            else:
+                index = row[0]
+                yield (*row, "; ".join(lines.get(index, [])) if isinstance(index, int) else "")
+        return
     yield CSV_HEADER
 
     def num(v: int | None) -> int | str:
@@ -451,27 +517,50 @@ def csv_rows(analysis: Analysis, depth: int | None = None) -> Iterable[tuple[Any
 
 
 def write_delimited(
-    analysis: Analysis, out: TextIO, delimiter: str = ",", depth: int | None = None
+    analysis: Analysis,
+    out: TextIO,
+    delimiter: str = ",",
+    depth: int | None = None,
+    explain: Sequence[Step] | None = None,
 ) -> None:
     """CSV (RFC 4180 quoting) or TSV, written as it goes."""
     import csv
 
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerows(csv_rows(analysis, depth))
+    writer.writerows(csv_rows(analysis, depth, explain))
 
 
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _md_row(row: Row) -> str:
+def _md_row(row: Row, rf: bool = False) -> str:
     text = row.layer.lstrip(" ")
     indent = "&nbsp;" * (len(row.layer) - len(text))  # GitHub trims a cell's spaces
     layer = f"{indent}**`{_md_cell(text)}`**" if row.header else f"{indent}`{_md_cell(text)}`"
     if row.note:
         layer += f" {_md_cell(row.note)}"
     macs = f"({exact(row.macs)})" if row.side else exact(row.macs)
-    return f"| {row.number} | {layer} | {row.output} | {exact(row.params)} | {macs} | {row.rf} |"
+    field = f"{row.rf} | {row.rf_stride} | {row.rf_start}" if rf else row.rf
+    return f"| {row.number} | {layer} | {row.output} | {exact(row.params)} | {macs} | {field} |"
+
+
+def _md_explain(analysis: Analysis, steps: Sequence[Step]) -> list[str]:
+    """``--explain`` in Markdown: a list item per row, its steps nested under it."""
+    lines = ["", "**How each size is computed**", ""]
+    row = None
+    for step in steps:
+        if step.row != row:
+            row = step.row
+            lines.append(f"- layer {row}: `{_md_cell(analysis.layers[row - 1].spec)}`")
+        if step.expression is None:
+            text = step.note
+        else:
+            same = step.expression == str(step.value)
+            text = f"`{step.value if same else f'{step.expression} = {step.value}'}`"
+            text += f" ({step.note})" if step.note else ""
+        lines.append(f"  - {step.dim}: {text}")
+    return lines
 
 
 def to_markdown(
@@ -482,23 +571,37 @@ def to_markdown(
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
     depth: int | None = None,
+    extras: Extras | None = None,
 ) -> str:
     """A GitHub table, one row per layer (a graph's blocks as bold subtotal rows,
-    their layers indented), then the totals as a second table."""
+    their layers indented), then the totals as a second table; ``extras``: the
+    receptive field in three columns and its summary, the explained arithmetic."""
+    extras = extras or Extras()
     lines = [f"Input: {shape(analysis.input, '×')}", ""]
     if sources:  # a paragraph of its own: GitHub joins adjacent lines
         text = sources_text(sources)
         lines += [f"{text[0].upper()}{text[1:]}.", ""]
-    lines += [
-        "| # | layer | output | params | MACs | receptive field |",
-        "|--:|:------|:-------|-------:|-----:|:----------------|",
-    ]
-    lines.extend(_md_row(row) for row in rows(analysis, depth=depth))
+    if extras.rf:
+        lines += [
+            "| # | layer | output | params | MACs | RF size | RF stride | RF start |",
+            "|--:|:------|:-------|-------:|-----:|:--------|:----------|:---------|",
+        ]
+    else:
+        lines += [
+            "| # | layer | output | params | MACs | receptive field |",
+            "|--:|:------|:-------|-------:|-----:|:----------------|",
+        ]
+    lines.extend(_md_row(row, extras.rf) for row in rows(analysis, depth=depth, rf=extras.rf))
     lines += ["", "| total | | |", "|:------|--:|:--|"]
     lines.extend(
         f"| {t.label} | {_md_cell(t.value)} | {_md_cell(t.note)} |"
         for t in totals(analysis, batch=batch, dtype=dtype, training=training)
     )
+    if extras.rf:
+        summary = "no layer has one" if extras.field is None else extras.field.text()
+        lines += ["", f"Receptive field: {_md_cell(summary)}."]
+    if extras.explain:
+        lines += _md_explain(analysis, extras.explain)
     return "\n".join(lines) + "\n"
 
 
@@ -511,12 +614,21 @@ class Layout(NamedTuple):
 
     rf: bool
     params: Callable[[int | None], str]
+    rf_columns: bool = False  # --rf: the RF column is the size, then stride and start
 
 
 # Narrower and narrower until the table fits: first the RF column goes, then the
 # params become compact (the MACs column always is). No number is ever cut; when
 # not even the last layout fits, each layer takes two lines instead.
 LAYOUTS = (Layout(True, exact), Layout(False, exact), Layout(False, compact))
+# With --rf the receptive field was asked for: the params become compact first.
+RF_LAYOUTS = (Layout(True, exact, True), Layout(True, compact, True))
+
+
+def is_unicode(out: TextIO) -> bool:
+    """Whether ``out`` takes Unicode (×, ⌊…⌋); else the table writes ASCII."""
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
+    return encoding.startswith(("utf", "cp65001"))
 
 
 def draw_table(
@@ -531,6 +643,7 @@ def draw_table(
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
     depth: int | None = None,
+    extras: Extras | None = None,
 ) -> None:
     """Draw ``analysis`` as a table on ``out``.
 
@@ -539,7 +652,8 @@ def draw_table(
     NO_COLOR is set. ``failed``: (index, spec) of a layer that could not be
     computed; its row closes the table and the totals are left out.
     A narrow terminal drops columns and compacts figures rather than cut a
-    number or a shape (see LAYOUTS).
+    number or a shape (see LAYOUTS). ``extras``: the receptive field in three
+    columns and its summary under the totals, then the explained arithmetic.
     """
     from rich.console import Console
     from rich.text import Text
@@ -558,8 +672,8 @@ def draw_table(
         if width is None:
             console.width = 10_000  # the table's own width, never wrapped
         console.file = io.StringIO()
-    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
-    unicode = encoding.startswith(("utf", "cp65001"))
+    unicode = is_unicode(out)
+    extras = extras or Extras()
     marks = ("×", "·", "✗", "–") if unicode else ("x", "-", "x", "-")
     sep, dot, cross, dash = marks
     limit = console.width
@@ -567,11 +681,12 @@ def draw_table(
     console.print(Text(f"input {shape(analysis.input, sep)}", style="bold"))
     if sources:
         console.print(Text(sources_text(sources, dash), style="dim"))
-    table_rows = rows(analysis, sep, depth=depth, unicode=unicode)
+    table_rows = rows(analysis, sep, depth=depth, unicode=unicode, rf=extras.rf)
     if failed is not None:
         index, spec = failed
         table_rows.append(Row(str(index), spec, f"{cross} error", None, None, "", failed=True))
-    layout = next((lay for lay in LAYOUTS if _table_width(table_rows, lay) <= limit), None)
+    layouts = RF_LAYOUTS if extras.rf else LAYOUTS
+    layout = next((lay for lay in layouts if _table_width(table_rows, lay) <= limit), None)
     if layout is not None:
         console.print(_table(table_rows, layout, unicode))
     else:
@@ -585,6 +700,11 @@ def draw_table(
         else:
             for line in _stacked_totals(lines, limit):
                 console.print(line, no_wrap=True, overflow="ignore", crop=False)
+        if extras.rf:
+            summary = "no layer has one" if extras.field is None else extras.field.text(sep)
+            console.print(_labelled("receptive field", summary))
+        if extras.explain:
+            _print_explain(console, analysis, extras.explain)
     if plain:
         text = console.file.getvalue()  # type: ignore[attr-defined]
         out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
@@ -636,6 +756,9 @@ def _table_width(table_rows: Sequence[Row], layout: Layout) -> int:
     ]
     if layout.rf:
         columns.append(["RF", *(r.rf for r in table_rows)])
+    if layout.rf_columns:
+        columns.append(["RF stride", *(r.rf_stride for r in table_rows)])
+        columns.append(["RF start", *(r.rf_start for r in table_rows)])
     layer = max([len("layer"), *(_cell_width(r) for r in table_rows)])
     widths = [layer, *(max(map(len, cells)) for cells in columns)]
     return sum(widths) + COLUMN_GAP * (len(widths) - 1)
@@ -676,6 +799,9 @@ def _table(table_rows: Sequence[Row], layout: Layout, unicode: bool) -> Any:
     table.add_column("MACs", justify="right", no_wrap=True)
     if layout.rf:
         table.add_column("RF", style="dim", no_wrap=True)
+    if layout.rf_columns:
+        table.add_column("RF stride", style="dim", no_wrap=True)
+        table.add_column("RF start", style="dim", no_wrap=True)
 
     def figure(value: str, style: str = "") -> Text:
         return Text(value, style="yellow" if value == UNKNOWN else style)
@@ -698,6 +824,8 @@ def _table(table_rows: Sequence[Row], layout: Layout, unicode: bool) -> Any:
         ]
         if layout.rf:
             cells.append(row.rf)
+        if layout.rf_columns:
+            cells += [row.rf_stride, row.rf_start]
         table.add_row(*cells)
     return table
 
@@ -755,8 +883,36 @@ def _stacked_rows(table_rows: Sequence[Row], width: int, dot: str) -> list[Any]:
             ]
             if row.rf:
                 figures.append((f"RF {row.rf}", "dim"))
+            if row.rf_stride:
+                figures.append((f"stride {row.rf_stride} {dot} start {row.rf_start}", "dim"))
         lines += _wrap(figures, width, indent, f" {dot} ")
     return lines
+
+
+def _labelled(label: str, text: str) -> Any:
+    """``label: text``, the label in bold (Rich wraps it at a terminal's width)."""
+    from rich.text import Text
+
+    line = Text(f"{label}: ", style="bold")
+    line.append(text)
+    return line
+
+
+def _print_explain(console: Any, analysis: Analysis, steps: Sequence[Step]) -> None:
+    """``--explain``: each row's steps under its number and spec."""
+    from rich.text import Text
+
+    console.print()
+    console.print(Text("how each size is computed", style="bold"))
+    pad = len(str(max(step.row for step in steps)))
+    row = None
+    for step in steps:
+        if step.row != row:
+            row = step.row
+            head = Text(str(row).rjust(pad), style="dim")
+            head.append("  " + analysis.layers[row - 1].spec)
+            console.print(head)
+        console.print(Text(" " * (pad + 2) + step.line()))
 
 
 def _totals_grid(lines: Sequence[Total]) -> Any:
@@ -801,19 +957,22 @@ def write(
     training: TrainingMemory | None = None,
     sources: Sequence[Source] = (),
     depth: int | None = None,
+    extras: Extras | None = None,
 ) -> None:
     """Write ``analysis`` in format ``fmt`` (one of FORMATS) to ``out``; ``depth``
-    folds block instances nested deeper than it into one row each."""
+    folds block instances nested deeper than it into one row each; ``extras`` adds
+    what --explain and --rf asked for."""
     extra: dict[str, Any] = {"batch": batch, "dtype": dtype, "training": training}
+    steps = extras.explain if extras is not None else None
     if fmt == "table":
-        draw_table(analysis, out, sources=sources, depth=depth, **extra)
+        draw_table(analysis, out, sources=sources, depth=depth, extras=extras, **extra)
     elif fmt == "json":
-        out.write(to_json(analysis, sources=sources, depth=depth, **extra))
+        out.write(to_json(analysis, sources=sources, depth=depth, extras=extras, **extra))
     elif fmt == "csv":
-        write_delimited(analysis, out, ",", depth)
+        write_delimited(analysis, out, ",", depth, steps)
     elif fmt == "tsv":
-        write_delimited(analysis, out, "\t", depth)
+        write_delimited(analysis, out, "\t", depth, steps)
     elif fmt == "markdown":
-        out.write(to_markdown(analysis, sources=sources, depth=depth, **extra))
+        out.write(to_markdown(analysis, sources=sources, depth=depth, extras=extras, **extra))
     else:  # pragma: no cover - the CLI's option type guards this
         raise ValueError(f"unknown format {fmt!r}")

@@ -168,14 +168,21 @@ class Solution(NamedTuple):
 
 class NoSolution(ShapeError):
     """Nothing within the limits reaches the target. ``nearest`` holds the closest
-    reachable outputs (nearest first), each with the simplest spec that reaches it."""
+    reachable outputs (nearest first), each with the simplest spec that reaches it;
+    ``headline`` is the message without them (for a caller that lists them itself)."""
 
     def __init__(
-        self, message: str, *, target: tuple[int | None, ...], nearest: Sequence[Solution]
+        self,
+        message: str,
+        *,
+        target: tuple[int | None, ...],
+        nearest: Sequence[Solution],
+        headline: str | None = None,
     ) -> None:
         super().__init__(message)
         self.target = target
         self.nearest = tuple(nearest)
+        self.headline = message if headline is None else headline
 
 
 # --------------------------------------------------------------------------
@@ -507,6 +514,12 @@ def solve(
     known = bind(_without(stmt, {m.start for m in marked.values()}, placeholders), text)
     sizes = parse_shape(input_shape)
     shape = _resolve_input(sizes, [known])
+    if len(shape) < 2 and (cls in _WINDOWED or cls in (AdaptivePool, Upsample)):
+        # No spatial dimension to solve in (maxpool on -i 32): the engine says why.
+        try:
+            known.infer(shape, 1)
+        except LayerError as exc:
+            raise ShapeError(str(exc), index=1, text=text) from None
     target = _target(output_shape, len(shape))
     problem = _Problem(
         text, stmt, entry, known, shape, input_shape, target, tuple(unknown), marked, limits
@@ -654,15 +667,17 @@ def _no_solution(problem: _Problem, nearest: Sequence[Solution]) -> NoSolution:
     target = tuple(v for v in problem.target)
     near = sorted(nearest, key=lambda s: _distance(s.output, problem.target))[:3]
     what = problem.stmt.text
+    searched = problem.entry.cls in _WINDOWED and set(problem.unknown) - {"out_channels"}
     message = (
         f"no {what} turns {_shape_text(problem.input)} into {_target_text(target)}"
         f" (searched {problem.limits.describe()})"
-        if problem.entry.cls in _WINDOWED
+        if searched
         else f"{what} cannot turn {_shape_text(problem.input)} into {_target_text(target)}"
     )
+    headline = message
     if near:
         message += "; nearest: " + "; ".join(f"{_shape_text(s.output)} with {s.spec}" for s in near)
-    return NoSolution(message, target=target, nearest=near)
+    return NoSolution(message, target=target, nearest=near, headline=headline)
 
 
 def _solve_windowed(problem: _Problem) -> list[Solution]:
@@ -967,6 +982,7 @@ def solve_chain(
         f"no value of the '?' keys turns {_shape_text(shape)} into {_target_text(target)}"
         f" (searched {limits.describe()})"
     )
+    headline = message
     if near:
         message += "; nearest: " + "; ".join(
             f"{_shape_text(s.output)} with {', '.join(f'{k}={v}' for k, v in s.values.items())}"
@@ -974,7 +990,7 @@ def solve_chain(
         )
     if not leaves and search.error is not None:
         raise search.error
-    raise NoSolution(message, target=tuple(target), nearest=near)
+    raise NoSolution(message, target=tuple(target), nearest=near, headline=headline)
 
 
 def _has_graph_keys(stmt: LayerStmt) -> bool:

@@ -25,8 +25,8 @@ def complete(args: list[str], incomplete: str) -> list[str]:
 
 def test_layer_kinds_at_the_start() -> None:
     values = complete([], "")
-    assert values[0] == "input"
-    assert set(values[1:]) == set(convcalc.KINDS) | KEYWORDS
+    assert values[:2] == ["solve", "input"]  # solve: the first word only
+    assert set(values[2:]) == set(convcalc.KINDS) | KEYWORDS
     assert complete(["-i", "3x32x32"], "maxp") == [
         "maxpool",
         "maxpool1d",
@@ -79,7 +79,7 @@ def test_closed_values(args: list[str], incomplete: str, expected: list[str]) ->
 
 def test_after_a_separator_a_layer_starts() -> None:
     assert complete(["conv2d", "k=3", ";"], "re") == ["relu", "relu6"]
-    assert complete(["conv2d k=3; relu"], "") == ["inplace=", *complete([], "")[1:]]
+    assert complete(["conv2d k=3; relu"], "") == ["inplace=", *complete([], "")[2:]]
 
 
 def test_after_input_comes_a_shape() -> None:
