@@ -314,15 +314,13 @@ class _Parser:
 _SEGMENT_END = re.compile(r"#[^\n]*|[;|\n]")
 
 
-_BLOCK_NAME = re.compile(r"(?im)(?:^|[;|\s])block[^\S\n]+([^\s=;|(),#]+)")
-_COMMENT = re.compile(r"#[^\n]*")
-
-
 def block_names(source: str) -> set[str]:
     """The names of the blocks a text defines (``block NAME …``), lower-cased."""
     if "block" not in source.lower():
-        return set()
-    return {m.group(1).lower() for m in _BLOCK_NAME.finditer(_COMMENT.sub("", source))}
+        return set()  # the common case: no regex compiled at startup for it
+    uncommented = re.sub(r"#[^\n]*", "", source)
+    found = re.finditer(r"(?im)(?:^|[;|\s])block[^\S\n]+([^\s=;|(),#]+)", uncommented)
+    return {m.group(1).lower() for m in found}
 
 
 def parse(source: str, kinds: Collection[str]) -> Program:
