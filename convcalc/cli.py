@@ -642,8 +642,8 @@ def _solve_command() -> click.Command:
     "--warnings/--no-warnings",
     default=None,
     help="Report the classic mistakes (a floor that drops input rows, a channels-last "
-    "input, …). Default: on stderr in every format but JSON; with --warnings JSON has a "
-    '"warnings" list.',
+    'input, …): on stderr, and in JSON a "warnings" list (with --warnings even when '
+    "empty). On by default.",
 )
 @click.option(
     "--strict",
@@ -814,10 +814,11 @@ def run(
     warnings: bool | None = None,
     strict: bool = False,
 ) -> None:
-    """The main job: read the network, analyse it, print it. ``warnings`` None: on
-    stderr for every format but JSON (whose fast path imports no linter)."""
+    """The main job: read the network, analyse it, print it. ``warnings`` None or
+    True: on stderr after the text formats, a "warnings" list in JSON (with None,
+    only when there are some); False: none."""
     filename: str | None
-    lint_on = strict or (warnings if warnings is not None else fmt != "json")
+    lint_on = strict or warnings is not False
     if model is not None:
         if spec_file is not None:
             raise Failure("give either -m/--model or -f/--file, not both", EXIT_USAGE)
@@ -869,7 +870,9 @@ def run(
     from .render import write
 
     out = cast(TextIO, _Stdout(sys.stdout))
-    extras = _extras(analysis, fmt, out, explain, rf, found if fmt == "json" else None)
+    # JSON lists the warnings when there are any (always with --warnings).
+    in_json = found if fmt == "json" and (found or warnings) else None
+    extras = _extras(analysis, fmt, out, explain, rf, in_json)
     write(
         analysis,
         fmt,

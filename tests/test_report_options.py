@@ -243,7 +243,9 @@ def test_whole_input_by_counting_positions() -> None:
 
 def test_without_the_options_nothing_is_added() -> None:
     data = json.loads(ok(f"{FLOOR} -o json").stdout)
-    assert not {"explain", "warnings", "receptive_field"} & set(data)
+    assert not {"explain", "receptive_field"} & set(data)
+    clean = json.loads(ok("-i 3x56x56 maxpool k=2 -o json").stdout)
+    assert "warnings" not in clean  # a network without a finding: no key
     out = ok(FLOOR).stdout
     assert "how each size is computed" not in out
     assert "receptive field:" not in out
@@ -270,9 +272,10 @@ def test_the_json_path_loads_nothing_new() -> None:
         return proc.stderr.strip().splitlines()[-1]
 
     base = ["-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json"]
-    assert loaded(*base) == "[]"
-    assert loaded(*base, "--explain") == "['convcalc.explain']"
-    assert loaded(*base, "--rf") == "['convcalc.field']"
+    assert loaded(*base) == "['convcalc.lint']"  # warnings are on by default
+    assert loaded(*base, "--no-warnings") == "[]"
+    assert loaded(*base, "--no-warnings", "--explain") == "['convcalc.explain']"
+    assert loaded(*base, "--no-warnings", "--rf") == "['convcalc.field']"
     assert loaded(*base, "--warnings") == "['convcalc.lint']"
     assert loaded(*base[:-2], "-o", "csv") == "['convcalc.lint']"  # warnings on stderr
 
@@ -298,10 +301,12 @@ def test_warnings_go_to_stderr_in_the_text_formats(fmt: str) -> None:
     assert ok(f"{FLOOR} -o {fmt} --no-warnings").stderr == ""
 
 
-def test_json_lists_warnings_when_asked() -> None:
+def test_json_lists_warnings() -> None:
+    expected = [w.to_dict() for w in lint(analysis(FLOOR))]
     result = ok(f"{FLOOR} -o json")
-    assert result.stderr == ""
-    assert "warnings" not in json.loads(result.stdout)
+    assert result.stderr == ""  # in the JSON, not on stderr
+    assert json.loads(result.stdout)["warnings"] == expected
+    assert "warnings" not in json.loads(ok(f"{FLOOR} -o json --no-warnings").stdout)
     result = ok(f"{FLOOR} -o json --warnings")
     assert result.stderr == ""
     assert json.loads(result.stdout)["warnings"] == [w.to_dict() for w in lint(analysis(FLOOR))]
