@@ -77,7 +77,7 @@ def test_closed_values(args: list[str], incomplete: str, expected: list[str]) ->
 
 
 def test_after_a_separator_a_layer_starts() -> None:
-    assert complete(["conv2d", "k=3", ";"], "re") == ["relu", "relu6"]
+    assert complete(["conv2d", "k=3", ";"], "rel") == ["relu", "relu6"]
     assert complete(["conv2d k=3; relu"], "") == ["inplace=", *complete([], "")[1:]]
 
 

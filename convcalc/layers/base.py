@@ -350,8 +350,9 @@ def register(
 ) -> Any:
     """Class decorator (or call) adding a kind's names to the registry. A word that
     is a PyTorch class name lower-cased follows that class's signature; the other
-    words follow the first one (``bn``: BatchNorm1d's, which all three share).
-    ``torch`` defaults to the class's TORCH when the names are the class's own."""
+    words follow the first one (``bn``: BatchNorm1d's, which all three share); the key
+    "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
+    defaults to the class's TORCH when the names are the class's own."""
 
     def add(klass: type[Layer]) -> type[Layer]:
         plist = klass.PARAMS if params is None else params
@@ -375,7 +376,7 @@ def register(
                 TORCH_CLASSES[cname] = word
             REGISTRY[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
         for cname in sigs:
-            if cname not in TORCH_CLASSES:
+            if cname and cname not in TORCH_CLASSES:
                 raise RuntimeError(f"PyTorch class {cname} is not one of the names {list(words)}")
         return klass
 
@@ -496,9 +497,12 @@ class _Binder:
                     continue
             positional.append(arg)
         # More positional values than the short form takes: PyTorch's order
-        # (conv2d 3 64 3 is in, out, kernel; bn 16 is num_features).
+        # (conv2d 3 64 3 is in, out, kernel; bn 16 is num_features). Words do not
+        # count: a word the kind does not take is more likely a misspelt flag or
+        # kind (conv2d 16 k=3 rleu) than one of PyTorch's values.
         sig = entry.torch
-        own = len(positional) <= len(entry.positional) or sig is None
+        values = sum(1 for arg in positional if arg.value.kind != "name")
+        own = values <= len(entry.positional) or sig is None
         order = [p.name for p in entry.positional] if own else list(sig.args)  # type: ignore[union-attr]
         for i, arg in enumerate(positional):
             if i >= len(order):
@@ -506,7 +510,12 @@ class _Binder:
             name = order[i]
             target = ("param", entry.positional[i]) if own else _target(entry, name)
             assert target is not None, (stmt.kind, name)
-            self.set(target, arg.value, arg, name)
+            try:
+                self.set(target, arg.value, arg, name)
+            except SpecError:
+                if arg.value.kind == "name" and not own:
+                    raise _unexpected_positional(entry, stmt, arg, source) from None
+                raise
         for param, flag_value, arg in flags:
             self.put(param, flag_value, arg)
         for arg in stmt.args:

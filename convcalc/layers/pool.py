@@ -12,6 +12,7 @@ from .base import (
     Out,
     Param,
     Shape,
+    Signature,
     SpatialLayer,
     check_non_negative,
     check_nonempty,
@@ -28,6 +29,13 @@ _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
 _P = Param("padding", INTS, (0,), aliases=("p",), per_dim=True)
 _CEIL = Param("ceil_mode", BOOL, False, aliases=("ceil",))
+# return_indices=True makes a pool return (output, indices): not one tensor.
+_ONE_OUTPUT = {
+    "return_indices": (
+        False,
+        "return_indices=True makes it return (output, indices); convcalc follows one tensor",
+    )
+}
 
 
 def pool_output(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
@@ -111,6 +119,14 @@ class MaxPool(SpatialLayer):
         "maxpool": {"dim": None},
         **{f"max_pool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
+    TORCH = {
+        f"MaxPool{n}d": Signature(
+            ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+            required=1,
+            only=_ONE_OUTPUT,
+        )
+        for n in (1, 2, 3)
+    }
     PARAMS = (_K, _S, _P, Param("dilation", INTS, (1,), aliases=("d",), per_dim=True), _CEIL)
     SUMMARY = "max pooling"
 
@@ -140,6 +156,14 @@ class AvgPool(SpatialLayer):
         "avgpool3d": {"dim": 3},
         "avgpool": {"dim": None},
         **{f"avg_pool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"AvgPool{n}d": Signature(
+            ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+            + (("divisor_override",) if n > 1 else ()),
+            required=1,
+        )
+        for n in (1, 2, 3)
     }
     PARAMS = (
         _K,
@@ -186,6 +210,15 @@ class AdaptivePool(SpatialLayer):
         },
         "adaptiveavgpool": {"dim": None, "op": "avg"},
         "adaptivemaxpool": {"dim": None, "op": "max"},
+    }
+    TORCH = {
+        **{f"AdaptiveAvgPool{n}d": Signature(("output_size",), required=1) for n in (1, 2, 3)},
+        **{
+            f"AdaptiveMaxPool{n}d": Signature(
+                ("output_size", "return_indices"), required=1, only=_ONE_OUTPUT
+            )
+            for n in (1, 2, 3)
+        },
     }
     PARAMS = (Param("output_size", OPT_INTS, positional=True, required=True, per_dim=True),)
     SUMMARY = "adaptive pooling"
@@ -239,6 +272,10 @@ class LPPool(SpatialLayer):
         "lppool": {"dim": None},
         **{f"lp_pool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
+    TORCH = {
+        f"LPPool{n}d": Signature(("norm_type", "kernel_size", "stride", "ceil_mode"), required=2)
+        for n in (1, 2, 3)
+    }
     PARAMS = (
         Param("norm_type", FLOAT, positional=True, required=True, aliases=("p_norm",)),
         _K,
@@ -274,6 +311,10 @@ class MaxUnpool(SpatialLayer):
         "maxunpool3d": {"dim": 3},
         "maxunpool": {"dim": None},
         **{f"max_unpool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"MaxUnpool{n}d": Signature(("kernel_size", "stride", "padding"), required=1)
+        for n in (1, 2, 3)
     }
     PARAMS = (_K, _S, _P)
     SUMMARY = "max unpooling"
