@@ -315,6 +315,14 @@ class Signature(NamedTuple):
     # Accepted at one value only: name → (value, why no other).
     only: Mapping[str, tuple[Any, str]] = _NOTHING
     anything: bool = False  # takes any arguments and ignores them (nn.Identity)
+    # Per-dimension arguments PyTorch takes as one int or one value per dimension, never
+    # a shorter tuple (Conv2d's kernel_size=(3,) fails), and those it takes as an int only
+    # (LPPool1d multiplies by its kernel_size). The short form broadcasts a 1-tuple.
+    whole: tuple[str, ...] = ()
+    scalar: tuple[str, ...] = ()
+    # Arguments that are ``whole`` unless another has a value: Conv2d's padding=(1,)
+    # broadcasts, except with a padding_mode other than 'zeros' (F.pad needs 4 pads).
+    whole_unless: Mapping[str, tuple[str, Any]] = _NOTHING
 
 
 # device= and dtype=: every PyTorch module with weights takes them; no figure depends on them.
@@ -497,12 +505,11 @@ class _Binder:
                     continue
             positional.append(arg)
         # More positional values than the short form takes: PyTorch's order
-        # (conv2d 3 64 3 is in, out, kernel; bn 16 is num_features). Words do not
-        # count: a word the kind does not take is more likely a misspelt flag or
-        # kind (conv2d 16 k=3 rleu) than one of PyTorch's values.
+        # (conv2d 3 64 3 is in, out, kernel; bn 16 is num_features). A word that is
+        # none of PyTorch's values there is more likely a misspelt flag or kind
+        # (conv2d 16 k=3 rleu): it is reported as one.
         sig = entry.torch
-        values = sum(1 for arg in positional if arg.value.kind != "name")
-        own = values <= len(entry.positional) or sig is None
+        own = len(positional) <= len(entry.positional) or sig is None
         order = [p.name for p in entry.positional] if own else list(sig.args)  # type: ignore[union-attr]
         for i, arg in enumerate(positional):
             if i >= len(order):
@@ -530,6 +537,30 @@ class _Binder:
 
     # -- a call -------------------------------------------------------------------
 
+    def check_form(self, sig: Signature, name: str, value: Value) -> None:
+        """A tuple where PyTorch takes an int, or too short a tuple (see Signature)."""
+        if value.kind != "tuple":
+            return
+        text = self.source[value.start : value.end]
+        callee = self.stmt.call
+        if name in sig.scalar:
+            raise self.error(
+                f"{callee}() {name} is one integer; PyTorch fails on the tuple {text}",
+                value.start,
+                value.end,
+            )
+        dim = self.entry.fixed.get("dim")
+        whole = name in sig.whole
+        if name in sig.whole_unless:
+            other, harmless = sig.whole_unless[name]
+            whole = self.values.get(other, harmless) != harmless
+        if whole and dim is not None and len(value.atoms()) == 1 and dim > 1:
+            raise self.error(
+                f"{callee}() {name} takes one integer or {dim} values; PyTorch fails on {text}",
+                value.start,
+                value.end,
+            )
+
     def call(self) -> None:
         entry, stmt = self.entry, self.stmt
         callee = stmt.call
@@ -556,6 +587,7 @@ class _Binder:
             return
         allowed = (*sig.args, *sig.kwonly)
         npos = 0
+        written: list[tuple[str, Value]] = []
         for arg in inside:
             value = arg.value
             if arg.key is None:
@@ -585,6 +617,9 @@ class _Binder:
             target = _target(entry, name)
             assert target is not None, (cname, name)
             self.set(target, value, arg, sig.renames.get(name, name))
+            written.append((name, value))
+        for name, value in written:
+            self.check_form(sig, name, value)
         missing = [n for n in sig.args[: sig.required] if sig.renames.get(n, n) not in self.given]
         if missing:
             need = ", ".join(sig.args[: sig.required])

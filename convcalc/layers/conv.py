@@ -95,6 +95,8 @@ class Conv(SpatialLayer):
             (*_CONV_ARGS, "dilation", "groups", "bias", *_MODE_PLACED),
             required=3,
             extra=PLACED,
+            whole=("kernel_size",),
+            whole_unless={"padding": ("padding_mode", "zeros")},
         )
         for n in (1, 2, 3)
     }
@@ -261,6 +263,7 @@ class ConvTranspose(SpatialLayer):
             (*_CONV_ARGS, "output_padding", "groups", "bias", "dilation", *_MODE_PLACED),
             required=3,
             extra=PLACED,
+            whole=("kernel_size",),
         )
         for n in (1, 2, 3)
     }

@@ -212,10 +212,16 @@ class AdaptivePool(SpatialLayer):
         "adaptivemaxpool": {"dim": None, "op": "max"},
     }
     TORCH = {
-        **{f"AdaptiveAvgPool{n}d": Signature(("output_size",), required=1) for n in (1, 2, 3)},
+        **{
+            f"AdaptiveAvgPool{n}d": Signature(("output_size",), required=1, whole=("output_size",))
+            for n in (1, 2, 3)
+        },
         **{
             f"AdaptiveMaxPool{n}d": Signature(
-                ("output_size", "return_indices"), required=1, only=_ONE_OUTPUT
+                ("output_size", "return_indices"),
+                required=1,
+                only=_ONE_OUTPUT,
+                whole=("output_size",),
             )
             for n in (1, 2, 3)
         },
@@ -229,6 +235,9 @@ class AdaptivePool(SpatialLayer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         kind = f"adaptive{self.op}pool"
+        mean = self._mean(shape)
+        if mean is not None:
+            return mean
         n, lead, spatial = _layout(kind, self.dim, shape)
         if self.output_size == (None,):
             # nn.AdaptiveAvgPool2d(None) fails (len(None)); 1-d pools take no None at all.
@@ -260,6 +269,20 @@ class AdaptivePool(SpatialLayer):
         return Out(f"{kind}{n}d", (*lead, *out), rf=rf)
 
 
+    def _mean(self, shape: Shape) -> Out | None:
+        """2-d and 3-d average pooling to all-ones sizes takes a shortcut, a mean over the
+        last 2 or 3 dimensions, before it checks the input's rank: more leading dimensions
+        pass (AdaptiveAvgPool2d(1) on C×D×H×W gives C×D×1×1)."""
+        d = self.dim
+        if self.op != "avg" or d not in (2, 3) or len(shape) <= d + 1:
+            return None
+        size = self.output_size * d if len(self.output_size) == 1 else self.output_size
+        last = shape[-d:]
+        if len(size) != d or any((L if o is None else o) != 1 for o, L in zip(size, last)):
+            return None
+        return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
+
+
 @register
 class LPPool(SpatialLayer):
     """LPPool1d/2d/3d: power-average pooling, shaped like an average pool without
@@ -273,7 +296,12 @@ class LPPool(SpatialLayer):
         **{f"lp_pool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
     TORCH = {
-        f"LPPool{n}d": Signature(("norm_type", "kernel_size", "stride", "ceil_mode"), required=2)
+        f"LPPool{n}d": Signature(
+            ("norm_type", "kernel_size", "stride", "ceil_mode"),
+            required=2,
+            whole=("kernel_size",),
+            scalar=("kernel_size",) if n == 1 else (),
+        )
         for n in (1, 2, 3)
     }
     PARAMS = (
@@ -313,7 +341,11 @@ class MaxUnpool(SpatialLayer):
         **{f"max_unpool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
     TORCH = {
-        f"MaxUnpool{n}d": Signature(("kernel_size", "stride", "padding"), required=1)
+        f"MaxUnpool{n}d": Signature(
+            ("kernel_size", "stride", "padding"),
+            required=1,
+            whole=("kernel_size", "stride", "padding"),
+        )
         for n in (1, 2, 3)
     }
     PARAMS = (_K, _S, _P)

@@ -40,9 +40,7 @@ class Upsample(Layer):
     NAMES = {"upsample": {}, "interpolate": {}}
     TORCH = {
         "Upsample": Signature(
-            ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
-            # It only changes how the values are computed, never the output's size.
-            extra={"recompute_scale_factor": OPT_BOOL},
+            ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor")
         )
     }
     PARAMS = (
@@ -63,6 +61,8 @@ class Upsample(Layer):
             "nearest",
         ),
         Param("align_corners", BOOL, None),
+        # With a scale factor it changes how values are computed, never the size.
+        Param("recompute_scale_factor", OPT_BOOL, None),
     )
     SUMMARY = "upsampling"
 
@@ -70,6 +70,7 @@ class Upsample(Layer):
     size: tuple[int, ...] | None
     mode: str
     align_corners: bool | None
+    recompute_scale_factor: bool | None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
@@ -82,6 +83,8 @@ class Upsample(Layer):
             raise LayerError("scale_factor=0 counts as no scale factor in PyTorch; give one > 0")
         if (self.size is None) == (scale_factor is None):
             raise LayerError("give exactly one of size= and scale_factor=")
+        if self.recompute_scale_factor and self.size is not None:
+            raise LayerError("recompute_scale_factor=true is not meaningful with an explicit size")
         want = MODES_BY_RANK.get(self.mode)
         if want is not None and want != n:
             raise LayerError(
@@ -146,8 +149,16 @@ _FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",))
 register(
     Upsample,
     names={
-        "upsample_nearest": {"mode": "nearest", "align_corners": None},
-        "upsamplingnearest2d": {"mode": "nearest", "align_corners": None},
+        "upsample_nearest": {
+            "mode": "nearest",
+            "align_corners": None,
+            "recompute_scale_factor": None,
+        },
+        "upsamplingnearest2d": {
+            "mode": "nearest",
+            "align_corners": None,
+            "recompute_scale_factor": None,
+        },
     },
     params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
     torch={"UpsamplingNearest2d": _FIXED_MODE},
@@ -155,8 +166,16 @@ register(
 register(
     Upsample,
     names={
-        "upsample_bilinear": {"mode": "bilinear", "align_corners": True},
-        "upsamplingbilinear2d": {"mode": "bilinear", "align_corners": True},
+        "upsample_bilinear": {
+            "mode": "bilinear",
+            "align_corners": True,
+            "recompute_scale_factor": None,
+        },
+        "upsamplingbilinear2d": {
+            "mode": "bilinear",
+            "align_corners": True,
+            "recompute_scale_factor": None,
+        },
     },
     params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
     torch={"UpsamplingBilinear2d": _FIXED_MODE},
