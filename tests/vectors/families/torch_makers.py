@@ -144,7 +144,9 @@ def _input(rng: random.Random, n: int, channels: int | None = None) -> Shape:
 
 def _cin(rng: random.Random, shape: Shape) -> int:
     """in_channels: the input's, or (a rejection) another count."""
-    return shape[0] if _p(rng, 0.88) else rng.choice([c for c in (1, 2, 3, 4, 6, 8) if c != shape[0]])
+    return (
+        shape[0] if _p(rng, 0.88) else rng.choice([c for c in (1, 2, 3, 4, 6, 8) if c != shape[0]])
+    )
 
 
 def _rank(rng: random.Random, n: int) -> int:

@@ -118,7 +118,9 @@ def _pinned(rng: random.Random, sp: Speller) -> list[tuple[str, Shape, Layer]]:
     out = []
     for text, cls, shape in texts:
         make = modules[text]
-        out.append((f"tc_{cls}", shape, Layer(f"tc_{cls}", text, lambda make=make: wrap_plain(make))))
+        out.append(
+            (f"tc_{cls}", shape, Layer(f"tc_{cls}", text, lambda make=make: wrap_plain(make)))
+        )
     return out
 
 
