@@ -300,7 +300,7 @@ class _Builder:
                     frozen = True
                     continue
             elif arg.key == "name":
-                if value.kind != "name":
+                if value.kind not in ("name", "string"):  # name='0': a quoted one too
                     raise self.error(f"name= takes a word, got {self.text(value)!r}", value)
                 name = str(value.value).lower()
                 continue

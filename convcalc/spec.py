@@ -305,10 +305,17 @@ class _Parser:
         _, callee, start, end = tokens[self.pos]
         kind = callee.rsplit(".", 1)[-1].lower()
         if kind not in self.kinds:
+            import difflib  # only on the error path
+
+            from .layers.base import TORCH_CLASSES
+
             message = f"convcalc does not know the module {callee}"
-            hint = suggest(kind, self.kinds)
+            names = {name.lower(): name for name in TORCH_CLASSES}
+            hints = difflib.get_close_matches(kind, list(names), n=1, cutoff=0.8)
             message += (
-                f"; did you mean {hint!r}?" if hint else " (convcalc --list-layers lists the kinds)"
+                f"; did you mean {names[hints[0]]}?"
+                if hints
+                else " (--list-layers lists the kinds)"
             )
             raise self.error(message, start, end)
         open_tok = tokens[self.pos + 1]

@@ -300,6 +300,14 @@ class SpatialLayer(Layer):
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
+class WrittenTuple(tuple):  # type: ignore[type-arg]
+    """A tuple a call wrote out where PyTorch does not broadcast one value to every
+    dimension (``Upsample(scale_factor=(2.0,))`` on a 2-d input fails): a layer whose
+    dimensions come from its input (Upsample) keeps it as it is."""
+
+    __slots__ = ()
+
+
 class Signature(NamedTuple):
     """A PyTorch constructor as convcalc reads it: what a call ``Conv2d(3, 64, 7,
     stride=2)`` means, and the order of a short form's extra positional values
@@ -620,6 +628,10 @@ class _Binder:
             written.append((name, value))
         for name, value in written:
             self.check_form(sig, name, value)
+            param = sig.renames.get(name, name)
+            dim = entry.fixed.get("dim")
+            if name in sig.whole and value.kind == "tuple" and dim is None:
+                self.values[param] = WrittenTuple(self.values[param])
         missing = [n for n in sig.args[: sig.required] if sig.renames.get(n, n) not in self.given]
         if missing:
             need = ", ".join(sig.args[: sig.required])

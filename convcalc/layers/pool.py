@@ -268,7 +268,6 @@ class AdaptivePool(SpatialLayer):
             rf = tuple((L // o, L // o, 0) for o, L in zip(out, spatial))  # type: ignore[operator]
         return Out(f"{kind}{n}d", (*lead, *out), rf=rf)
 
-
     def _mean(self, shape: Shape) -> Out | None:
         """2-d and 3-d average pooling to all-ones sizes takes a shortcut, a mean over the
         last 2 or 3 dimensions, before it checks the input's rank: more leading dimensions

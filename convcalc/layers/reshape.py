@@ -20,6 +20,7 @@ from .base import (
     Param,
     Shape,
     Signature,
+    WrittenTuple,
     check_float32,
     fmt_shape,
     fmt_tuple,
@@ -40,7 +41,8 @@ class Upsample(Layer):
     NAMES = {"upsample": {}, "interpolate": {}}
     TORCH = {
         "Upsample": Signature(
-            ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor")
+            ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
+            whole=("size", "scale_factor"),
         )
     }
     PARAMS = (
@@ -98,7 +100,8 @@ class Upsample(Layer):
             )
         spatial = shape[1:]
         if self.size is not None:
-            size = self.size * n if len(self.size) == 1 else self.size
+            one = len(self.size) == 1 and not isinstance(self.size, WrittenTuple)
+            size = self.size * n if one else self.size
             if len(size) != n:
                 raise LayerError(
                     f"size has {len(size)} values but the input has {n} spatial dimensions"
@@ -106,7 +109,8 @@ class Upsample(Layer):
             out = list(size)
         else:
             assert self.scale_factor is not None
-            scale = self.scale_factor * n if len(self.scale_factor) == 1 else self.scale_factor
+            one = len(self.scale_factor) == 1 and not isinstance(self.scale_factor, WrittenTuple)
+            scale = self.scale_factor * n if one else self.scale_factor
             if len(scale) != n:
                 raise LayerError(
                     f"scale_factor has {len(scale)} values but the input has {n} spatial dimensions"
@@ -145,7 +149,7 @@ class Upsample(Layer):
 
 # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
 # UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
-_FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",))
+_FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
 register(
     Upsample,
     names={

@@ -13,6 +13,7 @@ that do not divide), so that a good share of the cases are rejections.
 from __future__ import annotations
 
 import inspect
+import math
 import random
 import re
 import sys
@@ -419,7 +420,7 @@ def m_upsample(rng: random.Random, cls: str) -> Call:
     shape[1:] = [min(s, 12) for s in shape[1:]]
     given: dict[str, Any] = {}
     if _p(rng, 0.5):
-        given["size"] = _per_dim(rng, n, [1, 4, 8, 12, 16], short=False)
+        given["size"] = _per_dim(rng, n, [1, 4, 8, 12, 16])
     else:
         scale: Any = rng.choice([2, 2.0, 1.5, 3, 0.5])
         if _p(rng, 0.25):
@@ -754,9 +755,13 @@ def short_text(rng: random.Random, call: Call) -> str | None:
 _BARE = re.compile(r"=(same|valid|zeros|reflect|replicate|circular|row|batch)\b")
 
 
+_IMPLIED_MODE = re.compile(r"^(Upsampling(?:Nearest|Bilinear)2d\(.*), mode='\w+'\)$")
+
+
 def repr_call(text: str) -> str:
-    """A one-line repr as a Python call: the bare words some reprs print quoted."""
-    return _BARE.sub(r"='\1'", text)
+    """A one-line repr as a Python call: the bare words some reprs print quoted, and
+    without the mode UpsamplingNearest2d and UpsamplingBilinear2d print but do not take."""
+    return _IMPLIED_MODE.sub(r"\1)", _BARE.sub(r"='\1'", text))
 
 
 def rebuild(text: str) -> nn.Module:
@@ -765,3 +770,124 @@ def rebuild(text: str) -> nn.Module:
     namespace |= {name: getattr(nn, name) for name in MAKERS if name not in TORCHVISION}
     # (the generator evaluates its own text, never a user's)
     return eval(repr_call(text), {"__builtins__": {}}, namespace)
+
+
+# --------------------------------------------------------------------------------------------
+# chains: calls that follow one another (for printed models and generated code)
+# --------------------------------------------------------------------------------------------
+
+# Classes a chain of plain modules can hold: an embedding needs indices, an unpool the
+# indices of a pool, attention's modules take several tensors (or give a tuple), and
+# torchvision's Permute prints no dims.
+CHAIN_CLASSES = [
+    cls
+    for cls in MAKERS
+    if cls not in ("Embedding", "MultiheadAttention", "TransformerEncoderLayer", "Permute")
+    and not cls.startswith("MaxUnpool")
+]
+
+
+def _dims_of(cls: str) -> int | None:
+    """n of an n-d class (Conv2d: 2), None for the others."""
+    if cls[-1] == "d" and cls[-2].isdigit() and not cls.startswith("Upsampling"):
+        return int(cls[-2])
+    return None
+
+
+def fit(rng: random.Random, call: Call, shape: Shape) -> Call | None:
+    """``call`` made to follow a tensor of ``shape``: the arguments that fix the input
+    (in_channels, num_features, in_features, normalized_shape, …) set from it; None when
+    the class does not take a tensor of that rank."""
+    n = _dims_of(call.cls)
+    cls = call.cls
+    batchnorm1d_of_features = cls == "BatchNorm1d" and len(shape) == 1
+    if n is not None and len(shape) != n + 1 and not batchnorm1d_of_features:
+        return None
+    given = dict(call.given)
+    c = shape[0]
+    if "in_channels" in given:
+        given["in_channels"] = c
+        groups = given.get("groups", 1)
+        if c % groups or given["out_channels"] % groups:
+            given.pop("groups", None)
+    for key in ("num_features", "num_channels"):
+        if key in given:
+            given[key] = c
+    if "num_groups" in given:
+        given["num_groups"] = rng.choice([g for g in (1, 2, 4) if c % g == 0])
+    if "in_features" in given:
+        given["in_features"] = shape[-1]
+    if cls in ("LayerNorm", "RMSNorm"):
+        given["normalized_shape"] = shape[-1] if _p(rng, 0.6) else tuple(shape[-2:])
+    if cls == "LayerNorm2d":
+        if len(shape) != 3:
+            return None
+        given["normalized_shape"] = c
+    if cls == "PReLU":
+        given["num_parameters"] = rng.choice([1, c])
+    if cls == "Unflatten":
+        given["unflattened_size"] = rng.choice([(1, c), (c, 1), (-1, 1)])
+    if cls in ("GLU",) and shape[-1] % 2:
+        return None
+    return Call(cls, given, list(shape))
+
+
+def print_means_it(call: Call, x: torch.Tensor) -> bool:
+    """Whether the module's one-line print, built again, gives the module's own answer on
+    ``x``: AvgPool2d prints no ceil_mode, Upsample no align_corners."""
+    from common import Layer, run_layer
+
+    module = torch_class(call.cls)(**call.given)
+    text = repr(module)
+    if "\n" in text:
+        return False
+    try:
+        again = rebuild(text)
+    except Exception:
+        return False
+    answers = []
+    for m in (module, again):
+        _, rec, err, _ = run_layer(Layer("print", "", lambda m=m: wrap(call.cls, m, call.given)), x)
+        answers.append((rec, None if err is None else err["type"]))
+    return answers[0] == answers[1]
+
+
+def random_chain(
+    rng: random.Random, shape: Shape, length: int, fail_rate: float, *, printed: bool = False
+) -> tuple[list[Call], Any]:
+    """Calls that run one after another on ``shape`` (each one probed in torch), with the
+    Chain that ran them; with probability ``fail_rate`` the last one is refused. With
+    ``printed``, only modules whose print means them (``print_means_it``)."""
+    from common import Chain, Layer
+
+    chain = Chain(shape)
+    calls: list[Call] = []
+    fail_at = length - 1 if _p(rng, fail_rate) else None
+    for i in range(length):
+        current = chain.shape
+        for _attempt in range(60):
+            cls = rng.choice(CHAIN_CLASSES)
+            call = fit(rng, MAKERS[cls](rng), current)
+            if call is None:
+                continue
+            layer = Layer(cls, "", call.make)
+            ok, out, stable = chain.probe(layer)
+            if not stable:
+                continue
+            if ok and (out is None or 0 in out or math.prod(out) > 60_000 or len(out) > 4):
+                continue
+            if ok == (i == fail_at):
+                continue
+            if not ok:
+                try:  # refused when it runs, not when it is built: it has a print
+                    torch_class(cls)(**call.given)
+                except Exception:
+                    continue
+            if printed and not print_means_it(call, chain.x):
+                continue
+            chain.add(layer)
+            calls.append(call)
+            break
+        if not chain.ok:
+            break
+    return calls, chain
