@@ -842,16 +842,19 @@ def run(
     from .render import write
 
     out = cast(TextIO, _Stdout(sys.stdout))
-    write(
-        analysis,
-        fmt,
-        out,
-        batch=batch,
-        dtype=dtype,
-        training=training,
-        sources=sources,
-        depth=depth,
-    )
+    try:
+        write(
+            analysis,
+            fmt,
+            out,
+            batch=batch,
+            dtype=dtype,
+            training=training,
+            sources=sources,
+            depth=depth,
+        )
+    except ConvcalcError as exc:  # -o torch: a network it cannot write (nothing written yet)
+        raise Failure(str(exc), EXIT_USAGE) from None
     out.flush()
 
 
