@@ -264,12 +264,12 @@ def constructor(row: LayerResult) -> tuple[str, str | None]:
 
 def _resolve(row: LayerResult, values: dict[str, Any], cin: int | None) -> dict[str, Any]:
     """The layer's values with those the input fixes filled in."""
-    shape, out = row.input, row.output
+    shape = row.input
     v = dict(values)
     if "in_channels" in v:
         v["in_channels"] = cin
-    if "out_channels" in v:
-        v["out_channels"] = out[0]
+    if "out_channels" in v and v["out_channels"] is None:
+        v["out_channels"] = cin
     if v.get("groups") == "dw":
         v["groups"] = cin
     for key in ("num_features", "num_channels"):
@@ -395,7 +395,8 @@ def to_torch(analysis: Analysis, note: str = "") -> str:
 
     if not analysis.layers:
         raise CodeError("-o torch needs at least one layer")
-    graph = is_graph(analysis) or any(row.frozen for row in analysis.layers)
+    # A frozen or shared layer (one module applied twice) needs __init__ and forward too.
+    graph = is_graph(analysis) or any(r.frozen or r.shared for r in analysis.layers)
     body, helpers = _graph(analysis) if graph else _chain(analysis)
     head = [*_header(analysis, note), "", *_imports(helpers, any(r.side for r in analysis.layers))]
     parts = ["\n".join(head), *(HELPERS[h].strip("\n") for h in helpers), "\n".join(body)]
@@ -452,7 +453,8 @@ def _graph(analysis: Analysis) -> tuple[list[str], list[str]]:
                 comment = f"# -> {_shape_text(row.output)}"
             attrs[row.index] = attr
             expr = f"self.{attr}({args[0]})"
-        out.append(f"{_var(row.index)} = {expr}  {comment}")
+        named = f" (as {row.name})" if row.name else ""
+        out.append(f"{_var(row.index)} = {expr}  {comment}{named}")
     result = len(rows) if analysis.result == -1 else analysis.result
     returns = "Any" if forward_side else "torch.Tensor"
     lines = [
