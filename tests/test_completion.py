@@ -86,7 +86,7 @@ def test_after_input_comes_a_shape() -> None:
 
 
 def test_format_values_and_files() -> None:
-    assert complete(["conv2d", "-o"], "") == ["table", "json", "csv", "tsv", "markdown"]
+    assert complete(["conv2d", "-o"], "") == ["table", "json", "csv", "tsv", "markdown", "torch"]
     assert complete(["--format"], "m") == ["markdown"]
     comp = ShellComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
     items = comp.get_completions(["-f"], "")
