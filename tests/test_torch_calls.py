@@ -13,7 +13,7 @@ import pytest
 
 import convcalc
 from convcalc.layers import KINDS, REGISTRY, bind
-from convcalc.layers.base import TORCH_CLASSES, Layer, Param, _target
+from convcalc.layers.base import TORCH_CLASSES, Layer, _target
 from convcalc.spec import LayerStmt, parse
 
 DATA = Path(__file__).parent / "data"
