@@ -3,9 +3,14 @@
 identical ones) around one-line module reprs, as pasted from a REPL or a notebook.
 
 The print becomes spec text: every leaf is its repr, a PyTorch call (spec.py), and every
-nested container a block named after its path (``features``, ``layer1.0``), so that the
-table has a subtotal row per container and ``--depth`` folds them. Errors are reported at
-the print's own lines and columns (:meth:`Reading.locate`).
+nested container a block named after its class and path, its instance labelled with the
+path, so that the table has a subtotal row per container (``features:
+Sequential_features``) and ``--depth`` folds them. Errors are reported at the print's own
+lines and columns (:meth:`Reading.locate`).
+
+A print shows a module's arguments as its ``extra_repr`` does, and some leave arguments
+out (AvgPool2d its ceil_mode, count_include_pad and divisor_override; Upsample its
+align_corners): those are read at PyTorch's defaults, as the print states them.
 
 Only Sequential and ModuleList say in what order their children run. Any other container
 (``VGG(…)``, torchvision's ``Conv2dNormActivation``) prints its children but not its
@@ -256,15 +261,15 @@ class _Writer:
             if not path and not module.name:  # the top level: its children stand alone
                 out += self.body(module.children, "")
                 continue
-            block = self.block_name(label)
+            block = self.block_name(f"{cls}_{label}")
             inner = self.body(module.children, label)
             self.define(block, inner)
             shown = label if _NAME.fullmatch(label) else f"'{label}'"
             out.append((f"{block} name={shown}", module.start, len(module.cls)))
         return out
 
-    def block_name(self, label: str) -> str:
-        name = label if label[:1].isalpha() or label[:1] == "_" else f"_{label}"
+    def block_name(self, name: str) -> str:
+        """``Sequential_features``: the container's class and path, as a block name."""
         while name.lower() in self.kinds or name.lower() in _RESERVED or name.lower() in self.names:
             name = f"_{name}"
         self.names.add(name.lower())
