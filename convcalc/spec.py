@@ -295,7 +295,7 @@ class _Parser:
                 value = self.value()
                 args.append(Arg(None, value.start, value))
             end = args[-1].value.end
-        layer_text = " ".join(self.source[start:end].split())
+        layer_text = _text(self.source, start, end)
         return LayerStmt(word.lower(), tuple(args), start, end, layer_text, anchor=start)
 
     def call(self) -> LayerStmt:
@@ -312,11 +312,12 @@ class _Parser:
             message = f"convcalc does not know the module {callee}"
             names = {name.lower(): name for name in TORCH_CLASSES}
             hints = difflib.get_close_matches(kind, list(names), n=1, cutoff=0.8)
-            message += (
-                f"; did you mean {names[hints[0]]}?"
-                if hints
-                else " (--list-layers lists the kinds)"
-            )
+            if kind in ("sequential", "modulelist", "moduledict"):
+                message += "; to read a printed model, give it to --from-torch FILE"
+            elif hints:
+                message += f"; did you mean {names[hints[0]]}?"
+            else:
+                message += " (--list-layers lists the kinds)"
             raise self.error(message, start, end)
         open_tok = tokens[self.pos + 1]
         self.pos += 2
@@ -324,6 +325,7 @@ class _Parser:
         args: list[Arg] = []
         expect_arg = True
         while True:
+            self.skip_newlines()
             if self.pos >= n or tokens[self.pos][0] == SEP:
                 raise self.error("'(' is never closed", open_tok[2], open_tok[3])
             kind_, text, tstart, tend = tokens[self.pos]
@@ -331,6 +333,13 @@ class _Parser:
                 self.pos += 1
                 end = tend
                 break
+            if text.startswith(":"):  # '(name): Module(' — a print with children
+                raise self.error(
+                    f"{callee}(…) here is a module's print with its children; read a printed "
+                    "model with --from-torch FILE",
+                    tstart,
+                    tend,
+                )
             if not expect_arg:
                 if text != ",":
                     raise self.error(f"expected ',' or ')' in the call, got {text!r}", tstart, tend)
@@ -339,6 +348,7 @@ class _Parser:
                 continue
             if kind_ == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
                 self.pos += 2
+                self.skip_newlines()
                 if self.pos >= n or tokens[self.pos][1] in (",", ")") or tokens[self.pos][0] == SEP:
                     raise self.error(f"{text}= needs a value", tstart, tokens[self.pos - 1][3])
                 args.append(Arg(text, tstart, self.call_value()))
@@ -360,8 +370,15 @@ class _Parser:
                 value = self.value()
                 args.append(Arg(None, value.start, value))
             end = args[-1].value.end
-        text = " ".join(self.source[start:end].split())
-        return LayerStmt(kind, tuple(args), start, end, text, callee, inside, start)
+        return LayerStmt(
+            kind, tuple(args), start, end, _text(self.source, start, end), callee, inside, start
+        )
+
+    def skip_newlines(self) -> None:
+        """Inside parentheses a newline is a blank (parse() keeps such lines together)."""
+        tokens = self.tokens
+        while self.pos < len(tokens) and tokens[self.pos][1] == "\n":
+            self.pos += 1
 
     def call_value(self) -> Value:
         """One argument's value in a call: an atom or a tuple, never a bare a,b."""
@@ -410,6 +427,7 @@ class _Parser:
         items: list[Value] = []
         expect_item = True
         while True:
+            self.skip_newlines()
             if self.pos >= len(tokens) or tokens[self.pos][0] == SEP:
                 raise self.error(f"{open_tok[1]!r} is never closed", open_tok[2], open_tok[3])
             kind, text, start, end = tokens[self.pos]
@@ -459,12 +477,34 @@ def parse(source: str, kinds: Collection[str]) -> Program:
     seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]] = {}
     pos = 0
     for m in _SEGMENT_END.finditer(source):
+        if m.group() not in ";|" and _open(source, pos, m.start()):
+            continue  # a call (or tuple) spans lines: its newlines and comments are blanks
         if m.start() > pos:
             _segment(source, kinds, pos, m.start(), seen, statements)
         pos = m.end()
     if pos < len(source):
         _segment(source, kinds, pos, len(source), seen, statements)
     return Program(source, tuple(statements))
+
+
+_INNER_BLANKS = re.compile(r"(?<=[(\[])\s+|\s+(?=[)\]])")
+
+
+def _text(source: str, start: int, end: int) -> str:
+    """A statement's text, blanks folded: one spanning lines loses its comments and the
+    blanks inside its parentheses."""
+    text = source[start:end]
+    if "\n" in text:
+        text = _INNER_BLANKS.sub("", _COMMENT.sub("", text))
+    return " ".join(text.split())
+
+
+def _open(source: str, start: int, end: int) -> bool:
+    """Whether ``source[start:end]`` leaves a parenthesis or bracket open."""
+    text = source[start:end]
+    if "(" not in text and "[" not in text:
+        return False
+    return text.count("(") + text.count("[") > text.count(")") + text.count("]")
 
 
 def _segment(

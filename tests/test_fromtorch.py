@@ -85,16 +85,14 @@ def test_custom_containers_need_assume_sequential() -> None:
             read_print(case["print"])
 
 
-@pytest.mark.parametrize("name", ["alexnet", "vgg16"])
-def test_real_models_read_whole(name: str) -> None:
+@pytest.mark.parametrize("marker", ["in_features=9216", "(30): MaxPool2d"])  # AlexNet, VGG-16
+def test_real_models_read_whole(marker: str) -> None:
     """torchvision's networks as Sequential(features, avgpool, Flatten, classifier): the
-    totals torch gave for them (the last rows' figures summed)."""
-    wholes = [c for c in PRINTS if c["id"] <= "p0012" and "(2): Flatten" in c["print"]]
+    totals of torch's own rows for them."""
     case = next(
         c
-        for c in wholes
-        if ("Linear(in_features=9216" in c["print"]) == (name == "alexnet")
-        and ("(28): MaxPool2d" in c["print"] or name == "alexnet")
+        for c in PRINTS
+        if "(2): Flatten" in c["print"] and marker in c["print"] and not c["assume"]
     )
     reading = read_print(case["print"])
     result = convcalc.analyze(reading.spec, tuple(case["input"]))
@@ -238,3 +236,10 @@ def test_cli_usage_errors(args: list[str], message: str) -> None:
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_the_example_print_is_one_torch_made() -> None:
+    text = (Path(__file__).parent.parent / "examples" / "alexnet_print.txt").read_text()
+    assert text.rstrip("\n") in {c["print"] for c in PRINTS}
+    model = (Path(__file__).parent.parent / "examples" / "alexnet_model_print.txt").read_text()
+    assert model.rstrip("\n") in {c["print"] for c in PRINTS if c["assume"]}

@@ -250,6 +250,19 @@ def test_input_arguments_fill_an_unknown_channel_count() -> None:
             "foo",
         ),
         ("Conv2d(3, 8, 3", "'(' is never closed", "("),
+        (
+            "Sequential(ReLU())",
+            "convcalc does not know the module Sequential; to read a printed model, give it to "
+            "--from-torch FILE",
+            "Sequential",
+        ),
+        (
+            "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, "
+            "out_features=8, bias=True)\n)",
+            "MultiheadAttention(…) here is a module's print with its children; read a printed "
+            "model with --from-torch FILE",
+            ":",
+        ),
         ("Conv2d(3 8)", "expected ',' or ')' in the call, got '8'", "8"),
         ("Conv2d(3, 8, bias=)", "bias= needs a value", "bias="),
         (
@@ -280,3 +293,15 @@ def test_graph_words_follow_a_call() -> None:
     result = convcalc.analyze("Conv2d(8, 8, 3, padding=1) x3 Conv2d(8, 8, 1) name=p use p", "8x8x8")
     assert len(result.layers) == 5
     assert result.layers[4].shared == 4
+
+
+def test_a_call_may_span_lines() -> None:
+    text = (
+        "nn.Conv2d(\n    3,  # RGB\n    16,\n    kernel_size=(3,\n                 3),\n)\nrelu\n"
+    )
+    result = convcalc.analyze(text, "3x32x32")
+    assert [r.spec for r in result.layers] == ["nn.Conv2d(3, 16, kernel_size=(3, 3),)", "relu"]
+    assert result.layers[0].params == convcalc.analyze("Conv2d(3, 16, 3)", "3x32x32").params
+    with pytest.raises(convcalc.SpecError) as info:
+        convcalc.analyze("Conv2d(3, 8,\nrelu\n", "3x8x8")
+    assert (info.value.message, info.value.line) == ("'(' is never closed", 1)

@@ -23,9 +23,10 @@ mode, FlopCounterMode for the MACs), up to the first one PyTorch refuses (``erro
   model classes of their own (``Stem``, ``Head``, …) whose forward runs their children in
   order: those rows have ``"assume": true`` (``--assume-sequential``).
 * Real models whose containers are Sequentials: torchvision's AlexNet and VGG (11, 11 with
-  batch norm, 16) — their ``features`` and ``classifier`` printed alone, and the whole
+  batch norm, 16) — their ``features`` and ``classifier`` printed alone, the whole
   network as ``nn.Sequential(features, avgpool, nn.Flatten(1), classifier)``, which is
-  what their forward does.
+  what their forward does, and the model's own print with ``"assume": true`` (its
+  children in print order: the classifier refuses the map its forward would flatten).
 """
 
 from __future__ import annotations
@@ -139,13 +140,16 @@ def real_cases() -> list[dict[str, Any]]:
         m = getattr(torchvision.models, name)().eval()
         features_in = next(x for x in m.classifier if isinstance(x, nn.Linear)).in_features
         whole = nn.Sequential(m.features, m.avgpool, nn.Flatten(1), m.classifier)
-        for model, shape in (
-            (m.features, [3, 224, 224]),
-            (m.classifier, [features_in]),
-            (whole, [3, 224, 224]),
+        for model, shape, assume in (
+            (m.features, [3, 224, 224], False),
+            (m.classifier, [features_in], False),
+            (whole, [3, 224, 224], False),
+            # the model's own print, its children run in print order (--assume-sequential):
+            # without the flatten its forward does, the classifier refuses the 256x6x6 map
+            (m, [3, 224, 224], True),
         ):
             out.append(
-                {"print": repr(model), "input": shape, "assume": False, **answer(model, shape)}
+                {"print": repr(model), "input": shape, "assume": assume, **answer(model, shape)}
             )
     return out
 
@@ -157,7 +161,7 @@ def main() -> None:
     rng = random.Random(SEED)
     rows = real_cases()
     seen = set()
-    while len(rows) < RANDOM_CASES + 12:
+    while len(rows) < RANDOM_CASES + 16:
         case = random_case(rng)
         if case is None or case["print"] in seen:
             continue
