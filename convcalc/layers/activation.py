@@ -58,7 +58,7 @@ ACTIVATIONS: dict[str, tuple[Param, ...]] = {
 }
 
 # name → PyTorch's class, whose arguments are the Params' names in this order.
-TORCH_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
+CLASS_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "relu": ("ReLU", ("inplace",)),
     "relu6": ("ReLU6", ("inplace",)),
     "gelu": ("GELU", ("approximate",)),
@@ -162,8 +162,8 @@ for _name, _params in ACTIVATIONS.items():
     _names = {_name: {"name": _name}}
     _names.update({f: {"name": _name} for f, c in FUNCTIONAL_NAMES.items() if c == _name})
     _torch = {}
-    if _name in TORCH_CLASSES:
-        _class, _args = TORCH_CLASSES[_name]
+    if _name in CLASS_NAMES:
+        _class, _args = CLASS_NAMES[_name]
         _torch[_class] = Signature(_args, anything=_name == "identity")
     register(_cls, names=_names, params=_params, torch=_torch)
 
