@@ -52,6 +52,10 @@ _EXAMPLE = {
 }
 
 
+# A REPL's or notebook's prompt before a line: '>>> ', '... ', 'Out[3]: '.
+_PROMPT = re.compile(r"\s*(?:(?:>>>|\.\.\.)(?: |$)|(?:In|Out) ?\[\d*\]: ?)\s*")
+
+
 class _Module(NamedTuple):
     """One module of the print: a leaf (``text``: its repr) or a container."""
 
@@ -126,8 +130,11 @@ class _Lines:
         pos = 0
         for raw in source.split("\n"):
             text = raw.rstrip()
-            indent = len(text) - len(text.lstrip())
-            self.lines.append((pos + indent, text.strip()))
+            prompt = _PROMPT.match(text)
+            if prompt and not prompt.group().lstrip().startswith("Out"):
+                text = ""  # what was typed at a prompt, not what it printed
+            cut = prompt.end() if prompt and text else len(text) - len(text.lstrip())
+            self.lines.append((pos + cut, text[cut:]))
             pos += len(raw) + 1
         self.i = 0
 

@@ -7,6 +7,9 @@ shape. The code needs torch only: the few layers without an nn class (ViT's clas
 token, torchvision's LayerNorm2d and StochasticDepth, permute, …) come with a small
 class of their own.
 
+Every argument is explicit but ``device``/``dtype``, and the ``bias=`` that BatchNorm,
+InstanceNorm and GroupNorm take since PyTorch 2.13, written only when it is False.
+
 The code is what convcalc analysed, so it builds only from known figures: every size
 must be known (an input with an unknown channel count cannot be written), and MaxUnpool,
 which needs its pool's indices, has no place in it.

@@ -185,6 +185,13 @@ def test_a_shape_error_points_at_the_print_line() -> None:
     assert (err.line, err.column) == (3, 8)
 
 
+def test_prompts_and_indentation_are_skipped() -> None:
+    pasted = "In [3]: model\nOut[3]: \n" + "".join("    " + line + "\n" for line in SEQ.split("\n"))
+    assert analyze_print(pasted, (3, 16, 16)).output == (8, 14, 14)
+    assert analyze_print("Out[3]: " + SEQ, (3, 16, 16)).output == (8, 14, 14)
+    assert analyze_print(SEQ.replace("\n", "\r\n"), (3, 16, 16)).output == (8, 14, 14)
+
+
 def test_the_cli(tmp_path: Path) -> None:
     path = tmp_path / "model.txt"
     path.write_text(">>> print(model)\n" + SEQ + ">>> \n", encoding="utf-8")
