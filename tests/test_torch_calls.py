@@ -6,10 +6,13 @@ one layer, and every error with its message."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convcalc
 from convcalc.layers import KINDS, REGISTRY, bind
@@ -305,3 +308,21 @@ def test_a_call_may_span_lines() -> None:
     with pytest.raises(convcalc.SpecError) as info:
         convcalc.analyze("Conv2d(3, 8,\nrelu\n", "3x8x8")
     assert (info.value.message, info.value.line) == ("'(' is never closed", 1)
+
+
+_CALL_TOKENS = [
+    *("Conv2d(", "nn.", "torch.nn.", "BatchNorm2d(", "Linear(", "ReLU(", "Upsample(", "MaxPool2d("),
+    *(")", ",", "=", "'", '"', "[", "]", "(", "\n", " ", "#", ";", ":"),
+    *("3", "64", "-1", "2.0", "1e-05", "None", "True", "same", "'nearest'", "kernel_size"),
+    *("x2", "name", "conv2d", "bn", "Sequential(", "(0): ", "2 x ", "(0-2): 3 x "),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CALL_TOKENS), max_size=16).map("".join))
+def test_call_like_text_raises_only_convcalc_errors(text: str) -> None:
+    from convcalc.fromtorch import analyze_print
+
+    for read in (convcalc.analyze, analyze_print):
+        with contextlib.suppress(convcalc.ConvcalcError):
+            read(text, (3, 8, 8))
