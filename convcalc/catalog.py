@@ -30,7 +30,7 @@ GROUPS = {
 OTHER = "Other layers"
 SUMMARY_WIDTH = 30  # a longer summary takes a line of its own, the names under it
 
-# Examples: (arguments, input shape) per class name; a class's own EXAMPLE and
+# Examples: (arguments, input shape) per kind word or class name; a class's own EXAMPLE and
 # EXAMPLE_INPUT attributes win. The first input (then fallback) that the layer
 # accepts is shown with the layer's output.
 EXAMPLES: dict[str, tuple[str, str | None]] = {
@@ -44,6 +44,7 @@ EXAMPLES: dict[str, tuple[str, str | None]] = {
     "Upsample": ("scale=2", None),
     "PixelShuffle": ("2", None),
     "Pad": ("1", None),
+    **{f"constantpad{n}d": ("1 0.5", None) for n in (1, 2, 3)},  # a word's own wins
     "Flatten": ("", None),
     "Linear": ("10", "512"),
     "Unflatten": ("1 16x7x7", "784"),
@@ -144,7 +145,7 @@ def example(word: str) -> tuple[str, str | None, Analysis | None]:
 
     entry = REGISTRY[word]
     cls = entry.cls
-    args, shape_text = EXAMPLES.get(cls.__name__, ("", None))
+    args, shape_text = EXAMPLES.get(word) or EXAMPLES.get(cls.__name__, ("", None))
     args = getattr(cls, "EXAMPLE", args)
     shape_text = getattr(cls, "EXAMPLE_INPUT", shape_text)
     dim = entry.fixed.get("dim")
@@ -158,6 +159,34 @@ def example(word: str) -> tuple[str, str | None, Analysis | None]:
             except ConvcalcError:
                 continue
     return texts[0], None, None
+
+
+def _torch_usage(entry: Entry) -> list[str]:
+    """The PyTorch spellings: positional values in PyTorch's order, and the call."""
+    from .layers.base import TORCH_CLASSES
+
+    sig = entry.torch
+    if sig is None:
+        return []
+    from .layers import REGISTRY
+
+    out = []
+    names = [p.name for p in entry.positional]
+    mapped = [sig.renames.get(a, a) for a in sig.args]
+    if len(mapped) > len(names) or mapped[: len(names)] != names:
+        required = list(sig.args[: max(sig.required, len(names) + 1)])
+        rest = " …" if len(sig.args) > len(required) else ""
+        out.append(f"   or: {entry.word} {' '.join(required)}{rest}  (PyTorch's order)")
+    cname = entry.torch_name or next(
+        (c for c, w in TORCH_CLASSES.items() if REGISTRY[w].torch is sig), ""
+    )
+    if cname:
+        shown = [*sig.args[: sig.required], *(f"{a}=…" for a in sig.args[sig.required :])]
+        shown = [a for a in shown if a.split("=")[0] not in ("device", "dtype")]
+        if len(shown) > 6:
+            shown = [*shown[:6], "…"]
+        out.append(f"   or: {cname}({', '.join(shown)})  (a PyTorch call)")
+    return out
 
 
 def layer_help(word: str) -> str:
@@ -178,7 +207,7 @@ def layer_help(word: str) -> str:
     usage += [p.name if p.required else f"[{p.name}]" for p in positional]
     usage += [f"{p.keys[0]}=…" for p in keyed if p.required]
     usage += ["[key=value …]"] if any(not p.required for p in keyed) else []
-    lines += ["", f"usage: {' '.join(usage)}"]
+    lines += ["", f"usage: {' '.join(usage)}", *_torch_usage(entry)]
     rows: list[tuple[str, str, str]] = []
     for p in entry.params:
         short = ", ".join(f"{a}=" for a in p.aliases)

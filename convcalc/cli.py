@@ -33,6 +33,7 @@ from .render import FORMAT_ALIASES, FORMATS
 
 if TYPE_CHECKING:
     from .engine import Analysis
+    from .fromtorch import Reading
     from .lint import LintWarning
     from .render import Extras, Source
 
@@ -659,6 +660,20 @@ def _solve_command() -> click.Command:
     "(-i overrides it); layer words are added after it.",
 )
 @click.option(
+    "--from-torch",
+    "from_torch",
+    type=SpecFile(),
+    metavar="FILE",
+    help="Read the text print(model) shows ('-' = stdin): nn.Sequential and ModuleList "
+    "containers around PyTorch layers. Give the input with -i.",
+)
+@click.option(
+    "--assume-sequential",
+    is_flag=True,
+    help="With --from-torch: run the children of other containers (a model class) in "
+    "print order; the output says so.",
+)
+@click.option(
     "--list-models",
     is_flag=True,
     is_eager=True,
@@ -734,6 +749,8 @@ def cli(
     warnings: bool | None,
     strict: bool,
     model: str | None,
+    from_torch: str | None,
+    assume_sequential: bool,
 ) -> None:
     try:
         run(
@@ -750,6 +767,8 @@ def cli(
             rf=rf,
             warnings=warnings,
             strict=strict,
+            from_torch=from_torch,
+            assume_sequential=assume_sequential,
         )
     except Failure as exc:
         _error(exc.message, exc.detail)
@@ -798,6 +817,57 @@ def _analyze(
     return analysis, [Source(filename, 1, count), Source(COMMAND_LINE, count + 1, total)]
 
 
+def _torch_print(
+    path: str | None,
+    layers: tuple[str, ...],
+    spec_file: str | None,
+    model: str | None,
+    assume_sequential: bool,
+) -> tuple[str, str, str, Reading]:
+    """--from-torch: the print read as spec text (fromtorch.py)."""
+    if path is None:
+        raise Failure("--assume-sequential goes with --from-torch FILE", EXIT_USAGE)
+    if spec_file is not None or model is not None:
+        raise Failure("give --from-torch alone, without -f/--file or -m/--model", EXIT_USAGE)
+    if "-" in layers:
+        raise Failure("'-' reads stdin; with --from-torch give further layers as words", EXIT_USAGE)
+    from .fromtorch import read_print
+
+    text, name = _read(path)
+    try:
+        reading = read_print(text, assume_sequential=assume_sequential)
+    except SpecError as exc:
+        exc = exc.located(name)
+        raise Failure(str(exc), EXIT_USAGE, exc.excerpt()) from None
+    return reading.spec, name, " ".join(layers), reading
+
+
+def _analyze_print(
+    reading: Reading,
+    filename: str,
+    extra: str,
+    shape: tuple[int, ...] | None,
+    batch: int,
+    fmt: str,
+) -> tuple[Analysis, list[Source]]:
+    """A print's analysis: errors in its layers point into the print; a container read
+    in print order (--assume-sequential) is stated where the sources are shown."""
+    try:
+        analysis, sources = _analyze(reading.spec, filename, extra, shape, batch)
+    except (SpecError, ShapeError) as exc:
+        raise reading.locate(exc) from None
+    if reading.assumed:
+        from .render import Source
+
+        which = ", ".join(reading.assumed)
+        note = f"{filename}, {which}'s children run in print order (--assume-sequential)"
+        rest = [s for s in sources if s.name != filename]
+        sources = [Source(note, 1, reading.layers), *rest]
+        if fmt not in ("table", "json", "markdown"):
+            click.echo(f"convcalc: note: {note[len(filename) + 2 :]}", err=True)
+    return analysis, sources
+
+
 def run(
     layers: tuple[str, ...],
     input_shape: str | None,
@@ -813,13 +883,20 @@ def run(
     rf: bool = False,
     warnings: bool | None = None,
     strict: bool = False,
+    from_torch: str | None = None,
+    assume_sequential: bool = False,
 ) -> None:
     """The main job: read the network, analyse it, print it. ``warnings`` None or
     True: on stderr after the text formats, a "warnings" list in JSON (with None,
     only when there are some); False: none."""
     filename: str | None
     lint_on = strict or warnings is not False
-    if model is not None:
+    reading = None
+    if from_torch is not None or assume_sequential:
+        text, filename, extra, reading = _torch_print(
+            from_torch, layers, spec_file, model, assume_sequential
+        )
+    elif model is not None:
         if spec_file is not None:
             raise Failure("give either -m/--model or -f/--file, not both", EXIT_USAGE)
         if "-" in layers:
@@ -832,7 +909,10 @@ def run(
     shape = _input_shape(input_shape)
     training = None
     try:
-        analysis, sources = _analyze(text, filename, extra, shape, batch)
+        if reading is None:
+            analysis, sources = _analyze(text, filename, extra, shape, batch)
+        else:
+            analysis, sources = _analyze_print(reading, filename or "", extra, shape, batch, fmt)
         # Memory figures are computed here so a bad dtype fails before any output.
         memory = analysis.memory(batch, dtype)
         if optimizer is not None:
@@ -873,17 +953,20 @@ def run(
     # JSON lists the warnings when there are any (always with --warnings).
     in_json = found if fmt == "json" and (found or warnings) else None
     extras = _extras(analysis, fmt, out, explain, rf, in_json)
-    write(
-        analysis,
-        fmt,
-        out,
-        batch=batch,
-        dtype=dtype,
-        training=training,
-        sources=sources,
-        depth=depth,
-        extras=extras,
-    )
+    try:
+        write(
+            analysis,
+            fmt,
+            out,
+            batch=batch,
+            dtype=dtype,
+            training=training,
+            sources=sources,
+            depth=depth,
+            extras=extras,
+        )
+    except ConvcalcError as exc:  # -o torch: a network it cannot write (nothing written yet)
+        raise Failure(str(exc), EXIT_USAGE) from None
     out.flush()
     if found and fmt != "json":
         for warning in found:

@@ -367,7 +367,8 @@ def _pad(row: LayerResult) -> list[Step]:
     shape = row.input
     n = len(shape) - 1
     names = _dim_names(shape)
-    pads = layer.pad * (2 * n) if len(layer.pad) == 1 else layer.pad
+    # ZeroPad2d(1) & co pad the dimensions their name says; pad 1 every spatial one
+    pads = layer.pad * (2 * (layer.dims or n)) if len(layer.pad) == 1 else layer.pad
     steps = []
     for j in range(len(pads) // 2):
         axis = len(shape) - 1 - j

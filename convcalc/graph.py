@@ -294,8 +294,11 @@ class _Builder:
     def specials(self, stmt: LayerStmt) -> tuple[list[Arg], int, str | None, bool]:
         args: list[Arg] = []
         repeat, name, frozen = 1, None, False
-        for arg in stmt.args:
+        for i, arg in enumerate(stmt.args):
             value = arg.value
+            if i < stmt.inside:  # inside a call's parentheses: the layer's own
+                args.append(arg)
+                continue
             if arg.key is None and value.kind == "name":
                 word = str(value.value)
                 if word[:1] in "xX×" and word[1:].isdigit() and word[1:].isascii():
@@ -307,7 +310,7 @@ class _Builder:
                     frozen = True
                     continue
             elif arg.key == "name":
-                if value.kind != "name":
+                if value.kind not in ("name", "string"):  # name='0': a quoted one too
                     raise self.error(f"name= takes a word, got {self.text(value)!r}", value)
                 name = str(value.value).lower()
                 continue
@@ -633,23 +636,23 @@ _EXAMPLES = {
 def _substitute(stmt: LayerStmt, env: dict[str, Value], source: str) -> LayerStmt:
     """A block body's statement with its parameter words replaced by the values the
     instance gave (values keep their own offsets, so errors point at them)."""
-    changed = False
     args: list[Arg] = []
-    words = [stmt.text.split(" ", 1)[0]]
+    # The statement's text with each swapped value's text replaced by the instance's.
+    pieces: list[str] = []
+    pos = stmt.anchor if stmt.anchor >= 0 else stmt.start
+    end = pos + stmt.end - stmt.start
     for arg in stmt.args:
         value = _sub_value(arg.value, env)
-        # The key as written ('k='), then the value: the instance's text where swapped.
-        head = source[arg.key_start : arg.value.start] if arg.key is not None else ""
         if value is not arg.value:
-            changed = True
-            words.append(head + _value_text(value, source))
+            old = arg.value
+            pieces += [source[pos : old.start], _value_text(value, source)]
+            pos = old.end
             arg = arg._replace(value=value)
-        else:
-            words.append(head + source[value.start : value.end])
         args.append(arg)
-    if not changed:
+    if not pieces:
         return stmt
-    return stmt._replace(args=tuple(args), text=" ".join(" ".join(words).split()))
+    pieces.append(source[pos:end])
+    return stmt._replace(args=tuple(args), text=" ".join("".join(pieces).split()))
 
 
 def _value_text(value: Value, source: str) -> str:

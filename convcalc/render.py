@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from .lint import LintWarning
     from .memory import TrainingMemory
 
-FORMATS = ("table", "json", "csv", "tsv", "markdown")
+FORMATS = ("table", "json", "csv", "tsv", "markdown", "torch")
 # Other spellings -o accepts (case never matters).
 FORMAT_ALIASES = {"md": "markdown", "mdown": "markdown", "text": "table", "txt": "table"}
+FORMAT_ALIASES["pytorch"] = "torch"
 
 CSV_HEADER = (
     "index",
@@ -974,5 +975,9 @@ def write(
         write_delimited(analysis, out, "\t", depth, steps)
     elif fmt == "markdown":
         out.write(to_markdown(analysis, sources=sources, depth=depth, extras=extras, **extra))
+    elif fmt == "torch":  # code, not a report: totorch.py (it may raise CodeError)
+        from .totorch import to_torch
+
+        out.write(to_torch(analysis, sources_text(sources, "-")))
     else:  # pragma: no cover - the CLI's option type guards this
         raise ValueError(f"unknown format {fmt!r}")

@@ -4,18 +4,25 @@ The grammar (whitespace between tokens is free; ``#`` comments run to the end of
 the line)::
 
     program   := statement? (SEP statement?)*          SEP := ';' | '|' | newline
-    statement := 'input' value | HEAD arg*
+    statement := 'input' value | HEAD arg* | call arg*
     HEAD      := KIND | KEYWORD | BLOCK-NAME
     arg       := NAME '=' value | value                 (a bare NAME is a flag or a word value)
-    value     := atom (',' atom)* | '(' [atom (',' atom)* [',']] ')'
-    atom      := INT | FLOAT | DIMS | NAME              DIMS := INT ('x' | '×') INT ...
+    value     := atom (',' atom)* | tuple
+    tuple     := '(' [item (',' item)* [',']] ')' | '[' [item (',' item)* [',']] ']'
+    atom      := INT | FLOAT | DIMS | NAME | STRING     DIMS := INT ('x' | '×') INT ...
+    call      := CLASS '(' [carg (',' carg)* [',']] ')' (no blank between CLASS and '(')
+    carg      := NAME '=' cvalue | cvalue               cvalue := atom | tuple
+    CLASS     := a word that starts with a capital letter or holds a '.' (nn.Conv2d)
 
 A word that names a layer kind, a graph keyword (``as``, ``from``, ``add``, …) or a
 block defined anywhere in the text (``block NAME …``), and is not followed by ``=``,
 ends the statement before it and starts a new one, so a network needs no separators
-on a command line. What the graph statements mean is graph.py's business; here they
-are statements like any other. Every node keeps the offsets of its text, for error
-messages with a caret.
+on a command line; so does a call, PyTorch's own spelling of a layer
+(``nn.Conv2d(3, 64, 7, stride=2)``), whose class names the kind (its last dotted
+part, in any case). Inside a call a comma separates arguments, as in Python; what
+its arguments mean is the layer registry's business (layers/base.py: ``bind``). What
+the graph statements mean is graph.py's business; here they are statements like any
+other. Every node keeps the offsets of its text, for error messages with a caret.
 """
 
 from __future__ import annotations
@@ -51,9 +58,14 @@ NAME_KEYWORDS = frozenset(("as", "from", "add", "mul", "concat", "cat", "split",
 # Largest magnitude a number may have: PyTorch sizes are int64.
 INT_LIMIT = 2**63 - 1
 
-# Groups: 1 blank, 2 comment, 3 separator, 4 punctuation, 5 word.
-_TOKEN = re.compile(r"([^\S\n]+)|(#[^\n]*)|([;|\n])|([=(),])|([^\s=;|(),#]+)")
-_GROUP_KIND = (None, None, None, "sep", "punct", "word")
+# Groups: 1 blank, 2 comment, 3 separator, 4 quoted string, 5 punctuation (a quote
+# without its closing one too), 6 word.
+_TOKEN = re.compile(
+    r"([^\S\n]+)|(#[^\n]*)|([;|\n])|('[^'\n]*'|\"[^\"\n]*\")|([=(),\[\]'\"])"
+    r"|([^\s=;|(),\[\]#'\"]+)"
+)
+_GROUP_KIND = (None, None, None, "sep", "string", "punct", "word")
+_CLOSE = {"(": ")", "[": "]"}
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _NUM = r"(?:\d+\.?\d*|\.\d+)"
@@ -61,13 +73,14 @@ _DIMS = re.compile(rf"[+-]?{_NUM}(?:[xX×][+-]?{_NUM})+")  # 3x224x224, 1.5x2, -
 _DIMS_SPLIT = re.compile(r"[xX×]")
 
 # Token kinds.
-WORD, SEP, PUNCT = "word", "sep", "punct"
+WORD, SEP, PUNCT, STRING = "word", "sep", "punct", "string"
 
 
 class Value(NamedTuple):
-    """A parsed value: an int, a float, a bare word, or a tuple of atoms."""
+    """A parsed value: an int, a float, a bare word, a quoted string (its text
+    without the quotes), or a tuple of atoms."""
 
-    kind: str  # "int" | "float" | "name" | "tuple"
+    kind: str  # "int" | "float" | "name" | "string" | "tuple"
     value: int | float | str | tuple[Value, ...]
     start: int
     end: int
@@ -95,6 +108,13 @@ class LayerStmt(NamedTuple):
     start: int
     end: int
     text: str  # the layer's text with runs of whitespace folded to one space
+    # A call (``nn.Conv2d(3, 64, 7)``): the callee as written, and how many of
+    # ``args`` stand inside its parentheses (the others follow the ')').
+    call: str = ""
+    inside: int = 0
+    # Where the text its arguments' offsets point into begins: ``start``, except for a
+    # repeated segment's statement, whose arguments are those of the first occurrence.
+    anchor: int = -1
 
 
 class InputStmt(NamedTuple):
@@ -172,16 +192,29 @@ class _Parser:
         return SpecError(message, source=self.source, start=start, end=end)
 
     def is_kind(self, index: int) -> bool:
-        """Whether token ``index`` is a word naming a layer kind (and not a key)."""
+        """Whether token ``index`` starts a statement: a word naming a layer kind
+        (and not a key), or a call."""
         tokens = self.tokens
         tok = tokens[index]
         if tok[0] != WORD:
             return False
         word = tok[1].lower()
         if word != "input" and word not in self.kinds and word not in KEYWORDS:
-            return False
+            return self.is_call(index)
         nxt = index + 1
-        return not (nxt < len(tokens) and tokens[nxt][1] == "=")
+        return not (nxt < len(tokens) and tokens[nxt][1] == "=") or self.is_call(index)
+
+    def is_call(self, index: int) -> bool:
+        """Whether token ``index`` is a class name right before '(': ``Conv2d(``,
+        ``nn.conv2d(`` (a lower-case word without a dot before '(' is a kind and a
+        tuple: ``layernorm(4,8)``)."""
+        tokens = self.tokens
+        tok = tokens[index]
+        nxt = index + 1
+        if nxt >= len(tokens) or tokens[nxt][1] != "(" or tokens[nxt][2] != tok[3]:
+            return False
+        text = tok[1]
+        return text[:1].isupper() or ("." in text and _CLASS.fullmatch(text) is not None)
 
     def statements(self) -> list[LayerStmt | InputStmt]:
         statements: list[LayerStmt | InputStmt] = []
@@ -193,7 +226,9 @@ class _Parser:
                 self.pos += 1
                 continue
             if kind == WORD and self.is_kind(self.pos):
-                if text.lower() == "input":
+                if self.is_call(self.pos):
+                    statements.append(self.call())
+                elif text.lower() == "input":
                     statements.append(self.input_stmt())
                 else:
                     statements.append(self.layer())
@@ -260,14 +295,112 @@ class _Parser:
                 value = self.value()
                 args.append(Arg(None, value.start, value))
             end = args[-1].value.end
-        layer_text = " ".join(self.source[start:end].split())
-        return LayerStmt(word.lower(), tuple(args), start, end, layer_text)
+        layer_text = _text(self.source, start, end)
+        return LayerStmt(word.lower(), tuple(args), start, end, layer_text, anchor=start)
+
+    def call(self) -> LayerStmt:
+        """``Conv2d(3, 64, kernel_size=(7, 7))``, then (outside the parentheses) the
+        graph's own words: ``x2``, ``name=…``, ``frozen``."""
+        tokens = self.tokens
+        _, callee, start, end = tokens[self.pos]
+        kind = callee.rsplit(".", 1)[-1].lower()
+        if kind not in self.kinds:
+            import difflib  # only on the error path
+
+            from .layers.base import TORCH_CLASSES
+
+            message = f"convcalc does not know the module {callee}"
+            names = {name.lower(): name for name in TORCH_CLASSES}
+            hints = difflib.get_close_matches(kind, list(names), n=1, cutoff=0.8)
+            if kind in ("sequential", "modulelist", "moduledict"):
+                message += "; to read a printed model, give it to --from-torch FILE"
+            elif hints:
+                message += f"; did you mean {names[hints[0]]}?"
+            else:
+                message += " (--list-layers lists the kinds)"
+            raise self.error(message, start, end)
+        open_tok = tokens[self.pos + 1]
+        self.pos += 2
+        n = len(tokens)
+        args: list[Arg] = []
+        expect_arg = True
+        while True:
+            self.skip_newlines()
+            if self.pos >= n or tokens[self.pos][0] == SEP:
+                raise self.error("'(' is never closed", open_tok[2], open_tok[3])
+            kind_, text, tstart, tend = tokens[self.pos]
+            if text == ")" and kind_ == PUNCT:
+                self.pos += 1
+                end = tend
+                break
+            if text.startswith(":"):  # '(name): Module(' — a print with children
+                raise self.error(
+                    f"{callee}(…) here is a module's print with its children; read a printed "
+                    "model with --from-torch FILE",
+                    tstart,
+                    tend,
+                )
+            if not expect_arg:
+                if text != ",":
+                    raise self.error(f"expected ',' or ')' in the call, got {text!r}", tstart, tend)
+                self.pos += 1
+                expect_arg = True
+                continue
+            if kind_ == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
+                self.pos += 2
+                self.skip_newlines()
+                if self.pos >= n or tokens[self.pos][1] in (",", ")") or tokens[self.pos][0] == SEP:
+                    raise self.error(f"{text}= needs a value", tstart, tokens[self.pos - 1][3])
+                args.append(Arg(text, tstart, self.call_value()))
+            else:
+                value = self.call_value()
+                args.append(Arg(None, value.start, value))
+            expect_arg = False
+        inside = len(args)
+        while self.pos < n:  # the graph's words after the call
+            kind_, text, tstart, _tend = tokens[self.pos]
+            if kind_ == SEP or self.is_kind(self.pos):
+                break
+            if kind_ == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
+                self.pos += 2
+                if self.pos >= n or tokens[self.pos][0] == SEP:
+                    raise self.error(f"{text}= needs a value", tstart, tokens[self.pos - 1][3])
+                args.append(Arg(text.lower().replace("-", "_"), tstart, self.value()))
+            else:
+                value = self.value()
+                args.append(Arg(None, value.start, value))
+            end = args[-1].value.end
+        return LayerStmt(
+            kind, tuple(args), start, end, _text(self.source, start, end), callee, inside, start
+        )
+
+    def skip_newlines(self) -> None:
+        """Inside parentheses a newline is a blank (parse() keeps such lines together)."""
+        tokens = self.tokens
+        while self.pos < len(tokens) and tokens[self.pos][1] == "\n":
+            self.pos += 1
+
+    def call_value(self) -> Value:
+        """One argument's value in a call: an atom or a tuple, never a bare a,b."""
+        kind, text, start, end = self.tokens[self.pos]
+        if text in _CLOSE and kind == PUNCT:
+            return self.paren_tuple()
+        if kind == STRING:
+            self.pos += 1
+            return Value("string", text[1:-1], start, end)
+        if kind != WORD:
+            raise self.error(f"unexpected {text!r}; expected a value", start, end)
+        self.pos += 1
+        return _atom(text, start, end, self.source)
 
     def value(self) -> Value:
         tokens = self.tokens
         kind, text, start, end = tokens[self.pos]
-        if text == "(":
+        if text in _CLOSE and kind == PUNCT:
             return self.paren_tuple()
+        if kind == STRING:
+            self.pos += 1
+            return Value("string", text[1:-1], start, end)
         if kind != WORD:
             raise self.error(f"unexpected {text!r}; expected a value", start, end)
         self.pos += 1
@@ -286,17 +419,20 @@ class _Parser:
         return first
 
     def paren_tuple(self) -> Value:
+        """``(3, 5)`` or ``[3, 5]`` (a Python list, as in ``LayerNorm([64, 7, 7])``)."""
         tokens = self.tokens
         open_tok = tokens[self.pos]
+        close = _CLOSE[open_tok[1]]
         self.pos += 1
         items: list[Value] = []
         expect_item = True
         while True:
+            self.skip_newlines()
             if self.pos >= len(tokens) or tokens[self.pos][0] == SEP:
-                raise self.error("'(' is never closed", open_tok[2], open_tok[3])
+                raise self.error(f"{open_tok[1]!r} is never closed", open_tok[2], open_tok[3])
             kind, text, start, end = tokens[self.pos]
             self.pos += 1
-            if text == ")":
+            if text == close and kind == PUNCT:
                 if not items:
                     raise self.error("empty tuple", open_tok[2], end)
                 return Value("tuple", tuple(items), open_tok[2], end)
@@ -309,16 +445,22 @@ class _Parser:
                 raise self.error(f"unexpected {text!r} in a tuple", start, end)
 
 
+# A dotted class name: nn.Conv2d, torch.nn.BatchNorm2d, torchvision.ops.StochasticDepth.
+_CLASS = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
 # Separators and comments: a statement never spans one, so the text between two
 # of them (a segment) parses on its own.
 _SEGMENT_END = re.compile(r"#[^\n]*|[;|\n]")
+
+
+_COMMENT = re.compile(r"#[^\n]*")
 
 
 def block_names(source: str) -> set[str]:
     """The names of the blocks a text defines (``block NAME …``), lower-cased."""
     if "block" not in source.lower():
         return set()  # the common case: no regex compiled at startup for it
-    uncommented = re.sub(r"#[^\n]*", "", source)
+    uncommented = _COMMENT.sub("", source)
     found = re.finditer(r"(?im)(?:^|[;|\s])block[^\S\n]+([^\s=;|(),#]+)", uncommented)
     return {m.group(1).lower() for m in found}
 
@@ -336,12 +478,34 @@ def parse(source: str, kinds: Collection[str]) -> Program:
     seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]] = {}
     pos = 0
     for m in _SEGMENT_END.finditer(source):
+        if m.group() not in ";|" and _open(source, pos, m.start()):
+            continue  # a call (or tuple) spans lines: its newlines and comments are blanks
         if m.start() > pos:
             _segment(source, kinds, pos, m.start(), seen, statements)
         pos = m.end()
     if pos < len(source):
         _segment(source, kinds, pos, len(source), seen, statements)
     return Program(source, tuple(statements))
+
+
+_INNER_BLANKS = re.compile(r"(?<=[(\[])\s+|\s+(?=[)\]])")
+
+
+def _text(source: str, start: int, end: int) -> str:
+    """A statement's text, blanks folded: one spanning lines loses its comments and the
+    blanks inside its parentheses."""
+    text = source[start:end]
+    if "\n" in text:
+        text = _INNER_BLANKS.sub("", _COMMENT.sub("", text))
+    return " ".join(text.split())
+
+
+def _open(source: str, start: int, end: int) -> bool:
+    """Whether ``source[start:end]`` leaves a parenthesis or bracket open."""
+    text = source[start:end]
+    if "(" not in text and "[" not in text:
+        return False
+    return text.count("(") + text.count("[") > text.count(")") + text.count("]")
 
 
 def _segment(

@@ -532,13 +532,16 @@ def test_format_spellings(option: str, first_line: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ("-o jsn", "'jsn' is not one of table, json, csv, tsv, markdown; did you mean json?"),
+        (
+            "-o jsn",
+            "'jsn' is not one of table, json, csv, tsv, markdown, torch; did you mean json?",
+        ),
         ("-o mardown", "did you mean markdown?"),
         (
             "-o yml",
-            "'yml' is not one of table, json, csv, tsv, markdown; JSON is valid YAML: -o json",
+            "'yml' is not one of table, json, csv, tsv, markdown, torch; JSON is valid YAML: -o json",
         ),
-        ("-o xml", "'xml' is not one of table, json, csv, tsv, markdown"),
+        ("-o xml", "'xml' is not one of table, json, csv, tsv, markdown, torch"),
         ("--json", "no such option: --json (the format is an option's value: -o json)"),
         ("--JSON", "-o json"),
         ("--md", "no such option: --md (the format is an option's value: -o markdown)"),

@@ -78,7 +78,7 @@ def test_closed_values(args: list[str], incomplete: str, expected: list[str]) ->
 
 
 def test_after_a_separator_a_layer_starts() -> None:
-    assert complete(["conv2d", "k=3", ";"], "re") == ["relu", "relu6"]
+    assert complete(["conv2d", "k=3", ";"], "rel") == ["relu", "relu6"]
     assert complete(["conv2d k=3; relu"], "") == ["inplace=", *complete([], "")[2:]]
 
 
@@ -87,7 +87,7 @@ def test_after_input_comes_a_shape() -> None:
 
 
 def test_format_values_and_files() -> None:
-    assert complete(["conv2d", "-o"], "") == ["table", "json", "csv", "tsv", "markdown"]
+    assert complete(["conv2d", "-o"], "") == ["table", "json", "csv", "tsv", "markdown", "torch"]
     assert complete(["--format"], "m") == ["markdown"]
     comp = ShellComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
     items = comp.get_completions(["-f"], "")

@@ -19,6 +19,7 @@ from convcalc.layers.base import (
     IntsType,
     IntType,
     OptIntsType,
+    OptionalType,
     Param,
     UnionType,
 )
@@ -72,6 +73,10 @@ def test_any_unicode_raises_only_convcalc_errors(text: str, shape: Any) -> None:
 def _value(draw: st.DrawFn, param: Param, dim: int | None) -> tuple[Any, list[str]]:
     """A value for ``param`` and several spellings of it."""
     t = param.type
+    if isinstance(t, OptionalType):
+        if draw(st.booleans()):
+            return None, ["None", "none"]
+        t = t.base
     if isinstance(t, UnionType):
         if draw(st.booleans()):
             word = draw(st.sampled_from(t.words))

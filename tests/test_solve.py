@@ -197,8 +197,10 @@ def _torch_layers() -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
             if case["error"] is not None or len(case["layers"]) != 1:
                 continue
             stmts = parse(spec, KINDS).statements
-            if len(stmts) != 1 or not isinstance(stmts[0], LayerStmt):
-                continue
+            if len(stmts) != 1 or not isinstance(stmts[0], LayerStmt) or stmts[0].call:
+                continue  # (the solver reads the short form, not PyTorch calls)
+            if "none" in spec.lower():
+                continue  # stride=None: no value to hide
             if REGISTRY[stmts[0].kind].cls.__name__ not in SOLVABLE:
                 continue
             shape, target = tuple(case["input"]), tuple(case["layers"][0]["output"])

@@ -125,11 +125,25 @@ def test_shape_spellings(shape: str) -> None:
             "3x3x3",
         ),
         (
-            "conv2d 64 32 k=3",
-            "too many positional values for conv2d (it takes out_channels); got '32'",
-            "32",
+            "maxpool2d 2 2 0 1 false false 7",
+            "too many positional values for maxpool2d (it takes PyTorch's kernel_size, stride, "
+            "padding, dilation, return_indices, ceil_mode); got '7'",
+            "7",
         ),
-        ("relu 3", "relu takes no positional value; got '3' (use a key: inplace=)", "3"),
+        (
+            "flatten 1 -1 2",
+            "too many positional values for flatten (it takes PyTorch's start_dim, end_dim); "
+            "got '2'",
+            "2",
+        ),
+        (
+            "gn 2 4 1e-5 true 0 0 1",
+            "too many positional values for gn (it takes num_groups, or PyTorch's num_groups, "
+            "num_channels, eps, affine, device, dtype); got '1'",
+            "1",
+        ),
+        ("relu 3", "relu inplace: expected true or false (or yes/no, 1/0), got '3'", "3"),
+        ("sigmoid 3", "sigmoid takes no positional value; got '3'", "3"),
         ("sigmoid x=1", "sigmoid takes no arguments; got x=", "x"),
         (
             "conv2d 8 k=3 bias=maybe",

@@ -4,7 +4,21 @@ without parameters, except PReLU."""
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import BOOL, FLOAT, INT, Layer, Out, Param, Shape, check_float32, rank_error, register
+from .base import (
+    BOOL,
+    FLOAT,
+    INT,
+    PLACED,
+    PLACEMENT,
+    Layer,
+    Out,
+    Param,
+    Shape,
+    Signature,
+    check_float32,
+    rank_error,
+    register,
+)
 from .base import ChoiceType as Choice
 
 _INPLACE = Param("inplace", BOOL, False)
@@ -41,6 +55,37 @@ ACTIVATIONS: dict[str, tuple[Param, ...]] = {
     "dropout2d": (_P, _INPLACE),
     "dropout3d": (_P, _INPLACE),
     "alphadropout": (_P, _INPLACE),
+}
+
+# name → PyTorch's class, whose arguments are the Params' names in this order.
+CLASS_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "relu": ("ReLU", ("inplace",)),
+    "relu6": ("ReLU6", ("inplace",)),
+    "gelu": ("GELU", ("approximate",)),
+    "silu": ("SiLU", ("inplace",)),
+    "mish": ("Mish", ("inplace",)),
+    "sigmoid": ("Sigmoid", ()),
+    "tanh": ("Tanh", ()),
+    "hardswish": ("Hardswish", ("inplace",)),
+    "hardsigmoid": ("Hardsigmoid", ("inplace",)),
+    "hardtanh": ("Hardtanh", ("min_val", "max_val", "inplace")),
+    "leakyrelu": ("LeakyReLU", ("negative_slope", "inplace")),
+    "elu": ("ELU", ("alpha", "inplace")),
+    "celu": ("CELU", ("alpha", "inplace")),
+    "selu": ("SELU", ("inplace",)),
+    "softplus": ("Softplus", ("beta", "threshold")),
+    "softsign": ("Softsign", ()),
+    "logsigmoid": ("LogSigmoid", ()),
+    "tanhshrink": ("Tanhshrink", ()),
+    "softmax": ("Softmax", ("dim",)),
+    "logsoftmax": ("LogSoftmax", ("dim",)),
+    "softmin": ("Softmin", ("dim",)),
+    "identity": ("Identity", ()),  # nn.Identity takes any arguments and ignores them
+    "dropout": ("Dropout", ("p", "inplace")),
+    "dropout1d": ("Dropout1d", ("p", "inplace")),
+    "dropout2d": ("Dropout2d", ("p", "inplace")),
+    "dropout3d": ("Dropout3d", ("p", "inplace")),
+    "alphadropout": ("AlphaDropout", ("p", "inplace")),
 }
 
 # torch.nn.functional's names for the same layers.
@@ -116,7 +161,11 @@ for _name, _params in ACTIVATIONS.items():
     _cls = Softmax if _name in _SOFTMAX else Activation
     _names = {_name: {"name": _name}}
     _names.update({f: {"name": _name} for f, c in FUNCTIONAL_NAMES.items() if c == _name})
-    register(_cls, names=_names, params=_params)
+    _torch = {}
+    if _name in CLASS_NAMES:
+        _class, _args = CLASS_NAMES[_name]
+        _torch[_class] = Signature(_args, anything=_name == "identity")
+    register(_cls, names=_names, params=_params, torch=_torch)
 
 
 @register
@@ -124,6 +173,7 @@ class PReLU(Layer):
     """PReLU(num_parameters=1): one learnable slope, or one per channel."""
 
     NAMES = {"prelu": {}}
+    TORCH = {"PReLU": Signature(("num_parameters", "init", *PLACEMENT), extra=PLACED)}
     PARAMS = (
         Param("num_parameters", INT, 1, aliases=("n",)),
         Param("init", FLOAT, 0.25),

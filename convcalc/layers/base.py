@@ -56,6 +56,16 @@ def _fail(value: Value, source: str, message: str) -> SpecError:
     return SpecError(message, source=source, start=value.start, end=value.end)
 
 
+def word_of(value: Value, source: str) -> str:
+    """A word value's text: a quoted string without its quotes ('nearest')."""
+    return str(value.value) if value.kind == "string" else source[value.start : value.end]
+
+
+def is_none(value: Value) -> bool:
+    """Whether the value is the word None (PyTorch's None), in any case."""
+    return value.kind == "name" and str(value.value).lower() == "none"
+
+
 def _as_int(atom: Value, source: str, what: str) -> int:
     if atom.kind == "int":
         return atom.value  # type: ignore[return-value]
@@ -130,6 +140,8 @@ class BoolType(ArgType):
 
     def convert(self, value: Value, source: str) -> bool:
         text = source[value.start : value.end].lower()
+        if value.kind == "string":
+            raise _fail(value, source, f"expected true or false, not the string {text}")
         if text in TRUE_WORDS:
             return True
         if text in FALSE_WORDS:
@@ -147,7 +159,7 @@ class ChoiceType(ArgType):
         self.name = " | ".join(choices)  # type: ignore[misc]
 
     def convert(self, value: Value, source: str) -> str:
-        text = source[value.start : value.end].lower()
+        text = word_of(value, source).lower()
         if text in self.choices:
             return text
         if text in self.aliases:
@@ -169,9 +181,31 @@ class UnionType(ArgType):
         self.name = f"{base.name} or {' | '.join(words)}"  # type: ignore[misc]
 
     def convert(self, value: Value, source: str) -> Any:
-        if value.kind == "name":
+        if value.kind in ("name", "string"):
             return self.choice.convert(value, source)
         return self.base.convert(value, source)
+
+
+class OptionalType(ArgType):
+    """A value of ``base``, or None (BatchNorm's ``momentum=None``)."""
+
+    def __init__(self, base: ArgType) -> None:
+        self.base = base
+        self.words = base.words  # type: ignore[misc]
+        self.name = f"{base.name} or None"  # type: ignore[misc]
+
+    def convert(self, value: Value, source: str) -> Any:
+        return None if is_none(value) else self.base.convert(value, source)
+
+
+class AnyType(ArgType):
+    """Any one value, kept as written: PyTorch arguments without effect on the figures
+    (``device='cuda'``, ``dtype=torch.float16``)."""
+
+    name = "any value"
+
+    def convert(self, value: Value, source: str) -> str:
+        return source[value.start : value.end]
 
 
 INT = IntType()
@@ -180,6 +214,9 @@ OPT_INTS = OptIntsType()
 FLOAT = FloatType()
 FLOATS = FloatsType()
 BOOL = BoolType()
+OPT_FLOAT = OptionalType(FLOAT)
+OPT_BOOL = OptionalType(BOOL)
+ANY = AnyType()
 
 
 class Param(NamedTuple):
@@ -221,6 +258,9 @@ class Layer:
     SUMMARY: ClassVar[str] = ""
     # A remark for ``--help-layer`` on how convcalc reads the kind ("" = none).
     NOTE: ClassVar[str] = ""
+    # PyTorch's classes of the kind, by class name: how their constructors take
+    # arguments (a call ``Conv2d(3, 64, 7)``, and the short form's PyTorch order).
+    TORCH: ClassVar[dict[str, Signature]] = {}
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
@@ -257,6 +297,47 @@ class SpatialLayer(Layer):
         return self.dim
 
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+class WrittenTuple(tuple):  # type: ignore[type-arg]
+    """A tuple a call wrote out where PyTorch does not broadcast one value to every
+    dimension (``Upsample(scale_factor=(2.0,))`` on a 2-d input fails): a layer whose
+    dimensions come from its input (Upsample) keeps it as it is."""
+
+    __slots__ = ()
+
+
+class Signature(NamedTuple):
+    """A PyTorch constructor as convcalc reads it: what a call ``Conv2d(3, 64, 7,
+    stride=2)`` means, and the order of a short form's extra positional values
+    (``conv2d 3 64 3``, ``bn 16``). Argument names are PyTorch's; an argument whose
+    name is one of the kind's ``Param`` names sets that Param."""
+
+    args: tuple[str, ...]  # positional-or-keyword arguments, in order
+    required: int = 0  # how many of ``args`` PyTorch requires
+    kwonly: tuple[str, ...] = ()  # keyword-only arguments
+    renames: Mapping[str, str] = _NOTHING  # PyTorch's name → the Param's, where they differ
+    # Accepted and type-checked, without effect on any figure (inplace=, device=).
+    extra: Mapping[str, ArgType] = _NOTHING
+    # Accepted at one value only: name → (value, why no other).
+    only: Mapping[str, tuple[Any, str]] = _NOTHING
+    anything: bool = False  # takes any arguments and ignores them (nn.Identity)
+    # Per-dimension arguments PyTorch takes as one int or one value per dimension, never
+    # a shorter tuple (Conv2d's kernel_size=(3,) fails), and those it takes as an int only
+    # (LPPool1d multiplies by its kernel_size). The short form broadcasts a 1-tuple.
+    whole: tuple[str, ...] = ()
+    scalar: tuple[str, ...] = ()
+    # Arguments that are ``whole`` unless another has a value: Conv2d's padding=(1,)
+    # broadcasts, except with a padding_mode other than 'zeros' (F.pad needs 4 pads).
+    whole_unless: Mapping[str, tuple[str, Any]] = _NOTHING
+
+
+# device= and dtype=: every PyTorch module with weights takes them; no figure depends on them.
+PLACEMENT = ("device", "dtype")
+PLACED: Mapping[str, ArgType] = MappingProxyType(dict.fromkeys(PLACEMENT, ANY))
+
+
 class Entry(NamedTuple):
     """What a kind word means: the class, the fixed arguments, the arguments."""
 
@@ -267,9 +348,13 @@ class Entry(NamedTuple):
     by_key: dict[str, Param]
     flags: dict[str, tuple[Param, Any]]
     positional: tuple[Param, ...]
+    torch: Signature | None = None  # the PyTorch constructor the word follows
+    torch_name: str = ""  # PyTorch's class name when the word is one (conv2d: Conv2d)
 
 
 REGISTRY: dict[str, Entry] = {}
+# PyTorch class name (Conv2d, BatchNorm2d, ReflectionPad2d, …) → its kind word.
+TORCH_CLASSES: dict[str, str] = {}
 
 
 def register(
@@ -277,8 +362,13 @@ def register(
     *,
     names: dict[str, dict[str, Any]] | None = None,
     params: tuple[Param, ...] | None = None,
+    torch: dict[str, Signature] | None = None,
 ) -> Any:
-    """Class decorator (or call) adding a kind's names to the registry."""
+    """Class decorator (or call) adding a kind's names to the registry. A word that
+    is a PyTorch class name lower-cased follows that class's signature; the other
+    words follow the first one (``bn``: BatchNorm1d's, which all three share); the key
+    "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
+    defaults to the class's TORCH when the names are the class's own."""
 
     def add(klass: type[Layer]) -> type[Layer]:
         plist = klass.PARAMS if params is None else params
@@ -290,54 +380,287 @@ def register(
             for word, val in p.flags.items():
                 flags[word] = (p, val)
         positional = tuple(p for p in plist if p.positional)
-        for word, fixed in (names if names is not None else klass.NAMES).items():
+        sigs = (klass.TORCH if names is None else {}) if torch is None else torch
+        first = next(iter(sigs.values()), None)
+        words = names if names is not None else klass.NAMES
+        for word, fixed in words.items():
             if word in REGISTRY:
                 raise RuntimeError(f"layer name {word!r} registered twice")
-            REGISTRY[word] = Entry(word, klass, fixed, plist, by_key, flags, positional)
+            cname = next((c for c in sigs if c.lower() == word), "")
+            sig = sigs[cname] if cname else first
+            if cname:
+                TORCH_CLASSES[cname] = word
+            REGISTRY[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
+        for cname in sigs:
+            if cname and cname not in TORCH_CLASSES:
+                raise RuntimeError(f"PyTorch class {cname} is not one of the names {list(words)}")
         return klass
 
     return add(cls) if cls is not None else add
 
 
-def bind(stmt: LayerStmt, source: str) -> Layer:
-    """Turn a parsed layer statement into a layer object, checking its arguments."""
-    entry = REGISTRY[stmt.kind]
-    values: dict[str, Any] = {}
-    given: dict[str, Arg] = {}
-    positional = entry.positional
-    npos = 0
-    for arg in stmt.args:
-        key = arg.key
-        if key is None:
+# What one PyTorch argument sets: ("param", Param), ("extra", ArgType), ("only",
+# (value, why)) or ("fixed", Param) — a Param the kind word fixes (upsamplingnearest2d's
+# mode), which may be given only at that value.
+_Target = tuple[str, Any]
+
+
+def _target(entry: Entry, name: str) -> _Target | None:
+    sig = entry.torch
+    if sig is not None:
+        if name in sig.extra:
+            return ("extra", sig.extra[name])
+        if name in sig.only:
+            return ("only", sig.only[name])
+        name = sig.renames.get(name, name)
+    for param in entry.params:
+        if param.name == name:
+            return ("param", param)
+    if name in entry.fixed:
+        for param in entry.cls.PARAMS:
+            if param.name == name:
+                return ("fixed", param)
+    return None
+
+
+class _Binder:
+    """Turns one statement's arguments into the values of its Params."""
+
+    def __init__(self, entry: Entry, stmt: LayerStmt, source: str) -> None:
+        self.entry, self.stmt, self.source = entry, stmt, source
+        self.label = stmt.call or stmt.kind  # how messages name the layer
+        self.values: dict[str, Any] = {}
+        self.given: dict[str, Arg] = {}
+
+    def error(self, message: str, start: int, end: int) -> SpecError:
+        return SpecError(message, source=self.source, start=start, end=end)
+
+    def set(self, target: _Target, value: Value, arg: Arg, name: str) -> None:
+        """Give the argument PyTorch calls ``name`` (resolved to ``target``) its value."""
+        what, obj = target
+        if what == "param":
+            self.put(obj, self.convert(obj, value), arg)
+        elif what == "extra":
+            self.put(Param(name, obj), self.convert(Param(name, obj), value), arg, keep=False)
+        elif what == "only":
+            want, why = obj
+            got = self.convert(Param(name, BOOL if isinstance(want, bool) else ANY), value)
+            if got != want:
+                raise self.error(f"{self.label}: {why}", arg.key_start, value.end)
+            self.put(Param(name, ANY), got, arg, keep=False)
+        else:  # a Param the kind word fixes: only its own value
+            want = self.entry.fixed[obj.name]
+            got = self.convert(obj, value)
+            if isinstance(want, tuple) and isinstance(got, tuple) and len(got) == 1:
+                got = got * len(want)
+            if got != want:
+                shown = fmt_tuple(want) if isinstance(want, tuple) else want
+                raise self.error(
+                    f"{self.label} fixes {obj.name}={shown}; the general kind lets you choose it",
+                    arg.key_start,
+                    value.end,
+                )
+            self.put(obj, got, arg, keep=False)
+
+    def put(self, param: Param, value: Any, arg: Arg, *, keep: bool = True) -> None:
+        if param.name in self.given:
+            raise SpecError(
+                f"{param.name} is given twice in {self.label}",
+                source=self.source,
+                start=arg.key_start,
+                end=arg.value.end,
+            )
+        self.given[param.name] = arg
+        if keep:
+            self.values[param.name] = value
+
+    def convert(self, param: Param, value: Value) -> Any:
+        if (
+            is_none(value)
+            and not param.required
+            and not isinstance(param.type, OptIntsType)
+            and (param.default is None or isinstance(param.type, OptionalType))
+        ):
+            return None  # PyTorch's None: the argument's "not given" (stride=None)
+        try:
+            return param.type.convert(value, self.source)
+        except SpecError as exc:
+            raise SpecError(
+                f"{self.label} {param.name}: {exc.message}",
+                source=self.source,
+                start=exc.start,
+                end=exc.end,
+            ) from None
+
+    # -- the short form ---------------------------------------------------------
+
+    def short(self) -> None:
+        entry, stmt, source = self.entry, self.stmt, self.source
+        flags: list[tuple[Param, Any, Arg]] = []
+        positional: list[Arg] = []
+        for arg in stmt.args:
+            if arg.key is not None:
+                continue
             value = arg.value
             if value.kind == "name":
                 word = str(value.value).lower()
                 if word in entry.flags:
                     param, flag_value = entry.flags[word]
-                    _set(values, given, param, flag_value, arg, stmt, source)
+                    flags.append((param, flag_value, arg))
                     continue
                 if word in entry.by_key and isinstance(entry.by_key[word].type, BoolType):
-                    _set(values, given, entry.by_key[word], True, arg, stmt, source)
+                    flags.append((entry.by_key[word], True, arg))
                     continue
-            if npos >= len(positional):
+            positional.append(arg)
+        # More positional values than the short form takes: PyTorch's order
+        # (conv2d 3 64 3 is in, out, kernel; bn 16 is num_features). A word that is
+        # none of PyTorch's values there is more likely a misspelt flag or kind
+        # (conv2d 16 k=3 rleu): it is reported as one.
+        sig = entry.torch
+        own = len(positional) <= len(entry.positional) or sig is None
+        order = [p.name for p in entry.positional] if own else list(sig.args)  # type: ignore[union-attr]
+        for i, arg in enumerate(positional):
+            if i >= len(order):
                 raise _unexpected_positional(entry, stmt, arg, source)
-            param = positional[npos]
-            npos += 1
-            _set(values, given, param, _convert(param, value, stmt, source), arg, stmt, source)
-            continue
-        keyed = entry.by_key.get(key)
-        if keyed is None:
-            raise _unknown_key(entry, stmt, arg, source)
-        _set(values, given, keyed, _convert(keyed, arg.value, stmt, source), arg, stmt, source)
+            name = order[i]
+            target = ("param", entry.positional[i]) if own else _target(entry, name)
+            assert target is not None, (stmt.kind, name)
+            try:
+                self.set(target, arg.value, arg, name)
+            except SpecError:
+                if arg.value.kind == "name" and not own:
+                    raise _unexpected_positional(entry, stmt, arg, source) from None
+                raise
+        for param, flag_value, arg in flags:
+            self.put(param, flag_value, arg)
+        for arg in stmt.args:
+            key = arg.key
+            if key is None:
+                continue
+            keyed = entry.by_key.get(key)
+            target = ("param", keyed) if keyed is not None else _target(entry, key)
+            if target is None:
+                raise _unknown_key(entry, stmt, arg, source)
+            self.set(target, arg.value, arg, key)
+
+    # -- a call -------------------------------------------------------------------
+
+    def check_form(self, sig: Signature, name: str, value: Value) -> None:
+        """A tuple where PyTorch takes an int, or too short a tuple (see Signature)."""
+        if value.kind != "tuple":
+            return
+        text = self.source[value.start : value.end]
+        callee = self.stmt.call
+        if name in sig.scalar:
+            raise self.error(
+                f"{callee}() {name} is one integer; PyTorch fails on the tuple {text}",
+                value.start,
+                value.end,
+            )
+        dim = self.entry.fixed.get("dim")
+        whole = name in sig.whole
+        if name in sig.whole_unless:
+            other, harmless = sig.whole_unless[name]
+            whole = self.values.get(other, harmless) != harmless
+        if whole and dim is not None and len(value.atoms()) == 1 and dim > 1:
+            raise self.error(
+                f"{callee}() {name} takes one integer or {dim} values; PyTorch fails on {text}",
+                value.start,
+                value.end,
+            )
+
+    def call(self) -> None:
+        entry, stmt = self.entry, self.stmt
+        callee = stmt.call
+        cname = callee.rsplit(".", 1)[-1]
+        start = stmt.start
+        if cname not in TORCH_CLASSES or entry.torch is None:
+            real = [c for c, w in TORCH_CLASSES.items() if w == stmt.kind]
+            message = f"{callee} is not a PyTorch class convcalc reads"
+            if real:
+                message += f"; PyTorch spells it {real[0]}"
+            else:
+                message += f"; write it as convcalc's {stmt.kind} …"
+            raise self.error(message, start, start + len(callee))
+        sig = entry.torch
+        inside = stmt.args[: stmt.inside]
+        for arg in stmt.args[stmt.inside :]:
+            raise self.error(
+                f"after {callee}(…) only the graph's words may follow (xN, name=NAME, "
+                f"frozen); got {self.source[arg.key_start : arg.value.end]!r}",
+                arg.key_start,
+                arg.value.end,
+            )
+        if sig.anything:
+            return
+        allowed = (*sig.args, *sig.kwonly)
+        npos = 0
+        written: list[tuple[str, Value]] = []
+        for arg in inside:
+            value = arg.value
+            if arg.key is None:
+                if npos >= len(sig.args):
+                    raise self.error(
+                        f"{callee}() takes {len(sig.args)} positional argument"
+                        f"{'s' if len(sig.args) != 1 else ''}"
+                        + (f" ({', '.join(sig.args)})" if sig.args else "")
+                        + f"; got {self.source[value.start : value.end]!r} too",
+                        value.start,
+                        value.end,
+                    )
+                name = sig.args[npos]
+                npos += 1
+            else:
+                name = arg.key
+                if name not in allowed:
+                    raise self.error(
+                        _unknown_torch_key(entry, callee, name, allowed),
+                        arg.key_start,
+                        arg.key_start + len(name),
+                    )
+            if is_none(value) and name in sig.args[: sig.required]:
+                raise self.error(
+                    f"{callee}() needs a value for {name}, not None", value.start, value.end
+                )
+            target = _target(entry, name)
+            assert target is not None, (cname, name)
+            self.set(target, value, arg, sig.renames.get(name, name))
+            written.append((name, value))
+        for name, value in written:
+            self.check_form(sig, name, value)
+            param = sig.renames.get(name, name)
+            dim = entry.fixed.get("dim")
+            if name in sig.whole and value.kind == "tuple" and dim is None:
+                self.values[param] = WrittenTuple(self.values[param])
+        missing = [n for n in sig.args[: sig.required] if sig.renames.get(n, n) not in self.given]
+        if missing:
+            need = ", ".join(sig.args[: sig.required])
+            raise self.error(
+                f"{callee}() needs {', '.join(missing)} (its required arguments: {need})",
+                start,
+                start + len(callee),
+            )
+
+
+def bind(stmt: LayerStmt, source: str) -> Layer:
+    """Turn a parsed layer statement (short form or PyTorch call) into a layer
+    object, checking its arguments."""
+    entry = REGISTRY[stmt.kind]
+    binder = _Binder(entry, stmt, source)
+    if stmt.call:
+        binder.call()
+    else:
+        binder.short()
+    values, given = binder.values, binder.given
     for param in entry.params:
         if param.name not in values:
-            if param.required:
+            if param.required and param.name not in given:
                 example = f"{param.keys[0]}=3" if param.per_dim else param.keys[0]
                 raise SpecError(
-                    f"{stmt.kind} needs {param.name} ({example})",
+                    f"{binder.label} needs {param.name} ({example})",
                     source=source,
                     start=stmt.start,
-                    end=stmt.start + len(stmt.kind),
+                    end=stmt.start + len(stmt.call or stmt.kind),
                 )
             values[param.name] = param.default
     dim = entry.fixed.get("dim")
@@ -352,7 +675,7 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
             else:
                 arg = given[param.name]
                 raise SpecError(
-                    f"{param.name} has {len(val)} values but {stmt.kind} has {dim} spatial "
+                    f"{param.name} has {len(val)} values but {binder.label} has {dim} spatial "
                     f"dimension{'s' if dim > 1 else ''}",
                     source=source,
                     start=arg.value.start,
@@ -362,33 +685,15 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
     return entry.cls(**values)
 
 
-def _convert(param: Param, value: Value, stmt: LayerStmt, source: str) -> Any:
-    try:
-        return param.type.convert(value, source)
-    except SpecError as exc:
-        raise SpecError(
-            f"{stmt.kind} {param.name}: {exc.message}", source=source, start=exc.start, end=exc.end
-        ) from None
-
-
-def _set(
-    values: dict[str, Any],
-    given: dict[str, Arg],
-    param: Param,
-    value: Any,
-    arg: Arg,
-    stmt: LayerStmt,
-    source: str,
-) -> None:
-    if param.name in values:
-        raise SpecError(
-            f"{param.name} is given twice in {stmt.kind}",
-            source=source,
-            start=arg.key_start,
-            end=arg.value.end,
-        )
-    values[param.name] = value
-    given[param.name] = arg
+def _unknown_torch_key(entry: Entry, callee: str, key: str, allowed: Iterable[str]) -> str:
+    message = f"{callee}() has no argument {key!r}"
+    param = entry.by_key.get(key.lower())
+    if param is not None and param.name in allowed:
+        return message + f" (that is convcalc's short key; PyTorch's name is {param.name})"
+    hint = suggest(key, list(allowed))
+    if hint:
+        return message + f"; did you mean {hint}=?"
+    return message + f" (it takes {', '.join(allowed)})" if allowed else message
 
 
 def _unknown_key(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecError:
@@ -429,14 +734,17 @@ def _unexpected_positional(entry: Entry, stmt: LayerStmt, arg: Arg, source: str)
             message += f"; did you mean {hint!r}?"
         else:
             message += " (not one of its flags, nor a layer kind)"
-    elif not entry.positional:
+    elif not entry.positional and (entry.torch is None or not entry.torch.args):
         keys = _key_list(entry)
         message = f"{stmt.kind} takes no positional value; got {text!r}"
         if keys:
             message += f" (use a key: {', '.join(keys)})"
     else:
-        names = ", ".join(p.name for p in entry.positional)
-        message = f"too many positional values for {stmt.kind} (it takes {names}); got {text!r}"
+        takes = ", ".join(p.name for p in entry.positional)
+        if entry.torch is not None and entry.torch.args:
+            torch_order = ", ".join(entry.torch.args)
+            takes = f"{takes}, or PyTorch's {torch_order}" if takes else f"PyTorch's {torch_order}"
+        message = f"too many positional values for {stmt.kind} (it takes {takes}); got {text!r}"
     return SpecError(message, source=source, start=arg.value.start, end=arg.value.end)
 
 

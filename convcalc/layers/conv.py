@@ -7,9 +7,12 @@ from .base import (
     BOOL,
     INT,
     INTS,
+    PLACED,
+    PLACEMENT,
     Out,
     Param,
     Shape,
+    Signature,
     SpatialLayer,
     UnionType,
     check_non_negative,
@@ -27,6 +30,7 @@ from .base import ChoiceType as Choice
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 _OUT = Param("out_channels", INT, None, positional=True, help="output channels (default: input's)")
+_IN = Param("in_channels", INT, None, aliases=("in",), help="checked against the input")
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, (1,), aliases=("s",), per_dim=True)
 _D = Param("dilation", INTS, (1,), aliases=("d",), per_dim=True)
@@ -60,6 +64,22 @@ def _check_out_channels(cout: int | None) -> None:
         raise LayerError(f"out_channels must be positive, got {cout}")
 
 
+def _in_channels(given: int | None, found: int | None) -> int | None:
+    """The input's channel count, checked against in_channels= (which fills it in
+    when the input's is unknown)."""
+    if given is None:
+        return found
+    if given < 0:
+        raise LayerError(f"in_channels must not be negative, got {given}")
+    if found is not None and found != given:
+        raise LayerError(f"in_channels={given} but the input has {found} channels")
+    return given
+
+
+_CONV_ARGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
+_MODE_PLACED = ("padding_mode", *PLACEMENT)
+
+
 @register
 class Conv(SpatialLayer):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
@@ -70,8 +90,19 @@ class Conv(SpatialLayer):
         "conv3d": {"dim": 3},
         "conv": {"dim": None},
     }
+    TORCH = {
+        f"Conv{n}d": Signature(
+            (*_CONV_ARGS, "dilation", "groups", "bias", *_MODE_PLACED),
+            required=3,
+            extra=PLACED,
+            whole=("kernel_size",),
+            whole_unless={"padding": ("padding_mode", "zeros")},
+        )
+        for n in (1, 2, 3)
+    }
     PARAMS = (
         _OUT,
+        _IN,
         _K,
         _S,
         Param(
@@ -90,6 +121,7 @@ class Conv(SpatialLayer):
 
     dim: int | None
     out_channels: int | None
+    in_channels: int | None
     kernel_size: tuple[int, ...]
     stride: tuple[int, ...]
     padding: tuple[int, ...] | str
@@ -100,7 +132,7 @@ class Conv(SpatialLayer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("conv", self.dim, shape)
-        cin = shape[0]
+        cin = _in_channels(self.in_channels, shape[0])
         cout = cin if self.out_channels is None else self.out_channels
         _check_out_channels(cout)
         g = _groups(self.groups, cin, cout)
@@ -168,6 +200,7 @@ register(
         for suffix, dim in (("", None), ("1d", 1), ("2d", 2), ("3d", 3))
     },
     params=tuple(p for p in Conv.PARAMS if p.name != "groups"),
+    torch={"": Conv.TORCH["Conv2d"]},
 )
 
 
@@ -225,8 +258,18 @@ class ConvTranspose(SpatialLayer):
         },
         **{name: {"dim": None} for name in ("convtranspose", "deconv", "convt", "tconv")},
     }
+    TORCH = {
+        f"ConvTranspose{n}d": Signature(
+            (*_CONV_ARGS, "output_padding", "groups", "bias", "dilation", *_MODE_PLACED),
+            required=3,
+            extra=PLACED,
+            whole=("kernel_size",),
+        )
+        for n in (1, 2, 3)
+    }
     PARAMS = (
         _OUT,
+        _IN,
         _K,
         _S,
         # PyTorch does not validate string padding for transposed convs: it fails in forward.
@@ -241,6 +284,7 @@ class ConvTranspose(SpatialLayer):
 
     dim: int | None
     out_channels: int | None
+    in_channels: int | None
     kernel_size: tuple[int, ...]
     stride: tuple[int, ...]
     padding: tuple[int, ...] | str
@@ -261,7 +305,7 @@ class ConvTranspose(SpatialLayer):
             raise LayerError(
                 f"transposed convolutions take integer padding, not padding={self.padding!r}"
             )
-        cin = shape[0]
+        cin = _in_channels(self.in_channels, shape[0])
         cout = cin if self.out_channels is None else self.out_channels
         _check_out_channels(cout)
         g = _groups(self.groups, cin, cout)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import FLOAT, INT, Layer, Out, Param, Shape, register
+from .base import BOOL, FLOAT, INT, PLACED, Layer, Out, Param, Shape, Signature, register
 
 
 @register
@@ -11,6 +11,23 @@ class Embedding(Layer):
     """nn.Embedding(n, D): indices of any shape (*) → (*, D); n·D parameters."""
 
     NAMES = {"embedding": {}}
+    TORCH = {
+        "Embedding": Signature(
+            (
+                "num_embeddings",
+                "embedding_dim",
+                "padding_idx",
+                "max_norm",
+                "norm_type",
+                "scale_grad_by_freq",
+                "sparse",
+            ),
+            required=2,
+            kwonly=tuple(PLACED),
+            # How lookups renormalize, scale gradients and store them: no figure changes.
+            extra={"norm_type": FLOAT, "scale_grad_by_freq": BOOL, "sparse": BOOL, **PLACED},
+        )
+    }
     PARAMS = (
         Param("num_embeddings", INT, positional=True, required=True),
         Param("embedding_dim", INT, positional=True, required=True),

@@ -10,10 +10,13 @@ from .base import (
     BOOL,
     FLOAT,
     INTS,
+    PLACED,
+    PLACEMENT,
     Layer,
     Out,
     Param,
     Shape,
+    Signature,
     fmt_shape,
     fmt_tuple,
     rank_error,
@@ -27,6 +30,13 @@ class LayerNorm2d(Layer):
     H×W×C view (default: C alone); 2·∏normalized_shape parameters."""
 
     NAMES = {"layernorm2d": {}}
+    TORCH = {
+        "LayerNorm2d": Signature(
+            ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
+            required=1,
+            extra=PLACED,
+        )
+    }
     PARAMS = (
         Param(
             "normalized_shape",

@@ -9,10 +9,14 @@ from .base import (
     FLOAT,
     INT,
     INTS,
+    OPT_FLOAT,
+    PLACED,
+    PLACEMENT,
     Layer,
     Out,
     Param,
     Shape,
+    Signature,
     SpatialLayer,
     fmt_shape,
     fmt_tuple,
@@ -22,7 +26,25 @@ from .base import (
 )
 
 _EPS = Param("eps", FLOAT, 1e-5)
-_MOMENTUM = Param("momentum", FLOAT, 0.1)
+_MOMENTUM = Param("momentum", OPT_FLOAT, 0.1)
+# PyTorch 2.13's bias=False keeps the affine weight and drops the affine bias.
+_BIAS = Param("bias", BOOL, True, help="the affine bias (with affine)")
+
+# BatchNorm{n}d and InstanceNorm{n}d take the same arguments.
+_NORM_SIGNATURE = Signature(
+    ("num_features", "eps", "momentum", "affine", "track_running_stats", *PLACEMENT),
+    required=1,
+    kwonly=("bias",),
+    extra=PLACED,
+)
+
+
+def _affine(c: int | None, affine: bool, bias: bool) -> int | None:
+    """An affine norm's parameters: a weight, and a bias unless bias=False."""
+    if not affine:
+        return 0
+    return None if c is None else c * (2 if bias else 1)
+
 
 # Accepted input ranks (without the batch) per dimensionality: BatchNorm1d takes
 # (N, C) or (N, C, L); the others exactly one rank. No unbatched form.
@@ -103,12 +125,14 @@ class BatchNorm(SpatialLayer):
         "bn3d": {"dim": 3},
         "batch_norm": {"dim": None},
     }
+    TORCH = {f"BatchNorm{n}d": _NORM_SIGNATURE for n in (1, 2, 3)}
     PARAMS = (
         Param("affine", BOOL, True),
         Param("track_running_stats", BOOL, True, aliases=("track",)),
         _EPS,
         _MOMENTUM,
         Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
+        _BIAS,
     )
     SUMMARY = "batch normalization"
     NOTE = (
@@ -120,8 +144,9 @@ class BatchNorm(SpatialLayer):
     affine: bool
     track_running_stats: bool
     eps: float
-    momentum: float
+    momentum: float | None
     num_features: int | None
+    bias: bool
 
     def spatial_rank(self) -> int | None:
         # BatchNorm1d takes C or C×L: a lone size is the channel count.
@@ -148,7 +173,7 @@ class BatchNorm(SpatialLayer):
                 "value per channel",
                 f"batch {batch} × {fmt_shape(shape[1:]) or '1'}",
             )
-        params = (None if c is None else 2 * c) if self.affine else 0
+        params = _affine(c, self.affine, self.bias)
         buffers = _running_stats(c) if track else 0
         return Out(
             f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
@@ -166,12 +191,14 @@ class InstanceNorm(SpatialLayer):
         "instancenorm": {"dim": None},
         "instance_norm": {"dim": None},
     }
+    TORCH = {f"InstanceNorm{n}d": _NORM_SIGNATURE for n in (1, 2, 3)}
     PARAMS = (
         Param("affine", BOOL, False),
         Param("track_running_stats", BOOL, False, aliases=("track",)),
         _EPS,
         _MOMENTUM,
         Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
+        _BIAS,
     )
     SUMMARY = "instance normalization"
     NOTE = "Its statistics span each channel's whole spatial extent; " + _WINDOW_NOTE
@@ -180,8 +207,9 @@ class InstanceNorm(SpatialLayer):
     affine: bool
     track_running_stats: bool
     eps: float
-    momentum: float
+    momentum: float | None
     num_features: int | None
+    bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
@@ -217,7 +245,7 @@ class InstanceNorm(SpatialLayer):
             spatial = prod(per_channel)
             assert spatial is not None
             _check_statistics("instance norm", spatial, "spatial element", fmt_shape(per_channel))
-        params = (None if c is None else 2 * c) if self.affine else 0
+        params = _affine(c, self.affine, self.bias)
         buffers = _running_stats(c) if track else 0
         return Out(
             f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
@@ -245,6 +273,13 @@ class LayerNorm(Layer):
     """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
 
     NAMES = {"layernorm": {}, "ln": {}, "layer_norm": {}}
+    TORCH = {
+        "LayerNorm": Signature(
+            ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
+            required=1,
+            extra=PLACED,
+        )
+    }
     PARAMS = (
         Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
         Param("elementwise_affine", BOOL, True, aliases=("affine",)),
@@ -275,6 +310,13 @@ class RMSNorm(Layer):
     """RMSNorm(normalized_shape): like LayerNorm, with a weight and no bias."""
 
     NAMES = {"rmsnorm": {}, "rms_norm": {}}
+    TORCH = {
+        "RMSNorm": Signature(
+            ("normalized_shape", "eps", "elementwise_affine", *PLACEMENT),
+            required=1,
+            extra=PLACED,
+        )
+    }
     PARAMS = (
         Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
         Param("elementwise_affine", BOOL, True, aliases=("affine",)),
@@ -298,6 +340,7 @@ class LocalResponseNorm(Layer):
     """LocalResponseNorm(size): across channels; shape-neutral, no parameters."""
 
     NAMES = {"localresponsenorm": {}, "lrn": {}, "local_response_norm": {}}
+    TORCH = {"LocalResponseNorm": Signature(("size", "alpha", "beta", "k"), required=1)}
     PARAMS = (
         Param("size", INT, positional=True, required=True),
         Param("alpha", FLOAT, 1e-4),
@@ -324,10 +367,20 @@ class GroupNorm(Layer):
     """GroupNorm(G, C): C divisible by G; 2C parameters."""
 
     NAMES = {"groupnorm": {}, "gn": {}, "group_norm": {}}
+    TORCH = {
+        "GroupNorm": Signature(
+            ("num_groups", "num_channels", "eps", "affine", *PLACEMENT),
+            required=2,
+            kwonly=("bias",),
+            extra=PLACED,
+        )
+    }
     PARAMS = (
         Param("num_groups", INT, positional=True, required=True, aliases=("groups", "g")),
         Param("affine", BOOL, True),
         _EPS,
+        Param("num_channels", INT, None, aliases=("c",), help="checked against the input"),
+        _BIAS,
     )
     SUMMARY = "group normalization"
     NOTE = "Its statistics span each group of channels over all positions; " + _WINDOW_NOTE
@@ -335,12 +388,26 @@ class GroupNorm(Layer):
     num_groups: int
     affine: bool
     eps: float
+    num_channels: int | None
+    bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         g = self.num_groups
         c = shape[0]
         if g <= 0:
             raise LayerError(f"num_groups must be positive, got {g}")
+        given = self.num_channels
+        if given is not None:
+            # PyTorch checks it when it builds the module; the input's channels only
+            # through the affine weight it sizes.
+            if given < 0:
+                raise LayerError(f"num_channels must not be negative, got {given}")
+            if given % g:
+                raise LayerError(f"num_channels {given} is not divisible by num_groups {g}")
+            if self.affine and c is not None and c != given:
+                raise LayerError(f"num_channels={given} but the input has {c} channels")
+            if c is None:
+                c = given
         if c is not None and c % g:
             raise LayerError(f"num_channels {c} is not divisible by num_groups {g}")
         spatial = prod(shape[1:])
@@ -352,5 +419,4 @@ class GroupNorm(Layer):
                 f"batch {batch} × {c // g} channel{'s' if c // g > 1 else ''} per group"
                 + (f" × {fmt_shape(shape[1:])}" if len(shape) > 1 else ""),
             )
-        params = (None if c is None else 2 * c) if self.affine else 0
-        return Out("groupnorm", shape, params=params)
+        return Out("groupnorm", shape, params=_affine(c, self.affine, self.bias))

@@ -12,6 +12,7 @@ from .base import (
     Out,
     Param,
     Shape,
+    Signature,
     SpatialLayer,
     check_non_negative,
     check_nonempty,
@@ -28,6 +29,13 @@ _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
 _P = Param("padding", INTS, (0,), aliases=("p",), per_dim=True)
 _CEIL = Param("ceil_mode", BOOL, False, aliases=("ceil",))
+# return_indices=True makes a pool return (output, indices): not one tensor.
+_ONE_OUTPUT = {
+    "return_indices": (
+        False,
+        "return_indices=True makes it return (output, indices); convcalc follows one tensor",
+    )
+}
 
 
 def pool_output(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
@@ -111,6 +119,14 @@ class MaxPool(SpatialLayer):
         "maxpool": {"dim": None},
         **{f"max_pool{n}d": {"dim": n} for n in (1, 2, 3)},
     }
+    TORCH = {
+        f"MaxPool{n}d": Signature(
+            ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+            required=1,
+            only=_ONE_OUTPUT,
+        )
+        for n in (1, 2, 3)
+    }
     PARAMS = (_K, _S, _P, Param("dilation", INTS, (1,), aliases=("d",), per_dim=True), _CEIL)
     SUMMARY = "max pooling"
 
@@ -140,6 +156,14 @@ class AvgPool(SpatialLayer):
         "avgpool3d": {"dim": 3},
         "avgpool": {"dim": None},
         **{f"avg_pool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"AvgPool{n}d": Signature(
+            ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+            + (("divisor_override",) if n > 1 else ()),
+            required=1,
+        )
+        for n in (1, 2, 3)
     }
     PARAMS = (
         _K,
@@ -187,6 +211,21 @@ class AdaptivePool(SpatialLayer):
         "adaptiveavgpool": {"dim": None, "op": "avg"},
         "adaptivemaxpool": {"dim": None, "op": "max"},
     }
+    TORCH = {
+        **{
+            f"AdaptiveAvgPool{n}d": Signature(("output_size",), required=1, whole=("output_size",))
+            for n in (1, 2, 3)
+        },
+        **{
+            f"AdaptiveMaxPool{n}d": Signature(
+                ("output_size", "return_indices"),
+                required=1,
+                only=_ONE_OUTPUT,
+                whole=("output_size",),
+            )
+            for n in (1, 2, 3)
+        },
+    }
     PARAMS = (Param("output_size", OPT_INTS, positional=True, required=True, per_dim=True),)
     SUMMARY = "adaptive pooling"
 
@@ -196,6 +235,9 @@ class AdaptivePool(SpatialLayer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         kind = f"adaptive{self.op}pool"
+        mean = self._mean(shape)
+        if mean is not None:
+            return mean
         n, lead, spatial = _layout(kind, self.dim, shape)
         if self.output_size == (None,):
             # nn.AdaptiveAvgPool2d(None) fails (len(None)); 1-d pools take no None at all.
@@ -226,6 +268,19 @@ class AdaptivePool(SpatialLayer):
             rf = tuple((L // o, L // o, 0) for o, L in zip(out, spatial))  # type: ignore[operator]
         return Out(f"{kind}{n}d", (*lead, *out), rf=rf)
 
+    def _mean(self, shape: Shape) -> Out | None:
+        """2-d and 3-d average pooling to all-ones sizes takes a shortcut, a mean over the
+        last 2 or 3 dimensions, before it checks the input's rank: more leading dimensions
+        pass (AdaptiveAvgPool2d(1) on C×D×H×W gives C×D×1×1)."""
+        d = self.dim
+        if self.op != "avg" or d not in (2, 3) or len(shape) <= d + 1:
+            return None
+        size = self.output_size * d if len(self.output_size) == 1 else self.output_size
+        last = shape[-d:]
+        if len(size) != d or any((L if o is None else o) != 1 for o, L in zip(size, last)):
+            return None
+        return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
+
 
 @register
 class LPPool(SpatialLayer):
@@ -238,6 +293,15 @@ class LPPool(SpatialLayer):
         "lppool3d": {"dim": 3},
         "lppool": {"dim": None},
         **{f"lp_pool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"LPPool{n}d": Signature(
+            ("norm_type", "kernel_size", "stride", "ceil_mode"),
+            required=2,
+            whole=("kernel_size",),
+            scalar=("kernel_size",) if n == 1 else (),
+        )
+        for n in (1, 2, 3)
     }
     PARAMS = (
         Param("norm_type", FLOAT, positional=True, required=True, aliases=("p_norm",)),
@@ -274,6 +338,14 @@ class MaxUnpool(SpatialLayer):
         "maxunpool3d": {"dim": 3},
         "maxunpool": {"dim": None},
         **{f"max_unpool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"MaxUnpool{n}d": Signature(
+            ("kernel_size", "stride", "padding"),
+            required=1,
+            whole=("kernel_size", "stride", "padding"),
+        )
+        for n in (1, 2, 3)
     }
     PARAMS = (_K, _S, _P)
     SUMMARY = "max unpooling"

@@ -12,10 +12,15 @@ from .base import (
     FLOATS,
     INT,
     INTS,
+    OPT_BOOL,
+    PLACED,
+    PLACEMENT,
     Layer,
     Out,
     Param,
     Shape,
+    Signature,
+    WrittenTuple,
     check_float32,
     fmt_shape,
     fmt_tuple,
@@ -34,6 +39,12 @@ class Upsample(Layer):
     """nn.Upsample / F.interpolate: out = size, or floor(float64(L) · scale)."""
 
     NAMES = {"upsample": {}, "interpolate": {}}
+    TORCH = {
+        "Upsample": Signature(
+            ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
+            whole=("size", "scale_factor"),
+        )
+    }
     PARAMS = (
         Param("scale_factor", FLOATS, None, aliases=("scale",), per_dim=True),
         Param("size", INTS, None, per_dim=True),
@@ -52,6 +63,8 @@ class Upsample(Layer):
             "nearest",
         ),
         Param("align_corners", BOOL, None),
+        # With a scale factor it changes how values are computed, never the size.
+        Param("recompute_scale_factor", OPT_BOOL, None),
     )
     SUMMARY = "upsampling"
 
@@ -59,6 +72,7 @@ class Upsample(Layer):
     size: tuple[int, ...] | None
     mode: str
     align_corners: bool | None
+    recompute_scale_factor: bool | None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
@@ -71,6 +85,8 @@ class Upsample(Layer):
             raise LayerError("scale_factor=0 counts as no scale factor in PyTorch; give one > 0")
         if (self.size is None) == (scale_factor is None):
             raise LayerError("give exactly one of size= and scale_factor=")
+        if self.recompute_scale_factor and self.size is not None:
+            raise LayerError("recompute_scale_factor=true is not meaningful with an explicit size")
         want = MODES_BY_RANK.get(self.mode)
         if want is not None and want != n:
             raise LayerError(
@@ -84,7 +100,8 @@ class Upsample(Layer):
             )
         spatial = shape[1:]
         if self.size is not None:
-            size = self.size * n if len(self.size) == 1 else self.size
+            one = len(self.size) == 1 and not isinstance(self.size, WrittenTuple)
+            size = self.size * n if one else self.size
             if len(size) != n:
                 raise LayerError(
                     f"size has {len(size)} values but the input has {n} spatial dimensions"
@@ -92,7 +109,8 @@ class Upsample(Layer):
             out = list(size)
         else:
             assert self.scale_factor is not None
-            scale = self.scale_factor * n if len(self.scale_factor) == 1 else self.scale_factor
+            one = len(self.scale_factor) == 1 and not isinstance(self.scale_factor, WrittenTuple)
+            scale = self.scale_factor * n if one else self.scale_factor
             if len(scale) != n:
                 raise LayerError(
                     f"scale_factor has {len(scale)} values but the input has {n} spatial dimensions"
@@ -129,14 +147,42 @@ class Upsample(Layer):
         return Out("upsample", (shape[0], *out), rf=None)
 
 
-# torch.nn.functional's deprecated shorthands: their mode is fixed.
+# torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
+# UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
+_FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
 register(
     Upsample,
     names={
-        "upsample_nearest": {"mode": "nearest", "align_corners": None},
-        "upsample_bilinear": {"mode": "bilinear", "align_corners": True},
+        "upsample_nearest": {
+            "mode": "nearest",
+            "align_corners": None,
+            "recompute_scale_factor": None,
+        },
+        "upsamplingnearest2d": {
+            "mode": "nearest",
+            "align_corners": None,
+            "recompute_scale_factor": None,
+        },
     },
     params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
+    torch={"UpsamplingNearest2d": _FIXED_MODE},
+)
+register(
+    Upsample,
+    names={
+        "upsample_bilinear": {
+            "mode": "bilinear",
+            "align_corners": True,
+            "recompute_scale_factor": None,
+        },
+        "upsamplingbilinear2d": {
+            "mode": "bilinear",
+            "align_corners": True,
+            "recompute_scale_factor": None,
+        },
+    },
+    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
+    torch={"UpsamplingBilinear2d": _FIXED_MODE},
 )
 
 
@@ -149,6 +195,12 @@ class PixelShuffle(Layer):
         "pixelunshuffle": {"inverse": True},
         "pixel_shuffle": {"inverse": False},
         "pixel_unshuffle": {"inverse": True},
+    }
+    TORCH = {
+        "PixelShuffle": Signature(("upscale_factor",), required=1),
+        "PixelUnshuffle": Signature(
+            ("downscale_factor",), required=1, renames={"downscale_factor": "upscale_factor"}
+        ),
     }
     PARAMS = (
         Param("upscale_factor", INT, positional=True, required=True, aliases=("r", "factor")),
@@ -193,6 +245,7 @@ class PixelShuffle(Layer):
 
 
 # Which (input rank with batch, number of pads) the non-constant pad modes take.
+_PADS = Param("pad", INTS, positional=True, required=True, aliases=("padding", "p"))
 _NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
 
 
@@ -201,9 +254,9 @@ class Pad(Layer):
     """F.pad: one int pads every spatial dim on both sides; a tuple is PyTorch's
     (left, right, top, bottom, …) from the last dimension backwards."""
 
-    NAMES = {"pad": {}, "zeropad": {}}
+    NAMES = {"pad": {"dims": None}, "zeropad": {"dims": None}}
     PARAMS = (
-        Param("pad", INTS, positional=True, required=True, aliases=("padding", "p")),
+        _PADS,
         Param(
             "mode",
             Choice("constant", "reflect", "replicate", "circular", aliases={"zeros": "constant"}),
@@ -216,10 +269,13 @@ class Pad(Layer):
     pad: tuple[int, ...]
     mode: str
     value: float | None
+    dims: int | None  # ZeroPad2d & co: the dimensions one number pads (None: every spatial one)
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
-        if len(self.pad) == 1:
+        if self.dims is not None and len(self.pad) == 1:
+            pads = self.pad * (2 * self.dims)
+        elif len(self.pad) == 1:
             if n == 0:
                 raise LayerError(
                     f"one number pads every spatial dimension, but {fmt_shape(shape)} has none"
@@ -231,6 +287,21 @@ class Pad(Layer):
             raise LayerError(f"the padding needs pairs of values, got {len(pads)}")
         ndims = len(pads) // 2
         brank = len(shape) + 1
+        if (
+            self.mode == "circular"
+            and self.dims is not None
+            and brank - 1
+            not in (
+                self.dims,
+                self.dims + 1,
+            )
+        ):
+            # CircularPad{n}d checks its input's rank itself (the others leave it to F.pad).
+            d = self.dims
+            raise LayerError(
+                f"CircularPad{d}d expects a {d + 1}-d or {d + 2}-d input (batch included), "
+                f"got {fmt_shape(shape)} ({brank}-d with the batch)"
+            )
         if ndims > brank:
             raise LayerError(
                 f"{len(pads)} pads would pad {ndims} dimensions but {fmt_shape(shape)} has "
@@ -291,6 +362,35 @@ class Pad(Layer):
                 lefts[n - 1 - i] = pads[2 * i]
             rf = tuple((1, 1, p) for p in lefts)
         return Out("pad", tuple(out), rf=rf)
+
+
+_PAD_CLASSES = {
+    "ZeroPad": ("zeropad", "constant"),
+    "ConstantPad": ("constantpad", "constant"),
+    "ReflectionPad": ("reflectionpad", "reflect"),
+    "ReplicationPad": ("replicationpad", "replicate"),
+    "CircularPad": ("circularpad", "circular"),
+}
+for _class, (_word, _mode) in _PAD_CLASSES.items():
+    _constant = _class == "ConstantPad"
+    for _n in (1, 2, 3):
+        register(
+            Pad,
+            names={
+                f"{_word}{_n}d": {"mode": _mode, "dims": _n}
+                | ({} if _constant else {"value": None})
+            },
+            params=(_PADS, Param("value", FLOAT, positional=True, required=True))
+            if _constant
+            else (_PADS,),
+            torch={
+                f"{_class}{_n}d": Signature(
+                    ("padding", "value") if _constant else ("padding",),
+                    required=2 if _constant else 1,
+                    renames={"padding": "pad"},
+                )
+            },
+        )
 
 
 def _check_reflect_replicate(mode: str, shape: Shape, out: list[int | None], ndims: int) -> None:
@@ -398,6 +498,7 @@ class Flatten(Layer):
     """nn.Flatten(start_dim=1, end_dim=-1); dims count the batch dimension as 0."""
 
     NAMES = {"flatten": {}}
+    TORCH = {"Flatten": Signature(("start_dim", "end_dim"))}
     PARAMS = (
         Param("start_dim", INT, 1, aliases=("start",)),
         Param("end_dim", INT, -1, aliases=("end",)),
@@ -434,6 +535,11 @@ class Linear(Layer):
     """nn.Linear: (*, in) → (*, out); params in·out + out."""
 
     NAMES = {"linear": {}, "fc": {}, "dense": {}}
+    TORCH = {
+        "Linear": Signature(
+            ("in_features", "out_features", "bias", *PLACEMENT), required=2, extra=PLACED
+        )
+    }
     PARAMS = (
         Param("out_features", INT, positional=True, required=True),
         Param("in_features", INT, None, aliases=("in",), help="checked against the input"),
@@ -488,6 +594,7 @@ class Unflatten(Layer):
     """nn.Unflatten(dim, sizes): one dimension becomes several; one size may be -1."""
 
     NAMES = {"unflatten": {}}
+    TORCH = {"Unflatten": Signature(("dim", "unflattened_size"), required=2)}
     PARAMS = (
         Param("dim", INT, positional=True, required=True),
         Param("unflattened_size", INTS, positional=True, required=True, aliases=("sizes",)),
@@ -531,6 +638,7 @@ class GLU(Layer):
     """nn.GLU(dim=-1): halves one dimension (which must be even)."""
 
     NAMES = {"glu": {}}
+    TORCH = {"GLU": Signature(("dim",))}
     PARAMS = (Param("dim", INT, -1),)
     SUMMARY = "gated linear unit"
 
@@ -551,6 +659,7 @@ class ChannelShuffle(Layer):
     """nn.ChannelShuffle(groups): shape-neutral; channels divisible by groups."""
 
     NAMES = {"channelshuffle": {}, "channel_shuffle": {}}
+    TORCH = {"ChannelShuffle": Signature(("groups",), required=1)}
     PARAMS = (Param("groups", INT, positional=True, required=True, aliases=("g",)),)
     SUMMARY = "channel shuffle"
 

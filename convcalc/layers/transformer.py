@@ -9,7 +9,22 @@ Token layers take an (L, E) input: L tokens of E features, batch first as with
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import BOOL, FLOAT, INT, INTS, Layer, Out, Param, Shape, fmt_shape, fmt_tuple, register
+from .base import (
+    BOOL,
+    FLOAT,
+    INT,
+    INTS,
+    PLACED,
+    PLACEMENT,
+    Layer,
+    Out,
+    Param,
+    Shape,
+    Signature,
+    fmt_shape,
+    fmt_tuple,
+    register,
+)
 from .base import ChoiceType as Choice
 
 
@@ -48,6 +63,7 @@ class Permute(Layer):
     """torch.permute(x, dims): dims count the batch as 0, which must stay first."""
 
     NAMES = {"permute": {}}
+    TORCH = {"Permute": Signature(("dims",), required=1)}  # torchvision.ops.misc.Permute
     PARAMS = (Param("dims", INTS, positional=True, required=True),)
     SUMMARY = "reorder dimensions"
 
@@ -129,6 +145,7 @@ class StochasticDepth(Layer):
     """torchvision.ops.StochasticDepth(p, mode): the identity in eval mode."""
 
     NAMES = {"stochasticdepth": {}, "droppath": {}}
+    TORCH = {"StochasticDepth": Signature(("p", "mode"), required=2)}  # torchvision.ops
     PARAMS = (
         Param("p", FLOAT, positional=True, required=True, help="drop probability"),
         Param("mode", Choice("row", "batch"), "row"),
@@ -143,6 +160,10 @@ class StochasticDepth(Layer):
         if not 0.0 <= self.p <= 1.0:
             raise LayerError(f"drop probability has to be between 0 and 1, got {self.p:g}")
         return Out("stochasticdepth", shape)
+
+
+# batch_first: convcalc's shapes leave the batch out, so either layout reads the same.
+_BATCH_FIRST = {"batch_first": BOOL, **PLACED}
 
 
 def _check_heads(embed_dim: int, num_heads: int) -> None:
@@ -181,6 +202,24 @@ class MultiheadAttention(Layer):
     (L, E) → (L, E)."""
 
     NAMES = {"multiheadattention": {}, "mha": {}}
+    TORCH = {
+        "MultiheadAttention": Signature(
+            (
+                "embed_dim",
+                "num_heads",
+                "dropout",
+                "bias",
+                "add_bias_kv",
+                "add_zero_attn",
+                "kdim",
+                "vdim",
+                "batch_first",
+                *PLACEMENT,
+            ),
+            required=2,
+            extra=_BATCH_FIRST,
+        )
+    }
     PARAMS = (
         Param("embed_dim", INT, positional=True, required=True),
         Param("num_heads", INT, positional=True, required=True, aliases=("heads",)),
@@ -228,6 +267,24 @@ class TransformerEncoderLayer(Layer):
     and a 2-layer feed-forward block, each with a residual and a LayerNorm."""
 
     NAMES = {"transformerencoderlayer": {}, "encoderlayer": {}}
+    TORCH = {
+        "TransformerEncoderLayer": Signature(
+            (
+                "d_model",
+                "nhead",
+                "dim_feedforward",
+                "dropout",
+                "activation",
+                "layer_norm_eps",
+                "batch_first",
+                "norm_first",
+                "bias",
+                *PLACEMENT,
+            ),
+            required=2,
+            extra=_BATCH_FIRST,
+        )
+    }
     PARAMS = (
         Param("d_model", INT, positional=True, required=True),
         Param("nhead", INT, positional=True, required=True, aliases=("heads",)),

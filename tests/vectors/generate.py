@@ -84,6 +84,7 @@ SETS = [
     "transformer",
     "layernorm2d",
     "corners",
+    "torchcalls",
 ]
 
 
