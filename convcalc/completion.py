@@ -9,6 +9,7 @@ types straight on; fish adds none anyway). Nothing here imports Rich.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from click.shell_completion import (
@@ -37,17 +38,31 @@ def _tokens(words: list[str]) -> list[str]:
     return out
 
 
-def _kinds(prefix: str, first: bool) -> list[tuple[str, str]]:
-    from . import REGISTRY
-
+def _kinds(prefix: str, first: bool, registry: Mapping[str, Entry]) -> list[tuple[str, str]]:
     items = [
         (word, entry.cls.SUMMARY or entry.cls.__name__.lower())
-        for word, entry in sorted(REGISTRY.items())
+        for word, entry in sorted(registry.items())
         if word.startswith(prefix)
     ]
     if first and "input".startswith(prefix):
         items.insert(0, ("input", "the input shape, e.g. input 3x224x224"))
+    if first and prefix and "framework".startswith(prefix):  # not on an empty word
+        items.insert(0, ("framework", "whose conventions: torch, keras or onnx"))
     return items
+
+
+def _registry(framework: str | None, tokens: list[str]) -> Mapping[str, Entry]:
+    """The kinds of the framework asked for, or declared by the words (framework
+    keras …), or PyTorch's."""
+    from .errors import SpecError
+    from .frameworks import get
+
+    if framework is None and len(tokens) >= 2 and tokens[0].lower() == "framework":
+        framework = tokens[1]
+    try:
+        return get(framework or "torch").registry
+    except SpecError:
+        return get("torch").registry
 
 
 def _closed_values(entry: Entry, key: str, partial: str) -> list[str]:
@@ -57,11 +72,17 @@ def _closed_values(entry: Entry, key: str, partial: str) -> list[str]:
     return [w for w in param.type.words if w.startswith(partial.lower())]
 
 
-def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
-    """Candidates (value, help) for ``incomplete`` after the layer ``words``."""
-    from . import REGISTRY
-
+def suggest(
+    words: list[str], incomplete: str, framework: str | None = None
+) -> list[tuple[str, str]]:
+    """Candidates (value, help) for ``incomplete`` after the layer ``words``, the
+    kinds of ``framework`` (or of a leading ``framework NAME``; PyTorch's by default)."""
     tokens = _tokens(words)
+    if tokens and tokens[-1].lower() == "framework" and len(tokens) == 1:
+        from .frameworks import FRAMEWORKS
+
+        return [(name, "") for name in FRAMEWORKS if name.startswith(incomplete.lower())]
+    REGISTRY = _registry(framework, tokens)
     entry: Entry | None = None
     in_input = False
     given: set[str] = set()
@@ -84,7 +105,7 @@ def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
     if in_input:
         return []  # a shape comes next
     if entry is None:
-        return _kinds(incomplete.lower(), first=not tokens)
+        return _kinds(incomplete.lower(), not tokens, REGISTRY)
     if "=" in incomplete:
         key, partial = incomplete.split("=", 1)
         return [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
@@ -98,7 +119,7 @@ def suggest(words: list[str], incomplete: str) -> list[tuple[str, str]]:
         items.extend(
             (word, f"sets {param.name}") for word in param.flags if word.startswith(prefix)
         )
-    return items + _kinds(prefix, first=False)
+    return items + _kinds(prefix, False, REGISTRY)
 
 
 def complete_layers(
@@ -108,7 +129,7 @@ def complete_layers(
     words = [str(w) for w in ctx.params.get(param.name or "layers") or ()]
     return [
         CompletionItem(value, help=help_text or None)
-        for value, help_text in suggest(words, incomplete)
+        for value, help_text in suggest(words, incomplete, ctx.params.get("framework"))
     ]
 
 

@@ -36,6 +36,9 @@ class Out(NamedTuple):
     # Elements of ``buffers`` that PyTorch keeps as int64 whatever the model's
     # dtype (BatchNorm's num_batches_tracked): memory counts them at 8 bytes.
     int64_buffers: int | None = 0
+    # Elements of ``params`` that are not trainable (Keras's BatchNormalization
+    # moving statistics, which count_params() includes).
+    non_trainable: int | None = 0
 
 
 # --------------------------------------------------------------------------
@@ -277,8 +280,11 @@ def register(
     *,
     names: dict[str, dict[str, Any]] | None = None,
     params: tuple[Param, ...] | None = None,
+    registry: dict[str, Entry] | None = None,
 ) -> Any:
-    """Class decorator (or call) adding a kind's names to the registry."""
+    """Class decorator (or call) adding a kind's names to the registry (PyTorch's,
+    unless another framework's ``registry`` is given)."""
+    into = REGISTRY if registry is None else registry
 
     def add(klass: type[Layer]) -> type[Layer]:
         plist = klass.PARAMS if params is None else params
@@ -291,17 +297,25 @@ def register(
                 flags[word] = (p, val)
         positional = tuple(p for p in plist if p.positional)
         for word, fixed in (names if names is not None else klass.NAMES).items():
-            if word in REGISTRY:
+            if word in into:
                 raise RuntimeError(f"layer name {word!r} registered twice")
-            REGISTRY[word] = Entry(word, klass, fixed, plist, by_key, flags, positional)
+            into[word] = Entry(word, klass, fixed, plist, by_key, flags, positional)
         return klass
 
     return add(cls) if cls is not None else add
 
 
-def bind(stmt: LayerStmt, source: str) -> Layer:
-    """Turn a parsed layer statement into a layer object, checking its arguments."""
-    entry = REGISTRY[stmt.kind]
+def bind(
+    stmt: LayerStmt,
+    source: str,
+    registry: dict[str, Entry] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Layer:
+    """Turn a parsed layer statement into a layer object, checking its arguments
+    (``registry``: the framework's kinds, PyTorch's by default; ``extra``: values
+    the framework sets on every layer, e.g. ONNX's opset)."""
+    kinds = REGISTRY if registry is None else registry
+    entry = kinds[stmt.kind]
     values: dict[str, Any] = {}
     given: dict[str, Arg] = {}
     positional = entry.positional
@@ -320,7 +334,7 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
                     _set(values, given, entry.by_key[word], True, arg, stmt, source)
                     continue
             if npos >= len(positional):
-                raise _unexpected_positional(entry, stmt, arg, source)
+                raise _unexpected_positional(entry, stmt, arg, source, kinds)
             param = positional[npos]
             npos += 1
             _set(values, given, param, _convert(param, value, stmt, source), arg, stmt, source)
@@ -359,6 +373,8 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
                     end=arg.value.end,
                 )
     values.update(entry.fixed)
+    if extra:
+        values.update(extra)
     return entry.cls(**values)
 
 
@@ -415,12 +431,14 @@ def _unknown_key(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecEr
     return SpecError(message, source=source, start=arg.key_start, end=arg.key_start + len(arg.key))
 
 
-def _unexpected_positional(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecError:
+def _unexpected_positional(
+    entry: Entry, stmt: LayerStmt, arg: Arg, source: str, kinds: dict[str, Entry]
+) -> SpecError:
     text = source[arg.value.start : arg.value.end]
     if arg.value.kind == "name":
         word = text.lower()
         hint = suggest(word, sorted(set(entry.flags) | set(entry.by_key)))
-        kind = suggest(word, REGISTRY)
+        kind = suggest(word, kinds)
         message = f"{stmt.kind} does not understand {text!r}"
         if kind and (not hint or _closeness(word, kind) > _closeness(word, hint)):
             # A misspelt layer kind after the first one (conv2d 16 k=3 rlu).
