@@ -340,7 +340,11 @@ def totals(
             )
             for lay in analysis.side_outputs
         ),
-        Total("memory", size(mem.params), "parameters and buffers"),
+        Total(
+            "memory",
+            size(mem.params),
+            "parameters" if analysis.framework == "keras" else "parameters and buffers",
+        ),
         Total(
             "",
             size(mem.activations_peak),

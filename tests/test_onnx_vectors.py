@@ -100,3 +100,46 @@ def test_every_onnx_case() -> None:
     assert not failures, f"{len(failures)} of {len(CASES)} cases differ:\n" + "\n".join(
         failures[:40]
     )
+
+
+# Where onnxruntime and shape inference part ways (convcalc follows shape inference and
+# the spec): the kinds of nodes it happens at, as the data shows them.
+ORT_DIFFERS = {
+    *("maxpool", "averagepool", "avgpool", "lppool"),
+    *("convtranspose", "deconv", "resize", "upsample"),
+}
+ORT_LIMITS = (
+    "Dilation not supported for AutoPadType",  # Conv with SAME_* and dilations
+    "Pad should be smaller than kernel",
+    "mode only supports",  # Resize's linear and cubic modes on other ranks
+    "Could not find an implementation",  # GlobalLpPool
+    "pool_attributes.h:236",  # MaxPool SAME_* with dilations
+    "padding values must be non-negative",  # pools with SAME_* and a stride above the kernel
+    "onnxruntime crashed",
+)
+
+
+def _kind(stmt: LayerStmt) -> str:
+    return stmt.kind.rstrip("123d") if stmt.kind[-2:] in ("1d", "2d", "3d") else stmt.kind
+
+
+def test_where_onnxruntime_sizes_otherwise() -> None:
+    differ = [c for c in CASES if c.get("ort")]
+    assert differ
+    kinds = {_kind(_statements(c["spec"])[-1]) for c in differ}
+    assert kinds <= ORT_DIFFERS, kinds
+
+
+def test_where_onnxruntime_refuses_what_the_spec_allows() -> None:
+    refused = [c for c in CASES if c.get("ort_refuses")]
+    assert refused
+    assert {c["ort_limit"] for c in refused} <= set(ORT_LIMITS)
+
+
+def test_shape_inference_drops_axes_of_a_small_output_shape() -> None:
+    # ConvTranspose with output_shape below the input size: shape inference returns N×C,
+    # onnxruntime the full shape, which the data (and convcalc) take.
+    truncated = [c for c in CASES if c.get("truncated")]
+    assert truncated
+    assert {_kind(_statements(c["spec"])[0]) for c in truncated} <= {"convtranspose", "deconv"}
+    assert all("output_shape" in c["spec"] for c in truncated)

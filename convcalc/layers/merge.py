@@ -59,13 +59,18 @@ class GraphOp(Layer):
 
 class Elementwise(GraphOp):
     """``add`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are
-    aligned dimension by dimension; each pair must be equal or one of them 1."""
+    aligned dimension by dimension; each pair must be equal or one of them 1.
+    Under Keras (``last``) a tensor of fewer dimensions first gets size-1 ones
+    after the batch, as Keras's Add and Multiply do: a C gate broadcasts over H×W×C."""
 
     op: str  # "add" | "mul"
     last: bool  # channels last (Keras)
     word: str  # what the framework calls a dimension: dim or axis
 
     def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
+        if self.last:
+            rank = max(len(s) for s in shapes)
+            shapes = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
         _same_rank(self.op, shapes, labels)
         out: list[int | None] = list(shapes[0])
         for shape, label in zip(shapes[1:], labels[1:]):

@@ -7,12 +7,14 @@ Re-run from the repository root (deterministic: the same rows on every run)::
 
 It needs onnx (written against 1.23), onnxruntime (1.32) and numpy, and writes
 ``tests/data/onnx_cases.jsonl``: random single nodes and random chains of nodes, each
-a model at a random opset (13 to 26) whose spec starts with ``framework onnx opset=N``:
+a model at a random opset (13 to 26) whose spec starts with ``framework onnx opset=N``,
+and the networks the README and examples/frameworks show (``"documented": true``):
 ``{"id", "spec", "input", "opset", "nodes": [{"output", "params", "buffers"}, ...],
 "error": null | {"node", "by", "message"}}``, plus, where they apply, ``"ort"``
 (onnxruntime's output shape where it differs from shape inference's), ``"ort_refuses"``
 (onnxruntime's message where it refuses a node that the spec and shape inference
-accept: a limit of onnxruntime's own, or "onnxruntime crashed": it runs in a worker
+accept, and ``"ort_limit"``, the part of the message that says which: a limit of
+onnxruntime's own, or "onnxruntime crashed": it runs in a worker
 process, which a floating-point exception kills on a few pools) and ``"truncated"`` (shape inference returned
 N×C only: ConvTranspose with an output_shape below the input's size; the shape is
 onnxruntime's).
@@ -134,10 +136,11 @@ ORT_REFUSALS = [
 ]
 
 
-def _refusal(message: str) -> str:
+def _refusal(message: str) -> tuple[str, str]:
+    """(kind, the pattern that says so)."""
     for pattern, kind in ORT_REFUSALS:
         if pattern in message:
-            return kind
+            return kind, pattern
     raise SystemExit(f"an onnxruntime refusal to classify: {message}\n{CURRENT}")
 
 
@@ -205,7 +208,13 @@ def _verdict(shape: tuple[int, ...], nodes: list[ONode], opset: int) -> dict[str
     where it refuses a node the spec allows, "truncated": shape inference dropped axes}."""
     CURRENT[:] = [shape, [node.text for node in nodes], opset]
     model = _model(shape, nodes, opset)
-    out: dict[str, Any] = {"error": None, "shapes": None, "ort": None, "ort_refuses": None}
+    out: dict[str, Any] = {
+        "error": None,
+        "shapes": None,
+        "ort": None,
+        "ort_refuses": None,
+        "ort_limit": None,
+    }
     try:
         inferred = shape_inference.infer_shapes(model, strict_mode=True)
     except Exception as exc:
@@ -230,11 +239,15 @@ def _verdict(shape: tuple[int, ...], nodes: list[ONode], opset: int) -> dict[str
         result = None
         full = ran[1]
         message = " ".join(full.split())[:300]
-        kind = "limit" if ran[0] == "crash" else _refusal(" ".join(full.split()))
+        if ran[0] == "crash":
+            kind, pattern = "limit", "onnxruntime crashed"
+        else:
+            kind, pattern = _refusal(" ".join(full.split()))
         if kind != "limit":
             out["error"] = {"by": "size" if kind == "size" else "onnxruntime", "message": message}
             return out
         out["ort_refuses"] = message
+        out["ort_limit"] = pattern
     last = shapes[-1]
     assert last is not None
     if result is not None and len(result) != len(last):
@@ -263,7 +276,9 @@ def run(shape: tuple[int, ...], nodes: list[ONode], opset: int) -> dict[str, Any
                 "buffers": sum(int(np.prod(i[1])) for i in node.inputs if i and i[0] == "buffer"),
             }
         )
-    extra = {k: verdict[k] for k in ("ort", "ort_refuses", "truncated") if verdict.get(k)}
+    extra = {
+        k: verdict[k] for k in ("ort", "ort_refuses", "ort_limit", "truncated") if verdict.get(k)
+    }
     if verdict["error"] is None:
         for row, dims in zip(rows, verdict["shapes"]):
             row["output"] = dims[1:]
@@ -341,6 +356,54 @@ def chain(rng: random.Random, sp: Spell, opset: int) -> tuple[tuple[int, ...], l
     return shape, nodes
 
 
+def _doc(op: str, inputs: list[Any] | None = None, **attrs: Any) -> ONode:
+    return ONode("documented", "", op, attrs, inputs or [])
+
+
+def _w(*shape: int) -> tuple[str, tuple[int, ...]]:
+    return ("weight", shape)
+
+
+# The networks the README and examples/frameworks show: (spec, input, opset, nodes).
+STEM = (ROOT / "examples" / "frameworks" / "onnx_stem.spec").read_text(encoding="utf-8")
+DOCUMENTED = [
+    (
+        STEM,
+        (3, 224, 224),
+        17,
+        [
+            _doc("Conv", [_w(64, 3, 7, 7)], kernel_shape=[7, 7], strides=[2, 2], pads=[3] * 4),
+            _doc("BatchNormalization", [_w(64), _w(64), ("buffer", (64,)), ("buffer", (64,))]),
+            _doc("Relu"),
+            _doc("MaxPool", kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4),
+            _doc("GlobalAveragePool"),
+            _doc("Flatten"),
+            _doc("Gemm", [_w(1000, 64), _w(1000)], transB=1),
+        ],
+    ),
+    ("framework onnx opset=21\nMaxPool k=2 s=4 p=1 ceil_mode=1", (1, 6), 21, [
+        _doc("MaxPool", kernel_shape=[2], strides=[4], pads=[1, 1], ceil_mode=1)
+    ]),
+    ("framework onnx opset=22\nMaxPool k=2 s=4 p=1 ceil_mode=1", (1, 6), 22, [
+        _doc("MaxPool", kernel_shape=[2], strides=[4], pads=[1, 1], ceil_mode=1)
+    ]),
+    ("framework onnx\nConv 1 k=2 p=same_lower", (1, 6), 22, [
+        _doc("Conv", [_w(1, 1, 2), _w(1)], kernel_shape=[2], auto_pad="SAME_LOWER")
+    ]),
+    ("framework onnx\nConvTranspose 16 k=3 s=2 p=same_upper", (8, 7, 7), 22, [
+        _doc("ConvTranspose", [_w(8, 16, 3, 3), _w(16)], kernel_shape=[3, 3], strides=[2, 2],
+             auto_pad="SAME_UPPER")
+    ]),
+    ("framework onnx\nMaxPool k=3", (1, 7, 7), 22, [_doc("MaxPool", kernel_shape=[3, 3])]),
+    ("framework onnx\nBatchNormalization", (64, 7, 7), 22, [
+        _doc("BatchNormalization", [_w(64), _w(64), ("buffer", (64,)), ("buffer", (64,))])
+    ]),
+    ("framework onnx\nConv 8 k=5", (3, 3, 3), 22, [
+        _doc("Conv", [_w(8, 3, 5, 5), _w(8)], kernel_shape=[5, 5])
+    ]),
+]  # fmt: skip
+
+
 def main() -> None:
     global RUNTIME
     RUNTIME = Runtime()
@@ -374,6 +437,9 @@ def main() -> None:
                 **run(shape, nodes, opset),
             }
         )
+    for spec, shape, opset, nodes in DOCUMENTED:
+        row = {"spec": spec, "input": list(shape), "opset": opset, "documented": True}
+        rows.append({**row, **run(shape, nodes, opset)})
     for i, row in enumerate(rows, start=1):
         row["id"] = i
     dump(CASES_PATH, rows)
