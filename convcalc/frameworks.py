@@ -166,5 +166,11 @@ def from_statement(
             keys["opset"].value.end,
         )
     if asked_opset is not None and opset is None:
+        if framework.name != "onnx":
+            raise fail(
+                f"an opset is an ONNX setting, and the spec says 'framework {framework.name}'",
+                value.start,
+                value.end,
+            )
         framework = framework._replace(opset=get("onnx", asked_opset).opset)
     return framework

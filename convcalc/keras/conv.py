@@ -123,6 +123,12 @@ class ConvTranspose(KerasLayer):
         _ACT,
     )
     SUMMARY = "transposed convolution"
+    NOTE = (
+        "padding='same' gives L·s and crops the extra element at the end (PyTorch's padding "
+        "and output_padding crop at the start: the same size, shifted by one pixel). With "
+        "output_padding the size is (L − 1)·s + dk % 2 + output_padding, which may be 0: "
+        "Keras builds and runs that (an empty tensor), and so does convcalc."
+    )
 
     dim: int | None
     filters: int

@@ -117,6 +117,11 @@ class Activation(Layer):
     PARAMS = (Param("activation", Choice(*ACTIVATIONS), positional=True, required=True),)
     SUMMARY = "activation function"
     EXAMPLE = "relu"
+    NOTE = (
+        "glu halves the last axis when the model runs, while Keras's symbolic shape (what "
+        "model.summary() shows and the next layer is built for) keeps it: convcalc gives the "
+        "size the forward pass makes."
+    )
 
     activation: str
 
@@ -245,6 +250,10 @@ class BatchNormalization(Layer):
         Param("scale", BOOL, True),
     )
     SUMMARY = "batch normalization (moving statistics counted, non-trainable)"
+    NOTE = (
+        "model.count_params() counts the moving mean and variance too: 4C with center and "
+        "scale, 2C of them trainable (PyTorch: 2C parameters and 2C+1 buffers)."
+    )
 
     axis: int
     momentum: float

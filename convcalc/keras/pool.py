@@ -21,6 +21,10 @@ class Pool(KerasLayer):
     PARAMS = (_POOL, _STRIDES, padding_param("valid", "same"))
     SUMMARY = "pooling"
     EXAMPLE = "2"
+    NOTE = (
+        "strides default to pool_size; MaxPooling's pool_size defaults to 2, AveragePooling "
+        "has no default. An average over 'same' padding leaves the padded cells out."
+    )
 
     dim: int | None
     op: str  # "Max" | "Average"

@@ -46,6 +46,10 @@ class Conv(OnnxOp):
     PARAMS = (_M, _K, _S, PADS, AUTO_PAD_PARAM, _D, _G, _BIAS)
     SUMMARY = "convolution"
     EXAMPLE = "16 k=3"
+    NOTE = (
+        "onnxruntime does not run SAME_UPPER or SAME_LOWER with dilations > 1, which the spec "
+        "and shape inference allow: convcalc gives shape inference's size."
+    )
 
     out_channels: int | None
     kernel_shape: tuple[int, ...]
@@ -122,6 +126,11 @@ class ConvTranspose(OnnxOp):
     )
     SUMMARY = "transposed convolution"
     EXAMPLE = "16 k=2 s=2"
+    NOTE = (
+        "SAME_* with output_padding: shape inference adds it (onnxruntime gives L·s). An "
+        "output_shape below the input's size: shape inference keeps only N×C, convcalc gives "
+        "output_shape, as onnxruntime does."
+    )
 
     out_channels: int | None
     kernel_shape: tuple[int, ...]

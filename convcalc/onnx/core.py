@@ -153,6 +153,10 @@ class Resize(OnnxOp):
     )
     SUMMARY = "resize (interpolate)"
     EXAMPLE = "scales=2"
+    NOTE = (
+        "A scale is a float32: shape inference multiplies it in double precision and floors "
+        "(100 × 0.29 → 28), onnxruntime in float32 (→ 29); convcalc follows shape inference."
+    )
 
     scales: tuple[float, ...] | None
     sizes: tuple[int, ...] | None

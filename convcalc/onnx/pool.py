@@ -63,6 +63,12 @@ class Pool(OnnxOp):
     )
     SUMMARY = "pooling"
     EXAMPLE = "k=2 s=2"
+    NOTE = (
+        "Sizes are ONNX shape inference's at the opset in force. onnxruntime differs: it "
+        "drops a ceil_mode window that starts in the end padding before opset 22 too, "
+        "ignores pads beside an auto_pad, and refuses pads not smaller than the kernel and "
+        "SAME_* with dilations, all of which the spec allows."
+    )
 
     op: str
     kernel_shape: tuple[int, ...]
