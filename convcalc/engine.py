@@ -264,9 +264,10 @@ class Analysis(NamedTuple):
             "output": list(self.output),
         }
         if self.framework != "torch":  # PyTorch's convention is the default
-            data = {"framework": self.framework, **data}
+            head: dict[str, Any] = {"framework": self.framework}
             if self.opset is not None:
-                data = {"framework": self.framework, "opset": self.opset, **data}
+                head["opset"] = self.opset
+            data = {**head, **data}
         if self.blocks:
             data["blocks"] = [b.to_dict() for b in self.blocks]
         if self.result != -1 and self.result != len(self.layers):
@@ -329,7 +330,7 @@ def _resolve_input(
     with an unknown channel count (first, or last under ``channels_last``)."""
     rank = None
     for layer in layers:
-        if isinstance(layer, Activation):
+        if isinstance(layer, Activation) or getattr(layer, "SHAPE_NEUTRAL", False):
             continue
         rank = layer.spatial_rank()
         break

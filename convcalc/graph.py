@@ -296,7 +296,7 @@ class _Builder:
         bind the rest."""
         args, repeat, name, frozen = self.specials(stmt)
         layer_stmt = stmt if len(args) == len(stmt.args) else stmt._replace(args=tuple(args))
-        layer = bind(layer_stmt, self.source, self.registry, self.extra)  # type: ignore[arg-type]
+        layer = bind(layer_stmt, self.source, self.registry, self.extra)
         return _Plan(layer, repeat, name, frozen)
 
     def specials(self, stmt: LayerStmt) -> tuple[list[Arg], int, str | None, bool]:

@@ -83,6 +83,8 @@ register(Dense)
 class Dropout(Layer):
     """Dropout (and SpatialDropout1D/2D/3D): shape-neutral, an identity at inference."""
 
+    SHAPE_NEUTRAL = True  # the input's first spatial layer decides what a shape means
+
     NAMES = {"dropout": {"dim": 0}, **{f"spatialdropout{n}d": {"dim": n} for n in (1, 2, 3)}}
     PARAMS = (Param("rate", FLOAT, positional=True, required=True),)
     SUMMARY = "dropout (identity at inference)"
@@ -115,6 +117,7 @@ class Activation(Layer):
 
     NAMES = {"activation": {}}
     PARAMS = (Param("activation", Choice(*ACTIVATIONS), positional=True, required=True),)
+    SHAPE_NEUTRAL = True
     SUMMARY = "activation function"
     EXAMPLE = "relu"
     NOTE = (
@@ -153,6 +156,7 @@ class ReLU(Layer):
         Param("negative_slope", FLOAT, 0.0),
         Param("threshold", FLOAT, 0.0),
     )
+    SHAPE_NEUTRAL = True
     SUMMARY = "rectified linear unit"
 
     max_value: float | None
@@ -173,6 +177,7 @@ register(ReLU)
 class LeakyReLU(Layer):
     NAMES = {"leakyrelu": {}}
     PARAMS = (Param("negative_slope", FLOAT, 0.3, aliases=("alpha",)),)
+    SHAPE_NEUTRAL = True
     SUMMARY = "leaky ReLU"
 
     negative_slope: float
@@ -191,6 +196,7 @@ register(LeakyReLU)
 class ShapeNeutral(Layer):
     """ELU, Softmax, Identity: shape-neutral, no parameters."""
 
+    SHAPE_NEUTRAL = True
     SUMMARY = "element-wise or along an axis"
 
     cls: str

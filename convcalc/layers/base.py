@@ -308,7 +308,7 @@ def register(
 def bind(
     stmt: LayerStmt,
     source: str,
-    registry: dict[str, Entry] | None = None,
+    registry: Mapping[str, Entry] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Layer:
     """Turn a parsed layer statement into a layer object, checking its arguments
@@ -432,7 +432,7 @@ def _unknown_key(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecEr
 
 
 def _unexpected_positional(
-    entry: Entry, stmt: LayerStmt, arg: Arg, source: str, kinds: dict[str, Entry]
+    entry: Entry, stmt: LayerStmt, arg: Arg, source: str, kinds: Mapping[str, Entry]
 ) -> SpecError:
     text = source[arg.value.start : arg.value.end]
     if arg.value.kind == "name":

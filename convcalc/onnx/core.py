@@ -345,6 +345,7 @@ class Elementwise(OnnxOp):
     """Element-wise operators (Softmax along an axis): shape-neutral."""
 
     SUMMARY = "element-wise"
+    SHAPE_NEUTRAL = True  # the input's first spatial layer decides what a shape means
 
     op: str
     since: int
