@@ -40,20 +40,11 @@ class ZeroPadding(KerasLayer):
         n, spatial, c = split(self, shape)
         name = self.keras_name(n)
         pairs = _pairs(name, "padding", self.padding, n)
-        # The 2-d and 3-d layers take one negative number for all sides unchecked
-        # (it crops); a tuple must hold non-negative numbers.
-        if (n == 1 or len(self.padding) > 1) and any(v < 0 for v in self.padding):
+        # (The 2-d and 3-d layers take one negative number at construction, and build;
+        # running them fails.)
+        if any(v < 0 for v in self.padding):
             raise LayerError(f"{name}: padding must not be negative, got {fmt_tuple(self.padding)}")
-        out = []
-        for i, (size, (before, after)) in enumerate(zip(spatial, pairs)):
-            assert size is not None
-            o = size + before + after
-            if o < 0:
-                raise LayerError(
-                    f"{name}: padding {before}, {after} leaves {o} along {SPATIAL[n][i]} "
-                    f"of {fmt_shape(shape)}"
-                )
-            out.append(o)
+        out = [size + before + after for size, (before, after) in zip(spatial, pairs)]  # type: ignore[operator]
         wins: tuple[Window, ...] = tuple((1, 1, before) for before, _ in pairs)
         return Out(name, (*out, c), rf=wins)
 

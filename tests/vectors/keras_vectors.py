@@ -507,6 +507,44 @@ DOCUMENTED = [
 ]
 
 
+# Corners the random draws may miss, each once: (spec, input, layers).
+PINNED = [
+    ("ZeroPadding2D -1", (5, 5, 3), [_doc("", "ZeroPadding2D", -1)]),
+    ("ZeroPadding3D -1", (5, 5, 5, 3), [_doc("", "ZeroPadding3D", -1)]),
+    ("ZeroPadding1D -1", (5, 3), [_doc("", "ZeroPadding1D", -1)]),
+    ("Conv2DTranspose 4 2 strides=2 padding=same output_padding=0", (1, 5, 3), [
+        _doc("", "Conv2DTranspose", 4, 2, strides=2, padding="same", output_padding=0)
+    ]),
+    ("Activation glu", (4, 3), [_doc("", "Activation", "glu")]),
+    ("DepthwiseConv2D 3 strides=2 dilation_rate=2", (9, 9, 2), [
+        _doc("", "DepthwiseConv2D", 3, strides=2, dilation_rate=2)
+    ]),
+    ("SeparableConv2D 4 3 strides=2 dilation_rate=2", (9, 9, 2), [
+        _doc("", "SeparableConv2D", 4, 3, strides=2, dilation_rate=2)
+    ]),
+    ("Conv2DTranspose 4 3 strides=2 dilation_rate=2", (5, 5, 2), [
+        _doc("", "Conv2DTranspose", 4, 3, strides=2, dilation_rate=2)
+    ]),
+    ("Conv2D 4 3 padding=causal", (9, 9, 2), [_doc("", "Conv2D", 4, 3, padding="causal")]),
+    ("Conv1D 4 3 strides=2 padding=causal dilation_rate=1", (9, 2), [
+        _doc("", "Conv1D", 4, 3, strides=2, padding="causal", dilation_rate=1)
+    ]),
+    ("MaxPooling2D 2 strides=0", (6, 6, 1), [_doc("", "MaxPooling2D", 2, strides=0)]),
+    ("AveragePooling2D", (6, 6, 1), [_doc("", "AveragePooling2D")]),
+    ("Cropping2D 2,0", (4, 4, 1), [_doc("", "Cropping2D", (2, 0))]),
+    ("UpSampling1D 0", (4, 1), [_doc("", "UpSampling1D", 0)]),
+    ("BatchNormalization axis=1", (5, 4, 3), [_doc("", "BatchNormalization", axis=1)]),
+    ("LayerNormalization axis=(1,2) rms_scaling=true", (5, 4, 3), [
+        _doc("", "LayerNormalization", axis=(1, 2), rms_scaling=True)
+    ]),
+    ("Dense 7 use_bias=false", (5, 4, 3), [_doc("", "Dense", 7, use_bias=False)]),
+    ("Dropout 1.5", (4,), [_doc("", "Dropout", 1.5)]),
+    ("Activation threshold", (4,), [_doc("", "Activation", "threshold")]),
+    ("PReLU shared_axes=1,2", (5, 4, 3), [_doc("", "PReLU", shared_axes=[1, 2])]),
+    ("GlobalMaxPooling1D keepdims=true", (5, 3), [_doc("", "GlobalMaxPooling1D", keepdims=True)]),
+]  # fmt: skip
+
+
 def main() -> None:
     global FORWARD
     FORWARD = Forward()
@@ -529,6 +567,8 @@ def main() -> None:
         )
     for spec, shape, layers in DOCUMENTED:
         rows.append({"spec": spec, "input": list(shape), "documented": True, **run(shape, layers)})
+    for spec, shape, layers in PINNED:
+        rows.append({"spec": spec, "input": list(shape), "pinned": True, **run(shape, layers)})
     for i, row in enumerate(rows, start=1):
         row["id"] = i
     dump(CASES_PATH, rows)
