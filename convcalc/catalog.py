@@ -13,6 +13,7 @@ from .render import exact, shape
 
 if TYPE_CHECKING:
     from .engine import Analysis
+    from .frameworks import Framework
     from .layers.base import Entry, Param
 
 # Section titles of the layer modules, in the order they are listed; a module
@@ -26,7 +27,11 @@ GROUPS = {
     "layernorm2d": "Normalization",
     "embedding": "Embedding",
     "transformer": "Sequences and transformers",
+    "shape": "Padding, cropping, resampling and reshaping",  # Keras's
+    "core": "Core layers, normalization and activations",  # Keras's and ONNX's
 }
+# Whose names the long keys are, per framework.
+LONG_KEYS = {"torch": "PyTorch's name", "keras": "Keras's name", "onnx": "ONNX's attribute name"}
 OTHER = "Other layers"
 SUMMARY_WIDTH = 30  # a longer summary takes a line of its own, the names under it
 
@@ -71,12 +76,18 @@ def _family(entry: Entry) -> tuple[type, str]:
     return entry.cls, entry.cls.SUMMARY or entry.cls.__name__.lower()
 
 
-def _sections() -> dict[str, dict[tuple[type, str], list[str]]]:
-    """Registry words by section, then by (class, summary): a family's names together."""
-    from .layers import REGISTRY
+def _framework(framework: Framework | None) -> Framework:
+    if framework is not None:
+        return framework
+    from .frameworks import TORCH
 
+    return TORCH
+
+
+def _sections(framework: Framework | None = None) -> dict[str, dict[tuple[type, str], list[str]]]:
+    """Registry words by section, then by (class, summary): a family's names together."""
     sections: dict[str, dict[tuple[type, str], list[str]]] = {}
-    for word, entry in REGISTRY.items():
+    for word, entry in _framework(framework).registry.items():
         module = entry.cls.__module__.rsplit(".", 1)[-1]
         families = sections.setdefault(GROUPS.get(module, OTHER), {})
         families.setdefault(_family(entry), []).append(word)
@@ -98,9 +109,10 @@ def _wrap(words: Sequence[str], width: int, indent: int) -> list[str]:
     return [" " * indent + text for text in lines]
 
 
-def layer_list(width: int = 80) -> str:
-    """``--list-layers``: every layer kind with its summary, grouped by module."""
-    sections = _sections()
+def layer_list(width: int = 80, framework: Framework | None = None) -> str:
+    """``--list-layers``: every layer kind with its summary, grouped by module (of
+    ``framework``'s kinds, PyTorch's by default)."""
+    sections = _sections(framework)
     summaries = [s for fams in sections.values() for _cls, s in fams]
     col = 2 + min(SUMMARY_WIDTH, max(map(len, summaries))) + 2
     out: list[str] = []
@@ -113,7 +125,9 @@ def layer_list(width: int = 80) -> str:
             else:
                 names[0] = f"  {summary}".ljust(col) + names[0][col:]
             out += names
-    out += ["", "One kind in detail: convcalc --help-layer KIND"]
+    fw = _framework(framework)
+    flag = "" if fw.name == "torch" else f"--framework {fw.name} "
+    out += ["", f"One kind in detail: convcalc {flag}--help-layer KIND"]
     return "\n".join(out) + "\n"
 
 
@@ -136,26 +150,42 @@ def _word(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def example(word: str) -> tuple[str, str | None, Analysis | None]:
+# Inputs to try per spatial dimensionality, channels last (Keras).
+DIM_INPUTS_LAST = {1: "100x16", 2: "32x32x16", 3: "16x32x32x4"}
+FALLBACK_INPUTS_LAST = ("32x32x16", "100x16", "16x32x32x4", "10x64", "784")
+
+
+def example(
+    word: str, framework: Framework | None = None
+) -> tuple[str, str | None, Analysis | None]:
     """A working example of ``word``: the layer's text, the input shape it was
     run on and the analysis (None, None when no candidate works)."""
     from . import analyze
     from .errors import ConvcalcError
-    from .layers import REGISTRY
 
-    entry = REGISTRY[word]
+    fw = _framework(framework)
+    entry = fw.registry[word]
     cls = entry.cls
     args, shape_text = EXAMPLES.get(word) or EXAMPLES.get(cls.__name__, ("", None))
     args = getattr(cls, "EXAMPLE", args)
     shape_text = getattr(cls, "EXAMPLE_INPUT", shape_text)
     dim = entry.fixed.get("dim")
-    inputs = [s for s in (shape_text, DIM_INPUTS.get(dim) if dim else None) if s]
-    inputs += [s for s in FALLBACK_INPUTS if s not in inputs]
+    dims, fallback = (
+        (DIM_INPUTS_LAST, FALLBACK_INPUTS_LAST)
+        if fw.channels_last
+        else (
+            DIM_INPUTS,
+            FALLBACK_INPUTS,
+        )
+    )
+    inputs = [s for s in (shape_text, dims.get(dim) if dim else None) if s]
+    inputs += [s for s in fallback if s not in inputs]
     texts = [f"{word} {args}".strip(), word] if args else [word]
+    conventions = {} if fw.name == "torch" else {"framework": fw.name, "opset": fw.opset}
     for text in texts:  # a bare word when the family's arguments do not apply (gap)
         for candidate in inputs:
             try:
-                return text, candidate, analyze(text, candidate)
+                return text, candidate, analyze(text, candidate, **conventions)  # type: ignore[arg-type]
             except ConvcalcError:
                 continue
     return texts[0], None, None
@@ -189,15 +219,15 @@ def _torch_usage(entry: Entry) -> list[str]:
     return out
 
 
-def layer_help(word: str) -> str:
+def layer_help(word: str, framework: Framework | None = None) -> str:
     """``--help-layer KIND``: the kind's summary and other names, its arguments
     (short and long keys, types, defaults), an example run through convcalc
     itself, and its note if it has one."""
-    from .layers import REGISTRY
-
-    entry = REGISTRY[word]
+    fw = _framework(framework)
+    registry = fw.registry
+    entry = registry[word]
     family = _family(entry)
-    others = [w for w, e in REGISTRY.items() if _family(e) == family and w != word]
+    others = [w for w, e in registry.items() if _family(e) == family and w != word]
     lines = [f"{word}: {family[1]}"]
     if others and len(others) < 20:  # not the whole list of element-wise layers
         lines.append(f"  also: {', '.join(others)}")
@@ -222,7 +252,7 @@ def layer_help(word: str) -> str:
         ]
         rows.append((short, name, "; ".join(s for s in said if s)))
     if rows:
-        lines += ["", "arguments (short key, long key = PyTorch's name):"]
+        lines += ["", f"arguments (short key, long key = {LONG_KEYS[fw.name]}):"]
         w_short = max(len(r[0]) for r in rows)
         w_name = max(len(r[1]) for r in rows)
         lines += [f"  {s.ljust(w_short)}  {n.ljust(w_name)}  {d}".rstrip() for s, n, d in rows]
@@ -232,13 +262,14 @@ def layer_help(word: str) -> str:
             lines.append(f"A boolean key alone means true: {key} is {key}=true.")
     else:
         lines += ["", "arguments: none"]
-    text, shape_text, result = example(word)
+    text, shape_text, result = example(word, fw)
     lines += ["", "example:"]
+    flag = "" if fw.name == "torch" else f"--framework {fw.name} "
     if result is None or shape_text is None:
-        lines.append(f"  convcalc {text}")
+        lines.append(f"  convcalc {flag}{text}")
     else:
         last = result.layers[-1]
-        lines.append(f"  convcalc -i {shape_text} {text}")
+        lines.append(f"  convcalc {flag}-i {shape_text} {text}")
         lines.append(
             f"  → {shape(last.output, '×')}, {exact(last.params)} params, {exact(last.macs)} MACs"
         )

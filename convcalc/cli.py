@@ -1,6 +1,6 @@
 """The ``convcalc`` command: parse options, call the core, print.
 
-Exit status: 0 done, 1 a network PyTorch would reject, 2 a malformed spec or
+Exit status: 0 done, 1 a network the framework would reject, 2 a malformed spec or
 command line (or a file that cannot be read), 70 a bug in convcalc, 130 Ctrl-C,
 141 standard output closed before everything was written (``| head``), in
 every format. Errors go to stderr as ``convcalc: error: …``; nothing that could
@@ -204,7 +204,33 @@ class ConvcalcCommand(click.Command):
             if takes_value.get(arg) and i < len(args):
                 options.append(args[i])  # the option's value, whatever it looks like
                 i += 1
+        options = _framework_first(options)
         return super().parse_args(ctx, [*options, "--", *words] if words else options)
+
+
+# Options that --list-layers and --help-layer (eager, processed in the order given)
+# must know first: whose layers to describe.
+_FIRST = ("--framework", "--opset")
+
+
+def _framework_first(options: list[str]) -> list[str]:
+    """``options`` with --framework and --opset (and their values) moved to the front."""
+    if not any(o.split("=", 1)[0] in _FIRST for o in options):
+        return options
+    first: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(options):
+        opt = options[i]
+        if opt.split("=", 1)[0] in _FIRST:
+            first.append(opt)
+            if "=" not in opt and i + 1 < len(options):
+                first.append(options[i + 1])
+                i += 1
+        else:
+            rest.append(opt)
+        i += 1
+    return [*first, *rest]
 
 
 def _format_flag(arg: str, ctx: click.Context) -> NoReturn:
@@ -331,7 +357,8 @@ def _show_partial(exc: ShapeError, fmt: str, batch: int, dtype: str) -> None:
 
 
 HELP = """Shapes, parameters, MACs and receptive fields of a network's layers,
-exactly as PyTorch computes them — without PyTorch.
+exactly as PyTorch computes them — without PyTorch. --framework keras and
+--framework onnx follow Keras 3 (channels last) and ONNX instead.
 
 LAYER words form the network: a new layer starts at every layer kind
 (conv2d, maxpool, linear, …), each followed by its values and key=value
@@ -348,13 +375,14 @@ Examples:
   convcalc -i 16x32x32 as x conv2d 16 k=3 p=1 add x   # a residual
   convcalc -m resnet50 --depth 0                  # a built-in model, one row a block
   cat net.spec | convcalc -i 1x28x28
+  convcalc --framework keras -i 224x224x3 Conv2D 64 3 strides=2 padding=same
   convcalc --help-layer conv2d                    # a layer kind's arguments
   convcalc solve -i 224 -o 112 conv2d k=3 s=2 p=? # the missing key (solve --help)
   eval "$(convcalc --completion bash)"          # in ~/.bashrc
 
-Exit status: 0 ok, 1 a network PyTorch would reject (or a warning under
---strict), 2 a malformed spec or command line, 130 interrupted, 141 output
-closed early (| head).
+Exit status: 0 ok, 1 a network the framework would reject (or a warning
+under --strict), 2 a malformed spec or command line, 130 interrupted, 141
+output closed early (| head).
 """
 
 
@@ -439,6 +467,12 @@ FORMAT_TYPE = Words(
 )
 
 
+def _frameworks() -> tuple[Sequence[str], dict[str, str]]:
+    from .frameworks import FRAMEWORK_ALIASES, FRAMEWORKS
+
+    return FRAMEWORKS, FRAMEWORK_ALIASES
+
+
 def _optimizers() -> tuple[Sequence[str], dict[str, str]]:
     from .memory import OPTIMIZER_ALIASES, OPTIMIZERS
 
@@ -454,9 +488,18 @@ def _complete_layers(ctx: click.Context, param: click.Parameter, incomplete: str
 def _complete_kinds(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     from click.shell_completion import CompletionItem
 
-    from . import REGISTRY
+    registry = _framework(ctx).registry
+    return [CompletionItem(w) for w in sorted(registry) if w.startswith(incomplete.lower())]
 
-    return [CompletionItem(w) for w in sorted(REGISTRY) if w.startswith(incomplete.lower())]
+
+def _framework(ctx: click.Context) -> Any:
+    """The framework --framework/--opset name (PyTorch's by default)."""
+    from .frameworks import get
+
+    try:
+        return get(ctx.params.get("framework") or "torch", ctx.params.get("opset"))
+    except SpecError as exc:
+        raise click.UsageError(exc.message, ctx=ctx) from None
 
 
 def _print_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -533,25 +576,28 @@ def _print_layer_list(ctx: click.Context, _param: click.Parameter, value: bool) 
         from .catalog import layer_list
 
         width = shutil.get_terminal_size()[0] if sys.stdout.isatty() else 80
-        click.echo(layer_list(max(60, min(width, 100))), nl=False)
+        click.echo(layer_list(max(60, min(width, 100)), _framework(ctx)), nl=False)
         ctx.exit(0)
 
 
 def _print_layer_help(ctx: click.Context, _param: click.Parameter, kind: str | None) -> None:
     if kind is None or ctx.resilient_parsing:
         return
-    from . import REGISTRY
     from .catalog import layer_help
 
+    framework = _framework(ctx)
+    registry = framework.registry
     word = kind.lower()
-    if word not in REGISTRY:
+    if word not in registry:
         from .spec import suggest
 
-        hint = suggest(word, REGISTRY)
+        hint = suggest(word, registry)
         message = f"--help-layer: unknown layer kind {kind!r}"
+        if framework.name != "torch":
+            message = f"--help-layer: {framework.name} has no layer kind {kind!r}"
         message += f"; did you mean {hint!r}?" if hint else " (convcalc --list-layers lists them)"
         raise click.UsageError(message, ctx=ctx)
-    click.echo(layer_help(word), nl=False)
+    click.echo(layer_help(word, framework), nl=False)
     ctx.exit(0)
 
 
@@ -650,6 +696,22 @@ def _solve_command() -> click.Command:
     "--strict",
     is_flag=True,
     help="Make warnings errors: exit 1 and nothing on stdout.",
+)
+@click.option(
+    "--framework",
+    type=Words(_frameworks),
+    default=None,
+    is_eager=True,
+    help="Whose conventions: torch (PyTorch's, the default), keras (Keras 3, channels "
+    "last: -i 224x224x3) or onnx. A spec may say it in its first statement: framework keras.",
+)
+@click.option(
+    "--opset",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    is_eager=True,
+    help="The ONNX opset (default 22; 13 and later); a spec may say framework onnx opset=N.",
 )
 @click.option(
     "-m",
@@ -751,6 +813,8 @@ def cli(
     model: str | None,
     from_torch: str | None,
     assume_sequential: bool,
+    framework: str | None,
+    opset: int | None,
 ) -> None:
     try:
         run(
@@ -769,6 +833,8 @@ def cli(
             strict=strict,
             from_torch=from_torch,
             assume_sequential=assume_sequential,
+            framework=framework,
+            opset=opset,
         )
     except Failure as exc:
         _error(exc.message, exc.detail)
@@ -786,16 +852,22 @@ def cli(
 
 
 def _analyze(
-    text: str, filename: str | None, extra: str, shape: tuple[int, ...] | None, batch: int
+    text: str,
+    filename: str | None,
+    extra: str,
+    shape: tuple[int, ...] | None,
+    batch: int,
+    conventions: dict[str, Any] | None = None,
 ) -> tuple[Analysis, list[Source]]:
     """Analyse the file's text followed by the extra command-line words; the
     sources say which layers came from where. An error in the extra words
-    points into them, not into the file."""
+    points into them, not into the file. ``conventions``: framework and opset."""
+    fw = conventions or {}
     if not extra:
-        return analyze(text, shape, batch=batch, filename=filename), []
+        return analyze(text, shape, batch=batch, filename=filename, **fw), []
     offset = len(text) + 1
     try:
-        analysis = analyze(f"{text}\n{extra}", shape, batch=batch, filename=filename)
+        analysis = analyze(f"{text}\n{extra}", shape, batch=batch, filename=filename, **fw)
     except (SpecError, ShapeError) as exc:
         if exc.start is None or exc.start < offset:
             raise
@@ -807,7 +879,7 @@ def _analyze(
     from .render import COMMAND_LINE, Source
 
     try:  # the file's own layers, counted by analysing it alone
-        count = len(analyze(text, shape, batch=batch).layers)
+        count = len(analyze(text, shape, batch=batch, **fw).layers)
     except ConvcalcError:
         count = 0
     total = len(analysis.layers)
@@ -885,11 +957,18 @@ def run(
     strict: bool = False,
     from_torch: str | None = None,
     assume_sequential: bool = False,
+    framework: str | None = None,
+    opset: int | None = None,
 ) -> None:
     """The main job: read the network, analyse it, print it. ``warnings`` None or
     True: on stderr after the text formats, a "warnings" list in JSON (with None,
     only when there are some); False: none."""
     filename: str | None
+    conventions: dict[str, Any] = {}
+    if framework is not None:
+        conventions["framework"] = framework
+    if opset is not None:
+        conventions["opset"] = opset
     lint_on = strict or warnings is not False
     reading = None
     if from_torch is not None or assume_sequential:
@@ -899,6 +978,12 @@ def run(
     elif model is not None:
         if spec_file is not None:
             raise Failure("give either -m/--model or -f/--file, not both", EXIT_USAGE)
+        if framework not in (None, "torch"):
+            raise Failure(
+                f"the built-in models are PyTorch networks; --framework {framework} cannot "
+                "read them",
+                EXIT_USAGE,
+            )
         if "-" in layers:
             raise Failure(
                 "'-' reads stdin; with -m/--model give further layers as words", EXIT_USAGE
@@ -910,7 +995,7 @@ def run(
     training = None
     try:
         if reading is None:
-            analysis, sources = _analyze(text, filename, extra, shape, batch)
+            analysis, sources = _analyze(text, filename, extra, shape, batch, conventions)
         else:
             analysis, sources = _analyze_print(reading, filename or "", extra, shape, batch, fmt)
         # Memory figures are computed here so a bad dtype fails before any output.

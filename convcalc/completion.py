@@ -9,6 +9,7 @@ types straight on; fish adds none anyway). Nothing here imports Rich.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from click.shell_completion import (
@@ -56,19 +57,42 @@ KEYWORD_HELP = {
 _TAKES_NAMES = frozenset(("from", "add", "mul", "concat", "cat", "crop"))
 
 
-def _kinds(prefix: str, first: bool, blocks: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    from . import REGISTRY
+def _kinds(
+    prefix: str,
+    first: bool,
+    blocks: dict[str, str] | None = None,
+    registry: Mapping[str, Entry] | None = None,
+) -> list[tuple[str, str]]:
+    if registry is None:
+        from . import REGISTRY
 
+        registry = REGISTRY
     items = [
         (word, entry.cls.SUMMARY or entry.cls.__name__.lower())
-        for word, entry in sorted(REGISTRY.items())
+        for word, entry in sorted(registry.items())
         if word.startswith(prefix)
     ]
     items += [(word, text) for word, text in KEYWORD_HELP.items() if word.startswith(prefix)]
     items += [(word, text) for word, text in (blocks or {}).items() if word.startswith(prefix)]
     if first and "input".startswith(prefix):
         items.insert(0, ("input", "the input shape, e.g. input 3x224x224"))
+    if first and prefix and "framework".startswith(prefix):  # not on an empty word
+        items.insert(0, ("framework", "whose conventions: torch, keras or onnx"))
     return items
+
+
+def _registry(framework: str | None, tokens: list[str]) -> Mapping[str, Entry]:
+    """The kinds of the framework asked for, or declared by the words (framework
+    keras …), or PyTorch's."""
+    from .errors import SpecError
+    from .frameworks import get
+
+    if framework is None and len(tokens) >= 2 and tokens[0].lower() == "framework":
+        framework = tokens[1]
+    try:
+        return get(framework or "torch").registry
+    except SpecError:
+        return get("torch").registry
 
 
 def _closed_values(entry: Entry, key: str, partial: str) -> list[str]:
@@ -83,12 +107,22 @@ UNKNOWN_KEYS = ("kernel_size", "stride", "padding", "dilation", "output_padding"
 SOLVE_HELP = "find the missing k, s, p… that turn -i into -o (convcalc solve --help)"
 
 
-def suggest(words: list[str], incomplete: str, *, unknowns: bool = False) -> list[tuple[str, str]]:
+def suggest(
+    words: list[str],
+    incomplete: str,
+    framework: str | None = None,
+    *,
+    unknowns: bool = False,
+) -> list[tuple[str, str]]:
     """Candidates (value, help) for ``incomplete`` after the layer ``words``;
+    ``framework``'s kinds (or a leading ``framework NAME``'s; PyTorch's by default);
     ``unknowns``: for ``convcalc solve``, where ``k=?`` marks a key to solve for."""
-    from . import REGISTRY
-
     tokens = _tokens(words)
+    if tokens and tokens[-1].lower() == "framework" and len(tokens) == 1:
+        from .frameworks import FRAMEWORKS
+
+        return [(name, "") for name in FRAMEWORKS if name.startswith(incomplete.lower())]
+    registry = _registry(framework, tokens)  # the framework's kinds
     entry: Entry | None = None
     in_input = False
     given: set[str] = set()
@@ -99,7 +133,7 @@ def suggest(words: list[str], incomplete: str, *, unknowns: bool = False) -> lis
     for tok in tokens:
         low = tok.lower()
         naming = previous == "as" or statement in ("split", "chunk")
-        if naming and low not in KEYWORD_HELP and low not in REGISTRY and low[:1].isalpha():
+        if naming and low not in KEYWORD_HELP and low not in registry and low[:1].isalpha():
             tensors.append(low)  # as NAME; chunk 2 NAME NAME
         if previous == "block":
             blocks[low] = "a block defined above"
@@ -114,8 +148,8 @@ def suggest(words: list[str], incomplete: str, *, unknowns: bool = False) -> lis
                 given.add(entry.by_key[key].name)
         elif low == "input":
             entry, in_input = None, True
-        elif low in REGISTRY or low in blocks:
-            entry, in_input, given, statement = REGISTRY.get(low), False, set(), ""
+        elif low in registry or low in blocks:
+            entry, in_input, given, statement = registry.get(low), False, set(), ""
         elif entry is not None and low in entry.flags:
             given.add(entry.flags[low][0].name)
         elif entry is not None and low in entry.by_key:
@@ -128,13 +162,17 @@ def suggest(words: list[str], incomplete: str, *, unknowns: bool = False) -> lis
             (n, "a tensor named so far") for n in dict.fromkeys(tensors) if n.startswith(prefix)
         ]
         return names + (
-            [] if previous in _TAKES_NAMES else _kinds(prefix, first=False, blocks=blocks)
+            []
+            if previous in _TAKES_NAMES
+            else _kinds(prefix, first=False, blocks=blocks, registry=registry)
         )
     if statement and statement != "end":
         # 'as', 'use', 'block', 'split', 'chunk' take a new word first: nothing to offer.
-        return _kinds(prefix, first=False, blocks=blocks) if previous != statement else []
+        if previous == statement:
+            return []
+        return _kinds(prefix, first=False, blocks=blocks, registry=registry)
     if entry is None:
-        return _kinds(prefix, first=not tokens, blocks=blocks)
+        return _kinds(prefix, first=not tokens, blocks=blocks, registry=registry)
     if "=" in incomplete:
         key, partial = incomplete.split("=", 1)
         values = [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
@@ -151,7 +189,7 @@ def suggest(words: list[str], incomplete: str, *, unknowns: bool = False) -> lis
         items.extend(
             (word, f"sets {param.name}") for word in param.flags if word.startswith(prefix)
         )
-    return items + _kinds(prefix, first=False, blocks=blocks)
+    return items + _kinds(prefix, first=False, blocks=blocks, registry=registry)
 
 
 def complete_layers(
@@ -162,7 +200,9 @@ def complete_layers(
     words = [str(w) for w in ctx.params.get(param.name or "layers") or ()]
     items = [
         CompletionItem(value, help=help_text or None)
-        for value, help_text in suggest(words, incomplete, unknowns=unknowns)
+        for value, help_text in suggest(
+            words, incomplete, ctx.params.get("framework"), unknowns=unknowns
+        )
     ]
     if ctx.meta.get("convcalc.first_word") and "solve".startswith(incomplete.lower()):
         items.insert(0, CompletionItem("solve", help=SOLVE_HELP))

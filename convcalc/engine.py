@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from .errors import ConvcalcError, LayerError, ShapeError, SpecError
+from .frameworks import TORCH, Framework
 from .graph import Graph, Node, build
-from .layers import KINDS, Layer, Out, Shape
+from .layers import Layer, Out, Shape
 from .layers.activation import Activation
 from .layers.base import fmt_shape
 from .memory import DTYPE_ALIASES, DTYPES, Memory
-from .spec import INT_LIMIT, Program, parse, parse_value
+from .spec import INT_LIMIT, LayerStmt, Program, parse, parse_value
 
 __all__ = [
     "DTYPES",
@@ -83,10 +84,16 @@ class LayerResult(NamedTuple):
     shared: int | None = None  # the row whose weights it applies again
     side: bool = False  # on a side output that eval mode does not run
     frozen: bool = False  # its parameters do not require grad
+    # Of ``params``, those the framework never trains (Keras's moving statistics).
+    non_trainable: int | None = 0
 
     @property
     def trainable(self) -> int | None:
-        return 0 if self.frozen else self.params
+        if self.frozen:
+            return 0
+        if self.non_trainable == 0 or self.params is None:
+            return self.params
+        return None if self.non_trainable is None else self.params - self.non_trainable
 
     @property
     def is_block(self) -> bool:
@@ -174,6 +181,8 @@ class Analysis(NamedTuple):
     batch: int = 1  # the batch size the analysis was made for
     result: int = -1
     blocks: tuple[BlockResult, ...] = ()  # every block instance, in execution order
+    framework: str = "torch"  # whose conventions: torch, keras or onnx
+    opset: int | None = None  # ONNX's opset
 
     @property
     def output(self) -> Shape:
@@ -191,8 +200,9 @@ class Analysis(NamedTuple):
 
     @property
     def frozen(self) -> int | None:
-        """Parameters that do not require grad (``frozen`` layers)."""
-        return _sum([lay.params for lay in self.layers if lay.frozen])
+        """Parameters that do not require grad (``frozen`` layers), and those the
+        framework never trains (Keras's moving statistics)."""
+        return _sum([lay.params if lay.frozen else lay.non_trainable for lay in self.layers])
 
     @property
     def buffers(self) -> int | None:
@@ -253,6 +263,11 @@ class Analysis(NamedTuple):
             "layers": layers,
             "output": list(self.output),
         }
+        if self.framework != "torch":  # PyTorch's convention is the default
+            head: dict[str, Any] = {"framework": self.framework}
+            if self.opset is not None:
+                head["opset"] = self.opset
+            data = {**head, **data}
         if self.blocks:
             data["blocks"] = [b.to_dict() for b in self.blocks]
         if self.result != -1 and self.result != len(self.layers):
@@ -307,21 +322,23 @@ def parse_shape(text: str | Sequence[int]) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-def _resolve_input(sizes: tuple[int, ...], layers: Sequence[Layer]) -> Shape:
+def _resolve_input(
+    sizes: tuple[int, ...], layers: Sequence[Layer], channels_last: bool = False
+) -> Shape:
     """Give the channel dimension meaning: a shape with exactly as many sizes as
     the first spatial layer has spatial dims (or one size, for 2-d/3-d) is a map
-    with an unknown channel count."""
+    with an unknown channel count (first, or last under ``channels_last``)."""
     rank = None
     for layer in layers:
-        if isinstance(layer, Activation):
+        if isinstance(layer, Activation) or getattr(layer, "SHAPE_NEUTRAL", False):
             continue
         rank = layer.spatial_rank()
         break
     if rank is not None:
         if len(sizes) == rank:
-            return (None, *sizes)
+            return (*sizes, None) if channels_last else (None, *sizes)
         if len(sizes) == 1 and rank > 1:
-            return (None, *(sizes * rank))
+            return (*(sizes * rank), None) if channels_last else (None, *(sizes * rank))
     return sizes
 
 
@@ -339,6 +356,8 @@ def analyze(
     *,
     batch: int = 1,
     filename: str | None = None,
+    framework: str | None = None,
+    opset: int | None = None,
 ) -> Analysis:
     """Parse ``spec`` and propagate ``input_shape`` through it.
 
@@ -347,8 +366,12 @@ def analyze(
     if omitted, the spec must start with ``input SHAPE``. ``batch`` is the batch
     size: it sets the memory figures, and a few layers (norms that use the batch's
     statistics) reject a batch of one. Layers are taken in inference (eval) mode.
-    Raises SpecError for malformed text and ShapeError for a network PyTorch would
-    reject; both carry ``filename`` and the position of the statement at fault.
+    ``framework`` is whose conventions apply: "torch" (PyTorch's, the default),
+    "keras" (Keras 3, channels last) or "onnx" (``opset``: 13 and later); a spec
+    may declare its own in its first statement, ``framework keras``, which must
+    then agree with ``framework`` if both are given.
+    Raises SpecError for malformed text and ShapeError for a network the framework
+    would reject; both carry ``filename`` and the position of the statement at fault.
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a whole number of at least 1, got {batch!r}")
@@ -357,7 +380,7 @@ def analyze(
     sizes = None if input_shape is None else parse_shape(input_shape)
     try:
         with _gc_paused():
-            return _analyze(spec, sizes, batch)
+            return _analyze(spec, sizes, batch, framework, opset)
     except (SpecError, ShapeError) as exc:
         if filename and not exc.filename:
             raise exc.located(filename) from None
@@ -366,10 +389,39 @@ def analyze(
         raise InternalError(f"internal error: {exc!r}") from exc
 
 
-def _analyze(spec: str | Program, input_sizes: tuple[int, ...] | None, batch: int) -> Analysis:
-    program = spec if isinstance(spec, Program) else parse(spec, KINDS)
+def _framework(
+    spec: str | Program, framework: str | None, opset: int | None
+) -> tuple[Program, Framework]:
+    """The parsed spec and the framework whose conventions apply: the one asked
+    for, or the one the spec's first statement declares, or PyTorch's."""
+    from . import frameworks
+
+    if framework is None and opset is None and isinstance(spec, str) and "framework" not in spec:
+        return parse(spec, TORCH.kinds), TORCH  # the common case
+    source = spec.source if isinstance(spec, Program) else spec
+    word = frameworks.declared(source)
+    try:
+        chosen = frameworks.get(word if word is not None else (framework or "torch"))
+    except SpecError:  # a misspelt name: the statement's own check says so, in place
+        chosen = frameworks.get(framework or "torch")
+    program = spec if isinstance(spec, Program) else parse(spec, chosen.kinds, chosen.word_kinds)
+    stmts = program.statements
+    if stmts and isinstance(stmts[0], LayerStmt) and stmts[0].kind == "framework":
+        fw = frameworks.from_statement(stmts[0], source, framework, opset)
+        return program._replace(statements=stmts[1:]), fw
+    return program, frameworks.get(framework or "torch", opset)
+
+
+def _analyze(
+    spec: str | Program,
+    input_sizes: tuple[int, ...] | None,
+    batch: int,
+    framework: str | None = None,
+    opset: int | None = None,
+) -> Analysis:
+    program, fw = _framework(spec, framework, opset)
     source = program.source
-    graph = build(program)
+    graph = build(program, fw)
     # An explicit input_shape wins over the spec's own 'input' line (which must
     # still be well formed).
     own = None
@@ -388,9 +440,11 @@ def _analyze(spec: str | Program, input_sizes: tuple[int, ...] | None, batch: in
     nodes = graph.nodes
     if not nodes:
         raise SpecError("no layers given", source=source)
-    shape = _resolve_input(sizes, [node.op for node in nodes[:64]])
-    results = _propagate(graph, shape, batch)
-    return Analysis(shape, results, batch, graph.result, _blocks(graph, shape, results))
+    shape = _resolve_input(sizes, [node.op for node in nodes[:64]], fw.channels_last)
+    results = _propagate(graph, shape, batch, fw.channels_last)
+    return Analysis(
+        shape, results, batch, graph.result, _blocks(graph, shape, results), fw.name, fw.opset
+    )
 
 
 def _where(graph: Graph, node: Node) -> str:
@@ -455,7 +509,9 @@ def _count(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
 
-def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...]:
+def _propagate(
+    graph: Graph, shape: Shape, batch: int, channels_last: bool = False
+) -> tuple[LayerResult, ...]:
     nodes = graph.nodes
     names = graph.names
     side = graph.side
@@ -498,7 +554,12 @@ def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...
         if len(inputs) > 1:
             # A broadcast gate (all spatial sizes 1, e.g. squeeze-and-excitation) mixes
             # the whole map, like a norm's statistics: the field is its windows' field.
-            spatial = [fields[t] for t in inputs if any(v != 1 for v in shapes[t][1:]) or nsp == 0]
+            spatial = [
+                fields[t]
+                for t in inputs
+                if any(v != 1 for v in (shapes[t][:-1] if channels_last else shapes[t][1:]))
+                or nsp == 0
+            ]
             rf = _union(spatial or [fields[t] for t in inputs])
         windows = out.rf
         if rf is not None and windows != ():
@@ -552,6 +613,7 @@ def _propagate(graph: Graph, shape: Shape, batch: int) -> tuple[LayerResult, ...
                 None if shared is None else shared + 1,
                 pos in side,
                 node.frozen,
+                out.non_trainable if shared is None else 0,
             )
         )
     return tuple(results)

@@ -21,13 +21,16 @@ eval-mode forward pass does not run it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import SpecError
-from .layers import REGISTRY, Layer, bind
+from .layers import Layer, bind
 from .layers.base import BOOL, Param, suggest
 from .layers.merge import GraphOp, concat, crop, elementwise, part
 from .spec import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value
+
+if TYPE_CHECKING:
+    from .frameworks import Framework
 
 __all__ = ["Graph", "Node", "build"]
 
@@ -138,8 +141,11 @@ _REQUIRES_GRAD = Param("requires_grad", BOOL, True)
 
 
 class _Builder:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, framework: Framework) -> None:
         self.source = program.source
+        self.framework = framework
+        self.registry = framework.registry
+        self.extra = {} if framework.opset is None else {"opset": framework.opset}
         self.nodes: list[Node] = []
         self.current = 0
         self.named_tensors: dict[int, str] = {}
@@ -212,6 +218,18 @@ class _Builder:
                 raise self.error(f"'{stmt.kind}' has no argument {arg.key!r}{takes}", arg)
             keys[arg.key] = arg
         return keys
+
+    def axis_keys(self) -> tuple[str, ...]:
+        """The keys naming the axis of concat/split/chunk: PyTorch's dim; the
+        others' axis (dim too)."""
+        return ("dim",) if self.framework.name == "torch" else ("axis", "dim")
+
+    def axis(self, keys: dict[str, Arg]) -> int:
+        """The axis a statement names, by default the channels (batch = 0)."""
+        if "axis" in keys and "dim" in keys:
+            raise self.error("give the axis once: axis= or dim=", keys["dim"])
+        key = "axis" if "axis" in keys else "dim"
+        return self.int_key(keys, key, self.framework.axis)
 
     def int_key(self, keys: dict[str, Arg], key: str, default: int) -> int:
         arg = keys.get(key)
@@ -289,7 +307,8 @@ class _Builder:
         bind the rest."""
         args, repeat, name, frozen = self.specials(stmt)
         layer_stmt = stmt if len(args) == len(stmt.args) else stmt._replace(args=tuple(args))
-        return _Plan(bind(layer_stmt, self.source), repeat, name, frozen)
+        layer = bind(layer_stmt, self.source, self.registry, self.extra)
+        return _Plan(layer, repeat, name, frozen)
 
     def specials(self, stmt: LayerStmt) -> tuple[list[Arg], int, str | None, bool]:
         args: list[Arg] = []
@@ -355,14 +374,14 @@ class _Builder:
             self.current = tensor
         elif kind in ("add", "mul", "concat", "cat"):
             values = self.names_of(stmt, 1)
-            keys = self.keys_of(stmt, ("dim",) if kind in ("concat", "cat") else ())
+            keys = self.keys_of(stmt, self.axis_keys() if kind in ("concat", "cat") else ())
             operands = [self.lookup(v, scope) for v in values]
             if self.current not in operands:
                 operands.insert(0, self.current)
             op = (
-                concat(self.int_key(keys, "dim", 1))
+                concat(self.axis(keys), self.framework.channels_last, self.framework.axis_word)
                 if kind in ("concat", "cat")
-                else elementwise(kind)
+                else elementwise(kind, self.framework.channels_last, self.framework.axis_word)
             )
             self.emit(stmt.text, op, tuple(operands), path, stmt)
         elif kind in ("split", "chunk"):
@@ -371,18 +390,25 @@ class _Builder:
             (value,) = self.names_of(stmt, 1, 1)
             self.keys_of(stmt, ())
             target = self.lookup(value, scope)
-            self.emit(stmt.text, crop(), (self.current, target), path, stmt)
+            self.emit(
+                stmt.text, crop(self.framework.channels_last), (self.current, target), path, stmt
+            )
         elif kind == "use":
             self.use(stmt, scope, path, frozen)
         elif kind == "block":
             raise self.error("a block is defined at the top level, not inside another", stmt)
+        elif kind == "framework":
+            raise self.error(
+                "'framework' must be the spec's first statement, before 'input' and the layers",
+                stmt,
+            )
         else:  # "end"
             raise self.error("'end' without a 'block' to close", stmt)
 
     def split(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
         kind = stmt.kind
         positional = [a.value for a in stmt.args if a.key is None]
-        keys = self.keys_of(stmt, ("dim",))
+        keys = self.keys_of(stmt, self.axis_keys())
         if not positional or positional[0].kind not in ("int", "tuple"):
             raise self.error(f"'{kind}' starts with {_EXAMPLES[kind]}", stmt)
         amount = positional[0]
@@ -401,11 +427,11 @@ class _Builder:
                 raise self.error(f"{kind} parts take names; {self.text(value)!r} is not one", value)
             if str(value.value).lower() == "input":
                 raise self.error("'input' names the network's input; choose another name", value)
-        dim = self.int_key(keys, "dim", 1)
+        dim = self.axis(keys)
         source = self.current
         parts = []
         for i, value in enumerate(names):
-            op = part(kind, tuple(sizes), dim, i, len(names))
+            op = part(kind, tuple(sizes), dim, i, len(names), self.framework.axis_word)
             text = f"{stmt.text} [{i + 1}/{len(names)}]"
             parts.append(self.emit(text, op, (source,), path, stmt))
             name = str(value.value).lower()
@@ -594,7 +620,7 @@ class _Builder:
 
     def add_block(self, head: LayerStmt, body: tuple[LayerStmt, ...]) -> None:
         name = self.block_name(head)
-        if name in REGISTRY or name in KEYWORDS or name == "input":
+        if name in self.registry or name in KEYWORDS or name == "input":
             raise self.error(f"{name!r} is a layer kind or keyword; name the block otherwise", head)
         if name in self.blocks:
             raise self.error(f"block {name!r} is defined twice", head)
@@ -677,8 +703,13 @@ def _sub_value(value: Value, env: dict[str, Value]) -> Value:
     return value
 
 
-def build(program: Program) -> Graph:
-    """The network a parsed spec describes."""
+def build(program: Program, framework: Framework | None = None) -> Graph:
+    """The network a parsed spec describes, its layers bound by ``framework``'s
+    registry (PyTorch's by default)."""
+    if framework is None:
+        from .frameworks import TORCH
+
+        framework = TORCH
     stmts = list(program.statements)
     input_stmt: InputStmt | None = None
     while stmts and isinstance(stmts[0], InputStmt):
@@ -691,7 +722,7 @@ def build(program: Program) -> Graph:
                 end=stmt.end,
             )
         input_stmt = stmts.pop(0)  # type: ignore[assignment]
-    builder = _Builder(program)
+    builder = _Builder(program, framework)
     builder.run(builder.define(stmts), _Scope(), (), False)
     result = builder.current
     side = _side_nodes(builder.nodes, result)

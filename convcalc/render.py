@@ -326,9 +326,20 @@ class Total(NamedTuple):
     shape: bool = False  # the value is a shape
 
 
+def convention(analysis: Analysis) -> str:
+    """``keras, channels last`` (ONNX: with its opset) for the header: which
+    framework's conventions the figures follow; "" for PyTorch's, the default."""
+    if analysis.framework == "torch":
+        return ""
+    name = analysis.framework
+    if analysis.opset is not None:
+        name += f" opset {analysis.opset}"
+    return f"{name}, channels {'last' if analysis.framework == 'keras' else 'first'}"
+
+
 def _params_note(analysis: Analysis, dot: str) -> str:
-    """The compact form and the trainable split, as torchinfo shows it; nothing
-    for a network without parameters."""
+    """The compact form and the trainable split, as torchinfo shows it (Keras's
+    model.summary() words under Keras); nothing for a network without parameters."""
     params, trainable = analysis.params, analysis.trainable
     if params is None:
         return "unknown: give the input's channel count"
@@ -337,7 +348,8 @@ def _params_note(analysis: Analysis, dot: str) -> str:
     note = f"{compact(params)} {dot} " if params >= 1000 else ""
     if trainable == params:
         return note + "all trainable"
-    return note + f"trainable {exact(trainable)} {dot} frozen {exact(analysis.frozen)}"
+    frozen = "non-trainable" if analysis.framework == "keras" else "frozen"
+    return note + f"trainable {exact(trainable)} {dot} {frozen} {exact(analysis.frozen)}"
 
 
 def totals(
@@ -372,13 +384,19 @@ def totals(
             )
             for lay in analysis.side_outputs
         ),
-        Total("memory", size(mem.params), "parameters and buffers"),
+        Total(
+            "memory",
+            size(mem.params),
+            "parameters" if analysis.framework == "keras" else "parameters and buffers",
+        ),
         Total(
             "",
             size(mem.activations_peak),
             f"peak activations, a lower bound (batch {mem.batch}, {mem.dtype})",
         ),
     ]
+    if analysis.framework == "keras":  # Keras counts its moving statistics as params
+        out = [t for t in out if t.label != "buffers"]
     if training is not None:
         out += [
             Total(
@@ -578,7 +596,8 @@ def to_markdown(
     their layers indented), then the totals as a second table; ``extras``: the
     receptive field in three columns and its summary, the explained arithmetic."""
     extras = extras or Extras()
-    lines = [f"Input: {shape(analysis.input, '×')}", ""]
+    note = convention(analysis)
+    lines = [f"Input: {shape(analysis.input, '×')}{f' ({note})' if note else ''}", ""]
     if sources:  # a paragraph of its own: GitHub joins adjacent lines
         text = sources_text(sources)
         lines += [f"{text[0].upper()}{text[1:]}.", ""]
@@ -679,7 +698,11 @@ def draw_table(
     sep, dot, cross, dash = marks
     limit = console.width
 
-    console.print(Text(f"input {shape(analysis.input, sep)}", style="bold"))
+    header = Text(f"input {shape(analysis.input, sep)}", style="bold")
+    note = convention(analysis)
+    if note:
+        header.append(f"  ({note})", style="dim")
+    console.print(header)
     if sources:
         console.print(Text(sources_text(sources, dash), style="dim"))
     table_rows = rows(analysis, sep, depth=depth, unicode=unicode, rf=extras.rf)

@@ -49,7 +49,21 @@ __all__ = [
 # Graph statements (see the grammar above). Like layer kinds, each starts a new
 # statement wherever it stands.
 KEYWORDS = frozenset(
-    ("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop", "use", "block", "end")
+    (
+        "as",
+        "from",
+        "add",
+        "mul",
+        "concat",
+        "cat",
+        "split",
+        "chunk",
+        "crop",
+        "use",
+        "block",
+        "end",
+        "framework",
+    )
 )
 # Statements whose arguments are tensor names: among them the word 'input' is
 # the network's input tensor, not the start of an 'input SHAPE' statement.
@@ -181,10 +195,16 @@ def _check_int(number: int, source: str, start: int, end: int) -> int:
 
 class _Parser:
     def __init__(
-        self, source: str, kinds: Collection[str], start: int = 0, end: int | None = None
+        self,
+        source: str,
+        kinds: Collection[str],
+        start: int = 0,
+        end: int | None = None,
+        word_kinds: Collection[str] = (),
     ) -> None:
         self.source = source
         self.kinds = kinds
+        self.word_kinds = word_kinds
         self.tokens = _tokenize(source, start, end)
         self.pos = 0
 
@@ -274,7 +294,9 @@ class _Parser:
         args: list[Arg] = []
         n = len(tokens)
         takes_names = word.lower() in NAME_KEYWORDS
-        names_block = word.lower() == "block"  # its first word is the block's own name
+        # Its first word is a name that may also be a kind: the block's own name,
+        # or the function of a word kind (Keras's Activation relu).
+        names_first = word.lower() == "block" or word.lower() in self.word_kinds
         while self.pos < n:
             kind, text, tstart, _tend = tokens[self.pos]
             if kind == SEP:
@@ -282,7 +304,7 @@ class _Parser:
             if (
                 self.is_kind(self.pos)
                 and not (takes_names and text.lower() == "input")
-                and not (names_block and not args)
+                and not (names_first and not args)
             ):
                 break
             if kind == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
@@ -439,6 +461,11 @@ class _Parser:
             if expect_item and kind == WORD:
                 items.extend(_atom(text, start, end, self.source).atoms())
                 expect_item = False
+            elif expect_item and text == "(":
+                # A nested tuple (Keras's ((1, 2), (3, 4))) reads as its numbers in order.
+                self.pos -= 1
+                items.extend(self.paren_tuple().atoms())
+                expect_item = False
             elif not expect_item and text == ",":
                 expect_item = True
             else:
@@ -465,9 +492,10 @@ def block_names(source: str) -> set[str]:
     return {m.group(1).lower() for m in found}
 
 
-def parse(source: str, kinds: Collection[str]) -> Program:
+def parse(source: str, kinds: Collection[str], word_kinds: Collection[str] = ()) -> Program:
     """Parse spec text into statements. ``kinds`` is the set of layer-kind words;
-    graph keywords and the names of the blocks the text defines start statements too."""
+    graph keywords and the names of the blocks the text defines start statements too.
+    A kind in ``word_kinds`` takes a first word that is not read as a kind."""
     blocks = block_names(source)
     if blocks:
         kinds = set(kinds) | blocks
@@ -481,10 +509,10 @@ def parse(source: str, kinds: Collection[str]) -> Program:
         if m.group() not in ";|" and _open(source, pos, m.start()):
             continue  # a call (or tuple) spans lines: its newlines and comments are blanks
         if m.start() > pos:
-            _segment(source, kinds, pos, m.start(), seen, statements)
+            _segment(source, kinds, pos, m.start(), seen, statements, word_kinds)
         pos = m.end()
     if pos < len(source):
-        _segment(source, kinds, pos, len(source), seen, statements)
+        _segment(source, kinds, pos, len(source), seen, statements, word_kinds)
     return Program(source, tuple(statements))
 
 
@@ -515,11 +543,12 @@ def _segment(
     end: int,
     seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]],
     out: list[LayerStmt | InputStmt],
+    word_kinds: Collection[str] = (),
 ) -> None:
     text = source[start:end]
     hit = seen.get(text)
     if hit is None:
-        parsed = _Parser(source, kinds, start, end).statements()
+        parsed = _Parser(source, kinds, start, end, word_kinds).statements()
         seen[text] = (start, parsed)
         out.extend(parsed)
         return

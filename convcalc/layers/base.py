@@ -36,6 +36,9 @@ class Out(NamedTuple):
     # Elements of ``buffers`` that PyTorch keeps as int64 whatever the model's
     # dtype (BatchNorm's num_batches_tracked): memory counts them at 8 bytes.
     int64_buffers: int | None = 0
+    # Elements of ``params`` that are not trainable (Keras's BatchNormalization
+    # moving statistics, which count_params() includes).
+    non_trainable: int | None = 0
 
 
 # --------------------------------------------------------------------------
@@ -363,12 +366,14 @@ def register(
     names: dict[str, dict[str, Any]] | None = None,
     params: tuple[Param, ...] | None = None,
     torch: dict[str, Signature] | None = None,
+    registry: dict[str, Entry] | None = None,
 ) -> Any:
     """Class decorator (or call) adding a kind's names to the registry. A word that
     is a PyTorch class name lower-cased follows that class's signature; the other
     words follow the first one (``bn``: BatchNorm1d's, which all three share); the key
     "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
     defaults to the class's TORCH when the names are the class's own."""
+    into = REGISTRY if registry is None else registry  # another framework's kinds
 
     def add(klass: type[Layer]) -> type[Layer]:
         plist = klass.PARAMS if params is None else params
@@ -384,13 +389,13 @@ def register(
         first = next(iter(sigs.values()), None)
         words = names if names is not None else klass.NAMES
         for word, fixed in words.items():
-            if word in REGISTRY:
+            if word in into:
                 raise RuntimeError(f"layer name {word!r} registered twice")
             cname = next((c for c in sigs if c.lower() == word), "")
             sig = sigs[cname] if cname else first
             if cname:
                 TORCH_CLASSES[cname] = word
-            REGISTRY[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
+            into[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
         for cname in sigs:
             if cname and cname not in TORCH_CLASSES:
                 raise RuntimeError(f"PyTorch class {cname} is not one of the names {list(words)}")
@@ -426,8 +431,15 @@ def _target(entry: Entry, name: str) -> _Target | None:
 class _Binder:
     """Turns one statement's arguments into the values of its Params."""
 
-    def __init__(self, entry: Entry, stmt: LayerStmt, source: str) -> None:
+    def __init__(
+        self,
+        entry: Entry,
+        stmt: LayerStmt,
+        source: str,
+        kinds: Mapping[str, Entry] | None = None,
+    ) -> None:
         self.entry, self.stmt, self.source = entry, stmt, source
+        self.kinds = REGISTRY if kinds is None else kinds
         self.label = stmt.call or stmt.kind  # how messages name the layer
         self.values: dict[str, Any] = {}
         self.given: dict[str, Arg] = {}
@@ -521,7 +533,7 @@ class _Binder:
         order = [p.name for p in entry.positional] if own else list(sig.args)  # type: ignore[union-attr]
         for i, arg in enumerate(positional):
             if i >= len(order):
-                raise _unexpected_positional(entry, stmt, arg, source)
+                raise _unexpected_positional(entry, stmt, arg, source, self.kinds)
             name = order[i]
             target = ("param", entry.positional[i]) if own else _target(entry, name)
             assert target is not None, (stmt.kind, name)
@@ -529,7 +541,7 @@ class _Binder:
                 self.set(target, arg.value, arg, name)
             except SpecError:
                 if arg.value.kind == "name" and not own:
-                    raise _unexpected_positional(entry, stmt, arg, source) from None
+                    raise _unexpected_positional(entry, stmt, arg, source, self.kinds) from None
                 raise
         for param, flag_value, arg in flags:
             self.put(param, flag_value, arg)
@@ -642,11 +654,19 @@ class _Binder:
             )
 
 
-def bind(stmt: LayerStmt, source: str) -> Layer:
+def bind(
+    stmt: LayerStmt,
+    source: str,
+    registry: Mapping[str, Entry] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Layer:
     """Turn a parsed layer statement (short form or PyTorch call) into a layer
-    object, checking its arguments."""
-    entry = REGISTRY[stmt.kind]
-    binder = _Binder(entry, stmt, source)
+    object, checking its arguments (``registry``: the framework's kinds, PyTorch's
+    by default; ``extra``: values the framework sets on every layer, e.g. ONNX's
+    opset)."""
+    kinds = REGISTRY if registry is None else registry
+    entry = kinds[stmt.kind]
+    binder = _Binder(entry, stmt, source, kinds)
     if stmt.call:
         binder.call()
     else:
@@ -682,6 +702,8 @@ def bind(stmt: LayerStmt, source: str) -> Layer:
                     end=arg.value.end,
                 )
     values.update(entry.fixed)
+    if extra:
+        values.update(extra)
     return entry.cls(**values)
 
 
@@ -720,12 +742,18 @@ def _unknown_key(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecEr
     return SpecError(message, source=source, start=arg.key_start, end=arg.key_start + len(arg.key))
 
 
-def _unexpected_positional(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecError:
+def _unexpected_positional(
+    entry: Entry,
+    stmt: LayerStmt,
+    arg: Arg,
+    source: str,
+    kinds: Mapping[str, Entry] | None = None,
+) -> SpecError:
     text = source[arg.value.start : arg.value.end]
     if arg.value.kind == "name":
         word = text.lower()
         hint = suggest(word, sorted(set(entry.flags) | set(entry.by_key)))
-        kind = suggest(word, REGISTRY)
+        kind = suggest(word, REGISTRY if kinds is None else kinds)
         message = f"{stmt.kind} does not understand {text!r}"
         if kind and (not hint or _closeness(word, kind) > _closeness(word, hint)):
             # A misspelt layer kind after the first one (conv2d 16 k=3 rlu).

@@ -5,7 +5,8 @@
 They are not layer kinds (graph.py creates them from graph statements), but they
 answer the same question a layer does — what comes out of these shapes — and
 carry no parameters. Shapes exclude the batch; a dimension number counts the batch
-as 0, as PyTorch's ``dim`` does.
+as 0, as PyTorch's ``dim`` does (and Keras's and ONNX's ``axis``). Under Keras the
+channels come last (``last``), which only the messages and ``crop`` need to know.
 """
 
 from __future__ import annotations
@@ -16,24 +17,29 @@ from ..errors import LayerError
 from .base import Layer, Out, Shape, Window, fmt_shape
 
 
-def _dim(kind: str, dim: int, rank: int) -> int:
+def _dim(kind: str, dim: int, rank: int, word: str = "dim") -> int:
     """``dim`` (PyTorch's numbering, batch = 0, negatives from the end) as an index
     into a batch-less shape of ``rank`` dims."""
     full = rank + 1
     if not -full <= dim < full:
         raise LayerError(
-            f"{kind} dim={dim} is out of range for a {full}-d tensor (batch included): "
+            f"{kind} {word}={dim} is out of range for a {full}-d tensor (batch included): "
             f"expected {-full} to {full - 1}"
         )
     d = dim % full
     if d == 0:
-        raise LayerError(f"{kind} dim={dim} is the batch dimension; convcalc keeps the batch apart")
+        raise LayerError(
+            f"{kind} {word}={dim} is the batch {'axis' if word == 'axis' else 'dimension'}; "
+            "convcalc keeps the batch apart"
+        )
     return d - 1
 
 
-def _dim_name(i: int) -> str:
-    """How a message names index ``i`` of a batch-less shape: PyTorch's dim number."""
-    return "dim 1 (channels)" if i == 0 else f"dim {i + 1}"
+def _dim_name(i: int, rank: int = 0, last: bool = False, word: str = "dim") -> str:
+    """How a message names index ``i`` of a batch-less shape: the framework's
+    number for it (the batch is 0), and which one holds the channels."""
+    channels = i == rank - 1 if last else i == 0
+    return f"{word} {i + 1}{' (channels)' if channels else ''}"
 
 
 def _same_rank(kind: str, shapes: Sequence[Shape], labels: Sequence[str]) -> None:
@@ -53,11 +59,18 @@ class GraphOp(Layer):
 
 class Elementwise(GraphOp):
     """``add`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are
-    aligned dimension by dimension; each pair must be equal or one of them 1."""
+    aligned dimension by dimension; each pair must be equal or one of them 1.
+    Under Keras (``last``) a tensor of fewer dimensions first gets size-1 ones
+    after the batch, as Keras's Add and Multiply do: a C gate broadcasts over H×W×C."""
 
     op: str  # "add" | "mul"
+    last: bool  # channels last (Keras)
+    word: str  # what the framework calls a dimension: dim or axis
 
     def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
+        if self.last:
+            rank = max(len(s) for s in shapes)
+            shapes = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
         _same_rank(self.op, shapes, labels)
         out: list[int | None] = list(shapes[0])
         for shape, label in zip(shapes[1:], labels[1:]):
@@ -73,7 +86,8 @@ class Elementwise(GraphOp):
                     j = next(k for k, s in enumerate(shapes) if s[i] == have)
                     raise LayerError(
                         f"cannot {self.op} {fmt_shape(shapes[j])} ({labels[j]}) and "
-                        f"{fmt_shape(shape)} ({label}): {_dim_name(i)} is {have} vs {size} "
+                        f"{fmt_shape(shape)} ({label}): "
+                        f"{_dim_name(i, len(shape), self.last, self.word)} is {have} vs {size} "
                         "(sizes must be equal, or 1 to broadcast)"
                     )
         return Out(self.op, tuple(out), rf=())
@@ -83,17 +97,20 @@ class Concat(GraphOp):
     """``concat``: torch.cat along ``dim``; every other size must match."""
 
     dim: int
+    last: bool
+    word: str
 
     def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
         _same_rank("concat", shapes, labels)
-        d = _dim("concat", self.dim, len(shapes[0]))
+        d = _dim("concat", self.dim, len(shapes[0]), self.word)
         total: int | None = 0
         for shape, label in zip(shapes, labels):
             for i, (a, b) in enumerate(zip(shape, shapes[0])):
                 if i != d and a != b and a is not None and b is not None:
                     raise LayerError(
                         f"cannot concat {fmt_shape(shapes[0])} ({labels[0]}) and "
-                        f"{fmt_shape(shape)} ({label}) along dim {self.dim}: {_dim_name(i)} "
+                        f"{fmt_shape(shape)} ({label}) along {self.word} {self.dim}: "
+                        f"{_dim_name(i, len(shape), self.last, self.word)} "
                         f"is {b} vs {a} (every other size must match)"
                     )
             size = shape[d]
@@ -117,6 +134,7 @@ class Part(GraphOp):
     dim: int
     part: int  # 0-based
     count: int
+    word: str  # dim or axis
 
     def parts(self, length: int) -> list[int]:
         if self.op == "chunk":
@@ -136,22 +154,25 @@ class Part(GraphOp):
             raise LayerError(f"split sizes must not be negative, got {list(self.sizes)}")
         if sum(self.sizes) != length:
             raise LayerError(
-                f"split sizes {list(self.sizes)} add up to {sum(self.sizes)}, but dim "
-                f"{self.dim} has {length}"
+                f"split sizes {list(self.sizes)} add up to {sum(self.sizes)}, but "
+                f"{self.word} {self.dim} has {length}"
             )
         return list(self.sizes)
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        d = _dim(self.op, self.dim, len(shape))
+        d = _dim(self.op, self.dim, len(shape), self.word)
         length = shape[d]
         if length is None:
-            raise LayerError(f"{self.op} along dim {self.dim} needs its size, which is unknown")
+            raise LayerError(
+                f"{self.op} along {self.word} {self.dim} needs its size, which is unknown"
+            )
         parts = self.parts(length)
         if len(parts) != self.count:
             names = "name" if self.count == 1 else "names"
             raise LayerError(
                 f"{self.op} makes {len(parts)} part{'s' if len(parts) != 1 else ''} of "
-                f"{fmt_shape(shape)} along dim {self.dim} ({', '.join(map(str, parts))}), "
+                f"{fmt_shape(shape)} along {self.word} {self.dim} "
+                f"({', '.join(map(str, parts))}), "
                 f"but {self.count} {names} are given"
             )
         out = list(shape)
@@ -162,7 +183,9 @@ class Part(GraphOp):
 class Crop(GraphOp):
     """``crop NAME``: centre-crop the spatial dimensions to those of another tensor
     (the 2015 U-Net's crop before concatenating a skip connection); the left
-    offset is ⌊(L − T)/2⌋."""
+    offset is ⌊(L − T)/2⌋. The channels are kept (first, or last under Keras)."""
+
+    last: bool
 
     def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
         shape, target = shapes
@@ -170,8 +193,9 @@ class Crop(GraphOp):
         if len(shape) < 2:
             raise LayerError(f"crop needs spatial dimensions; {fmt_shape(shape)} has none")
         windows: list[Window] = []
-        out: list[int | None] = [shape[0]]
-        for size, want in zip(shape[1:], target[1:]):
+        out: list[int | None] = []
+        spatial = (shape[:-1], target[:-1]) if self.last else (shape[1:], target[1:])
+        for size, want in zip(*spatial):
             if size is not None and want is not None and want > size:
                 raise LayerError(
                     f"cannot crop {fmt_shape(shape)} ({labels[0]}) to the size of "
@@ -180,20 +204,23 @@ class Crop(GraphOp):
             out.append(want)
             left = 0 if size is None or want is None else (size - want) // 2
             windows.append((1, 1, -left))
-        return Out("crop", tuple(out), rf=tuple(windows))
+        full = (*out, shape[-1]) if self.last else (shape[0], *out)
+        return Out("crop", full, rf=tuple(windows))
 
 
-def elementwise(op: str) -> Elementwise:
-    return Elementwise(op=op)
+def elementwise(op: str, last: bool = False, word: str = "dim") -> Elementwise:
+    return Elementwise(op=op, last=last, word=word)
 
 
-def concat(dim: int) -> Concat:
-    return Concat(dim=dim)
+def concat(dim: int, last: bool = False, word: str = "dim") -> Concat:
+    return Concat(dim=dim, last=last, word=word)
 
 
-def part(op: str, sizes: tuple[int, ...], dim: int, index: int, count: int) -> Part:
-    return Part(op=op, sizes=sizes, dim=dim, part=index, count=count)
+def part(
+    op: str, sizes: tuple[int, ...], dim: int, index: int, count: int, word: str = "dim"
+) -> Part:
+    return Part(op=op, sizes=sizes, dim=dim, part=index, count=count, word=word)
 
 
-def crop() -> Crop:
-    return Crop()
+def crop(last: bool = False) -> Crop:
+    return Crop(last=last)
