@@ -156,6 +156,7 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
         if isinstance(row.layer, Linear) and maps[row.inputs[0] if row.inputs else pos]:
             found += _linear_on_map(row)
         found += _tiny_map(analysis, row, consumers)
+        found += _ignored_features(row)
     for found in per_row:
         out += found
     out += _side_outputs(analysis)
@@ -467,6 +468,29 @@ def _downsampling(analysis: Analysis) -> int:
         if dims:
             factor *= max(s for _size, _o, _k, s, *_rest in dims[:1])
     return factor
+
+
+def _ignored_features(row: LayerResult) -> list[LintWarning]:
+    """A norm without weights or running statistics given a num_features that is not
+    the input's channel count: PyTorch only warns (nothing in it depends on it)."""
+    layer = row.layer
+    if not isinstance(layer, (BatchNorm, InstanceNorm)):
+        return []
+    given = getattr(layer, "num_features", None)
+    channels = row.input[0] if row.input else None
+    if given is None or channels is None or given == channels:
+        return []
+    if getattr(layer, "affine", False) or getattr(layer, "track_running_stats", False):
+        return []  # then a mismatch is an error, raised by the layer itself
+    return [
+        LintWarning(
+            row.index,
+            "ignored-features",
+            f"{_label(row)} says num_features={given}, but its input has {channels} "
+            "channels; PyTorch only warns, as nothing in it depends on the number",
+            f"write c={channels}, or leave it out",
+        )
+    ]
 
 
 def _tiny_map(

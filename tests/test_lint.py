@@ -29,6 +29,22 @@ def codes(spec: str, shape: str, input_text: str | None = None) -> list[tuple[st
 # (spec, input, input as typed, code, row, words the message and fix must hold)
 MUST_WARN = [
     (
+        "instancenorm1d c=5",
+        "3x8",
+        None,
+        "ignored-features",
+        1,
+        ["num_features=5", "3 channels", "PyTorch only warns", "c=3"],
+    ),
+    (
+        "bn1d affine=false track=false c=5",
+        "3x8",
+        None,
+        "ignored-features",
+        1,
+        ["num_features=5", "3 channels"],
+    ),
+    (
         "maxpool k=2",
         "3x55x55",
         None,
@@ -147,6 +163,8 @@ def test_must_warn(
 
 
 MUST_NOT_WARN = [
+    ("instancenorm1d c=3", "3x8", None),
+    ("bn1d affine=false track=false", "3x8", None),
     ("conv2d 64 k=7 s=2 p=3; maxpool k=3 s=2 p=1", "3x224x224", None),
     ("maxpool k=2", "3x56x56", None),
     ("maxpool k=2 ceil=true", "3x55x55", None),  # ceil_mode keeps the last column
