@@ -347,7 +347,7 @@ def _show_partial(exc: ShapeError, fmt: str, batch: int, dtype: str) -> None:
 
     first = results[0].input if results else exc.input
     draw_table(
-        Analysis(first, tuple(results), batch),
+        Analysis(first, tuple(results), batch, framework=exc.framework, opset=exc.opset),
         sys.stdout,
         batch=batch,
         dtype=dtype,
@@ -471,6 +471,25 @@ def _frameworks() -> tuple[Sequence[str], dict[str, str]]:
     from .frameworks import FRAMEWORK_ALIASES, FRAMEWORKS
 
     return FRAMEWORKS, FRAMEWORK_ALIASES
+
+
+# Shared with ``convcalc solve``.
+FRAMEWORK_OPTION = click.option(
+    "--framework",
+    type=Words(_frameworks),
+    default=None,
+    is_eager=True,
+    help="Whose conventions: torch (PyTorch's, the default), keras (Keras 3, channels "
+    "last: -i 224x224x3) or onnx. A spec may say it in its first statement: framework keras.",
+)
+OPSET_OPTION = click.option(
+    "--opset",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    is_eager=True,
+    help="The ONNX opset (default 22; 13 and later); a spec may say framework onnx opset=N.",
+)
 
 
 def _optimizers() -> tuple[Sequence[str], dict[str, str]]:
@@ -697,22 +716,8 @@ def _solve_command() -> click.Command:
     is_flag=True,
     help="Make warnings errors: exit 1 and nothing on stdout.",
 )
-@click.option(
-    "--framework",
-    type=Words(_frameworks),
-    default=None,
-    is_eager=True,
-    help="Whose conventions: torch (PyTorch's, the default), keras (Keras 3, channels "
-    "last: -i 224x224x3) or onnx. A spec may say it in its first statement: framework keras.",
-)
-@click.option(
-    "--opset",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    is_eager=True,
-    help="The ONNX opset (default 22; 13 and later); a spec may say framework onnx opset=N.",
-)
+@FRAMEWORK_OPTION
+@OPSET_OPTION
 @click.option(
     "-m",
     "--model",

@@ -29,6 +29,8 @@ from .cli import (
     EXIT_SHAPE,
     EXIT_USAGE,
     FORMAT_TYPE,
+    FRAMEWORK_OPTION,
+    OPSET_OPTION,
     ConvcalcCommand,
     Failure,
     SpecFile,
@@ -63,6 +65,7 @@ Examples:
   convcalc solve -i 8x7x7 -o 14 convtranspose2d 8 k=4 s=2 p=?
   convcalc solve -i 3x224x224 -o 64x56x56 conv2d 64 k=7 s=2 p=? maxpool k=3 s=2 p=?
   convcalc solve -i 224 -o 112 conv2d --format json
+  convcalc solve --framework keras -i 224x224x3 -o 112x112x64 Conv2D 64 3 strides=2 padding=?
 
 Exit status: 0 answers found, 1 nothing within the bounds reaches -o (the
 nearest reachable sizes are shown), 2 a malformed spec or command line.
@@ -134,6 +137,8 @@ class SolveCommand(ConvcalcCommand):
     help=f"Show at most N answers (0 = all). Default: {TABLE_LIMIT} in the table, all in "
     "the other formats.",
 )
+@FRAMEWORK_OPTION
+@OPSET_OPTION
 @click.option(
     "-h",
     "--help",
@@ -153,9 +158,11 @@ def solve_command(
     fmt: str,
     bounds: str | None,
     limit: int | None,
+    framework: str | None,
+    opset: int | None,
 ) -> None:
     try:
-        run(layers, input_shape, output_shape, spec_file, fmt, bounds, limit)
+        run(layers, input_shape, output_shape, spec_file, fmt, bounds, limit, framework, opset)
     except Failure as exc:
         _error(exc.message, exc.detail)
         ctx.exit(exc.code)
@@ -186,8 +193,11 @@ def run(
     fmt: str,
     bounds: str | None = None,
     limit: int | None = None,
+    framework: str | None = None,
+    opset: int | None = None,
 ) -> None:
-    """Solve, then print the answers in ``fmt``."""
+    """Solve, then print the answers in ``fmt`` (``framework``, ``opset``: whose
+    conventions, as for the main command)."""
     if output_shape is None:
         raise Failure(
             "solve needs the output shape to reach: -o OUT (e.g. -o 112 or -o 64x112x112)",
@@ -210,11 +220,13 @@ def run(
         limits = Limits() if bounds is None else Limits.parse(bounds)
     except SpecError as exc:
         raise Failure(exc.message, EXIT_USAGE) from None
+    conventions: dict[str, Any] = {"framework": framework, "opset": opset}
     try:
-        answers = solve_chain(spec, input_shape, output_shape, limits=limits)
-        start = analyze(answers[0].spec, input_shape).input
+        answers = solve_chain(spec, input_shape, output_shape, limits=limits, **conventions)
+        first = analyze(answers[0].spec, input_shape, **conventions)
     except NoSolution as exc:
-        raise Failure(exc.headline, EXIT_SHAPE, _nearest(exc.nearest, input_shape)) from None
+        detail = _nearest(exc.nearest, input_shape, conventions)
+        raise Failure(exc.headline, EXIT_SHAPE, detail) from None
     except SpecError as exc:
         where = f"{filename}: " if filename and exc.filename is None else ""
         raise Failure(f"{where}{exc}", EXIT_USAGE, exc.excerpt()) from None
@@ -226,8 +238,16 @@ def run(
         limit = TABLE_LIMIT if fmt == "table" else 0
     shown = answers[:limit] if limit else answers
     out = cast(TextIO, _Stdout(sys.stdout))
-    write(shown, len(answers), fmt, out, spec, start, input_shape)
+    note = "" if first.framework == "torch" else _note(first.framework, first.opset)
+    write(shown, len(answers), fmt, out, spec, first.input, input_shape, conventions, note)
     out.flush()
+
+
+def _note(framework: str, opset: int | None) -> str:
+    """The table title's note on the conventions in force, as the main table's."""
+    from .frameworks import get
+
+    return get(framework, opset).describe()
 
 
 # --------------------------------------------------------------------------
@@ -251,23 +271,26 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _layers(answer: Solution, input_shape: str | None) -> str:
+def _layers(answer: Solution, input_shape: str | None, conventions: dict[str, Any]) -> str:
     """The answer as the layer to write: the spec itself for one layer; for a chain,
     only its solved layers (``1: conv2d … p=3; 2: maxpool … p=1``)."""
     rows = sorted({int(key.split(".", 1)[0]) for key in answer.values if "." in key})
     if not rows:
         return answer.spec
-    layers = analyze(answer.spec, input_shape).layers
+    layers = analyze(answer.spec, input_shape, **conventions).layers
     return "; ".join(f"{row}: {layers[row - 1].spec}" for row in rows)
 
 
-def _nearest(nearest: Sequence[Solution], input_shape: str | None) -> str:
+def _nearest(
+    nearest: Sequence[Solution], input_shape: str | None, conventions: dict[str, Any]
+) -> str:
     if not nearest:
         return ""
     lines = ["nearest reachable:"]
     width = max(len(shape(s.output, "×")) for s in nearest)
     for answer in nearest:
-        lines.append(f"  {shape(answer.output, '×').ljust(width)}  {_layers(answer, input_shape)}")
+        layers = _layers(answer, input_shape, conventions)
+        lines.append(f"  {shape(answer.output, '×').ljust(width)}  {layers}")
     return "\n".join(lines)
 
 
@@ -279,9 +302,12 @@ def write(
     spec: str,
     start: Sequence[int | None],
     input_shape: str | None,
+    conventions: dict[str, Any] | None = None,
+    note: str = "",
 ) -> None:
     """The answers in ``fmt``; ``total`` is how many there are (``answers`` may be
-    the first of them)."""
+    the first of them); ``note`` says which conventions hold (the title's end)."""
+    conventions = conventions or {}
     if fmt == "json":
         import json
 
@@ -306,7 +332,7 @@ def write(
     table = [
         [
             str(n),
-            _layers(answer, input_shape) if chain else answer.spec,
+            _layers(answer, input_shape, conventions) if chain else answer.spec,
             *(_value(answer.values.get(key)) for key in keys),
             shape(answer.output, sep),
         ]
@@ -317,6 +343,8 @@ def write(
     title = f"{what}: {total} {plural}, {shape(start, sep)} {arrow} {shape(answers[0].output, sep)}"
     if total > 1:
         title += ", simplest first"
+    if note:
+        title += f"  ({note})"
     more = ""
     if len(answers) < total:
         more = f"… and {total - len(answers)} more (--limit 0 shows them all)"

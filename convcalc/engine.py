@@ -441,7 +441,11 @@ def _analyze(
     if not nodes:
         raise SpecError("no layers given", source=source)
     shape = _resolve_input(sizes, [node.op for node in nodes[:64]], fw.channels_last)
-    results = _propagate(graph, shape, batch, fw.channels_last)
+    try:
+        results = _propagate(graph, shape, batch, fw.channels_last)
+    except ShapeError as exc:
+        exc.framework, exc.opset = fw.name, fw.opset  # for the rows shown above it
+        raise
     return Analysis(
         shape, results, batch, graph.result, _blocks(graph, shape, results), fw.name, fw.opset
     )

@@ -105,6 +105,8 @@ class ShapeError(_Located, ConvcalcError):
         start: int | None = None,
         end: int | None = None,
         filename: str | None = None,
+        framework: str = "torch",
+        opset: int | None = None,
     ) -> None:
         self.reason = message
         self.index = index
@@ -116,6 +118,8 @@ class ShapeError(_Located, ConvcalcError):
         self.start = start
         self.end = end if end is not None else start
         self.filename = filename
+        self.framework = framework  # whose conventions the rows before it follow
+        self.opset = opset
         if index is not None:
             message = f"layer {index} ({text}){where}: {message}"
         super().__init__(message)
@@ -140,6 +144,8 @@ class ShapeError(_Located, ConvcalcError):
             start=start,
             end=end,
             filename=filename,
+            framework=self.framework,
+            opset=self.opset,
         )
 
     def __str__(self) -> str:

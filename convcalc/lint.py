@@ -14,7 +14,10 @@ Codes (``LintWarning.code``):
 ``floor-drop``       a convolution or a floor-mode pool whose windows never reach the last
                      input rows/columns (maxpool k=2 on 55): the fix keeps them
                      (``ceil=true``, more padding).
-``channels-last``    an input shaped H×W×C (224x224x3) before a layer that reads channels.
+``channels-last``    an input shaped H×W×C (224x224x3) before a layer that reads channels
+                     (PyTorch, ONNX).
+``channels-first``   under Keras, an input shaped C×H×W (3x224x224) before a layer that
+                     reads its axes (Keras is channels last).
 ``square-input``     a lone number (``-i 100``) read as a 100×100 map before a layer that
                      grows maps (a transposed conv fed a latent vector: ``-i 100x1x1``?).
 ``linear-on-map``    a linear layer applied to a C×H×W map: it acts on W only.
@@ -25,6 +28,9 @@ Codes (``LintWarning.code``):
 ``same-asymmetric``  ``padding='same'`` with an even kernel: one more pixel at the end.
 ``side-output``      a branch whose output nothing uses: eval mode does not run it
                      (an auxiliary head that ends in a vector is taken as deliberate).
+
+Under ``--framework keras`` and ``onnx`` the layout checks and ``side-output`` apply;
+the others read PyTorch's layer kinds and stay silent there.
 """
 
 from __future__ import annotations
@@ -132,7 +138,8 @@ def lint_error(exc: ShapeError, *, input_text: str | None = None) -> list[LintWa
     rows = tuple(exc.results)
     if not rows:
         return []
-    return lint(Analysis(rows[0].input, rows), input_text=input_text)
+    analysis = Analysis(rows[0].input, rows, framework=exc.framework, opset=exc.opset)
+    return lint(analysis, input_text=input_text)
 
 
 def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarning]:
@@ -140,6 +147,7 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
     rows = analysis.layers
     out: list[LintWarning] = []
     out += _channels_last(analysis)
+    out += _channels_first(analysis)
     out += _square_input(analysis, input_text)
     maps = _map_flags(analysis)
     per_row: list[list[LintWarning]] = [[] for _ in rows]
@@ -171,7 +179,7 @@ def _channels_last(analysis: Analysis) -> list[LintWarning]:
     if len(shape) < 3 or any(v is None for v in shape):
         return []
     first = next((r for r in analysis.layers if 0 in r.inputs), None)
-    if first is None or not isinstance(first.layer, (Conv, ConvTranspose, BatchNorm, InstanceNorm)):
+    if first is None or not isinstance(first.layer, _channel_readers(analysis.framework)):
         return []
     c, *middle, last = shape
     assert c is not None and last is not None
@@ -184,7 +192,48 @@ def _channels_last(analysis: Analysis) -> list[LintWarning]:
             "channels-last",
             f"the input {_fmt(shape)} looks channels-last (H×W×C): convcalc reads it as {c} "
             f"channels of {_fmt((*middle, last))} before {first.spec}",
-            f"give the channels first: -i {fixed}",
+            f"give the channels first: -i {fixed} (or --framework keras for Keras's layout)",
+        )
+    ]
+
+
+def _channel_readers(framework: str) -> tuple[type[Layer], ...]:
+    """The kinds whose first layer makes an input's layout matter (channels first)."""
+    if framework == "torch":
+        return (Conv, ConvTranspose, BatchNorm, InstanceNorm)
+    if framework == "onnx":
+        from .onnx.conv import Conv as OnnxConv
+        from .onnx.conv import ConvTranspose as OnnxConvTranspose
+        from .onnx.core import BatchNormalization, InstanceNormalization
+
+        return (OnnxConv, OnnxConvTranspose, BatchNormalization, InstanceNormalization)
+    return ()
+
+
+def _channels_first(analysis: Analysis) -> list[LintWarning]:
+    """Keras reads the last axis as the channels: 3x224x224 is a 3×224 map of 224."""
+    shape = analysis.input
+    if analysis.framework != "keras" or len(shape) < 3 or any(v is None for v in shape):
+        return []
+    from .keras.common import KerasLayer
+    from .keras.core import BatchNormalization
+
+    first = next((r for r in analysis.layers if 0 in r.inputs), None)
+    if first is None or not isinstance(first.layer, (KerasLayer, BatchNormalization)):
+        return []
+    c, *middle, last = shape
+    assert c is not None and last is not None
+    if c not in (1, 3, 4) or last < 8 or any(v is None or v < 8 for v in middle):
+        return []
+    fixed = "x".join(str(v) for v in (*middle, last, c))
+    return [
+        LintWarning(
+            None,
+            "channels-first",
+            f"the input {_fmt(shape)} looks channels-first (C×H×W): Keras is channels last "
+            f"and reads it as a {_fmt((c, *middle))} map of {last} channels before "
+            f"{first.spec}",
+            f"give the channels last: -i {fixed} (or --framework torch for PyTorch's layout)",
         )
     ]
 

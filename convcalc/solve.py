@@ -59,22 +59,26 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from .engine import Analysis, _resolve_input, analyze, parse_shape
+from .engine import Analysis, _framework, _resolve_input, analyze, parse_shape
 from .errors import LayerError, ShapeError, SpecError
+from .frameworks import Framework
 from .graph import build
-from .layers import KINDS, REGISTRY, Layer, Shape, bind
+from .layers import Layer, Shape, bind
 from .layers.base import Entry, Param
 from .layers.conv import Conv, ConvTranspose
-from .layers.pool import AdaptivePool, AvgPool, LPPool, MaxPool, MaxUnpool, pool_output
+from .layers.pool import AdaptivePool, AvgPool, LPPool, MaxUnpool, pool_output
 from .layers.reshape import Upsample
-from .spec import Arg, InputStmt, LayerStmt, Value, parse
+from .solve_kinds import KEYS, Kind, dim_size, kind_of
+from .spec import Arg, InputStmt, LayerStmt, Value
 
 __all__ = ["Limits", "NoSolution", "Solution", "solve", "solve_chain"]
 
 UNKNOWN = "?"
+# In a dimension's known values: a key the solver searches.
+_Q: Any = UNKNOWN
 
-# The integer keys searched, in the order they are reported and compared.
-_INT_KEYS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+# The keys searched, in the order they are reported and compared.
+_INT_KEYS = KEYS
 _SHORT = {
     "kernel_size": "k",
     "stride": "s",
@@ -85,21 +89,8 @@ _SHORT = {
     "size": "size",
     "output_size": "output_size",
     "out_channels": "out_channels",
+    "filters": "filters",  # Keras's out_channels
 }
-_DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
-
-# What each family solves, and which of the integer keys it has.
-_WINDOWED: dict[type[Layer], tuple[str, ...]] = {
-    Conv: ("kernel_size", "stride", "padding", "dilation"),
-    ConvTranspose: ("kernel_size", "stride", "padding", "output_padding", "dilation"),
-    MaxPool: ("kernel_size", "stride", "padding", "dilation"),
-    AvgPool: ("kernel_size", "stride", "padding"),
-    LPPool: ("kernel_size", "stride"),
-    MaxUnpool: ("kernel_size", "stride", "padding"),
-}
-_POOLS = (MaxPool, AvgPool, LPPool, MaxUnpool)  # stride defaults to the kernel size
-_HALF_PAD = (MaxPool, AvgPool)  # padding at most kernel_size // 2
-_CHANNELS = (Conv, ConvTranspose)  # out_channels is theirs to choose
 
 # More combinations than this and a chain search gives up (layer runs).
 _MAX_RUNS = 200_000
@@ -197,17 +188,21 @@ class _Marked(NamedTuple):
     end: int
 
 
-def _statement(text: str) -> tuple[LayerStmt, Entry]:
-    program = parse(text, KINDS)
+def _statement(
+    text: str, framework: str | None, opset: int | None
+) -> tuple[LayerStmt, Entry, Framework]:
+    """The one layer statement of ``text`` (after a leading ``framework`` statement,
+    which decides whose kind it is, as ``framework``/``opset`` do)."""
+    program, fw = _framework(text, framework, opset)
     stmts = program.statements
-    if len(stmts) != 1 or isinstance(stmts[0], InputStmt) or stmts[0].kind not in REGISTRY:
+    if len(stmts) != 1 or isinstance(stmts[0], InputStmt) or stmts[0].kind not in fw.registry:
         raise SpecError(
             "solve takes one layer, e.g. 'conv2d 64 k=3 s=2 p=?'; for a chain with an "
             "unknown key use solve_chain",
             source=text,
         )
     stmt = stmts[0]
-    return stmt, REGISTRY[stmt.kind]
+    return stmt, fw.registry[stmt.kind], fw
 
 
 def _marked(stmt: LayerStmt, entry: Entry, source: str) -> list[_Marked]:
@@ -300,16 +295,22 @@ def _collapse(values: Sequence[Any]) -> Any:
 # The target.
 
 
-def _target(output_shape: str | Sequence[int], rank: int) -> tuple[int | None, ...]:
-    """The target as (C or None, *spatial), from a full shape, the spatial sizes, or
-    one size for every spatial dimension (as -i reads a shape)."""
+def _target(
+    output_shape: str | Sequence[int], rank: int, channels_last: bool = False
+) -> tuple[int | None, ...]:
+    """The target as (C or None, *spatial) — (*spatial, C or None) channels last —
+    from a full shape, the spatial sizes, or one size for every spatial dimension
+    (as -i reads a shape)."""
     target = parse_shape(output_shape)
     if len(target) == rank:
         return target
+    spatial: tuple[int, ...] | None = None
     if len(target) == rank - 1:
-        return (None, *target)
-    if len(target) == 1 and rank > 2:
-        return (None, *(target * (rank - 1)))
+        spatial = target
+    elif len(target) == 1 and rank > 2:
+        spatial = target * (rank - 1)
+    if spatial is not None:
+        return (*spatial, None) if channels_last else (None, *spatial)
     raise SpecError(
         f"the output shape {'x'.join(map(str, target))} has {len(target)} dimension"
         f"{'s' if len(target) != 1 else ''}, the layer's output has {rank}"
@@ -332,6 +333,16 @@ def _shape_text(shape: Sequence[int | None]) -> str:
     return "×".join("?" if v is None else str(v) for v in shape)
 
 
+def _channel(channels_last: bool) -> int:
+    """Where a shape holds its channels."""
+    return -1 if channels_last else 0
+
+
+def _space(shape: Sequence[Any], channels_last: bool) -> tuple[Any, ...]:
+    """A shape's spatial sizes."""
+    return tuple(shape[:-1] if channels_last else shape[1:])
+
+
 # --------------------------------------------------------------------------
 # Per-dimension arithmetic for the windowed layers.
 
@@ -342,40 +353,54 @@ class _Dim(NamedTuple):
 
     size: int
     target: int
-    known: tuple[Any, ...]  # one per _INT_KEYS entry
+    known: tuple[Any, ...]  # one per _INT_KEYS entry (_Q: searched)
 
 
 def _pad_bound(k: int, d: int, limits: Limits) -> int:
     return limits.padding if limits.padding is not None else max(k, d * (k - 1))
 
 
+def _kernels(known: Any, limits: Limits) -> Sequence[int]:
+    return range(1, limits.kernel_size + 1) if known is _Q else (known,)
+
+
+def _dilations(known: Any, wide: bool, limits: Limits) -> Sequence[int]:
+    # Dilation does nothing to a 1-wide kernel: only d=1 is offered for it (a
+    # transposed conv's dilation still allows a larger output_padding).
+    return range(1, (limits.dilation if wide else 1) + 1) if known is _Q else (known,)
+
+
+def _strides(known: Any, k: int, kind: Kind, limits: Limits) -> Sequence[int]:
+    if known is not _Q:
+        return (known,)
+    if kind.stride_follows_kernel and k > limits.stride:
+        return (*range(1, limits.stride + 1), k)  # a pool's default stride
+    return range(1, limits.stride + 1)
+
+
 def _dim_outputs(
-    cls: type[Layer], dim: _Dim, layer: Layer, n: int, limits: Limits
-) -> Iterator[tuple[tuple[int, ...], int]]:
+    kind: Kind, dim: _Dim, layer: Layer, n: int, limits: Limits, channels: int | None
+) -> Iterator[tuple[tuple[Any, ...], int]]:
     """Every (k, s, p, d, op) within the limits that this dimension accepts, with the
-    output size it gives (SEMANTICS.md §1–3)."""
+    output size it gives: PyTorch's by SEMANTICS.md §1–3, Keras's and ONNX's by the
+    layer itself (solve_kinds.dim_size)."""
+    if not kind.torch:
+        yield from _framework_outputs(kind, dim, layer, n, limits, channels)
+        return
+    cls = kind.cls
     L = dim.size
     fk, fs, fp, fd, fop = dim.known
-    pool = cls in _POOLS
+    pool = kind.stride_follows_kernel
     mode = getattr(layer, "padding_mode", "zeros")
     ceil = bool(getattr(layer, "ceil_mode", False))
     full_kernel = cls in (AvgPool, LPPool) and n == 3
-    for k in (fk,) if fk is not None else range(1, limits.kernel_size + 1):
+    for k in _kernels(fk, limits):
         if full_kernel and k > L:
             continue
-        # Dilation does nothing to a 1-wide kernel: only d=1 is offered for it (a
-        # transposed conv's dilation still allows a larger output_padding: see below).
-        wide = k > 1 or cls is ConvTranspose
-        for d in (fd,) if fd is not None else range(1, (limits.dilation if wide else 1) + 1):
+        for d in _dilations(fd, k > 1 or cls is ConvTranspose, limits):
             dk = d * (k - 1) + 1
-            if fs is not None:
-                strides: Sequence[int] = (fs,)
-            else:
-                strides = range(1, limits.stride + 1)
-                if pool and k > limits.stride:
-                    strides = (*strides, k)  # a pool's default stride
-            for s in strides:
-                if fp is not None:
+            for s in _strides(fs, k, kind, limits):
+                if fp is not _Q:
                     pads: Sequence[Any] = (fp,)
                 elif cls is MaxUnpool or not pool:
                     pads = range(_pad_bound(k, d, limits) + 1)
@@ -399,9 +424,9 @@ def _dim_outputs(
                             continue
                         yield (k, s, p, d, 0), (padded - dk) // s + 1
                     elif cls is ConvTranspose:
-                        ops = (fop,) if fop is not None else range(max(s, d))
+                        ops = (fop,) if fop is not _Q else range(max(s, d))
                         for op in ops:
-                            if op >= max(s, d) or (k == 1 and d > 1 and op < s and fd is None):
+                            if op >= max(s, d) or (k == 1 and d > 1 and op < s and fd is _Q):
                                 continue
                             out = (L - 1) * s - 2 * p + d * (k - 1) + op + 1
                             if out >= 1:
@@ -418,8 +443,43 @@ def _dim_outputs(
                             yield (k, s, p, d, 0), out
 
 
+def _framework_outputs(
+    kind: Kind, dim: _Dim, layer: Layer, n: int, limits: Limits, channels: int | None
+) -> Iterator[tuple[tuple[Any, ...], int]]:
+    """_dim_outputs for Keras's and ONNX's kinds: each candidate run on the one
+    dimension by the layer itself. Keys the kind lacks stay at their neutral value."""
+    fk, fs, fp, fd, fop = dim.known
+    has = kind.attrs
+    transposed = "output_padding" in has
+    words = [w for w in kind.words if w != "causal" or n == 1]  # causal: Conv1D only
+    for k in _kernels(fk, limits):
+        for d in _dilations(fd, k > 1 or transposed, limits) if "dilation" in has else (1,):
+            for s in _strides(fs, k, kind, limits) if "stride" in has else (1,):
+                if fp is not _Q:
+                    pads: Sequence[Any] = (fp,)
+                else:
+                    bound = _pad_bound(k, d, limits)
+                    numbers: list[Any] = [*range(bound + 1)] if kind.numeric_pad else []
+                    if kind.pads_pairs:  # ONNX: one more at the end (SAME_UPPER's split)
+                        numbers += [(p, p + 1) for p in range(bound)]
+                    pads = [*numbers, *words]
+                for p in pads if "padding" in has else (0,):
+                    if fop is not _Q:
+                        ops: Sequence[Any] = (fop,)
+                    elif transposed:
+                        default = kind.defaults["output_padding"]
+                        ops = [*(() if default == 0 else (default,)), *range(max(s, d))]
+                    else:
+                        ops = (0,)
+                    for op in ops:
+                        values = (k, s, p, d, op)
+                        out = dim_size(kind, layer, values, dim.size, channels)
+                        if out is not None:
+                            yield values, out
+
+
 def _cost(
-    keys: Sequence[str], values: dict[str, tuple[Any, ...]], kernel: tuple[int, ...], pool: bool
+    keys: Sequence[str], values: dict[str, tuple[Any, ...]], kernel: tuple[int, ...], kind: Kind
 ) -> tuple[Any, ...]:
     """Simplicity of an assignment: (needs a tuple, keys off their default, distance
     from the defaults, the values in k, s, p, d, op order)."""
@@ -435,16 +495,35 @@ def _cost(
             off += 1
             dist += sum(v - 1 for v in vals)
         else:
-            defaults = kernel if key == "stride" and pool else (_DEFAULTS.get(key, 0),) * len(vals)
-            if any(isinstance(v, str) for v in vals):  # padding='same'
-                off += 1
-                dist += sum(kk for kk in kernel)
+            default = kind.defaults.get(key, 0)
+            defaults = kernel if key == "stride" and default is None else (default,) * len(vals)
+            moved = any(v != dv for v, dv in zip(vals, defaults))
+            off += moved
+            if any(isinstance(v, str) for v in vals):  # a padding word: 'same', …
+                dist += sum(kernel) if moved else 0
             else:
-                if any(v != dv for v, dv in zip(vals, defaults)):
-                    off += 1
-                dist += sum(abs(v - dv) for v, dv in zip(vals, defaults))
-        flat.extend(0 if isinstance(v, str) else v for v in vals)
+                dist += sum(_away(v, dv) for v, dv in zip(vals, defaults))
+        flat.extend(_rank(v) for v in vals)
     return (tuple_needed, off, dist, tuple(flat))
+
+
+def _away(value: Any, default: int | None) -> int:
+    """How far a value is from its default; None (Keras's output_padding left out)
+    comes before every number; ONNX's (begin, end) pads count both."""
+    if isinstance(value, tuple):
+        return sum(value)
+    if value is None or default is None:
+        return 0 if value == default else 1 + (value or 0) + (default or 0)
+    return abs(value - default)
+
+
+def _rank(value: Any) -> int:
+    """A value's place among its alternatives: None, then words, then numbers."""
+    if value is None:
+        return -1
+    if isinstance(value, tuple):  # ONNX's (begin, end) pads
+        return sum(value)
+    return 0 if isinstance(value, str) else int(value)
 
 
 # --------------------------------------------------------------------------
@@ -459,9 +538,20 @@ class _Problem(NamedTuple):
     input: Shape
     input_shape: str | Sequence[int]
     target: tuple[int | None, ...]
-    unknown: tuple[str, ...]  # parameter names
-    marked: dict[str, _Marked]  # the ones written as '?'
+    unknown: tuple[str, ...]  # canonical keys (_INT_KEYS) and parameter names
+    marked: dict[str, _Marked]  # the ones written as '?', by the same names
     limits: Limits
+    framework: Framework
+    kind: Kind | None  # None: not a windowed kind
+
+    @property
+    def channels_last(self) -> bool:
+        return self.framework.channels_last
+
+    @property
+    def channels(self) -> str | None:
+        """The argument that sets the output channels, if the solver may choose it."""
+        return None if self.kind is None else self.kind.channels
 
 
 def solve(
@@ -470,62 +560,82 @@ def solve(
     output_shape: str | Sequence[int],
     *,
     limits: Limits | None = None,
+    framework: str | None = None,
+    opset: int | None = None,
 ) -> list[Solution]:
     """Every assignment of the layer's unknown keys that turns ``input_shape`` into
-    ``output_shape``, simplest first (see the module docstring)."""
+    ``output_shape``, simplest first (see the module docstring). ``framework`` and
+    ``opset`` say whose conventions apply, as for ``analyze``."""
     limits = limits or Limits()
     text = layer.strip()
-    stmt, entry = _statement(text)
+    stmt, entry, fw = _statement(text, framework, opset)
     cls = entry.cls
-    marked = {m.param.name: m for m in _marked(stmt, entry, text)}
-    names = {p.name for p in entry.params}
-    solvable = [*_WINDOWED.get(cls, ())]
-    if cls is AdaptivePool and "output_size" in names:
+    kind = kind_of(entry, fw)
+    canonical = {} if kind is None else {attr: key for key, attr in kind.attrs.items()}
+    marked = {canonical.get(m.param.name, m.param.name): m for m in _marked(stmt, entry, text)}
+    names = {canonical.get(p.name, p.name) for p in entry.params}
+    solvable = [*(kind.keys if kind is not None else ())]
+    if fw.name == "torch" and cls is AdaptivePool and "output_size" in names:
         solvable.append("output_size")
-    if cls is Upsample:
+    if fw.name == "torch" and cls is Upsample:
         solvable += ["size", "scale_factor"]
-    if cls in _CHANNELS:
-        solvable.append("out_channels")
+    if kind is not None and kind.channels is not None:
+        solvable.append(kind.channels)
     solvable = [k for k in solvable if k in names]
     for name in marked:
         if name not in solvable:
-            keys = ", ".join(_SHORT[k] for k in solvable if k != "out_channels") or "none"
+            keys = ", ".join(_SHORT[k] for k in solvable if k in _INT_KEYS) or "none"
             raise SpecError(
-                f"{stmt.kind} cannot solve for {name} (its solvable keys: {keys})",
+                f"{stmt.kind} cannot solve for {marked[name].param.name} (its solvable keys: "
+                f"{keys})",
                 source=text,
                 start=marked[name].start,
                 end=marked[name].end,
             )
-    written = _written(stmt, entry)
+    written = {canonical.get(name, name) for name in _written(stmt, entry)}
     if marked:
         unknown = [k for k in solvable if k in marked]
     else:
         unknown = [k for k in solvable if k not in written]
         if cls is Upsample and ("size" in written or "scale_factor" in written):
             unknown = []
-    if (
-        "out_channels" in solvable
-        and "out_channels" not in written
-        and "out_channels" not in unknown
-    ):
-        unknown.append("out_channels")
+    channels = None if kind is None else kind.channels
+    if channels in solvable and channels not in written and channels not in unknown:
+        unknown.append(channels)  # type: ignore[arg-type]
     # Bind what is known: the '?' arguments dropped, required ones at a placeholder.
-    placeholders = {p.keys[0]: 1 for p in entry.params if p.required and p.name in unknown}
-    known = bind(_without(stmt, {m.start for m in marked.values()}, placeholders), text)
+    placeholders = {
+        p.keys[0]: 1
+        for p in entry.params
+        if p.required and canonical.get(p.name, p.name) in unknown
+    }
+    extra = {} if fw.opset is None else {"opset": fw.opset}
+    bare = _without(stmt, {m.start for m in marked.values()}, placeholders)
+    known = bind(bare, text, fw.registry, extra)
     sizes = parse_shape(input_shape)
-    shape = _resolve_input(sizes, [known])
-    if len(shape) < 2 and (cls in _WINDOWED or cls in (AdaptivePool, Upsample)):
+    shape = _resolve_input(sizes, [known], fw.channels_last)
+    if len(shape) < 2 and (kind is not None or cls in (AdaptivePool, Upsample)):
         # No spatial dimension to solve in (maxpool on -i 32): the engine says why.
         try:
             known.infer(shape, 1)
         except LayerError as exc:
             raise ShapeError(str(exc), index=1, text=text) from None
-    target = _target(output_shape, len(shape))
+    target = _target(output_shape, len(shape), fw.channels_last)
     problem = _Problem(
-        text, stmt, entry, known, shape, input_shape, target, tuple(unknown), marked, limits
+        text,
+        stmt,
+        entry,
+        known,
+        shape,
+        input_shape,
+        target,
+        tuple(unknown),
+        marked,
+        limits,
+        fw,
+        kind,
     )
-    if cls in _WINDOWED:
-        return _solve_windowed(problem)
+    if kind is not None:
+        return _solve_windowed(problem, kind)
     if cls is AdaptivePool and "output_size" in unknown:
         return _confirm_all(problem, [_adaptive(problem)])
     if cls is Upsample and {"size", "scale_factor"} & set(unknown):
@@ -568,23 +678,26 @@ def _render(problem: _Problem, values: dict[str, Any]) -> str:
     appended unless they are at their default."""
     edits: list[_Edit] = []
     stmt, text = problem.stmt, problem.text
-    pool = problem.entry.cls in _POOLS
+    kind = problem.kind
+    defaults = {} if kind is None else kind.defaults
     head_end = stmt.start + len(stmt.text.split(" ", 1)[0])
     appended: list[str] = []
     for name, vals in values.items():
+        if kind is not None and kind.pads_pairs and name == "padding":
+            vals = _pads(vals)
         value_text = vals if isinstance(vals, str) else _fmt(vals)
         mark = problem.marked.get(name)
         if mark is not None:
             edits.append((mark.start, mark.end, value_text))
             continue
-        if name in ("out_channels", "output_size"):
+        if name in ("out_channels", "filters", "output_size"):
             edits.append((head_end, head_end, " " + value_text))
             continue
         if isinstance(vals, tuple):
-            if name == "stride" and pool:
+            if name == "stride" and defaults.get(name, 1) is None:
                 if vals == _kernel_of(problem, values):
                     continue
-            elif name in _DEFAULTS and all(v == _DEFAULTS[name] for v in vals):
+            elif name in defaults and all(v == defaults[name] for v in vals):
                 continue
         appended.append(f"{_SHORT[name]}={value_text}")
     out = text
@@ -595,11 +708,24 @@ def _render(problem: _Problem, values: dict[str, Any]) -> str:
     return out
 
 
+def _pads(values: Any) -> Any:
+    """ONNX's pads for per-dimension values (a number, or a (begin, end) pair): one
+    number when they agree, else every begin, then every end."""
+    if not isinstance(values, tuple) or any(isinstance(v, str) for v in values):
+        return values
+    pairs = [v if isinstance(v, tuple) else (v, v) for v in values]
+    if all(b == e == pairs[0][0] for b, e in pairs):
+        return (pairs[0][0],)
+    return (*(b for b, _ in pairs), *(e for _, e in pairs))
+
+
 def _kernel_of(problem: _Problem, values: dict[str, Any]) -> tuple[int, ...]:
     n = len(problem.input) - 1
     if "kernel_size" in values:
         return values["kernel_size"]  # type: ignore[no-any-return]
-    return _per_dim(problem.layer.kernel_size, n)  # type: ignore[attr-defined, return-value]
+    assert problem.kind is not None
+    kernel = getattr(problem.layer, problem.kind.attrs["kernel_size"])
+    return _per_dim(kernel, n)  # type: ignore[return-value]
 
 
 def _public(values: dict[str, Any]) -> dict[str, Any]:
@@ -607,7 +733,8 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(problem: _Problem, spec: str) -> Analysis:
-    return analyze(spec, problem.input_shape)
+    fw = problem.framework
+    return analyze(spec, problem.input_shape, framework=fw.name, opset=fw.opset)
 
 
 def _confirm_all(
@@ -642,37 +769,45 @@ def _confirm_all(
 def _with_channels(problem: _Problem, values: dict[str, Any]) -> dict[str, Any]:
     """out_channels, when the layer leaves it to the solver: the target's, unless the
     default (the input's) already is."""
-    if "out_channels" not in problem.unknown:
+    key = problem.channels
+    if key is None or key not in problem.unknown:
         return values
-    want = problem.target[0]
-    values = {k: v for k, v in values.items() if k != "out_channels"}
-    if want is not None and (problem.input[0] != want or "out_channels" in problem.marked):
-        values["out_channels"] = (want,)
-    elif "out_channels" in problem.marked:
-        if problem.input[0] is None:
+    at = _channel(problem.channels_last)
+    want = problem.target[at]
+    have = problem.input[at]
+    values = {k: v for k, v in values.items() if k != key}
+    if want is not None and (have != want or key in problem.marked):
+        values[key] = (want,)
+    elif key in problem.marked or (have is None and key == "filters"):
+        if have is None:
+            example = "112x112x64" if problem.channels_last else "64x112x112"
             raise SpecError(
-                "out_channels=? needs the output's channel count: give the whole output "
-                "shape (e.g. 64x112x112)",
+                f"{key}=? needs the output's channel count: give the whole output "
+                f"shape (e.g. {example})",
                 source=problem.text,
             )
-        values["out_channels"] = (problem.input[0],)
+        values[key] = (have,)
+    elif key == "filters":  # Keras's filters has no default: the input's count
+        values[key] = (have,)
     return values
 
 
-def _target_text(target: Sequence[int | None]) -> str:
-    return _shape_text(target[1:] if target[0] is None else target)
+def _target_text(target: Sequence[int | None], channels_last: bool = False) -> str:
+    at = _channel(channels_last)
+    return _shape_text(_space(target, channels_last) if target[at] is None else target)
 
 
 def _no_solution(problem: _Problem, nearest: Sequence[Solution]) -> NoSolution:
     target = tuple(v for v in problem.target)
     near = sorted(nearest, key=lambda s: _distance(s.output, problem.target))[:3]
     what = problem.stmt.text
-    searched = problem.entry.cls in _WINDOWED and set(problem.unknown) - {"out_channels"}
+    searched = problem.kind is not None and set(problem.unknown) - {problem.channels}
+    wanted = _target_text(target, problem.channels_last)
     message = (
-        f"no {what} turns {_shape_text(problem.input)} into {_target_text(target)}"
+        f"no {what} turns {_shape_text(problem.input)} into {wanted}"
         f" (searched {problem.limits.describe()})"
         if searched
-        else f"{what} cannot turn {_shape_text(problem.input)} into {_target_text(target)}"
+        else f"{what} cannot turn {_shape_text(problem.input)} into {wanted}"
     )
     headline = message
     if near:
@@ -680,68 +815,77 @@ def _no_solution(problem: _Problem, nearest: Sequence[Solution]) -> NoSolution:
     return NoSolution(message, target=target, nearest=near, headline=headline)
 
 
-def _solve_windowed(problem: _Problem) -> list[Solution]:
-    cls = problem.entry.cls
+def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
     layer = problem.layer
     n = len(problem.input) - 1
     limits = problem.limits
     keys = [k for k in _INT_KEYS if k in problem.unknown]
-    pool = cls in _POOLS
-    # Known per-dimension values (None = unknown, or not a key of this kind).
+    pool = kind.stride_follows_kernel
+    # Known per-dimension values (_Q = searched; a key the kind lacks is neutral).
     known: dict[str, tuple[Any, ...]] = {}
-    for key in _INT_KEYS:
-        if key in keys or not hasattr(layer, key):
+    for key, attr in kind.attrs.items():
+        if key in keys:
             continue
-        value = getattr(layer, key)
-        if key == "stride" and value is None:
-            continue  # a pool's default: the kernel size, resolved per candidate
-        if key == "padding" and isinstance(value, str) and cls is Conv:
+        value = getattr(layer, attr)
+        if value is None and kind.defaults.get(key, 0) is None:
+            if key == "stride":
+                continue  # a pool's default: the kernel size, resolved per candidate
+            known[key] = (None,) * n  # Keras's output_padding left out
+            continue
+        if value is None:
+            value = kind.defaults[key]
+        if isinstance(value, str):  # a padding word holds for every dimension
             known[key] = (value,) * n
+            continue
+        if kind.pads_pairs and key == "padding" and len(value) == 2 * n > 2:
+            known[key] = tuple(zip(value[:n], value[n:]))  # ONNX's begins, then ends
             continue
         per_dim = _per_dim(value, n)
         if per_dim is None or len(per_dim) != n or any(isinstance(v, str) for v in per_dim):
             return _confirm_all(problem, [({}, [])])  # let the engine word the error
         known[key] = per_dim
-    if cls in _POOLS and "stride" not in keys and "stride" not in known and "kernel_size" in known:
+    if pool and "stride" not in keys and "stride" not in known and "kernel_size" in known:
         # Stride left to its default (= kernel size), kernel known: fix it too.
         known["stride"] = known["kernel_size"]
-    defaults_apply = {
-        # Keys this kind lacks are fixed at their neutral value.
-        "dilation": 1,
-        "output_padding": 0,
-        "padding": 0,
-    }
+    # Keys this kind lacks are fixed at their neutral value.
+    neutral = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
+    spatial_in = _space(problem.input, problem.channels_last)
+    spatial_out = _space(problem.target, problem.channels_last)
     dims: list[_Dim] = []
     for i in range(n):
-        size = problem.input[i + 1]
-        want = problem.target[i + 1]
+        size, want = spatial_in[i], spatial_out[i]
         assert size is not None and want is not None
         vals: list[Any] = []
         for key in _INT_KEYS:
             if key in keys:
-                vals.append(None)
+                vals.append(_Q)
             elif key in known:
                 vals.append(known[key][i])
             elif key == "stride":
-                vals.append(None if pool and "kernel_size" in keys else 1)
+                vals.append(_Q if pool and "kernel_size" in keys else 1)
             else:
-                vals.append(defaults_apply.get(key, 1))
+                vals.append(neutral[key])
         dims.append(_Dim(size, want, tuple(vals)))
     stride_follows_kernel = (
         pool and "kernel_size" in keys and "stride" not in keys and "stride" not in known
     )
-    groups: dict[_Dim, dict[int, list[tuple[int, ...]]]] = {}
+    channels = problem.input[_channel(problem.channels_last)]
+    # A key written '?' needs a value to stand there (not Keras's None).
+    need_value = [_INT_KEYS.index(k) for k in keys if k in problem.marked]
+    groups: dict[_Dim, dict[int, list[tuple[Any, ...]]]] = {}
     for dim in dict.fromkeys(dims):
-        by_out: dict[int, list[tuple[int, ...]]] = {}
-        for values, out in _dim_outputs(cls, dim, layer, n, limits):
+        by_out: dict[int, list[tuple[Any, ...]]] = {}
+        for values, out in _dim_outputs(kind, dim, layer, n, limits, channels):
             if stride_follows_kernel and values[1] != values[0]:
                 continue  # the default stride moves with the kernel
+            if any(values[j] is None for j in need_value):
+                continue
             by_out.setdefault(out, []).append(values)
         groups[dim] = by_out
     index = {key: _INT_KEYS.index(key) for key in keys}
     search = [*keys, "stride"] if stride_follows_kernel else keys
 
-    def assemble(choice: dict[_Dim, tuple[int, ...]]) -> dict[str, tuple[Any, ...]]:
+    def assemble(choice: dict[_Dim, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
         return {key: tuple(choice[dim][_INT_KEYS.index(key)] for dim in dims) for key in search}
 
     def kernel(values: dict[str, tuple[Any, ...]]) -> tuple[int, ...]:
@@ -749,9 +893,18 @@ def _solve_windowed(problem: _Problem) -> list[Solution]:
             return values["kernel_size"]
         return known.get("kernel_size", (1,) * n)  # type: ignore[return-value]
 
-    def ranked(per_group: dict[_Dim, list[tuple[int, ...]]]) -> list[dict[str, tuple[Any, ...]]]:
+    def expressible(values: dict[str, tuple[Any, ...]]) -> bool:
+        """A word (or None) holds for every dimension or none: Keras's padding='same'
+        and ONNX's auto_pad are one value for the layer."""
+        for key in kind.layer_wide & values.keys():
+            vals = values[key]
+            if any(isinstance(v, str) or v is None for v in vals) and len(set(vals)) > 1:
+                return False
+        return True
+
+    def ranked(per_group: dict[_Dim, list[tuple[Any, ...]]]) -> list[dict[str, tuple[Any, ...]]]:
         """The combinations of the groups' answers, simplest first."""
-        lists = [_dedupe(per_group[dim], index) for dim in per_group]
+        lists = [_dedupe(per_group[dim], index, kind) for dim in per_group]
         budget = max(1, limits.results * 4)
         while math.prod(len(x) for x in lists) > budget and max(len(x) for x in lists) > 1:
             longest = max(range(len(lists)), key=lambda j: len(lists[j]))
@@ -761,9 +914,11 @@ def _solve_windowed(problem: _Problem) -> list[Solution]:
         for combo in itertools.product(*lists):
             choice = dict(zip(group_dims, combo))
             values = assemble(choice)
+            if not expressible(values):
+                continue
             if stride_follows_kernel:
                 values = {k: v for k, v in values.items() if k != "stride"}
-            combos.append((_cost(list(values), values, kernel(values), pool), values))
+            combos.append((_cost(list(values), values, kernel(values), kind), values))
         combos.sort(key=lambda c: c[0])
         return [values for _, values in combos]
 
@@ -771,7 +926,13 @@ def _solve_windowed(problem: _Problem) -> list[Solution]:
     candidates: list[dict[str, Any]] = []
     if all(exact.values()):
         candidates = ranked(exact)
-    if "padding" in keys and "kernel_size" not in keys and "dilation" not in keys and cls is Conv:
+    if (
+        kind.torch
+        and kind.cls is Conv
+        and "padding" in keys
+        and "kernel_size" not in keys
+        and "dilation" not in keys
+    ):
         same = _same_candidate(problem, dims, keys, known)
         if same is not None:
             candidates.append(same)
@@ -781,19 +942,21 @@ def _solve_windowed(problem: _Problem) -> list[Solution]:
     except NoSolution:
         pass
     # Nothing reaches the target: the nearest reachable outputs, per group.
-    options: list[list[tuple[int, _Dim, tuple[int, ...]]]] = []
+    options: list[list[tuple[int, _Dim, tuple[Any, ...]]]] = []
     for dim, by_out in groups.items():
         outs = sorted(by_out, key=lambda o: (abs(o - dim.target), o))[:2]
-        options.append([(o, dim, _dedupe(by_out[o], index)[0]) for o in outs])
+        options.append([(o, dim, _dedupe(by_out[o], index, kind)[0]) for o in outs])
     if not all(options):
         raise _no_solution(problem, [])
     tries: list[tuple[int, tuple[Any, ...], dict[str, Any]]] = []
     for combo in itertools.product(*options):
         distance = sum(abs(o - dim.target) for o, dim, _ in combo)
         near = assemble({dim: v for _, dim, v in combo})
+        if not expressible(near):
+            continue
         if stride_follows_kernel:
             near = {k: v for k, v in near.items() if k != "stride"}
-        tries.append((distance, _cost(list(near), near, kernel(near), pool), near))
+        tries.append((distance, _cost(list(near), near, kernel(near), kind), near))
     tries.sort(key=lambda t: (t[0], t[1]))
     reached: list[Solution] = []
     for _, _, near in tries[:6]:
@@ -807,16 +970,22 @@ def _solve_windowed(problem: _Problem) -> list[Solution]:
     raise _no_solution(problem, reached)
 
 
-def _dedupe(options: list[tuple[int, ...]], index: dict[str, int]) -> list[tuple[int, ...]]:
+def _dedupe(
+    options: list[tuple[Any, ...]], index: dict[str, int], kind: Kind
+) -> list[tuple[Any, ...]]:
     """The distinct assignments of the unknown keys only, simplest first."""
-    seen: dict[tuple[int, ...], tuple[int, ...]] = {}
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for values in options:
         key = tuple(values[i] for i in index.values())
         seen.setdefault(key, values)
+    # A key at its default first (a pool's stride counts as 1 here).
+    defaults = {k: kind.defaults.get(k, -1) for k in index}
+    if defaults.get("stride", 1) is None:
+        defaults["stride"] = 1
     return sorted(
         seen.values(),
         key=lambda v: tuple(
-            (0 if v[i] == _DEFAULTS.get(k, -1) else 1, v[i]) for k, i in index.items()
+            (0 if v[i] == defaults[k] else 1, _rank(v[i])) for k, i in index.items()
         ),
     )
 
@@ -891,8 +1060,9 @@ class _Site(NamedTuple):
 
     number: int  # position among such statements
     stmt: LayerStmt
-    keys: tuple[str, ...]  # parameter names, in _INT_KEYS order
+    keys: tuple[str, ...]  # the searched keys marked, in _INT_KEYS order
     spans: tuple[tuple[int, int], ...]  # where each '?' stands, in the same order
+    kind: Kind
 
 
 def solve_chain(
@@ -901,17 +1071,21 @@ def solve_chain(
     output_shape: str | Sequence[int],
     *,
     limits: Limits | None = None,
+    framework: str | None = None,
+    opset: int | None = None,
 ) -> list[Solution]:
     """Every assignment of the ``?`` keys of a chain (or graph) that gives
     ``output_shape`` at its end, simplest first. A spec that is one layer statement
-    goes to ``solve``."""
+    goes to ``solve``. ``framework`` and ``opset`` as for ``analyze`` (a spec may
+    declare its own in a leading ``framework`` statement)."""
     limits = limits or Limits()
-    program = parse(spec, KINDS)
+    program, fw = _framework(spec, framework, opset)
+    conventions = {"framework": fw.name, "opset": fw.opset}
     stmts = program.statements
     layers = [s for s in stmts if isinstance(s, LayerStmt)]
     if (
         len(layers) == 1
-        and layers[0].kind in REGISTRY
+        and layers[0].kind in fw.registry
         and not _has_graph_keys(layers[0])
         and (input_shape is not None or len(stmts) == 2)
     ):
@@ -920,17 +1094,34 @@ def solve_chain(
             input_shape = spec[own.value.start : own.value.end]
         layer = layers[0]
         head, tail = spec[: layer.start], spec[layer.end :]
-        found = solve(spec[layer.start : layer.end], input_shape, output_shape, limits=limits)  # type: ignore[arg-type]
+        found = solve(
+            spec[layer.start : layer.end],
+            input_shape,  # type: ignore[arg-type]
+            output_shape,
+            limits=limits,
+            **conventions,  # type: ignore[arg-type]
+        )
         return [s._replace(spec=head + s.spec + tail) for s in found]
-    sites = _sites(spec, stmts)
+    sites = _sites(spec, stmts, fw)
     if not sites:
         raise SpecError("nothing to solve: mark the unknown keys with '?', e.g. p=?", source=spec)
-    # Each '?' becomes a one-character placeholder, so every offset stays put.
-    template = list(spec)
+    # Each '?' becomes a placeholder value ('1', or a padding word where the kind
+    # takes no number); ``moved`` maps a statement's offset to the template's.
+    parts: list[str] = []
+    shifts: list[tuple[int, int]] = []  # (offset in spec, shift from there on)
+    done = 0
     for site in sites:
-        for start, end in site.spans:
-            template[start:end] = ["1"] * (end - start)
-    graph = build(parse("".join(template), KINDS))
+        for key, (start, end) in zip(site.keys, site.spans):
+            numeric = key != "padding" or site.kind.numeric_pad
+            parts += [spec[done:start], "1" if numeric else site.kind.words[0]]
+            done = end
+            shifts.append((end, sum(map(len, parts)) - end))
+    template = "".join(parts) + spec[done:]
+
+    def moved(offset: int) -> int:
+        return offset + next((d for at, d in reversed(shifts) if at <= offset), 0)
+
+    graph = build(_framework(template, fw.name, fw.opset)[0], fw)
     if input_shape is not None:
         sizes = parse_shape(input_shape)
     elif graph.input_stmt is not None:
@@ -941,8 +1132,8 @@ def solve_chain(
     nodes = graph.nodes
     if not nodes:
         raise SpecError("no layers given", source=spec)
-    shape = _resolve_input(sizes, [node.op for node in nodes[:64]])
-    by_start = {site.stmt.start: site for site in sites}
+    shape = _resolve_input(sizes, [node.op for node in nodes[:64]], fw.channels_last)
+    by_start = {moved(site.stmt.start): site for site in sites}
     owner: list[_Site | None] = []
     for node in nodes:
         owner.append(owner[node.shared] if node.shared is not None else by_start.get(node.start))
@@ -952,7 +1143,7 @@ def solve_chain(
     leaves = search.run(shape)
     if rank is None and leaves:
         rank = len(leaves[0][0])
-    target = _target(output_shape, rank or len(shape))
+    target = _target(output_shape, rank or len(shape), fw.channels_last)
     matching = [(cost, choice) for out, cost, choice in leaves if _matches(out, target)]
     matching.sort(key=lambda m: m[0])
     rows = search.first_rows()
@@ -960,7 +1151,7 @@ def solve_chain(
     for _, choice in matching:
         text = _render_chain(spec, sites, choice)
         try:
-            out = analyze(text, input_shape).output
+            out = analyze(text, input_shape, **conventions).output  # type: ignore[arg-type]
         except ShapeError:  # pragma: no cover - the search ran the same layers
             continue
         if _matches(out, target):
@@ -969,7 +1160,7 @@ def solve_chain(
                 break
     if solutions:
         return solutions
-    best: dict[Shape, tuple[Any, dict[int, tuple[int, ...]]]] = {}
+    best: dict[Shape, tuple[Any, dict[int, tuple[Any, ...]]]] = {}
     for out, cost, choice in leaves:
         if out not in best or cost < best[out][0]:
             best[out] = (cost, choice)
@@ -979,7 +1170,8 @@ def solve_chain(
         text = _render_chain(spec, sites, choice)
         near.append(Solution(text, _chain_values(sites, choice, rows), out))
     message = (
-        f"no value of the '?' keys turns {_shape_text(shape)} into {_target_text(target)}"
+        f"no value of the '?' keys turns {_shape_text(shape)} into "
+        f"{_target_text(target, fw.channels_last)}"
         f" (searched {limits.describe()})"
     )
     headline = message
@@ -1004,7 +1196,7 @@ def _has_graph_keys(stmt: LayerStmt) -> bool:
     return False
 
 
-def _sites(source: str, stmts: Sequence[LayerStmt | InputStmt]) -> list[_Site]:
+def _sites(source: str, stmts: Sequence[LayerStmt | InputStmt], fw: Framework) -> list[_Site]:
     """The layer statements with '?' keys. Offsets of '?' are found in the text of each
     statement (a repeated line's arguments keep the first line's offsets)."""
     sites: list[_Site] = []
@@ -1024,7 +1216,7 @@ def _sites(source: str, stmts: Sequence[LayerStmt | InputStmt]) -> list[_Site]:
                     end=stmt.end,
                 )
             continue
-        entry = REGISTRY.get(stmt.kind)
+        entry = fw.registry.get(stmt.kind)
         if entry is None:
             raise SpecError(
                 f"'?' marks a layer's key; {stmt.kind!r} is not a layer",
@@ -1033,9 +1225,10 @@ def _sites(source: str, stmts: Sequence[LayerStmt | InputStmt]) -> list[_Site]:
                 end=stmt.end,
             )
         marked = _marked(stmt, entry, source)
-        allowed = _WINDOWED.get(entry.cls, ())
+        kind = kind_of(entry, fw)
+        canonical = {} if kind is None else {attr: key for key, attr in kind.attrs.items()}
         for m in marked:
-            if m.param.name not in allowed:
+            if m.param.name not in canonical:
                 raise SpecError(
                     f"in a chain, '?' can stand for k, s, p, d or op of a convolution or "
                     f"pool; not for {stmt.kind}'s {m.param.name} (solve that layer alone)",
@@ -1050,11 +1243,14 @@ def _sites(source: str, stmts: Sequence[LayerStmt | InputStmt]) -> list[_Site]:
         if len(spans) != len(marked):  # pragma: no cover - '?' only stands as a value
             raise SpecError("could not place the '?' marks", source=source, start=stmt.start)
         spans = [(stmt.start + a, stmt.start + b) for a, b in spans]
-        order = sorted(range(len(marked)), key=lambda j: _INT_KEYS.index(marked[j].param.name))
-        names = [marked[j].param.name for j in order]
+        keys = [canonical[m.param.name] for m in marked]
+        order = sorted(range(len(marked)), key=lambda j: _INT_KEYS.index(keys[j]))
+        names = [keys[j] for j in order]
         if len(set(names)) != len(names):
             raise SpecError("a key is marked '?' twice", source=source, start=stmt.start)
-        sites.append(_Site(len(sites), stmt, tuple(names), tuple(spans[j] for j in order)))
+        assert kind is not None
+        spans_in_order = tuple(spans[j] for j in order)
+        sites.append(_Site(len(sites), stmt, tuple(names), spans_in_order, kind))
     return sites
 
 
@@ -1080,8 +1276,8 @@ class _Search:
         self.limits = limits
         self.runs = 0
         self.error: ShapeError | None = None
-        self.leaves: list[tuple[Shape, Any, dict[int, tuple[int, ...]]]] = []
-        self.cache: dict[tuple[int, tuple[int, ...]], Layer] = {}
+        self.leaves: list[tuple[Shape, Any, dict[int, tuple[Any, ...]]]] = []
+        self.cache: dict[tuple[int, tuple[Any, ...]], Layer] = {}
 
     def first_rows(self) -> dict[int, int]:
         rows: dict[int, int] = {}
@@ -1090,7 +1286,7 @@ class _Search:
                 rows[site.number] = i + 1
         return rows
 
-    def run(self, shape: Shape) -> list[tuple[Shape, Any, dict[int, tuple[int, ...]]]]:
+    def run(self, shape: Shape) -> list[tuple[Shape, Any, dict[int, tuple[Any, ...]]]]:
         combinations = 1
         for site in self.sites:
             pos = next(i for i, owner in enumerate(self.owner) if owner is site)
@@ -1109,7 +1305,7 @@ class _Search:
             "one layer at a time"
         )
 
-    def layer_for(self, pos: int, values: tuple[int, ...]) -> Layer:
+    def layer_for(self, pos: int, values: tuple[Any, ...]) -> Layer:
         key = (pos, values)
         layer = self.cache.get(key)
         if layer is None:
@@ -1119,26 +1315,30 @@ class _Search:
             op = node.op
             fields = dict(op.__dict__)
             for name, value in zip(site.keys, values):
-                old = fields.get(name)
-                width = len(old) if isinstance(old, tuple) else 1
-                fields[name] = (value,) * width
+                attr = site.kind.attrs[name]
+                old = fields.get(attr)
+                if isinstance(value, str):  # a padding word
+                    fields[attr] = value
+                    continue
+                width = len(old) if isinstance(old, tuple) and not site.kind.pads_pairs else 1
+                fields[attr] = (value,) * width
             layer = self.cache[key] = type(op)(**fields)
         return layer
 
-    def candidates(self, pos: int, shape: Shape) -> Iterator[tuple[int, ...]]:
+    def candidates(self, pos: int, shape: Shape) -> Iterator[tuple[Any, ...]]:
         site = self.owner[pos]
         assert site is not None
+        kind = site.kind
         op = self.nodes[pos].op
         limits = self.limits
-        half = type(op) in _HALF_PAD
-        k_known = None if "kernel_size" in site.keys else _per_dim(op.kernel_size, 1)  # type: ignore[attr-defined]
-        ranges: list[Sequence[int]] = []
+        k_known = None if "kernel_size" in site.keys else _attr(op, kind, "kernel_size")
+        ranges: list[Sequence[Any]] = []
         for name in site.keys:
             if name == "kernel_size":
                 ranges.append(range(1, limits.kernel_size + 1))
             elif name == "stride":
                 strides = [*range(1, limits.stride + 1)]
-                if type(op) in _POOLS and k_known is not None and max(k_known) > limits.stride:
+                if kind.stride_follows_kernel and k_known and max(k_known) > limits.stride:
                     strides.append(max(k_known))  # a pool's default stride
                 ranges.append(strides)
             elif name == "dilation":
@@ -1150,14 +1350,16 @@ class _Search:
                     if limits.padding is not None
                     else max(kmax, limits.dilation * (kmax - 1))
                 )
-                if half and limits.padding is None:
+                if kind.half_pad and limits.padding is None:
                     bound = kmax // 2
-                ranges.append(range(bound + 1))
+                numbers = range(bound + 1) if kind.numeric_pad else ()
+                words = [w for w in kind.words if w != "causal" or len(shape) == 2]
+                ranges.append([*numbers, *words])
             else:  # output_padding
                 ranges.append(range(max(limits.stride, limits.dilation)))
         yield from itertools.product(*ranges)
 
-    def step(self, pos: int, shapes: list[Shape], choice: dict[int, tuple[int, ...]]) -> None:
+    def step(self, pos: int, shapes: list[Shape], choice: dict[int, tuple[Any, ...]]) -> None:
         nodes = self.nodes
         owner = self.owner
         while pos < len(nodes):
@@ -1193,21 +1395,25 @@ class _Search:
         result = self.graph.result
         self.leaves.append((shapes[result], self.cost(choice), choice))
 
-    def within(self, site: _Site, values: tuple[int, ...], pos: int) -> bool:
+    def within(self, site: _Site, values: tuple[Any, ...], pos: int) -> bool:
         """The limits that depend on other keys: p ≤ max(k, d·(k−1)), op < max(s, d)."""
         fields = dict(zip(site.keys, values))
         op = self.nodes[pos].op
-        k = fields.get("kernel_size") or max(op.kernel_size)  # type: ignore[attr-defined]
-        d = fields.get("dilation") or max(getattr(op, "dilation", (1,)))
-        s = fields.get("stride") or max(getattr(op, "stride", None) or (k,))
+        kind = site.kind
+        k = fields.get("kernel_size") or max(_attr(op, kind, "kernel_size") or (1,))
+        d = fields.get("dilation") or max(_attr(op, kind, "dilation") or (1,))
+        own_stride = _attr(op, kind, "stride")
+        default_stride = k if kind.stride_follows_kernel else 1
+        s = fields.get("stride") or max(own_stride or (default_stride,))
         opad = fields.get("output_padding")
         if opad is None:
-            opad = max(getattr(op, "output_padding", (0,)))
+            opad = max(_attr(op, kind, "output_padding") or (0,))
         if "dilation" in fields and k == 1 and fields["dilation"] > 1 and opad < s:
             return False  # dilation does nothing to a 1-wide kernel
-        if "padding" in fields and self.limits.padding is None:
-            bound = k // 2 if type(op) in _HALF_PAD else max(k, d * (k - 1))
-            if fields["padding"] > bound:
+        padding = fields.get("padding")
+        if isinstance(padding, int) and self.limits.padding is None:
+            bound = k // 2 if kind.half_pad else max(k, d * (k - 1))
+            if padding > bound:
                 return False
         return not ("output_padding" in fields and fields["output_padding"] >= max(s, d))
 
@@ -1216,7 +1422,7 @@ class _Search:
         if self.runs > _MAX_RUNS:
             raise self.too_many()
 
-    def cost(self, choice: dict[int, tuple[int, ...]]) -> tuple[Any, ...]:
+    def cost(self, choice: dict[int, tuple[Any, ...]]) -> tuple[Any, ...]:
         off = dist = 0
         flat: list[int] = []
         for number in sorted(choice):
@@ -1226,14 +1432,26 @@ class _Search:
                     off += 1
                     dist += value - 1
                 else:
-                    default = _DEFAULTS[name]
+                    default = site.kind.defaults.get(name)
+                    if default is None and name == "stride":
+                        default = 1  # a pool's (the kernel's) is not known here
                     off += value != default
-                    dist += abs(value - default)
-                flat.append(value)
+                    dist += 1 if isinstance(value, str) and value != default else 0
+                    if not isinstance(value, str):
+                        dist += _away(value, default)
+                flat.append(_rank(value))
         return (off, dist, tuple(flat))
 
 
-def _render_chain(spec: str, sites: list[_Site], choice: dict[int, tuple[int, ...]]) -> str:
+def _attr(op: Layer, kind: Kind, key: str) -> tuple[int, ...] | None:
+    """A searched key's per-dimension numbers as ``op`` holds them (None: left out,
+    or not numbers)."""
+    attr = kind.attrs.get(key)
+    value = None if attr is None else getattr(op, attr, None)
+    return value if isinstance(value, tuple) else None
+
+
+def _render_chain(spec: str, sites: list[_Site], choice: dict[int, tuple[Any, ...]]) -> str:
     edits: list[tuple[int, int, str]] = []
     for site in sites:
         values = choice.get(site.number)
@@ -1248,7 +1466,7 @@ def _render_chain(spec: str, sites: list[_Site], choice: dict[int, tuple[int, ..
 
 
 def _chain_values(
-    sites: list[_Site], choice: dict[int, tuple[int, ...]], rows: dict[int, int]
+    sites: list[_Site], choice: dict[int, tuple[Any, ...]], rows: dict[int, int]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for site in sites:
