@@ -17,6 +17,15 @@ Two entry points:
     or more layers; ``output_shape`` is the network's final output. A spec that is a
     single layer statement is handed to ``solve``.
 
+Both take ``framework`` and ``opset`` as ``analyze`` does (a spec may declare its
+own in a leading ``framework`` statement): under Keras the keys are its own
+(``strides``, ``dilation_rate``, ``padding=valid|same|causal`` — a word, searched
+like a number), shapes and targets are channels last, and a Conv's ``filters`` is
+the channels chosen; under ONNX ``pads`` may also come back as ``same_upper`` or as
+uneven begin/end pads (``p=1,1,1,2``). Their candidates come from the layer itself
+run on one dimension (convcalc.solve_kinds), so they follow the framework's rules
+exactly, ONNX's per-opset pooling included.
+
 Both return every assignment within ``limits`` (default: k ≤ 11, s ≤ 4,
 p ≤ max(k, d·(k−1)) — pools: p ≤ k//2 as PyTorch requires —, d ≤ 4,
 op < max(s, d)) that the forward engine (``convcalc.analyze``) confirms turns the
@@ -354,6 +363,9 @@ class _Dim(NamedTuple):
     size: int
     target: int
     known: tuple[Any, ...]  # one per _INT_KEYS entry (_Q: searched)
+    # (which, of how many): for the per-dimension attributes not searched (ONNX's
+    # output_shape); (0, 1) when they do not differ between the dimensions
+    axis: tuple[int, int] = (0, 1)
 
 
 def _pad_bound(k: int, d: int, limits: Limits) -> int:
@@ -473,7 +485,7 @@ def _framework_outputs(
                         ops = (0,)
                     for op in ops:
                         values = (k, s, p, d, op)
-                        out = dim_size(kind, layer, values, dim.size, channels)
+                        out = dim_size(kind, layer, values, dim.size, channels, dim.axis)
                         if out is not None:
                             yield values, out
 
@@ -728,8 +740,15 @@ def _kernel_of(problem: _Problem, values: dict[str, Any]) -> tuple[int, ...]:
     return _per_dim(kernel, n)  # type: ignore[return-value]
 
 
-def _public(values: dict[str, Any]) -> dict[str, Any]:
-    return {_SHORT[k]: (v if isinstance(v, str) else _collapse(v)) for k, v in values.items()}
+def _public(values: dict[str, Any], kind: Kind | None = None) -> dict[str, Any]:
+    """The solved values by their short keys, as written (ONNX's pads: one number,
+    or every begin, then every end)."""
+    out = {}
+    for key, value in values.items():
+        if kind is not None and kind.pads_pairs and key == "padding":
+            value = _pads(value)
+        out[_SHORT[key]] = value if isinstance(value, str) else _collapse(value)
+    return out
 
 
 def _run(problem: _Problem, spec: str) -> Analysis:
@@ -752,7 +771,7 @@ def _confirm_all(
         except ShapeError as exc:
             first_error = first_error or exc
             continue
-        solution = Solution(spec, _public(values), out)
+        solution = Solution(spec, _public(values, problem.kind), out)
         if _matches(out, problem.target):
             found.append(solution)
             if len(found) >= problem.limits.results:
@@ -837,7 +856,12 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
         if isinstance(value, str):  # a padding word holds for every dimension
             known[key] = (value,) * n
             continue
-        if kind.pads_pairs and key == "padding" and len(value) == 2 * n > 2:
+        if (
+            kind.pads_pairs
+            and key == "padding"
+            and isinstance(value, tuple)
+            and len(value) == 2 * n
+        ):
             known[key] = tuple(zip(value[:n], value[n:]))  # ONNX's begins, then ends
             continue
         per_dim = _per_dim(value, n)
@@ -865,7 +889,8 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
                 vals.append(_Q if pool and "kernel_size" in keys else 1)
             else:
                 vals.append(neutral[key])
-        dims.append(_Dim(size, want, tuple(vals)))
+        axis = (i, n) if _per_axis_fields(layer, n) else (0, 1)
+        dims.append(_Dim(size, want, tuple(vals), axis))
     stride_follows_kernel = (
         pool and "kernel_size" in keys and "stride" not in keys and "stride" not in known
     )
@@ -902,6 +927,18 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
                 return False
         return True
 
+    def even(values: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+        """A 1-wide kernel's dilation does nothing: along such a dimension it takes
+        the others' value, so that d=2 is written rather than d=2,1."""
+        dilation = values.get("dilation")
+        if dilation is None or "output_padding" in kind.attrs:
+            return values
+        k = kernel(values)
+        rest = {d for d, kk in zip(dilation, k) if kk != 1}
+        if len(rest) != 1 or len(set(dilation)) == 1:
+            return values
+        return {**values, "dilation": (rest.pop(),) * len(dilation)}
+
     def ranked(per_group: dict[_Dim, list[tuple[Any, ...]]]) -> list[dict[str, tuple[Any, ...]]]:
         """The combinations of the groups' answers, simplest first."""
         lists = [_dedupe(per_group[dim], index, kind) for dim in per_group]
@@ -913,7 +950,7 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
         group_dims = list(per_group)
         for combo in itertools.product(*lists):
             choice = dict(zip(group_dims, combo))
-            values = assemble(choice)
+            values = even(assemble(choice))
             if not expressible(values):
                 continue
             if stride_follows_kernel:
@@ -966,7 +1003,7 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
             shape = _run(problem, spec).output
         except ShapeError:
             continue
-        reached.append(Solution(spec, _public(near), shape))
+        reached.append(Solution(spec, _public(near, kind), shape))
     raise _no_solution(problem, reached)
 
 
@@ -988,6 +1025,12 @@ def _dedupe(
             (0 if v[i] == defaults[k] else 1, _rank(v[i])) for k, i in index.items()
         ),
     )
+
+
+def _per_axis_fields(layer: Layer, n: int) -> bool:
+    """Whether the layer has a per-dimension attribute the search leaves as it is."""
+    value = getattr(layer, "output_shape", None)
+    return isinstance(value, tuple) and len(value) == n > 1
 
 
 def _same_candidate(

@@ -37,6 +37,14 @@ SHORT = {
     "dilation": "d",
     "output_padding": "op",
 }
+# The long names of the searched keys, in the frameworks that name them otherwise.
+_LONG = {
+    "kernel_size": ("kernel_size", "pool_size", "kernel_shape"),
+    "stride": ("strides", "stride"),
+    "padding": ("padding", "pads"),
+    "dilation": ("dilation_rate", "dilations", "dilation"),
+    "output_padding": ("output_padding",),
+}
 _NEUTRAL = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
 
 # PyTorch's windowed kinds and the keys each has.
@@ -108,7 +116,14 @@ def kind_of(entry: Entry, framework: Framework) -> Kind | None:
             frozenset(),
             False,
         )
-    by_key = {key: p for p in entry.params for key in p.keys}
+    # A searched key by its short alias, else by the framework's long name (ONNX's
+    # LpPool has no p=: its p is the norm's order).
+    by_name = {p.name: p for p in entry.params}
+    by_key = {alias: p for p in entry.params for alias in p.aliases}
+    for key, short in SHORT.items():
+        long = next((by_name[w] for w in _LONG[key] if w in by_name), None)
+        if short not in by_key and long is not None:
+            by_key[short] = long
     if "k" not in by_key:  # not windowed (global pooling, dense, …)
         return None
     attrs = {key: by_key[short].name for key, short in SHORT.items() if short in by_key}
@@ -149,19 +164,34 @@ def _field(value: Any) -> Any:
     return (value,)
 
 
+# Other per-dimension attributes, cut to the one dimension too.
+_PER_AXIS = ("output_shape",)  # ONNX ConvTranspose's
+
+
 def dim_size(
-    kind: Kind, layer: Layer, values: tuple[Any, ...], size: int, channels: int | None
+    kind: Kind,
+    layer: Layer,
+    values: tuple[Any, ...],
+    size: int,
+    channels: int | None,
+    axis: tuple[int, int] = (0, 1),
 ) -> int | None:
-    """The output size the layer gives along one dimension of ``size`` with the
-    searched keys at ``values`` (in KEYS order; None where the kind lacks a key),
-    or None when the framework rejects it there."""
+    """The output size the layer gives along one dimension of ``size`` (dimension
+    ``axis[0]`` of ``axis[1]``) with the searched keys at ``values`` (in KEYS order;
+    None where the kind lacks a key), or None when the framework rejects it there."""
     fields = dict(layer.__dict__)
     if "dim" in fields:
         fields["dim"] = None  # one dimension, whatever the kind's name says
+    i, n = axis
+    for name in _PER_AXIS:
+        value = fields.get(name)
+        if isinstance(value, tuple) and len(value) == n:
+            fields[name] = (value[i],)
     for key, value in zip(KEYS, values):
         attr = kind.attrs.get(key)
-        if attr is not None:
-            fields[attr] = _field(value)
+        if attr is None or (fields[attr] is None and value == kind.defaults.get(key)):
+            continue  # left out stays left out (ONNX: pads beside auto_pad=VALID)
+        fields[attr] = _field(value)
     one = type(layer)(**fields)
     shape = (size, channels) if kind.channels_last else (channels, size)
     try:

@@ -262,3 +262,44 @@ def test_lint_never_fails_on_what_torch_ran() -> None:
             seen.add(warning.code)
             assert warning.message and warning.fix
     assert {"floor-drop", "tiny-map"} <= seen
+
+
+# The layout warnings under the other frameworks: (framework, spec, shape, fragments
+# of the warning, or None for none).
+LAYOUTS = [
+    (
+        "keras",
+        "Conv2D 16 3",
+        "3x224x224",
+        ["3×224×224 looks channels-first", "a 3×224 map of 224 channels", "-i 224x224x3"],
+    ),
+    ("keras", "BatchNormalization; Conv2D 8 1", "1x28x28", ["-i 28x28x1"]),
+    ("keras", "Conv2D 16 3", "224x224x3", None),
+    ("keras", "Dense 10", "3x224x224", None),  # a Dense reads the last axis by design
+    ("onnx", "conv 16 k=3", "224x224x3", ["looks channels-last", "-i 3x224x224"]),
+    ("onnx", "conv 16 k=3", "3x224x224", None),
+    ("torch", "conv2d 16 k=3", "224x224x3", ["(or --framework keras for Keras's layout)"]),
+]
+
+
+@pytest.mark.parametrize(("framework", "spec", "shape", "fragments"), LAYOUTS)
+def test_the_layout_warnings_follow_the_framework(
+    framework: str, spec: str, shape: str, fragments: list[str] | None
+) -> None:
+    found = lint(convcalc.analyze(spec, shape, framework=framework))
+    if fragments is None:
+        assert found == []
+        return
+    (warning,) = found
+    assert warning.code == ("channels-first" if framework == "keras" else "channels-last")
+    for fragment in fragments:
+        assert fragment in warning.line()
+
+
+def test_a_failed_keras_network_keeps_its_framework() -> None:
+    # The rows before the failing layer are Keras's: the hint is Keras's layout one.
+    with pytest.raises(convcalc.ShapeError) as info:
+        convcalc.analyze("Conv2D 16 3; Conv2D 8 300", "3x224x224", framework="keras")
+    assert info.value.framework == "keras"
+    (hint,) = lint_error(info.value)
+    assert hint.code == "channels-first"

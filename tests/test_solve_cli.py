@@ -294,3 +294,69 @@ def test_solve_json_needs_no_rich_and_the_main_job_loads_no_solver() -> None:
     assert probe(*solve) == "['convcalc.cli_solve', 'convcalc.solve']"
     assert probe("-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json") == "[]"
     assert probe("-i", "3x8x8", "conv2d", "4", "k=3") == "['rich']"
+
+
+# --framework: the answers follow Keras's and ONNX's rules (test_solve_frameworks.py
+# checks them against the frameworks' own vectors); here, the command around them.
+FRAMEWORK_QUESTIONS = [
+    (["--framework", "keras"], "224x224x3", "112x112x64", "Conv2D 64 3 strides=2 padding=?"),
+    (["--framework", "keras"], "7x7x8", "14", "Conv2DTranspose 8 3 strides=2 padding=? op=?"),
+    (["--framework", "tf"], "100x4", "100x8", "Conv1D 8 3"),
+    (["--framework", "onnx"], "3x224x224", "64x56x56", "conv 64 k=7 s=2 p=? maxpool k=3 s=2 p=?"),
+    (["--framework", "onnx", "--opset", "13"], "3x7x7", "4", "maxpool k=2 s=2 p=? ceil"),
+    ([], "3x10x12", "8x10x13", "framework onnx; conv 8 k=3 p=?"),
+]
+
+
+@pytest.mark.parametrize(("options", "shape", "target", "layers"), FRAMEWORK_QUESTIONS)
+def test_every_answer_under_a_framework_reaches_the_target(
+    options: list[str], shape: str, target: str, layers: str
+) -> None:
+    args = ["solve", *options, "-i", shape, "-o", target, "--format", "json", *layers.split()]
+    answers = json.loads(ok(args))
+    assert answers
+    framework = options[1] if options else None
+    opset = int(options[3]) if len(options) > 2 else None
+    expected = [
+        s.to_dict() for s in solve_chain(layers, shape, target, framework=framework, opset=opset)
+    ]
+    assert answers == expected
+    for answer in answers:
+        out = convcalc.analyze(answer["spec"], shape, framework=framework, opset=opset).output
+        assert list(out) == answer["output"]
+        sizes = [int(v) for v in target.split("x")]
+        last = framework in ("keras", "tf")
+        spatial = list(out[:-1] if last else out[1:])
+        assert sizes in (list(out), spatial, spatial[:1])
+
+
+def test_the_table_says_which_conventions_hold() -> None:
+    out = ok("solve --framework keras -i 224x224x3 -o 112x112x64 Conv2D 64 3 strides=2 padding=?")
+    assert "224×224×3 → 112×112×64  (keras, channels last)" in out
+    assert "Conv2D 64 3 strides=2 padding=same" in out
+    out = ok("solve --framework onnx --opset 17 -i 3x32x32 -o 16 conv 8 k=3 s=2 p=?")
+    assert "(onnx opset 17, channels first)" in out
+    assert "(" not in ok("solve -i 3x32x32 -o 16 conv2d 8 k=3 s=2 p=?").splitlines()[0]
+
+
+def test_a_spec_file_says_its_framework(tmp_path: Path) -> None:
+    path = tmp_path / "net.spec"
+    path.write_text("framework keras\nConv2D 16 5 padding=?\n", encoding="utf-8")
+    answers = json.loads(
+        ok(["solve", "-f", str(path), "-i", "32x32x3", "-o", "32x32x16", "--format", "json"])
+    )
+    assert [a["p"] for a in answers] == ["same"]
+    result = run(["solve", "--framework", "onnx", "-f", str(path), "-i", "32x32x3", "-o", "32"])
+    assert result.exit_code == 2
+    assert "the spec says 'framework keras', but onnx was asked for" in result.stderr
+
+
+def test_under_keras_nothing_reachable_lists_channels_last_shapes() -> None:
+    result = run("solve --framework keras -i 3x224x224 -o 112 Conv2D 64 3 strides=2 padding=?")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "2×112×64  Conv2D 64 3 strides=2 padding=same" in result.stderr
+    # A number is not a Keras padding: the framework's own words.
+    result = run("solve --framework keras -i 224x224x3 -o 112 Conv2D 64 3 padding=1 strides=?")
+    assert result.exit_code == 2
+    assert "Keras's padding is one of valid, same, causal, not a number" in result.stderr
