@@ -147,3 +147,18 @@ def test_most_receptive_fields_lie_inside_the_input() -> None:
 def test_every_receptive_field() -> None:
     failures = [f"#{c['id']} {c['spec']!r}: {p}" for c in RF_CASES if (p := _rf_problem(c))]
     assert not failures, "\n".join(failures[:40])
+
+
+def test_the_activation_names_are_keras_own() -> None:
+    # The generator takes the names from keras.activations; every one Keras
+    # accepted is convcalc's, and the one it refused (threshold) is not.
+    from convcalc.keras.core import ACTIVATIONS
+
+    accepted, refused = set(), set()
+    for case in CHAINS:
+        words = case["spec"].split()
+        if len(words) == 2 and words[0] == "Activation":  # Activation relu, activation=relu
+            name = words[1].removeprefix("activation=")
+            (refused if case["error"] else accepted).add(name)
+    assert accepted == set(ACTIVATIONS)
+    assert "threshold" in refused - accepted  # (glu is refused on an odd axis too)

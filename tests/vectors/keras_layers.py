@@ -13,45 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keras import layers as L
+from keras.src.activations import ALL_OBJECTS_DICT
 from spelling import Spell
 
 Shape = tuple[int, ...]
 
-# keras.activations' names that keras.activations.get accepts alone (threshold
-# needs arguments: it is a rejection case).
-ACTIVATIONS = [
-    "celu",
-    "elu",
-    "exponential",
-    "gelu",
-    "glu",
-    "hard_shrink",
-    "hard_sigmoid",
-    "hard_silu",
-    "hard_swish",
-    "hard_tanh",
-    "leaky_relu",
-    "linear",
-    "log_sigmoid",
-    "log_softmax",
-    "mish",
-    "relu",
-    "relu6",
-    "selu",
-    "sigmoid",
-    "silu",
-    "soft_shrink",
-    "softmax",
-    "softplus",
-    "softsign",
-    "sparse_plus",
-    "sparse_sigmoid",
-    "sparsemax",
-    "squareplus",
-    "swish",
-    "tanh",
-    "tanh_shrink",
-]
+# keras.activations' names, from Keras itself, but threshold, which needs arguments
+# (keras.activations.get accepts the others alone): threshold is a rejection case.
+ACTIVATIONS = sorted(name for name in ALL_OBJECTS_DICT if name != "threshold")
 # Bare kind words that mean Activation(name) (relu, softmax and elu are layer classes).
 ACTIVATION_KINDS = [a for a in ACTIVATIONS if a not in ("relu", "softmax", "elu")]
 
