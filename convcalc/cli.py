@@ -473,25 +473,6 @@ def _frameworks() -> tuple[Sequence[str], dict[str, str]]:
     return FRAMEWORKS, FRAMEWORK_ALIASES
 
 
-# Shared with ``convcalc solve``.
-FRAMEWORK_OPTION = click.option(
-    "--framework",
-    type=Words(_frameworks),
-    default=None,
-    is_eager=True,
-    help="Whose conventions: torch (PyTorch's, the default), keras (Keras 3, channels "
-    "last: -i 224x224x3) or onnx. A spec may say it in its first statement: framework keras.",
-)
-OPSET_OPTION = click.option(
-    "--opset",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    is_eager=True,
-    help="The ONNX opset (default 22; 13 and later); a spec may say framework onnx opset=N.",
-)
-
-
 def _optimizers() -> tuple[Sequence[str], dict[str, str]]:
     from .memory import OPTIMIZER_ALIASES, OPTIMIZERS
 
@@ -624,6 +605,34 @@ def _solve_command() -> click.Command:
     from .cli_solve import solve_command
 
     return solve_command
+
+
+# Shared with ``convcalc solve``.
+HELP_OPTION = click.option(
+    "-h",
+    "--help",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_help,
+    help="Show this message and exit.",
+)
+FRAMEWORK_OPTION = click.option(
+    "--framework",
+    type=Words(_frameworks),
+    default=None,
+    is_eager=True,
+    help="Whose conventions: torch (PyTorch's, the default), keras (Keras 3, channels "
+    "last: -i 224x224x3) or onnx. A spec may say it in its first statement: framework keras.",
+)
+OPSET_OPTION = click.option(
+    "--opset",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    is_eager=True,
+    help="The ONNX opset (default 22; 13 and later); a spec may say framework onnx opset=N.",
+)
 
 
 @click.command(
@@ -782,15 +791,7 @@ def _solve_command() -> click.Command:
     callback=_print_completion,
     help="Print the shell completion script for bash, zsh or fish, and exit.",
 )
-@click.option(
-    "-h",
-    "--help",
-    is_flag=True,
-    is_eager=True,
-    expose_value=False,
-    callback=_print_help,
-    help="Show this message and exit.",
-)
+@HELP_OPTION
 @click.option(
     "-V",
     "--version",
@@ -821,8 +822,9 @@ def cli(
     framework: str | None,
     opset: int | None,
 ) -> None:
-    try:
-        run(
+    guarded(
+        ctx,
+        lambda: run(
             layers,
             input_shape,
             spec_file,
@@ -840,7 +842,15 @@ def cli(
             assume_sequential=assume_sequential,
             framework=framework,
             opset=opset,
-        )
+        ),
+    )
+
+
+def guarded(ctx: click.Context, job: Callable[[], None]) -> None:
+    """Run a command's job: a Failure is its message and exit status, a closed pipe
+    a quiet exit, anything else a bug — a message, not a traceback."""
+    try:
+        job()
     except Failure as exc:
         _error(exc.message, exc.detail)
         ctx.exit(exc.code)

@@ -14,7 +14,6 @@ and ``-o json`` gets a hint saying so instead of a puzzling shape error.
 from __future__ import annotations
 
 import io
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -24,21 +23,18 @@ import click
 from . import ConvcalcError, ShapeError, SpecError, analyze, parse_shape
 from .cli import (
     _FORMAT_WORDS,
-    EXIT_BUG,
-    EXIT_PIPE,
     EXIT_SHAPE,
     EXIT_USAGE,
     FORMAT_TYPE,
     FRAMEWORK_OPTION,
+    HELP_OPTION,
     OPSET_OPTION,
     ConvcalcCommand,
     Failure,
     SpecFile,
-    _error,
-    _print_help,
-    _quiet_stdout,
     _source,
     _Stdout,
+    guarded,
 )
 from .render import is_unicode, shape
 
@@ -139,15 +135,7 @@ class SolveCommand(ConvcalcCommand):
 )
 @FRAMEWORK_OPTION
 @OPSET_OPTION
-@click.option(
-    "-h",
-    "--help",
-    is_flag=True,
-    is_eager=True,
-    expose_value=False,
-    callback=_print_help,
-    help="Show this message and exit.",
-)
+@HELP_OPTION
 @click.pass_context
 def solve_command(
     ctx: click.Context,
@@ -161,21 +149,12 @@ def solve_command(
     framework: str | None,
     opset: int | None,
 ) -> None:
-    try:
-        run(layers, input_shape, output_shape, spec_file, fmt, bounds, limit, framework, opset)
-    except Failure as exc:
-        _error(exc.message, exc.detail)
-        ctx.exit(exc.code)
-    except BrokenPipeError:
-        _quiet_stdout()
-        ctx.exit(EXIT_PIPE)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # a bug in convcalc: a message, not a traceback
-        if os.environ.get("CONVCALC_DEBUG"):
-            raise
-        _error(f"internal error: {exc!r}; please report it (CONVCALC_DEBUG=1 shows the traceback)")
-        ctx.exit(EXIT_BUG)
+    guarded(
+        ctx,
+        lambda: run(
+            layers, input_shape, output_shape, spec_file, fmt, bounds, limit, framework, opset
+        ),
+    )
 
 
 def _shape_option(option: str, text: str) -> None:
