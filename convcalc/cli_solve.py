@@ -48,7 +48,8 @@ first) that turns the input shape (-i) into the output shape (-o), checked
 by the same engine as the main command.
 
 Mark the unknown keys with ?: p=?, k=?, s=?, d=?, op=?; adaptive pooling's
-output size (adaptiveavgpool ?) and upsample's size or scale too. A layer
+output size (adaptiveavgpool ?) and upsample's size or scale too
+(Keras's UpSampling size, ONNX's Resize sizes or scales). A layer
 with no ? solves for every such key it leaves out. In a chain (or a -f file)
 the ? keys of any layers are solved so that the final output is -o.
 A shape with only the spatial sizes leaves the channels free: -o 112.

@@ -22,7 +22,9 @@ own in a leading ``framework`` statement): under Keras the keys are its own
 (``strides``, ``dilation_rate``, ``padding=valid|same|causal`` — a word, searched
 like a number), shapes and targets are channels last, and a Conv's ``filters`` is
 the channels chosen; under ONNX ``pads`` may also come back as ``same_upper`` or as
-uneven begin/end pads (``p=1,1,1,2``). Their candidates come from the layer itself
+uneven begin/end pads (``p=1,1,1,2``). Keras's UpSampling solves its ``size`` (a
+whole factor per axis), ONNX's Resize its ``sizes`` or ``scales`` (the shortest
+decimal whose float32 gives the size). Their candidates come from the layer itself
 run on one dimension (convcalc.solve_kinds), so they follow the framework's rules
 exactly, ONNX's per-opset pooling included.
 
@@ -99,6 +101,8 @@ _SHORT = {
     "output_size": "output_size",
     "out_channels": "out_channels",
     "filters": "filters",  # Keras's out_channels
+    "sizes": "sizes",  # ONNX Resize's
+    "scales": "scales",
 }
 
 # More combinations than this and a chain search gives up (layer runs).
@@ -589,8 +593,8 @@ def solve(
     solvable = [*(kind.keys if kind is not None else ())]
     if fw.name == "torch" and cls is AdaptivePool and "output_size" in names:
         solvable.append("output_size")
-    if fw.name == "torch" and cls is Upsample:
-        solvable += ["size", "scale_factor"]
+    resample = _resampler(fw, cls)
+    solvable += [key for key in resample if key is not None]
     if kind is not None and kind.channels is not None:
         solvable.append(kind.channels)
     solvable = [k for k in solvable if k in names]
@@ -609,7 +613,7 @@ def solve(
         unknown = [k for k in solvable if k in marked]
     else:
         unknown = [k for k in solvable if k not in written]
-        if cls is Upsample and ("size" in written or "scale_factor" in written):
+        if set(resample) & written:
             unknown = []
     channels = None if kind is None else kind.channels
     if channels in solvable and channels not in written and channels not in unknown:
@@ -625,8 +629,14 @@ def solve(
     known = bind(bare, text, fw.registry, extra)
     sizes = parse_shape(input_shape)
     shape = _resolve_input(sizes, [known], fw.channels_last)
-    if len(shape) < 2 and (kind is not None or cls in (AdaptivePool, Upsample)):
+    if len(shape) < 2 and (kind is not None or cls is AdaptivePool or resample):
         # No spatial dimension to solve in (maxpool on -i 32): the engine says why.
+        if resample:  # (ONNX's Resize would say it wants its sizes or scales)
+            raise ShapeError(
+                f"the input {_shape_text(shape)} has no spatial dimension to resize",
+                index=1,
+                text=text,
+            )
         try:
             known.infer(shape, 1)
         except LayerError as exc:
@@ -650,8 +660,8 @@ def solve(
         return _solve_windowed(problem, kind)
     if cls is AdaptivePool and "output_size" in unknown:
         return _confirm_all(problem, [_adaptive(problem)])
-    if cls is Upsample and {"size", "scale_factor"} & set(unknown):
-        return _confirm_all(problem, _upsample(problem))
+    if set(resample) & set(unknown):
+        return _confirm_all(problem, _upsample(problem, resample))
     # Nothing to solve: check the layer as written.
     return _confirm_all(problem, [({}, [])])
 
@@ -1059,39 +1069,71 @@ def _adaptive(problem: _Problem) -> tuple[dict[str, Any], Any]:
     return {"output_size": tuple(sizes)}, None
 
 
-def _upsample(problem: _Problem) -> list[tuple[dict[str, Any], Any]]:
-    spatial = problem.input[1:]
-    sizes = problem.target[1:]
+def _resampler(fw: Framework, cls: type[Layer]) -> tuple[str | None, str | None]:
+    """The size and scale arguments of a resampling kind (PyTorch's upsample, Keras's
+    UpSampling — whose size is a whole factor —, ONNX's Resize); () for the others."""
+    if fw.name == "torch":
+        return ("size", "scale_factor") if cls is Upsample else ()  # type: ignore[return-value]
+    if fw.name == "keras":
+        from .keras.shape import UpSampling
+
+        return (None, "size") if cls is UpSampling else ()  # type: ignore[return-value]
+    from .onnx.core import Resize
+
+    return ("sizes", "scales") if cls is Resize else ()  # type: ignore[return-value]
+
+
+def _upsample(
+    problem: _Problem, keys: tuple[str | None, str | None]
+) -> list[tuple[dict[str, Any], Any]]:
+    size_key, scale_key = keys
+    spatial = _space(problem.input, problem.channels_last)
+    sizes = _space(problem.target, problem.channels_last)
     out: list[tuple[dict[str, Any], Any]] = []
+    if size_key is None:  # Keras's UpSampling: whole factors (the nearest ones too)
+        assert scale_key is not None
+        lows = tuple(max(1, want // size) for size, want in zip(spatial, sizes))  # type: ignore[operator]
+        highs = tuple(-(-want // size) for size, want in zip(spatial, sizes))  # type: ignore[operator]
+        return [({scale_key: factors}, None) for factors in dict.fromkeys((lows, highs))]
+    assert size_key is not None and scale_key is not None
+    float32 = problem.framework.name == "onnx"  # a scales tensor holds float32
     scales: list[float] = []
     for size, want in zip(spatial, sizes):
         assert size is not None and want is not None
-        scales.append(_shortest_scale(size, want))
+        scales.append(_shortest_scale(size, want, float32))
     integral = all(f.is_integer() for f in scales)
-    with_scale = ({"scale_factor": tuple(scales)}, None)
-    with_size = ({"size": tuple(sizes)}, None)
-    if "scale_factor" in problem.unknown and integral:
+    with_scale = ({scale_key: tuple(scales)}, None)
+    with_size = ({size_key: tuple(sizes)}, None)
+    if scale_key in problem.unknown and integral:
         out.append(with_scale)
-    if "size" in problem.unknown:
+    if size_key in problem.unknown:
         out.append(with_size)
-    if "scale_factor" in problem.unknown and not integral:
+    if scale_key in problem.unknown and not integral:
         out.append(with_scale)
     return out
 
 
-def _shortest_scale(size: int, want: int) -> float:
+def _shortest_scale(size: int, want: int, float32: bool = False) -> float:
     """The shortest decimal f with floor(float64(size) · f) == want, as PyTorch sizes
-    an interpolation (SEMANTICS.md §4)."""
+    an interpolation (SEMANTICS.md §4); ``float32``: with f rounded to a float32
+    first, as ONNX's scales tensor holds it (SEMANTICS.md §6)."""
     lo, hi = Fraction(want, size), Fraction(want + 1, size)
     for digits in range(18):
         unit = Fraction(1, 10**digits)
         f = math.ceil(lo / unit) * unit
         while f < hi:
             value = float(f)
-            if value > 0 and math.floor(float(size) * value) == want:
+            held = _as_float32(value) if float32 else value
+            if value > 0 and math.floor(float(size) * held) == want:
                 return value
             f += unit
     return want / size  # pragma: no cover - a float in range always exists
+
+
+def _as_float32(value: float) -> float:
+    import struct
+
+    return float(struct.unpack("f", struct.pack("f", value))[0])
 
 
 # --------------------------------------------------------------------------

@@ -221,3 +221,52 @@ def test_chains_solve_back_to_the_values_they_were_built_with(
 ) -> None:
     solved = sum(_solve_case(case, framework, chain=True) for case in _accepted(cases, chains=True))
     assert solved >= least
+
+
+def _resampling(case: dict[str, Any], fw_name: str) -> tuple[str, str] | None:
+    """The spec with its size or scale argument replaced by '?', and the argument's
+    name, for a lone Keras UpSampling or ONNX Resize (stretching, every spatial
+    axis) that the framework ran; None for other cases."""
+    spec = case["spec"]
+    _, fw = _framework(spec, fw_name if fw_name == "keras" else None, None)
+    program, _ = _framework(spec, fw.name, fw.opset)
+    stmts = [s for s in program.statements if isinstance(s, LayerStmt)]
+    if len(stmts) != 1 or case["error"] is not None or len(case["input"]) < 2:
+        return None
+    stmt = stmts[0]
+    entry = fw.registry.get(stmt.kind)
+    if entry is None or entry.cls.__name__ not in ("UpSampling", "Resize"):
+        return None
+    keys = {"size"} if fw.name == "keras" else {"sizes", "scales"}
+    for arg in stmt.args:
+        if arg.key in ("axes", "keep_aspect_ratio_policy"):
+            return None
+    for i, arg in enumerate(stmt.args):
+        param = entry.by_key.get(arg.key) if arg.key else entry.positional[0] if i == 0 else None
+        if param is not None and param.name in keys:
+            return spec[: arg.value.start] + "?" + spec[arg.value.end :], param.name
+    return None
+
+
+@pytest.mark.parametrize(("cases", "framework"), [(KERAS, "keras"), (ONNX, "onnx")])
+def test_resampling_solves_to_the_framework_output(
+    cases: list[dict[str, Any]], framework: str
+) -> None:
+    solved = 0
+    for case in cases:
+        found = _resampling(case, framework)
+        if found is None:
+            continue
+        text, name = found
+        output = case.get("model", {}).get("output") or case["nodes"][-1]["output"]
+        at = -1 if framework == "keras" else 0
+        if output[at] != case["input"][at]:
+            continue  # a Resize of the channels too: the solver sizes the spatial axes
+        conventions = {"framework": "keras"} if framework == "keras" else {}
+        answers = solve_chain(text, "x".join(map(str, case["input"])), output, **conventions)
+        assert answers, text
+        for answer in answers:
+            assert list(answer.output) == output, (case["spec"], answer)
+            assert name in answer.values
+        solved += 1
+    assert solved >= 40
