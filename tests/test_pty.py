@@ -183,3 +183,16 @@ def test_zsh_adds_no_space_after_a_key(tmp_path: Path) -> None:
     text = ANSI.sub("", seen.decode(errors="replace"))
     printed = [line for line in text.splitlines() if line.startswith("convcalc conv2d")]
     assert printed == ["convcalc conv2d kernel_size=3 flatten X"], text
+
+
+def test_the_rows_above_an_error_keep_the_framework_note() -> None:
+    # On a terminal the layers that ran are drawn above the error, in the
+    # framework's convention: the Keras rows are channels last and say so.
+    argv = convcalc_argv(
+        "--framework", "keras", "-i", "32x32x3", "Conv2D", "8", "3", "Conv2D", "8", "40"
+    )
+    code, text = run_in_pty(argv, 100)
+    assert code == 1
+    assert "input 32×32×3  (keras, channels last)" in text
+    assert "30×30×8" in text
+    assert "Conv2D: computed output size would be zero or negative" in text
