@@ -6,8 +6,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
+from ._records import NamedTuple
 from .errors import ConvcalcError, LayerError, ShapeError, SpecError
 from .frameworks import TORCH, Framework
 from .graph import Graph, Node, build

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ._records import NamedTuple
 from .errors import SpecError
 from .layers import KINDS, REGISTRY
 from .spec import LayerStmt, suggest

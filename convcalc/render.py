@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ._records import NamedTuple
 
 if TYPE_CHECKING:
     from .engine import Analysis, BlockResult, LayerResult, ReceptiveField

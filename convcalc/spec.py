@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from typing import NamedTuple
 
+from ._records import NamedTuple
 from .errors import SpecError
 
 __all__ = [
