@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._records import NamedTuple
-from .errors import ConvcalcError, LayerError, ShapeError, SpecError
+from .errors import ConvcalcError, InternalError, LayerError, ShapeError, SpecError
 from .frameworks import TORCH, Framework
 from .graph import Graph, Node, build
 from .layers import Layer, Out, Shape
@@ -30,10 +30,6 @@ __all__ = [
     "analyze",
     "parse_shape",
 ]
-
-
-class InternalError(ConvcalcError):
-    """A bug in convcalc itself, reported instead of a traceback."""
 
 
 @contextmanager
