@@ -133,6 +133,21 @@ class LayerStmt(NamedTuple):
     # repeated segment's statement, whose arguments are those of the first occurrence.
     anchor: int = -1
 
+    def shifted(self, shift: int) -> LayerStmt:
+        """The statement ``shift`` characters on: a repeat of it (the same text) there.
+        (Spelt out rather than ``_replace``, three times faster: parse makes one per
+        repeated statement.)"""
+        return LayerStmt(
+            self.kind,
+            self.args,
+            self.start + shift,
+            self.end + shift,
+            self.text,
+            self.call,
+            self.inside,
+            self.anchor,
+        )
+
 
 class InputStmt(NamedTuple):
     """``input SHAPE`` inside a chain."""
@@ -140,6 +155,10 @@ class InputStmt(NamedTuple):
     value: Value
     start: int
     end: int
+
+    def shifted(self, shift: int) -> InputStmt:
+        """See LayerStmt.shifted."""
+        return InputStmt(self.value, self.start + shift, self.end + shift)
 
 
 class Program(NamedTuple):
@@ -560,8 +579,7 @@ def _segment(
         return
     first, parsed = hit
     shift = start - first
-    for stmt in parsed:
-        out.append(stmt._replace(start=stmt.start + shift, end=stmt.end + shift))
+    out.extend([stmt.shifted(shift) for stmt in parsed])
 
 
 def parse_value(source: str) -> Value:
