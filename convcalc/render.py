@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._gc import gc_paused
 from ._records import NamedTuple
 
 if TYPE_CHECKING:
@@ -418,6 +419,7 @@ def totals(
 # Machine formats: the standard library only.
 
 
+@gc_paused()  # 100,000 rows make a million small objects: see _gc.py
 def to_json(
     analysis: Analysis,
     *,
