@@ -10,20 +10,26 @@ do: ``analyze(..., framework="keras")``).
 9472
 """
 
-from .engine import (
-    DTYPE_ALIASES,
-    DTYPES,
-    Analysis,
-    InternalError,
-    LayerResult,
-    Memory,
-    ReceptiveField,
-    analyze,
-    parse_shape,
-)
-from .errors import ConvcalcError, ShapeError, SpecError
-from .frameworks import FRAMEWORKS
-from .layers import KINDS, REGISTRY
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConvcalcError, InternalError, ShapeError, SpecError
+
+if TYPE_CHECKING:
+    from .engine import (
+        DTYPE_ALIASES,
+        DTYPES,
+        Analysis,
+        LayerResult,
+        Memory,
+        ReceptiveField,
+        analyze,
+        parse_shape,
+    )
+    from .frameworks import FRAMEWORKS
+    from .layers import KINDS, REGISTRY
 
 __version__ = "0.1.0"
 
@@ -45,3 +51,38 @@ __all__ = [
     "analyze",
     "parse_shape",
 ]
+
+# The rest of the API, by the module that defines it, imported on first use: the
+# command imports this package at every start, and a completion request needs
+# neither the engine nor the renderers (bench/cli_bench.py (c)).
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "DTYPE_ALIASES",
+            "DTYPES",
+            "Analysis",
+            "LayerResult",
+            "Memory",
+            "ReceptiveField",
+            "analyze",
+            "parse_shape",
+        ),
+        "engine",
+    ),
+    "FRAMEWORKS": "frameworks",
+    "KINDS": "layers",
+    "REGISTRY": "layers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

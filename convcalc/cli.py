@@ -19,16 +19,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 import click
 
-from . import (
-    DTYPE_ALIASES,
-    DTYPES,
-    ConvcalcError,
-    InternalError,
-    ShapeError,
-    SpecError,
-    __version__,
-    analyze,
-)
+from . import __version__
+from .errors import ConvcalcError, InternalError, ShapeError, SpecError
+from .memory import DTYPE_ALIASES, DTYPES
 from .render import FORMAT_ALIASES, FORMATS
 
 if TYPE_CHECKING:
@@ -864,6 +857,14 @@ def guarded(ctx: click.Context, job: Callable[[], None]) -> None:
             raise
         _error(f"internal error: {exc!r}; please report it (CONVCALC_DEBUG=1 shows the traceback)")
         ctx.exit(EXIT_BUG)
+
+
+def analyze(*args: Any, **kwargs: Any) -> Analysis:
+    """:func:`convcalc.analyze`, the engine imported on the first call: a completion
+    request never needs it (bench/cli_bench.py (c))."""
+    from .engine import analyze as engine_analyze
+
+    return engine_analyze(*args, **kwargs)
 
 
 def _analyze(

@@ -3,12 +3,12 @@ the result objects."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any
 
-from .errors import ConvcalcError, LayerError, ShapeError, SpecError
+from ._gc import gc_paused
+from ._records import NamedTuple
+from .errors import ConvcalcError, InternalError, LayerError, ShapeError, SpecError
 from .frameworks import TORCH, Framework
 from .graph import Graph, Node, build
 from .layers import Layer, Out, Shape
@@ -29,24 +29,6 @@ __all__ = [
     "analyze",
     "parse_shape",
 ]
-
-
-class InternalError(ConvcalcError):
-    """A bug in convcalc itself, reported instead of a traceback."""
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector. An analysis makes many small objects and
-    no reference cycles: the collector would only rescan them again and again,
-    which makes long chains superlinear."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class ReceptiveField(NamedTuple):
@@ -256,7 +238,7 @@ class Analysis(NamedTuple):
     ) -> dict[str, Any]:
         """SPEC.md §3's JSON object (plus receptive fields, the graph's structure and
         memory); with ``depth``, "layers" holds the rows of :meth:`rows`."""
-        with _gc_paused():
+        with gc_paused():
             layers = [row.to_dict() for row in self.rows(depth)]
         data: dict[str, Any] = {
             "input": list(self.input),
@@ -379,7 +361,7 @@ def analyze(
     # text, not into the spec file.
     sizes = None if input_shape is None else parse_shape(input_shape)
     try:
-        with _gc_paused():
+        with gc_paused():
             return _analyze(spec, sizes, batch, framework, opset)
     except (SpecError, ShapeError) as exc:
         if filename and not exc.filename:

@@ -154,6 +154,10 @@ class ShapeError(_Located, ConvcalcError):
         return self.message
 
 
+class InternalError(ConvcalcError):
+    """A bug in convcalc itself, reported instead of a traceback."""
+
+
 class LayerError(Exception):
     """Raised inside a layer's arithmetic; the engine turns it into a ShapeError
     that names the layer. Never escapes the package."""

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ._records import NamedTuple
 from .errors import SpecError
 from .layers import KINDS, REGISTRY
 from .spec import LayerStmt, suggest
@@ -103,8 +104,9 @@ def get(name: str = "torch", opset: int | None = None) -> Framework:
     return Framework("onnx", onnx.REGISTRY, onnx.KINDS, onnx.WORD_KINDS, False, opset)
 
 
-# A leading 'framework WORD' statement, after blanks, separators and comments.
-_DECLARED = re.compile(r"(?:[\s;|]+|#[^\n]*)*framework[^\S\n]+([^\s=;|(),#]+)", re.IGNORECASE)
+# A leading 'framework WORD' statement, after blanks, separators and comments
+# (compiled on first use, by re's cache: most specs have none).
+_DECLARED = r"(?:[\s;|]+|#[^\n]*)*framework[^\S\n]+([^\s=;|(),#]+)"
 
 
 def declared(source: str) -> str | None:
@@ -112,7 +114,7 @@ def declared(source: str) -> str | None:
     decides which words are layer kinds before the spec is parsed."""
     if "framework" not in source[:4096].lower():
         return None
-    m = _DECLARED.match(source)
+    m = re.match(_DECLARED, source, re.IGNORECASE)
     return m.group(1) if m else None
 
 

@@ -21,8 +21,9 @@ eval-mode forward pass does not run it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ._records import NamedTuple
 from .errors import SpecError
 from .layers import Layer, bind
 from .layers.base import BOOL, Param, suggest

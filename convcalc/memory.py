@@ -25,8 +25,9 @@ A tensor of indices (the input of an ``embedding``) is int64: 8 bytes an element
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from ._records import NamedTuple
 from .errors import SpecError
 
 if TYPE_CHECKING:  # protocols for the annotations only: creating them costs start-up time

@@ -13,7 +13,10 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ._gc import gc_paused
+from ._records import NamedTuple
 
 if TYPE_CHECKING:
     from .engine import Analysis, BlockResult, LayerResult, ReceptiveField
@@ -416,6 +419,7 @@ def totals(
 # Machine formats: the standard library only.
 
 
+@gc_paused()  # 100,000 rows make a million small objects: see _gc.py
 def to_json(
     analysis: Analysis,
     *,

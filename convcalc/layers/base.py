@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
+from .._records import NamedTuple
 from ..errors import LayerError, SpecError
 from ..spec import Arg, LayerStmt, Value, suggest
 

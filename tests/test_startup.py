@@ -1,0 +1,67 @@
+"""What a start of the command imports (bench/cli_bench.py measures how long it takes):
+a completion request needs the layer catalog, never the engine nor Rich; the
+package's API names load on first use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import convcalc
+
+PROBE = """
+import sys
+from convcalc.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(sorted(m for m in sys.modules if m in WATCHED), file=sys.stderr)
+"""
+WATCHED = ("rich", "convcalc.engine", "convcalc.graph", "convcalc.layers", "json")
+
+
+def _modules(args: list[str], env: dict[str, str]) -> tuple[str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", f"WATCHED = {WATCHED!r}\n{PROBE}", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+    )
+    return proc.stdout, proc.stderr.strip()
+
+
+def test_completion_loads_the_catalog_only() -> None:
+    env = {
+        "_CONVCALC_COMPLETE": "bash_complete",
+        "COMP_WORDS": "convcalc -i 3x32x32 conv2d k=3 p",
+        "COMP_CWORD": "5",
+    }
+    out, modules = _modules([], env)
+    assert "plain,p=" in out
+    assert modules == "['convcalc.layers']"
+
+
+def test_json_loads_the_engine_not_rich() -> None:  # the probe itself sees imports
+    out, modules = _modules(["-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json"], {})
+    assert '"output": [4, 6, 6]' in out
+    assert modules == "['convcalc.engine', 'convcalc.graph', 'convcalc.layers', 'json']"
+
+
+def test_the_api_loads_on_first_use() -> None:
+    code = (
+        "import sys, convcalc; print('convcalc.engine' in sys.modules);"
+        "print(convcalc.analyze('relu', (3,)).output, 'analyze' in dir(convcalc))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split("\n")[:2] == ["False", "(3,) True"]
+    assert set(convcalc.__all__) <= set(dir(convcalc))
+    for name in convcalc.__all__:
+        assert getattr(convcalc, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'analyse'"):
+        convcalc.analyse  # type: ignore[attr-defined]  # noqa: B018
