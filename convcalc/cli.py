@@ -1065,6 +1065,7 @@ def run(
             sources=sources,
             depth=depth,
             extras=extras,
+            memory=memory,
         )
     except ConvcalcError as exc:  # -o torch: a network it cannot write (nothing written yet)
         raise Failure(str(exc), EXIT_USAGE) from None

@@ -234,10 +234,15 @@ class Analysis(NamedTuple):
         return inference_memory(self, batch, dtype)
 
     def to_dict(
-        self, batch: int | None = None, dtype: str = "float32", depth: int | None = None
+        self,
+        batch: int | None = None,
+        dtype: str = "float32",
+        depth: int | None = None,
+        memory: Memory | None = None,
     ) -> dict[str, Any]:
         """SPEC.md §3's JSON object (plus receptive fields, the graph's structure and
-        memory); with ``depth``, "layers" holds the rows of :meth:`rows`."""
+        memory); with ``depth``, "layers" holds the rows of :meth:`rows`; ``memory``:
+        the figures at ``batch`` and ``dtype``, when the caller has them already."""
         with gc_paused():
             layers = [row.to_dict() for row in self.rows(depth)]
         data: dict[str, Any] = {
@@ -265,7 +270,7 @@ class Analysis(NamedTuple):
                     "buffers": self.buffers,
                     "macs": self.macs,
                 },
-                "memory": self.memory(batch, dtype).to_dict(),
+                "memory": (memory or self.memory(batch, dtype)).to_dict(),
             }
         )
         return data

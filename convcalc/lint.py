@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
+from ._gc import gc_paused
+from ._records import NamedTuple
 from .engine import Analysis, LayerResult
 from .errors import ShapeError
 from .layers import Layer
@@ -142,8 +144,10 @@ def lint_error(exc: ShapeError, *, input_text: str | None = None) -> list[LintWa
     return lint(analysis, input_text=input_text)
 
 
+@gc_paused()
 def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarning]:
-    """Every finding about ``analysis`` (see the module docstring)."""
+    """Every finding about ``analysis`` (see the module docstring). The collector is
+    paused: the checks make many small objects and no cycles."""
     rows = analysis.layers
     out: list[LintWarning] = []
     out += _channels_last(analysis)

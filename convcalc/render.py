@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .explain import Step
     from .field import Field
     from .lint import LintWarning
-    from .memory import TrainingMemory
+    from .memory import Memory, TrainingMemory
 
 FORMATS = ("table", "json", "csv", "tsv", "markdown", "torch")
 # Other spellings -o accepts (case never matters).
@@ -429,12 +429,14 @@ def to_json(
     sources: Sequence[Source] = (),
     depth: int | None = None,
     extras: Extras | None = None,
+    memory: Memory | None = None,
 ) -> str:
     """SPEC.md §3's object, one layer per line: readable, and built with the
     C encoder (fast for long chains). ``training_memory`` and ``sources`` are
     added when there is such a thing to say; ``extras``' receptive-field summary,
-    steps and warnings when they were asked for."""
-    data = analysis.to_dict(batch=batch, dtype=dtype, depth=depth)
+    steps and warnings when they were asked for; ``memory``: the figures, when the
+    caller has them already."""
+    data = analysis.to_dict(batch=batch, dtype=dtype, depth=depth, memory=memory)
     if training is not None:
         data["training_memory"] = training.to_dict()
     if sources:
@@ -986,16 +988,20 @@ def write(
     sources: Sequence[Source] = (),
     depth: int | None = None,
     extras: Extras | None = None,
+    memory: Memory | None = None,
 ) -> None:
     """Write ``analysis`` in format ``fmt`` (one of FORMATS) to ``out``; ``depth``
     folds block instances nested deeper than it into one row each; ``extras`` adds
-    what --explain and --rf asked for."""
+    what --explain and --rf asked for; ``memory``: its figures, if computed already."""
     extra: dict[str, Any] = {"batch": batch, "dtype": dtype, "training": training}
     steps = extras.explain if extras is not None else None
     if fmt == "table":
         draw_table(analysis, out, sources=sources, depth=depth, extras=extras, **extra)
     elif fmt == "json":
-        out.write(to_json(analysis, sources=sources, depth=depth, extras=extras, **extra))
+        json_text = to_json(
+            analysis, sources=sources, depth=depth, extras=extras, memory=memory, **extra
+        )
+        out.write(json_text)
     elif fmt == "csv":
         write_delimited(analysis, out, ",", depth, steps)
     elif fmt == "tsv":

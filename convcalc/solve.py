@@ -68,8 +68,9 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
+from ._records import NamedTuple
 from .engine import Analysis, _framework, _resolve_input, analyze, parse_shape
 from .errors import LayerError, ShapeError, SpecError
 from .frameworks import Framework

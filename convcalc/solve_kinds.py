@@ -17,8 +17,9 @@ engine then confirms every answer on the whole shape.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+from ._records import NamedTuple
 from .errors import LayerError
 from .frameworks import Framework
 from .layers import Layer
