@@ -3,6 +3,8 @@ SeparableConv1D/2D, channels last (SEMANTICS.md §5)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import LayerError
 from ..layers.base import BOOL, INT, INTS, Out, Param, Shape, expand, fmt_tuple, prod
 from .common import (
@@ -44,6 +46,21 @@ def _causal(name: str, n: int, padding: str) -> None:
         raise LayerError(f"{name}: padding='causal' is only for 1-d convolutions (Conv1D)")
 
 
+def _window_args(layer: KerasLayer, n: int) -> tuple[tuple[int, ...], ...]:
+    """(kernel_size, strides, dilation_rate), one value per spatial axis."""
+    return (
+        expand("kernel_size", layer.kernel_size, n),  # type: ignore[attr-defined]
+        expand("strides", layer.strides, n),  # type: ignore[attr-defined]
+        expand("dilation_rate", layer.dilation_rate, n),  # type: ignore[attr-defined]
+    )
+
+
+def _positive(k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> None:
+    positive("kernel_size", k)
+    positive("strides", s)
+    positive("dilation_rate", d)
+
+
 def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, object]]:
     """{conv1d: {dim: 1}, …} for the Keras class name stem and convcalc's spellings."""
     return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in (1, 2, 3)}
@@ -77,9 +94,7 @@ class Conv(KerasLayer):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
+        k, s, d = _window_args(self, n)
         _causal(name, n, self.padding)
         _filters(name, self.filters)
         g = self.groups
@@ -87,9 +102,7 @@ class Conv(KerasLayer):
             raise LayerError(f"{name}: the number of groups must be a positive integer, got {g}")
         if self.filters % g:
             raise LayerError(f"{name}: filters={self.filters} is not divisible by groups={g}")
-        positive("kernel_size", k)
-        positive("strides", s)
-        positive("dilation_rate", d)
+        _positive(k, s, d)
         _strided_dilation(name, s, d)
         if cin is not None and cin % g:
             raise LayerError(f"{name}: the input's {cin} channels are not divisible by groups={g}")
@@ -142,18 +155,14 @@ class ConvTranspose(KerasLayer):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
+        k, s, d = _window_args(self, n)
         op = (
             None
             if self.output_padding is None
             else expand("output_padding", self.output_padding, n)
         )
         _filters(name, self.filters)
-        positive("kernel_size", k)
-        positive("strides", s)
-        positive("dilation_rate", d)
+        _positive(k, s, d)
         if op is not None:
             not_negative("output_padding", op)
             for i, (o, st) in enumerate(zip(op, s)):
@@ -195,7 +204,34 @@ register(
 )
 
 
-class DepthwiseConv(KerasLayer):
+class _Depthwise(KerasLayer):
+    """What a depthwise and a separable convolution share: their windows."""
+
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    depth_multiplier: int
+    dilation_rate: tuple[int, ...]
+
+    def sized(self, shape: Shape) -> tuple[str, int | None, tuple[int, ...], list[int], Any]:
+        """(its name, the input's channels, kernel, output sizes, windows), checked
+        as Keras checks them."""
+        n, spatial, cin = split(self, shape)
+        name = self.keras_name(n)
+        k, s, d = _window_args(self, n)
+        dm = self.depth_multiplier
+        if dm <= 0:
+            raise LayerError(f"{name}: depth_multiplier must be strictly positive, got {dm}")
+        self.check(name)
+        _positive(k, s, d)
+        out, wins = windows(name, spatial, k, s, d, self.padding)
+        return name, cin, k, out, wins
+
+    def check(self, name: str) -> None:
+        """What the kind checks after depth_multiplier (the separable one: filters)."""
+
+
+class DepthwiseConv(_Depthwise):
     """DepthwiseConv1D/2D: depth_multiplier filters per input channel."""
 
     CLASS = "DepthwiseConv{n}D"
@@ -220,18 +256,8 @@ class DepthwiseConv(KerasLayer):
     use_bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n, spatial, cin = split(self, shape)
-        name = self.keras_name(n)
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
+        name, cin, k, out, wins = self.sized(shape)
         dm = self.depth_multiplier
-        if dm <= 0:
-            raise LayerError(f"{name}: depth_multiplier must be strictly positive, got {dm}")
-        positive("kernel_size", k)
-        positive("strides", s)
-        positive("dilation_rate", d)
-        out, wins = windows(name, spatial, k, s, d, self.padding)
         cout = None if cin is None else cin * dm
         if cout is None:
             params = macs = None
@@ -252,7 +278,7 @@ register(
 )
 
 
-class SeparableConv(KerasLayer):
+class SeparableConv(_Depthwise):
     """SeparableConv1D/2D: a depthwise convolution, then a 1×1 convolution to
     ``filters`` channels, with one bias."""
 
@@ -279,20 +305,12 @@ class SeparableConv(KerasLayer):
     dilation_rate: tuple[int, ...]
     use_bias: bool
 
-    def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n, spatial, cin = split(self, shape)
-        name = self.keras_name(n)
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
-        dm = self.depth_multiplier
-        if dm <= 0:
-            raise LayerError(f"{name}: depth_multiplier must be strictly positive, got {dm}")
+    def check(self, name: str) -> None:
         _filters(name, self.filters)
-        positive("kernel_size", k)
-        positive("strides", s)
-        positive("dilation_rate", d)
-        out, wins = windows(name, spatial, k, s, d, self.padding)
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        name, cin, k, out, wins = self.sized(shape)
+        dm = self.depth_multiplier
         if cin is None:
             params = macs = None
         else:
