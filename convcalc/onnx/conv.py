@@ -28,6 +28,25 @@ _G = Param("group", INT, 1, aliases=("g",))
 _BIAS = Param("bias", BOOL, True, help="the optional input B")
 
 
+def _window_args(
+    op: Conv | ConvTranspose, shape: Shape
+) -> tuple[int, Shape, int | None, int | None, tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(n, spatial sizes, C, M, kernel_shape, strides, dilations) of a Conv or
+    ConvTranspose node on ``shape``, checked as ONNX checks them."""
+    n, sizes = spatial(op, shape)
+    cin = shape[0]
+    cout = cin if op.out_channels is None else op.out_channels
+    if cout is not None and cout <= 0:
+        raise LayerError(f"{op.OP}: M (out_channels) must be positive, got {cout}")
+    k = per_axis(op, "kernel_shape", op.kernel_shape, n, 1)
+    s = per_axis(op, "strides", op.strides, n, 1)
+    d = per_axis(op, "dilations", op.dilations, n, 1)
+    positive(op, "kernel_shape", k)
+    positive(op, "strides", s)
+    positive(op, "dilations", d)
+    return n, sizes, cin, cout, k, s, d
+
+
 def _group(op: OnnxOp, g: int, cin: int | None, cout: int | None) -> None:
     if g <= 0:
         raise LayerError(f"{op.op_name()}: group must be positive, got {g}")
@@ -61,17 +80,7 @@ class Conv(OnnxOp):
     bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n, sizes = spatial(self, shape)
-        cin = shape[0]
-        cout = cin if self.out_channels is None else self.out_channels
-        if cout is not None and cout <= 0:
-            raise LayerError(f"Conv: M (out_channels) must be positive, got {cout}")
-        k = per_axis(self, "kernel_shape", self.kernel_shape, n, 1)
-        s = per_axis(self, "strides", self.strides, n, 1)
-        d = per_axis(self, "dilations", self.dilations, n, 1)
-        positive(self, "kernel_shape", k)
-        positive(self, "strides", s)
-        positive(self, "dilations", d)
+        n, sizes, cin, cout, k, s, d = _window_args(self, shape)
         mode, begins, ends = resolve_pads(self, self.pads, self.auto_pad, n)
         _group(self, self.group, cin, cout)
         out, windows = [], []
@@ -144,18 +153,8 @@ class ConvTranspose(OnnxOp):
     bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n, sizes = spatial(self, shape)
-        cin = shape[0]
-        cout = cin if self.out_channels is None else self.out_channels
-        if cout is not None and cout <= 0:
-            raise LayerError(f"ConvTranspose: M (out_channels) must be positive, got {cout}")
-        k = per_axis(self, "kernel_shape", self.kernel_shape, n, 1)
-        s = per_axis(self, "strides", self.strides, n, 1)
-        d = per_axis(self, "dilations", self.dilations, n, 1)
+        n, sizes, cin, cout, k, s, d = _window_args(self, shape)
         op = per_axis(self, "output_padding", self.output_padding, n, 0)
-        positive(self, "kernel_shape", k)
-        positive(self, "strides", s)
-        positive(self, "dilations", d)
         mode, begins, ends = resolve_pads(self, self.pads, self.auto_pad, n)
         _group(self, self.group, cin, cout)
         for i in range(n):
