@@ -21,8 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convcalc
-from convcalc.explain import Step, evaluate, explain
-from convcalc.layers.base import SPATIAL_NAMES
+from convcalc.explain import evaluate, explain
+from convcalc.explain_common import position
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -63,19 +63,6 @@ ARITHMETIC = (
 )
 
 
-def _index(step: Step, shape: tuple[int | None, ...]) -> int | None:
-    """Which entry of a row's output a step's label names."""
-    n = len(shape) - 1
-    names = ("C", *SPATIAL_NAMES[n]) if n in SPATIAL_NAMES else ()
-    if step.dim in names:
-        return names.index(step.dim)
-    if step.dim == "features":
-        return len(shape) - 1
-    if step.dim.startswith("dim "):
-        return int(step.dim[4:]) - 1
-    return None
-
-
 def check(analysis: convcalc.Analysis, torch_outputs: list[Any] | None = None) -> int:
     """Every step of ``analysis`` evaluates to its row's size (torch's, when given).
     Returns how many expressions were checked."""
@@ -93,7 +80,7 @@ def check(analysis: convcalc.Analysis, torch_outputs: list[Any] | None = None) -
         value = evaluate(step.expression)
         assert value == step.value, (row.spec, step)
         assert evaluate(plain.expression or "") == value, (row.spec, plain)
-        index = _index(step, row.output)
+        index = position(step.dim, row.output)
         if index is not None:
             assert row.output[index] == value, (row.spec, row.input, row.output, step)
         elif step.dim != "all":  # flatten of some dims: the merged size
