@@ -8,6 +8,8 @@
     unpooling, pad, pixel (un)shuffle, flatten/unflatten, linear, GLU, and the graph
     operations (concat: which dimension and sizes; add/mul: the operands and any
     broadcasting; split/chunk parts; crop). Rows that keep their shape give none.
+    Under Keras and ONNX their own kinds are explained by explain_keras.py and
+    explain_onnx.py (imported only then), in their layouts and by their rules.
     ``ascii=True`` writes ``floor(…)``, ``ceil(…)``, ``*`` and ``-`` instead of
     ``⌊…⌋``, ``⌈…⌉``, ``·`` and ``−``, for terminals without Unicode.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 
 from .engine import Analysis, LayerResult
@@ -71,12 +74,27 @@ _ASCII_NOTE = str.maketrans(
     }
 )
 
+# A framework's own rules for its kinds: the row's steps, or None for a row that
+# is not one of its kinds (a graph operation, explained here for every framework).
+Rules = Callable[[Analysis, LayerResult], "list[Step] | None"]
+
+
+def _rules(framework: str) -> Rules | None:
+    """Keras's explanations, imported only for an analysis under them."""
+    if framework == "keras":
+        from . import explain_keras
+
+        return explain_keras.steps
+    return None
+
 
 def explain(analysis: Analysis, *, ascii: bool = False) -> list[Step]:
     """The steps of every row, in row order (see the module docstring)."""
     steps: list[Step] = []
+    rules = _rules(analysis.framework)
     for row in analysis.layers:
-        for step in _row(analysis, row):
+        own = None if rules is None else rules(analysis, row)
+        for step in _row(analysis, row) if own is None else own:
             if ascii:
                 step = step._replace(
                     dim=step.dim.translate(_ASCII_NOTE),
