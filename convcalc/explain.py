@@ -19,14 +19,16 @@ parentheses when there is one.
 
 ``evaluate(expression) -> int`` reads a printed expression back (either alphabet) with
 a small recursive-descent parser — integers are exact, ``/`` is exact division, a
-decimal is a float64 as PyTorch's scale factors are — so that tests can check that
-every expression equals the size in the table.
+decimal is a float64 as PyTorch's scale factors are, ``trunc(…)`` is C++'s division
+toward zero and ``float32(…)`` the nearest float32 (ONNX's) — so that tests can check
+that every expression equals the size in the table.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import struct
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -80,11 +82,15 @@ Rules = Callable[[Analysis, LayerResult], "list[Step] | None"]
 
 
 def _rules(framework: str) -> Rules | None:
-    """Keras's explanations, imported only for an analysis under them."""
+    """Keras's and ONNX's explanations, imported only for an analysis under them."""
     if framework == "keras":
         from . import explain_keras
 
         return explain_keras.steps
+    if framework == "onnx":
+        from . import explain_onnx
+
+        return explain_onnx.steps
     return None
 
 
@@ -451,7 +457,7 @@ def _crop(row: LayerResult, layer: Crop) -> list[Step]:
 # Reading an expression back.
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<word>floor|ceil)\s*\(|(?P<op>[-+−·×*/()⌊⌋⌈⌉]))"
+    r"\s*(?:(?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<word>floor|ceil|trunc|float32)\s*\(|(?P<op>[-+−·×*/()⌊⌋⌈⌉]))"
 )
 
 Number = int | Fraction | float
@@ -537,7 +543,7 @@ class _Reader:
         if kind == "open":
             value = self.expr()
             self.take(")")
-            return math.floor(value) if text == "floor" else math.ceil(value)
+            return self.apply(text, value)
         if text == "(":
             value = self.expr()
             self.take(")")
@@ -548,6 +554,18 @@ class _Reader:
             return math.floor(value) if text == "⌊" else math.ceil(value)
         self.pos -= 1
         raise self.fail(f"unexpected {text!r}")
+
+    def apply(self, word: str, value: Number) -> Number:
+        if word == "floor":
+            return math.floor(value)
+        if word == "ceil":
+            return math.ceil(value)
+        if word == "trunc":  # C++'s integer division: toward zero
+            return math.trunc(value)
+        try:  # float32: the nearest float32, as ONNX holds a scale
+            return float(struct.unpack("f", struct.pack("f", float(value)))[0])
+        except OverflowError:
+            raise self.fail(f"{value} is out of float32's range") from None
 
 
 def evaluate(expression: str) -> int:
