@@ -563,9 +563,12 @@ class _Reader:
         if word == "trunc":  # C++'s integer division: toward zero
             return math.trunc(value)
         try:  # float32: the nearest float32, as ONNX holds a scale
-            return float(struct.unpack("f", struct.pack("f", float(value)))[0])
+            f32 = float(struct.unpack("f", struct.pack("f", float(value)))[0])
         except OverflowError:
-            raise self.fail(f"{value} is out of float32's range") from None
+            f32 = math.inf
+        if math.isinf(f32):
+            raise self.fail(f"{value} is out of float32's range")
+        return f32
 
 
 def evaluate(expression: str) -> int:

@@ -12,6 +12,7 @@ import json
 import math
 import random
 import re
+import struct
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -295,10 +296,22 @@ def test_the_step_record() -> None:
         ("6 + 1 − 2", 5),
         ("⌊1e2 × 0.5⌋", 50),
         ("10 − 3·⌈10 / 4⌉", 1),  # the last of 4 chunks of 10
+        ("trunc(−7 / 2)", -3),  # C++'s division, toward zero
+        ("trunc(7 / 2) + 1", 4),
+        ("trunc((3 − 1·(4−1) − 1) / 3) + 1", 1),
     ],
 )
 def test_evaluate(text: str, value: int) -> None:
     assert evaluate(text) == value
+
+
+@pytest.mark.parametrize("scale", [0.29, 0.57, 1.7, 2.25, 1 / 3, 0.1])
+def test_evaluate_float32(scale: float) -> None:
+    # ONNX holds a Resize scale as a float32 and multiplies it in double
+    f32 = struct.unpack("f", struct.pack("f", scale))[0]
+    for size in (7, 100, 1000):
+        assert evaluate(f"⌊{size} × float32({scale!r})⌋") == math.floor(size * f32)
+        assert evaluate(f"floor({size} * float32({scale!r}))") == math.floor(size * f32)
 
 
 @pytest.mark.parametrize(
@@ -313,6 +326,8 @@ def test_evaluate(text: str, value: int) -> None:
         ("2 3", "unexpected '3'"),
         ("__import__('os')", "unexpected"),
         ("x + 1", "unexpected"),
+        ("float32(1e300)", "out of float32's range"),
+        ("float32 + 1", "unexpected"),
     ],
 )
 def test_evaluate_rejects(text: str, message: str) -> None:

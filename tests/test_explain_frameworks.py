@@ -11,6 +11,8 @@ every row that computes a size explains each dimension it computes."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +140,48 @@ def test_every_expression_of_the_cases_the_framework_accepted(framework: str) ->
         checked += check(analysis, framework)
     assert len(cases) > 4000
     assert checked > 7000, checked
+
+
+GRAPHS = {
+    "keras": (
+        "16x16x8",
+        "as x; Conv2D 4 3 as y; from x; crop y; concat y; split 4,8 a b; chunk 2 c d; add d; "
+        "concat b; as e; GlobalAveragePooling2D keepdims=true; mul e; GlobalAveragePooling2D; "
+        "Reshape 5,-1; Dense 3",
+    ),
+    "onnx": (
+        "8x16x16",
+        "as x; Conv 4 k=3 as y; from x; crop y; concat y; split 4,8 a b; chunk 2 c d; add d; "
+        "concat b; as e; GlobalAveragePool; mul e; GlobalAveragePool; Flatten; MatMul 3",
+    ),
+}
+
+
+@pytest.mark.parametrize("framework", ["keras", "onnx"])
+def test_the_graph_operations_in_the_frameworks_layout(framework: str) -> None:
+    # The sizes are the engine's (each operation is checked against the frameworks'
+    # conventions by test_frameworks.py); here every step must evaluate to them, the
+    # channels being where the framework keeps them.
+    shape, spec = GRAPHS[framework]
+    analysis = convcalc.analyze(spec, shape, framework=framework)
+    assert check(analysis, framework) >= 12
+    kinds = {analysis.layers[s.row - 1].kind: s for s in explain(analysis)}
+    channels = -1 if framework == "keras" else 0
+    concat = kinds["concat"]
+    assert concat.dim == "C" and concat.value == analysis.layers[concat.row - 1].output[channels]
+    assert {"split", "chunk", "crop", "add", "mul"} <= set(kinds)
+
+
+def test_the_pytorch_path_imports_neither_framework_module() -> None:
+    code = (
+        "import sys, convcalc\n"
+        "from convcalc.explain import explain\n"
+        "explain(convcalc.analyze('conv2d 8 k=3 s=2 maxpool k=2', '3x32x32'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('convcalc.explain_', "
+        "'convcalc.keras', 'convcalc.onnx'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['convcalc.explain_common']"
 
 
 # --------------------------------------------------------------------------
