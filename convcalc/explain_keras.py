@@ -112,18 +112,19 @@ def _transposed(row: LayerResult, layer: ConvTranspose) -> list[Step]:
     out: list[Step] = []
     for i, name, size, o in spatial(row, last=True):
         dk = d[i] * (k[i] - 1) + 1
-        kernel = f"{d[i]}·({k[i]}−1) + 1"
+        reach = str(k[i]) if d[i] == 1 else f"{d[i]}·({k[i]}−1) + 1"  # dk
+        kernel = reach if d[i] == 1 else f"({reach})"
         if op is None:
             expr = f"{size}·{s[i]}"
             if layer.padding == "same":
                 note = "padding='same': L·s, the extra cropped at the end"
             elif dk > s[i]:
-                expr += f" + ({kernel} − {s[i]})"
+                expr += f" + ({reach} − {s[i]})"
                 note = "padding='valid': L·s + max(dk − s, 0)"
             else:
                 note = f"padding='valid': L·s + max(dk − s, 0), and dk = {dk} ≤ s adds nothing"
         else:
-            pad = f"⌊({kernel}) / 2⌋" if layer.padding == "same" else "0"
+            pad = f"⌊{kernel} / 2⌋" if layer.padding == "same" else "0"
             expr = f"({size}−1)·{s[i]} + {kernel} − 2·{pad} + {op[i]}"
             note = "padding='same' crops ⌊dk/2⌋ on each side" if layer.padding == "same" else ""
             if op[i]:

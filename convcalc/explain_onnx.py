@@ -131,7 +131,7 @@ def _windows(row: LayerResult, layer: Conv | Pool) -> list[Step]:
             naive = _trunc(room + si - 1, si) + 1
             if naive != o:
                 expr += " − 1"
-                notes.append(dropped_window(naive, si, size, pb, "end"))
+                notes.append(dropped_window(naive, si, size, pb, "end") + f" (opset ≥ {CEIL_RULE})")
         out.append(Step(row.index, name, expr, o, "; ".join(n for n in notes if n)))
     return out
 
