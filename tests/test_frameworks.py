@@ -312,7 +312,9 @@ def _readme_commands() -> list[tuple[str, str, str]]:
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     pattern = re.compile(
-        r"^\$ convcalc --framework (keras|onnx) -i (\S+) (.+?)(?: -o \w+ \| cut .*)?$", re.M
+        r"^\$ convcalc --framework (keras|onnx) -i (\S+) (.+?)"
+        r"(?: --explain)?(?: -o \w+)?(?: \| (?:cut|tail) .*)?$",
+        re.M,
     )
     return [m.groups() for m in pattern.finditer(readme) if "echo" not in m.group(3)]
 
