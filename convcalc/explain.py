@@ -8,6 +8,8 @@
     unpooling, pad, pixel (un)shuffle, flatten/unflatten, linear, GLU, and the graph
     operations (concat: which dimension and sizes; add/mul: the operands and any
     broadcasting; split/chunk parts; crop). Rows that keep their shape give none.
+    Under Keras and ONNX their own kinds are explained by explain_keras.py and
+    explain_onnx.py (imported only then), in their layouts and by their rules.
     ``ascii=True`` writes ``floor(…)``, ``ceil(…)``, ``*`` and ``-`` instead of
     ``⌊…⌋``, ``⌈…⌉``, ``·`` and ``−``, for terminals without Unicode.
 
@@ -17,20 +19,31 @@ parentheses when there is one.
 
 ``evaluate(expression) -> int`` reads a printed expression back (either alphabet) with
 a small recursive-descent parser — integers are exact, ``/`` is exact division, a
-decimal is a float64 as PyTorch's scale factors are — so that tests can check that
-every expression equals the size in the table.
+decimal is a float64 as PyTorch's scale factors are, ``trunc(…)`` is C++'s division
+toward zero and ``float32(…)`` the nearest float32 (ONNX's) — so that tests can check
+that every expression equals the size in the table.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, NamedTuple
 
 from .engine import Analysis, LayerResult
 from .errors import SpecError
+from .explain_common import Step, dropped_input, dropped_window, one_window, pad_split, window
+from .explain_common import dim_names as _dim_names
+from .explain_common import halved as _halved
+from .explain_common import last_axis as _last_axis
+from .explain_common import merged as _merged
+from .explain_common import minus as _minus
+from .explain_common import per_dim as _per_dim
+from .explain_common import shape_text as _shape_text
+from .explain_common import sides as _sides
+from .explain_common import signed as _signed
 from .layers import Layer, Shape
 from .layers.base import SPATIAL_NAMES
 from .layers.conv import Conv, ConvTranspose
@@ -39,35 +52,6 @@ from .layers.pool import AdaptivePool, AvgPool, LPPool, MaxPool, MaxUnpool
 from .layers.reshape import GLU, Flatten, Linear, Pad, PixelShuffle, Unflatten, Upsample
 
 __all__ = ["Step", "evaluate", "explain"]
-
-
-class Step(NamedTuple):
-    """One dimension of one row: ``expression`` evaluates to ``value`` (None when the
-    step is a remark only, e.g. an element-wise merge)."""
-
-    row: int  # the row, 1-based as in the table
-    dim: str  # "H", "W", "L", "D", "C", "features", "dim 2", … ("all" for a remark)
-    expression: str | None
-    value: int | None
-    note: str = ""
-
-    def line(self) -> str:
-        if self.expression is None:
-            return f"{self.dim}: {self.note}"
-        if self.expression == str(self.value):  # a size given as such
-            text = f"{self.dim}: {self.value}"
-        else:
-            text = f"{self.dim}: {self.expression} = {self.value}"
-        return f"{text}  ({self.note})" if self.note else text
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "dim": self.dim,
-            "expression": self.expression,
-            "value": self.value,
-            "note": self.note,
-        }
 
 
 _ASCII_EXPR = str.maketrans(
@@ -92,47 +76,31 @@ _ASCII_NOTE = str.maketrans(
     }
 )
 
-# What the last elements along each dimension are called in a note.
-_UNITS = {"H": "rows", "W": "columns", "D": "slices", "L": "positions"}
-_SIDES = {"H": ("top", "bottom"), "W": ("left", "right"), "D": ("front", "back")}
+# A framework's own rules for its kinds: the row's steps, or None for a row that
+# is not one of its kinds (a graph operation, explained here for every framework).
+Rules = Callable[[Analysis, LayerResult], "list[Step] | None"]
 
 
-def _sides(name: str) -> tuple[str, str]:
-    return _SIDES.get(name, ("left", "right"))
+def _rules(framework: str) -> Rules | None:
+    """Keras's and ONNX's explanations, imported only for an analysis under them."""
+    if framework == "keras":
+        from . import explain_keras
 
+        return explain_keras.steps
+    if framework == "onnx":
+        from . import explain_onnx
 
-def _signed(n: int) -> str:
-    """' + n' or ' − n'."""
-    return f" + {n}" if n >= 0 else f" − {-n}"
-
-
-def _minus(n: int) -> str:
-    return f"−{-n}" if n < 0 else str(n)
-
-
-def _num(v: float) -> str:
-    return repr(v)
-
-
-def _dim_names(shape: Shape) -> tuple[str, ...]:
-    """C, then the spatial names, for a channels-first map; dim numbers otherwise."""
-    n = len(shape) - 1
-    if n in SPATIAL_NAMES:
-        return ("C", *SPATIAL_NAMES[n])
-    return tuple(f"dim {i + 1}" for i in range(len(shape)))
-
-
-def _per_dim(values: Any, n: int) -> tuple[Any, ...]:
-    if not isinstance(values, tuple):
-        return (values,) * n
-    return values * n if len(values) == 1 else values
+        return explain_onnx.steps
+    return None
 
 
 def explain(analysis: Analysis, *, ascii: bool = False) -> list[Step]:
     """The steps of every row, in row order (see the module docstring)."""
     steps: list[Step] = []
+    rules = _rules(analysis.framework)
     for row in analysis.layers:
-        for step in _row(analysis, row):
+        own = None if rules is None else rules(analysis, row)
+        for step in _row(analysis, row) if own is None else own:
             if ascii:
                 step = step._replace(
                     dim=step.dim.translate(_ASCII_NOTE),
@@ -181,9 +149,9 @@ def _row(analysis: Analysis, row: LayerResult) -> list[Step]:
     if isinstance(layer, Elementwise):
         return _elementwise(analysis, row, layer)
     if isinstance(layer, Part):
-        return _part(row, layer)
+        return _part(row, layer, analysis.framework == "keras")
     if isinstance(layer, Crop):
-        return _crop(analysis, row)
+        return _crop(row, layer)
     return []
 
 
@@ -210,20 +178,13 @@ def _windows(row: LayerResult, layer: Layer) -> list[Step]:
         if padding == "same":
             left = (dk - 1) // 2
             right = dk - 1 - left
-            lo, hi = _sides(names[i])
-            if left == right:
-                notes.append(f"padding='same': {left} on each side")
-            else:
-                notes.append(
-                    f"padding='same' pads {dk - 1}: {left} {lo}, {right} {hi} — PyTorch puts "
-                    f"the odd one at the {hi}"
-                )
+            notes.append(pad_split("padding='same'", dk - 1, left, names[i], "PyTorch"))
             pads = f"{size} + {left} + {right}"
         else:
             p = 0 if padding == "valid" else _per_dim(padding, n)[i]
             left = right = p
             pads = f"{size} + 2·{p}"
-        inner = f"({pads} − {di}·({ki}−1) − 1) / {si}"
+        inner = window(pads, di, ki, si)
         if not ceil:
             expr = f"⌊{inner}⌋ + 1"
         else:
@@ -231,22 +192,10 @@ def _windows(row: LayerResult, layer: Layer) -> list[Step]:
             naive = -(-(size + left + right - dk) // si) + 1
             if naive != out:
                 expr += " − 1"
-                notes.append(
-                    f"ceil_mode: the last window would start at ({naive}−1)·{si} = "
-                    f"{(naive - 1) * si} ≥ {size} + {left}, in the right padding, so it is "
-                    "dropped"
-                )
+                notes.append(dropped_window(naive, si, size, left, "right"))
         if conv or not ceil:
-            last = (out - 1) * si - left + dk - 1  # the last input index a window reaches
-            missed = size - 1 - last
-            if missed > 0 and dk >= si:
-                unit = _UNITS.get(names[i], "positions")
-                if missed == 1:
-                    what = f"the last input {unit[:-1]} ({size - 1}) is"
-                else:
-                    what = f"the last {missed} input {unit} ({last + 1}–{size - 1}) are"
-                them = "it" if missed == 1 else "them"
-                notes.append(f"{what} in no window: the floor drops {them}, windows end at {last}")
+            notes.append(dropped_input(names[i], size, out, si, dk, left))
+        notes = [note for note in notes if note]
         steps.append(Step(row.index, names[i], expr, out, "; ".join(notes)))
     return steps
 
@@ -292,10 +241,11 @@ def _adaptive(row: LayerResult) -> list[Step]:
     for i in range(n):
         size, out = shape[i + 1], row.output[i + 1]
         assert size is not None and out is not None
+        if out == 1:
+            steps.append(one_window(row.index, names[i], size))
+            continue
         if out == 0:
             note = "an empty output"
-        elif out == 1:
-            note = f"one window over all {size}"
         elif size % out == 0:
             w = size // out
             note = f"{out} windows of {size}/{out} = {w}, stride {w}"
@@ -332,7 +282,7 @@ def _upsample(row: LayerResult, layer: Upsample) -> list[Step]:
         note = ""
         if not product.is_integer():
             note = f"the float64 product is {product!r}; PyTorch floors it"
-        steps.append(Step(row.index, names[i], f"⌊{size} × {_num(f)}⌋", out, note))
+        steps.append(Step(row.index, names[i], f"⌊{size} × {f!r}⌋", out, note))
     return steps
 
 
@@ -400,13 +350,9 @@ def _flatten(row: LayerResult, layer: Flatten) -> list[Step]:
     rank = len(shape) + 1
     start = layer.start_dim + rank if layer.start_dim < 0 else layer.start_dim
     end = layer.end_dim + rank if layer.end_dim < 0 else layer.end_dim
-    merged = shape[start - 1 : end]
-    if start == end or any(v is None for v in merged):
-        return []
     names = _dim_names(shape)[start - 1 : end]
     label = "×".join(names) if start > 1 or end < rank - 1 else "features"
-    out = row.output[start - 1]
-    return [Step(row.index, label, "·".join(str(v) for v in merged), out)]
+    return _merged(row, shape[start - 1 : end], label, start - 1)
 
 
 def _unflatten(row: LayerResult, layer: Unflatten) -> list[Step]:
@@ -428,31 +374,18 @@ def _unflatten(row: LayerResult, layer: Unflatten) -> list[Step]:
 def _linear(row: LayerResult) -> list[Step]:
     layer = row.layer
     assert isinstance(layer, Linear)
-    fin = row.input[-1]
-    lead = row.input[:-1]
-    note = f"acts on the last dimension: {'?' if fin is None else fin} in, {layer.out_features} out"
-    if lead:
-        note += f"; the leading {_shape_text(lead)} are kept"
-    return [Step(row.index, "features", str(layer.out_features), row.output[-1], note)]
+    return [_last_axis(row, layer.out_features)]
 
 
 def _glu(row: LayerResult) -> list[Step]:
-    names = _dim_names(row.input)
-    for i, (a, b) in enumerate(zip(row.input, row.output)):
-        if a != b and a is not None:
-            return [Step(row.index, names[i], f"{a} / 2", b, "GLU halves it")]
-    return []
-
-
-def _shape_text(shape: Sequence[int | None]) -> str:
-    return "×".join("?" if v is None else str(v) for v in shape)
+    return _halved(row, _dim_names(row.input))
 
 
 def _concat(analysis: Analysis, row: LayerResult, layer: Concat) -> list[Step]:
     shapes = _operands(analysis, row)
     rank = len(row.output)
     d = layer.dim % (rank + 1) - 1
-    names = _dim_names(row.output)
+    names = _dim_names(row.output, layer.last)
     sizes = [s[d] for s in shapes]
     others = [names[i] for i in range(rank) if i != d]
     rest = "×".join(str(row.output[i]) for i in range(rank) if i != d)
@@ -466,7 +399,10 @@ def _elementwise(analysis: Analysis, row: LayerResult, layer: Elementwise) -> li
     shapes = _operands(analysis, row)
     sign = " + " if layer.op == "add" else " × "
     text = sign.join(_shape_text(s) for s in shapes) + " → " + _shape_text(row.output)
-    names = _dim_names(row.output)
+    names = _dim_names(row.output, layer.last)
+    if layer.last:  # Keras gives a tensor of fewer dimensions size-1 ones after the batch
+        rank = len(row.output)
+        shapes = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
     spread = [
         f"{names[i]}: 1 → {row.output[i]}"
         for i in range(len(row.output))
@@ -477,10 +413,10 @@ def _elementwise(analysis: Analysis, row: LayerResult, layer: Elementwise) -> li
     return [Step(row.index, "all", None, None, text)]
 
 
-def _part(row: LayerResult, layer: Part) -> list[Step]:
+def _part(row: LayerResult, layer: Part, last: bool) -> list[Step]:
     rank = len(row.input)
     d = layer.dim % (rank + 1) - 1
-    names = _dim_names(row.input)
+    names = _dim_names(row.input, last)
     size, out = row.input[d], row.output[d]
     if size is None or out is None:
         return []
@@ -501,11 +437,11 @@ def _part(row: LayerResult, layer: Part) -> list[Step]:
     return [Step(row.index, names[d], expr, out, note)]
 
 
-def _crop(analysis: Analysis, row: LayerResult) -> list[Step]:
+def _crop(row: LayerResult, layer: Crop) -> list[Step]:
     shape = row.input
-    names = _dim_names(shape)
+    names = _dim_names(shape, layer.last)
     steps = []
-    for i in range(1, len(shape)):
+    for i in range(len(shape) - 1) if layer.last else range(1, len(shape)):
         size, want = shape[i], row.output[i]
         if size is None or want is None:
             continue
@@ -521,7 +457,7 @@ def _crop(analysis: Analysis, row: LayerResult) -> list[Step]:
 # Reading an expression back.
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<word>floor|ceil)\s*\(|(?P<op>[-+−·×*/()⌊⌋⌈⌉]))"
+    r"\s*(?:(?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<word>floor|ceil|trunc|float32)\s*\(|(?P<op>[-+−·×*/()⌊⌋⌈⌉]))"
 )
 
 Number = int | Fraction | float
@@ -607,7 +543,7 @@ class _Reader:
         if kind == "open":
             value = self.expr()
             self.take(")")
-            return math.floor(value) if text == "floor" else math.ceil(value)
+            return self.apply(text, value)
         if text == "(":
             value = self.expr()
             self.take(")")
@@ -618,6 +554,21 @@ class _Reader:
             return math.floor(value) if text == "⌊" else math.ceil(value)
         self.pos -= 1
         raise self.fail(f"unexpected {text!r}")
+
+    def apply(self, word: str, value: Number) -> Number:
+        if word == "floor":
+            return math.floor(value)
+        if word == "ceil":
+            return math.ceil(value)
+        if word == "trunc":  # C++'s integer division: toward zero
+            return math.trunc(value)
+        try:  # float32: the nearest float32, as ONNX holds a scale
+            f32 = float(struct.unpack("f", struct.pack("f", float(value)))[0])
+        except OverflowError:
+            f32 = math.inf
+        if math.isinf(f32):
+            raise self.fail(f"{value} is out of float32's range")
+        return f32
 
 
 def evaluate(expression: str) -> int:

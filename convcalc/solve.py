@@ -1124,17 +1124,17 @@ def _shortest_scale(size: int, want: int, float32: bool = False) -> float:
         f = math.ceil(lo / unit) * unit
         while f < hi:
             value = float(f)
-            held = _as_float32(value) if float32 else value
+            held = _float32(value) if float32 else value
             if value > 0 and math.floor(float(size) * held) == want:
                 return value
             f += unit
     return want / size  # pragma: no cover - a float in range always exists
 
 
-def _as_float32(value: float) -> float:
-    import struct
+def _float32(value: float) -> float:
+    from .onnx.core import float32
 
-    return float(struct.unpack("f", struct.pack("f", value))[0])
+    return float32(value)
 
 
 # --------------------------------------------------------------------------

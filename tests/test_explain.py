@@ -12,6 +12,7 @@ import json
 import math
 import random
 import re
+import struct
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convcalc
-from convcalc.explain import Step, evaluate, explain
-from convcalc.layers.base import SPATIAL_NAMES
+from convcalc.explain import evaluate, explain
+from convcalc.explain_common import position
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -63,19 +64,6 @@ ARITHMETIC = (
 )
 
 
-def _index(step: Step, shape: tuple[int | None, ...]) -> int | None:
-    """Which entry of a row's output a step's label names."""
-    n = len(shape) - 1
-    names = ("C", *SPATIAL_NAMES[n]) if n in SPATIAL_NAMES else ()
-    if step.dim in names:
-        return names.index(step.dim)
-    if step.dim == "features":
-        return len(shape) - 1
-    if step.dim.startswith("dim "):
-        return int(step.dim[4:]) - 1
-    return None
-
-
 def check(analysis: convcalc.Analysis, torch_outputs: list[Any] | None = None) -> int:
     """Every step of ``analysis`` evaluates to its row's size (torch's, when given).
     Returns how many expressions were checked."""
@@ -93,7 +81,7 @@ def check(analysis: convcalc.Analysis, torch_outputs: list[Any] | None = None) -
         value = evaluate(step.expression)
         assert value == step.value, (row.spec, step)
         assert evaluate(plain.expression or "") == value, (row.spec, plain)
-        index = _index(step, row.output)
+        index = position(step.dim, row.output)
         if index is not None:
             assert row.output[index] == value, (row.spec, row.input, row.output, step)
         elif step.dim != "all":  # flatten of some dims: the merged size
@@ -308,10 +296,22 @@ def test_the_step_record() -> None:
         ("6 + 1 − 2", 5),
         ("⌊1e2 × 0.5⌋", 50),
         ("10 − 3·⌈10 / 4⌉", 1),  # the last of 4 chunks of 10
+        ("trunc(−7 / 2)", -3),  # C++'s division, toward zero
+        ("trunc(7 / 2) + 1", 4),
+        ("trunc((3 − 1·(4−1) − 1) / 3) + 1", 1),
     ],
 )
 def test_evaluate(text: str, value: int) -> None:
     assert evaluate(text) == value
+
+
+@pytest.mark.parametrize("scale", [0.29, 0.57, 1.7, 2.25, 1 / 3, 0.1])
+def test_evaluate_float32(scale: float) -> None:
+    # ONNX holds a Resize scale as a float32 and multiplies it in double
+    f32 = struct.unpack("f", struct.pack("f", scale))[0]
+    for size in (7, 100, 1000):
+        assert evaluate(f"⌊{size} × float32({scale!r})⌋") == math.floor(size * f32)
+        assert evaluate(f"floor({size} * float32({scale!r}))") == math.floor(size * f32)
 
 
 @pytest.mark.parametrize(
@@ -326,6 +326,8 @@ def test_evaluate(text: str, value: int) -> None:
         ("2 3", "unexpected '3'"),
         ("__import__('os')", "unexpected"),
         ("x + 1", "unexpected"),
+        ("float32(1e300)", "out of float32's range"),
+        ("float32 + 1", "unexpected"),
     ],
 )
 def test_evaluate_rejects(text: str, message: str) -> None:

@@ -312,7 +312,9 @@ def _readme_commands() -> list[tuple[str, str, str]]:
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     pattern = re.compile(
-        r"^\$ convcalc --framework (keras|onnx) -i (\S+) (.+?)(?: -o \w+ \| cut .*)?$", re.M
+        r"^\$ convcalc --framework (keras|onnx) -i (\S+) (.+?)"
+        r"(?: --explain)?(?: -o \w+)?(?: \| (?:cut|tail) .*)?$",
+        re.M,
     )
     return [m.groups() for m in pattern.finditer(readme) if "echo" not in m.group(3)]
 
@@ -327,3 +329,11 @@ def test_the_readme_shows_networks_the_frameworks_built() -> None:
             f"{framework}_cases.jsonl",
             lambda c, spec=spec, size=size: c["spec"] == spec and c["input"] == size,
         )
+
+
+def test_one_resize_size_stands_for_every_spatial_axis() -> None:
+    # convcalc's shorthand, as for scales: sizes=29 is sizes=29,29 on a 2-d map
+    # (it once resized the first spatial axis only).
+    one = convcalc.analyze("Resize sizes=29", "3x100x80", framework="onnx").output
+    both = convcalc.analyze("Resize sizes=29,29", "3x100x80", framework="onnx").output
+    assert one == both != (3, 29, 80)

@@ -36,10 +36,14 @@ class ZeroPadding(KerasLayer):
     dim: int | None
     padding: tuple[int, ...]
 
+    def pairs(self, n: int) -> list[tuple[int, int]]:
+        """(before, after) along each of the ``n`` spatial axes."""
+        return _pairs(self.keras_name(n), "padding", self.padding, n)
+
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, c = split(self, shape)
         name = self.keras_name(n)
-        pairs = _pairs(name, "padding", self.padding, n)
+        pairs = self.pairs(n)
         # (The 2-d and 3-d layers take one negative number at construction, and build;
         # running them fails.)
         if any(v < 0 for v in self.padding):
@@ -71,12 +75,20 @@ class Cropping(KerasLayer):
     dim: int | None
     cropping: tuple[int, ...] | None
 
+    def given(self, n: int) -> tuple[int, ...]:
+        """``cropping`` or Keras's default: (1, 1) for 1-d, none for 2-d, one on
+        every side for 3-d."""
+        return self.cropping if self.cropping is not None else ((0,) if n == 2 else (1,))
+
+    def pairs(self, n: int) -> list[tuple[int, int]]:
+        """(before, after) along each of the ``n`` spatial axes."""
+        return _pairs(self.keras_name(n), "cropping", self.given(n), n)
+
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, c = split(self, shape)
         name = self.keras_name(n)
-        # Keras's defaults: (1, 1) for 1-d, none for 2-d, one on every side for 3-d.
-        given = self.cropping if self.cropping is not None else ((0,) if n == 2 else (1,))
-        pairs = _pairs(name, "cropping", given, n)
+        given = self.given(n)
+        pairs = self.pairs(n)
         if any(v < 0 for v in given):
             raise LayerError(f"{name}: cropping cannot be negative, got {fmt_tuple(given)}")
         out = []

@@ -128,7 +128,7 @@ class Flatten(OnnxOp):
 register(Flatten, names={"flatten": {}})
 
 
-def _float32(value: float) -> float:
+def float32(value: float) -> float:
     """``value`` as the float32 an ONNX scales tensor holds."""
     return float(struct.unpack("f", struct.pack("f", value))[0])
 
@@ -194,6 +194,16 @@ class Resize(OnnxOp):
             f"one per spatial axis ({rank - 2})"
         )
 
+    def targets(self, rank: int) -> list[tuple[int, float]]:
+        """(axis, scale or size) for each value given, the batch being axis 0."""
+        values: tuple[float, ...] = self.scales if self.scales is not None else self.sizes or ()
+        if len(values) == 1 and rank > 3 and self.axes is None:
+            # One scale (or size) for every spatial axis: convcalc's shorthand. (A lone
+            # size once went to the first spatial axis only: sizes=29 on 100×100 gave
+            # 29×100.)
+            values = values * (rank - 2)
+        return list(zip(self._axes(len(values), rank), values))
+
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         if (self.scales is None) == (self.sizes is None):
             raise LayerError("Resize takes exactly one of scales= and sizes=")
@@ -209,30 +219,24 @@ class Resize(OnnxOp):
         if self.scales is not None:
             if policy != "stretch":
                 raise LayerError("Resize: keep_aspect_ratio_policy applies to sizes, not scales")
-            values = self.scales
-            if len(values) == 1 and rank > 3 and self.axes is None:
-                values = values * (rank - 2)  # one scale for every spatial axis
-            axes = self._axes(len(values), rank)
-            for a, scale in zip(axes, values):
+            for a, scale in self.targets(rank):
                 if scale <= 0:
                     raise LayerError(
                         f"Resize: scales must be positive, got {fmt_tuple(self.scales)}"
                     )
                 size = full[a]
-                out[a] = None if size is None else math.floor(size * _float32(scale))
+                out[a] = None if size is None else math.floor(size * float32(scale))
         else:
-            assert self.sizes is not None
-            values = self.sizes
-            axes = self._axes(len(values), rank)
+            pairs = self.targets(rank)
             if policy == "stretch":
-                for a, size in zip(axes, values):
-                    out[a] = size
+                for a, given in pairs:
+                    out[a] = int(given)
             else:
-                ratios = [v / full[a] for a, v in zip(axes, values) if full[a]]  # type: ignore[operator]
-                scale = _float32(min(ratios) if policy == "not_larger" else max(ratios))
-                for a in axes:
+                ratios = [v / full[a] for a, v in pairs if full[a]]  # type: ignore[operator]
+                scale = float32(min(ratios) if policy == "not_larger" else max(ratios))
+                for a, _ in pairs:
                     size = full[a]
-                    out[a] = None if size is None else math.floor(_float32(scale * size) + 0.5)
+                    out[a] = None if size is None else math.floor(float32(scale * size) + 0.5)
         if out[0] != batch:
             raise LayerError(
                 f"Resize would make the batch {out[0]} (from {batch}); convcalc keeps the "

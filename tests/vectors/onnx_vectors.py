@@ -401,6 +401,18 @@ DOCUMENTED = [
     ("framework onnx\nConv 8 k=5", (3, 3, 3), 22, [
         _doc("Conv", [_w(8, 3, 5, 5), _w(8)], kernel_shape=[5, 5])
     ]),
+    (
+        "framework onnx\nConv 16 k=3 s=2 p=same_lower Resize scales=0.29 "
+        "MaxPool k=2 s=2 pads=0,0,1,1 ceil_mode=1",
+        (3, 200, 200),
+        22,
+        [
+            _doc("Conv", [_w(16, 3, 3, 3), _w(16)], kernel_shape=[3, 3], strides=[2, 2],
+                 auto_pad="SAME_LOWER"),
+            _doc("Resize", [None, ("data", [1.0, 1.0, 0.29, 0.29], "float32")], mode="nearest"),
+            _doc("MaxPool", kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 1, 1], ceil_mode=1),
+        ],
+    ),
 ]  # fmt: skip
 
 
