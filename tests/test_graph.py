@@ -336,3 +336,13 @@ def test_error_inside_a_block_points_at_the_body_line() -> None:
     with pytest.raises(convcalc.ShapeError) as info:
         convcalc.analyze(source, filename="net.spec")
     assert str(info.value).startswith("net.spec:3: layer 1 (conv2d 4 k=9) in b#1 (b 4): ")
+
+
+def test_merging_the_current_tensor_with_itself() -> None:
+    # After 'chunk 2 c d' the current tensor is c: 'add c' is c + c and 'concat c'
+    # is cat(c, c), as torch computes them (it once was an internal error).
+    for merge, channels in (("add c", 1), ("mul c", 1), ("concat c", 2)):
+        analysis = convcalc.analyze(f"chunk 2 c d; {merge}", "8x16x16")
+        c = analysis.layers[0].output
+        assert analysis.layers[-1].inputs == (1, 1)
+        assert analysis.output == (c[0] * channels, *c[1:])
