@@ -29,8 +29,10 @@ Codes (``LintWarning.code``):
 ``side-output``      a branch whose output nothing uses: eval mode does not run it
                      (an auxiliary head that ends in a vector is taken as deliberate).
 
-Under ``--framework keras`` and ``onnx`` the layout checks and ``side-output`` apply;
-the others read PyTorch's layer kinds and stay silent there.
+Under ``--framework keras`` and ``onnx`` the layout checks, ``floor-drop`` (with the
+framework's fixes: Keras's ``padding='same'``, ONNX's ``ceil_mode=1`` or end ``pads``;
+convcalc.lint_frameworks) and ``side-output`` apply; the others read PyTorch's layer
+kinds and stay silent there.
 """
 
 from __future__ import annotations
@@ -163,7 +165,7 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
         if upsampling_rows and upsampling_rows[-1] > row.index:
             odd = _odd_skip(analysis, row, consumers)
         # ceil=true would not mend the skip: the odd-size warning says what does.
-        found += odd if odd else _floor_drop(row)
+        found += odd if odd else _floor_drop(row, analysis.framework)
         found += _same_asymmetric(row)
         if isinstance(row.layer, Linear) and maps[row.inputs[0] if row.inputs else pos]:
             found += _linear_on_map(row)
@@ -332,11 +334,20 @@ def _window_dims(row: LayerResult) -> list[tuple[int, int, int, int, int, int, i
     return out
 
 
-def _floor_drop(row: LayerResult) -> list[LintWarning]:
+def _floor_drop(row: LayerResult, framework: str = "torch") -> list[LintWarning]:
     layer = row.layer
-    dims = _window_dims(row)
-    if dims is None or getattr(layer, "ceil_mode", False):
-        return []
+    if framework == "torch":
+        dims = _window_dims(row)
+        if dims is None or getattr(layer, "ceil_mode", False):
+            return []
+        space_in, space_out = row.input[1:], row.output[1:]
+    else:
+        from . import lint_frameworks
+
+        found = lint_frameworks.windows(row, framework)
+        if found is None:
+            return []
+        dims, space_in, space_out = found
     n = len(dims)
     names = _names(n)
     missed_dims: list[tuple[int, int, int]] = []  # (dim, size, how many)
@@ -360,13 +371,20 @@ def _floor_drop(row: LayerResult) -> list[LintWarning]:
             f" ({size - m}…{size - 1})"
             for (i, size, m), u in zip(missed_dims, units)
         )
+    short = [i for i, _, _ in missed_dims]
+    if framework == "torch":
+        fix = _floor_fixes(row, dims, short)
+    else:
+        from . import lint_frameworks
+
+        fix = lint_frameworks.fixes(row, framework, dims, short)
     return [
         LintWarning(
             row.index,
             "floor-drop",
-            f"{_label(row)} on {_fmt(row.input[1:])} never sees {seen}: its last window ends "
-            f"before them and the floor drops the rest (→ {_fmt(row.output[1:])})",
-            _floor_fixes(row, dims, [i for i, _, _ in missed_dims]),
+            f"{_label(row)} on {_fmt(space_in)} never sees {seen}: its last window ends "
+            f"before them and the floor drops the rest (→ {_fmt(space_out)})",
+            fix,
         )
     ]
 

@@ -303,3 +303,58 @@ def test_a_failed_keras_network_keeps_its_framework() -> None:
     assert info.value.framework == "keras"
     (hint,) = lint_error(info.value)
     assert hint.code == "channels-first"
+
+
+# floor-drop under Keras and ONNX: (framework, spec, shape, the fix's spec): the sizes
+# a fix names are the engine's for the fixed layer.
+FRAMEWORK_FLOORS = [
+    ("keras", "MaxPooling2D 2", "7x7x8", "padding='same'", "MaxPooling2D 2 padding=same"),
+    ("keras", "Conv2D 4 2 strides=2", "9x7x3", "padding='same'", "Conv2D 4 2 strides=2 p=same"),
+    ("onnx", "maxpool k=2 s=2", "8x7x7", "ceil_mode=1", "maxpool k=2 s=2 ceil"),
+    ("onnx", "maxpool k=2 s=2", "8x7x7", "pads=0,0,1,1", "maxpool k=2 s=2 pads=0,0,1,1"),
+    ("onnx", "conv 4 k=2 s=2", "8x7x6", "pads=0,0,1,0", "conv 4 k=2 s=2 pads=0,0,1,0"),
+]
+
+
+@pytest.mark.parametrize(("framework", "spec", "shape", "fix", "fixed"), FRAMEWORK_FLOORS)
+def test_floor_drop_under_the_other_frameworks(
+    framework: str, spec: str, shape: str, fix: str, fixed: str
+) -> None:
+    (warning,) = lint(convcalc.analyze(spec, shape, framework=framework))
+    assert warning.code == "floor-drop"
+    out = convcalc.analyze(fixed, shape, framework=framework).output
+    spatial = out[:-1] if framework == "keras" else out[1:]
+    assert f"{fix} keeps it ({'×'.join(map(str, spatial))})" in warning.fix
+    assert lint(convcalc.analyze(fixed, shape, framework=framework)) == []
+
+
+@pytest.mark.parametrize(
+    ("framework", "spec", "shape"),
+    [
+        ("keras", "MaxPooling2D 2 padding=same", "7x7x8"),
+        ("keras", "Conv1D 4 2 strides=2 padding=causal", "9x3"),
+        ("keras", "MaxPooling2D 2", "8x8x8"),
+        ("onnx", "maxpool k=2 s=2 p=same_upper", "8x7x7"),
+        ("onnx", "maxpool k=2 s=2 ceil", "8x7x7"),
+        ("onnx", "conv 4 k=3 s=2", "8x7x7"),
+    ],
+)
+def test_no_floor_drop_when_every_input_is_seen(framework: str, spec: str, shape: str) -> None:
+    assert lint(convcalc.analyze(spec, shape, framework=framework)) == []
+
+
+def test_lint_never_fails_on_what_keras_and_onnx_ran() -> None:
+    """Every network the Keras and ONNX vectors accepted can be linted, and a
+    floor-drop fix, when it names sizes, names the fixed layer's."""
+    data = ROOT / "tests" / "data"
+    seen = set()
+    for name, framework in (("keras_cases.jsonl", "keras"), ("onnx_cases.jsonl", None)):
+        for line in (data / name).open():
+            case = json.loads(line)
+            if case["error"] is not None:
+                continue
+            analysis = convcalc.analyze(case["spec"], case["input"], framework=framework)
+            for warning in lint(analysis):
+                seen.add((analysis.framework, warning.code))
+                assert warning.message and warning.fix
+    assert {("keras", "floor-drop"), ("onnx", "floor-drop")} <= seen
