@@ -21,8 +21,8 @@ import click
 
 from . import __version__
 from .errors import ConvcalcError, InternalError, ShapeError, SpecError
+from .formats import FORMAT_ALIASES, FORMATS
 from .memory import DTYPE_ALIASES, DTYPES
-from .render import FORMAT_ALIASES, FORMATS
 
 if TYPE_CHECKING:
     from .engine import Analysis

@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from .lint import LintWarning
     from .memory import Memory, TrainingMemory
 
-FORMATS = ("table", "json", "csv", "tsv", "markdown", "torch")
-# Other spellings -o accepts (case never matters).
-FORMAT_ALIASES = {"md": "markdown", "mdown": "markdown", "text": "table", "txt": "table"}
-FORMAT_ALIASES["pytorch"] = "torch"
-
 CSV_HEADER = (
     "index",
     "kind",
@@ -990,7 +985,7 @@ def write(
     extras: Extras | None = None,
     memory: Memory | None = None,
 ) -> None:
-    """Write ``analysis`` in format ``fmt`` (one of FORMATS) to ``out``; ``depth``
+    """Write ``analysis`` in format ``fmt`` (one of convcalc.formats.FORMATS) to ``out``; ``depth``
     folds block instances nested deeper than it into one row each; ``extras`` adds
     what --explain and --rf asked for; ``memory``: its figures, if computed already."""
     extra: dict[str, Any] = {"batch": batch, "dtype": dtype, "training": training}

@@ -1,5 +1,5 @@
 """What a start of the command imports (bench/cli_bench.py measures how long it takes):
-a completion request needs the layer catalog, never the engine nor Rich; the
+a completion request needs the layer catalog, never the engine, the renderers nor Rich; the
 package's API names load on first use."""
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ except SystemExit:
 sys.stdout.flush()
 print(sorted(m for m in sys.modules if m in WATCHED), file=sys.stderr)
 """
-WATCHED = ("rich", "convcalc.engine", "convcalc.graph", "convcalc.layers", "json")
+WATCHED = (
+    "rich",
+    "convcalc.engine",
+    "convcalc.graph",
+    "convcalc.layers",
+    "convcalc.render",
+    "json",
+)
 
 
 def _modules(args: list[str], env: dict[str, str]) -> tuple[str, str]:
@@ -50,7 +57,9 @@ def test_completion_loads_the_catalog_only() -> None:
 def test_json_loads_the_engine_not_rich() -> None:  # the probe itself sees imports
     out, modules = _modules(["-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json"], {})
     assert '"output": [4, 6, 6]' in out
-    assert modules == "['convcalc.engine', 'convcalc.graph', 'convcalc.layers', 'json']"
+    assert modules == (
+        "['convcalc.engine', 'convcalc.graph', 'convcalc.layers', 'convcalc.render', 'json']"
+    )
 
 
 def test_the_api_loads_on_first_use() -> None:
