@@ -268,9 +268,15 @@ def _marked(stmt: LayerStmt, entry: Entry, source: str) -> list[_Marked]:
 
 
 def _without(stmt: LayerStmt, drop: set[int], extra: dict[str, int]) -> LayerStmt:
-    """The statement without the arguments at positions ``drop`` (the ``?`` ones), plus
-    placeholder values for required keys, so that it binds."""
-    args = [a for a in stmt.args if a.value.start not in drop]
+    """The statement with the ``?`` arguments at positions ``drop`` taken out — a
+    positional one is a placeholder 1 instead, so that the values after it keep
+    their places (Keras's ``Conv2D ? 3``) — plus placeholder values for the required
+    keys ``extra``, so that it binds."""
+    args = [
+        a._replace(value=_int_value(1)) if a.value.start in drop else a
+        for a in stmt.args
+        if a.value.start not in drop or a.key is None
+    ]
     for key, value in extra.items():
         args.append(Arg(key, 0, _int_value(value)))
     return stmt._replace(args=tuple(args))
@@ -620,10 +626,15 @@ def solve(
     if channels in solvable and channels not in written and channels not in unknown:
         unknown.append(channels)  # type: ignore[arg-type]
     # Bind what is known: the '?' arguments dropped, required ones at a placeholder.
+    in_place = {
+        m.param.name
+        for m in marked.values()
+        if any(a.key is None and a.value.start == m.start for a in stmt.args)
+    }
     placeholders = {
         p.keys[0]: 1
         for p in entry.params
-        if p.required and canonical.get(p.name, p.name) in unknown
+        if p.required and canonical.get(p.name, p.name) in unknown and p.name not in in_place
     }
     extra = {} if fw.opset is None else {"opset": fw.opset}
     bare = _without(stmt, {m.start for m in marked.values()}, placeholders)

@@ -302,6 +302,8 @@ FRAMEWORK_QUESTIONS = [
     (["--framework", "keras"], "224x224x3", "112x112x64", "Conv2D 64 3 strides=2 padding=?"),
     (["--framework", "keras"], "7x7x8", "14", "Conv2DTranspose 8 3 strides=2 padding=? op=?"),
     (["--framework", "tf"], "100x4", "100x8", "Conv1D 8 3"),
+    # a positional '?' keeps the values after it in their places (filters, then kernel)
+    (["--framework", "keras"], "32x32x3", "16x16x8", "Conv2D ? 3 strides=2 padding=same"),
     (["--framework", "onnx"], "3x224x224", "64x56x56", "conv 64 k=7 s=2 p=? maxpool k=3 s=2 p=?"),
     (["--framework", "onnx", "--opset", "13"], "3x7x7", "4", "maxpool k=2 s=2 p=? ceil"),
     ([], "3x10x12", "8x10x13", "framework onnx; conv 8 k=3 p=?"),
