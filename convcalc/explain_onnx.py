@@ -26,7 +26,7 @@ from .explain_common import (
     spatial,
     window,
 )
-from .onnx.common import OnnxOp, per_axis, resolve_pads, same_pads
+from .onnx.common import OnnxOp, per_axis, resolve_pads, same_pads, window_args
 from .onnx.conv import Conv, ConvTranspose
 from .onnx.core import Flatten, Gemm, MatMul, Resize, float32
 from .onnx.pool import CEIL_RULE, GlobalPool, Pool
@@ -62,12 +62,8 @@ def _trunc(a: int, b: int) -> int:
 def _attrs(row: LayerResult, layer: OnnxOp) -> tuple[int, Ints, Ints, Ints]:
     """n, kernel_shape, strides and dilations, one per spatial axis."""
     n = len(row.input) - 1
-    return (
-        n,
-        per_axis(layer, "kernel_shape", layer.kernel_shape, n, 1),  # type: ignore[attr-defined]
-        per_axis(layer, "strides", layer.strides, n, 1),  # type: ignore[attr-defined]
-        per_axis(layer, "dilations", layer.dilations, n, 1),  # type: ignore[attr-defined]
-    )
+    k, s, d = window_args(layer, n)
+    return n, k, s, d
 
 
 def _windows(row: LayerResult, layer: Conv | Pool) -> list[Step]:

@@ -59,7 +59,7 @@ def _keras(layer: Layer, n: int) -> tuple[tuple[int, ...], ...] | None:
 
 
 def _onnx(layer: Layer, n: int) -> tuple[tuple[int, ...], ...] | None:
-    from .onnx.common import per_axis, resolve_pads
+    from .onnx.common import resolve_pads, window_args
     from .onnx.conv import Conv
     from .onnx.pool import Pool
 
@@ -69,9 +69,7 @@ def _onnx(layer: Layer, n: int) -> tuple[tuple[int, ...], ...] | None:
         mode, begins, _ = resolve_pads(
             layer, layer.pads, layer.auto_pad, n, isinstance(layer, Conv)
         )
-        k = per_axis(layer, "kernel_shape", layer.kernel_shape, n, 1)
-        s = per_axis(layer, "strides", layer.strides, n, 1)
-        d = per_axis(layer, "dilations", layer.dilations, n, 1)
+        k, s, d = window_args(layer, n)
     except LayerError:  # pragma: no cover - the row ran
         return None
     if mode.startswith("same"):

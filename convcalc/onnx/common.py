@@ -147,6 +147,18 @@ def same_pads(mode: str, size: int, k: int, s: int, d: int) -> tuple[int, int]:
     return (small, total - small) if mode == "same_upper" else (total - small, small)
 
 
+def window_args(op: OnnxOp, n: int) -> tuple[tuple[int, ...], ...]:
+    """(kernel_shape, strides, dilations) of a Conv, ConvTranspose or pool node,
+    one value per spatial axis (strides and dilations default to 1), checked."""
+    k = per_axis(op, "kernel_shape", op.kernel_shape, n, 1)  # type: ignore[attr-defined]
+    s = per_axis(op, "strides", op.strides, n, 1)  # type: ignore[attr-defined]
+    d = per_axis(op, "dilations", op.dilations, n, 1)  # type: ignore[attr-defined]
+    positive(op, "kernel_shape", k)
+    positive(op, "strides", s)
+    positive(op, "dilations", d)
+    return k, s, d
+
+
 def positive(op: OnnxOp, name: str, values: tuple[int, ...]) -> None:
     if any(v <= 0 for v in values):
         raise LayerError(

@@ -12,12 +12,12 @@ from .common import (
     PADS,
     OnnxOp,
     per_axis,
-    positive,
     register,
     resolve_pads,
     same_pads,
     spatial,
     too_small,
+    window_args,
 )
 
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
@@ -38,12 +38,7 @@ def _window_args(
     cout = cin if op.out_channels is None else op.out_channels
     if cout is not None and cout <= 0:
         raise LayerError(f"{op.OP}: M (out_channels) must be positive, got {cout}")
-    k = per_axis(op, "kernel_shape", op.kernel_shape, n, 1)
-    s = per_axis(op, "strides", op.strides, n, 1)
-    d = per_axis(op, "dilations", op.dilations, n, 1)
-    positive(op, "kernel_shape", k)
-    positive(op, "strides", s)
-    positive(op, "dilations", d)
+    k, s, d = window_args(op, n)
     return n, sizes, cin, cout, k, s, d
 
 

@@ -11,13 +11,12 @@ from .common import (
     AUTO_PAD_PARAM,
     PADS,
     OnnxOp,
-    per_axis,
-    positive,
     register,
     resolve_pads,
     same_pads,
     spatial,
     too_small,
+    window_args,
 )
 
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
@@ -91,12 +90,7 @@ class Pool(OnnxOp):
                     f"{self.opset})"
                 )
         n, sizes = spatial(self, shape)
-        k = per_axis(self, "kernel_shape", self.kernel_shape, n, 1)
-        s = per_axis(self, "strides", self.strides, n, 1)
-        d = per_axis(self, "dilations", self.dilations, n, 1)
-        positive(self, "kernel_shape", k)
-        positive(self, "strides", s)
-        positive(self, "dilations", d)
+        k, s, d = window_args(self, n)
         # Explicit pads win over auto_pad in a pool (shape inference reads them first).
         mode, begins, ends = resolve_pads(self, self.pads, self.auto_pad, n, exclusive=False)
         ceil = self.ceil_mode
