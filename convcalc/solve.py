@@ -76,7 +76,7 @@ from .errors import LayerError, ShapeError, SpecError
 from .frameworks import Framework
 from .graph import build
 from .layers import Layer, Shape, bind
-from .layers.base import Entry, Param
+from .layers.base import Entry, Param, given
 from .layers.conv import Conv, ConvTranspose
 from .layers.pool import AdaptivePool, AvgPool, LPPool, MaxUnpool, pool_output
 from .layers.reshape import Upsample
@@ -272,14 +272,21 @@ def _without(stmt: LayerStmt, drop: set[int], extra: dict[str, int]) -> LayerStm
     positional one is a placeholder 1 instead, so that the values after it keep
     their places (Keras's ``Conv2D ? 3``) — plus placeholder values for the required
     keys ``extra``, so that it binds."""
-    args = [
-        a._replace(value=_int_value(1)) if a.value.start in drop else a
-        for a in stmt.args
-        if a.value.start not in drop or a.key is None
-    ]
-    for key, value in extra.items():
-        args.append(Arg(key, 0, _int_value(value)))
-    return stmt._replace(args=tuple(args))
+    inside = stmt.args[: stmt.inside] if stmt.call else ()
+    after = stmt.args[len(inside) :]
+
+    def kept(args: tuple[Arg, ...]) -> list[Arg]:
+        return [
+            a._replace(value=_int_value(1)) if a.value.start in drop else a
+            for a in args
+            if a.value.start not in drop or a.key is None
+        ]
+
+    added = [Arg(key, 0, _int_value(value)) for key, value in extra.items()]
+    if stmt.call:  # inside the call's parentheses
+        within = [*kept(inside), *added]
+        return stmt._replace(args=(*within, *kept(after)), inside=len(within))
+    return stmt._replace(args=(*kept(after), *added))
 
 
 def _int_value(value: int) -> Value:
@@ -615,7 +622,7 @@ def solve(
                 start=marked[name].start,
                 end=marked[name].end,
             )
-    written = {canonical.get(name, name) for name in _written(stmt, entry)}
+    written = {canonical.get(name, name) for name in _written(stmt, marked, text, fw)}
     if marked:
         unknown = [k for k in solvable if k in marked]
     else:
@@ -678,29 +685,13 @@ def solve(
     return _confirm_all(problem, [({}, [])])
 
 
-def _written(stmt: LayerStmt, entry: Entry) -> set[str]:
-    """The parameters the text gives (positional, keyed or as a flag word)."""
-    out: set[str] = set()
-    npos = 0
-    for arg in stmt.args:
-        if arg.key is not None:
-            param = entry.by_key.get(arg.key)
-            if param is not None:
-                out.add(param.name)
-            continue
-        value = arg.value
-        if value.kind == "name" and value.value != UNKNOWN:
-            word = str(value.value).lower()
-            if word in entry.flags:
-                out.add(entry.flags[word][0].name)
-                continue
-            if word in entry.by_key:
-                out.add(entry.by_key[word].name)
-                continue
-        if npos < len(entry.positional):
-            out.add(entry.positional[npos].name)
-            npos += 1
-    return out
+def _written(
+    stmt: LayerStmt, marked: dict[str, _Marked], source: str, fw: Framework
+) -> set[str]:
+    """The parameters the text gives (positional, keyed or as a flag word), the ones
+    written '?' included, read as bind reads them."""
+    bare = _without(stmt, {m.start for m in marked.values()}, {})
+    return set(given(bare, source, fw.registry)) | {m.param.name for m in marked.values()}
 
 
 # An edit of the layer text: replace [start, end) by text (start == end: insert).
@@ -709,12 +700,20 @@ _Edit = tuple[int, int, str]
 
 def _render(problem: _Problem, values: dict[str, Any]) -> str:
     """The layer text with the solved values: '?' replaced; keys the text left out
-    appended unless they are at their default."""
+    appended unless they are at their default — by their short keys (``p=1``), or by
+    their names (``padding=1``) where the text names its own keys so, and inside
+    the parentheses of a call (``Conv2d(3, 64, 7, stride=2, padding=3)``)."""
     edits: list[_Edit] = []
     stmt, text = problem.stmt, problem.text
     kind = problem.kind
     defaults = {} if kind is None else kind.defaults
     head_end = stmt.start + len(stmt.text.split(" ", 1)[0])
+    spelt_out = bool(stmt.call) or any(
+        arg.key is not None
+        and arg.key in problem.entry.by_key
+        and arg.key == problem.entry.by_key[arg.key].name
+        for arg in stmt.args
+    )
     appended: list[str] = []
     for name, vals in values.items():
         if kind is not None and kind.pads_pairs and name == "padding":
@@ -733,7 +732,12 @@ def _render(problem: _Problem, values: dict[str, Any]) -> str:
                     continue
             elif name in defaults and all(v == defaults[name] for v in vals):
                 continue
-        appended.append(f"{_SHORT[name]}={value_text}")
+        key = (kind.attrs.get(name, name) if kind is not None else name) if spelt_out else None
+        appended.append(f"{key or _SHORT[name]}={value_text}")
+    if appended and stmt.call:  # inside the call's parentheses
+        close = text.rindex(")", stmt.start, stmt.end)
+        edits.append((close, close, "".join(f", {a}" for a in appended)))
+        appended = []
     out = text
     for start, end, new in sorted(edits, reverse=True):
         out = out[:start] + new + out[end:]

@@ -362,3 +362,21 @@ def test_under_keras_nothing_reachable_lists_channels_last_shapes() -> None:
     result = run("solve --framework keras -i 224x224x3 -o 112 Conv2D 64 3 padding=1 strides=?")
     assert result.exit_code == 2
     assert "Keras's padding is one of valid, same, causal, not a number" in result.stderr
+
+
+def test_answers_are_written_as_the_question_was() -> None:
+    # A call gets its solved keys inside its parentheses, by PyTorch's names; a
+    # statement that names its keys gets names; short keys get short keys.
+    for layer, keys in (
+        ("Conv2d(3, 64, 7)", ("stride=", "padding=")),
+        ("conv2d 64 kernel_size=7", ("stride=", "padding=")),
+        ("conv2d 64 k=7", ("s=", "p=")),
+    ):
+        answers = solve_chain(layer, "3x224x224", "64x112x112")
+        assert answers
+        for answer in answers:
+            assert all(key in answer.spec for key in keys), answer.spec
+            assert answer.spec.endswith(")") == layer.endswith(")")
+            assert convcalc.analyze(answer.spec, "3x224x224").output == (64, 112, 112)
+    keras = solve_chain("Conv2D 64 7 strides=2", "224x224x3", "112", framework="keras")
+    assert [a.spec for a in keras] == ["Conv2D 64 7 strides=2 padding=same"]

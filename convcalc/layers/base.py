@@ -655,6 +655,20 @@ class _Binder:
             )
 
 
+def given(
+    stmt: LayerStmt, source: str, registry: Mapping[str, Entry] | None = None
+) -> frozenset[str]:
+    """The names of the parameters a statement gives (by position, key or flag
+    word), read as bind reads it."""
+    kinds = REGISTRY if registry is None else registry
+    binder = _Binder(kinds[stmt.kind], stmt, source, kinds)
+    if stmt.call:
+        binder.call()
+    else:
+        binder.short()
+    return frozenset(binder.given) | frozenset(binder.values)
+
+
 def bind(
     stmt: LayerStmt,
     source: str,
