@@ -221,6 +221,8 @@ def _statement(
 
 def _marked(stmt: LayerStmt, entry: Entry, source: str) -> list[_Marked]:
     """The arguments whose value is ``?``, resolved to their parameters as bind() does."""
+    if stmt.call and entry.torch is not None:
+        return _marked_in_call(stmt, entry, source)
     out: list[_Marked] = []
     npos = 0
     for arg in stmt.args:
@@ -265,6 +267,37 @@ def _marked(stmt: LayerStmt, entry: Entry, source: str) -> list[_Marked]:
         if is_q:
             out.append(_Marked(param, value.start, value.end))
     return out
+
+
+def _marked_in_call(stmt: LayerStmt, entry: Entry, source: str) -> list[_Marked]:
+    """_marked for a call (``Conv2d(3, 64, ?, stride=2)``): positions and names are
+    the PyTorch constructor's."""
+    sig = entry.torch
+    assert sig is not None
+    by_name = {p.name: p for p in entry.params}
+    out: list[_Marked] = []
+    for npos, arg in enumerate(a for a in stmt.args[: stmt.inside] if a.key is None):
+        if arg.value.kind == "name" and arg.value.value == UNKNOWN:
+            name = sig.args[npos] if npos < len(sig.args) else ""
+            out.append(_call_mark(stmt, by_name, sig.renames.get(name, name), arg, source))
+    for arg in stmt.args[: stmt.inside]:
+        if arg.key is not None and arg.value.kind == "name" and arg.value.value == UNKNOWN:
+            out.append(_call_mark(stmt, by_name, sig.renames.get(arg.key, arg.key), arg, source))
+    return out
+
+
+def _call_mark(
+    stmt: LayerStmt, by_name: dict[str, Param], name: str, arg: Arg, source: str
+) -> _Marked:
+    param = by_name.get(name)
+    if param is None:
+        raise SpecError(
+            f"{stmt.call} cannot solve for {name or 'that argument'}",
+            source=source,
+            start=arg.value.start,
+            end=arg.value.end,
+        )
+    return _Marked(param, arg.value.start, arg.value.end)
 
 
 def _without(stmt: LayerStmt, drop: set[int], extra: dict[str, int]) -> LayerStmt:
@@ -685,9 +718,7 @@ def solve(
     return _confirm_all(problem, [({}, [])])
 
 
-def _written(
-    stmt: LayerStmt, marked: dict[str, _Marked], source: str, fw: Framework
-) -> set[str]:
+def _written(stmt: LayerStmt, marked: dict[str, _Marked], source: str, fw: Framework) -> set[str]:
     """The parameters the text gives (positional, keyed or as a flag word), the ones
     written '?' included, read as bind reads them."""
     bare = _without(stmt, {m.start for m in marked.values()}, {})

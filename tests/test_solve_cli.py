@@ -380,3 +380,24 @@ def test_answers_are_written_as_the_question_was() -> None:
             assert convcalc.analyze(answer.spec, "3x224x224").output == (64, 112, 112)
     keras = solve_chain("Conv2D 64 7 strides=2", "224x224x3", "112", framework="keras")
     assert [a.spec for a in keras] == ["Conv2D 64 7 strides=2 padding=same"]
+
+
+@pytest.mark.parametrize(
+    ("layer", "target", "key"),
+    [
+        ("Conv2d(3, ?, 3)", "16x30x30", "out_channels"),
+        ("Conv2d(3, 16, ?, 2)", "16x15x15", "k"),
+        ("Conv2d(3, 16, 3, 2, ?)", "16x16x16", "p"),
+        ("Conv2d(3, 16, 3, stride=2, padding=?)", "16x16x16", "p"),
+        ("Conv2d(3, 16, 7, 2, ?) ReLU() MaxPool2d(3, 2, ?)", "16x8x8", "3.p"),
+    ],
+)
+def test_a_question_mark_in_a_call_is_read_by_pytorchs_signature(
+    layer: str, target: str, key: str
+) -> None:
+    answers = solve_chain(layer, "3x32x32", target)
+    assert answers and all(key in a.values for a in answers)
+    for answer in answers:
+        assert "?" not in answer.spec
+        out = convcalc.analyze(answer.spec, "3x32x32").output
+        assert "x".join(map(str, out)) == target
