@@ -21,7 +21,7 @@ from convcalc.graph import build
 from convcalc.layers import Layer
 from convcalc.layers.base import expand
 from convcalc.solve import Limits, Solution, solve_chain
-from convcalc.solve_kinds import SHORT, Kind, kind_of
+from convcalc.solve.kinds import SHORT, Kind, kind_of
 from convcalc.spec import LayerStmt
 
 DATA = Path(__file__).parent / "data"

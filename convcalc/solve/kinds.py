@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._records import NamedTuple
-from .errors import LayerError
-from .frameworks import Framework
-from .layers import Layer
-from .layers.base import Entry
-from .layers.conv import Conv, ConvTranspose
-from .layers.pool import AvgPool, LPPool, MaxPool, MaxUnpool
+from .._records import NamedTuple
+from ..errors import LayerError
+from ..frameworks import Framework
+from ..layers import Layer
+from ..layers.base import Entry
+from ..layers.conv import Conv, ConvTranspose
+from ..layers.pool import AvgPool, LPPool, MaxPool, MaxUnpool
 
 __all__ = ["KEYS", "SHORT", "Kind", "dim_size", "kind_of"]
 
