@@ -93,10 +93,11 @@ class _BlockDef:
 class _Scope:
     """Tensor names: an instance's own, falling back to its caller's."""
 
-    __slots__ = ("names", "parent")
+    __slots__ = ("names", "parent", "spelling")
 
     def __init__(self, parent: _Scope | None = None) -> None:
-        self.names: dict[str, int] = {}
+        self.names: dict[str, int] = {}  # by the name lower-cased: names ignore case
+        self.spelling: dict[str, str] = {}  # how each was first written here
         self.parent = parent
 
     def get(self, name: str) -> int | None:
@@ -189,6 +190,25 @@ class _Builder:
 
     def text(self, value: Value) -> str:
         return self.source[value.start : value.end]
+
+    def bind_name(self, scope: _Scope, value: Value, tensor: int) -> None:
+        """Name ``tensor`` (``as NAME``, a split's parts). Names ignore case, as layer
+        kinds do; one written again in another case would silently replace the first
+        (``as X`` … ``as x``), so that is an error, while ``as x`` again rebinds."""
+        spelt = str(value.value)
+        name = spelt.lower()
+        if name == "input":
+            raise self.error("'input' names the network's input; choose another name", value)
+        earlier = scope.spelling.get(name)
+        if earlier is not None and earlier != spelt:
+            raise self.error(
+                f"'{spelt}' and '{earlier}' are one name (tensor names ignore case): "
+                f"naming this {spelt} would replace {earlier}; choose another name",
+                value,
+            )
+        scope.names[name] = tensor
+        scope.spelling[name] = spelt
+        self.named_tensors.setdefault(tensor, spelt)
 
     def lookup(self, value: Value, scope: _Scope) -> int:
         name = str(value.value).lower()
@@ -361,11 +381,7 @@ class _Builder:
         if kind == "as":
             (value,) = self.names_of(stmt, 1, 1)
             self.keys_of(stmt, ())
-            name = str(value.value).lower()
-            if name == "input":
-                raise self.error("'input' names the network's input; choose another name", value)
-            scope.names[name] = self.current
-            self.named_tensors.setdefault(self.current, name)
+            self.bind_name(scope, value, self.current)
         elif kind == "from":
             (value,) = self.names_of(stmt, 1, 1)
             self.keys_of(stmt, ())
@@ -437,9 +453,7 @@ class _Builder:
             op = part(kind, tuple(sizes), dim, i, len(names), self.framework.axis_word)
             text = f"{stmt.text} [{i + 1}/{len(names)}]"
             parts.append(self.emit(text, op, (source,), path, stmt))
-            name = str(value.value).lower()
-            scope.names[name] = parts[-1]
-            self.named_tensors.setdefault(parts[-1], name)
+            self.bind_name(scope, value, parts[-1])
         self.current = parts[0]
 
     def use(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:

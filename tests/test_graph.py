@@ -346,3 +346,17 @@ def test_merging_the_current_tensor_with_itself() -> None:
         c = analysis.layers[0].output
         assert analysis.layers[-1].inputs == (1, 1)
         assert analysis.output == (c[0] * channels, *c[1:])
+
+
+def test_a_name_written_again_in_another_case_is_refused() -> None:
+    # Names ignore case, as kinds do: 'as x' after 'as X' would silently replace X
+    # (and 'add X' would then add x to itself). Rebinding the same spelling is fine,
+    # and a name keeps the case it was written in.
+    with pytest.raises(convcalc.SpecError, match="'x' and 'X' are one name"):
+        convcalc.analyze("conv2d 8 k=3; as X; conv2d 8 k=3 p=1; as x; add X", "3x32x32")
+    with pytest.raises(convcalc.SpecError, match="'A' and 'a' are one name"):
+        convcalc.analyze("chunk 2 a A", "8x4x4")
+    again = convcalc.analyze("conv2d 8 k=3; as x; conv2d 8 k=3 p=1; as x; add x", "3x32x32")
+    assert again.layers[-1].inputs == (2, 2)
+    spelt = convcalc.analyze("conv2d 8 k=3; as Skip; conv2d 8 k=3 p=1; add skip", "3x32x32")
+    assert spelt.layers[0].name == "Skip" and spelt.layers[-1].inputs == (2, 1)
