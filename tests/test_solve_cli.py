@@ -307,6 +307,8 @@ FRAMEWORK_QUESTIONS = [
     (["--framework", "onnx"], "3x224x224", "64x56x56", "conv 64 k=7 s=2 p=? maxpool k=3 s=2 p=?"),
     (["--framework", "onnx", "--opset", "13"], "3x7x7", "4", "maxpool k=2 s=2 p=? ceil"),
     ([], "3x10x12", "8x10x13", "framework onnx; conv 8 k=3 p=?"),
+    # LpPool's p is the norm's order: its pads are written pads= (p=0,0,1,1 failed)
+    (["--framework", "onnx"], "8x7x7", "4", "lppool k=2 s=2"),
 ]
 
 

@@ -216,8 +216,9 @@ def _render(problem: _Problem, values: dict[str, Any]) -> str:
                     continue
             elif name in defaults and all(v == defaults[name] for v in vals):
                 continue
-        key = (kind.attrs.get(name, name) if kind is not None else name) if spelt_out else None
-        appended.append(f"{key or _SHORT[name]}={value_text}")
+        # By name where the text names its keys, else by the short key (_label).
+        long = kind.attrs.get(name, name) if kind is not None else name
+        appended.append(f"{long if spelt_out else _label(problem, name)}={value_text}")
     if appended and stmt.call:  # inside the call's parentheses
         close = text.rindex(")", stmt.start, stmt.end)
         edits.append((close, close, "".join(f", {a}" for a in appended)))
@@ -250,15 +251,26 @@ def _kernel_of(problem: _Problem, values: dict[str, Any]) -> tuple[int, ...]:
     return _per_dim(kernel, n)  # type: ignore[return-value]
 
 
-def _public(values: dict[str, Any], kind: Kind | None = None) -> dict[str, Any]:
-    """The solved values by their short keys, as written (ONNX's pads: one number,
-    or every begin, then every end)."""
+def _public(values: dict[str, Any], problem: _Problem) -> dict[str, Any]:
+    """The solved values by their short keys (by name where the short key is another
+    argument's: ONNX LpPool's pads), as written (ONNX's pads: one number, or every
+    begin, then every end)."""
+    kind = problem.kind
     out = {}
     for key, value in values.items():
         if kind is not None and kind.pads_pairs and key == "padding":
             value = _pads(value)
-        out[_SHORT[key]] = value if isinstance(value, str) else _collapse(value)
+        out[_label(problem, key)] = value if isinstance(value, str) else _collapse(value)
     return out
+
+
+def _label(problem: _Problem, key: str) -> str:
+    """A solved key's short name, or its own name where the kind's short key of that
+    name is another argument (ONNX LpPool's p is the norm's order, not its pads)."""
+    kind = problem.kind
+    long = kind.attrs.get(key, key) if kind is not None else key
+    short = problem.entry.by_key.get(_SHORT[key])
+    return long if short is None or short.name != long else _SHORT[key]
 
 
 def _run(problem: _Problem, spec: str) -> Analysis:
@@ -281,7 +293,7 @@ def _confirm_all(
         except ShapeError as exc:
             first_error = first_error or exc
             continue
-        solution = Solution(spec, _public(values, problem.kind), out)
+        solution = Solution(spec, _public(values, problem), out)
         if _matches(out, problem.target):
             found.append(solution)
             if len(found) >= problem.limits.results:
@@ -508,7 +520,7 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
             shape = _run(problem, spec).output
         except ShapeError:
             continue
-        reached.append(Solution(spec, _public(near, kind), shape))
+        reached.append(Solution(spec, _public(near, problem), shape))
     raise _no_solution(problem, reached)
 
 
