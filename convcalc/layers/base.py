@@ -456,7 +456,9 @@ def register(
     is a PyTorch class name lower-cased follows that class's signature; the other
     words follow the first one (``bn``: BatchNorm1d's, which all three share); the key
     "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
-    defaults to the class's TORCH when the names are the class's own."""
+    defaults to the class's TORCH when the names are the class's own. A new PyTorch
+    word or class name goes into layers/index.py too: ``python -m
+    convcalc.layers.make_index`` (tests/test_layer_index.py fails until then)."""
     into = REGISTRY if registry is None else registry  # another framework's kinds
 
     def add(klass: type[Layer]) -> type[Layer]:
