@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .engine import Analysis
     from .fromtorch import Reading
     from .lint import LintWarning
-    from .render import Extras, Source
+    from .render import Source
+    from .tojson import Extras
 
 EXIT_SHAPE = 1
 EXIT_USAGE = 2
@@ -1048,7 +1049,10 @@ def run(
                 _warn(warning)
             count = f"{len(found)} warning{'s' if len(found) > 1 else ''}"
             raise Failure(f"--strict: {count} (above); nothing was written", EXIT_SHAPE)
-    from .render import write
+    if fmt == "json":  # its writer alone: the table code is not imported
+        from .tojson import write
+    else:
+        from .render import write
 
     out = cast(TextIO, _Stdout(sys.stdout))
     # JSON lists the warnings when there are any (always with --warnings).
@@ -1087,11 +1091,12 @@ def _extras(
     (nothing more is imported then)."""
     if not (explain or rf or warnings is not None):
         return None
-    from .render import Extras, is_unicode
+    from .tojson import Extras
 
     steps = None
     if explain:
         from .explain import explain as explain_steps
+        from .render import is_unicode
 
         # The machine formats and a terminal without Unicode get ASCII expressions.
         ascii = fmt in ("json", "csv", "tsv") or (fmt == "table" and not is_unicode(out))

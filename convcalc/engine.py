@@ -12,7 +12,6 @@ from .errors import ConvcalcError, InternalError, LayerError, ShapeError, SpecEr
 from .frameworks import TORCH, Framework
 from .graph import Graph, Node, build
 from .layers import Layer, Out, Shape
-from .layers.activation import Activation
 from .layers.base import fmt_shape
 from .memory import DTYPE_ALIASES, DTYPES, Memory
 from .spec import INT_LIMIT, LayerStmt, Program, parse, parse_value
@@ -317,7 +316,7 @@ def _resolve_input(
     with an unknown channel count (first, or last under ``channels_last``)."""
     rank = None
     for layer in layers:
-        if isinstance(layer, Activation) or getattr(layer, "SHAPE_NEUTRAL", False):
+        if getattr(layer, "SHAPE_NEUTRAL", False):  # activations, Keras's Dropout, …
             continue
         rank = layer.spatial_rank()
         break

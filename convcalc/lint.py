@@ -38,8 +38,9 @@ kinds and stay silent there.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._gc import gc_paused
 from ._records import NamedTuple
@@ -47,22 +48,10 @@ from .engine import Analysis, LayerResult
 from .errors import ShapeError
 from .layers import Layer
 from .layers.base import SPATIAL_NAMES
-from .layers.conv import Conv, ConvTranspose
-from .layers.embedding import Embedding
-from .layers.layernorm2d import LayerNorm2d
 from .layers.merge import Crop
-from .layers.norm import BatchNorm, InstanceNorm
-from .layers.pool import AdaptivePool, AvgPool, LPPool, MaxPool, MaxUnpool, pool_output
-from .layers.reshape import Flatten, Linear, Pad, PixelShuffle, Unflatten, Upsample
-from .layers.transformer import (
-    ClassToken,
-    MultiheadAttention,
-    Permute,
-    PosEmbedding,
-    SelectToken,
-    TransformerEncoderLayer,
-    Transpose,
-)
+
+if TYPE_CHECKING:
+    from .layers import conv, embedding, layernorm2d, norm, pool, reshape, transformer
 
 __all__ = ["LintWarning", "lint", "lint_error"]
 
@@ -84,37 +73,105 @@ class LintWarning(NamedTuple):
         return {"row": self.row, "code": self.code, "message": self.message, "fix": self.fix}
 
 
-_WINDOWED = (Conv, MaxPool, AvgPool, LPPool)
-# Layers whose output is a channels-first map when their input is one.
-_MAP_MAKERS = (
-    Conv,
-    ConvTranspose,
-    MaxPool,
-    AvgPool,
-    LPPool,
-    AdaptivePool,
-    MaxUnpool,
-    Upsample,
-    PixelShuffle,
-    BatchNorm,
-    InstanceNorm,
-    LayerNorm2d,
-    Crop,
-)
-# Layers after which the tensor is no longer laid out as C×spatial.
-_MAP_BREAKERS = (
-    Flatten,
-    Unflatten,
-    Permute,
-    Transpose,
-    Linear,
-    Embedding,
-    SelectToken,
-    ClassToken,
-    PosEmbedding,
-    MultiheadAttention,
-    TransformerEncoderLayer,
-)
+# The layer classes the checks look for, by module (of convcalc.layers).
+_CLASSES = {
+    "conv": ("Conv", "ConvTranspose"),
+    "embedding": ("Embedding",),
+    "layernorm2d": ("LayerNorm2d",),
+    "norm": ("BatchNorm", "InstanceNorm"),
+    "pool": ("AdaptivePool", "AvgPool", "LPPool", "MaxPool", "MaxUnpool"),
+    "reshape": ("Flatten", "Linear", "Pad", "PixelShuffle", "Unflatten", "Upsample"),
+    "transformer": (
+        "ClassToken",
+        "MultiheadAttention",
+        "Permute",
+        "PosEmbedding",
+        "SelectToken",
+        "TransformerEncoderLayer",
+        "Transpose",
+    ),
+}
+
+
+class _Absent:
+    """Stands for a layer class whose module is not loaded: nothing is an instance."""
+
+
+class _Kinds:
+    """The layer classes of _CLASSES, taken from the layer modules already imported
+    rather than imported here: importing them would load every kind's module at every
+    run of the command (bench/cli_bench.py (b)), and a layer whose module was never
+    loaded cannot be in an analysis, so a class not loaded is _Absent. ``load`` runs
+    at each lint, after the analysis has made its layers."""
+
+    Conv: type[conv.Conv]
+    ConvTranspose: type[conv.ConvTranspose]
+    Embedding: type[embedding.Embedding]
+    LayerNorm2d: type[layernorm2d.LayerNorm2d]
+    BatchNorm: type[norm.BatchNorm]
+    InstanceNorm: type[norm.InstanceNorm]
+    AdaptivePool: type[pool.AdaptivePool]
+    AvgPool: type[pool.AvgPool]
+    LPPool: type[pool.LPPool]
+    MaxPool: type[pool.MaxPool]
+    MaxUnpool: type[pool.MaxUnpool]
+    Flatten: type[reshape.Flatten]
+    Linear: type[reshape.Linear]
+    Pad: type[reshape.Pad]
+    PixelShuffle: type[reshape.PixelShuffle]
+    Unflatten: type[reshape.Unflatten]
+    Upsample: type[reshape.Upsample]
+    ClassToken: type[transformer.ClassToken]
+    MultiheadAttention: type[transformer.MultiheadAttention]
+    Permute: type[transformer.Permute]
+    PosEmbedding: type[transformer.PosEmbedding]
+    SelectToken: type[transformer.SelectToken]
+    TransformerEncoderLayer: type[transformer.TransformerEncoderLayer]
+    Transpose: type[transformer.Transpose]
+    windowed: tuple[type[conv.Conv], type[pool.MaxPool], type[pool.AvgPool], type[pool.LPPool]]
+    map_makers: tuple[type, ...]  # output a channels-first map when their input is one
+    map_breakers: tuple[type, ...]  # after them the tensor is no longer C×spatial
+
+    def __init__(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        for module, names in _CLASSES.items():
+            loaded = sys.modules.get(f"{__package__}.layers.{module}")
+            for name in names:
+                setattr(self, name, _Absent if loaded is None else getattr(loaded, name))
+        self.windowed = (self.Conv, self.MaxPool, self.AvgPool, self.LPPool)
+        self.map_makers = (
+            self.Conv,
+            self.ConvTranspose,
+            self.MaxPool,
+            self.AvgPool,
+            self.LPPool,
+            self.AdaptivePool,
+            self.MaxUnpool,
+            self.Upsample,
+            self.PixelShuffle,
+            self.BatchNorm,
+            self.InstanceNorm,
+            self.LayerNorm2d,
+            Crop,
+        )
+        self.map_breakers = (
+            self.Flatten,
+            self.Unflatten,
+            self.Permute,
+            self.Transpose,
+            self.Linear,
+            self.Embedding,
+            self.SelectToken,
+            self.ClassToken,
+            self.PosEmbedding,
+            self.MultiheadAttention,
+            self.TransformerEncoderLayer,
+        )
+
+
+_K = _Kinds()
 _UNITS = {"H": "row", "W": "column", "D": "slice", "L": "position"}
 
 
@@ -150,6 +207,7 @@ def lint_error(exc: ShapeError, *, input_text: str | None = None) -> list[LintWa
 def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarning]:
     """Every finding about ``analysis`` (see the module docstring). The collector is
     paused: the checks make many small objects and no cycles."""
+    _K.load()  # the classes of the layers the analysis made
     rows = analysis.layers
     out: list[LintWarning] = []
     out += _channels_last(analysis)
@@ -167,7 +225,7 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
         # ceil=true would not mend the skip: the odd-size warning says what does.
         found += odd if odd else _floor_drop(row, analysis.framework)
         found += _same_asymmetric(row)
-        if isinstance(row.layer, Linear) and maps[row.inputs[0] if row.inputs else pos]:
+        if isinstance(row.layer, _K.Linear) and maps[row.inputs[0] if row.inputs else pos]:
             found += _linear_on_map(row)
         found += _tiny_map(analysis, row, consumers)
         found += _ignored_features(row)
@@ -206,7 +264,7 @@ def _channels_last(analysis: Analysis) -> list[LintWarning]:
 def _channel_readers(framework: str) -> tuple[type[Layer], ...]:
     """The kinds whose first layer makes an input's layout matter (channels first)."""
     if framework == "torch":
-        return (Conv, ConvTranspose, BatchNorm, InstanceNorm)
+        return (_K.Conv, _K.ConvTranspose, _K.BatchNorm, _K.InstanceNorm)
     if framework == "onnx":
         from .onnx.conv import Conv as OnnxConv
         from .onnx.conv import ConvTranspose as OnnxConvTranspose
@@ -266,16 +324,16 @@ def _square_input(analysis: Analysis, input_text: str | None) -> list[LintWarnin
 
 
 def _grows(layer: Layer) -> bool:
-    if isinstance(layer, (ConvTranspose, MaxUnpool, PixelShuffle)):
-        return not (isinstance(layer, PixelShuffle) and layer.inverse)
-    if isinstance(layer, Upsample):
+    if isinstance(layer, (_K.ConvTranspose, _K.MaxUnpool, _K.PixelShuffle)):
+        return not (isinstance(layer, _K.PixelShuffle) and layer.inverse)
+    if isinstance(layer, _K.Upsample):
         return layer.size is not None or any(f > 1 for f in layer.scale_factor or ())
     return False
 
 
 def _upsamples(row: LayerResult) -> bool:
     """Whether a row enlarges a spatial size (a decoder stage)."""
-    if not isinstance(row.layer, (ConvTranspose, Upsample, PixelShuffle, MaxUnpool)):
+    if not isinstance(row.layer, (_K.ConvTranspose, _K.Upsample, _K.PixelShuffle, _K.MaxUnpool)):
         return False
     return any(
         a is not None and b is not None and b > a for a, b in zip(row.input[1:], row.output[1:])
@@ -288,9 +346,9 @@ def _map_flags(analysis: Analysis) -> list[bool]:
     flags = [len(analysis.input) >= 3]
     for row in analysis.layers:
         layer = row.layer
-        if isinstance(layer, _MAP_MAKERS):
+        if isinstance(layer, _K.map_makers):
             flags.append(len(row.output) >= 2)
-        elif isinstance(layer, _MAP_BREAKERS):
+        elif isinstance(layer, _K.map_breakers):
             flags.append(False)
         else:
             flags.append(flags[row.inputs[0]] if row.inputs else False)
@@ -309,7 +367,7 @@ def _consumers(analysis: Analysis) -> list[list[int]]:
 def _window_dims(row: LayerResult) -> list[tuple[int, int, int, int, int, int, int]] | None:
     """Per spatial dim of a conv or pool: (L, out, k, s, left pad, d, effective k)."""
     layer = row.layer
-    if not isinstance(layer, _WINDOWED):
+    if not isinstance(layer, _K.windowed):
         return None
     n = len(row.input) - 1
     if n < 1 or any(v is None for v in row.input[1:]):
@@ -398,7 +456,9 @@ def _floor_fixes(
 ) -> str:
     layer = row.layer
     fixes: list[str] = []
-    pool = not isinstance(layer, Conv)
+    pool = not isinstance(layer, _K.Conv)
+    if pool:
+        from .layers.pool import pool_output  # loaded already: the layer is a pool
     if pool and all(
         _covers(size, pool_output(size, k, s, left, d, True), s, left, dk)
         for size, _o, k, s, left, d, dk in (dims[i] for i in which)
@@ -434,7 +494,7 @@ def _floor_fixes(
 
 def _same_asymmetric(row: LayerResult) -> list[LintWarning]:
     layer = row.layer
-    if not isinstance(layer, Conv) or layer.padding != "same":
+    if not isinstance(layer, _K.Conv) or layer.padding != "same":
         return []
     dims = _window_dims(row)
     if dims is None:
@@ -473,7 +533,7 @@ def _linear_on_map(row: LayerResult) -> list[LintWarning]:
     if len(shape) < 2:
         return []
     layer = row.layer
-    assert isinstance(layer, Linear)
+    assert isinstance(layer, _K.Linear)
     return [
         LintWarning(
             row.index,
@@ -545,7 +605,7 @@ def _ignored_features(row: LayerResult) -> list[LintWarning]:
     """A norm without weights or running statistics given a num_features that is not
     the input's channel count: PyTorch only warns (nothing in it depends on it)."""
     layer = row.layer
-    if not isinstance(layer, (BatchNorm, InstanceNorm)):
+    if not isinstance(layer, (_K.BatchNorm, _K.InstanceNorm)):
         return []
     given = getattr(layer, "num_features", None)
     channels = row.input[0] if row.input else None
@@ -569,7 +629,7 @@ def _tiny_map(
 ) -> list[LintWarning]:
     shape = row.output
     n = len(shape) - 1
-    if n < 1 or not isinstance(row.layer, (*_MAP_MAKERS, Pad)):
+    if n < 1 or not isinstance(row.layer, (*_K.map_makers, _K.Pad)):
         return []
     names = _names(n)
     for i in range(n):
@@ -586,7 +646,7 @@ def _tiny_map(
                     "use a larger input, or fewer downsampling stages",
                 )
             ]
-        if size != 1 or before is None or before <= 1 or isinstance(row.layer, AdaptivePool):
+        if size != 1 or before is None or before <= 1 or isinstance(row.layer, _K.AdaptivePool):
             continue
         later = _later_spatial_work(analysis, row.index, i + 1, consumers)
         if later is None:
@@ -619,7 +679,7 @@ def _later_spatial_work(
             continue
         seen.add(j)
         row = rows[j - 1]
-        if len(row.output) != len(rows[index - 1].output) or isinstance(row.layer, _MAP_BREAKERS):
+        if len(row.output) != len(rows[index - 1].output) or isinstance(row.layer, _K.map_breakers):
             continue
         out = row.output[axis]
         if out is not None and out > 1:

@@ -64,3 +64,101 @@ def test_same_errors_as_typing() -> None:
 
             def _replace(self) -> None:  # type: ignore[misc]
                 pass
+
+
+class One(NamedTuple):
+    only: int
+
+
+class TypingOne(typing.NamedTuple):
+    only: int
+
+
+class Fourteen(NamedTuple):  # longer than the precompiled constructors: it compiles its own
+    a: int
+    b: int
+    c: int
+    d: int
+    e: int
+    f: int
+    g: int
+    h: int
+    i: int
+    j: int
+    k: int
+    m: int
+    n: int
+    o: int = 15
+
+
+class TypingFourteen(typing.NamedTuple):
+    a: int
+    b: int
+    c: int
+    d: int
+    e: int
+    f: int
+    g: int
+    h: int
+    i: int
+    j: int
+    k: int
+    m: int
+    n: int
+    o: int = 15
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "args"),
+    [(Point, TypingPoint, (1,)), (One, TypingOne, (7,)), (Fourteen, TypingFourteen, range(13))],
+)
+def test_same_constructor_as_typing(ours: type, theirs: type, args: typing.Iterable[int]) -> None:
+    """The precompiled __new__ takes the record's own names, positions and defaults."""
+    import copy
+    import inspect
+
+    def parameters(cls: type) -> list[tuple[str, object, object]]:  # not the annotations
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
+
+    assert parameters(ours) == parameters(theirs)
+    assert ours.__new__.__doc__ == theirs.__new__.__doc__.replace("Typing", "")
+    assert ours.__doc__ == theirs.__doc__.replace("Typing", "")  # One, Fourteen: namedtuple's
+    assert ours.__new__.__qualname__ == f"{ours.__name__}.__new__"
+    assert ours._field_defaults == theirs._field_defaults
+    assert ours.__match_args__ == theirs.__match_args__ == ours._fields
+    args = tuple(args)
+    mine, typed = ours(*args), theirs(*args)
+    assert mine == typed and repr(mine) == repr(typed).replace("Typing", "")
+    keywords = dict(zip(ours._fields, args))
+    assert ours(**keywords) == mine and ours._make(mine) == mine
+    assert copy.copy(mine) == copy.deepcopy(mine) == pickle.loads(pickle.dumps(mine)) == mine
+    for field in ours._fields:
+        assert getattr(ours, field).__doc__ == getattr(theirs, field).__doc__
+
+    def error(cls: type, *a: int, **k: int) -> str:
+        with pytest.raises(TypeError) as info:
+            cls(*a, **k)
+        return str(info.value).replace("Typing", "")
+
+    assert error(ours) == error(theirs)  # missing arguments, named
+    assert "unexpected keyword argument 'zz'" in error(ours, *args, zz=1)
+    assert error(ours, *args, zz=1) == error(theirs, *args, zz=1)
+    with pytest.raises(TypeError, match=f"Expected {len(ours._fields)} arguments, got 0"):
+        ours._make([])
+    with pytest.raises(ValueError, match=r"Got unexpected field names: \['zz'\]"):
+        mine._replace(zz=1)
+
+
+def test_pattern_matching() -> None:
+    match Point(3, 4):
+        case Point(x, y, label):
+            assert (x, y, label) == (3, 4, None)
+        case _:  # pragma: no cover
+            pytest.fail("no match")
+
+
+def test_field_names_as_namedtuple() -> None:
+    with pytest.raises(ValueError, match="Field names cannot start with an underscore: '_x'"):
+
+        class Bad(NamedTuple):
+            _x: int

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import convcalc
+from convcalc.layers.index import KIND_MODULES
 
 PROBE = """
 import sys
@@ -28,13 +29,16 @@ WATCHED = (
     "convcalc.graph",
     "convcalc.layers",
     "convcalc.render",
+    "convcalc.tojson",
     "json",
 )
 
 
-def _modules(args: list[str], env: dict[str, str]) -> tuple[str, str]:
+def _modules(
+    args: list[str], env: dict[str, str], watched: tuple[str, ...] = WATCHED
+) -> tuple[str, str]:
     proc = subprocess.run(
-        [sys.executable, "-c", f"WATCHED = {WATCHED!r}\n{PROBE}", *args],
+        [sys.executable, "-c", f"WATCHED = {watched!r}\n{PROBE}", *args],
         capture_output=True,
         text=True,
         check=True,
@@ -58,8 +62,26 @@ def test_json_loads_the_engine_not_rich() -> None:  # the probe itself sees impo
     out, modules = _modules(["-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json"], {})
     assert '"output": [4, 6, 6]' in out
     assert modules == (
-        "['convcalc.engine', 'convcalc.graph', 'convcalc.layers', 'convcalc.render', 'json']"
+        "['convcalc.engine', 'convcalc.graph', 'convcalc.layers', 'convcalc.tojson', 'json']"
+    )  # not render.py: the JSON writer is on its own
+
+
+# Every module that registers layer kinds (the transformer layers among them).
+LAYER_MODULES = tuple(f"convcalc.layers.{m}" for m in dict.fromkeys(KIND_MODULES.values()))
+
+
+def test_json_loads_the_modules_of_the_kinds_it_uses() -> None:
+    """Each kind's module is imported on its first use (layers/index.py), and the
+    warnings' checks import none (lint.py)."""
+    args = ["-i", "3x8x8", "conv2d", "4", "k=3", "relu", "maxpool", "k=2", "-o", "json"]
+    out, modules = _modules(args, {}, LAYER_MODULES)
+    assert '"output": [4, 3, 3]' in out
+    assert modules == (
+        "['convcalc.layers.activation', 'convcalc.layers.conv', 'convcalc.layers.pool']"
     )
+    out, modules = _modules(["-i", "3x8x8", "Conv2d(3, 4, 3)", "-o", "json"], {}, LAYER_MODULES)
+    assert '"output": [4, 6, 6]' in out
+    assert modules == "['convcalc.layers.conv']"
 
 
 def test_the_api_loads_on_first_use() -> None:

@@ -1,8 +1,9 @@
-"""The catalog of layer kinds. Importing this package registers every kind."""
+"""The catalog of layer kinds. Every word is known from the index (layers/index.py);
+a kind's module is imported, and registers its words, the first time one is used."""
 
-from . import activation, conv, embedding, layernorm2d, norm, pool, reshape, transformer  # noqa: F401  (registration)
 from .base import REGISTRY, Entry, Layer, Out, Param, Shape, bind
+from .index import KIND_MODULES
 
-KINDS = frozenset(REGISTRY)
+KINDS = frozenset(KIND_MODULES)
 
 __all__ = ["KINDS", "REGISTRY", "Entry", "Layer", "Out", "Param", "Shape", "bind"]

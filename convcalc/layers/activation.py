@@ -109,6 +109,7 @@ class Activation(Layer):
     """A shape-neutral element-wise layer without parameters (``name`` says which)."""
 
     SUMMARY = "element-wise"
+    SHAPE_NEUTRAL = True  # the input's first spatial layer decides what a shape means
 
     name: str
 

@@ -4,13 +4,19 @@ running a layer on a shape."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from _thread import RLock
+from collections.abc import Iterable, Iterator, Mapping
+from importlib import import_module
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._records import NamedTuple
 from ..errors import LayerError, SpecError
 from ..spec import Arg, LayerStmt, Value, suggest
+from .index import KIND_MODULES, TORCH_WORDS
+
+if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_keys, dict_values
 
 # A shape without the batch dimension, channels first. ``None`` is a size that
 # is not known (the channel count when the user gave only a spatial size).
@@ -356,9 +362,86 @@ class Entry(NamedTuple):
     torch_name: str = ""  # PyTorch's class name when the word is one (conv2d: Conv2d)
 
 
-REGISTRY: dict[str, Entry] = {}
-# PyTorch class name (Conv2d, BatchNorm2d, ReflectionPad2d, …) → its kind word.
-TORCH_CLASSES: dict[str, str] = {}
+class _Registry(dict[str, Entry]):
+    """PyTorch's kinds by word, each layer module imported the first time one of its
+    words is looked up (layers/index.py says which module registers which word): a
+    start of the command pays only for the kinds it uses. Going over the whole
+    registry (iterating, keys, items, len) imports every module first, and keeps
+    the order of the registrations in index order, whatever was loaded first.
+
+    A word's entry, once registered, is found by dict's own lookup: binding, the
+    engine's work for every layer, costs no more than with a plain dict."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.complete = False  # every module is loaded, in the index's order
+
+    def __missing__(self, word: str) -> Entry:
+        module = KIND_MODULES.get(word)
+        if module is None:
+            raise KeyError(word)
+        import_module(f"{__package__}.{module}")
+        with _LOADING:  # after a whole-registry reordering under way (load_all)
+            return dict.__getitem__(self, word)
+
+    def __contains__(self, word: object) -> bool:
+        return word in KIND_MODULES or dict.__contains__(self, word)
+
+    def get(self, word: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[word]
+        except KeyError:
+            return default
+
+    def load_all(self) -> None:
+        """Import every layer module; then the entries are in the index's order (the
+        order of a fresh import of them all, which --list-layers follows)."""
+        if self.complete:
+            return
+        for module in dict.fromkeys(KIND_MODULES.values()):
+            import_module(f"{__package__}.{module}")
+        with _LOADING:
+            if self.complete:
+                return
+            entries = {w: dict.__getitem__(self, w) for w in KIND_MODULES}
+            unindexed = {w: e for w, e in dict.items(self) if w not in entries}
+            dict.clear(self)
+            dict.update(self, entries)
+            dict.update(self, unindexed)  # only while the index is stale: a test fails
+            self.complete = True
+
+    def __iter__(self) -> Iterator[str]:
+        self.load_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self.load_all()
+        return dict.__len__(self)
+
+    def keys(self) -> dict_keys[str, Entry]:
+        self.load_all()
+        return dict.keys(self)
+
+    def values(self) -> dict_values[str, Entry]:
+        self.load_all()
+        return dict.values(self)
+
+    def items(self) -> dict_items[str, Entry]:
+        self.load_all()
+        return dict.items(self)
+
+    def __repr__(self) -> str:
+        self.load_all()
+        return dict.__repr__(self)
+
+
+# Held while load_all reorders the entries (a lookup that misses then waits for it).
+_LOADING = RLock()
+
+REGISTRY: dict[str, Entry] = _Registry()
+# PyTorch class name (Conv2d, BatchNorm2d, ReflectionPad2d, …) → its kind word, for
+# every class, whether its module is loaded or not (a call Conv2d(…) is parsed by it).
+TORCH_CLASSES: dict[str, str] = dict(TORCH_WORDS)
 
 
 def register(
@@ -373,7 +456,9 @@ def register(
     is a PyTorch class name lower-cased follows that class's signature; the other
     words follow the first one (``bn``: BatchNorm1d's, which all three share); the key
     "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
-    defaults to the class's TORCH when the names are the class's own."""
+    defaults to the class's TORCH when the names are the class's own. A new PyTorch
+    word or class name goes into layers/index.py too: ``python -m
+    convcalc.layers.make_index`` (tests/test_layer_index.py fails until then)."""
     into = REGISTRY if registry is None else registry  # another framework's kinds
 
     def add(klass: type[Layer]) -> type[Layer]:
@@ -389,16 +474,18 @@ def register(
         sigs = (klass.TORCH if names is None else {}) if torch is None else torch
         first = next(iter(sigs.values()), None)
         words = names if names is not None else klass.NAMES
+        named = set()
         for word, fixed in words.items():
-            if word in into:
+            if dict.__contains__(into, word):  # the entries, not the index's words
                 raise RuntimeError(f"layer name {word!r} registered twice")
             cname = next((c for c in sigs if c.lower() == word), "")
             sig = sigs[cname] if cname else first
             if cname:
                 TORCH_CLASSES[cname] = word
+                named.add(cname)
             into[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
         for cname in sigs:
-            if cname and cname not in TORCH_CLASSES:
+            if cname and cname not in named:
                 raise RuntimeError(f"PyTorch class {cname} is not one of the names {list(words)}")
         return klass
 
