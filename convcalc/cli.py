@@ -1049,28 +1049,28 @@ def run(
                 _warn(warning)
             count = f"{len(found)} warning{'s' if len(found) > 1 else ''}"
             raise Failure(f"--strict: {count} (above); nothing was written", EXIT_SHAPE)
-    if fmt == "json":  # its writer alone: the table code is not imported
-        from .tojson import write
-    else:
-        from .render import write
-
     out = cast(TextIO, _Stdout(sys.stdout))
     # JSON lists the warnings when there are any (always with --warnings).
     in_json = found if fmt == "json" and (found or warnings) else None
     extras = _extras(analysis, fmt, out, explain, rf, in_json)
+    options: dict[str, Any] = {
+        "batch": batch,
+        "dtype": dtype,
+        "training": training,
+        "sources": sources,
+        "depth": depth,
+        "extras": extras,
+        "memory": memory,
+    }
     try:
-        write(
-            analysis,
-            fmt,
-            out,
-            batch=batch,
-            dtype=dtype,
-            training=training,
-            sources=sources,
-            depth=depth,
-            extras=extras,
-            memory=memory,
-        )
+        if fmt == "json":  # its writer alone: the table code is not imported
+            from .tojson import to_json
+
+            out.write(to_json(analysis, **options))
+        else:
+            from .render import write
+
+            write(analysis, fmt, out, **options)
     except ConvcalcError as exc:  # -o torch: a network it cannot write (nothing written yet)
         raise Failure(str(exc), EXIT_USAGE) from None
     out.flush()

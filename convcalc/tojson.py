@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from ._gc import gc_paused
 from ._records import NamedTuple
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .memory import Memory, TrainingMemory
     from .render import Source
 
-__all__ = ["Extras", "to_json", "write"]
+__all__ = ["Extras", "to_json"]
 
 
 class Extras(NamedTuple):
@@ -79,32 +79,3 @@ def to_json(
             parts.append(f"  {dumps(key)}: {dumps(value)}{comma}")
     parts.append("}")
     return "\n".join(parts) + "\n"
-
-
-def write(
-    analysis: Analysis,
-    fmt: str,
-    out: TextIO,
-    *,
-    batch: int = 1,
-    dtype: str = "float32",
-    training: TrainingMemory | None = None,
-    sources: Sequence[Source] = (),
-    depth: int | None = None,
-    extras: Extras | None = None,
-    memory: Memory | None = None,
-) -> None:
-    """render.write for ``fmt`` json, without importing render.py."""
-    assert fmt == "json", fmt
-    out.write(
-        to_json(
-            analysis,
-            batch=batch,
-            dtype=dtype,
-            training=training,
-            sources=sources,
-            depth=depth,
-            extras=extras,
-            memory=memory,
-        )
-    )
