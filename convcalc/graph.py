@@ -548,7 +548,24 @@ class _Builder:
         body = self.bodies.get(key)
         if body is None:
             body = self.bodies[key] = [_substitute(stmt, env, source) for stmt in block.body]
+            for stmt, was in zip(body, block.body):
+                if stmt.kind != was.kind:  # a parameter standing for the kind
+                    self.known_kind(stmt, env[was.kind])
         return body
+
+    def known_kind(self, stmt: LayerStmt, value: Value) -> None:
+        """The kind an instance gave a block parameter must be one (or a block)."""
+        word = stmt.kind
+        if word in self.registry or word in self.blocks or word in KEYWORDS:
+            return
+        hint = suggest(word, [*self.registry, *self.blocks])
+        raise SpecError(
+            f"unknown layer kind {self.text(value)!r}"
+            + (f"; did you mean {hint!r}?" if hint else ""),
+            source=self.source,
+            start=value.start,
+            end=value.end,
+        )
 
     def bind_block(self, block: _BlockDef, stmt: LayerStmt, args: list[Arg]) -> dict[str, Value]:
         env: dict[str, Value] = {}
@@ -678,12 +695,26 @@ _EXAMPLES = {
 
 def _substitute(stmt: LayerStmt, env: dict[str, Value], source: str) -> LayerStmt:
     """A block body's statement with its parameter words replaced by the values the
-    instance gave (values keep their own offsets, so errors point at them)."""
+    instance gave (values keep their own offsets, so errors point at them); a
+    parameter standing for the kind (``act`` on its line) becomes the kind given."""
     args: list[Arg] = []
     # The statement's text with each swapped value's text replaced by the instance's.
     pieces: list[str] = []
     pos = stmt.anchor if stmt.anchor >= 0 else stmt.start
     end = pos + stmt.end - stmt.start
+    kind = env.get(stmt.kind)
+    if kind is not None:
+        word = source[kind.start : kind.end]
+        if kind.kind != "name":
+            raise SpecError(
+                f"{stmt.kind} stands for a layer kind in this block; {word!r} is not one",
+                source=source,
+                start=kind.start,
+                end=kind.end,
+            )
+        pieces.append(word)
+        pos += len(stmt.kind)
+        stmt = stmt._replace(kind=word.lower())
     for arg in stmt.args:
         value = _sub_value(arg.value, env)
         if value is not arg.value:

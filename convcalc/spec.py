@@ -226,10 +226,14 @@ class _Parser:
         start: int = 0,
         end: int | None = None,
         word_kinds: Collection[str] = (),
+        params: frozenset[str] = frozenset(),
     ) -> None:
         self.source = source
         self.kinds = kinds
         self.word_kinds = word_kinds
+        # Inside a block: its parameter words, which may start a statement of their
+        # own (``act`` on its line, for an instance's act=relu).
+        self.params = params
         self.tokens = _tokenize(source, start, end)
         self.pos = 0
 
@@ -277,9 +281,25 @@ class _Parser:
                     statements.append(self.input_stmt())
                 else:
                     statements.append(self.layer())
+                    self.track_block(statements[-1])  # type: ignore[arg-type]
+                continue
+            if kind == WORD and text.lower() in self.params and not self.is_key(self.pos):
+                statements.append(self.layer())  # a block parameter standing for a kind
                 continue
             raise self.unexpected(self.pos)
         return statements
+
+    def is_key(self, index: int) -> bool:
+        return index + 1 < len(self.tokens) and self.tokens[index + 1][1] == "="
+
+    def track_block(self, stmt: LayerStmt) -> None:
+        """Entering a block (its parameters may stand for kinds) or leaving one."""
+        if stmt.kind == "block":
+            names = [a.value for a in stmt.args[1:] if a.key is None and a.value.kind == "name"]
+            keys = [a.key for a in stmt.args if a.key is not None]
+            self.params = frozenset([*(str(v.value).lower() for v in names), *keys])
+        elif stmt.kind == "end":
+            self.params = frozenset()
 
     def unexpected(self, index: int) -> SpecError:
         kind, text, start, end = self.tokens[index]
@@ -528,16 +548,17 @@ def parse(source: str, kinds: Collection[str], word_kinds: Collection[str] = ())
     # Spec files repeat themselves (blocks of identical lines): parse each distinct
     # segment once and re-anchor its statements. Their arguments keep the offsets
     # of the first occurrence, which is the one any error in them is reported at.
-    seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]] = {}
+    seen: _Seen = {}
+    params: frozenset[str] = frozenset()  # the parameters of the block being read
     pos = 0
     for m in _SEGMENT_END.finditer(source):
         if m.group() not in ";|" and _open(source, pos, m.start()):
             continue  # a call (or tuple) spans lines: its newlines and comments are blanks
         if m.start() > pos:
-            _segment(source, kinds, pos, m.start(), seen, statements, word_kinds)
+            params = _segment(source, kinds, pos, m.start(), seen, statements, word_kinds, params)
         pos = m.end()
     if pos < len(source):
-        _segment(source, kinds, pos, len(source), seen, statements, word_kinds)
+        _segment(source, kinds, pos, len(source), seen, statements, word_kinds, params)
     return Program(source, tuple(statements))
 
 
@@ -561,25 +582,34 @@ def _open(source: str, start: int, end: int) -> bool:
     return text.count("(") + text.count("[") > text.count(")") + text.count("]")
 
 
+# A segment's text and the block parameters in force → where it was first parsed,
+# its statements, and the parameters in force after it.
+_Seen = dict[tuple[str, frozenset[str]], tuple[int, list["LayerStmt | InputStmt"], frozenset[str]]]
+
+
 def _segment(
     source: str,
     kinds: Collection[str],
     start: int,
     end: int,
-    seen: dict[str, tuple[int, list[LayerStmt | InputStmt]]],
+    seen: _Seen,
     out: list[LayerStmt | InputStmt],
     word_kinds: Collection[str] = (),
-) -> None:
+    params: frozenset[str] = frozenset(),
+) -> frozenset[str]:
+    """Parse ``source[start:end]`` into ``out``; the block parameters in force after it."""
     text = source[start:end]
-    hit = seen.get(text)
+    hit = seen.get((text, params))
     if hit is None:
-        parsed = _Parser(source, kinds, start, end, word_kinds).statements()
-        seen[text] = (start, parsed)
+        parser = _Parser(source, kinds, start, end, word_kinds, params)
+        parsed = parser.statements()
+        seen[text, params] = (start, parsed, parser.params)
         out.extend(parsed)
-        return
-    first, parsed = hit
+        return parser.params
+    first, parsed, after = hit
     shift = start - first
     out.extend([stmt.shifted(shift) for stmt in parsed])
+    return after
 
 
 def parse_value(source: str) -> Value:

@@ -6,6 +6,7 @@ test_models.py) and every error they can raise."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -360,3 +361,44 @@ def test_a_name_written_again_in_another_case_is_refused() -> None:
     assert again.layers[-1].inputs == (2, 2)
     spelt = convcalc.analyze("conv2d 8 k=3; as Skip; conv2d 8 k=3 p=1; add skip", "3x32x32")
     assert spelt.layers[0].name == "Skip" and spelt.layers[-1].inputs == (2, 1)
+
+
+def test_a_block_parameter_may_stand_for_a_layer_kind() -> None:
+    # 'act' on its own (after a newline or ';') is the kind the instance gives; the
+    # rows are those of the spelt-out network.
+    block = "block cba c act=relu; conv2d c k=3 p=1; bn; act; end"
+    analysis = convcalc.analyze(f"{block}; cba 16; cba 8 act=gelu; cba 4 act=leakyrelu", "3x8x8")
+    spelt = convcalc.analyze(
+        "conv2d 16 k=3 p=1; bn; relu; conv2d 8 k=3 p=1; bn; gelu; conv2d 4 k=3 p=1; bn; leakyrelu",
+        "3x8x8",
+    )
+    assert [r.layer for r in analysis.layers] == [r.layer for r in spelt.layers]
+    assert [r.spec for r in analysis.layers][2::3] == ["relu", "gelu", "leakyrelu"]
+    # with arguments, a block, and a graph word
+    more = convcalc.analyze(
+        "block inner c; conv2d c k=1; end; "
+        "block outer c sub merge act; as x; sub c; act 0.1; merge x; end; "
+        "outer 3 sub=inner merge=add act=leakyrelu",
+        "3x8x8",
+    )
+    assert [r.spec for r in more.layers] == ["conv2d 3 k=1", "leakyrelu 0.1", "add x"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "block b c act; conv2d c k=1; act; end; b 4 act=relux",
+            "unknown layer kind 'relux'; did you mean 'relu'?",
+        ),
+        (
+            "block b c act; conv2d c k=1; act; end; b 4 act=3",
+            "act stands for a layer kind in this block; '3' is not one",
+        ),
+        ("block b c act; conv2d c k=1; act; end; b 4", "block b needs a value for act"),
+        ("conv2d 4 k=1; act", "unknown layer kind 'act'"),  # outside the block it is no kind
+    ],
+)
+def test_a_kind_parameter_errors(spec: str, message: str) -> None:
+    with pytest.raises(convcalc.SpecError, match=re.escape(message)):
+        convcalc.analyze(spec, "3x8x8")
