@@ -15,7 +15,7 @@ from ..frameworks import Framework
 from ..layers import Shape
 from ..layers.base import Entry, Param
 from ..spec import Arg, InputStmt, LayerStmt, Value
-from .kinds import KEYS
+from .kinds import KEYS, SHORT
 
 UNKNOWN = "?"
 
@@ -24,16 +24,11 @@ UNKNOWN = "?"
 _Q: Any = UNKNOWN
 
 
-# The keys searched, in the order they are reported and compared.
+# The keys searched (convcalc.solve.kinds.KEYS, in the order they are reported and
+# compared) and the other solved ones, by the short names answers use.
 _INT_KEYS = KEYS
-
-
 _SHORT = {
-    "kernel_size": "k",
-    "stride": "s",
-    "padding": "p",
-    "dilation": "d",
-    "output_padding": "op",
+    **SHORT,
     "scale_factor": "scale",
     "size": "size",
     "output_size": "output_size",

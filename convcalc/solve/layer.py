@@ -604,14 +604,14 @@ def _shortest_scale(size: int, want: int, float32: bool = False) -> float:
         f = math.ceil(lo / unit) * unit
         while f < hi:
             value = float(f)
-            held = _float32(value) if float32 else value
+            held = _onnx_float32(value) if float32 else value
             if value > 0 and math.floor(float(size) * held) == want:
                 return value
             f += unit
     return want / size  # pragma: no cover - a float in range always exists
 
 
-def _float32(value: float) -> float:
-    from ..onnx.core import float32
+def _onnx_float32(value: float) -> float:
+    from ..onnx.core import float32  # ONNX's module, loaded only when ONNX is in force
 
     return float32(value)
