@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import convcalc
-from convcalc.zoo import model_spec
+from convcalc.network.zoo import model_spec
 
 TARGET = 1.3
 

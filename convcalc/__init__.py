@@ -15,10 +15,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConvcalcError, InternalError, ShapeError, SpecError
+from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
-    from .engine import (
+    from convcalc.kinds import KINDS, REGISTRY
+    from convcalc.kinds.frameworks import FRAMEWORKS
+    from convcalc.network.analysis import (
         DTYPE_ALIASES,
         DTYPES,
         Analysis,
@@ -28,8 +30,6 @@ if TYPE_CHECKING:
         analyze,
         parse_shape,
     )
-    from .frameworks import FRAMEWORKS
-    from .layers import KINDS, REGISTRY
 
 __version__ = "0.1.0"
 
@@ -67,11 +67,11 @@ _LAZY = {
             "analyze",
             "parse_shape",
         ),
-        "engine",
+        "network.analysis",
     ),
-    "FRAMEWORKS": "frameworks",
-    "KINDS": "layers",
-    "REGISTRY": "layers",
+    "FRAMEWORKS": "kinds.frameworks",
+    "KINDS": "kinds",
+    "REGISTRY": "kinds",
 }
 
 

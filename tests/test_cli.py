@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import convcalc
-from convcalc import cli as cli_module
-from convcalc import render
-from convcalc.cli import cli
+from convcalc.cli import command as cli_module
+from convcalc.cli.command import cli
+from convcalc.formats import render
 
 SPEC_LINE = (
     "-i 3x224x224 conv2d 64 k=7 s=2 p=3 maxpool2d k=3 s=2 p=1 "
@@ -345,7 +345,7 @@ def test_version_and_help() -> None:
 PROBE = """
 import sys
 import time
-from convcalc.cli import cli
+from convcalc.cli.command import cli
 try:
     cli.main(sys.argv[1:], prog_name="convcalc")
 except SystemExit:
@@ -713,7 +713,7 @@ def test_closed_pipe_exits_141_in_every_format(fmt: str) -> None:
 def test_training_memory_in_json() -> None:
     args = "-i 3x32x32 conv2d 16 k=3 p=1 bn relu gap flatten linear 10"
     data = json.loads(ok(f"{args} --optimizer adam --batch 8 --dtype fp16 -o json"))
-    from convcalc import memory
+    from convcalc.network import memory
 
     analysis = convcalc.analyze(args.split(" ", 2)[2], "3x32x32", batch=8)
     expected = memory.training_memory(

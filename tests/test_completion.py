@@ -13,8 +13,8 @@ from click.shell_completion import ShellComplete
 from click.testing import CliRunner
 
 import convcalc
-from convcalc.cli import cli
-from convcalc.completion import ConvcalcBashComplete, ConvcalcZshComplete, suggest
+from convcalc.cli.command import cli
+from convcalc.cli.completion import ConvcalcBashComplete, ConvcalcZshComplete, suggest
 from convcalc.spec import KEYWORDS
 
 
@@ -208,7 +208,7 @@ def test_the_bash_script_in_bash() -> None:
     ],
 )
 def test_graph_statements_complete(words: list[str], incomplete: str, expected: list[str]) -> None:
-    from convcalc.completion import suggest
+    from convcalc.cli.completion import suggest
 
     got = [value for value, _ in suggest(words, incomplete)]
     if words[-1] in ("add", "from"):

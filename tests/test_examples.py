@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import convcalc
-from convcalc.layers import KINDS
+from convcalc.kinds import KINDS
 from convcalc.spec import InputStmt, LayerStmt, parse
 
 ROOT = Path(__file__).resolve().parent.parent

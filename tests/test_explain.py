@@ -1,4 +1,4 @@
-"""convcalc.explain: every printed expression evaluates to the size PyTorch gave.
+"""convcalc.ask.explain: every printed expression evaluates to the size PyTorch gave.
 
 The layers and networks are the ones PyTorch ran (tests/data/torch_cases.jsonl and
 torch_graphs.jsonl): each step's expression, in both alphabets, is parsed back by
@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convcalc
-from convcalc.explain import evaluate, explain
-from convcalc.explain_common import position
+from convcalc.ask.explain import evaluate, explain
+from convcalc.ask.explain.common import position
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -125,7 +125,7 @@ def test_every_expression_of_the_graphs_torch_ran() -> None:
 
 
 def test_every_expression_of_the_built_in_models() -> None:
-    from convcalc.zoo import model_spec, models
+    from convcalc.network.zoo import model_spec, models
 
     for model in models():
         assert check(convcalc.analyze(model_spec(model.name))) > 0

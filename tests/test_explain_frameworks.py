@@ -1,4 +1,4 @@
-"""convcalc.explain under --framework keras and onnx: every printed expression
+"""convcalc.ask.explain under --framework keras and onnx: every printed expression
 evaluates to the size the framework gave.
 
 The layers and chains are the ones Keras 3 built and ONNX shape inference sized
@@ -20,12 +20,12 @@ import pytest
 from click.testing import CliRunner
 
 import convcalc
-from convcalc import keras, onnx
-from convcalc.cli import cli
-from convcalc.engine import LayerResult
-from convcalc.explain import Step, evaluate, explain
-from convcalc.explain_common import position
-from convcalc.layers.merge import Elementwise
+from convcalc.ask.explain import Step, evaluate, explain
+from convcalc.ask.explain.common import position
+from convcalc.cli.command import cli
+from convcalc.kinds import keras, onnx
+from convcalc.kinds.merge import Elementwise
+from convcalc.network.analysis import LayerResult
 
 DATA = Path(__file__).parent / "data"
 
@@ -175,13 +175,13 @@ def test_the_graph_operations_in_the_frameworks_layout(framework: str) -> None:
 def test_the_pytorch_path_imports_neither_framework_module() -> None:
     code = (
         "import sys, convcalc\n"
-        "from convcalc.explain import explain\n"
+        "from convcalc.ask.explain import explain\n"
         "explain(convcalc.analyze('conv2d 8 k=3 s=2 maxpool k=2', '3x32x32'))\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('convcalc.explain_', "
-        "'convcalc.keras', 'convcalc.onnx'))))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('convcalc.ask.explain.', "
+        "'convcalc.kinds.keras', 'convcalc.kinds.onnx'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['convcalc.explain_common']"
+    assert out.stdout.strip() == "['convcalc.ask.explain.common']"
 
 
 # --------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import convcalc
-from convcalc.cli import cli
-from convcalc.completion import suggest
+from convcalc.cli.command import cli
+from convcalc.cli.completion import suggest
 
 DATA = Path(__file__).parent / "data"
 

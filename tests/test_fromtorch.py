@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 import convcalc
-from convcalc.cli import cli
-from convcalc.fromtorch import analyze_print, read_print
+from convcalc.cli.command import cli
+from convcalc.formats.torch_print import analyze_print, read_print
 
 DATA = Path(__file__).parent / "data"
 PRINTS = [json.loads(line) for line in (DATA / "torch_prints.jsonl").open(encoding="utf-8")]

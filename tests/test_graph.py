@@ -201,7 +201,7 @@ def test_receptive_field_of_a_residual_is_the_longer_path() -> None:
 
 
 def test_json_carries_the_structure() -> None:
-    from convcalc.render import to_json
+    from convcalc.formats.render import to_json
 
     spec = "block b; as x; conv2d 16 k=1; add x; end; b; as t; gap; as aux; from t; relu"
     data = json.loads(to_json(run(spec)))

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 import convcalc
-from convcalc import render
-from convcalc.cli import cli
-from convcalc.zoo import model_spec, models
+from convcalc.cli.command import cli
+from convcalc.formats import render
+from convcalc.network.zoo import model_spec, models
 
 GRAPH = (
     "block res C\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import convcalc
-from convcalc.frameworks import get
+from convcalc.kinds.frameworks import get
 from convcalc.spec import LayerStmt, parse
 
 DATA = Path(__file__).parent / "data"
@@ -152,7 +152,7 @@ def test_every_receptive_field() -> None:
 def test_the_activation_names_are_keras_own() -> None:
     # The generator takes the names from keras.activations; every one Keras
     # accepted is convcalc's, and the one it refused (threshold) is not.
-    from convcalc.keras.core import ACTIVATIONS
+    from convcalc.kinds.keras.core import ACTIVATIONS
 
     accepted, refused = set(), set()
     for case in CHAINS:

@@ -14,7 +14,7 @@ import pytest
 
 import convcalc
 from convcalc.errors import LayerError, SpecError
-from convcalc.layers import KINDS, REGISTRY, Layer, bind
+from convcalc.kinds import KINDS, REGISTRY, Layer, bind
 from convcalc.spec import LayerStmt, parse
 
 DATA = Path(__file__).parent / "data"

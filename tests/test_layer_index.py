@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from convcalc.layers import KINDS, REGISTRY
-from convcalc.layers import index as layer_index
-from convcalc.layers.base import TORCH_CLASSES
+from convcalc.kinds import KINDS, REGISTRY
+from convcalc.kinds.base import TORCH_CLASSES
+from convcalc.kinds.torch import index as layer_index
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
@@ -22,7 +22,7 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_index_is_current() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "convcalc.layers.make_index", "--check"],
+        [sys.executable, "-m", "convcalc.kinds.torch.make_index", "--check"],
         capture_output=True,
         text=True,
     )
@@ -35,11 +35,11 @@ def test_a_word_missing_from_the_index_fails_the_check(tmp_path: Path) -> None:
     stale.write_text(text.replace('    "maxpool2d": "pool",\n', ""), encoding="utf-8")
     assert stale.read_text(encoding="utf-8") != text
     proc = _run(
-        "import sys; from pathlib import Path; from convcalc.layers import make_index as m;"
+        "import sys; from pathlib import Path; from convcalc.kinds.torch import make_index as m;"
         f"m.INDEX = Path({str(stale)!r}); sys.exit(m.main(['--check']))"
     )
     assert proc.returncode == 1
-    assert "out of date: run python -m convcalc.layers.make_index" in proc.stderr
+    assert "out of date: run python -m convcalc.kinds.torch.make_index" in proc.stderr
 
 
 @pytest.mark.parametrize(
@@ -47,20 +47,20 @@ def test_a_word_missing_from_the_index_fails_the_check(tmp_path: Path) -> None:
 )
 def test_a_lookup_loads_the_words_module_only(word: str, module: str) -> None:
     code = (
-        "import sys\nfrom convcalc.layers import REGISTRY, KINDS\n"
-        "from convcalc.layers.base import TORCH_CLASSES\n"
+        "import sys\nfrom convcalc.kinds import REGISTRY, KINDS\n"
+        "from convcalc.kinds.base import TORCH_CLASSES\n"
         f"word = TORCH_CLASSES.get({word!r}, {word!r})\n"
         "assert word in KINDS and word in REGISTRY\n"
         "loaded = lambda: sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
-        "    if m.startswith('convcalc.layers.') and m.count('.') == 2)\n"
+        "    if m.startswith('convcalc.kinds.torch.') and m.count('.') == 3)\n"
         "print(loaded())\nprint(REGISTRY[word].word, REGISTRY.get(word).word, loaded())"
     )
     proc = _run(code)
     assert proc.returncode == 0, proc.stderr
     word = TORCH_CLASSES.get(word, word)
     assert proc.stdout.splitlines() == [
-        "['base', 'index']",
-        f"{word} {word} {sorted(['base', 'index', module])}",
+        "['index']",
+        f"{word} {word} {sorted(['index', module])}",
     ]
 
 

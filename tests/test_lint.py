@@ -1,4 +1,4 @@
-"""convcalc.lint: a table of networks that must warn (with the layer, the numbers and
+"""convcalc.ask.lint: a table of networks that must warn (with the layer, the numbers and
 the fix) and of networks that must not, every built-in model and example included."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import convcalc
-from convcalc.lint import LintWarning, lint, lint_error
-from convcalc.zoo import model_spec, models
+from convcalc.ask.lint import LintWarning, lint, lint_error
+from convcalc.network.zoo import model_spec, models
 
 ROOT = Path(__file__).resolve().parent.parent
 

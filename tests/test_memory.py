@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import convcalc
-from convcalc import engine, memory
+from convcalc.network import analysis as engine
+from convcalc.network import memory
 
 RECORDS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "torch_memory.json").read_text()
@@ -177,6 +178,6 @@ def test_memory_imports_neither_click_nor_rich() -> None:
     import subprocess
     import sys
 
-    code = "import convcalc.memory, sys; print('click' in sys.modules, 'rich' in sys.modules)"
+    code = "import convcalc.network.memory, sys; print('click' in sys.modules, 'rich' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["False", "False"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import convcalc
-from convcalc.zoo import model_spec, models
+from convcalc.network.zoo import model_spec, models
 
 DATA = Path(__file__).parent / "data" / "torch_models.jsonl"
 RECORDS = {r["name"]: r for r in map(json.loads, DATA.read_text().splitlines())}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import convcalc
-from convcalc.frameworks import get
+from convcalc.kinds.frameworks import get
 from convcalc.spec import LayerStmt, parse
 
 DATA = Path(__file__).parent / "data"

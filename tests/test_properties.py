@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import convcalc
-from convcalc.layers import KINDS, REGISTRY, bind
-from convcalc.layers.base import (
+from convcalc.kinds import KINDS, REGISTRY, bind
+from convcalc.kinds.base import (
     BoolType,
     ChoiceType,
     FloatsType,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import convcalc
-from convcalc import render
+from convcalc.formats import render
 
 ROOT = Path(__file__).resolve().parent.parent
 VGG = ROOT / "examples" / "vgg16.spec"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import convcalc
-from convcalc import memory, render
+from convcalc.formats import render
+from convcalc.network import memory
 
 SPEC_CHAIN = (
     "conv2d 64 k=7 s=2 p=3  maxpool2d k=3 s=2 p=1  conv2d 128 k=3 s=2 p=1  gap  flatten  linear 10"

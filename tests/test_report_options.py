@@ -23,12 +23,12 @@ from click.shell_completion import ShellComplete
 from click.testing import CliRunner, Result
 
 import convcalc
-from convcalc.cli import cli
-from convcalc.explain import evaluate, explain
-from convcalc.field import field
-from convcalc.lint import lint, lint_error
-from convcalc.render import CSV_HEADER
-from convcalc.zoo import models
+from convcalc.ask.explain import evaluate, explain
+from convcalc.ask.lint import lint, lint_error
+from convcalc.cli.command import cli
+from convcalc.formats.render import CSV_HEADER
+from convcalc.network.field import field
+from convcalc.network.zoo import models
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -178,7 +178,7 @@ def test_rf_in_markdown_json_and_csv() -> None:
 
 def test_rf_summary_when_the_field_stops() -> None:
     result = ok("-m resnet18 --rf")
-    a = convcalc.analyze(convcalc.zoo.model_spec("resnet18"))
+    a = convcalc.analyze(convcalc.network.zoo.model_spec("resnet18"))
     summary = field(a)
     assert summary is not None and not summary.final and summary.stop is not None
     last = result.stdout.splitlines()[-1]
@@ -260,7 +260,7 @@ def test_the_json_path_loads_nothing_new() -> None:
         "import sys\nfrom convcalc.cli import cli\n"
         "try:\n    cli.main(sys.argv[1:], prog_name='convcalc')\nexcept SystemExit:\n    pass\n"
         "sys.stdout.flush()\n"
-        "names = ('rich', 'convcalc.lint', 'convcalc.explain', 'convcalc.field', 'convcalc.solve')\n"
+        "names = ('rich', 'convcalc.ask.lint', 'convcalc.ask.explain', 'convcalc.network.field', 'convcalc.ask.solve')\n"
         "print(sorted(m for m in names if m in sys.modules), file=sys.stderr)\n"
     )
 
@@ -272,12 +272,12 @@ def test_the_json_path_loads_nothing_new() -> None:
         return proc.stderr.strip().splitlines()[-1]
 
     base = ["-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json"]
-    assert loaded(*base) == "['convcalc.lint']"  # warnings are on by default
+    assert loaded(*base) == "['convcalc.ask.lint']"  # warnings are on by default
     assert loaded(*base, "--no-warnings") == "[]"
-    assert loaded(*base, "--no-warnings", "--explain") == "['convcalc.explain']"
-    assert loaded(*base, "--no-warnings", "--rf") == "['convcalc.field']"
-    assert loaded(*base, "--warnings") == "['convcalc.lint']"
-    assert loaded(*base[:-2], "-o", "csv") == "['convcalc.lint']"  # warnings on stderr
+    assert loaded(*base, "--no-warnings", "--explain") == "['convcalc.ask.explain']"
+    assert loaded(*base, "--no-warnings", "--rf") == "['convcalc.network.field']"
+    assert loaded(*base, "--warnings") == "['convcalc.ask.lint']"
+    assert loaded(*base[:-2], "-o", "csv") == "['convcalc.ask.lint']"  # warnings on stderr
 
 
 # -- warnings and --strict --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""convcalc.solve: hidden keys are found again, every answer reaches the target,
+"""convcalc.ask.solve: hidden keys are found again, every answer reaches the target,
 impossible targets report the truly nearest sizes.
 
 The truth comes from two places: the single layers PyTorch ran
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import convcalc
-from convcalc.layers import KINDS, REGISTRY
-from convcalc.layers.conv import ConvTranspose
-from convcalc.solve import Limits, NoSolution, Solution, solve, solve_chain
+from convcalc.ask.solve import Limits, NoSolution, Solution, solve, solve_chain
+from convcalc.kinds import KINDS, REGISTRY
+from convcalc.kinds.torch.conv import ConvTranspose
 from convcalc.spec import LayerStmt, parse
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""``convcalc solve``: the command around convcalc.solve (whose answers test_solve.py
+"""``convcalc solve``: the command around convcalc.ask.solve (whose answers test_solve.py
 checks against PyTorch's layers). Here: that the command shows exactly what the
 library finds, in every format, that every answer it prints reaches the target in
 the engine, and its errors, options and start-up."""
@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import convcalc
-from convcalc.cli import cli
-from convcalc.solve import NoSolution, solve_chain
+from convcalc.ask.solve import NoSolution, solve_chain
+from convcalc.cli.command import cli
 
 
 def run(args: list[str] | str, input: str | None = None) -> Result:
@@ -271,13 +271,13 @@ def test_a_real_process() -> None:
 
 PROBE = """
 import sys
-from convcalc.cli import cli
+from convcalc.cli.command import cli
 try:
     cli.main(sys.argv[1:], prog_name="convcalc")
 except SystemExit:
     pass
 sys.stdout.flush()
-print(sorted(m for m in ("rich", "convcalc.solve", "convcalc.cli_solve") if m in sys.modules),
+print(sorted(m for m in ("rich", "convcalc.ask.solve", "convcalc.cli.solve") if m in sys.modules),
       file=sys.stderr)
 """
 
@@ -291,7 +291,7 @@ def test_solve_json_needs_no_rich_and_the_main_job_loads_no_solver() -> None:
         return proc.stderr.strip()
 
     solve = ["solve", "-i", "224", "-o", "112", "conv2d", "k=3", "p=?", "s=2", "--format", "json"]
-    assert probe(*solve) == "['convcalc.cli_solve', 'convcalc.solve']"
+    assert probe(*solve) == "['convcalc.ask.solve', 'convcalc.cli.solve']"
     assert probe("-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json") == "[]"
     assert probe("-i", "3x8x8", "conv2d", "4", "k=3") == "['rich']"
 

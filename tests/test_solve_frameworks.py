@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from convcalc import analyze
-from convcalc.engine import _framework
-from convcalc.frameworks import Framework
-from convcalc.graph import build
-from convcalc.layers import Layer
-from convcalc.layers.base import expand
-from convcalc.solve import Limits, Solution, solve_chain
-from convcalc.solve.kinds import Kind, kind_of
+from convcalc.ask.solve import Limits, Solution, solve_chain
+from convcalc.ask.solve.kinds import Kind, kind_of
+from convcalc.kinds import Layer
+from convcalc.kinds.base import expand
+from convcalc.kinds.frameworks import Framework
+from convcalc.network.analysis import _framework
+from convcalc.network.graph import build
 from convcalc.spec import LayerStmt
 
 DATA = Path(__file__).parent / "data"

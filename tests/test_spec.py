@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import convcalc
-from convcalc.layers import KINDS, bind
+from convcalc.kinds import KINDS, bind
 from convcalc.spec import InputStmt, LayerStmt, parse
 
 

@@ -11,11 +11,11 @@ import sys
 import pytest
 
 import convcalc
-from convcalc.layers.index import KIND_MODULES
+from convcalc.kinds.torch.index import KIND_MODULES
 
 PROBE = """
 import sys
-from convcalc.cli import main
+from convcalc.cli.command import main
 try:
     main()
 except SystemExit:
@@ -25,11 +25,11 @@ print(sorted(m for m in sys.modules if m in WATCHED), file=sys.stderr)
 """
 WATCHED = (
     "rich",
-    "convcalc.engine",
-    "convcalc.graph",
-    "convcalc.layers",
-    "convcalc.render",
-    "convcalc.tojson",
+    "convcalc.network.analysis",
+    "convcalc.network.graph",
+    "convcalc.kinds",
+    "convcalc.formats.render",
+    "convcalc.formats.jsonout",
     "json",
 )
 
@@ -55,19 +55,19 @@ def test_completion_loads_the_catalog_only() -> None:
     }
     out, modules = _modules([], env)
     assert "plain,p=" in out
-    assert modules == "['convcalc.layers']"
+    assert modules == "['convcalc.kinds']"
 
 
 def test_json_loads_the_engine_not_rich() -> None:  # the probe itself sees imports
     out, modules = _modules(["-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json"], {})
     assert '"output": [4, 6, 6]' in out
     assert modules == (
-        "['convcalc.engine', 'convcalc.graph', 'convcalc.layers', 'convcalc.tojson', 'json']"
+        "['convcalc.formats.jsonout', 'convcalc.kinds', 'convcalc.network.analysis', 'convcalc.network.graph', 'json']"
     )  # not render.py: the JSON writer is on its own
 
 
 # Every module that registers layer kinds (the transformer layers among them).
-LAYER_MODULES = tuple(f"convcalc.layers.{m}" for m in dict.fromkeys(KIND_MODULES.values()))
+LAYER_MODULES = tuple(f"convcalc.kinds.torch.{m}" for m in dict.fromkeys(KIND_MODULES.values()))
 
 
 def test_json_loads_the_modules_of_the_kinds_it_uses() -> None:
@@ -77,16 +77,16 @@ def test_json_loads_the_modules_of_the_kinds_it_uses() -> None:
     out, modules = _modules(args, {}, LAYER_MODULES)
     assert '"output": [4, 3, 3]' in out
     assert modules == (
-        "['convcalc.layers.activation', 'convcalc.layers.conv', 'convcalc.layers.pool']"
+        "['convcalc.kinds.torch.activation', 'convcalc.kinds.torch.conv', 'convcalc.kinds.torch.pool']"
     )
     out, modules = _modules(["-i", "3x8x8", "Conv2d(3, 4, 3)", "-o", "json"], {}, LAYER_MODULES)
     assert '"output": [4, 6, 6]' in out
-    assert modules == "['convcalc.layers.conv']"
+    assert modules == "['convcalc.kinds.torch.conv']"
 
 
 def test_the_api_loads_on_first_use() -> None:
     code = (
-        "import sys, convcalc; print('convcalc.engine' in sys.modules);"
+        "import sys, convcalc; print('convcalc.network.analysis' in sys.modules);"
         "print(convcalc.analyze('relu', (3,)).output, 'analyze' in dir(convcalc))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convcalc
-from convcalc.layers import KINDS, REGISTRY, bind
-from convcalc.layers.base import TORCH_CLASSES, Layer, _target
+from convcalc.kinds import KINDS, REGISTRY, bind
+from convcalc.kinds.base import TORCH_CLASSES, Layer, _target
 from convcalc.spec import LayerStmt, parse
 
 DATA = Path(__file__).parent / "data"
@@ -321,7 +321,7 @@ _CALL_TOKENS = [
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_CALL_TOKENS), max_size=16).map("".join))
 def test_call_like_text_raises_only_convcalc_errors(text: str) -> None:
-    from convcalc.fromtorch import analyze_print
+    from convcalc.formats.torch_print import analyze_print
 
     for read in (convcalc.analyze, analyze_print):
         with contextlib.suppress(convcalc.ConvcalcError):

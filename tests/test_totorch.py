@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 import convcalc
-from convcalc.cli import cli
-from convcalc.layers.merge import GraphOp
-from convcalc.totorch import CodeError, to_torch
+from convcalc.cli.command import cli
+from convcalc.formats.torch_code import CodeError, to_torch
+from convcalc.kinds.merge import GraphOp
 
 DATA = Path(__file__).parent / "data"
 CASES = [json.loads(line) for line in (DATA / "torch_codegen.jsonl").open(encoding="utf-8")]

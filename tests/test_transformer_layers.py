@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import convcalc
-from convcalc.layers import KINDS, REGISTRY, Layer, bind
-from convcalc.layers.transformer import (
+from convcalc.kinds import KINDS, REGISTRY, Layer, bind
+from convcalc.kinds.torch.transformer import (
     ClassToken,
     MultiheadAttention,
     Permute,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import convcalc
-from convcalc.layers import KINDS
+from convcalc.kinds import KINDS
 from convcalc.spec import LayerStmt, parse
 
 DATA = Path(__file__).parent / "data"

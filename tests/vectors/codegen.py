@@ -51,9 +51,9 @@ import json  # noqa: E402
 from common import SEED, dump  # noqa: E402
 
 import convcalc  # noqa: E402
-from convcalc.fromtorch import read_print  # noqa: E402
-from convcalc.totorch import CodeError, to_torch  # noqa: E402
-from convcalc.zoo import model_spec, models  # noqa: E402
+from convcalc.formats.torch_code import CodeError, to_torch  # noqa: E402
+from convcalc.formats.torch_print import read_print  # noqa: E402
+from convcalc.network.zoo import model_spec, models  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 PATH = DATA / "torch_codegen.jsonl"

@@ -1,0 +1,617 @@
+"""Solving one layer: its unknown keys (windowed kinds, adaptive pooling's output
+size, resampling's size or scale, the output channels), candidates per dimension
+combined simplest first, each confirmed by the engine."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from convcalc._records import NamedTuple
+from convcalc.ask.solve.common import (
+    _INT_KEYS,
+    _Q,
+    _SHORT,
+    Limits,
+    NoSolution,
+    Solution,
+    _channel,
+    _collapse,
+    _distance,
+    _fmt,
+    _Marked,
+    _marked,
+    _matches,
+    _per_dim,
+    _shape_text,
+    _space,
+    _statement,
+    _target,
+    _target_text,
+    _without,
+)
+from convcalc.ask.solve.kinds import Kind, kind_of
+from convcalc.ask.solve.windows import _cost, _dedupe, _Dim, _dim_outputs, _per_axis_fields
+from convcalc.errors import LayerError, ShapeError, SpecError
+from convcalc.kinds import Layer, Shape, bind
+from convcalc.kinds.base import Entry, given
+from convcalc.kinds.frameworks import Framework
+from convcalc.kinds.torch.conv import Conv
+from convcalc.kinds.torch.pool import AdaptivePool
+from convcalc.kinds.torch.reshape import Upsample
+from convcalc.network.analysis import Analysis, _resolve_input, analyze, parse_shape
+from convcalc.spec import LayerStmt
+
+
+class _Problem(NamedTuple):
+    text: str
+    stmt: LayerStmt
+    entry: Entry
+    layer: Layer  # bound with the unknowns at placeholders
+    input: Shape
+    input_shape: str | Sequence[int]
+    target: tuple[int | None, ...]
+    unknown: tuple[str, ...]  # canonical keys (_INT_KEYS) and parameter names
+    marked: dict[str, _Marked]  # the ones written as '?', by the same names
+    limits: Limits
+    framework: Framework
+    kind: Kind | None  # None: not a windowed kind
+
+    @property
+    def channels_last(self) -> bool:
+        return self.framework.channels_last
+
+    @property
+    def channels(self) -> str | None:
+        """The argument that sets the output channels, if the solver may choose it."""
+        return None if self.kind is None else self.kind.channels
+
+
+def solve(
+    layer: str,
+    input_shape: str | Sequence[int],
+    output_shape: str | Sequence[int],
+    *,
+    limits: Limits | None = None,
+    framework: str | None = None,
+    opset: int | None = None,
+) -> list[Solution]:
+    """Every assignment of the layer's unknown keys that turns ``input_shape`` into
+    ``output_shape``, simplest first (see the module docstring). ``framework`` and
+    ``opset`` say whose conventions apply, as for ``analyze``."""
+    limits = limits or Limits()
+    text = layer.strip()
+    stmt, entry, fw = _statement(text, framework, opset)
+    cls = entry.cls
+    kind = kind_of(entry, fw)
+    canonical = {} if kind is None else {attr: key for key, attr in kind.attrs.items()}
+    marked = {canonical.get(m.param.name, m.param.name): m for m in _marked(stmt, entry, text)}
+    names = {canonical.get(p.name, p.name) for p in entry.params}
+    solvable = [*(kind.keys if kind is not None else ())]
+    if fw.name == "torch" and cls is AdaptivePool and "output_size" in names:
+        solvable.append("output_size")
+    resample = _resampler(fw, cls)
+    solvable += [key for key in resample if key is not None]
+    if kind is not None and kind.channels is not None:
+        solvable.append(kind.channels)
+    solvable = [k for k in solvable if k in names]
+    for name in marked:
+        if name not in solvable:
+            keys = ", ".join(_SHORT[k] for k in solvable if k in _INT_KEYS) or "none"
+            raise SpecError(
+                f"{stmt.kind} cannot solve for {marked[name].param.name} (its solvable keys: "
+                f"{keys})",
+                source=text,
+                start=marked[name].start,
+                end=marked[name].end,
+            )
+    written = {canonical.get(name, name) for name in _written(stmt, marked, text, fw)}
+    if marked:
+        unknown = [k for k in solvable if k in marked]
+    else:
+        unknown = [k for k in solvable if k not in written]
+        if set(resample) & written:
+            unknown = []
+    channels = None if kind is None else kind.channels
+    if channels in solvable and channels not in written and channels not in unknown:
+        unknown.append(channels)  # type: ignore[arg-type]
+    # Bind what is known: the '?' arguments dropped, required ones at a placeholder.
+    in_place = {
+        m.param.name
+        for m in marked.values()
+        if any(a.key is None and a.value.start == m.start for a in stmt.args)
+    }
+    placeholders = {
+        p.keys[0]: 1
+        for p in entry.params
+        if p.required and canonical.get(p.name, p.name) in unknown and p.name not in in_place
+    }
+    extra = {} if fw.opset is None else {"opset": fw.opset}
+    bare = _without(stmt, {m.start for m in marked.values()}, placeholders)
+    known = bind(bare, text, fw.registry, extra)
+    sizes = parse_shape(input_shape)
+    shape = _resolve_input(sizes, [known], fw.channels_last)
+    if len(shape) < 2 and (kind is not None or cls is AdaptivePool or resample):
+        # No spatial dimension to solve in (maxpool on -i 32): the engine says why.
+        if resample:  # (ONNX's Resize would say it wants its sizes or scales)
+            raise ShapeError(
+                f"the input {_shape_text(shape)} has no spatial dimension to resize",
+                index=1,
+                text=text,
+            )
+        try:
+            known.infer(shape, 1)
+        except LayerError as exc:
+            raise ShapeError(str(exc), index=1, text=text) from None
+    target = _target(output_shape, len(shape), fw.channels_last)
+    problem = _Problem(
+        text,
+        stmt,
+        entry,
+        known,
+        shape,
+        input_shape,
+        target,
+        tuple(unknown),
+        marked,
+        limits,
+        fw,
+        kind,
+    )
+    if kind is not None:
+        return _solve_windowed(problem, kind)
+    if cls is AdaptivePool and "output_size" in unknown:
+        return _confirm_all(problem, [_adaptive(problem)])
+    if set(resample) & set(unknown):
+        return _confirm_all(problem, _upsample(problem, resample))
+    # Nothing to solve: check the layer as written.
+    return _confirm_all(problem, [({}, [])])
+
+
+def _written(stmt: LayerStmt, marked: dict[str, _Marked], source: str, fw: Framework) -> set[str]:
+    """The parameters the text gives (positional, keyed or as a flag word), the ones
+    written '?' included, read as bind reads them."""
+    bare = _without(stmt, {m.start for m in marked.values()}, {})
+    return set(given(bare, source, fw.registry)) | {m.param.name for m in marked.values()}
+
+
+# An edit of the layer text: replace [start, end) by text (start == end: insert).
+_Edit = tuple[int, int, str]
+
+
+def _render(problem: _Problem, values: dict[str, Any]) -> str:
+    """The layer text with the solved values: '?' replaced; keys the text left out
+    appended unless they are at their default — by their short keys (``p=1``), or by
+    their names (``padding=1``) where the text names its own keys so, and inside
+    the parentheses of a call (``Conv2d(3, 64, 7, stride=2, padding=3)``)."""
+    edits: list[_Edit] = []
+    stmt, text = problem.stmt, problem.text
+    kind = problem.kind
+    defaults = {} if kind is None else kind.defaults
+    head_end = stmt.start + len(stmt.text.split(" ", 1)[0])
+    spelt_out = bool(stmt.call) or any(
+        arg.key is not None
+        and arg.key in problem.entry.by_key
+        and arg.key == problem.entry.by_key[arg.key].name
+        for arg in stmt.args
+    )
+    appended: list[str] = []
+    for name, vals in values.items():
+        if kind is not None and kind.pads_pairs and name == "padding":
+            vals = _pads(vals)
+        value_text = vals if isinstance(vals, str) else _fmt(vals)
+        mark = problem.marked.get(name)
+        if mark is not None:
+            edits.append((mark.start, mark.end, value_text))
+            continue
+        if name in ("out_channels", "filters", "output_size"):
+            edits.append((head_end, head_end, " " + value_text))
+            continue
+        if isinstance(vals, tuple):
+            if name == "stride" and defaults.get(name, 1) is None:
+                if vals == _kernel_of(problem, values):
+                    continue
+            elif name in defaults and all(v == defaults[name] for v in vals):
+                continue
+        # By name where the text names its keys, else by the short key (_label).
+        long = kind.attrs.get(name, name) if kind is not None else name
+        appended.append(f"{long if spelt_out else _label(problem, name)}={value_text}")
+    if appended and stmt.call:  # inside the call's parentheses
+        close = text.rindex(")", stmt.start, stmt.end)
+        edits.append((close, close, "".join(f", {a}" for a in appended)))
+        appended = []
+    out = text
+    for start, end, new in sorted(edits, reverse=True):
+        out = out[:start] + new + out[end:]
+    if appended:
+        out = out + " " + " ".join(appended)
+    return out
+
+
+def _pads(values: Any) -> Any:
+    """ONNX's pads for per-dimension values (a number, or a (begin, end) pair): one
+    number when they agree, else every begin, then every end."""
+    if not isinstance(values, tuple) or any(isinstance(v, str) for v in values):
+        return values
+    pairs = [v if isinstance(v, tuple) else (v, v) for v in values]
+    if all(b == e == pairs[0][0] for b, e in pairs):
+        return (pairs[0][0],)
+    return (*(b for b, _ in pairs), *(e for _, e in pairs))
+
+
+def _kernel_of(problem: _Problem, values: dict[str, Any]) -> tuple[int, ...]:
+    n = len(problem.input) - 1
+    if "kernel_size" in values:
+        return values["kernel_size"]  # type: ignore[no-any-return]
+    assert problem.kind is not None
+    kernel = getattr(problem.layer, problem.kind.attrs["kernel_size"])
+    return _per_dim(kernel, n)  # type: ignore[return-value]
+
+
+def _public(values: dict[str, Any], problem: _Problem) -> dict[str, Any]:
+    """The solved values by their short keys (by name where the short key is another
+    argument's: ONNX LpPool's pads), as written (ONNX's pads: one number, or every
+    begin, then every end)."""
+    kind = problem.kind
+    out = {}
+    for key, value in values.items():
+        if kind is not None and kind.pads_pairs and key == "padding":
+            value = _pads(value)
+        out[_label(problem, key)] = value if isinstance(value, str) else _collapse(value)
+    return out
+
+
+def _label(problem: _Problem, key: str) -> str:
+    """A solved key's short name, or its own name where the kind's short key of that
+    name is another argument (ONNX LpPool's p is the norm's order, not its pads)."""
+    kind = problem.kind
+    long = kind.attrs.get(key, key) if kind is not None else key
+    short = problem.entry.by_key.get(_SHORT[key])
+    return long if short is None or short.name != long else _SHORT[key]
+
+
+def _run(problem: _Problem, spec: str) -> Analysis:
+    fw = problem.framework
+    return analyze(spec, problem.input_shape, framework=fw.name, opset=fw.opset)
+
+
+def _confirm_all(
+    problem: _Problem, candidates: Sequence[tuple[dict[str, Any], Any]]
+) -> list[Solution]:
+    """Run each candidate through the engine; keep those that reach the target."""
+    found: list[Solution] = []
+    reached: list[Solution] = []
+    first_error: ShapeError | None = None
+    for values, _ in candidates:
+        values = _with_channels(problem, values)
+        spec = _render(problem, values)
+        try:
+            out = _run(problem, spec).output
+        except ShapeError as exc:
+            first_error = first_error or exc
+            continue
+        solution = Solution(spec, _public(values, problem), out)
+        if _matches(out, problem.target):
+            found.append(solution)
+            if len(found) >= problem.limits.results:
+                break
+        else:
+            reached.append(solution)
+    if found:
+        return found
+    if not reached and first_error is not None:
+        raise first_error
+    raise _no_solution(problem, reached)
+
+
+def _with_channels(problem: _Problem, values: dict[str, Any]) -> dict[str, Any]:
+    """out_channels, when the layer leaves it to the solver: the target's, unless the
+    default (the input's) already is."""
+    key = problem.channels
+    if key is None or key not in problem.unknown:
+        return values
+    at = _channel(problem.channels_last)
+    want = problem.target[at]
+    have = problem.input[at]
+    values = {k: v for k, v in values.items() if k != key}
+    if want is not None and (have != want or key in problem.marked):
+        values[key] = (want,)
+    elif key in problem.marked or (have is None and key == "filters"):
+        if have is None:
+            example = "112x112x64" if problem.channels_last else "64x112x112"
+            raise SpecError(
+                f"{key}=? needs the output's channel count: give the whole output "
+                f"shape (e.g. {example})",
+                source=problem.text,
+            )
+        values[key] = (have,)
+    elif key == "filters":  # Keras's filters has no default: the input's count
+        values[key] = (have,)
+    return values
+
+
+def _no_solution(problem: _Problem, nearest: Sequence[Solution]) -> NoSolution:
+    target = tuple(v for v in problem.target)
+    near = sorted(nearest, key=lambda s: _distance(s.output, problem.target))[:3]
+    what = problem.stmt.text
+    searched = problem.kind is not None and set(problem.unknown) - {problem.channels}
+    wanted = _target_text(target, problem.channels_last)
+    message = (
+        f"no {what} turns {_shape_text(problem.input)} into {wanted}"
+        f" (searched {problem.limits.describe()})"
+        if searched
+        else f"{what} cannot turn {_shape_text(problem.input)} into {wanted}"
+    )
+    headline = message
+    if near:
+        message += "; nearest: " + "; ".join(f"{_shape_text(s.output)} with {s.spec}" for s in near)
+    return NoSolution(message, target=target, nearest=near, headline=headline)
+
+
+def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
+    layer = problem.layer
+    n = len(problem.input) - 1
+    limits = problem.limits
+    keys = [k for k in _INT_KEYS if k in problem.unknown]
+    pool = kind.stride_follows_kernel
+    # Known per-dimension values (_Q = searched; a key the kind lacks is neutral).
+    known: dict[str, tuple[Any, ...]] = {}
+    for key, attr in kind.attrs.items():
+        if key in keys:
+            continue
+        value = getattr(layer, attr)
+        if value is None and kind.defaults.get(key, 0) is None:
+            if key == "stride":
+                continue  # a pool's default: the kernel size, resolved per candidate
+            known[key] = (None,) * n  # Keras's output_padding left out
+            continue
+        if value is None:
+            value = kind.defaults[key]
+        if isinstance(value, str):  # a padding word holds for every dimension
+            known[key] = (value,) * n
+            continue
+        if (
+            kind.pads_pairs
+            and key == "padding"
+            and isinstance(value, tuple)
+            and len(value) == 2 * n
+        ):
+            known[key] = tuple(zip(value[:n], value[n:]))  # ONNX's begins, then ends
+            continue
+        per_dim = _per_dim(value, n)
+        if per_dim is None or len(per_dim) != n or any(isinstance(v, str) for v in per_dim):
+            return _confirm_all(problem, [({}, [])])  # let the engine word the error
+        known[key] = per_dim
+    if pool and "stride" not in keys and "stride" not in known and "kernel_size" in known:
+        # Stride left to its default (= kernel size), kernel known: fix it too.
+        known["stride"] = known["kernel_size"]
+    # Keys this kind lacks are fixed at their neutral value.
+    neutral = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
+    spatial_in = _space(problem.input, problem.channels_last)
+    spatial_out = _space(problem.target, problem.channels_last)
+    dims: list[_Dim] = []
+    for i in range(n):
+        size, want = spatial_in[i], spatial_out[i]
+        assert size is not None and want is not None
+        vals: list[Any] = []
+        for key in _INT_KEYS:
+            if key in keys:
+                vals.append(_Q)
+            elif key in known:
+                vals.append(known[key][i])
+            elif key == "stride":
+                vals.append(_Q if pool and "kernel_size" in keys else 1)
+            else:
+                vals.append(neutral[key])
+        axis = (i, n) if _per_axis_fields(layer, n) else (0, 1)
+        dims.append(_Dim(size, want, tuple(vals), axis))
+    stride_follows_kernel = (
+        pool and "kernel_size" in keys and "stride" not in keys and "stride" not in known
+    )
+    channels = problem.input[_channel(problem.channels_last)]
+    # A key written '?' needs a value to stand there (not Keras's None).
+    need_value = [_INT_KEYS.index(k) for k in keys if k in problem.marked]
+    groups: dict[_Dim, dict[int, list[tuple[Any, ...]]]] = {}
+    for dim in dict.fromkeys(dims):
+        by_out: dict[int, list[tuple[Any, ...]]] = {}
+        for values, out in _dim_outputs(kind, dim, layer, n, limits, channels):
+            if stride_follows_kernel and values[1] != values[0]:
+                continue  # the default stride moves with the kernel
+            if any(values[j] is None for j in need_value):
+                continue
+            by_out.setdefault(out, []).append(values)
+        groups[dim] = by_out
+    index = {key: _INT_KEYS.index(key) for key in keys}
+    search = [*keys, "stride"] if stride_follows_kernel else keys
+
+    def assemble(choice: dict[_Dim, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+        return {key: tuple(choice[dim][_INT_KEYS.index(key)] for dim in dims) for key in search}
+
+    def kernel(values: dict[str, tuple[Any, ...]]) -> tuple[int, ...]:
+        if "kernel_size" in values:
+            return values["kernel_size"]
+        return known.get("kernel_size", (1,) * n)  # type: ignore[return-value]
+
+    def expressible(values: dict[str, tuple[Any, ...]]) -> bool:
+        """A word (or None) holds for every dimension or none: Keras's padding='same'
+        and ONNX's auto_pad are one value for the layer."""
+        for key in kind.layer_wide & values.keys():
+            vals = values[key]
+            if any(isinstance(v, str) or v is None for v in vals) and len(set(vals)) > 1:
+                return False
+        return True
+
+    def even(values: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+        """A 1-wide kernel's dilation does nothing: along such a dimension it takes
+        the others' value, so that d=2 is written rather than d=2,1."""
+        dilation = values.get("dilation")
+        if dilation is None or "output_padding" in kind.attrs:
+            return values
+        k = kernel(values)
+        rest = {d for d, kk in zip(dilation, k) if kk != 1}
+        if len(rest) != 1 or len(set(dilation)) == 1:
+            return values
+        return {**values, "dilation": (rest.pop(),) * len(dilation)}
+
+    def ranked(per_group: dict[_Dim, list[tuple[Any, ...]]]) -> list[dict[str, tuple[Any, ...]]]:
+        """The combinations of the groups' answers, simplest first."""
+        lists = [_dedupe(per_group[dim], index, kind) for dim in per_group]
+        budget = max(1, limits.results * 4)
+        while math.prod(len(x) for x in lists) > budget and max(len(x) for x in lists) > 1:
+            longest = max(range(len(lists)), key=lambda j: len(lists[j]))
+            lists[longest] = lists[longest][: max(1, len(lists[longest]) // 2)]
+        combos = []
+        group_dims = list(per_group)
+        for combo in itertools.product(*lists):
+            choice = dict(zip(group_dims, combo))
+            values = even(assemble(choice))
+            if not expressible(values):
+                continue
+            if stride_follows_kernel:
+                values = {k: v for k, v in values.items() if k != "stride"}
+            combos.append((_cost(list(values), values, kernel(values), kind), values))
+        combos.sort(key=lambda c: c[0])
+        return [values for _, values in combos]
+
+    exact = {dim: groups[dim].get(dim.target, []) for dim in groups}
+    candidates: list[dict[str, Any]] = []
+    if all(exact.values()):
+        candidates = ranked(exact)
+    if (
+        kind.torch
+        and kind.cls is Conv
+        and "padding" in keys
+        and "kernel_size" not in keys
+        and "dilation" not in keys
+    ):
+        same = _same_candidate(problem, dims, keys, known)
+        if same is not None:
+            candidates.append(same)
+    candidates = candidates[: limits.results * 2]
+    try:
+        return _confirm_all(problem, [(c, None) for c in candidates])
+    except NoSolution:
+        pass
+    # Nothing reaches the target: the nearest reachable outputs, per group.
+    options: list[list[tuple[int, _Dim, tuple[Any, ...]]]] = []
+    for dim, by_out in groups.items():
+        outs = sorted(by_out, key=lambda o: (abs(o - dim.target), o))[:2]
+        options.append([(o, dim, _dedupe(by_out[o], index, kind)[0]) for o in outs])
+    if not all(options):
+        raise _no_solution(problem, [])
+    tries: list[tuple[int, tuple[Any, ...], dict[str, Any]]] = []
+    for combo in itertools.product(*options):
+        distance = sum(abs(o - dim.target) for o, dim, _ in combo)
+        near = assemble({dim: v for _, dim, v in combo})
+        if not expressible(near):
+            continue
+        if stride_follows_kernel:
+            near = {k: v for k, v in near.items() if k != "stride"}
+        tries.append((distance, _cost(list(near), near, kernel(near), kind), near))
+    tries.sort(key=lambda t: (t[0], t[1]))
+    reached: list[Solution] = []
+    for _, _, near in tries[:6]:
+        near = _with_channels(problem, near)
+        spec = _render(problem, near)
+        try:
+            shape = _run(problem, spec).output
+        except ShapeError:
+            continue
+        reached.append(Solution(spec, _public(near, problem), shape))
+    raise _no_solution(problem, reached)
+
+
+def _same_candidate(
+    problem: _Problem, dims: list[_Dim], keys: list[str], known: dict[str, tuple[Any, ...]]
+) -> dict[str, Any] | None:
+    """padding='same' (stride 1), when some dimension's effective kernel is even: the
+    only padding that keeps its size."""
+    n = len(dims)
+    k = known.get("kernel_size")
+    d = known.get("dilation", (1,) * n)
+    if k is None:
+        return None
+    if not any((di * (ki - 1) + 1) % 2 == 0 for ki, di in zip(k, d)):
+        return None
+    stride = known.get("stride")
+    if stride is not None and any(s != 1 for s in stride):
+        return None
+    values: dict[str, Any] = {"padding": "same"}
+    if "stride" in keys:
+        values["stride"] = (1,) * n
+    return values
+
+
+def _adaptive(problem: _Problem) -> tuple[dict[str, Any], Any]:
+    sizes = problem.target[1:]
+    return {"output_size": tuple(sizes)}, None
+
+
+def _resampler(fw: Framework, cls: type[Layer]) -> tuple[str | None, str | None]:
+    """The size and scale arguments of a resampling kind (PyTorch's upsample, Keras's
+    UpSampling — whose size is a whole factor —, ONNX's Resize); () for the others."""
+    if fw.name == "torch":
+        return ("size", "scale_factor") if cls is Upsample else ()  # type: ignore[return-value]
+    if fw.name == "keras":
+        from convcalc.kinds.keras.shape import UpSampling
+
+        return (None, "size") if cls is UpSampling else ()  # type: ignore[return-value]
+    from convcalc.kinds.onnx.core import Resize
+
+    return ("sizes", "scales") if cls is Resize else ()  # type: ignore[return-value]
+
+
+def _upsample(
+    problem: _Problem, keys: tuple[str | None, str | None]
+) -> list[tuple[dict[str, Any], Any]]:
+    size_key, scale_key = keys
+    spatial = _space(problem.input, problem.channels_last)
+    sizes = _space(problem.target, problem.channels_last)
+    out: list[tuple[dict[str, Any], Any]] = []
+    if size_key is None:  # Keras's UpSampling: whole factors (the nearest ones too)
+        assert scale_key is not None
+        lows = tuple(max(1, want // size) for size, want in zip(spatial, sizes))  # type: ignore[operator]
+        highs = tuple(-(-want // size) for size, want in zip(spatial, sizes))  # type: ignore[operator]
+        return [({scale_key: factors}, None) for factors in dict.fromkeys((lows, highs))]
+    assert size_key is not None and scale_key is not None
+    float32 = problem.framework.name == "onnx"  # a scales tensor holds float32
+    scales: list[float] = []
+    for size, want in zip(spatial, sizes):
+        assert size is not None and want is not None
+        scales.append(_shortest_scale(size, want, float32))
+    integral = all(f.is_integer() for f in scales)
+    with_scale = ({scale_key: tuple(scales)}, None)
+    with_size = ({size_key: tuple(sizes)}, None)
+    if scale_key in problem.unknown and integral:
+        out.append(with_scale)
+    if size_key in problem.unknown:
+        out.append(with_size)
+    if scale_key in problem.unknown and not integral:
+        out.append(with_scale)
+    return out
+
+
+def _shortest_scale(size: int, want: int, float32: bool = False) -> float:
+    """The shortest decimal f with floor(float64(size) · f) == want, as PyTorch sizes
+    an interpolation (SEMANTICS.md §4); ``float32``: with f rounded to a float32
+    first, as ONNX's scales tensor holds it (SEMANTICS.md §6)."""
+    lo, hi = Fraction(want, size), Fraction(want + 1, size)
+    for digits in range(18):
+        unit = Fraction(1, 10**digits)
+        f = math.ceil(lo / unit) * unit
+        while f < hi:
+            value = float(f)
+            held = _onnx_float32(value) if float32 else value
+            if value > 0 and math.floor(float(size) * held) == want:
+                return value
+            f += unit
+    return want / size  # pragma: no cover - a float in range always exists
+
+
+def _onnx_float32(value: float) -> float:
+    from convcalc.kinds.onnx.core import float32  # ONNX's module, loaded only when ONNX is in force
+
+    return float32(value)

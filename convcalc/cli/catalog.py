@@ -1,0 +1,281 @@
+"""The catalog of layer kinds as a user reads it: ``convcalc --list-layers`` and
+``convcalc --help-layer KIND``, generated from the registry so that the tool and
+the README (which shows their output) cannot drift apart. Plain text: neither
+click nor rich. Every example is run through convcalc before it is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from convcalc.formats.render import exact, shape
+
+if TYPE_CHECKING:
+    from convcalc.kinds.base import Entry, Param
+    from convcalc.kinds.frameworks import Framework
+    from convcalc.network.analysis import Analysis
+
+# Section titles of the layer modules, in the order they are listed; a module
+# not named here is listed last, under OTHER.
+GROUPS = {
+    "conv": "Convolution",
+    "pool": "Pooling",
+    "norm": "Normalization",
+    "activation": "Activation and dropout",
+    "reshape": "Resampling, reshaping and linear",
+    "layernorm2d": "Normalization",
+    "embedding": "Embedding",
+    "transformer": "Sequences and transformers",
+    "shape": "Padding, cropping, resampling and reshaping",  # Keras's
+    "core": "Core layers, normalization and activations",  # Keras's and ONNX's
+}
+# Whose names the long keys are, per framework.
+LONG_KEYS = {"torch": "PyTorch's name", "keras": "Keras's name", "onnx": "ONNX's attribute name"}
+OTHER = "Other layers"
+SUMMARY_WIDTH = 30  # a longer summary takes a line of its own, the names under it
+
+# Examples: (arguments, input shape) per kind word or class name; a class's own EXAMPLE and
+# EXAMPLE_INPUT attributes win. The first input (then fallback) that the layer
+# accepts is shown with the layer's output.
+EXAMPLES: dict[str, tuple[str, str | None]] = {
+    "Conv": ("16 k=3", None),
+    "ConvTranspose": ("16 k=2 s=2", None),
+    "MaxPool": ("k=2", None),
+    "AvgPool": ("k=2", None),
+    "AdaptivePool": ("7", None),
+    "LPPool": ("2 k=2", None),
+    "MaxUnpool": ("k=2", None),
+    "Upsample": ("scale=2", None),
+    "PixelShuffle": ("2", None),
+    "Pad": ("1", None),
+    **{f"constantpad{n}d": ("1 0.5", None) for n in (1, 2, 3)},  # a word's own wins
+    "Flatten": ("", None),
+    "Linear": ("10", "512"),
+    "Unflatten": ("1 16x7x7", "784"),
+    "ChannelShuffle": ("2", None),
+    "Embedding": ("1000 64", "12"),
+    "GroupNorm": ("4", None),
+    "LocalResponseNorm": ("5", None),
+    "LayerNorm": ("", "10x64"),
+    "RMSNorm": ("", "10x64"),
+    "Permute": ("0,2,3,1", None),
+    "StochasticDepth": ("0.1", None),
+    "Transpose": ("1 2", None),
+    "MultiheadAttention": ("64 8", "10x64"),
+    "TransformerEncoderLayer": ("64 8", "10x64"),
+    "ClassToken": ("", "196x768"),
+    "PosEmbedding": ("", "197x768"),
+    "SelectToken": ("", "197x768"),
+}
+DIM_INPUTS = {1: "16x100", 2: "16x32x32", 3: "4x16x32x32"}
+FALLBACK_INPUTS = ("16x32x32", "16x100", "4x16x32x32", "10x64", "784", "12")
+
+
+def _family(entry: Entry) -> tuple[type, str]:
+    return entry.cls, entry.cls.SUMMARY or entry.cls.__name__.lower()
+
+
+def _framework(framework: Framework | None) -> Framework:
+    if framework is not None:
+        return framework
+    from convcalc.kinds.frameworks import TORCH
+
+    return TORCH
+
+
+def _sections(framework: Framework | None = None) -> dict[str, dict[tuple[type, str], list[str]]]:
+    """Registry words by section, then by (class, summary): a family's names together."""
+    sections: dict[str, dict[tuple[type, str], list[str]]] = {}
+    for word, entry in _framework(framework).registry.items():
+        module = entry.cls.__module__.rsplit(".", 1)[-1]
+        families = sections.setdefault(GROUPS.get(module, OTHER), {})
+        families.setdefault(_family(entry), []).append(word)
+    order = {title: n for n, title in enumerate(dict.fromkeys(GROUPS.values()))}
+    return dict(sorted(sections.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _wrap(words: Sequence[str], width: int, indent: int) -> list[str]:
+    """``words`` joined by ', ' in lines of ``width``, each indented by ``indent``."""
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line and indent + len(line) + 2 + len(word) + 1 > width:  # +1: its comma
+            lines.append(line + ",")
+            line = word
+        else:
+            line = f"{line}, {word}" if line else word
+    lines.append(line)
+    return [" " * indent + text for text in lines]
+
+
+def layer_list(width: int = 80, framework: Framework | None = None) -> str:
+    """``--list-layers``: every layer kind with its summary, grouped by module (of
+    ``framework``'s kinds, PyTorch's by default)."""
+    sections = _sections(framework)
+    summaries = [s for fams in sections.values() for _cls, s in fams]
+    col = 2 + min(SUMMARY_WIDTH, max(map(len, summaries))) + 2
+    out: list[str] = []
+    for title, families in sections.items():
+        out += [f"{title}:"] if not out else ["", f"{title}:"]
+        for (_cls, summary), words in families.items():
+            names = _wrap(words, max(width, col + 24), col)
+            if 2 + len(summary) + 2 > col:
+                out.append(f"  {summary}")
+            else:
+                names[0] = f"  {summary}".ljust(col) + names[0][col:]
+            out += names
+    fw = _framework(framework)
+    flag = "" if fw.name == "torch" else f"--framework {fw.name} "
+    out += ["", f"One kind in detail: convcalc {flag}--help-layer KIND"]
+    return "\n".join(out) + "\n"
+
+
+def _default(param: Param) -> str:
+    if param.required:
+        return "required"
+    value = param.default
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        value = str(value).lower()
+    elif isinstance(value, tuple):
+        value = str(value[0]) if len(set(value)) == 1 else "x".join(map(str, value))
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    return f"default {value}"
+
+
+def _word(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+# Inputs to try per spatial dimensionality, channels last (Keras).
+DIM_INPUTS_LAST = {1: "100x16", 2: "32x32x16", 3: "16x32x32x4"}
+FALLBACK_INPUTS_LAST = ("32x32x16", "100x16", "16x32x32x4", "10x64", "784")
+
+
+def example(
+    word: str, framework: Framework | None = None
+) -> tuple[str, str | None, Analysis | None]:
+    """A working example of ``word``: the layer's text, the input shape it was
+    run on and the analysis (None, None when no candidate works)."""
+    from convcalc import analyze
+    from convcalc.errors import ConvcalcError
+
+    fw = _framework(framework)
+    entry = fw.registry[word]
+    cls = entry.cls
+    args, shape_text = EXAMPLES.get(word) or EXAMPLES.get(cls.__name__, ("", None))
+    args = getattr(cls, "EXAMPLE", args)
+    shape_text = getattr(cls, "EXAMPLE_INPUT", shape_text)
+    dim = entry.fixed.get("dim")
+    dims, fallback = (
+        (DIM_INPUTS_LAST, FALLBACK_INPUTS_LAST)
+        if fw.channels_last
+        else (
+            DIM_INPUTS,
+            FALLBACK_INPUTS,
+        )
+    )
+    inputs = [s for s in (shape_text, dims.get(dim) if dim else None) if s]
+    inputs += [s for s in fallback if s not in inputs]
+    texts = [f"{word} {args}".strip(), word] if args else [word]
+    conventions = {} if fw.name == "torch" else {"framework": fw.name, "opset": fw.opset}
+    for text in texts:  # a bare word when the family's arguments do not apply (gap)
+        for candidate in inputs:
+            try:
+                return text, candidate, analyze(text, candidate, **conventions)  # type: ignore[arg-type]
+            except ConvcalcError:
+                continue
+    return texts[0], None, None
+
+
+def _torch_usage(entry: Entry) -> list[str]:
+    """The PyTorch spellings: positional values in PyTorch's order, and the call."""
+    from convcalc.kinds.base import TORCH_CLASSES
+
+    sig = entry.torch
+    if sig is None:
+        return []
+    from convcalc.kinds import REGISTRY
+
+    out = []
+    names = [p.name for p in entry.positional]
+    mapped = [sig.renames.get(a, a) for a in sig.args]
+    if len(mapped) > len(names) or mapped[: len(names)] != names:
+        required = list(sig.args[: max(sig.required, len(names) + 1)])
+        rest = " …" if len(sig.args) > len(required) else ""
+        out.append(f"   or: {entry.word} {' '.join(required)}{rest}  (PyTorch's order)")
+    cname = entry.torch_name or next(
+        (c for c, w in TORCH_CLASSES.items() if REGISTRY[w].torch is sig), ""
+    )
+    if cname:
+        shown = [*sig.args[: sig.required], *(f"{a}=…" for a in sig.args[sig.required :])]
+        shown = [a for a in shown if a.split("=")[0] not in ("device", "dtype")]
+        if len(shown) > 6:
+            shown = [*shown[:6], "…"]
+        out.append(f"   or: {cname}({', '.join(shown)})  (a PyTorch call)")
+    return out
+
+
+def layer_help(word: str, framework: Framework | None = None) -> str:
+    """``--help-layer KIND``: the kind's summary and other names, its arguments
+    (short and long keys, types, defaults), an example run through convcalc
+    itself, and its note if it has one."""
+    fw = _framework(framework)
+    registry = fw.registry
+    entry = registry[word]
+    family = _family(entry)
+    others = [w for w, e in registry.items() if _family(e) == family and w != word]
+    lines = [f"{word}: {family[1]}"]
+    if others and len(others) < 20:  # not the whole list of element-wise layers
+        lines.append(f"  also: {', '.join(others)}")
+    positional = [p for p in entry.params if p.positional]
+    keyed = [p for p in entry.params if not p.positional]
+    usage = [word]
+    usage += [p.name if p.required else f"[{p.name}]" for p in positional]
+    usage += [f"{p.keys[0]}=…" for p in keyed if p.required]
+    usage += ["[key=value …]"] if any(not p.required for p in keyed) else []
+    lines += ["", f"usage: {' '.join(usage)}", *_torch_usage(entry)]
+    rows: list[tuple[str, str, str]] = []
+    for p in entry.params:
+        short = ", ".join(f"{a}=" for a in p.aliases)
+        name = f"{p.name} (value {positional.index(p) + 1})" if p.positional else f"{p.name}="
+        said = [p.type.name, _default(p), p.help]
+        by_value: dict[str, list[str]] = {}
+        for flag, value in p.flags.items():
+            by_value.setdefault(_word(value), []).append(flag)
+        said += [
+            f"the word{'s' if len(words) > 1 else ''} {', '.join(words)} alone: {p.name}={value}"
+            for value, words in by_value.items()
+        ]
+        rows.append((short, name, "; ".join(s for s in said if s)))
+    if rows:
+        lines += ["", f"arguments (short key, long key = {LONG_KEYS[fw.name]}):"]
+        w_short = max(len(r[0]) for r in rows)
+        w_name = max(len(r[1]) for r in rows)
+        lines += [f"  {s.ljust(w_short)}  {n.ljust(w_name)}  {d}".rstrip() for s, n, d in rows]
+        boolean = next((p for p in keyed if p.type.name == "boolean"), None)
+        if boolean is not None:
+            key = boolean.keys[0]
+            lines.append(f"A boolean key alone means true: {key} is {key}=true.")
+    else:
+        lines += ["", "arguments: none"]
+    text, shape_text, result = example(word, fw)
+    lines += ["", "example:"]
+    flag = "" if fw.name == "torch" else f"--framework {fw.name} "
+    if result is None or shape_text is None:
+        lines.append(f"  convcalc {flag}{text}")
+    else:
+        last = result.layers[-1]
+        lines.append(f"  convcalc {flag}-i {shape_text} {text}")
+        lines.append(
+            f"  → {shape(last.output, '×')}, {exact(last.params)} params, {exact(last.macs)} MACs"
+        )
+    note = getattr(entry.cls, "NOTE", "") or ""
+    if note:
+        import textwrap
+
+        lines += ["", *textwrap.wrap(f"note: {note}", 80, subsequent_indent="      ")]
+    return "\n".join(lines) + "\n"

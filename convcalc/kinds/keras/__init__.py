@@ -1,0 +1,15 @@
+"""Keras 3 (and tf.keras) conventions: its layer kinds under their class names
+and argument names, channels-last shapes, 'same'/'valid'/'causal' padding, and
+parameter counts as model.count_params() reports them (SEMANTICS.md §5).
+Importing the package registers every kind in :data:`REGISTRY`."""
+
+from __future__ import annotations
+
+from convcalc.kinds.keras import conv, core, pool, shape  # noqa: F401  (registration)
+from convcalc.kinds.keras.common import REGISTRY
+
+KINDS = frozenset(REGISTRY)
+# Kinds whose first value is a word that may itself name a kind (Activation relu).
+WORD_KINDS = frozenset({"activation"})
+
+__all__ = ["KINDS", "REGISTRY", "WORD_KINDS"]

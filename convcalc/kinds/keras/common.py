@@ -1,0 +1,178 @@
+"""What the Keras layer kinds share: their registry, the channels-last layout,
+Keras's argument types and its window arithmetic (SEMANTICS.md §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.base import (
+    Entry,
+    Layer,
+    Param,
+    Shape,
+    SpatialLayer,
+    Window,
+    fmt_shape,
+    fmt_tuple,
+)
+from convcalc.kinds.base import register as _register
+from convcalc.spec import Value
+
+# Keras's kinds, by the words that name them (class names lower-cased, and
+# convcalc's own short words).
+REGISTRY: dict[str, Entry] = {}
+
+# How Keras names the spatial dimensions of a channels-last input.
+SPATIAL = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
+LAYOUT = {1: "steps×channels", 2: "rows×cols×channels", 3: "dim1×dim2×dim3×channels"}
+
+
+def register(
+    cls: type[Layer] | None = None,
+    *,
+    names: dict[str, dict[str, Any]] | None = None,
+    params: tuple[Param, ...] | None = None,
+) -> Any:
+    """base.register into Keras's registry."""
+    return _register(cls, names=names, params=params, registry=REGISTRY)
+
+
+class KerasLayer(SpatialLayer):
+    """A Keras layer kind; ``CLASS`` is its Keras class name with ``{n}`` for the
+    number of spatial dimensions (``Conv{n}D``)."""
+
+    CLASS = ""
+    MAX_DIM = 3  # Keras has 1-d, 2-d and 3-d forms of most kinds, of some only two
+
+    def keras_name(self, n: int | None = None) -> str:
+        return self.CLASS.format(n=n if n is not None else (self.dim or ""))
+
+
+def split(layer: KerasLayer, shape: Shape) -> tuple[int, Shape, int | None]:
+    """(n, spatial sizes, channels) of a channels-last input, checked against the
+    number of spatial dimensions the kind needs (Keras's InputSpec ndim)."""
+    n = len(shape) - 1
+    dim = layer.dim
+    if dim is None:
+        top = layer.MAX_DIM
+        if not 1 <= n <= top:
+            wanted = ", ".join(LAYOUT[i] for i in range(1, top)) + f" or {LAYOUT[top]}"
+            raise LayerError(
+                f"{layer.keras_name(0).replace('0', '?')} takes its dimensions from the input, "
+                f"which must be {wanted} (channels last); got {fmt_shape(shape)}"
+            )
+    elif n != dim:
+        raise LayerError(
+            f"{layer.keras_name(dim)} expects a {LAYOUT[dim]} input (ndim={dim + 2} with the "
+            f"batch), got {fmt_shape(shape)} (ndim={len(shape) + 1})"
+        )
+    return n, shape[:-1], shape[-1]
+
+
+class PaddingType(Choice):
+    """Keras's ``padding``: a word; a number is not a Keras padding."""
+
+    def convert(self, value: Value, source: str) -> str:
+        if value.kind != "name":
+            from convcalc.errors import SpecError
+
+            raise SpecError(
+                f"Keras's padding is one of {', '.join(self.choices)}, not a number: pad "
+                "explicitly with a ZeroPadding layer first",
+                source=source,
+                start=value.start,
+                end=value.end,
+            )
+        return super().convert(value, source)
+
+
+def padding_param(*words: str) -> Param:
+    return Param(
+        "padding",
+        PaddingType(*words),
+        "valid",
+        aliases=("p",),
+        flags={w: w for w in words},
+    )
+
+
+def positive(name: str, values: tuple[int, ...], what: str = "") -> None:
+    """Keras's standardize_tuple: every value > 0."""
+    bad = sorted({v for v in values if v <= 0})
+    if bad:
+        raise LayerError(
+            f"{name}={fmt_tuple(values)}: every value must be > 0{what} "
+            f"(got {fmt_tuple(tuple(bad))})"
+        )
+
+
+def not_negative(name: str, values: tuple[int, ...]) -> None:
+    bad = sorted({v for v in values if v < 0})
+    if bad:
+        raise LayerError(f"{name}={fmt_tuple(values)}: every value must be >= 0")
+
+
+def along(n: int, i: int) -> str:
+    return "" if n == 1 else f" along {SPATIAL[n][i]}"
+
+
+def windows(
+    name: str,
+    spatial: Shape,
+    kernel: tuple[int, ...],
+    strides: tuple[int, ...],
+    dilation: tuple[int, ...],
+    padding: str,
+) -> tuple[list[int], tuple[Window, ...]]:
+    """Output sizes and receptive-field windows of a Keras convolution or pool:
+    ``valid`` ⌊(L − dk)/s⌋ + 1, which must be positive; ``same`` and ``causal``
+    ⌈L/s⌉, ``same`` with the odd pad at the end, ``causal`` after dk − 1 zeros on
+    the left."""
+    n = len(spatial)
+    out: list[int] = []
+    wins: list[Window] = []
+    for i, size in enumerate(spatial):
+        assert size is not None
+        k, s, d = kernel[i], strides[i], dilation[i]
+        dk = d * (k - 1) + 1
+        if padding == "valid":
+            o = (size - dk) // s + 1
+            if o <= 0:
+                kernel_text = f"kernel {dk}" if d == 1 else f"dilated kernel {dk} (k={k}, d={d})"
+                raise LayerError(
+                    f"{name}: computed output size would be zero or negative{along(n, i)}: "
+                    f"⌊({size} − {dk})/{s}⌋ + 1 = {o} (padding='valid': the {kernel_text} "
+                    f"does not fit in the input {size})"
+                )
+            left = 0
+        elif padding == "causal":  # dk − 1 zeros on the left, then a valid convolution
+            o = -(-size // s)
+            left = dk - 1
+        else:
+            o = -(-size // s)
+            left = max((o - 1) * s + dk - size, 0) // 2
+        out.append(o)
+        wins.append((dk, s, left))
+    return out, tuple(wins)
+
+
+def batch_axis(name: str, arg: str, axis: int, shape: Shape) -> int:
+    """A Keras axis (the batch is axis 0) as an index into ``shape`` (no batch)."""
+    rank = len(shape) + 1
+    if not -rank <= axis < rank:
+        raise LayerError(
+            f"{name}: {arg}={axis} is out of bounds for a {rank}-d input (batch included): "
+            f"expected {-rank} to {rank - 1}"
+        )
+    if axis % rank == 0:
+        raise LayerError(
+            f"{name}: {arg}={axis} is the batch axis, whose size is not known when the "
+            "layer is built"
+        )
+    return axis % rank - 1
+
+
+def shape_text(shape: Shape) -> str:
+    return fmt_shape(shape)

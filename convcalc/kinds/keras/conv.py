@@ -1,0 +1,335 @@
+"""Keras's convolutions: Conv1D/2D/3D, Conv1D/2D/3DTranspose, DepthwiseConv1D/2D,
+SeparableConv1D/2D, channels last (SEMANTICS.md §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import BOOL, INT, INTS, Out, Param, Shape, expand, fmt_tuple, prod
+from convcalc.kinds.keras.common import (
+    KerasLayer,
+    along,
+    not_negative,
+    padding_param,
+    positive,
+    register,
+    split,
+    windows,
+)
+from convcalc.kinds.keras.core import ACTIVATION
+
+_FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
+_K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
+_S = Param("strides", INTS, (1,), aliases=("s",), per_dim=True)
+_D = Param("dilation_rate", INTS, (1,), aliases=("d",), per_dim=True)
+_BIAS = Param("use_bias", BOOL, True, aliases=("bias",))
+_DM = Param("depth_multiplier", INT, 1, aliases=("dm",))
+_ACT = Param("activation", ACTIVATION, None, help="applied to the output (shape-neutral)")
+
+
+def _filters(name: str, filters: int) -> None:
+    if filters <= 0:
+        raise LayerError(f"{name}: filters must be strictly positive, got {filters}")
+
+
+def _strided_dilation(name: str, s: tuple[int, ...], d: tuple[int, ...]) -> None:
+    if max(s) > 1 and max(d) > 1:
+        raise LayerError(
+            f"{name}: strides > 1 is not supported together with dilation_rate > 1 "
+            f"(strides={fmt_tuple(s)}, dilation_rate={fmt_tuple(d)})"
+        )
+
+
+def _causal(name: str, n: int, padding: str) -> None:
+    if padding == "causal" and n != 1:
+        raise LayerError(f"{name}: padding='causal' is only for 1-d convolutions (Conv1D)")
+
+
+def _window_args(layer: KerasLayer, n: int) -> tuple[tuple[int, ...], ...]:
+    """(kernel_size, strides, dilation_rate), one value per spatial axis."""
+    return (
+        expand("kernel_size", layer.kernel_size, n),  # type: ignore[attr-defined]
+        expand("strides", layer.strides, n),  # type: ignore[attr-defined]
+        expand("dilation_rate", layer.dilation_rate, n),  # type: ignore[attr-defined]
+    )
+
+
+def _positive(k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> None:
+    positive("kernel_size", k)
+    positive("strides", s)
+    positive("dilation_rate", d)
+
+
+def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, object]]:
+    """{conv1d: {dim: 1}, …} for the Keras class name stem and convcalc's spellings."""
+    return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in (1, 2, 3)}
+
+
+class Conv(KerasLayer):
+    """Conv1D/2D/3D: valid ⌊(L − dk)/s⌋ + 1, same and causal ⌈L/s⌉."""
+
+    CLASS = "Conv{n}D"
+    PARAMS = (
+        _FILTERS,
+        _K,
+        _S,
+        padding_param("valid", "same", "causal"),
+        _D,
+        Param("groups", INT, 1, aliases=("g",)),
+        _BIAS,
+        _ACT,
+    )
+    SUMMARY = "convolution"
+
+    dim: int | None
+    filters: int
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    dilation_rate: tuple[int, ...]
+    groups: int
+    use_bias: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, spatial, cin = split(self, shape)
+        name = self.keras_name(n)
+        k, s, d = _window_args(self, n)
+        _causal(name, n, self.padding)
+        _filters(name, self.filters)
+        g = self.groups
+        if g <= 0:
+            raise LayerError(f"{name}: the number of groups must be a positive integer, got {g}")
+        if self.filters % g:
+            raise LayerError(f"{name}: filters={self.filters} is not divisible by groups={g}")
+        _positive(k, s, d)
+        _strided_dilation(name, s, d)
+        if cin is not None and cin % g:
+            raise LayerError(f"{name}: the input's {cin} channels are not divisible by groups={g}")
+        out, wins = windows(name, spatial, k, s, d, self.padding)
+        if cin is None:
+            params = macs = None
+        else:
+            weights = prod(k) * (cin // g) * self.filters  # type: ignore[operator]
+            params = weights + (self.filters if self.use_bias else 0)
+            macs = weights * prod(out)  # type: ignore[operator]
+        return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
+
+
+register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
+
+
+class ConvTranspose(KerasLayer):
+    """Conv1D/2D/3DTranspose (Keras's deconv_output_length): without output_padding,
+    valid L·s + max(dk − s, 0) and same L·s; with it, (L − 1)·s + dk − 2·pad + op,
+    pad = dk // 2 for same."""
+
+    CLASS = "Conv{n}DTranspose"
+    PARAMS = (
+        _FILTERS,
+        _K,
+        _S,
+        padding_param("valid", "same"),
+        Param("output_padding", INTS, None, aliases=("op",), per_dim=True),
+        _D,
+        _BIAS,
+        _ACT,
+    )
+    SUMMARY = "transposed convolution"
+    NOTE = (
+        "padding='same' gives L·s and crops the extra element at the end (PyTorch's padding "
+        "and output_padding crop at the start: the same size, shifted by one pixel). With "
+        "output_padding the size is (L − 1)·s + dk % 2 + output_padding, which may be 0: "
+        "Keras builds and runs that (an empty tensor), and so does convcalc."
+    )
+
+    dim: int | None
+    filters: int
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    output_padding: tuple[int, ...] | None
+    dilation_rate: tuple[int, ...]
+    use_bias: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, spatial, cin = split(self, shape)
+        name = self.keras_name(n)
+        k, s, d = _window_args(self, n)
+        op = (
+            None
+            if self.output_padding is None
+            else expand("output_padding", self.output_padding, n)
+        )
+        _filters(name, self.filters)
+        _positive(k, s, d)
+        if op is not None:
+            not_negative("output_padding", op)
+            for i, (o, st) in enumerate(zip(op, s)):
+                if o >= st:
+                    raise LayerError(
+                        f"{name}: output_padding must be strictly less than strides"
+                        f"{along(n, i)}: output_padding={fmt_tuple(op)}, strides={fmt_tuple(s)}"
+                    )
+        _strided_dilation(name, s, d)
+        out = []
+        for i, size in enumerate(spatial):
+            assert size is not None
+            dk = d[i] * (k[i] - 1) + 1
+            if op is None:
+                o = size * s[i] + (max(dk - s[i], 0) if self.padding == "valid" else 0)
+            elif self.padding == "valid":
+                o = (size - 1) * s[i] + dk + op[i]
+            else:
+                o = (size - 1) * s[i] + dk % 2 + op[i]
+            out.append(o)
+        if cin is None:
+            params = macs = None
+        else:
+            weights = prod(k) * self.filters * cin  # type: ignore[operator]
+            params = weights + (self.filters if self.use_bias else 0)
+            macs = weights * prod(spatial)  # type: ignore[operator]
+        return Out(name, (*out, self.filters), params=params, macs=macs, rf=None)
+
+
+register(
+    ConvTranspose,
+    names={
+        **_names("conv", suffix="transpose"),
+        **_names("convolution", suffix="transpose"),
+        **_names("convtranspose", "deconv"),
+        "convtranspose": {"dim": None},
+        "deconv": {"dim": None},
+    },
+)
+
+
+class _Depthwise(KerasLayer):
+    """What a depthwise and a separable convolution share: their windows."""
+
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    depth_multiplier: int
+    dilation_rate: tuple[int, ...]
+
+    def sized(self, shape: Shape) -> tuple[str, int | None, tuple[int, ...], list[int], Any]:
+        """(its name, the input's channels, kernel, output sizes, windows), checked
+        as Keras checks them."""
+        n, spatial, cin = split(self, shape)
+        name = self.keras_name(n)
+        k, s, d = _window_args(self, n)
+        dm = self.depth_multiplier
+        if dm <= 0:
+            raise LayerError(f"{name}: depth_multiplier must be strictly positive, got {dm}")
+        self.check(name)
+        _positive(k, s, d)
+        out, wins = windows(name, spatial, k, s, d, self.padding)
+        return name, cin, k, out, wins
+
+    def check(self, name: str) -> None:
+        """What the kind checks after depth_multiplier (the separable one: filters)."""
+
+
+class DepthwiseConv(_Depthwise):
+    """DepthwiseConv1D/2D: depth_multiplier filters per input channel."""
+
+    CLASS = "DepthwiseConv{n}D"
+    MAX_DIM = 2
+    PARAMS = (
+        Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True),
+        _S,
+        padding_param("valid", "same"),
+        _DM,
+        _D,
+        _BIAS,
+        _ACT,
+    )
+    SUMMARY = "depthwise convolution"
+
+    dim: int | None
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    depth_multiplier: int
+    dilation_rate: tuple[int, ...]
+    use_bias: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        name, cin, k, out, wins = self.sized(shape)
+        dm = self.depth_multiplier
+        cout = None if cin is None else cin * dm
+        if cout is None:
+            params = macs = None
+        else:
+            weights = prod(k) * cout  # type: ignore[operator]
+            params = weights + (cout if self.use_bias else 0)
+            macs = weights * prod(out)  # type: ignore[operator]
+        return Out(name, (*out, cout), params=params, macs=macs, rf=wins)
+
+
+register(
+    DepthwiseConv,
+    names={
+        **{f"{w}{n}d": {"dim": n} for w in ("depthwiseconv", "dwconv") for n in (1, 2)},
+        "depthwiseconv": {"dim": None},
+        "dwconv": {"dim": None},
+    },
+)
+
+
+class SeparableConv(_Depthwise):
+    """SeparableConv1D/2D: a depthwise convolution, then a 1×1 convolution to
+    ``filters`` channels, with one bias."""
+
+    CLASS = "SeparableConv{n}D"
+    MAX_DIM = 2
+    PARAMS = (
+        _FILTERS,
+        _K,
+        _S,
+        padding_param("valid", "same"),
+        _DM,
+        _D,
+        _BIAS,
+        _ACT,
+    )
+    SUMMARY = "depthwise separable convolution"
+
+    dim: int | None
+    filters: int
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    depth_multiplier: int
+    dilation_rate: tuple[int, ...]
+    use_bias: bool
+
+    def check(self, name: str) -> None:
+        _filters(name, self.filters)
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        name, cin, k, out, wins = self.sized(shape)
+        dm = self.depth_multiplier
+        if cin is None:
+            params = macs = None
+        else:
+            depthwise = prod(k) * cin * dm  # type: ignore[operator]
+            pointwise = cin * dm * self.filters
+            params = depthwise + pointwise + (self.filters if self.use_bias else 0)
+            macs = (depthwise + pointwise) * prod(out)  # type: ignore[operator]
+        return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
+
+
+register(
+    SeparableConv,
+    names={
+        **{
+            f"{w}{n}d": {"dim": n}
+            for w in ("separableconv", "separableconvolution", "sepconv")
+            for n in (1, 2)
+        },
+        "separableconv": {"dim": None},
+        "sepconv": {"dim": None},
+    },
+)

@@ -1,0 +1,119 @@
+"""Keras's pooling: MaxPooling/AveragePooling1D/2D/3D (strides default to the
+pool size) and the global poolings (which drop the spatial axes unless
+``keepdims``), channels last."""
+
+from __future__ import annotations
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import BOOL, INTS, Out, Param, Shape, expand, fmt_tuple
+from convcalc.kinds.keras.common import (
+    KerasLayer,
+    padding_param,
+    positive,
+    register,
+    split,
+    windows,
+)
+
+_POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
+# Keras's average poolings have no default pool size (its max poolings have 2).
+_POOL_AVG = _POOL._replace(default=None, required=True)
+_STRIDES = Param("strides", INTS, None, aliases=("s",), per_dim=True, help="default: pool_size")
+
+
+class Pool(KerasLayer):
+    """MaxPooling/AveragePooling: valid ⌊(L − k)/s⌋ + 1, same ⌈L/s⌉ (an average
+    over 'same' padding leaves the padded cells out of the divisor)."""
+
+    PARAMS = (_POOL, _STRIDES, padding_param("valid", "same"))
+    SUMMARY = "pooling"
+    EXAMPLE = "2"
+    NOTE = (
+        "strides default to pool_size; MaxPooling's pool_size defaults to 2, AveragePooling "
+        "has no default. An average over 'same' padding leaves the padded cells out."
+    )
+
+    dim: int | None
+    op: str  # "Max" | "Average"
+    pool_size: tuple[int, ...]
+    strides: tuple[int, ...] | None
+    padding: str
+
+    def keras_name(self, n: int | None = None) -> str:
+        return f"{self.op}Pooling{n if n is not None else (self.dim or '')}D"
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, spatial, c = split(self, shape)
+        name = self.keras_name(n)
+        k = expand("pool_size", self.pool_size, n)
+        s = k if self.strides is None else expand("strides", self.strides, n)
+        positive("pool_size", k)
+        if any(v <= 0 for v in s):
+            # Keras takes strides of 0 at construction; computing the size divides by it.
+            raise LayerError(f"{name}: strides must be positive, got {fmt_tuple(s)}")
+        out, wins = windows(name, spatial, k, s, (1,) * n, self.padding)
+        return Out(name, (*out, c), rf=wins)
+
+
+register(
+    Pool,
+    names={
+        **{
+            f"{word}{n}d": {"dim": n, "op": "Max"}
+            for word in ("maxpooling", "maxpool")
+            for n in (1, 2, 3)
+        },
+        "maxpool": {"dim": None, "op": "Max"},
+    },
+)
+register(
+    Pool,
+    names={
+        **{
+            f"{word}{n}d": {"dim": n, "op": "Average"}
+            for word in ("averagepooling", "avgpool")
+            for n in (1, 2, 3)
+        },
+        "avgpool": {"dim": None, "op": "Average"},
+    },
+    params=(_POOL_AVG, _STRIDES, padding_param("valid", "same")),
+)
+
+
+class GlobalPool(KerasLayer):
+    """GlobalAveragePooling/GlobalMaxPooling1D/2D/3D: one value per channel."""
+
+    PARAMS = (Param("keepdims", BOOL, False),)
+    SUMMARY = "global pooling"
+
+    dim: int | None
+    op: str
+    keepdims: bool
+
+    def keras_name(self, n: int | None = None) -> str:
+        return f"Global{self.op}Pooling{n if n is not None else (self.dim or '')}D"
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, spatial, c = split(self, shape)
+        name = self.keras_name(n)
+        out = (*(1,) * n, c) if self.keepdims else (c,)
+        windows = tuple((size, size, 0) for size in spatial) if self.keepdims else None
+        return Out(name, out, rf=windows)  # type: ignore[arg-type]
+
+
+register(
+    GlobalPool,
+    names={
+        **{
+            f"{word}{n}d": {"dim": n, "op": op}
+            for op, words in (
+                ("Average", ("globalaveragepooling", "globalavgpool")),
+                ("Max", ("globalmaxpooling", "globalmaxpool")),
+            )
+            for word in words
+            for n in (1, 2, 3)
+        },
+        **{w: {"dim": None, "op": "Average"} for w in ("globalavgpool", "gap")},
+        **{w: {"dim": None, "op": "Max"} for w in ("globalmaxpool", "gmp")},
+    },
+)

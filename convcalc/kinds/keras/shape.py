@@ -1,0 +1,206 @@
+"""Keras's reshaping layers: ZeroPadding, Cropping and UpSampling 1D/2D/3D,
+Flatten and Reshape, channels last."""
+
+from __future__ import annotations
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import INTS, Layer, Out, Param, Shape, Window, fmt_shape, fmt_tuple, prod
+from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.keras.common import SPATIAL, KerasLayer, register, split
+
+
+def _pairs(name: str, arg: str, values: tuple[int, ...], n: int) -> list[tuple[int, int]]:
+    """Keras's per-side amounts: one number for every side; one per spatial axis
+    (both sides; for 1-d layers two numbers are the two sides); or a pair per axis
+    (``((top, bottom), (left, right))``, written flat or nested)."""
+    if len(values) == 1:
+        return [(values[0], values[0])] * n
+    if len(values) == 2 * n:
+        return [(values[2 * i], values[2 * i + 1]) for i in range(n)]
+    if len(values) == n:
+        return [(v, v) for v in values]
+    raise LayerError(
+        f"{name}: {arg} takes 1, {n} or {2 * n} numbers (one for all, one per axis, or "
+        f"a pair per axis), got {len(values)}: {fmt_tuple(values)}"
+    )
+
+
+class ZeroPadding(KerasLayer):
+    """ZeroPadding1D/2D/3D: zeros before and after each spatial axis."""
+
+    CLASS = "ZeroPadding{n}D"
+    PARAMS = (Param("padding", INTS, (1,), aliases=("p",), positional=True),)
+    SUMMARY = "zero padding"
+    EXAMPLE = "1"
+
+    dim: int | None
+    padding: tuple[int, ...]
+
+    def pairs(self, n: int) -> list[tuple[int, int]]:
+        """(before, after) along each of the ``n`` spatial axes."""
+        return _pairs(self.keras_name(n), "padding", self.padding, n)
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, spatial, c = split(self, shape)
+        name = self.keras_name(n)
+        pairs = self.pairs(n)
+        # (The 2-d and 3-d layers take one negative number at construction, and build;
+        # running them fails.)
+        if any(v < 0 for v in self.padding):
+            raise LayerError(f"{name}: padding must not be negative, got {fmt_tuple(self.padding)}")
+        out = [size + before + after for size, (before, after) in zip(spatial, pairs)]  # type: ignore[operator]
+        wins: tuple[Window, ...] = tuple((1, 1, before) for before, _ in pairs)
+        return Out(name, (*out, c), rf=wins)
+
+
+register(
+    ZeroPadding,
+    names={
+        **{f"zeropadding{n}d": {"dim": n} for n in (1, 2, 3)},
+        "zeropadding": {"dim": None},
+        "zeropad": {"dim": None},
+    },
+)
+
+
+class Cropping(KerasLayer):
+    """Cropping1D/2D/3D: rows cut off before and after each spatial axis; at
+    least one must remain."""
+
+    CLASS = "Cropping{n}D"
+    PARAMS = (Param("cropping", INTS, None, positional=True, help="default: Keras's (1, 0, 1)"),)
+    SUMMARY = "cropping"
+    EXAMPLE = "1"
+
+    dim: int | None
+    cropping: tuple[int, ...] | None
+
+    def given(self, n: int) -> tuple[int, ...]:
+        """``cropping`` or Keras's default: (1, 1) for 1-d, none for 2-d, one on
+        every side for 3-d."""
+        return self.cropping if self.cropping is not None else ((0,) if n == 2 else (1,))
+
+    def pairs(self, n: int) -> list[tuple[int, int]]:
+        """(before, after) along each of the ``n`` spatial axes."""
+        return _pairs(self.keras_name(n), "cropping", self.given(n), n)
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, spatial, c = split(self, shape)
+        name = self.keras_name(n)
+        given = self.given(n)
+        pairs = self.pairs(n)
+        if any(v < 0 for v in given):
+            raise LayerError(f"{name}: cropping cannot be negative, got {fmt_tuple(given)}")
+        out = []
+        for i, (size, (before, after)) in enumerate(zip(spatial, pairs)):
+            assert size is not None
+            if before + after >= size:
+                where = "" if n == 1 else f" along {SPATIAL[n][i]}"
+                raise LayerError(
+                    f"{name}: cropping must be smaller than the input{where}: "
+                    f"{before} + {after} rows cut from {size}"
+                )
+            out.append(size - before - after)
+        wins: tuple[Window, ...] = tuple((1, 1, -before) for before, _ in pairs)
+        return Out(name, (*out, c), rf=wins)
+
+
+register(Cropping, names={f"cropping{n}d": {"dim": n} for n in (1, 2, 3)})
+
+
+class UpSampling(KerasLayer):
+    """UpSampling1D/2D/3D: each spatial axis repeated ``size`` times."""
+
+    CLASS = "UpSampling{n}D"
+    PARAMS = (
+        Param("size", INTS, (2,), positional=True, per_dim=True),
+        Param(
+            "interpolation",
+            Choice("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5"),
+            "nearest",
+        ),
+    )
+    SUMMARY = "upsampling by repetition"
+    EXAMPLE = "2"
+
+    dim: int | None
+    size: tuple[int, ...]
+    interpolation: str
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, spatial, c = split(self, shape)
+        name = self.keras_name(n)
+        if len(self.size) not in (1, n):
+            raise LayerError(f"{name}: size takes 1 or {n} numbers, got {fmt_tuple(self.size)}")
+        size = self.size * n if len(self.size) == 1 else self.size
+        if any(v <= 0 for v in size):
+            raise LayerError(f"{name}: size must be positive, got {fmt_tuple(size)}")
+        if self.interpolation != "nearest" and n != 2:
+            raise LayerError(f"{name}: only UpSampling2D takes an interpolation")
+        out = [L * f for L, f in zip(spatial, size)]  # type: ignore[operator]
+        return Out(name, (*out, c), rf=None)
+
+
+register(
+    UpSampling,
+    names={**{f"upsampling{n}d": {"dim": n} for n in (1, 2, 3)}, "upsample": {"dim": None}},
+)
+
+
+class Flatten(Layer):
+    """Flatten: every axis after the batch into one."""
+
+    NAMES = {"flatten": {}}
+    SUMMARY = "flatten"
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        return Out("Flatten", (prod(shape),), rf=None if len(shape) > 1 else ())
+
+
+register(Flatten)
+
+
+class Reshape(Layer):
+    """Reshape(target_shape): the axes after the batch, one of them -1 (inferred)."""
+
+    NAMES = {"reshape": {}}
+    PARAMS = (Param("target_shape", INTS, positional=True, required=True),)
+    SUMMARY = "reshape (the batch kept)"
+    EXAMPLE, EXAMPLE_INPUT = "16x64", "32x32"
+
+    target_shape: tuple[int, ...]
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        target = self.target_shape
+        text = fmt_tuple(target) if len(target) > 1 else f"({target[0]},)"
+        if target.count(-1) > 1:
+            raise LayerError(f"Reshape: target_shape={text} holds more than one -1")
+        if any(v <= 0 and v != -1 for v in target):
+            raise LayerError(
+                f"Reshape: target_shape={text} may hold positive sizes and one -1, nothing else"
+            )
+        total = prod(shape)
+        known = prod(v for v in target if v != -1)
+        assert known is not None
+        if -1 in target:
+            if total is None:
+                fill = None
+            elif total % known:
+                raise LayerError(
+                    f"Reshape: the input's {total} elements ({fmt_shape(shape)}) cannot be "
+                    f"divided into target_shape={text}"
+                )
+            else:
+                fill = total // known
+            out: Shape = tuple(fill if v == -1 else v for v in target)
+        else:
+            if total is not None and total != known:
+                raise LayerError(
+                    f"Reshape: the input has {total} elements ({fmt_shape(shape)}), "
+                    f"target_shape={text} has {known}"
+                )
+            out = target
+        return Out("Reshape", out, rf=None)
+
+
+register(Reshape)

@@ -1,0 +1,226 @@
+"""The graph operations that take or give more than one tensor: elementwise
+``add``/``mul`` with PyTorch's broadcasting, ``concat``, the parts of ``split`` and
+``chunk``, and the centre ``crop`` of the 2015 U-Net.
+
+They are not layer kinds (graph.py creates them from graph statements), but they
+answer the same question a layer does — what comes out of these shapes — and
+carry no parameters. Shapes exclude the batch; a dimension number counts the batch
+as 0, as PyTorch's ``dim`` does (and Keras's and ONNX's ``axis``). Under Keras the
+channels come last (``last``), which only the messages and ``crop`` need to know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import Layer, Out, Shape, Window, fmt_shape
+
+
+def _dim(kind: str, dim: int, rank: int, word: str = "dim") -> int:
+    """``dim`` (PyTorch's numbering, batch = 0, negatives from the end) as an index
+    into a batch-less shape of ``rank`` dims."""
+    full = rank + 1
+    if not -full <= dim < full:
+        raise LayerError(
+            f"{kind} {word}={dim} is out of range for a {full}-d tensor (batch included): "
+            f"expected {-full} to {full - 1}"
+        )
+    d = dim % full
+    if d == 0:
+        raise LayerError(
+            f"{kind} {word}={dim} is the batch {'axis' if word == 'axis' else 'dimension'}; "
+            "convcalc keeps the batch apart"
+        )
+    return d - 1
+
+
+def _dim_name(i: int, rank: int = 0, last: bool = False, word: str = "dim") -> str:
+    """How a message names index ``i`` of a batch-less shape: the framework's
+    number for it (the batch is 0), and which one holds the channels."""
+    channels = i == rank - 1 if last else i == 0
+    return f"{word} {i + 1}{' (channels)' if channels else ''}"
+
+
+def _same_rank(kind: str, shapes: Sequence[Shape], labels: Sequence[str]) -> None:
+    rank = len(shapes[0])
+    for shape, label in zip(shapes[1:], labels[1:]):
+        if len(shape) != rank:
+            raise LayerError(
+                f"{kind}: {fmt_shape(shapes[0])} ({labels[0]}) and {fmt_shape(shape)} "
+                f"({label}) have different numbers of dimensions; PyTorch would broadcast "
+                "one tensor's batch against the other's features"
+            )
+
+
+class GraphOp(Layer):
+    """A graph operation: no weights, and not a layer kind a user names."""
+
+
+class Elementwise(GraphOp):
+    """``add`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are
+    aligned dimension by dimension; each pair must be equal or one of them 1.
+    Under Keras (``last``) a tensor of fewer dimensions first gets size-1 ones
+    after the batch, as Keras's Add and Multiply do: a C gate broadcasts over H×W×C."""
+
+    op: str  # "add" | "mul"
+    last: bool  # channels last (Keras)
+    word: str  # what the framework calls a dimension: dim or axis
+
+    def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
+        if self.last:
+            rank = max(len(s) for s in shapes)
+            shapes = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+        _same_rank(self.op, shapes, labels)
+        out: list[int | None] = list(shapes[0])
+        for shape, label in zip(shapes[1:], labels[1:]):
+            for i, size in enumerate(shape):
+                have = out[i]
+                if have == size or size == 1:
+                    continue
+                if have == 1:
+                    out[i] = size
+                elif have is None or size is None:
+                    out[i] = have if size is None else size  # an unknown size: assume they agree
+                else:
+                    j = next(k for k, s in enumerate(shapes) if s[i] == have)
+                    raise LayerError(
+                        f"cannot {self.op} {fmt_shape(shapes[j])} ({labels[j]}) and "
+                        f"{fmt_shape(shape)} ({label}): "
+                        f"{_dim_name(i, len(shape), self.last, self.word)} is {have} vs {size} "
+                        "(sizes must be equal, or 1 to broadcast)"
+                    )
+        return Out(self.op, tuple(out), rf=())
+
+
+class Concat(GraphOp):
+    """``concat``: torch.cat along ``dim``; every other size must match."""
+
+    dim: int
+    last: bool
+    word: str
+
+    def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
+        _same_rank("concat", shapes, labels)
+        d = _dim("concat", self.dim, len(shapes[0]), self.word)
+        total: int | None = 0
+        for shape, label in zip(shapes, labels):
+            for i, (a, b) in enumerate(zip(shape, shapes[0])):
+                if i != d and a != b and a is not None and b is not None:
+                    raise LayerError(
+                        f"cannot concat {fmt_shape(shapes[0])} ({labels[0]}) and "
+                        f"{fmt_shape(shape)} ({label}) along {self.word} {self.dim}: "
+                        f"{_dim_name(i, len(shape), self.last, self.word)} "
+                        f"is {b} vs {a} (every other size must match)"
+                    )
+            size = shape[d]
+            total = None if total is None or size is None else total + size
+        out = list(shapes[0])
+        out[d] = total
+        # Every other dimension may hold an unknown size in one operand only.
+        for i in range(len(out)):
+            if i != d and out[i] is None:
+                out[i] = next((s[i] for s in shapes if s[i] is not None), None)
+        return Out("concat", tuple(out), rf=())
+
+
+class Part(GraphOp):
+    """One part of ``split`` (sizes, or one size for equal parts) or ``chunk``
+    (a number of parts), along ``dim``. ``count`` is how many parts the statement
+    names; it must be how many PyTorch makes."""
+
+    op: str  # "split" | "chunk"
+    sizes: tuple[int, ...]  # split: the sizes, or (size,); chunk: (n,)
+    dim: int
+    part: int  # 0-based
+    count: int
+    word: str  # dim or axis
+
+    def parts(self, length: int) -> list[int]:
+        if self.op == "chunk":
+            (n,) = self.sizes
+            if n <= 0:
+                raise LayerError(f"chunk needs a positive number of chunks, got {n}")
+            if length == 0:
+                return [0] * n
+            each = -(-length // n)  # torch.chunk: ceil-sized chunks, fewer if they run out
+            return [min(each, length - i) for i in range(0, length, each)]
+        if len(self.sizes) == 1:
+            (each,) = self.sizes
+            if each <= 0:
+                raise LayerError(f"split size must be positive, got {each}")
+            return [min(each, length - i) for i in range(0, length, each)] or [0]
+        if any(v < 0 for v in self.sizes):
+            raise LayerError(f"split sizes must not be negative, got {list(self.sizes)}")
+        if sum(self.sizes) != length:
+            raise LayerError(
+                f"split sizes {list(self.sizes)} add up to {sum(self.sizes)}, but "
+                f"{self.word} {self.dim} has {length}"
+            )
+        return list(self.sizes)
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        d = _dim(self.op, self.dim, len(shape), self.word)
+        length = shape[d]
+        if length is None:
+            raise LayerError(
+                f"{self.op} along {self.word} {self.dim} needs its size, which is unknown"
+            )
+        parts = self.parts(length)
+        if len(parts) != self.count:
+            names = "name" if self.count == 1 else "names"
+            raise LayerError(
+                f"{self.op} makes {len(parts)} part{'s' if len(parts) != 1 else ''} of "
+                f"{fmt_shape(shape)} along {self.word} {self.dim} "
+                f"({', '.join(map(str, parts))}), "
+                f"but {self.count} {names} are given"
+            )
+        out = list(shape)
+        out[d] = parts[self.part]
+        return Out(self.op, tuple(out), rf=())
+
+
+class Crop(GraphOp):
+    """``crop NAME``: centre-crop the spatial dimensions to those of another tensor
+    (the 2015 U-Net's crop before concatenating a skip connection); the left
+    offset is ⌊(L − T)/2⌋. The channels are kept (first, or last under Keras)."""
+
+    last: bool
+
+    def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
+        shape, target = shapes
+        _same_rank("crop", shapes, labels)
+        if len(shape) < 2:
+            raise LayerError(f"crop needs spatial dimensions; {fmt_shape(shape)} has none")
+        windows: list[Window] = []
+        out: list[int | None] = []
+        spatial = (shape[:-1], target[:-1]) if self.last else (shape[1:], target[1:])
+        for size, want in zip(*spatial):
+            if size is not None and want is not None and want > size:
+                raise LayerError(
+                    f"cannot crop {fmt_shape(shape)} ({labels[0]}) to the size of "
+                    f"{fmt_shape(target)} ({labels[1]}): {want} is larger than {size}"
+                )
+            out.append(want)
+            left = 0 if size is None or want is None else (size - want) // 2
+            windows.append((1, 1, -left))
+        full = (*out, shape[-1]) if self.last else (shape[0], *out)
+        return Out("crop", full, rf=tuple(windows))
+
+
+def elementwise(op: str, last: bool = False, word: str = "dim") -> Elementwise:
+    return Elementwise(op=op, last=last, word=word)
+
+
+def concat(dim: int, last: bool = False, word: str = "dim") -> Concat:
+    return Concat(dim=dim, last=last, word=word)
+
+
+def part(
+    op: str, sizes: tuple[int, ...], dim: int, index: int, count: int, word: str = "dim"
+) -> Part:
+    return Part(op=op, sizes=sizes, dim=dim, part=index, count=count, word=word)
+
+
+def crop(last: bool = False) -> Crop:
+    return Crop(last=last)

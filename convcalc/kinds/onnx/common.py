@@ -1,0 +1,175 @@
+"""What the ONNX operators share: their registry, the opset they are read at,
+``auto_pad`` and ``pads``, and the window arithmetic of ONNX shape inference
+(SEMANTICS.md §6). Shapes are channels first, as ONNX's N×C×D1×…×Dn without N."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import (
+    INTS,
+    Entry,
+    Layer,
+    Param,
+    Shape,
+    UnionType,
+    fmt_shape,
+    fmt_tuple,
+)
+from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.base import register as _register
+
+# ONNX's operators, by the words that name them (op types lower-cased, and
+# convcalc's own short words).
+REGISTRY: dict[str, Entry] = {}
+
+AUTO_PADS = ("notset", "same_upper", "same_lower", "valid")
+AUTO_PAD = Choice(*AUTO_PADS)
+SPATIAL = {1: ("D1",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def register(
+    cls: type[Layer] | None = None,
+    *,
+    names: dict[str, dict[str, Any]] | None = None,
+    params: tuple[Param, ...] | None = None,
+) -> Any:
+    """base.register into ONNX's registry."""
+    return _register(cls, names=names, params=params, registry=REGISTRY)
+
+
+# ``pads``: 2·n numbers (every begin, then every end), or one for all, or an
+# auto_pad word (``p=same_upper``).
+PADS = Param(
+    "pads",
+    UnionType(INTS, *AUTO_PADS[1:]),
+    None,
+    aliases=("p",),
+    help="x1_begin, x2_begin, …, x1_end, x2_end (or one for all), or an auto_pad word",
+)
+AUTO_PAD_PARAM = Param("auto_pad", AUTO_PAD, None)
+
+
+class OnnxOp(Layer):
+    """An ONNX operator; ``opset`` is set by the framework in force, ``dim`` by a
+    convcalc spelling that names the spatial rank (conv2d)."""
+
+    OP = ""
+    opset: int = 22
+    dim: int | None = None
+
+    def op_name(self) -> str:
+        return self.OP
+
+    def spatial_rank(self) -> int | None:
+        return self.dim
+
+
+def spatial(op: OnnxOp, shape: Shape, least: int = 1) -> tuple[int, Shape]:
+    """(n, spatial sizes) of an N×C×D1…Dn input, n ≥ ``least``."""
+    n = len(shape) - 1
+    if op.dim is not None and n != op.dim:
+        raise LayerError(
+            f"{op.op_name()} ({op.dim}-d) takes a C×{'×'.join(SPATIAL[op.dim])} input, got "
+            f"{fmt_shape(shape)}"
+        )
+    if n < least or n > 3:
+        want = "C×D1×…×Dn (n = 1 to 3; N×C×… with the batch)"
+        raise LayerError(f"{op.op_name()} takes a {want} input, got {fmt_shape(shape)}")
+    return n, shape[1:]
+
+
+def per_axis(
+    op: OnnxOp, name: str, values: tuple[int, ...] | None, n: int, default: int
+) -> tuple[int, ...]:
+    """An attribute with one value per spatial axis (one value stands for all)."""
+    if values is None:
+        return (default,) * n
+    if len(values) == 1:
+        return values * n
+    if len(values) != n:
+        raise LayerError(
+            f"{op.op_name()}: {name} has {len(values)} values, but the input has {n} spatial "
+            f"axes ({fmt_tuple(values)})"
+        )
+    return values
+
+
+def resolve_pads(
+    op: OnnxOp,
+    pads: tuple[int, ...] | str | None,
+    auto_pad: str | None,
+    n: int,
+    exclusive: bool = True,
+) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """(auto_pad, begins, ends) from the attributes. ``p=same_upper`` is auto_pad.
+    The spec says explicit pads and an auto_pad other than NOTSET exclude each other:
+    onnxruntime refuses them together in a convolution (``exclusive``); in a pool,
+    shape inference takes the pads and ignores auto_pad."""
+    if isinstance(pads, str):
+        if auto_pad is not None and auto_pad != pads:
+            raise LayerError(
+                f"{op.op_name()}: p={pads} and auto_pad={auto_pad.upper()} say different things"
+            )
+        auto_pad, pads = pads, None
+    mode = auto_pad or "notset"
+    if pads is None:
+        return mode, (0,) * n, (0,) * n
+    if mode != "notset":
+        if not exclusive:
+            mode = "notset"
+        else:
+            raise LayerError(
+                f"{op.op_name()}: pads cannot be used together with auto_pad={mode.upper()} "
+                "(onnxruntime refuses the node)"
+            )
+    if len(pads) == 1:
+        pads = pads * (2 * n)
+    if len(pads) != 2 * n:
+        raise LayerError(
+            f"{op.op_name()}: pads takes 2·{n} = {2 * n} values (every begin, then every end), "
+            f"got {len(pads)}: {fmt_tuple(pads)}"
+        )
+    if any(p < 0 for p in pads):
+        raise LayerError(
+            f"{op.op_name()}: pads must not contain negative values ({fmt_tuple(pads)})"
+        )
+    return mode, pads[:n], pads[n:]
+
+
+def same_pads(mode: str, size: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """SAME_UPPER / SAME_LOWER: the total ``max((⌈L/s⌉ − 1)·s + dk − L, 0)``, the odd
+    one at the end (UPPER) or the beginning (LOWER)."""
+    dk = d * (k - 1) + 1
+    total = max((-(-size // s) - 1) * s + dk - size, 0)
+    small = total // 2
+    return (small, total - small) if mode == "same_upper" else (total - small, small)
+
+
+def window_args(op: OnnxOp, n: int) -> tuple[tuple[int, ...], ...]:
+    """(kernel_shape, strides, dilations) of a Conv, ConvTranspose or pool node,
+    one value per spatial axis (strides and dilations default to 1), checked."""
+    k = per_axis(op, "kernel_shape", op.kernel_shape, n, 1)  # type: ignore[attr-defined]
+    s = per_axis(op, "strides", op.strides, n, 1)  # type: ignore[attr-defined]
+    d = per_axis(op, "dilations", op.dilations, n, 1)  # type: ignore[attr-defined]
+    positive(op, "kernel_shape", k)
+    positive(op, "strides", s)
+    positive(op, "dilations", d)
+    return k, s, d
+
+
+def positive(op: OnnxOp, name: str, values: tuple[int, ...]) -> None:
+    if any(v <= 0 for v in values):
+        raise LayerError(
+            f"{op.op_name()}: {name} must only contain positive values ({fmt_tuple(values)})"
+        )
+
+
+def too_small(op: OnnxOp, n: int, i: int, size: int, detail: str) -> LayerError:
+    """A size below 1: shape inference would infer it, onnxruntime fails."""
+    where = "" if n == 1 else f" along {SPATIAL[n][i]}"
+    return LayerError(
+        f"{op.op_name()}: output size {size}{where} ({detail}): a size below 1, which "
+        "onnxruntime refuses"
+    )

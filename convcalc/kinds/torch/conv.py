@@ -1,0 +1,360 @@
+"""Convolutions and transposed convolutions (SEMANTICS.md §1–2)."""
+
+from __future__ import annotations
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import (
+    BOOL,
+    INT,
+    INTS,
+    PLACED,
+    PLACEMENT,
+    Out,
+    Param,
+    Shape,
+    Signature,
+    SpatialLayer,
+    UnionType,
+    check_non_negative,
+    check_positive,
+    dim_suffix,
+    expand,
+    fmt_shape,
+    fmt_tuple,
+    prod,
+    register,
+    spatial_dims,
+)
+from convcalc.kinds.base import ChoiceType as Choice
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+_OUT = Param("out_channels", INT, None, positional=True, help="output channels (default: input's)")
+_IN = Param("in_channels", INT, None, aliases=("in",), help="checked against the input")
+_K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
+_S = Param("stride", INTS, (1,), aliases=("s",), per_dim=True)
+_D = Param("dilation", INTS, (1,), aliases=("d",), per_dim=True)
+_G = Param(
+    "groups",
+    UnionType(INT, "dw", aliases={"depthwise": "dw"}),
+    1,
+    aliases=("g",),
+    flags={"depthwise": "dw", "dw": "dw"},
+)
+_BIAS = Param("bias", BOOL, True)
+
+
+def _groups(groups: int | str, cin: int | None, cout: int | None) -> int | None:
+    """Resolve ``g=dw`` and check PyTorch's divisibility rules."""
+    g = cin if groups == "dw" else groups
+    if g is None:
+        return None
+    assert isinstance(g, int)
+    if g <= 0:
+        raise LayerError(f"groups must be a positive integer, got {g}")
+    if cin is not None and cin % g:
+        raise LayerError(f"in_channels {cin} is not divisible by groups {g}")
+    if cout is not None and cout % g:
+        raise LayerError(f"out_channels {cout} is not divisible by groups {g}")
+    return g
+
+
+def _check_out_channels(cout: int | None) -> None:
+    if cout is not None and cout <= 0:
+        raise LayerError(f"out_channels must be positive, got {cout}")
+
+
+def _in_channels(given: int | None, found: int | None) -> int | None:
+    """The input's channel count, checked against in_channels= (which fills it in
+    when the input's is unknown)."""
+    if given is None:
+        return found
+    if given < 0:
+        raise LayerError(f"in_channels must not be negative, got {given}")
+    if found is not None and found != given:
+        raise LayerError(f"in_channels={given} but the input has {found} channels")
+    return given
+
+
+_CONV_ARGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
+_MODE_PLACED = ("padding_mode", *PLACEMENT)
+
+
+@register
+class Conv(SpatialLayer):
+    """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
+
+    NAMES = {
+        "conv1d": {"dim": 1},
+        "conv2d": {"dim": 2},
+        "conv3d": {"dim": 3},
+        "conv": {"dim": None},
+    }
+    TORCH = {
+        f"Conv{n}d": Signature(
+            (*_CONV_ARGS, "dilation", "groups", "bias", *_MODE_PLACED),
+            required=3,
+            extra=PLACED,
+            whole=("kernel_size",),
+            whole_unless={"padding": ("padding_mode", "zeros")},
+        )
+        for n in (1, 2, 3)
+    }
+    PARAMS = (
+        _OUT,
+        _IN,
+        _K,
+        _S,
+        Param(
+            "padding",
+            UnionType(INTS, "same", "valid"),
+            (0,),
+            aliases=("p",),
+            per_dim=True,
+        ),
+        _D,
+        _G,
+        _BIAS,
+        Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",)),
+    )
+    SUMMARY = "convolution"
+
+    dim: int | None
+    out_channels: int | None
+    in_channels: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...] | str
+    dilation: tuple[int, ...]
+    groups: int | str
+    bias: bool
+    padding_mode: str
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n = spatial_dims("conv", self.dim, shape)
+        cin = _in_channels(self.in_channels, shape[0])
+        cout = cin if self.out_channels is None else self.out_channels
+        _check_out_channels(cout)
+        g = _groups(self.groups, cin, cout)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = expand("stride", self.stride, n)
+        d = expand("dilation", self.dilation, n)
+        check_positive("kernel_size", k)
+        check_positive("stride", s)
+        check_positive("dilation", d)
+        dk = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
+        if self.padding == "same":
+            if any(si != 1 for si in s):
+                raise LayerError(
+                    f"padding='same' is not supported for strided convolutions (stride "
+                    f"{fmt_tuple(s)}); use an explicit padding"
+                )
+            # PyTorch puts the odd extra pad at the end (right/bottom), like TF SAME.
+            total = tuple(x - 1 for x in dk)
+            left = tuple(t // 2 for t in total)
+            right = tuple(t - lft for t, lft in zip(total, left))
+        elif self.padding == "valid":
+            left = right = (0,) * n
+        else:
+            left = right = expand("padding", self.padding, n)  # type: ignore[arg-type]
+            check_non_negative("padding", left)
+        spatial = shape[1:]
+        if self.padding_mode != "zeros":
+            _check_pad_mode(self.padding_mode, shape, left, right)
+        out = []
+        for i, (size, lft, rgt, dki) in enumerate(zip(spatial, left, right, dk)):
+            assert size is not None
+            padded = size + lft + rgt
+            if padded < dki:
+                differs = len({(a, b, c, e) for a, b, c, e in zip(spatial, left, right, dk)}) > 1
+                raise LayerError(
+                    _kernel_too_big(dki, k[i], d[i], size, lft, rgt) + dim_suffix(n, i, differs)
+                )
+            out.append((padded - dki) // s[i] + 1)
+        _check_empty(f"conv{n}d", shape)
+        # PyTorch hands an input without channels to its "empty" backend, which returns
+        # as many channels as the input has: none, whatever out_channels says.
+        out_shape = (0 if cin == 0 else cout, *out)
+        kprod = prod(k)
+        if cin is None or g is None or cout is None:
+            params = macs = None
+        else:
+            weights = cout * (cin // g) * kprod  # type: ignore[operator]
+            params = weights + (cout if self.bias else 0)
+            macs = weights * prod(out)  # type: ignore[operator]
+        return Out(
+            f"conv{n}d",
+            out_shape,
+            params=params,
+            macs=macs,
+            rf=tuple(zip(dk, s, left)),
+        )
+
+
+# Depthwise spellings: a convolution with groups = in_channels (g=dw), which they fix.
+register(
+    Conv,
+    names={
+        f"{name}{suffix}": {"dim": dim, "groups": "dw"}
+        for name in ("dwconv", "depthwiseconv")
+        for suffix, dim in (("", None), ("1d", 1), ("2d", 2), ("3d", 3))
+    },
+    params=tuple(p for p in Conv.PARAMS if p.name != "groups"),
+    torch={"": Conv.TORCH["Conv2d"]},
+)
+
+
+def _kernel_too_big(dk: int, k: int, d: int, size: int, left: int, right: int) -> str:
+    kernel = f"kernel {dk}" if d == 1 else f"dilated kernel {dk} (k={k}, d={d})"
+    if left == right == 0:
+        return f"{kernel} is larger than the input {size}"
+    pad = f"{size} + 2·{left}" if left == right else f"{size} + {left} + {right}"
+    return f"{kernel} is larger than the padded input {size + left + right} ({pad})"
+
+
+def _check_empty(kind: str, shape: Shape) -> None:
+    """PyTorch's convolutions take an empty input only if the batch or the channels are
+    empty (then the output is empty too)."""
+    if shape[0] != 0 and 0 in shape[1:]:
+        raise LayerError(
+            f"{kind} got the empty input {fmt_shape(shape)}: PyTorch only supports inputs "
+            "with an empty batch or no channels"
+        )
+
+
+def _check_pad_mode(mode: str, shape: Shape, left: tuple[int, ...], right: tuple[int, ...]) -> None:
+    """Non-zeros padding modes run F.pad first, which limits each side's pad (the
+    pads are never negative here) and, for reflect and replicate, needs a non-empty
+    input."""
+    if mode != "circular" and 0 in shape:
+        raise LayerError(
+            f"padding_mode={mode!r} needs a non-empty input, got {fmt_shape(shape)}: "
+            "PyTorch's F.pad accepts an empty batch only"
+        )
+    for size, lft, rgt in zip(shape[1:], left, right):
+        assert size is not None
+        for pad in (lft, rgt):
+            if mode == "reflect" and pad >= size:
+                raise LayerError(
+                    f"padding_mode='reflect' needs padding smaller than the input: padding "
+                    f"{pad} on an input of size {size}"
+                )
+            if mode == "circular" and pad > size:
+                raise LayerError(
+                    f"padding_mode='circular' cannot wrap around more than once: padding "
+                    f"{pad} on an input of size {size}"
+                )
+
+
+@register
+class ConvTranspose(SpatialLayer):
+    """ConvTranspose1d/2d/3d: out = (L−1)·s − 2p + d·(k−1) + op + 1."""
+
+    NAMES = {
+        **{
+            f"{name}{n}d": {"dim": n}
+            for name in ("convtranspose", "deconv", "convt", "tconv", "conv_transpose")
+            for n in (1, 2, 3)
+        },
+        **{name: {"dim": None} for name in ("convtranspose", "deconv", "convt", "tconv")},
+    }
+    TORCH = {
+        f"ConvTranspose{n}d": Signature(
+            (*_CONV_ARGS, "output_padding", "groups", "bias", "dilation", *_MODE_PLACED),
+            required=3,
+            extra=PLACED,
+            whole=("kernel_size",),
+        )
+        for n in (1, 2, 3)
+    }
+    PARAMS = (
+        _OUT,
+        _IN,
+        _K,
+        _S,
+        # PyTorch does not validate string padding for transposed convs: it fails in forward.
+        Param("padding", UnionType(INTS, "same", "valid"), (0,), aliases=("p",), per_dim=True),
+        Param("output_padding", INTS, (0,), aliases=("op",), per_dim=True),
+        _D,
+        _G,
+        _BIAS,
+        Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",)),
+    )
+    SUMMARY = "transposed convolution"
+
+    dim: int | None
+    out_channels: int | None
+    in_channels: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...] | str
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    groups: int | str
+    bias: bool
+    padding_mode: str
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n = spatial_dims("convtranspose", self.dim, shape)
+        if self.padding_mode != "zeros":
+            raise LayerError(
+                f"transposed convolutions only support padding_mode='zeros', got "
+                f"{self.padding_mode!r}"
+            )
+        if isinstance(self.padding, str):
+            raise LayerError(
+                f"transposed convolutions take integer padding, not padding={self.padding!r}"
+            )
+        cin = _in_channels(self.in_channels, shape[0])
+        cout = cin if self.out_channels is None else self.out_channels
+        _check_out_channels(cout)
+        g = _groups(self.groups, cin, cout)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = expand("stride", self.stride, n)
+        d = expand("dilation", self.dilation, n)
+        p = expand("padding", self.padding, n)
+        op = expand("output_padding", self.output_padding, n)
+        check_positive("kernel_size", k)
+        check_positive("stride", s)
+        check_positive("dilation", d)
+        check_non_negative("padding", p)
+        check_non_negative("output_padding", op)
+        for opi, si, di in zip(op, s, d):
+            # PyTorch allows output_padding < max(stride, dilation), not just < stride.
+            if opi >= max(si, di):
+                raise LayerError(
+                    f"output_padding {fmt_tuple(op)} must be smaller than either stride "
+                    f"{fmt_tuple(s)} or dilation {fmt_tuple(d)}"
+                )
+        if cin == 0:
+            # Its weight is in_channels × out_channels/groups × k: empty, which PyTorch refuses.
+            raise LayerError(
+                f"transposed convolution got an input without channels ({fmt_shape(shape)}): "
+                "PyTorch refuses its empty weight"
+            )
+        _check_empty(f"convtranspose{n}d", shape)
+        spatial = shape[1:]
+        out = []
+        for i, size in enumerate(spatial):
+            assert size is not None
+            o = (size - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1
+            # PyTorch's reference kernel rejects an empty output; its oneDNN path returns
+            # an empty tensor for some configurations (batch, kernel size, groups decide
+            # which path runs). convcalc follows the reference kernel: an empty output
+            # is never what the user meant.
+            if o < 1:
+                raise LayerError(
+                    f"output size {o} is too small: ({size}−1)·{s[i]} − 2·{p[i]} + "
+                    f"{d[i]}·({k[i]}−1) + {op[i]} + 1"
+                    + dim_suffix(n, i, len(set(zip(spatial, s, p, d, k, op))) > 1)
+                )
+            out.append(o)
+        kprod = prod(k)
+        if cin is None or g is None or cout is None:
+            params = macs = None
+        else:
+            weights = cin * (cout // g) * kprod  # type: ignore[operator]
+            params = weights + (cout if self.bias else 0)
+            macs = weights * prod(spatial)  # type: ignore[operator]
+        # A transposed conv's receptive field is not uniform across outputs.
+        return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)

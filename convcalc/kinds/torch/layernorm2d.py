@@ -1,0 +1,98 @@
+"""torchvision's LayerNorm2d (torchvision/models/convnext.py): an nn.LayerNorm applied
+to an N×C×H×W tensor permuted to channels-last (N×H×W×C) and permuted back — a
+LayerNorm over the channels at every position, as in ConvNeXt's stem, downsampling
+layers and head."""
+
+from __future__ import annotations
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import (
+    BOOL,
+    FLOAT,
+    INTS,
+    PLACED,
+    PLACEMENT,
+    Layer,
+    Out,
+    Param,
+    Shape,
+    Signature,
+    fmt_shape,
+    fmt_tuple,
+    rank_error,
+    register,
+)
+
+
+@register
+class LayerNorm2d(Layer):
+    """LayerNorm2d(normalized_shape): normalizes the trailing dims of the channels-last
+    H×W×C view (default: C alone); 2·∏normalized_shape parameters."""
+
+    NAMES = {"layernorm2d": {}}
+    TORCH = {
+        "LayerNorm2d": Signature(
+            ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
+            required=1,
+            extra=PLACED,
+        )
+    }
+    PARAMS = (
+        Param(
+            "normalized_shape",
+            INTS,
+            None,
+            positional=True,
+            help="default: the channel count; a tuple covers trailing dims of H×W×C",
+        ),
+        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
+        Param("bias", BOOL, True),
+        Param("eps", FLOAT, 1e-5),
+    )
+    SUMMARY = "layer normalization over the channels of a C×H×W map"
+
+    normalized_shape: tuple[int, ...] | None
+    elementwise_affine: bool
+    bias: bool
+    eps: float
+
+    def spatial_rank(self) -> int:
+        # A lone H×W (or one size) before it is a map with an unknown channel count.
+        return 2
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        if len(shape) != 3:
+            # Its forward permutes with (0, 2, 3, 1): exactly N×C×H×W.
+            raise rank_error("layernorm2d", shape, "C×H×W")
+        c, h, w = shape
+        size = c if self.normalized_shape is None else self._normalized_size((h, w, c))
+        if not self.elementwise_affine:
+            params: int | None = 0
+        elif size is None:
+            params = None
+        else:
+            params = size * (2 if self.bias else 1)
+        # Statistics per position (over the channels): the receptive field is unchanged.
+        return Out("layernorm2d", shape, params=params)
+
+    def _normalized_size(self, last: Shape) -> int:
+        norm = self.normalized_shape
+        assert norm is not None
+        if len(norm) > len(last) or any(
+            s is not None and s != n for s, n in zip(last[len(last) - len(norm) :], norm)
+        ):
+            what = (
+                f"the {last[-1]} channels"
+                if len(norm) == 1 and last[-1] is not None
+                else "the trailing dimensions"
+            )
+            raise LayerError(
+                f"normalized_shape {fmt_tuple(norm)} does not match {what} of the input "
+                f"seen channels-last, H×W×C = {fmt_shape(last)}"
+            )
+        if any(n <= 0 for n in norm):
+            raise LayerError(f"normalized_shape must be positive, got {fmt_tuple(norm)}")
+        size = 1
+        for n in norm:
+            size *= n
+        return size

@@ -1,0 +1,387 @@
+"""Max, average and adaptive pooling (SEMANTICS.md §3)."""
+
+from __future__ import annotations
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import (
+    BOOL,
+    FLOAT,
+    INT,
+    INTS,
+    OPT_INTS,
+    Out,
+    Param,
+    Shape,
+    Signature,
+    SpatialLayer,
+    check_non_negative,
+    check_nonempty,
+    check_positive,
+    dim_suffix,
+    expand,
+    fmt_shape,
+    fmt_tuple,
+    register,
+    spatial_dims,
+)
+
+_K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
+_S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
+_P = Param("padding", INTS, (0,), aliases=("p",), per_dim=True)
+_CEIL = Param("ceil_mode", BOOL, False, aliases=("ceil",))
+# return_indices=True makes a pool return (output, indices): not one tensor.
+_ONE_OUTPUT = {
+    "return_indices": (
+        False,
+        "return_indices=True makes it return (output, indices); convcalc follows one tensor",
+    )
+}
+
+
+def pool_output(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    """aten's pooling_output_shape."""
+    dk = d * (k - 1) + 1
+    out = (size + 2 * p - dk + (s - 1 if ceil else 0)) // s + 1
+    # ceil_mode keeps a window that runs off the right edge but not one that would
+    # START in the right padding: the last window must begin inside input or left pad.
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _layout(kind: str, dim: int | None, shape: Shape) -> tuple[int, Shape, Shape]:
+    """(n, lead, spatial). PyTorch's pools also take an unbatched C×spatial input: a pool
+    whose name fixes n, given one of convcalc's n-dim shapes, pools all of it (the batch
+    stands for the channels, and any batch size works)."""
+    if dim is not None and len(shape) == dim:
+        return dim, (), shape
+    n = spatial_dims(kind, dim, shape)
+    return n, shape[:1], shape[1:]
+
+
+def _window(
+    kind: str,
+    n: int,
+    lead: Shape,
+    spatial: Shape,
+    k: tuple[int, ...],
+    s: tuple[int, ...],
+    p: tuple[int, ...],
+    d: tuple[int, ...],
+    ceil: bool,
+    needs_full_kernel: bool,
+) -> Out:
+    check_positive("kernel_size", k)
+    check_positive("stride", s)
+    check_positive("dilation", d)
+    check_non_negative("padding", p)
+    check_nonempty(f"{kind}{n}d", (*lead, *spatial))
+    for pi, ki in zip(p, k):
+        # The limit uses the UNdilated kernel, even for a dilated max pool.
+        if pi > ki // 2:
+            raise LayerError(
+                f"padding {fmt_tuple(p)} must be at most half of kernel_size {fmt_tuple(k)}"
+            )
+    if needs_full_kernel:
+        # AvgPool3d (unlike 1d/2d) needs the unpadded input to hold the kernel.
+        for size, ki in zip(spatial, k):
+            assert size is not None
+            if size < ki:
+                raise LayerError(
+                    f"input {fmt_shape(spatial)} is smaller than kernel_size {fmt_tuple(k)} "
+                    "(3-d average and LP pooling need the unpadded input to hold the kernel)"
+                )
+    out = []
+    for i, size in enumerate(spatial):
+        assert size is not None
+        o = pool_output(size, k[i], s[i], p[i], d[i], ceil)
+        if o < 1:
+            dk = d[i] * (k[i] - 1) + 1
+            kernel = f"kernel {dk}" if d[i] == 1 else f"dilated kernel {dk}"
+            differs = len(set(zip(spatial, k, s, p, d))) > 1
+            raise LayerError(
+                f"output size {o} is too small: {kernel} does not fit in the padded input "
+                f"{size + 2 * p[i]} ({size} + 2·{p[i]})" + dim_suffix(n, i, differs)
+            )
+        out.append(o)
+    windows = tuple((di * (ki - 1) + 1, si, pi) for ki, si, pi, di in zip(k, s, p, d))
+    return Out(f"{kind}{n}d", (*lead, *out), rf=windows if lead else None)
+
+
+@register
+class MaxPool(SpatialLayer):
+    """MaxPool1d/2d/3d."""
+
+    NAMES = {
+        "maxpool1d": {"dim": 1},
+        "maxpool2d": {"dim": 2},
+        "maxpool3d": {"dim": 3},
+        "maxpool": {"dim": None},
+        **{f"max_pool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"MaxPool{n}d": Signature(
+            ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+            required=1,
+            only=_ONE_OUTPUT,
+        )
+        for n in (1, 2, 3)
+    }
+    PARAMS = (_K, _S, _P, Param("dilation", INTS, (1,), aliases=("d",), per_dim=True), _CEIL)
+    SUMMARY = "max pooling"
+
+    dim: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    ceil_mode: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, lead, spatial = _layout("maxpool", self.dim, shape)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = k if self.stride is None else expand("stride", self.stride, n)
+        p = expand("padding", self.padding, n)
+        d = expand("dilation", self.dilation, n)
+        return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
+
+
+@register
+class AvgPool(SpatialLayer):
+    """AvgPool1d/2d/3d (no dilation)."""
+
+    NAMES = {
+        "avgpool1d": {"dim": 1},
+        "avgpool2d": {"dim": 2},
+        "avgpool3d": {"dim": 3},
+        "avgpool": {"dim": None},
+        **{f"avg_pool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"AvgPool{n}d": Signature(
+            ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+            + (("divisor_override",) if n > 1 else ()),
+            required=1,
+        )
+        for n in (1, 2, 3)
+    }
+    PARAMS = (
+        _K,
+        _S,
+        _P,
+        _CEIL,
+        Param("count_include_pad", BOOL, True),
+        Param("divisor_override", INT, None),
+    )
+    SUMMARY = "average pooling"
+
+    dim: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    padding: tuple[int, ...]
+    ceil_mode: bool
+    count_include_pad: bool
+    divisor_override: int | None
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, lead, spatial = _layout("avgpool", self.dim, shape)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = k if self.stride is None else expand("stride", self.stride, n)
+        p = expand("padding", self.padding, n)
+        if self.divisor_override is not None and self.divisor_override == 0:
+            raise LayerError("divisor_override must not be zero")
+        return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
+
+
+@register
+class AdaptivePool(SpatialLayer):
+    """AdaptiveAvg/MaxPool1d/2d/3d: the output size is given."""
+
+    NAMES = {
+        **{
+            f"adaptive{op}pool{n}d": {"dim": n, "op": op}
+            for op in ("avg", "max")
+            for n in (1, 2, 3)
+        },
+        **{
+            f"adaptive_{op}_pool{n}d": {"dim": n, "op": op}
+            for op in ("avg", "max")
+            for n in (1, 2, 3)
+        },
+        "adaptiveavgpool": {"dim": None, "op": "avg"},
+        "adaptivemaxpool": {"dim": None, "op": "max"},
+    }
+    TORCH = {
+        **{
+            f"AdaptiveAvgPool{n}d": Signature(("output_size",), required=1, whole=("output_size",))
+            for n in (1, 2, 3)
+        },
+        **{
+            f"AdaptiveMaxPool{n}d": Signature(
+                ("output_size", "return_indices"),
+                required=1,
+                only=_ONE_OUTPUT,
+                whole=("output_size",),
+            )
+            for n in (1, 2, 3)
+        },
+    }
+    PARAMS = (Param("output_size", OPT_INTS, positional=True, required=True, per_dim=True),)
+    SUMMARY = "adaptive pooling"
+
+    dim: int | None
+    op: str
+    output_size: tuple[int | None, ...]
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        kind = f"adaptive{self.op}pool"
+        mean = self._mean(shape)
+        if mean is not None:
+            return mean
+        n, lead, spatial = _layout(kind, self.dim, shape)
+        if self.output_size == (None,):
+            # nn.AdaptiveAvgPool2d(None) fails (len(None)); 1-d pools take no None at all.
+            raise LayerError(
+                "a lone None is not an output size in PyTorch: write one per dimension "
+                "(None,None keeps both sizes of a 2-d input)"
+                if n > 1
+                else "1-d adaptive pooling takes no None in PyTorch; give the output size"
+            )
+        size = expand("output_size", self.output_size, n)
+        if any(o is not None and o < 0 for o in size):
+            raise LayerError(f"output_size must not be negative, got {fmt_tuple(size)}")
+        out = [L if o is None else o for o, L in zip(size, spatial)]
+        # Empty inputs: average pooling to all-ones sizes takes a shortcut (a mean) that
+        # checks nothing; otherwise 1-d and 2-d average pooling check the spatial dims,
+        # max pooling and 3-d average pooling every dimension but the batch.
+        if self.op == "max" or any(o != 1 for o in out):
+            checked = (*lead, *spatial) if self.op == "max" or n == 3 else spatial
+            if 0 in checked:
+                raise LayerError(
+                    f"{kind}{n}d needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                    "accepts an empty batch only"
+                    + (" or no channels" if checked is spatial and lead else "")
+                )
+        # Uniform windows (and so a receptive-field step) only when each size divides.
+        rf: tuple[tuple[int, int, int], ...] | None = None
+        if lead and all(o and L and L % o == 0 for o, L in zip(out, spatial)):  # type: ignore[operator]
+            rf = tuple((L // o, L // o, 0) for o, L in zip(out, spatial))  # type: ignore[operator]
+        return Out(f"{kind}{n}d", (*lead, *out), rf=rf)
+
+    def _mean(self, shape: Shape) -> Out | None:
+        """2-d and 3-d average pooling to all-ones sizes takes a shortcut, a mean over the
+        last 2 or 3 dimensions, before it checks the input's rank: more leading dimensions
+        pass (AdaptiveAvgPool2d(1) on C×D×H×W gives C×D×1×1)."""
+        d = self.dim
+        if self.op != "avg" or d not in (2, 3) or len(shape) <= d + 1:
+            return None
+        size = self.output_size * d if len(self.output_size) == 1 else self.output_size
+        last = shape[-d:]
+        if len(size) != d or any((L if o is None else o) != 1 for o, L in zip(size, last)):
+            return None
+        return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
+
+
+@register
+class LPPool(SpatialLayer):
+    """LPPool1d/2d/3d: power-average pooling, shaped like an average pool without
+    padding (it runs avg_pool on x^p)."""
+
+    NAMES = {
+        "lppool1d": {"dim": 1},
+        "lppool2d": {"dim": 2},
+        "lppool3d": {"dim": 3},
+        "lppool": {"dim": None},
+        **{f"lp_pool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"LPPool{n}d": Signature(
+            ("norm_type", "kernel_size", "stride", "ceil_mode"),
+            required=2,
+            whole=("kernel_size",),
+            scalar=("kernel_size",) if n == 1 else (),
+        )
+        for n in (1, 2, 3)
+    }
+    PARAMS = (
+        Param("norm_type", FLOAT, positional=True, required=True, aliases=("p_norm",)),
+        _K,
+        _S,
+        _CEIL,
+    )
+    SUMMARY = "power-average pooling"
+
+    dim: int | None
+    norm_type: float
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    ceil_mode: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        if self.norm_type == 0:
+            # Its forward pass raises ZeroDivisionError (it takes the 1/p-th root).
+            raise LayerError("norm_type must not be 0")
+        n, lead, spatial = _layout("lppool", self.dim, shape)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = k if self.stride is None else expand("stride", self.stride, n)
+        zero, one = (0,) * n, (1,) * n
+        return _window("lppool", n, lead, spatial, k, s, zero, one, self.ceil_mode, n == 3)
+
+
+@register
+class MaxUnpool(SpatialLayer):
+    """MaxUnpool1d/2d/3d without output_size: out = (L − 1)·s + k − 2p."""
+
+    NAMES = {
+        "maxunpool1d": {"dim": 1},
+        "maxunpool2d": {"dim": 2},
+        "maxunpool3d": {"dim": 3},
+        "maxunpool": {"dim": None},
+        **{f"max_unpool{n}d": {"dim": n} for n in (1, 2, 3)},
+    }
+    TORCH = {
+        f"MaxUnpool{n}d": Signature(
+            ("kernel_size", "stride", "padding"),
+            required=1,
+            whole=("kernel_size", "stride", "padding"),
+        )
+        for n in (1, 2, 3)
+    }
+    PARAMS = (_K, _S, _P)
+    SUMMARY = "max unpooling"
+
+    dim: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    padding: tuple[int, ...]
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n, lead, spatial = _layout("maxunpool", self.dim, shape)
+        k = expand("kernel_size", self.kernel_size, n)
+        s = k if self.stride is None else expand("stride", self.stride, n)
+        p = expand("padding", self.padding, n)
+        # PyTorch checks little here: zero kernels, zero strides (except in 3-d),
+        # negative padding and an empty output all pass; only a negative size fails.
+        if n == 3 and any(si <= 0 for si in s):
+            raise LayerError(f"stride must be positive, got {fmt_tuple(s)}")
+        check_nonempty(f"maxunpool{n}d", shape)
+        out = []
+        for size, ki, si, pi in zip(spatial, k, s, p):
+            assert size is not None
+            o = (size - 1) * si + ki - 2 * pi
+            if o < 0:
+                raise LayerError(f"output size {o} is negative: ({size}−1)·{si} + {ki} − 2·{pi}")
+            out.append(o)
+        return Out(f"maxunpool{n}d", (*lead, *out), rf=None)
+
+
+register(
+    AdaptivePool,
+    names={
+        "gap": {"dim": None, "op": "avg", "output_size": (1,)},
+        "globalavgpool": {"dim": None, "op": "avg", "output_size": (1,)},
+        "gmp": {"dim": None, "op": "max", "output_size": (1,)},
+        "globalmaxpool": {"dim": None, "op": "max", "output_size": (1,)},
+    },
+    params=(),
+)

@@ -1,0 +1,677 @@
+"""Layers that resample or rearrange: upsample, pixel (un)shuffle, pad, flatten
+(SEMANTICS.md §4)."""
+
+from __future__ import annotations
+
+import math
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import (
+    BOOL,
+    FLOAT,
+    FLOATS,
+    INT,
+    INTS,
+    OPT_BOOL,
+    PLACED,
+    PLACEMENT,
+    Layer,
+    Out,
+    Param,
+    Shape,
+    Signature,
+    WrittenTuple,
+    check_float32,
+    fmt_shape,
+    fmt_tuple,
+    prod,
+    rank_error,
+    register,
+)
+from convcalc.kinds.base import ChoiceType as Choice
+
+MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
+
+
+@register
+class Upsample(Layer):
+    """nn.Upsample / F.interpolate: out = size, or floor(float64(L) · scale)."""
+
+    NAMES = {"upsample": {}, "interpolate": {}}
+    TORCH = {
+        "Upsample": Signature(
+            ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
+            whole=("size", "scale_factor"),
+        )
+    }
+    PARAMS = (
+        Param("scale_factor", FLOATS, None, aliases=("scale",), per_dim=True),
+        Param("size", INTS, None, per_dim=True),
+        Param(
+            "mode",
+            Choice(
+                "nearest",
+                "linear",
+                "bilinear",
+                "bicubic",
+                "trilinear",
+                "area",
+                "nearest-exact",
+                aliases={"nearest_exact": "nearest-exact"},
+            ),
+            "nearest",
+        ),
+        Param("align_corners", BOOL, None),
+        # With a scale factor it changes how values are computed, never the size.
+        Param("recompute_scale_factor", OPT_BOOL, None),
+    )
+    SUMMARY = "upsampling"
+
+    scale_factor: tuple[float, ...] | None
+    size: tuple[int, ...] | None
+    mode: str
+    align_corners: bool | None
+    recompute_scale_factor: bool | None
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n = len(shape) - 1
+        if not 1 <= n <= 3:
+            raise rank_error("upsample", shape, "C×L, C×H×W or C×D×H×W")
+        scale_factor = self.scale_factor
+        if scale_factor is not None and len(scale_factor) == 1 and not scale_factor[0]:
+            # nn.Upsample stores `float(scale_factor) if scale_factor else None`: a lone
+            # 0 counts as not given (even for mode='area', which would accept a 0 size).
+            raise LayerError("scale_factor=0 counts as no scale factor in PyTorch; give one > 0")
+        if (self.size is None) == (scale_factor is None):
+            raise LayerError("give exactly one of size= and scale_factor=")
+        if self.recompute_scale_factor and self.size is not None:
+            raise LayerError("recompute_scale_factor=true is not meaningful with an explicit size")
+        want = MODES_BY_RANK.get(self.mode)
+        if want is not None and want != n:
+            raise LayerError(
+                f"mode={self.mode!r} needs {want} spatial dimension{'s' if want > 1 else ''}, "
+                f"the input {fmt_shape(shape)} has {n}"
+            )
+        if self.align_corners is not None and self.mode not in INTERPOLATING:
+            raise LayerError(
+                "align_corners can only be set with the interpolating modes: "
+                f"{', '.join(INTERPOLATING)} (mode is {self.mode!r})"
+            )
+        spatial = shape[1:]
+        if self.size is not None:
+            one = len(self.size) == 1 and not isinstance(self.size, WrittenTuple)
+            size = self.size * n if one else self.size
+            if len(size) != n:
+                raise LayerError(
+                    f"size has {len(size)} values but the input has {n} spatial dimensions"
+                )
+            out = list(size)
+        else:
+            assert self.scale_factor is not None
+            one = len(self.scale_factor) == 1 and not isinstance(self.scale_factor, WrittenTuple)
+            scale = self.scale_factor * n if one else self.scale_factor
+            if len(scale) != n:
+                raise LayerError(
+                    f"scale_factor has {len(scale)} values but the input has {n} spatial dimensions"
+                )
+            out = []
+            for L, f in zip(spatial, scale):
+                assert L is not None
+                # PyTorch floors the float64 product: 100 × 0.29 = 28.999… → 28.
+                product = float(L) * f
+                if not math.isfinite(product):
+                    raise LayerError(f"scale_factor {f:g} makes the output size overflow")
+                out.append(math.floor(product))
+        if self.mode == "area":
+            # 'area' runs adaptive average pooling, which accepts a 0 size, an input without
+            # channels in 1-d and 2-d (its checks cover the spatial dims only), and any
+            # empty input when every output size is 1 (it takes a mean then).
+            if any(o < 0 for o in out):
+                raise LayerError(f"output size {fmt_tuple(tuple(out))} must not be negative")
+            if any(o != 1 for o in out) and 0 in (shape if n == 3 else spatial):
+                raise LayerError(
+                    f"mode='area' needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                    "accepts an empty batch only" + ("" if n == 3 else " or no channels")
+                )
+        elif any(o <= 0 for o in out) or 0 in spatial:
+            raise LayerError(
+                f"input and output sizes must be greater than 0: input {fmt_shape(spatial)}, "
+                f"output {fmt_shape(out)}"
+            )
+        elif shape[0] == 0:
+            raise LayerError(
+                f"mode={self.mode!r} needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                "accepts an empty batch only"
+            )
+        return Out("upsample", (shape[0], *out), rf=None)
+
+
+# torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
+# UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
+_FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
+register(
+    Upsample,
+    names={
+        "upsample_nearest": {
+            "mode": "nearest",
+            "align_corners": None,
+            "recompute_scale_factor": None,
+        },
+        "upsamplingnearest2d": {
+            "mode": "nearest",
+            "align_corners": None,
+            "recompute_scale_factor": None,
+        },
+    },
+    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
+    torch={"UpsamplingNearest2d": _FIXED_MODE},
+)
+register(
+    Upsample,
+    names={
+        "upsample_bilinear": {
+            "mode": "bilinear",
+            "align_corners": True,
+            "recompute_scale_factor": None,
+        },
+        "upsamplingbilinear2d": {
+            "mode": "bilinear",
+            "align_corners": True,
+            "recompute_scale_factor": None,
+        },
+    },
+    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
+    torch={"UpsamplingBilinear2d": _FIXED_MODE},
+)
+
+
+@register
+class PixelShuffle(Layer):
+    """(*, C·r², H, W) → (*, C, H·r, W·r) and its inverse."""
+
+    NAMES = {
+        "pixelshuffle": {"inverse": False},
+        "pixelunshuffle": {"inverse": True},
+        "pixel_shuffle": {"inverse": False},
+        "pixel_unshuffle": {"inverse": True},
+    }
+    TORCH = {
+        "PixelShuffle": Signature(("upscale_factor",), required=1),
+        "PixelUnshuffle": Signature(
+            ("downscale_factor",), required=1, renames={"downscale_factor": "upscale_factor"}
+        ),
+    }
+    PARAMS = (
+        Param("upscale_factor", INT, positional=True, required=True, aliases=("r", "factor")),
+    )
+    SUMMARY = "pixel shuffle"
+
+    inverse: bool
+    upscale_factor: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        kind = "pixelunshuffle" if self.inverse else "pixelshuffle"
+        r = self.upscale_factor
+        if len(shape) < 2:
+            raise rank_error(kind, shape, "C×H×W")
+        if r <= 0:
+            raise LayerError(f"the factor must be positive, got {r}")
+        *lead, c, h, w = (None, *shape) if len(shape) == 2 else shape
+        assert h is not None and w is not None
+        if self.inverse:
+            for name, size in (("height", h), ("width", w)):
+                if size % r:
+                    raise LayerError(f"{name} {size} is not divisible by the factor {r}")
+        if len(shape) == 2:
+            # PyTorch reads (N, H, W) as one unbatched C×H×W image, the batch as its
+            # channels: a factor of 1 changes nothing, any other would change the batch
+            # size (except that pixel_unshuffle returns an empty input as it is).
+            if r == 1 or (self.inverse and 0 in shape):
+                return Out(kind, shape, rf=None)
+            raise rank_error(kind, shape, "C×H×W")
+        if self.inverse:
+            out = (c * r * r if c is not None else None, h // r, w // r)
+            if 0 in shape:
+                # After its checks, pixel_unshuffle returns an empty input as it is.
+                return Out(kind, shape, rf=None)
+        else:
+            if c is not None and c % (r * r):
+                raise LayerError(
+                    f"channels {c} are not divisible by the factor squared {r}² = {r * r}"
+                )
+            out = (c // (r * r) if c is not None else None, h * r, w * r)
+        return Out(kind, (*lead, *out), rf=None)
+
+
+# Which (input rank with batch, number of pads) the non-constant pad modes take.
+_PADS = Param("pad", INTS, positional=True, required=True, aliases=("padding", "p"))
+_NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
+
+
+@register
+class Pad(Layer):
+    """F.pad: one int pads every spatial dim on both sides; a tuple is PyTorch's
+    (left, right, top, bottom, …) from the last dimension backwards."""
+
+    NAMES = {"pad": {"dims": None}, "zeropad": {"dims": None}}
+    PARAMS = (
+        _PADS,
+        Param(
+            "mode",
+            Choice("constant", "reflect", "replicate", "circular", aliases={"zeros": "constant"}),
+            "constant",
+        ),
+        Param("value", FLOAT, None),
+    )
+    SUMMARY = "padding"
+
+    pad: tuple[int, ...]
+    mode: str
+    value: float | None
+    dims: int | None  # ZeroPad2d & co: the dimensions one number pads (None: every spatial one)
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        n = len(shape) - 1
+        if self.dims is not None and len(self.pad) == 1:
+            pads = self.pad * (2 * self.dims)
+        elif len(self.pad) == 1:
+            if n == 0:
+                raise LayerError(
+                    f"one number pads every spatial dimension, but {fmt_shape(shape)} has none"
+                )
+            pads = self.pad * (2 * n)
+        else:
+            pads = self.pad
+        if len(pads) % 2:
+            raise LayerError(f"the padding needs pairs of values, got {len(pads)}")
+        ndims = len(pads) // 2
+        brank = len(shape) + 1
+        if (
+            self.mode == "circular"
+            and self.dims is not None
+            and brank - 1
+            not in (
+                self.dims,
+                self.dims + 1,
+            )
+        ):
+            # CircularPad{n}d checks its input's rank itself (the others leave it to F.pad).
+            d = self.dims
+            raise LayerError(
+                f"CircularPad{d}d expects a {d + 1}-d or {d + 2}-d input (batch included), "
+                f"got {fmt_shape(shape)} ({brank}-d with the batch)"
+            )
+        if ndims > brank:
+            raise LayerError(
+                f"{len(pads)} pads would pad {ndims} dimensions but {fmt_shape(shape)} has "
+                f"{len(shape)}, {brank} with the batch"
+            )
+        mode = self.mode
+        if mode == "constant":
+            if self.value is not None and any(v > 0 for v in pads):
+                # (without a positive pad PyTorch only crops: the value is never used)
+                check_float32("value", self.value)
+        else:
+            if self.value:  # None or 0 pass: PyTorch only refuses a non-zero value
+                raise LayerError(f"padding mode {mode!r} takes no value= (other than 0)")
+            if brank not in _NON_CONSTANT_RANKS.get(len(pads), ()):
+                raise LayerError(
+                    f"mode={mode!r} pads 1, 2 or 3 trailing dimensions of a (batched) 2-d to "
+                    f"5-d input; {len(pads)} pads do not fit {fmt_shape(shape)}"
+                )
+        if ndims == brank:
+            # The last pair pads the batch (only mode='constant' reaches it): a pair
+            # summing to 0 keeps its size, anything else changes it.
+            left, right = pads[-2:]
+            if left + right != 0:
+                raise LayerError(
+                    f"{len(pads)} pads would pad {ndims} dimensions but {fmt_shape(shape)} has "
+                    f"{len(shape)} (the batch dimension is never padded)"
+                )
+            if batch + min(left, 0) + min(right, 0) < 0:
+                raise LayerError(f"pads ({left}, {right}) crop more than the batch size {batch}")
+        out = list(shape)
+        for i in range(min(ndims, len(shape))):
+            left, right = pads[2 * i], pads[2 * i + 1]
+            axis = len(shape) - 1 - i
+            size = out[axis]
+            if size is None:
+                continue
+            if mode == "constant":
+                # Negative pads crop; they are applied before the positive ones.
+                if size + min(left, 0) + min(right, 0) < 0:
+                    raise LayerError(f"pads ({left}, {right}) crop more than the size {size}")
+            elif mode == "reflect" and (left >= size or right >= size):
+                raise LayerError(
+                    f"reflect padding must be smaller than the input: pads ({left}, {right}) "
+                    f"on size {size}"
+                )
+            new = size + left + right
+            if new < 0:
+                raise LayerError(f"pads ({left}, {right}) leave {new} of size {size}")
+            out[axis] = new
+        if mode in ("reflect", "replicate"):
+            _check_reflect_replicate(mode, shape, out, ndims)
+        elif mode == "circular":
+            _check_circular((batch, *shape), pads)
+        rf = None
+        if ndims <= n:
+            lefts = [0] * n
+            for i in range(ndims):
+                lefts[n - 1 - i] = pads[2 * i]
+            rf = tuple((1, 1, p) for p in lefts)
+        return Out("pad", tuple(out), rf=rf)
+
+
+_PAD_CLASSES = {
+    "ZeroPad": ("zeropad", "constant"),
+    "ConstantPad": ("constantpad", "constant"),
+    "ReflectionPad": ("reflectionpad", "reflect"),
+    "ReplicationPad": ("replicationpad", "replicate"),
+    "CircularPad": ("circularpad", "circular"),
+}
+for _class, (_word, _mode) in _PAD_CLASSES.items():
+    _constant = _class == "ConstantPad"
+    for _n in (1, 2, 3):
+        register(
+            Pad,
+            names={
+                f"{_word}{_n}d": {"mode": _mode, "dims": _n}
+                | ({} if _constant else {"value": None})
+            },
+            params=(_PADS, Param("value", FLOAT, positional=True, required=True))
+            if _constant
+            else (_PADS,),
+            torch={
+                f"{_class}{_n}d": Signature(
+                    ("padding", "value") if _constant else ("padding",),
+                    required=2 if _constant else 1,
+                    renames={"padding": "pad"},
+                )
+            },
+        )
+
+
+def _check_reflect_replicate(mode: str, shape: Shape, out: list[int | None], ndims: int) -> None:
+    """PyTorch's reflection and replication kernels take an empty batch only, and need at
+    least one padded dimension of the output to be non-empty."""
+    if 0 in shape:
+        raise LayerError(
+            f"{mode} padding needs a non-empty input, got {fmt_shape(shape)}: PyTorch accepts "
+            "an empty batch only"
+        )
+    padded = out[len(out) - ndims :]
+    if all(v is not None and v < 1 for v in padded):
+        raise LayerError(
+            f"the input {fmt_shape(shape)} is too small for these pads: every padded "
+            f"dimension of the output would be empty ({fmt_shape(padded)})"
+        )
+
+
+def _slice(size: int, start: int, end: int) -> tuple[int, int]:
+    """(start, length) of the slice ``[start:end]`` of a dimension of ``size``: ATen's
+    slice wraps and clamps its bounds as Python does."""
+    r = range(size)[start:end]
+    return (r.start, len(r)) if len(r) else (0, 0)
+
+
+def _check_circular(full: tuple[int | None, ...], pads: tuple[int, ...]) -> None:
+    """PyTorch's circular padding (aten's _pad_circular_symint) with the batch in ``full``.
+
+    It allocates the output, copies the uncropped input into it, then copies the
+    wrapped edges from within the output. Besides the wrap-once limit, a copy fails when
+    its two slices differ in length (a negative pad crops more than the size, so the
+    slice bounds wrap), unless the source has length 1 (it broadcasts); and a copy within
+    the output fails when its two regions partly overlap in memory, which PyTorch can only
+    detect — and then refuses — when every dimension before the padded one has size 1
+    (the batch included)."""
+    k = len(pads) // 2
+    kept = len(full) - k
+    sizes = list(full)
+    for i in range(k):
+        left, right = pads[2 * (k - i - 1)], pads[2 * (k - i - 1) + 1]
+        size = full[kept + i]
+        if size is None:
+            continue
+        if left > size or right > size:
+            raise LayerError(
+                f"circular padding cannot wrap around more than once: pads ({left}, {right}) "
+                f"on size {size}"
+            )
+        sizes[kept + i] = size + left + right
+    out = [v for v in sizes if v is not None]
+    if len(out) != len(sizes):
+        return  # an unknown size: nothing more to check
+    for i in range(k):
+        dim = kept + k - 1 - i
+        left, right = pads[2 * i], pads[2 * i + 1]
+        size, new = full[dim], out[dim]
+        assert size is not None
+        src = _slice(size, max(-left, 0), size - max(-right, 0))[1]
+        dst = _slice(new, max(left, 0), new - max(right, 0))[1]
+        if src not in (dst, 1):
+            raise LayerError(
+                f"PyTorch's circular padding fails on pads ({left}, {right}) for size {size}: a "
+                "negative pad crops more than the size the other pad wraps"
+            )
+    for i in range(k):
+        dim = kept + k - 1 - i
+        left, right = pads[2 * i], pads[2 * i + 1]
+        new = out[dim]
+        inner = math.prod(out[dim + 1 :]) * math.prod(out[:dim])  # 0 when the output is empty
+        dense = all(v < 2 for v in out[:dim])
+        copies = []
+        if left > 0:
+            copies.append(
+                (_slice(new, 0, left), _slice(new, new - left - max(right, 0), new - max(right, 0)))
+            )
+        if right > 0:
+            copies.append(
+                (_slice(new, new - right, new), _slice(new, max(left, 0), max(left, 0) + right))
+            )
+        for (dst_start, dst_len), (src_start, src_len) in copies:
+            if src_len not in (dst_len, 1):
+                raise LayerError(
+                    f"PyTorch's circular padding fails on pads ({left}, {right}) for output size "
+                    f"{new}: the wrapped part does not fit"
+                )
+            if not inner or not dst_len or not src_len:  # nothing to copy
+                continue
+            # Overlap is only detected between dense slices: a slice is dense when it
+            # spans the whole dimension or every dimension before it has size 1.
+            if not (dense or (dst_len == new and src_len == new)):
+                continue
+            step = math.prod(out[dim + 1 :])
+            a = (dst_start * step, (dst_start + dst_len) * step)
+            b = (src_start * step, (src_start + src_len) * step)
+            if a != b and a[0] < b[1] and b[0] < a[1]:
+                raise LayerError(
+                    f"PyTorch refuses circular pads ({left}, {right}) here: the wrapped part "
+                    "would be copied onto itself (with a batch of 1 and single-size leading "
+                    "dimensions it detects the overlap)"
+                )
+
+
+@register
+class Flatten(Layer):
+    """nn.Flatten(start_dim=1, end_dim=-1); dims count the batch dimension as 0."""
+
+    NAMES = {"flatten": {}}
+    TORCH = {"Flatten": Signature(("start_dim", "end_dim"))}
+    PARAMS = (
+        Param("start_dim", INT, 1, aliases=("start",)),
+        Param("end_dim", INT, -1, aliases=("end",)),
+    )
+    SUMMARY = "flatten"
+
+    start_dim: int
+    end_dim: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        rank = len(shape) + 1  # with the batch dimension
+        dims = []
+        for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if not -rank <= d < rank:
+                raise LayerError(
+                    f"{name}={d} is out of range for a {rank}-d input (batch included): "
+                    f"expected {-rank}..{rank - 1}"
+                )
+            dims.append(d + rank if d < 0 else d)
+        start, end = dims
+        if start > end:
+            raise LayerError(f"start_dim={self.start_dim} comes after end_dim={self.end_dim}")
+        if start == 0:
+            raise LayerError(
+                "start_dim=0 would merge the batch dimension; convcalc keeps the batch apart"
+            )
+        merged = prod(shape[start - 1 : end])
+        out = (*shape[: start - 1], merged, *shape[end:])
+        return Out("flatten", out, rf=() if start == end else None)
+
+
+@register
+class Linear(Layer):
+    """nn.Linear: (*, in) → (*, out); params in·out + out."""
+
+    NAMES = {"linear": {}, "fc": {}, "dense": {}}
+    TORCH = {
+        "Linear": Signature(
+            ("in_features", "out_features", "bias", *PLACEMENT), required=2, extra=PLACED
+        )
+    }
+    PARAMS = (
+        Param("out_features", INT, positional=True, required=True),
+        Param("in_features", INT, None, aliases=("in",), help="checked against the input"),
+        Param("bias", BOOL, True),
+    )
+    SUMMARY = "fully connected"
+
+    out_features: int
+    in_features: int | None
+    bias: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        fin = shape[-1]
+        fout = self.out_features
+        if fout < 0:
+            raise LayerError(f"out_features must not be negative, got {fout}")
+        if self.in_features is not None:
+            if self.in_features < 0:
+                raise LayerError(f"in_features must not be negative, got {self.in_features}")
+            if fin is not None and fin != self.in_features:
+                hint = (
+                    f" (the input is {fmt_shape(shape)}; flatten first?)" if len(shape) > 1 else ""
+                )
+                raise LayerError(
+                    f"in_features={self.in_features} but the input's last dimension is {fin}{hint}"
+                )
+            fin = self.in_features
+        if fin is None:
+            params = macs = None
+        else:
+            params = fin * fout + (fout if self.bias else 0)
+            lead = prod(shape[:-1])
+            macs = None if lead is None else lead * fin * fout
+        return Out("linear", (*shape[:-1], fout), params=params, macs=macs, rf=None)
+
+
+def _batched_dim(name: str, d: int, shape: Shape) -> int:
+    """A PyTorch dim (batch counted as 0) as an index into ``shape`` (no batch)."""
+    rank = len(shape) + 1
+    if not -rank <= d < rank:
+        raise LayerError(
+            f"{name}={d} is out of range for a {rank}-d input (batch included): "
+            f"expected {-rank}..{rank - 1}"
+        )
+    if d % rank == 0:
+        raise LayerError(f"{name}={d} is the batch dimension; convcalc keeps the batch apart")
+    return d % rank - 1
+
+
+@register
+class Unflatten(Layer):
+    """nn.Unflatten(dim, sizes): one dimension becomes several; one size may be -1."""
+
+    NAMES = {"unflatten": {}}
+    TORCH = {"Unflatten": Signature(("dim", "unflattened_size"), required=2)}
+    PARAMS = (
+        Param("dim", INT, positional=True, required=True),
+        Param("unflattened_size", INTS, positional=True, required=True, aliases=("sizes",)),
+    )
+    SUMMARY = "unflatten"
+
+    dim: int
+    unflattened_size: tuple[int, ...]
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        axis = _batched_dim("dim", self.dim, shape)
+        sizes = self.unflattened_size
+        size = shape[axis]
+        inferred = [i for i, v in enumerate(sizes) if v == -1]
+        if len(inferred) > 1:
+            raise LayerError(f"only one size can be -1, got {fmt_tuple(sizes)}")
+        if any(v < -1 for v in sizes):
+            raise LayerError(f"sizes must be positive (or one -1), got {fmt_tuple(sizes)}")
+        known = prod(v for v in sizes if v != -1)
+        assert known is not None
+        new: list[int | None] = list(sizes)
+        if size is None:
+            if inferred:
+                new[inferred[0]] = None
+        elif inferred:
+            if known == 0 or size % known:
+                raise LayerError(
+                    f"sizes {fmt_tuple(sizes)} cannot unflatten a dimension of size {size}"
+                )
+            new[inferred[0]] = size // known
+        elif known != size:
+            raise LayerError(
+                f"sizes {fmt_tuple(sizes)} multiply to {known}, not to the size {size} of "
+                f"dimension {self.dim}"
+            )
+        return Out("unflatten", (*shape[:axis], *new, *shape[axis + 1 :]), rf=None)
+
+
+@register
+class GLU(Layer):
+    """nn.GLU(dim=-1): halves one dimension (which must be even)."""
+
+    NAMES = {"glu": {}}
+    TORCH = {"GLU": Signature(("dim",))}
+    PARAMS = (Param("dim", INT, -1),)
+    SUMMARY = "gated linear unit"
+
+    dim: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        axis = _batched_dim("dim", self.dim, shape)
+        size = shape[axis]
+        if size is not None and size % 2:
+            raise LayerError(f"GLU halves dimension {self.dim}, but its size {size} is odd")
+        half = None if size is None else size // 2
+        # Halving a spatial dimension changes the grid: no receptive field past it.
+        return Out("glu", (*shape[:axis], half, *shape[axis + 1 :]), rf=() if axis == 0 else None)
+
+
+@register
+class ChannelShuffle(Layer):
+    """nn.ChannelShuffle(groups): shape-neutral; channels divisible by groups."""
+
+    NAMES = {"channelshuffle": {}, "channel_shuffle": {}}
+    TORCH = {"ChannelShuffle": Signature(("groups",), required=1)}
+    PARAMS = (Param("groups", INT, positional=True, required=True, aliases=("g",)),)
+    SUMMARY = "channel shuffle"
+
+    groups: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        g = self.groups
+        if len(shape) < 2:
+            raise rank_error("channelshuffle", shape, "C×L, C×H×W or more")
+        if g <= 0:
+            raise LayerError(f"groups must be positive, got {g}")
+        c = shape[0]
+        if c is not None and c % g:
+            raise LayerError(f"channels {c} are not divisible by groups {g}")
+        return Out("channelshuffle", shape)

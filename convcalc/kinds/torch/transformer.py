@@ -1,0 +1,394 @@
+"""Layers of transformers and of whole networks: dimension reordering (permute,
+transpose), ConvNeXt's layer scale, stochastic depth, multi-head self-attention,
+PyTorch's transformer encoder layer and ViT's class token, position embedding and
+token selection (GRAPH_DESIGN.md, "Layer kinds added for whole networks").
+
+Token layers take an (L, E) input: L tokens of E features, batch first as with
+``batch_first=True`` (the batch is never part of a convcalc shape)."""
+
+from __future__ import annotations
+
+from convcalc.errors import LayerError
+from convcalc.kinds.base import (
+    BOOL,
+    FLOAT,
+    INT,
+    INTS,
+    PLACED,
+    PLACEMENT,
+    Layer,
+    Out,
+    Param,
+    Shape,
+    Signature,
+    fmt_shape,
+    fmt_tuple,
+    register,
+)
+from convcalc.kinds.base import ChoiceType as Choice
+
+
+def _dim_index(what: str, d: int, rank: int) -> int:
+    """A PyTorch dim of a ``rank``-d batched tensor as 0..rank-1 (0 = the batch);
+    ``what`` names it in the error."""
+    if not -rank <= d < rank:
+        raise LayerError(
+            f"{what} is out of range for a {rank}-d input (batch included): "
+            f"expected {-rank}..{rank - 1}"
+        )
+    return d % rank
+
+
+def _tokens(kind: str, shape: Shape) -> tuple[int | None, int | None]:
+    """(L, E) of a token input; other ranks are rejected."""
+    if len(shape) != 2:
+        raise LayerError(
+            f"{kind} expects an L×E input (L tokens of E features), got {fmt_shape(shape)}"
+            + (" (flatten and transpose a C×H×W map first?)" if len(shape) > 2 else "")
+        )
+    return shape[0], shape[1]
+
+
+def _mul(*values: int | None) -> int | None:
+    out = 1
+    for v in values:
+        if v is None:
+            return None
+        out *= v
+    return out
+
+
+@register
+class Permute(Layer):
+    """torch.permute(x, dims): dims count the batch as 0, which must stay first."""
+
+    NAMES = {"permute": {}}
+    TORCH = {"Permute": Signature(("dims",), required=1)}  # torchvision.ops.misc.Permute
+    PARAMS = (Param("dims", INTS, positional=True, required=True),)
+    SUMMARY = "reorder dimensions"
+
+    dims: tuple[int, ...]
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        rank = len(shape) + 1
+        if len(self.dims) != rank:
+            raise LayerError(
+                f"permute needs one entry per dimension of the {rank}-d input (batch "
+                f"included), got {len(self.dims)}: {fmt_tuple(self.dims)}"
+            )
+        order = [_dim_index(f"{d} in dims {fmt_tuple(self.dims)}", d, rank) for d in self.dims]
+        if len(set(order)) != rank:
+            raise LayerError(f"permute dims {fmt_tuple(self.dims)} repeat a dimension")
+        if order[0] != 0:
+            raise LayerError(
+                f"permute dims {fmt_tuple(self.dims)} move the batch dimension; it must stay "
+                "first (dims[0] = 0): convcalc keeps the batch apart"
+            )
+        return Out("permute", tuple(shape[d - 1] for d in order[1:]), rf=None)
+
+
+@register
+class Transpose(Layer):
+    """torch.transpose(x, dim0, dim1): swaps two dimensions (batch counted as 0)."""
+
+    NAMES = {"transpose": {}}
+    PARAMS = (
+        Param("dim0", INT, positional=True, required=True),
+        Param("dim1", INT, positional=True, required=True),
+    )
+    SUMMARY = "swap two dimensions"
+
+    dim0: int
+    dim1: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        rank = len(shape) + 1
+        a = _dim_index(f"dim0={self.dim0}", self.dim0, rank)
+        b = _dim_index(f"dim1={self.dim1}", self.dim1, rank)
+        if (a == 0) != (b == 0):
+            raise LayerError(
+                f"transpose {self.dim0} {self.dim1} would move the batch dimension (dim 0); "
+                "convcalc keeps the batch apart"
+            )
+        out = list(shape)
+        if a and b:
+            out[a - 1], out[b - 1] = out[b - 1], out[a - 1]
+        return Out("transpose", tuple(out), rf=None if a != b else ())
+
+
+@register
+class Scale(Layer):
+    """A learned per-channel scale (ConvNeXt's layer_scale, timm's LayerScale):
+    one parameter per entry of dimension ``dim``, broadcast over the others."""
+
+    NAMES = {"scale": {}, "layerscale": {}}
+    PARAMS = (
+        Param("dim", INT, 1, help="the dimension holding the channels (batch = 0; -1: last)"),
+    )
+    SUMMARY = "learned per-channel scale"
+
+    dim: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        rank = len(shape) + 1
+        axis = _dim_index(f"dim={self.dim}", self.dim, rank)
+        if axis == 0:
+            raise LayerError(
+                f"dim={self.dim} is the batch dimension; convcalc keeps the batch apart"
+            )
+        # An element-wise product: no MACs (FlopCounterMode counts none).
+        return Out("scale", shape, params=shape[axis - 1])
+
+
+@register
+class StochasticDepth(Layer):
+    """torchvision.ops.StochasticDepth(p, mode): the identity in eval mode."""
+
+    NAMES = {"stochasticdepth": {}, "droppath": {}}
+    TORCH = {"StochasticDepth": Signature(("p", "mode"), required=2)}  # torchvision.ops
+    PARAMS = (
+        Param("p", FLOAT, positional=True, required=True, help="drop probability"),
+        Param("mode", Choice("row", "batch"), "row"),
+    )
+    SUMMARY = "stochastic depth (identity in eval)"
+
+    p: float
+    mode: str
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        # torchvision checks p even in eval mode, before returning the input.
+        if not 0.0 <= self.p <= 1.0:
+            raise LayerError(f"drop probability has to be between 0 and 1, got {self.p:g}")
+        return Out("stochasticdepth", shape)
+
+
+# batch_first: convcalc's shapes leave the batch out, so either layout reads the same.
+_BATCH_FIRST = {"batch_first": BOOL, **PLACED}
+
+
+def _check_heads(embed_dim: int, num_heads: int) -> None:
+    if embed_dim <= 0 or num_heads <= 0:
+        raise LayerError(
+            f"embed_dim and num_heads must be positive, got embed_dim={embed_dim} and "
+            f"num_heads={num_heads}"
+        )
+    if embed_dim % num_heads:
+        raise LayerError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+
+
+def _attention_macs(length: int | None, embed_dim: int, source: int | None) -> int | None:
+    """Self-attention over ``length`` tokens attending to ``source`` keys: the q, k, v
+    projections (3·L·E²), QKᵀ and AV (L·S·E each, over all heads), the output
+    projection (L·E²)."""
+    if length is None or source is None:
+        return None
+    return 4 * length * embed_dim * embed_dim + 2 * length * source * embed_dim
+
+
+def _check_tokens(kind: str, shape: Shape, embed_dim: int) -> int | None:
+    """L of an (L, E) input whose E must be ``embed_dim``."""
+    length, features = _tokens(kind, shape)
+    if features is not None and features != embed_dim:
+        raise LayerError(
+            f"embed_dim is {embed_dim}, but the input {fmt_shape(shape)} has {features} "
+            "features per token"
+        )
+    return length
+
+
+@register
+class MultiheadAttention(Layer):
+    """nn.MultiheadAttention(embed_dim, num_heads, batch_first=True) as self-attention:
+    (L, E) → (L, E)."""
+
+    NAMES = {"multiheadattention": {}, "mha": {}}
+    TORCH = {
+        "MultiheadAttention": Signature(
+            (
+                "embed_dim",
+                "num_heads",
+                "dropout",
+                "bias",
+                "add_bias_kv",
+                "add_zero_attn",
+                "kdim",
+                "vdim",
+                "batch_first",
+                *PLACEMENT,
+            ),
+            required=2,
+            extra=_BATCH_FIRST,
+        )
+    }
+    PARAMS = (
+        Param("embed_dim", INT, positional=True, required=True),
+        Param("num_heads", INT, positional=True, required=True, aliases=("heads",)),
+        # PyTorch never checks it: in eval mode attention's dropout is off.
+        Param("dropout", FLOAT, 0.0),
+        Param("bias", BOOL, True),
+        Param("add_bias_kv", BOOL, False),
+        Param("add_zero_attn", BOOL, False),
+        Param("kdim", INT, None, help="must equal embed_dim for self-attention"),
+        Param("vdim", INT, None, help="must equal embed_dim for self-attention"),
+    )
+    SUMMARY = "multi-head self-attention"
+
+    embed_dim: int
+    num_heads: int
+    dropout: float
+    bias: bool
+    add_bias_kv: bool
+    add_zero_attn: bool
+    kdim: int | None
+    vdim: int | None
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        e = self.embed_dim
+        _check_heads(e, self.num_heads)
+        length = _check_tokens("multiheadattention", shape, e)
+        for name, value in (("kdim", self.kdim), ("vdim", self.vdim)):
+            if value is not None and value != e:
+                # Self-attention feeds the input as keys and values: their size is E.
+                raise LayerError(
+                    f"{name}={value}, but self-attention's keys and values are the input, "
+                    f"with {e} features"
+                )
+        params = 4 * e * e + (4 * e if self.bias else 0) + (2 * e if self.add_bias_kv else 0)
+        # bias_kv appends a learned key/value, add_zero_attn a zero one: S = L (+1) (+1).
+        extra = int(self.add_bias_kv) + int(self.add_zero_attn)
+        source = None if length is None else length + extra
+        macs = _attention_macs(length, e, source)
+        return Out("multiheadattention", shape, params=params, macs=macs, rf=None)
+
+
+@register
+class TransformerEncoderLayer(Layer):
+    """nn.TransformerEncoderLayer(d_model, nhead, ..., batch_first=True): self-attention
+    and a 2-layer feed-forward block, each with a residual and a LayerNorm."""
+
+    NAMES = {"transformerencoderlayer": {}, "encoderlayer": {}}
+    TORCH = {
+        "TransformerEncoderLayer": Signature(
+            (
+                "d_model",
+                "nhead",
+                "dim_feedforward",
+                "dropout",
+                "activation",
+                "layer_norm_eps",
+                "batch_first",
+                "norm_first",
+                "bias",
+                *PLACEMENT,
+            ),
+            required=2,
+            extra=_BATCH_FIRST,
+        )
+    }
+    PARAMS = (
+        Param("d_model", INT, positional=True, required=True),
+        Param("nhead", INT, positional=True, required=True, aliases=("heads",)),
+        Param("dim_feedforward", INT, 2048, aliases=("ff",)),
+        Param("dropout", FLOAT, 0.1),
+        Param("activation", Choice("relu", "gelu"), "relu"),
+        Param("layer_norm_eps", FLOAT, 1e-5, aliases=("eps",)),
+        Param("norm_first", BOOL, False),
+        Param("bias", BOOL, True),
+    )
+    SUMMARY = "transformer encoder layer"
+
+    d_model: int
+    nhead: int
+    dim_feedforward: int
+    dropout: float
+    activation: str
+    layer_norm_eps: float
+    norm_first: bool
+    bias: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        e, ff = self.d_model, self.dim_feedforward
+        if ff < 0:
+            raise LayerError(f"dim_feedforward must not be negative, got {ff}")
+        if not 0.0 <= self.dropout <= 1.0:
+            # Unlike MultiheadAttention's, its nn.Dropout modules check p.
+            raise LayerError(f"dropout probability has to be between 0 and 1, got {self.dropout:g}")
+        _check_heads(e, self.nhead)
+        length = _check_tokens("transformerencoderlayer", shape, e)
+        b = 1 if self.bias else 0
+        # self_attn (4E² + 4E), linear1 (E·F + F), linear2 (F·E + E), norm1 and norm2 (2E).
+        params = 4 * e * e + 4 * e * b + 2 * e * ff + (ff + e) * b + 2 * (e + e * b)
+        attention = _attention_macs(length, e, length)
+        feed_forward = _mul(length, 2 * e * ff)
+        macs = None if attention is None or feed_forward is None else attention + feed_forward
+        return Out("transformerencoderlayer", shape, params=params, macs=macs, rf=None)
+
+
+@register
+class ClassToken(Layer):
+    """ViT's class token: a learned (1, 1, E) token put before the others, (L, E) →
+    (L+1, E); E parameters."""
+
+    NAMES = {"classtoken": {}, "cls": {}}
+    SUMMARY = "prepend a learned class token"
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        length, features = _tokens("classtoken", shape)
+        out = (None if length is None else length + 1, features)
+        return Out("classtoken", out, params=features, rf=None)
+
+
+@register
+class PosEmbedding(Layer):
+    """ViT's learned position embedding: a (1, length, E) parameter added to the
+    input (PyTorch broadcasting); length defaults to the input's L."""
+
+    NAMES = {"posembedding": {}, "posembed": {}}
+    PARAMS = (Param("length", INT, None, aliases=("seq_length",), help="default: the input's L"),)
+    SUMMARY = "learned position embedding"
+
+    length: int | None
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        length, features = _tokens("posembedding", shape)
+        n = self.length
+        if n is None:
+            n = length
+        elif n <= 0:
+            raise LayerError(f"length must be positive, got {n}")
+        out = length
+        if n is not None and length is not None and n != length:
+            # x + pos_embedding broadcasts a size of 1 against the other.
+            if length != 1 and n != 1:
+                raise LayerError(
+                    f"the position embedding has {n} positions, the input {length} tokens"
+                )
+            out = max(n, length)
+        elif length is None and n is not None and n != 1:
+            out = n
+        params = _mul(n, features)
+        return Out("posembedding", (out, features), params=params, rf=() if out == length else None)
+
+
+@register
+class SelectToken(Layer):
+    """x[:, index]: one token of the input, e.g. ViT's class token (L, E) → (E)."""
+
+    NAMES = {"selecttoken": {}, "token": {}}
+    PARAMS = (Param("index", INT, 0, positional=True),)
+    SUMMARY = "select one token"
+
+    index: int
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        if len(shape) < 2:
+            raise LayerError(
+                f"selecttoken takes one entry of the first dimension, and the input "
+                f"{fmt_shape(shape)} would keep nothing but the batch"
+            )
+        length, i = shape[0], self.index
+        if length is not None and not -length <= i < length:
+            raise LayerError(
+                f"index {i} is out of range for {length} tokens: {-length}..{length - 1}"
+            )
+        return Out("selecttoken", shape[1:], rf=None)

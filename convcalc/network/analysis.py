@@ -1,0 +1,637 @@
+"""Propagation of shapes through a network (a chain is the simplest one), and
+the result objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from convcalc._gc import gc_paused
+from convcalc._records import NamedTuple
+from convcalc.errors import ConvcalcError, InternalError, LayerError, ShapeError, SpecError
+from convcalc.kinds import Layer, Out, Shape
+from convcalc.kinds.base import fmt_shape
+from convcalc.kinds.frameworks import TORCH, Framework
+from convcalc.network.graph import Graph, Node, build
+from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
+from convcalc.spec import INT_LIMIT, LayerStmt, Program, parse, parse_value
+
+__all__ = [
+    "DTYPES",
+    "DTYPE_ALIASES",
+    "Analysis",
+    "BlockResult",
+    "InternalError",
+    "LayerResult",
+    "Memory",
+    "ReceptiveField",
+    "analyze",
+    "parse_shape",
+]
+
+
+class ReceptiveField(NamedTuple):
+    """Per spatial dim: receptive-field size, effective stride (jump) and the input
+    index where output element 0's field starts (negative = in the padding)."""
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    start: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, list[int]]:
+        return {"size": list(self.size), "stride": list(self.stride), "start": list(self.start)}
+
+
+class LayerResult(NamedTuple):
+    """One layer's (or graph operation's) figures for the shapes that reached it."""
+
+    # 1-based position in execution order. (It shadows tuple.index, which nobody
+    # needs here; a NamedTuple is the cheapest immutable record to make 100,000 of.)
+    index: int  # type: ignore[assignment]
+    kind: str  # canonical kind, e.g. "conv2d"; graph operations: add, mul, concat, …
+    spec: str  # the layer as written (block parameters substituted)
+    input: Shape  # the (first) input's shape
+    output: Shape
+    params: int | None  # 0 where the layer reuses another's weights (``shared``)
+    buffers: int | None
+    macs: int | None
+    rf: ReceptiveField | None
+    layer: Layer  # the layer object, as bound from the text
+    int64_buffers: int | None = 0  # elements of ``buffers`` stored as int64
+    # The graph: the rows whose outputs this one reads (0 = the network's input).
+    inputs: tuple[int, ...] = ()
+    name: str | None = None  # the name its output was given (``as NAME``)
+    block: tuple[str, ...] = ()  # the block instances it sits in, outermost first
+    shared: int | None = None  # the row whose weights it applies again
+    side: bool = False  # on a side output that eval mode does not run
+    frozen: bool = False  # its parameters do not require grad
+    # Of ``params``, those the framework never trains (Keras's moving statistics).
+    non_trainable: int | None = 0
+
+    @property
+    def trainable(self) -> int | None:
+        if self.frozen:
+            return 0
+        if self.non_trainable == 0 or self.params is None:
+            return self.params
+        return None if self.non_trainable is None else self.params - self.non_trainable
+
+    @property
+    def is_block(self) -> bool:
+        """See BlockResult."""
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "spec": self.spec,
+            "input": list(self.input),
+            "output": list(self.output),
+            "params": self.params,
+            "trainable": self.trainable,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "rf": None if self.rf is None else self.rf.to_dict(),
+            "inputs": list(self.inputs),
+            "name": self.name,
+            "block": "/".join(self.block) if self.block else None,
+            "shared": self.shared,
+            "side": self.side,
+        }
+
+
+class BlockResult(NamedTuple):
+    """A block instance's figures: the sums of its rows (a side output's MACs
+    excluded, as in the totals)."""
+
+    block: tuple[str, ...]  # its path: the instances it sits in, then its own label
+    spec: str  # the instance as written
+    first: int  # its first and last rows (1-based)
+    last: int
+    input: Shape
+    output: Shape
+    params: int | None
+    trainable: int | None
+    buffers: int | None
+    macs: int | None  # of its rows that eval mode runs (all of them if it is a side output)
+    side: bool = False  # the whole instance is on a side output
+
+    @property
+    def label(self) -> str:
+        return self.block[-1]
+
+    @property
+    def is_block(self) -> bool:
+        """A folded block instance, not a layer (Analysis.rows mixes them)."""
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "block",
+            "block": "/".join(self.block),
+            "spec": self.spec,
+            "first": self.first,
+            "last": self.last,
+            "input": list(self.input),
+            "output": list(self.output),
+            "params": self.params,
+            "trainable": self.trainable,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "side": self.side,
+        }
+
+
+def _sum(values: Sequence[int | None]) -> int | None:
+    total = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+class Analysis(NamedTuple):
+    """The result of analysing a network: per-row results in execution order, and
+    totals. ``result`` is the row whose output the network returns (0: the input;
+    -1: the last row)."""
+
+    input: Shape
+    layers: tuple[LayerResult, ...]
+    batch: int = 1  # the batch size the analysis was made for
+    result: int = -1
+    blocks: tuple[BlockResult, ...] = ()  # every block instance, in execution order
+    framework: str = "torch"  # whose conventions: torch, keras or onnx
+    opset: int | None = None  # ONNX's opset
+
+    @property
+    def output(self) -> Shape:
+        if not self.layers or self.result == 0:
+            return self.input
+        return self.layers[self.result - 1 if self.result > 0 else -1].output
+
+    @property
+    def params(self) -> int | None:
+        return _sum([lay.params for lay in self.layers])
+
+    @property
+    def trainable(self) -> int | None:
+        return _sum([lay.trainable for lay in self.layers])
+
+    @property
+    def frozen(self) -> int | None:
+        """Parameters that do not require grad (``frozen`` layers), and those the
+        framework never trains (Keras's moving statistics)."""
+        return _sum([lay.params if lay.frozen else lay.non_trainable for lay in self.layers])
+
+    @property
+    def buffers(self) -> int | None:
+        return _sum([lay.buffers for lay in self.layers])
+
+    @property
+    def macs(self) -> int | None:
+        """MACs of an eval-mode forward pass: side outputs are not run."""
+        return _sum([lay.macs for lay in self.layers if not lay.side])
+
+    @property
+    def rf(self) -> ReceptiveField | None:
+        if not self.layers or self.result == 0:
+            return None
+        return self.layers[self.result - 1 if self.result > 0 else -1].rf
+
+    @property
+    def side_outputs(self) -> tuple[LayerResult, ...]:
+        """The rows that end a side branch (their outputs are not used)."""
+        used = {i for lay in self.layers for i in lay.inputs}
+        return tuple(lay for lay in self.layers if lay.side and lay.index not in used)
+
+    def rows(self, depth: int | None = None) -> list[LayerResult | BlockResult]:
+        """The rows to show: every layer, or with ``depth`` every block instance
+        nested deeper than ``depth`` folded into one row (0: top-level blocks)."""
+        if depth is None or not self.blocks:
+            return list(self.layers)
+        folded = {b.first: b for b in self.blocks if len(b.block) == depth + 1}
+        out: list[LayerResult | BlockResult] = []
+        i = 0
+        layers = self.layers
+        while i < len(layers):
+            block = folded.get(i + 1)
+            if block is not None and block.last >= block.first:
+                out.append(block)
+                i = block.last
+            else:
+                out.append(layers[i])
+                i += 1
+        return out
+
+    def memory(self, batch: int | None = None, dtype: str = "float32") -> Memory:
+        """Parameter and activation memory at ``batch`` (default: the analysis's
+        batch) and ``dtype`` (see convcalc.network.memory for the definitions)."""
+        from convcalc.network.memory import inference_memory
+
+        return inference_memory(self, batch, dtype)
+
+    def to_dict(
+        self,
+        batch: int | None = None,
+        dtype: str = "float32",
+        depth: int | None = None,
+        memory: Memory | None = None,
+    ) -> dict[str, Any]:
+        """SPEC.md §3's JSON object (plus receptive fields, the graph's structure and
+        memory); with ``depth``, "layers" holds the rows of :meth:`rows`; ``memory``:
+        the figures at ``batch`` and ``dtype``, when the caller has them already."""
+        with gc_paused():
+            layers = [row.to_dict() for row in self.rows(depth)]
+        data: dict[str, Any] = {
+            "input": list(self.input),
+            "layers": layers,
+            "output": list(self.output),
+        }
+        if self.framework != "torch":  # PyTorch's convention is the default
+            head: dict[str, Any] = {"framework": self.framework}
+            if self.opset is not None:
+                head["opset"] = self.opset
+            data = {**head, **data}
+        if self.blocks:
+            data["blocks"] = [b.to_dict() for b in self.blocks]
+        if self.result != -1 and self.result != len(self.layers):
+            data["result"] = self.result
+        side = self.side_outputs
+        if side:
+            data["side_outputs"] = [lay.index for lay in side]
+        data.update(
+            {
+                "total": {
+                    "params": self.params,
+                    "trainable": self.trainable,
+                    "buffers": self.buffers,
+                    "macs": self.macs,
+                },
+                "memory": (memory or self.memory(batch, dtype)).to_dict(),
+            }
+        )
+        return data
+
+
+def parse_shape(text: str | Sequence[int]) -> tuple[int, ...]:
+    """A shape from ``3x224x224``, ``3,224,224``, ``(3, 224, 224)`` or a sequence."""
+    if isinstance(text, str):
+        value = parse_value(text)
+        sizes = []
+        for atom in value.atoms():
+            if atom.kind != "int":
+                raise SpecError(
+                    f"a shape holds whole numbers, got {text[atom.start : atom.end]!r}",
+                    source=text,
+                    start=atom.start,
+                    end=atom.end,
+                )
+            if atom.value < 1:  # type: ignore[operator]
+                raise SpecError(
+                    f"every size in a shape must be at least 1, got {atom.value}",
+                    source=text,
+                    start=atom.start,
+                    end=atom.end,
+                )
+            sizes.append(int(atom.value))  # type: ignore[arg-type]
+        return tuple(sizes)
+    try:
+        sizes = [int(v) for v in text]
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"a shape is a sequence of whole numbers, got {text!r}") from exc
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in text):
+        raise SpecError(f"a shape is a sequence of whole numbers, got {text!r}")
+    if not sizes or any(v < 1 for v in sizes):
+        raise SpecError(f"every size in a shape must be at least 1, got {tuple(sizes)}")
+    return tuple(sizes)
+
+
+def _resolve_input(
+    sizes: tuple[int, ...], layers: Sequence[Layer], channels_last: bool = False
+) -> Shape:
+    """Give the channel dimension meaning: a shape with exactly as many sizes as
+    the first spatial layer has spatial dims (or one size, for 2-d/3-d) is a map
+    with an unknown channel count (first, or last under ``channels_last``)."""
+    rank = None
+    for layer in layers:
+        if getattr(layer, "SHAPE_NEUTRAL", False):  # activations, Keras's Dropout, …
+            continue
+        rank = layer.spatial_rank()
+        break
+    if rank is not None:
+        if len(sizes) == rank:
+            return (*sizes, None) if channels_last else (None, *sizes)
+        if len(sizes) == 1 and rank > 1:
+            return (*(sizes * rank), None) if channels_last else (None, *(sizes * rank))
+    return sizes
+
+
+def _checked(out: Out) -> Out:
+    """PyTorch sizes are int64: a larger one cannot be allocated, nor printed sanely."""
+    for size in out.shape:
+        if size is not None and size > INT_LIMIT:
+            raise LayerError(f"an output size has {len(str(size))} digits: it overflows int64")
+    return out
+
+
+def analyze(
+    spec: str | Program,
+    input_shape: str | Sequence[int] | None = None,
+    *,
+    batch: int = 1,
+    filename: str | None = None,
+    framework: str | None = None,
+    opset: int | None = None,
+) -> Analysis:
+    """Parse ``spec`` and propagate ``input_shape`` through it.
+
+    ``spec`` is a chain of layers or a whole network (graph statements, blocks;
+    see the README). ``input_shape`` excludes the batch dimension (channels first);
+    if omitted, the spec must start with ``input SHAPE``. ``batch`` is the batch
+    size: it sets the memory figures, and a few layers (norms that use the batch's
+    statistics) reject a batch of one. Layers are taken in inference (eval) mode.
+    ``framework`` is whose conventions apply: "torch" (PyTorch's, the default),
+    "keras" (Keras 3, channels last) or "onnx" (``opset``: 13 and later); a spec
+    may declare its own in its first statement, ``framework keras``, which must
+    then agree with ``framework`` if both are given.
+    Raises SpecError for malformed text and ShapeError for a network the framework
+    would reject; both carry ``filename`` and the position of the statement at fault.
+    """
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise SpecError(f"batch must be a whole number of at least 1, got {batch!r}")
+    # Parsed here, outside the block below: its errors point into the shape's own
+    # text, not into the spec file.
+    sizes = None if input_shape is None else parse_shape(input_shape)
+    try:
+        with gc_paused():
+            return _analyze(spec, sizes, batch, framework, opset)
+    except (SpecError, ShapeError) as exc:
+        if filename and not exc.filename:
+            raise exc.located(filename) from None
+        raise
+    except RecursionError as exc:  # pragma: no cover - defensive
+        raise InternalError(f"internal error: {exc!r}") from exc
+
+
+def _framework(
+    spec: str | Program, framework: str | None, opset: int | None
+) -> tuple[Program, Framework]:
+    """The parsed spec and the framework whose conventions apply: the one asked
+    for, or the one the spec's first statement declares, or PyTorch's."""
+    from convcalc.kinds import frameworks
+
+    if framework is None and opset is None and isinstance(spec, str) and "framework" not in spec:
+        return parse(spec, TORCH.kinds), TORCH  # the common case
+    source = spec.source if isinstance(spec, Program) else spec
+    word = frameworks.declared(source)
+    try:
+        chosen = frameworks.get(word if word is not None else (framework or "torch"))
+    except SpecError:  # a misspelt name: the statement's own check says so, in place
+        chosen = frameworks.get(framework or "torch")
+    program = spec if isinstance(spec, Program) else parse(spec, chosen.kinds, chosen.word_kinds)
+    stmts = program.statements
+    if stmts and isinstance(stmts[0], LayerStmt) and stmts[0].kind == "framework":
+        fw = frameworks.from_statement(stmts[0], source, framework, opset)
+        return program._replace(statements=stmts[1:]), fw
+    return program, frameworks.get(framework or "torch", opset)
+
+
+def _analyze(
+    spec: str | Program,
+    input_sizes: tuple[int, ...] | None,
+    batch: int,
+    framework: str | None = None,
+    opset: int | None = None,
+) -> Analysis:
+    program, fw = _framework(spec, framework, opset)
+    source = program.source
+    graph = build(program, fw)
+    # An explicit input_shape wins over the spec's own 'input' line (which must
+    # still be well formed).
+    own = None
+    if graph.input_stmt is not None:
+        value = graph.input_stmt.value
+        own = parse_shape(source[value.start : value.end])
+    if input_sizes is not None:
+        sizes = input_sizes
+    elif own is not None:
+        sizes = own
+    else:
+        raise SpecError(
+            "no input shape: pass one (e.g. -i 3x224x224) or start the spec with 'input 3x224x224'",
+            source=source,
+        )
+    nodes = graph.nodes
+    if not nodes:
+        raise SpecError("no layers given", source=source)
+    shape = _resolve_input(sizes, [node.op for node in nodes[:64]], fw.channels_last)
+    try:
+        results = _propagate(graph, shape, batch, fw.channels_last)
+    except ShapeError as exc:
+        exc.framework, exc.opset = fw.name, fw.opset  # for the rows shown above it
+        raise
+    return Analysis(
+        shape, results, batch, graph.result, _blocks(graph, shape, results), fw.name, fw.opset
+    )
+
+
+def _where(graph: Graph, node: Node) -> str:
+    """' in basic#2 (basic 64)', the block instances a node sits in."""
+    if not node.path:
+        return ""
+    parts = []
+    for depth in range(len(node.path), 0, -1):
+        instance = graph.instances.get(node.path[:depth])
+        label = node.path[depth - 1]
+        parts.append(f"{label} ({instance.text})" if instance else label)
+    return " in " + " in ".join(parts)
+
+
+def _label(graph: Graph, tensor: int) -> str:
+    """How an error names a tensor: 'x, layer 4: relu' or 'the input'."""
+    name = graph.names.get(tensor)
+    if tensor == 0:
+        return f"{name}: the input" if name else "the input"
+    node = graph.nodes[tensor - 1]
+    return f"{name + ': ' if name else ''}layer {tensor}, {node.text}"
+
+
+def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
+    """The receptive field of a merge: the union of its operands' fields, when
+    they step through the input alike (else it is not tracked)."""
+    first = fields[0]
+    if first is None or any(f is None or f.stride != first.stride for f in fields[1:]):
+        return None
+    lo = [min(f.start[i] for f in fields) for i in range(len(first.start))]  # type: ignore[union-attr]
+    hi = [
+        max(f.start[i] + f.size[i] for f in fields)  # type: ignore[union-attr]
+        for i in range(len(first.start))
+    ]
+    return ReceptiveField(tuple(h - low for h, low in zip(hi, lo)), first.stride, tuple(lo))
+
+
+def _failure(
+    reason: str,
+    graph: Graph,
+    node: Node,
+    index: int,
+    results: list[LayerResult],
+    shape: Shape,
+) -> ShapeError:
+    """A ShapeError for ``node``: the layer, the block instances it sits in, the
+    rows before it, and where its statement stands."""
+    return ShapeError(
+        reason,
+        index=index,
+        text=node.text,
+        results=tuple(results),
+        input=shape,
+        where=_where(graph, node),
+        source=graph.source,
+        start=node.start,
+        end=node.end,
+    )
+
+
+def _count(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"
+
+
+def _propagate(
+    graph: Graph, shape: Shape, batch: int, channels_last: bool = False
+) -> tuple[LayerResult, ...]:
+    nodes = graph.nodes
+    names = graph.names
+    side = graph.side
+    shapes: list[Shape] = [shape]
+    nsp = len(shape) - 1
+    fields: list[ReceptiveField | None] = [
+        ReceptiveField((1,) * nsp, (1,) * nsp, (0,) * nsp) if nsp > 0 else None
+    ]
+    results: list[LayerResult] = []
+    # Networks repeat themselves (blocks of the same layers): run each distinct
+    # (layer text, input shape) pair once.
+    seen: dict[tuple[str, Shape], Out] = {}
+    for pos, node in enumerate(nodes):
+        index = pos + 1
+        inputs = node.inputs
+        first = inputs[0]
+        shape = shapes[first]
+        try:
+            if len(inputs) == 1:
+                key = (node.text, shape)
+                out = seen.get(key)
+                if out is None:
+                    out = seen[key] = _checked(node.op.infer(shape, batch))
+            else:
+                out = _checked(
+                    node.op.infer_many(  # type: ignore[attr-defined]
+                        [shapes[t] for t in inputs], [_label(graph, t) for t in inputs], batch
+                    )
+                )
+        except LayerError as exc:
+            raise _failure(str(exc), graph, node, index, results, shape) from None
+        except ConvcalcError:
+            raise
+        except Exception as exc:  # a bug: report it, never a traceback
+            raise InternalError(
+                f"layer {index} ({node.text}): internal error {exc!r}; please report it"
+            ) from exc
+        # Receptive field, forward form (SEMANTICS.md §7): size r, jump j, start −P.
+        rf = fields[first]
+        if len(inputs) > 1:
+            # A broadcast gate (all spatial sizes 1, e.g. squeeze-and-excitation) mixes
+            # the whole map, like a norm's statistics: the field is its windows' field.
+            spatial = [
+                fields[t]
+                for t in inputs
+                if any(v != 1 for v in (shapes[t][:-1] if channels_last else shapes[t][1:]))
+                or nsp == 0
+            ]
+            rf = _union(spatial or [fields[t] for t in inputs])
+        windows = out.rf
+        if rf is not None and windows != ():
+            if windows is None or len(windows) != len(rf.size):
+                rf = None
+            else:
+                size, stride, start = list(rf.size), list(rf.stride), list(rf.start)
+                for i, (k, s, p) in enumerate(windows):
+                    size[i] += (k - 1) * stride[i]
+                    start[i] -= p * stride[i]
+                    stride[i] *= s
+                rf = ReceptiveField(tuple(size), tuple(stride), tuple(start))
+        shared = node.shared
+        if (
+            shared is not None
+            and None not in (out.params, results[shared].params)
+            and out.params != results[shared].params
+        ):
+            # The same weights again: they fix the sizes they read (PyTorch: "expected
+            # input … to have 16 channels, but got 8 channels instead").
+            origin = results[shared]
+            raise _failure(
+                f"it applies the weights of layer {origin.index} ({origin.spec}) again, made "
+                f"for a {fmt_shape(origin.input)} input ({_count(origin.params)} params), but "
+                f"its input is {fmt_shape(shape)}, which would need {_count(out.params)}",
+                graph,
+                node,
+                index,
+                results,
+                shape,
+            )
+        fields.append(rf)
+        shapes.append(out.shape)
+        params, buffers = (out.params, out.buffers) if shared is None else (0, 0)
+        results.append(
+            LayerResult(
+                index,
+                out.kind,
+                node.text,
+                shape,
+                out.shape,
+                params,
+                buffers,
+                out.macs,
+                rf,
+                node.op,
+                out.int64_buffers if shared is None else 0,
+                inputs,
+                names.get(index),
+                node.path,
+                None if shared is None else shared + 1,
+                pos in side,
+                node.frozen,
+                out.non_trainable if shared is None else 0,
+            )
+        )
+    return tuple(results)
+
+
+def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple[BlockResult, ...]:
+    """Every block instance's subtotals, in the order their rows start."""
+    out = []
+    for path, inst in graph.instances.items():
+        if inst.last < inst.first:
+            continue
+        rows = results[inst.first : inst.last + 1]
+        first_input = rows[0].inputs[0]
+        side = all(r.side for r in rows)
+        out.append(
+            BlockResult(
+                path,
+                inst.text,
+                inst.first + 1,
+                inst.last + 1,
+                shape if first_input == 0 else results[first_input - 1].output,
+                shape if inst.result == 0 else results[inst.result - 1].output,
+                _sum([r.params for r in rows]),
+                _sum([r.trainable for r in rows]),
+                _sum([r.buffers for r in rows]),
+                _sum([r.macs for r in rows if side or not r.side]),
+                side,
+            )
+        )
+    out.sort(key=lambda b: (b.first, len(b.block)))
+    return tuple(out)

@@ -1,0 +1,800 @@
+"""From parsed statements to a network: blocks expanded, repeats unrolled, tensor
+names resolved and layers bound, giving a flat list of nodes in execution order.
+
+A chain is the special case where every node reads the tensor the node before it
+made. Graph statements (README: "Graphs"):
+
+* ``as NAME`` names the current tensor, ``from NAME`` continues from a named one;
+* ``add``/``mul``/``concat NAME…`` merge the current tensor with named ones,
+  ``split``/``chunk … NAME…`` cut it into named parts, ``crop NAME`` centre-crops it;
+* ``block NAME PARAM… [PARAM=DEFAULT…]`` … ``end`` defines a block; ``NAME ARGS…``
+  instantiates it (its ``as`` names are local to the instance);
+* ``xN`` after a layer or block instance repeats it, ``name=NAME`` names a layer or
+  instance and ``use NAME`` applies it again with the same weights; ``frozen`` (or
+  ``requires_grad=false``) marks its parameters as not trainable.
+
+The network's result is the current tensor at the end; a branch left behind under
+a name is a side output (Inception's auxiliary head): its parameters count, but an
+eval-mode forward pass does not run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from convcalc._records import NamedTuple
+from convcalc.errors import SpecError
+from convcalc.kinds import Layer, bind
+from convcalc.kinds.base import BOOL, Param, suggest
+from convcalc.kinds.merge import GraphOp, concat, crop, elementwise, part
+from convcalc.spec import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value
+
+if TYPE_CHECKING:
+    from convcalc.kinds.frameworks import Framework
+
+__all__ = ["Graph", "Node", "build"]
+
+_MAX_UNROLL = 1_000_000  # nodes: beyond this a spec is a mistake (x1000 inside x1000)
+_MAX_NESTING = 64
+
+
+class Node(NamedTuple):
+    """One operation: node ``i`` reads the tensors ``inputs`` and makes tensor ``i + 1``
+    (tensor 0 is the network's input)."""
+
+    text: str  # the statement as written, block parameters substituted
+    op: Layer
+    inputs: tuple[int, ...]
+    path: tuple[str, ...]  # the block instances it sits in, outermost first
+    shared: int | None  # the node (0-based) whose weights it uses again, if any
+    frozen: bool
+    start: int  # where its statement stands in the source
+    end: int
+
+
+class Instance:
+    """A block instance, for its summary row. (Plain classes with slots, here and
+    below: a NamedTuple class costs a tenth of a millisecond at every start.)"""
+
+    __slots__ = ("first", "last", "result", "start", "text")
+
+    def __init__(self, text: str, start: int, first: int, last: int, result: int) -> None:
+        self.text = text
+        self.start = start
+        self.first = first  # its first node (0-based)
+        self.last = last  # its last node
+        self.result = result  # the tensor it hands on
+
+
+class Graph(NamedTuple):
+    source: str
+    input_stmt: InputStmt | None  # the spec's own 'input SHAPE', if any
+    nodes: tuple[Node, ...]
+    result: int  # the tensor the network returns
+    names: dict[int, str]  # tensor id → the name it was first given
+    side: frozenset[int]  # nodes the result does not depend on (side outputs)
+    instances: dict[tuple[str, ...], Instance]
+
+
+class _BlockDef:
+    __slots__ = ("body", "name", "params", "stmt")
+
+    def __init__(
+        self,
+        name: str,
+        params: tuple[tuple[str, Value | None], ...],
+        body: tuple[LayerStmt, ...],
+        stmt: LayerStmt,
+    ) -> None:
+        self.name, self.params, self.body, self.stmt = name, params, body, stmt
+
+
+class _Scope:
+    """Tensor names: an instance's own, falling back to its caller's."""
+
+    __slots__ = ("names", "parent", "spelling")
+
+    def __init__(self, parent: _Scope | None = None) -> None:
+        self.names: dict[str, int] = {}  # by the name lower-cased: names ignore case
+        self.spelling: dict[str, str] = {}  # how each was first written here
+        self.parent = parent
+
+    def get(self, name: str) -> int | None:
+        scope: _Scope | None = self
+        while scope is not None:
+            tensor = scope.names.get(name)
+            if tensor is not None:
+                return tensor
+            scope = scope.parent
+        return None
+
+    def known(self) -> list[str]:
+        out: list[str] = []
+        scope: _Scope | None = self
+        while scope is not None:
+            out.extend(scope.names)
+            scope = scope.parent
+        return out
+
+
+class _Plan:
+    """What a layer statement asks for, once its graph keys are taken out."""
+
+    __slots__ = ("frozen", "layer", "name", "repeat")
+
+    def __init__(self, layer: Layer, repeat: int, name: str | None, frozen: bool) -> None:
+        self.layer, self.repeat, self.name, self.frozen = layer, repeat, name, frozen
+
+
+class _Named:
+    """A layer or block instance given ``name=``: what ``use`` applies again."""
+
+    __slots__ = ("env", "nodes", "stmt")
+
+    def __init__(self, nodes: tuple[int, ...], stmt: LayerStmt, env: dict[str, Value]) -> None:
+        self.nodes = nodes  # its nodes (first use)
+        self.stmt = stmt  # the statement that made it
+        self.env = env
+
+
+_FROZEN = Param("frozen", BOOL, False)
+_REQUIRES_GRAD = Param("requires_grad", BOOL, True)
+
+
+class _Builder:
+    def __init__(self, program: Program, framework: Framework) -> None:
+        self.source = program.source
+        self.framework = framework
+        self.registry = framework.registry
+        self.extra = {} if framework.opset is None else {"opset": framework.opset}
+        self.nodes: list[Node] = []
+        self.current = 0
+        self.named_tensors: dict[int, str] = {}
+        self.consumed: set[int] = set()
+        self.plans: dict[str, _Plan] = {}
+        self.blocks: dict[str, _BlockDef] = {}
+        self.layer_names: dict[str, _Named] = {}
+        self.counters: dict[str, int] = {}
+        self.instances: dict[tuple[str, ...], Instance] = {}
+        self.stack: list[str] = []  # block names being expanded (no recursion)
+        self.bodies: dict[tuple[str, ...], list[LayerStmt]] = {}
+
+    # -- errors -------------------------------------------------------------
+
+    def error(self, message: str, where: LayerStmt | Value | Arg) -> SpecError:
+        if isinstance(where, Arg):
+            start, end = where.key_start, where.value.end
+        else:
+            start, end = where.start, where.end
+        return SpecError(message, source=self.source, start=start, end=end)
+
+    # -- names ----------------------------------------------------------------
+
+    def names_of(self, stmt: LayerStmt, least: int, most: int | None = None) -> list[Value]:
+        values = [a.value for a in stmt.args if a.key is None]
+        if len(values) < least or (most is not None and len(values) > most):
+            if most == least == 1:
+                want = "one tensor name"
+            elif most is None:
+                want = f"at least {least} tensor name{'s' if least > 1 else ''}"
+            else:
+                want = f"{least} to {most} tensor names"
+            raise self.error(f"'{stmt.kind}' takes {want}, e.g. {_EXAMPLES[stmt.kind]}", stmt)
+        for value in values:
+            if value.kind != "name":
+                raise self.error(
+                    f"'{stmt.kind}' takes tensor names; {self.text(value)!r} is not a name", value
+                )
+        return values
+
+    def text(self, value: Value) -> str:
+        return self.source[value.start : value.end]
+
+    def bind_name(self, scope: _Scope, value: Value, tensor: int) -> None:
+        """Name ``tensor`` (``as NAME``, a split's parts). Names ignore case, as layer
+        kinds do; one written again in another case would silently replace the first
+        (``as X`` … ``as x``), so that is an error, while ``as x`` again rebinds."""
+        spelt = str(value.value)
+        name = spelt.lower()
+        if name == "input":
+            raise self.error("'input' names the network's input; choose another name", value)
+        earlier = scope.spelling.get(name)
+        if earlier is not None and earlier != spelt:
+            raise self.error(
+                f"'{spelt}' and '{earlier}' are one name (tensor names ignore case): "
+                f"naming this {spelt} would replace {earlier}; choose another name",
+                value,
+            )
+        scope.names[name] = tensor
+        scope.spelling[name] = spelt
+        self.named_tensors.setdefault(tensor, spelt)
+
+    def lookup(self, value: Value, scope: _Scope) -> int:
+        name = str(value.value).lower()
+        if name == "input":
+            return 0
+        tensor = scope.get(name)
+        if tensor is None:
+            known = scope.known()
+            message = f"no tensor is named {self.text(value)!r}"
+            hint = suggest(name, known)
+            if hint:
+                message += f"; did you mean {hint!r}?"
+            elif known:
+                message += f" (named so far: {', '.join(sorted(set(known)))})"
+            else:
+                message += "; name one first with 'as NAME'"
+            raise self.error(message, value)
+        return tensor
+
+    def keys_of(self, stmt: LayerStmt, allowed: Iterable[str]) -> dict[str, Arg]:
+        keys: dict[str, Arg] = {}
+        allowed = tuple(allowed)
+        for arg in stmt.args:
+            if arg.key is None:
+                continue
+            if arg.key not in allowed:
+                takes = f" (it takes {', '.join(k + '=' for k in allowed)})" if allowed else ""
+                raise self.error(f"'{stmt.kind}' has no argument {arg.key!r}{takes}", arg)
+            keys[arg.key] = arg
+        return keys
+
+    def axis_keys(self) -> tuple[str, ...]:
+        """The keys naming the axis of concat/split/chunk: PyTorch's dim; the
+        others' axis (dim too)."""
+        return ("dim",) if self.framework.name == "torch" else ("axis", "dim")
+
+    def axis(self, keys: dict[str, Arg]) -> int:
+        """The axis a statement names, by default the channels (batch = 0)."""
+        if "axis" in keys and "dim" in keys:
+            raise self.error("give the axis once: axis= or dim=", keys["dim"])
+        key = "axis" if "axis" in keys else "dim"
+        return self.int_key(keys, key, self.framework.axis)
+
+    def int_key(self, keys: dict[str, Arg], key: str, default: int) -> int:
+        arg = keys.get(key)
+        if arg is None:
+            return default
+        value = arg.value
+        if value.kind != "int":
+            raise self.error(f"{key} must be an integer, got {self.text(value)!r}", value)
+        return int(value.value)  # type: ignore[arg-type]
+
+    # -- nodes --------------------------------------------------------------
+
+    def emit(
+        self,
+        text: str,
+        op: Layer,
+        inputs: tuple[int, ...],
+        path: tuple[str, ...],
+        stmt: LayerStmt,
+        *,
+        shared: int | None = None,
+        frozen: bool = False,
+    ) -> int:
+        if len(self.nodes) >= _MAX_UNROLL:
+            raise self.error(f"the network unrolls to more than {_MAX_UNROLL:,} operations", stmt)
+        self.consumed.update(inputs)
+        self.nodes.append(Node(text, op, inputs, path, shared, frozen, stmt.start, stmt.end))
+        self.current = len(self.nodes)
+        return self.current
+
+    def leave(self, stmt: LayerStmt) -> None:
+        """Moving away from the current tensor: it must be used, named or the input."""
+        tensor = self.current
+        if tensor == 0 or tensor in self.consumed or tensor in self.named_tensors:
+            return
+        node = self.nodes[tensor - 1]
+        raise self.error(
+            f"the branch ending at layer {tensor} ({node.text}) is never used: merge it "
+            f"(add, mul, concat), or name it with 'as NAME' to keep it as a side output",
+            stmt,
+        )
+
+    # -- statements ---------------------------------------------------------
+
+    def run(
+        self,
+        stmts: Iterable[LayerStmt],
+        scope: _Scope,
+        path: tuple[str, ...],
+        frozen: bool,
+    ) -> None:
+        for stmt in stmts:
+            kind = stmt.kind
+            if kind in KEYWORDS:
+                self.keyword(stmt, scope, path, frozen)
+            elif kind in self.blocks:
+                self.instance(stmt, scope, path, frozen)
+            else:
+                self.layer(stmt, path, frozen)
+
+    def layer(self, stmt: LayerStmt, path: tuple[str, ...], frozen: bool) -> None:
+        plan = self.plans.get(stmt.text)
+        if plan is None:
+            plan = self.plans[stmt.text] = self.plan(stmt)
+        first = len(self.nodes)
+        for _ in range(plan.repeat):
+            self.emit(
+                stmt.text, plan.layer, (self.current,), path, stmt, frozen=frozen or plan.frozen
+            )
+        if plan.name is not None:
+            self.name_layer(plan.name, stmt, (first,), {})
+
+    def plan(self, stmt: LayerStmt) -> _Plan:
+        """Take the graph's own keys (xN, name=, frozen) out of a layer statement and
+        bind the rest."""
+        args, repeat, name, frozen = self.specials(stmt)
+        layer_stmt = stmt if len(args) == len(stmt.args) else stmt._replace(args=tuple(args))
+        layer = bind(layer_stmt, self.source, self.registry, self.extra)
+        return _Plan(layer, repeat, name, frozen)
+
+    def specials(self, stmt: LayerStmt) -> tuple[list[Arg], int, str | None, bool]:
+        args: list[Arg] = []
+        repeat, name, frozen = 1, None, False
+        for i, arg in enumerate(stmt.args):
+            value = arg.value
+            if i < stmt.inside:  # inside a call's parentheses: the layer's own
+                args.append(arg)
+                continue
+            if arg.key is None and value.kind == "name":
+                word = str(value.value)
+                if word[:1] in "xX×" and word[1:].isdigit() and word[1:].isascii():
+                    repeat = int(word[1:])
+                    if repeat < 1:
+                        raise self.error(f"a repeat needs at least 1, got {word!r}", value)
+                    continue
+                if word.lower() == "frozen":
+                    frozen = True
+                    continue
+            elif arg.key == "name":
+                if value.kind not in ("name", "string"):  # name='0': a quoted one too
+                    raise self.error(f"name= takes a word, got {self.text(value)!r}", value)
+                name = str(value.value).lower()
+                continue
+            elif arg.key in ("frozen", "requires_grad"):
+                flag = BOOL.convert(value, self.source)
+                frozen = flag if arg.key == "frozen" else not flag
+                continue
+            args.append(arg)
+        if name is not None and repeat != 1 and stmt.kind not in self.blocks:
+            raise self.error("name= names one layer; it cannot go with a repeat (xN)", stmt)
+        return args, repeat, name, frozen
+
+    def name_layer(
+        self, name: str, stmt: LayerStmt, nodes: tuple[int, ...], env: dict[str, Value]
+    ) -> None:
+        if name in self.layer_names:
+            raise self.error(f"a layer or block instance is already named {name!r}", stmt)
+        self.layer_names[name] = _Named(nodes, stmt, env)
+
+    def keyword(
+        self,
+        stmt: LayerStmt,
+        scope: _Scope,
+        path: tuple[str, ...],
+        frozen: bool,
+    ) -> None:
+        kind = stmt.kind
+        if kind == "as":
+            (value,) = self.names_of(stmt, 1, 1)
+            self.keys_of(stmt, ())
+            self.bind_name(scope, value, self.current)
+        elif kind == "from":
+            (value,) = self.names_of(stmt, 1, 1)
+            self.keys_of(stmt, ())
+            tensor = self.lookup(value, scope)
+            if tensor != self.current:
+                self.leave(stmt)
+            self.current = tensor
+        elif kind in ("add", "mul", "concat", "cat"):
+            values = self.names_of(stmt, 1)
+            keys = self.keys_of(stmt, self.axis_keys() if kind in ("concat", "cat") else ())
+            operands = [self.lookup(v, scope) for v in values]
+            if self.current not in operands or len(operands) == 1:
+                # 'add x' is current + x; naming the current one too ('add a b' after
+                # b) does not add it twice, but 'add c' after c is c + c, as in torch.
+                operands.insert(0, self.current)
+            op = (
+                concat(self.axis(keys), self.framework.channels_last, self.framework.axis_word)
+                if kind in ("concat", "cat")
+                else elementwise(kind, self.framework.channels_last, self.framework.axis_word)
+            )
+            self.emit(stmt.text, op, tuple(operands), path, stmt)
+        elif kind in ("split", "chunk"):
+            self.split(stmt, scope, path)
+        elif kind == "crop":
+            (value,) = self.names_of(stmt, 1, 1)
+            self.keys_of(stmt, ())
+            target = self.lookup(value, scope)
+            self.emit(
+                stmt.text, crop(self.framework.channels_last), (self.current, target), path, stmt
+            )
+        elif kind == "use":
+            self.use(stmt, scope, path, frozen)
+        elif kind == "block":
+            raise self.error("a block is defined at the top level, not inside another", stmt)
+        elif kind == "framework":
+            raise self.error(
+                "'framework' must be the spec's first statement, before 'input' and the layers",
+                stmt,
+            )
+        else:  # "end"
+            raise self.error("'end' without a 'block' to close", stmt)
+
+    def split(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
+        kind = stmt.kind
+        positional = [a.value for a in stmt.args if a.key is None]
+        keys = self.keys_of(stmt, self.axis_keys())
+        if not positional or positional[0].kind not in ("int", "tuple"):
+            raise self.error(f"'{kind}' starts with {_EXAMPLES[kind]}", stmt)
+        amount = positional[0]
+        sizes: list[int] = []
+        for atom in amount.atoms():
+            if atom.kind != "int":
+                raise self.error(f"{kind} sizes are integers, got {self.text(atom)!r}", atom)
+            sizes.append(int(atom.value))  # type: ignore[arg-type]
+        if kind == "chunk" and len(sizes) != 1:
+            raise self.error("chunk takes one number of chunks; split takes sizes", amount)
+        names = positional[1:]
+        if not names:
+            raise self.error(f"name each part: {_EXAMPLES[kind]}", stmt)
+        for value in names:
+            if value.kind != "name":
+                raise self.error(f"{kind} parts take names; {self.text(value)!r} is not one", value)
+            if str(value.value).lower() == "input":
+                raise self.error("'input' names the network's input; choose another name", value)
+        dim = self.axis(keys)
+        source = self.current
+        parts = []
+        for i, value in enumerate(names):
+            op = part(kind, tuple(sizes), dim, i, len(names), self.framework.axis_word)
+            text = f"{stmt.text} [{i + 1}/{len(names)}]"
+            parts.append(self.emit(text, op, (source,), path, stmt))
+            self.bind_name(scope, value, parts[-1])
+        self.current = parts[0]
+
+    def use(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
+        (value,) = self.names_of(stmt, 1, 1)
+        self.keys_of(stmt, ())
+        name = str(value.value).lower()
+        named = self.layer_names.get(name)
+        if named is None:
+            hint = suggest(name, list(self.layer_names))
+            message = f"no layer or block instance is named {self.text(value)!r}"
+            message += f"; did you mean {hint!r}?" if hint else " (name one with name=NAME)"
+            raise self.error(message, value)
+        if named.stmt.kind in self.blocks:
+            first = len(self.nodes)
+            uses = self.counters[f"use {name}"] = self.counters.get(f"use {name}", 1) + 1
+            label = f"{name}~{uses}"
+            self.expand(named.stmt, named.env, scope, path, label, frozen, stmt)
+            made = range(first, len(self.nodes))
+            if len(made) != len(named.nodes):  # pragma: no cover - same block, same args
+                raise self.error("internal: a shared block expanded differently", stmt)
+            for new, old in zip(made, named.nodes):
+                if not isinstance(self.nodes[new].op, GraphOp):  # merges have no weights
+                    self.nodes[new] = self.nodes[new]._replace(shared=old)
+            return
+        (origin,) = named.nodes
+        node = self.nodes[origin]
+        self.emit(
+            f"use {name}",
+            node.op,
+            (self.current,),
+            path,
+            stmt,
+            shared=origin,
+            frozen=node.frozen,
+        )
+
+    # -- blocks -------------------------------------------------------------
+
+    def instance(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
+        args, repeat, name, frozen_here = self.specials(stmt)
+        block = self.blocks[stmt.kind]
+        env = self.bind_block(block, stmt, args)
+        instance_stmt = stmt
+        if len(args) != len(stmt.args):
+            words = [stmt.text.split(" ", 1)[0]]
+            words += [" ".join(self.source[a.key_start : a.value.end].split()) for a in args]
+            instance_stmt = stmt._replace(args=tuple(args), text=" ".join(words))
+        first = len(self.nodes)
+        for i in range(repeat):
+            count = self.counters[block.name] = self.counters.get(block.name, 0) + 1
+            if name is None:
+                label = f"{block.name}#{count}"
+            else:  # name=layer1 with x3: layer1.1, layer1.2, layer1.3
+                label = name if repeat == 1 else f"{name}.{i + 1}"
+            self.expand(instance_stmt, env, scope, path, label, frozen or frozen_here, stmt)
+        if name is not None and repeat == 1:
+            self.name_layer(name, instance_stmt, tuple(range(first, len(self.nodes))), env)
+
+    def expand(
+        self,
+        stmt: LayerStmt,
+        env: dict[str, Value],
+        scope: _Scope,
+        path: tuple[str, ...],
+        label: str,
+        frozen: bool,
+        at: LayerStmt,
+    ) -> None:
+        block = self.blocks[stmt.kind]
+        if block.name in self.stack:
+            chain = " → ".join([*self.stack, block.name])
+            raise self.error(f"block {block.name!r} instantiates itself ({chain})", at)
+        if len(self.stack) >= _MAX_NESTING:
+            raise self.error(f"blocks nest more than {_MAX_NESTING} deep", at)
+        inner = (*path, label)
+        if inner in self.instances:
+            raise self.error(f"two block instances are named {label!r} here", at)
+        first = len(self.nodes)
+        self.instances[inner] = Instance(stmt.text, stmt.start, first, first - 1, self.current)
+        self.stack.append(block.name)
+        self.run(self.body(block, env), _Scope(scope), inner, frozen)
+        self.stack.pop()
+        self.instances[inner] = Instance(
+            stmt.text, stmt.start, first, len(self.nodes) - 1, self.current
+        )
+
+    def body(self, block: _BlockDef, env: dict[str, Value]) -> list[LayerStmt]:
+        """The block's statements with its parameters substituted, made once per
+        distinct set of argument texts (a network repeats its blocks)."""
+        source = self.source
+        key = (block.name, *(source[v.start : v.end] for v in env.values()))
+        body = self.bodies.get(key)
+        if body is None:
+            body = self.bodies[key] = [_substitute(stmt, env, source) for stmt in block.body]
+            for stmt, was in zip(body, block.body):
+                if stmt.kind != was.kind:  # a parameter standing for the kind
+                    self.known_kind(stmt, env[was.kind])
+        return body
+
+    def known_kind(self, stmt: LayerStmt, value: Value) -> None:
+        """The kind an instance gave a block parameter must be one (or a block)."""
+        word = stmt.kind
+        if word in self.registry or word in self.blocks or word in KEYWORDS:
+            return
+        hint = suggest(word, [*self.registry, *self.blocks])
+        raise SpecError(
+            f"unknown layer kind {self.text(value)!r}"
+            + (f"; did you mean {hint!r}?" if hint else ""),
+            source=self.source,
+            start=value.start,
+            end=value.end,
+        )
+
+    def bind_block(self, block: _BlockDef, stmt: LayerStmt, args: list[Arg]) -> dict[str, Value]:
+        env: dict[str, Value] = {}
+        names = [p for p, _ in block.params]
+        npos = 0
+        for arg in args:
+            if arg.key is None:
+                if npos >= len(names):
+                    raise self.error(
+                        f"block {block.name} takes {len(names)} value"
+                        f"{'s' if len(names) != 1 else ''} ({', '.join(names) or 'none'}); "
+                        f"got {self.text(arg.value)!r} too",
+                        arg.value,
+                    )
+                key = names[npos]
+                npos += 1
+            else:
+                key = arg.key
+                if key not in names:
+                    hint = suggest(key, names)
+                    message = f"block {block.name} has no parameter {key!r}"
+                    message += (
+                        f"; did you mean {hint}=?"
+                        if hint
+                        else (f" (it takes {', '.join(names)})" if names else " (it takes none)")
+                    )
+                    raise self.error(message, arg)
+            if key in env:
+                raise self.error(f"{key} is given twice to block {block.name}", arg)
+            env[key] = arg.value
+        for key, default in block.params:
+            if key not in env:
+                if default is None:
+                    raise self.error(f"block {block.name} needs a value for {key}", stmt)
+                env[key] = default
+        return env
+
+    def define(self, stmts: list[LayerStmt | InputStmt]) -> list[LayerStmt]:
+        """Take the block definitions out of the top-level statements."""
+        rest: list[LayerStmt] = []
+        i = 0
+        while i < len(stmts):
+            stmt = stmts[i]
+            i += 1
+            if isinstance(stmt, InputStmt):
+                raise SpecError(
+                    "'input' must come before the first layer",
+                    source=self.source,
+                    start=stmt.start,
+                    end=stmt.end,
+                )
+            if stmt.kind != "block":
+                if stmt.kind == "end":
+                    raise self.error("'end' without a 'block' to close", stmt)
+                rest.append(stmt)
+                continue
+            head = stmt
+            body: list[LayerStmt] = []
+            while True:
+                if i >= len(stmts):
+                    raise self.error(f"block {self.block_name(head)!r} has no 'end'", head)
+                inner = stmts[i]
+                i += 1
+                if isinstance(inner, InputStmt):
+                    raise SpecError(
+                        "'input' cannot stand inside a block",
+                        source=self.source,
+                        start=inner.start,
+                        end=inner.end,
+                    )
+                if inner.kind == "end":
+                    if inner.args:
+                        raise self.error("'end' takes nothing after it", inner)
+                    break
+                if inner.kind == "block":
+                    raise self.error("blocks cannot be defined inside a block", inner)
+                body.append(inner)
+            self.add_block(head, tuple(body))
+        return rest
+
+    def block_name(self, stmt: LayerStmt) -> str:
+        first = stmt.args[0] if stmt.args else None
+        if first is None or first.key is not None or first.value.kind != "name":
+            raise self.error("'block' needs a name: block NAME PARAM… (then lines, then end)", stmt)
+        return str(first.value.value).lower()
+
+    def add_block(self, head: LayerStmt, body: tuple[LayerStmt, ...]) -> None:
+        name = self.block_name(head)
+        if name in self.registry or name in KEYWORDS or name == "input":
+            raise self.error(f"{name!r} is a layer kind or keyword; name the block otherwise", head)
+        if name in self.blocks:
+            raise self.error(f"block {name!r} is defined twice", head)
+        params: list[tuple[str, Value | None]] = []
+        for arg in head.args[1:]:
+            if arg.key is None:
+                if arg.value.kind != "name":
+                    raise self.error(
+                        f"block parameters are names; {self.text(arg.value)!r} is not one",
+                        arg.value,
+                    )
+                params.append((str(arg.value.value).lower(), None))
+            else:
+                params.append((arg.key, arg.value))
+        seen: set[str] = set()
+        for pname, _ in params:
+            if pname in seen:
+                raise self.error(f"block {name} has two parameters named {pname!r}", head)
+            seen.add(pname)
+        if not body:
+            raise self.error(f"block {name!r} is empty", head)
+        self.blocks[name] = _BlockDef(name, tuple(params), body, head)
+
+
+_EXAMPLES = {
+    "as": "as skip",
+    "from": "from skip",
+    "add": "add skip",
+    "mul": "mul gate",
+    "concat": "concat a b",
+    "cat": "cat a b",
+    "split": "split 24,40 a b (sizes, then one name per part)",
+    "chunk": "chunk 2 a b (the number of chunks, then one name per part)",
+    "crop": "crop up",
+    "use": "use enc (a layer given name=enc)",
+}
+
+
+def _substitute(stmt: LayerStmt, env: dict[str, Value], source: str) -> LayerStmt:
+    """A block body's statement with its parameter words replaced by the values the
+    instance gave (values keep their own offsets, so errors point at them); a
+    parameter standing for the kind (``act`` on its line) becomes the kind given."""
+    args: list[Arg] = []
+    # The statement's text with each swapped value's text replaced by the instance's.
+    pieces: list[str] = []
+    pos = stmt.anchor if stmt.anchor >= 0 else stmt.start
+    end = pos + stmt.end - stmt.start
+    kind = env.get(stmt.kind)
+    if kind is not None:
+        word = source[kind.start : kind.end]
+        if kind.kind != "name":
+            raise SpecError(
+                f"{stmt.kind} stands for a layer kind in this block; {word!r} is not one",
+                source=source,
+                start=kind.start,
+                end=kind.end,
+            )
+        pieces.append(word)
+        pos += len(stmt.kind)
+        stmt = stmt._replace(kind=word.lower())
+    for arg in stmt.args:
+        value = _sub_value(arg.value, env)
+        if value is not arg.value:
+            old = arg.value
+            pieces += [source[pos : old.start], _value_text(value, source)]
+            pos = old.end
+            arg = arg._replace(value=value)
+        args.append(arg)
+    if not pieces:
+        return stmt
+    pieces.append(source[pos:end])
+    return stmt._replace(args=tuple(args), text=" ".join("".join(pieces).split()))
+
+
+def _value_text(value: Value, source: str) -> str:
+    if value.kind == "tuple" and not source[value.start : value.end].startswith("("):
+        return ",".join(source[a.start : a.end] for a in value.atoms())
+    return source[value.start : value.end]
+
+
+def _sub_value(value: Value, env: dict[str, Value]) -> Value:
+    if value.kind == "name":
+        return env.get(str(value.value).lower(), value)
+    if value.kind == "tuple":
+        items: list[Value] = []
+        changed = False
+        for atom in value.atoms():
+            new = _sub_value(atom, env)
+            if new is not atom:
+                changed = True
+            items.extend(new.atoms())
+        if changed:
+            return value._replace(value=tuple(items))
+    return value
+
+
+def build(program: Program, framework: Framework | None = None) -> Graph:
+    """The network a parsed spec describes, its layers bound by ``framework``'s
+    registry (PyTorch's by default)."""
+    if framework is None:
+        from convcalc.kinds.frameworks import TORCH
+
+        framework = TORCH
+    stmts = list(program.statements)
+    input_stmt: InputStmt | None = None
+    while stmts and isinstance(stmts[0], InputStmt):
+        if input_stmt is not None:
+            stmt = stmts[0]
+            raise SpecError(
+                "the input shape is given twice",
+                source=program.source,
+                start=stmt.start,
+                end=stmt.end,
+            )
+        input_stmt = stmts.pop(0)  # type: ignore[assignment]
+    builder = _Builder(program, framework)
+    builder.run(builder.define(stmts), _Scope(), (), False)
+    result = builder.current
+    side = _side_nodes(builder.nodes, result)
+    return Graph(
+        program.source,
+        input_stmt,
+        tuple(builder.nodes),
+        result,
+        builder.named_tensors,
+        side,
+        builder.instances,
+    )
+
+
+def _side_nodes(nodes: list[Node], result: int) -> frozenset[int]:
+    """The nodes whose outputs the result does not depend on."""
+    if result == len(nodes) and all(
+        node.inputs == (i,) for i, node in enumerate(nodes)
+    ):  # a plain chain: the common case, without a walk
+        return frozenset()
+    needed = [False] * (len(nodes) + 1)
+    needed[result] = True
+    for i in range(len(nodes), 0, -1):
+        if needed[i]:
+            for tensor in nodes[i - 1].inputs:
+                needed[tensor] = True
+    return frozenset(i for i in range(len(nodes)) if not needed[i + 1])

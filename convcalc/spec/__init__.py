@@ -1,0 +1,32 @@
+"""The spec language: text → statements. It knows no framework and no layer kind;
+the kinds that a word may name are handed to :func:`parse`."""
+
+from convcalc.spec.parse import (
+    INT_LIMIT,
+    KEYWORDS,
+    NAME_KEYWORDS,
+    Arg,
+    InputStmt,
+    LayerStmt,
+    Program,
+    Value,
+    block_names,
+    parse,
+    parse_value,
+    suggest,
+)
+
+__all__ = [
+    "INT_LIMIT",
+    "KEYWORDS",
+    "NAME_KEYWORDS",
+    "Arg",
+    "InputStmt",
+    "LayerStmt",
+    "Program",
+    "Value",
+    "block_names",
+    "parse",
+    "parse_value",
+    "suggest",
+]
