@@ -178,6 +178,8 @@ def test_memory_imports_neither_click_nor_rich() -> None:
     import subprocess
     import sys
 
-    code = "import convcalc.network.memory, sys; print('click' in sys.modules, 'rich' in sys.modules)"
+    code = (
+        "import convcalc.network.memory, sys; print('click' in sys.modules, 'rich' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["False", "False"]
