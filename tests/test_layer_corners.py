@@ -24,7 +24,7 @@ OWN_MODULES = {"activation", "conv", "pool", "norm", "reshape", "embedding"}
 
 def _layer(spec: str) -> Layer:
     (stmt,) = [s for s in parse(spec, KINDS).statements if isinstance(s, LayerStmt)]
-    return bind(stmt, spec)
+    return bind(stmt, spec, REGISTRY)
 
 
 def _own_words() -> list[str]:

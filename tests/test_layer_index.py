@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from convcalc.kinds import KINDS, REGISTRY
-from convcalc.kinds.base import TORCH_CLASSES
 from convcalc.kinds.torch import index as layer_index
+from convcalc.kinds.torch.registry import TORCH_CLASSES
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
@@ -48,7 +48,7 @@ def test_a_word_missing_from_the_index_fails_the_check(tmp_path: Path) -> None:
 def test_a_lookup_loads_the_words_module_only(word: str, module: str) -> None:
     code = (
         "import sys\nfrom convcalc.kinds import REGISTRY, KINDS\n"
-        "from convcalc.kinds.base import TORCH_CLASSES\n"
+        "from convcalc.kinds.torch.registry import TORCH_CLASSES\n"
         f"word = TORCH_CLASSES.get({word!r}, {word!r})\n"
         "assert word in KINDS and word in REGISTRY\n"
         "loaded = lambda: sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
@@ -59,8 +59,8 @@ def test_a_lookup_loads_the_words_module_only(word: str, module: str) -> None:
     assert proc.returncode == 0, proc.stderr
     word = TORCH_CLASSES.get(word, word)
     assert proc.stdout.splitlines() == [
-        "['index']",
-        f"{word} {word} {sorted(['index', module])}",
+        "['index', 'registry']",
+        f"{word} {word} {sorted(['index', 'registry', module])}",
     ]
 
 

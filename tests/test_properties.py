@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import convcalc
 from convcalc.kinds import KINDS, REGISTRY, bind
-from convcalc.kinds.base import (
+from convcalc.kinds.args import (
     BoolType,
     ChoiceType,
     FloatsType,
@@ -152,7 +152,7 @@ def _layer_spellings(draw: st.DrawFn) -> tuple[str, str]:
 
 
 def _bind_all(text: str) -> list[object]:
-    return [bind(s, text) for s in parse(text, KINDS).statements if isinstance(s, LayerStmt)]
+    return [bind(s, text, REGISTRY) for s in parse(text, KINDS).statements if isinstance(s, LayerStmt)]
 
 
 @settings(max_examples=400, deadline=None)

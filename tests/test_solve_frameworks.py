@@ -18,8 +18,8 @@ from convcalc import analyze
 from convcalc.ask.solve import Limits, Solution, solve_chain
 from convcalc.ask.solve.kinds import Kind, kind_of
 from convcalc.kinds import Layer
-from convcalc.kinds.base import expand
 from convcalc.kinds.frameworks import Framework
+from convcalc.kinds.shapes import expand
 from convcalc.network.analysis import _framework
 from convcalc.network.graph import build
 from convcalc.spec import LayerStmt

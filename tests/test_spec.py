@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 import convcalc
-from convcalc.kinds import KINDS, bind
+from convcalc.kinds import KINDS, REGISTRY, bind
 from convcalc.spec import InputStmt, LayerStmt, parse
 
 
 def layers_of(text: str) -> list[object]:
     program = parse(text, KINDS)
-    return [bind(s, text) for s in program.statements if isinstance(s, LayerStmt)]
+    return [bind(s, text, REGISTRY) for s in program.statements if isinstance(s, LayerStmt)]
 
 
 # Every line of a group spells the same chain.

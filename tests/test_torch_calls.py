@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 import convcalc
 from convcalc.kinds import KINDS, REGISTRY, bind
-from convcalc.kinds.base import TORCH_CLASSES, Layer, _target
+from convcalc.kinds.binding import _target
+from convcalc.kinds.layer import Layer
+from convcalc.kinds.torch.registry import TORCH_CLASSES
 from convcalc.spec import LayerStmt, parse
 
 DATA = Path(__file__).parent / "data"
@@ -25,7 +27,7 @@ DATA = Path(__file__).parent / "data"
 def _layer(text: str) -> Layer:
     (stmt,) = parse(text, KINDS).statements
     assert isinstance(stmt, LayerStmt)
-    return bind(stmt, text)
+    return bind(stmt, text, REGISTRY)
 
 
 # --------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from convcalc.spec import LayerStmt, parse
 
 def _layer(text: str) -> Layer:
     (stmt,) = [s for s in parse(text, KINDS).statements if isinstance(s, LayerStmt)]
-    return bind(stmt, text)
+    return bind(stmt, text, REGISTRY)
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from convcalc.formats.render import exact, shape
 
 if TYPE_CHECKING:
-    from convcalc.kinds.base import Entry, Param
+    from convcalc.kinds.args import Param
     from convcalc.kinds.frameworks import Framework
+    from convcalc.kinds.layer import Entry
     from convcalc.network.analysis import Analysis
 
 # Section titles of the layer modules, in the order they are listed; a module
@@ -193,7 +194,7 @@ def example(
 
 def _torch_usage(entry: Entry) -> list[str]:
     """The PyTorch spellings: positional values in PyTorch's order, and the call."""
-    from convcalc.kinds.base import TORCH_CLASSES
+    from convcalc.kinds.torch.registry import TORCH_CLASSES
 
     sig = entry.torch
     if sig is None:

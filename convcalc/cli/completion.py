@@ -22,7 +22,7 @@ from click.shell_completion import (
 if TYPE_CHECKING:
     import click
 
-    from convcalc.kinds.base import Entry
+    from convcalc.kinds.layer import Entry
 
 PROG = "convcalc"
 COMPLETE_VAR = "_CONVCALC_COMPLETE"

@@ -21,8 +21,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import ConvcalcError
-from convcalc.kinds.base import PLACEMENT, REGISTRY, TORCH_CLASSES, Layer, Shape, fmt_shape
+from convcalc.kinds.layer import PLACEMENT, Layer, Shape
 from convcalc.kinds.merge import Concat, Crop, Elementwise, Part
+from convcalc.kinds.shapes import fmt_shape
+from convcalc.kinds.torch.registry import REGISTRY, TORCH_CLASSES
 
 if TYPE_CHECKING:
     from convcalc.network.analysis import Analysis, LayerResult

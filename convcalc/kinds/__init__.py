@@ -1,9 +1,11 @@
-"""The catalog of layer kinds. Every word is known from the index (layers/index.py);
-a kind's module is imported, and registers its words, the first time one is used."""
+"""The layer kinds: what every kind shares (argument types, the ``Layer``
+protocol, binding, registries) and each framework's kinds in ``torch/``,
+``keras/`` and ``onnx/``, side by side. PyTorch's are the default: every word is
+known from its index, and a kind's module is imported the first time it is used."""
 
-from convcalc.kinds.base import REGISTRY, Entry, Layer, Out, Param, Shape, bind
-from convcalc.kinds.torch.index import KIND_MODULES
-
-KINDS = frozenset(KIND_MODULES)
+from convcalc.kinds.args import Param
+from convcalc.kinds.binding import bind
+from convcalc.kinds.layer import Entry, Layer, Out, Shape
+from convcalc.kinds.torch.registry import KINDS, REGISTRY
 
 __all__ = ["KINDS", "REGISTRY", "Entry", "Layer", "Out", "Param", "Shape", "bind"]

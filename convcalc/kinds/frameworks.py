@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
-from convcalc.kinds import KINDS, REGISTRY
+from convcalc.kinds.torch.registry import KINDS, REGISTRY, TORCH_CLASSES
 from convcalc.spec import LayerStmt, suggest
 
 if TYPE_CHECKING:
-    from convcalc.kinds.base import Entry
+    from convcalc.kinds.layer import Entry
 
 __all__ = [
     "DEFAULT_OPSET",
@@ -57,6 +57,8 @@ class Framework(NamedTuple):
     word_kinds: frozenset[str] = frozenset()
     channels_last: bool = False
     opset: int | None = None  # ONNX only
+    # PyTorch's class names, for the hint on an unknown call (Conv2D(…) → Conv2d).
+    classes: Mapping[str, str] = TORCH_CLASSES
 
     @property
     def axis(self) -> int:

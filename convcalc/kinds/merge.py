@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import Layer, Out, Shape, Window, fmt_shape
+from convcalc.kinds.layer import Layer, Out, Shape, Window
+from convcalc.kinds.shapes import fmt_shape
 
 
 def _dim(kind: str, dim: int, rank: int, word: str = "dim") -> int:

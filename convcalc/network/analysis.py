@@ -10,8 +10,8 @@ from convcalc._gc import gc_paused
 from convcalc._records import NamedTuple
 from convcalc.errors import ConvcalcError, InternalError, LayerError, ShapeError, SpecError
 from convcalc.kinds import Layer, Out, Shape
-from convcalc.kinds.base import fmt_shape
 from convcalc.kinds.frameworks import TORCH, Framework
+from convcalc.kinds.shapes import fmt_shape
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
 from convcalc.spec import INT_LIMIT, LayerStmt, Program, parse, parse_value
@@ -383,14 +383,18 @@ def _framework(
     from convcalc.kinds import frameworks
 
     if framework is None and opset is None and isinstance(spec, str) and "framework" not in spec:
-        return parse(spec, TORCH.kinds), TORCH  # the common case
+        return parse(spec, TORCH.kinds, calls=TORCH.classes), TORCH  # the common case
     source = spec.source if isinstance(spec, Program) else spec
     word = frameworks.declared(source)
     try:
         chosen = frameworks.get(word if word is not None else (framework or "torch"))
     except SpecError:  # a misspelt name: the statement's own check says so, in place
         chosen = frameworks.get(framework or "torch")
-    program = spec if isinstance(spec, Program) else parse(spec, chosen.kinds, chosen.word_kinds)
+    program = (
+        spec
+        if isinstance(spec, Program)
+        else parse(spec, chosen.kinds, chosen.word_kinds, chosen.classes)
+    )
     stmts = program.statements
     if stmts and isinstance(stmts[0], LayerStmt) and stmts[0].kind == "framework":
         fw = frameworks.from_statement(stmts[0], source, framework, opset)

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
 from convcalc.kinds import Layer, bind
-from convcalc.kinds.base import BOOL, Param, suggest
+from convcalc.kinds.args import BOOL, Param
 from convcalc.kinds.merge import GraphOp, concat, crop, elementwise, part
-from convcalc.spec import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value
+from convcalc.spec import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value, suggest
 
 if TYPE_CHECKING:
     from convcalc.kinds.frameworks import Framework

@@ -227,10 +227,12 @@ class _Parser:
         end: int | None = None,
         word_kinds: Collection[str] = (),
         params: frozenset[str] = frozenset(),
+        calls: Collection[str] = (),
     ) -> None:
         self.source = source
         self.kinds = kinds
         self.word_kinds = word_kinds
+        self.calls = calls  # the class names a call may use, for hints
         # Inside a block: its parameter words, which may start a statement of their
         # own (``act`` on its line, for an instance's act=relu).
         self.params = params
@@ -374,10 +376,8 @@ class _Parser:
         if kind not in self.kinds:
             import difflib  # only on the error path
 
-            from convcalc.kinds.base import TORCH_CLASSES
-
             message = f"convcalc does not know the module {callee}"
-            names = {name.lower(): name for name in TORCH_CLASSES}
+            names = {name.lower(): name for name in self.calls}
             hints = difflib.get_close_matches(kind, list(names), n=1, cutoff=0.8)
             if kind in ("sequential", "modulelist", "moduledict"):
                 message += "; to read a printed model, give it to --from-torch FILE"
@@ -537,10 +537,16 @@ def block_names(source: str) -> set[str]:
     return {m.group(1).lower() for m in found}
 
 
-def parse(source: str, kinds: Collection[str], word_kinds: Collection[str] = ()) -> Program:
+def parse(
+    source: str,
+    kinds: Collection[str],
+    word_kinds: Collection[str] = (),
+    calls: Collection[str] = (),
+) -> Program:
     """Parse spec text into statements. ``kinds`` is the set of layer-kind words;
     graph keywords and the names of the blocks the text defines start statements too.
-    A kind in ``word_kinds`` takes a first word that is not read as a kind."""
+    A kind in ``word_kinds`` takes a first word that is not read as a kind; ``calls``
+    are the class names an unknown call is compared with for a hint."""
     blocks = block_names(source)
     if blocks:
         kinds = set(kinds) | blocks
@@ -555,10 +561,12 @@ def parse(source: str, kinds: Collection[str], word_kinds: Collection[str] = ())
         if m.group() not in ";|" and _open(source, pos, m.start()):
             continue  # a call (or tuple) spans lines: its newlines and comments are blanks
         if m.start() > pos:
-            params = _segment(source, kinds, pos, m.start(), seen, statements, word_kinds, params)
+            params = _segment(
+                source, kinds, pos, m.start(), seen, statements, word_kinds, params, calls
+            )
         pos = m.end()
     if pos < len(source):
-        _segment(source, kinds, pos, len(source), seen, statements, word_kinds, params)
+        _segment(source, kinds, pos, len(source), seen, statements, word_kinds, params, calls)
     return Program(source, tuple(statements))
 
 
@@ -596,12 +604,13 @@ def _segment(
     out: list[LayerStmt | InputStmt],
     word_kinds: Collection[str] = (),
     params: frozenset[str] = frozenset(),
+    calls: Collection[str] = (),
 ) -> frozenset[str]:
     """Parse ``source[start:end]`` into ``out``; the block parameters in force after it."""
     text = source[start:end]
     hit = seen.get((text, params))
     if hit is None:
-        parser = _Parser(source, kinds, start, end, word_kinds, params)
+        parser = _Parser(source, kinds, start, end, word_kinds, params, calls)
         parsed = parser.statements()
         seen[text, params] = (start, parsed, parser.params)
         out.extend(parsed)

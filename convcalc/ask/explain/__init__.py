@@ -51,7 +51,7 @@ from convcalc.ask.explain.common import sides as _sides
 from convcalc.ask.explain.common import signed as _signed
 from convcalc.errors import SpecError
 from convcalc.kinds import Layer, Shape
-from convcalc.kinds.base import SPATIAL_NAMES
+from convcalc.kinds.layer import SPATIAL_NAMES
 from convcalc.kinds.merge import Concat, Crop, Elementwise, Part
 from convcalc.kinds.torch.conv import Conv, ConvTranspose
 from convcalc.kinds.torch.pool import AdaptivePool, AvgPool, LPPool, MaxPool, MaxUnpool

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from convcalc.kinds import Shape
-from convcalc.kinds.base import SPATIAL_NAMES
+from convcalc.kinds.layer import SPATIAL_NAMES
 from convcalc.network.analysis import LayerResult
 
 

@@ -24,11 +24,12 @@ from convcalc.ask.explain.common import (
     spatial,
     window,
 )
-from convcalc.kinds.base import SPATIAL_NAMES, Layer, expand, prod
 from convcalc.kinds.keras.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 from convcalc.kinds.keras.core import Activation, Dense
 from convcalc.kinds.keras.pool import GlobalPool, Pool
 from convcalc.kinds.keras.shape import Cropping, Flatten, Reshape, UpSampling, ZeroPadding
+from convcalc.kinds.layer import SPATIAL_NAMES, Layer
+from convcalc.kinds.shapes import expand, prod
 from convcalc.network.analysis import Analysis, LayerResult
 
 __all__ = ["steps"]

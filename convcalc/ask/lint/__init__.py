@@ -46,7 +46,7 @@ from convcalc._gc import gc_paused
 from convcalc._records import NamedTuple
 from convcalc.errors import ShapeError
 from convcalc.kinds import Layer
-from convcalc.kinds.base import SPATIAL_NAMES
+from convcalc.kinds.layer import SPATIAL_NAMES
 from convcalc.kinds.merge import Crop
 from convcalc.network.analysis import Analysis, LayerResult
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds import Layer, Shape
-from convcalc.kinds.base import expand
+from convcalc.kinds.shapes import expand
 from convcalc.network.analysis import LayerResult
 
 __all__ = ["Dims", "fixes", "windows"]

@@ -12,8 +12,9 @@ from convcalc._records import NamedTuple
 from convcalc.ask.solve.kinds import KEYS, SHORT
 from convcalc.errors import ShapeError, SpecError
 from convcalc.kinds import Shape
-from convcalc.kinds.base import Entry, Param
+from convcalc.kinds.args import Param
 from convcalc.kinds.frameworks import Framework
+from convcalc.kinds.layer import Entry
 from convcalc.network.analysis import _framework, parse_shape
 from convcalc.spec import Arg, InputStmt, LayerStmt, Value
 

@@ -22,8 +22,8 @@ from typing import Any
 from convcalc._records import NamedTuple
 from convcalc.errors import LayerError
 from convcalc.kinds import Layer
-from convcalc.kinds.base import Entry
 from convcalc.kinds.frameworks import Framework
+from convcalc.kinds.layer import Entry
 from convcalc.kinds.torch.conv import Conv, ConvTranspose
 from convcalc.kinds.torch.pool import AvgPool, LPPool, MaxPool, MaxUnpool
 

@@ -37,8 +37,9 @@ from convcalc.ask.solve.kinds import Kind, kind_of
 from convcalc.ask.solve.windows import _cost, _dedupe, _Dim, _dim_outputs, _per_axis_fields
 from convcalc.errors import LayerError, ShapeError, SpecError
 from convcalc.kinds import Layer, Shape, bind
-from convcalc.kinds.base import Entry, given
+from convcalc.kinds.binding import given
 from convcalc.kinds.frameworks import Framework
+from convcalc.kinds.layer import Entry
 from convcalc.kinds.torch.conv import Conv
 from convcalc.kinds.torch.pool import AdaptivePool
 from convcalc.kinds.torch.reshape import Upsample

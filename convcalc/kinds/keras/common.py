@@ -6,18 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import ChoiceType as Choice
-from convcalc.kinds.base import (
-    Entry,
-    Layer,
-    Param,
-    Shape,
-    SpatialLayer,
-    Window,
-    fmt_shape,
-    fmt_tuple,
-)
-from convcalc.kinds.base import register as _register
+from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.args import Param
+from convcalc.kinds.layer import Entry, Layer, Shape, SpatialLayer, Window
+from convcalc.kinds.registry import register as _register
+from convcalc.kinds.shapes import fmt_shape, fmt_tuple
 from convcalc.spec import Value
 
 # Keras's kinds, by the words that name them (class names lower-cased, and

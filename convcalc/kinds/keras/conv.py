@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import BOOL, INT, INTS, Out, Param, Shape, expand, fmt_tuple, prod
+from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.keras.common import (
     KerasLayer,
     along,
@@ -18,6 +18,8 @@ from convcalc.kinds.keras.common import (
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
+from convcalc.kinds.layer import Out, Shape
+from convcalc.kinds.shapes import expand, fmt_tuple, prod
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)

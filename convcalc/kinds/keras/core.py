@@ -6,9 +6,11 @@ moving statistics included (non-trainable)."""
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import BOOL, FLOAT, INT, INTS, Layer, Out, Param, Shape, fmt_shape, prod
-from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, Param
+from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import batch_axis, register
+from convcalc.kinds.layer import Layer, Out, Shape
+from convcalc.kinds.shapes import fmt_shape, prod
 
 # keras.activations' names (keras.activations.get accepts each).
 ACTIVATIONS = (

@@ -5,7 +5,7 @@ pool size) and the global poolings (which drop the spatial axes unless
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import BOOL, INTS, Out, Param, Shape, expand, fmt_tuple
+from convcalc.kinds.args import BOOL, INTS, Param
 from convcalc.kinds.keras.common import (
     KerasLayer,
     padding_param,
@@ -14,6 +14,8 @@ from convcalc.kinds.keras.common import (
     split,
     windows,
 )
+from convcalc.kinds.layer import Out, Shape
+from convcalc.kinds.shapes import expand, fmt_tuple
 
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).

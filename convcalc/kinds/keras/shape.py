@@ -4,9 +4,11 @@ Flatten and Reshape, channels last."""
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import INTS, Layer, Out, Param, Shape, Window, fmt_shape, fmt_tuple, prod
-from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.args import INTS, Param
+from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import SPATIAL, KerasLayer, register, split
+from convcalc.kinds.layer import Layer, Out, Shape, Window
+from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
 
 
 def _pairs(name: str, arg: str, values: tuple[int, ...], n: int) -> list[tuple[int, int]]:

@@ -7,18 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    INTS,
-    Entry,
-    Layer,
-    Param,
-    Shape,
-    UnionType,
-    fmt_shape,
-    fmt_tuple,
-)
-from convcalc.kinds.base import ChoiceType as Choice
-from convcalc.kinds.base import register as _register
+from convcalc.kinds.args import INTS, Param, UnionType
+from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.layer import Entry, Layer, Shape
+from convcalc.kinds.registry import register as _register
+from convcalc.kinds.shapes import fmt_shape, fmt_tuple
 
 # ONNX's operators, by the words that name them (op types lower-cased, and
 # convcalc's own short words).

@@ -6,7 +6,8 @@ size below 1, which onnxruntime refuses."""
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import BOOL, INT, INTS, Out, Param, Shape, fmt_tuple, prod
+from convcalc.kinds.args import BOOL, INT, INTS, Param
+from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
@@ -19,6 +20,7 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
+from convcalc.kinds.shapes import fmt_tuple, prod
 
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)

@@ -9,21 +9,11 @@ import math
 import struct
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    FLOATS,
-    INT,
-    INTS,
-    Out,
-    Param,
-    Shape,
-    fmt_shape,
-    fmt_tuple,
-    prod,
-)
-from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, Param
+from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.onnx.common import OnnxOp, register
+from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
 
 
 def _axis(op: str, axis: int, rank: int, what: str = "axis") -> int:

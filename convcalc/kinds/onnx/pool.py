@@ -6,7 +6,8 @@ still gives 1); since opset 22 a ceil_mode window may not start in the end paddi
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import BOOL, INT, INTS, Out, Param, Shape
+from convcalc.kinds.args import BOOL, INT, INTS, Param
+from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,

@@ -4,22 +4,11 @@ without parameters, except PReLU."""
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    INT,
-    PLACED,
-    PLACEMENT,
-    Layer,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    check_float32,
-    rank_error,
-    register,
-)
-from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.args import BOOL, FLOAT, INT, Param
+from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature
+from convcalc.kinds.shapes import check_float32, rank_error
+from convcalc.kinds.torch.registry import register
 
 _INPLACE = Param("inplace", BOOL, False)
 _DIM = Param("dim", INT, None)

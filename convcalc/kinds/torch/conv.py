@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    INT,
-    INTS,
-    PLACED,
-    PLACEMENT,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    SpatialLayer,
-    UnionType,
+from convcalc.kinds.args import BOOL, INT, INTS, Param, UnionType
+from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.layer import PLACED, PLACEMENT, Out, Shape, Signature, SpatialLayer
+from convcalc.kinds.shapes import (
     check_non_negative,
     check_positive,
     dim_suffix,
@@ -22,10 +14,9 @@ from convcalc.kinds.base import (
     fmt_shape,
     fmt_tuple,
     prod,
-    register,
     spatial_dims,
 )
-from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.torch.registry import register
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    INT,
-    PLACED,
-    Layer,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    register,
-)
+from convcalc.kinds.args import BOOL, FLOAT, INT, Param
+from convcalc.kinds.layer import PLACED, Layer, Out, Shape, Signature
+from convcalc.kinds.torch.registry import register
 
 
 @register

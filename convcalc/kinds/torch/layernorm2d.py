@@ -6,22 +6,10 @@ layers and head."""
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    INTS,
-    PLACED,
-    PLACEMENT,
-    Layer,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    fmt_shape,
-    fmt_tuple,
-    rank_error,
-    register,
-)
+from convcalc.kinds.args import BOOL, FLOAT, INTS, Param
+from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature
+from convcalc.kinds.shapes import fmt_shape, fmt_tuple, rank_error
+from convcalc.kinds.torch.registry import register
 
 
 @register

@@ -4,26 +4,10 @@ parameters, running statistics are buffers (SEMANTICS.md §4)."""
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    INT,
-    INTS,
-    OPT_FLOAT,
-    PLACED,
-    PLACEMENT,
-    Layer,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    SpatialLayer,
-    fmt_shape,
-    fmt_tuple,
-    prod,
-    rank_error,
-    register,
-)
+from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_FLOAT, Param
+from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature, SpatialLayer
+from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.torch.registry import register
 
 _EPS = Param("eps", FLOAT, 1e-5)
 _MOMENTUM = Param("momentum", OPT_FLOAT, 0.1)

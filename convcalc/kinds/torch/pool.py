@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    INT,
-    INTS,
-    OPT_INTS,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    SpatialLayer,
+from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
+from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
+from convcalc.kinds.shapes import (
     check_non_negative,
     check_nonempty,
     check_positive,
@@ -21,9 +13,9 @@ from convcalc.kinds.base import (
     expand,
     fmt_shape,
     fmt_tuple,
-    register,
     spatial_dims,
 )
+from convcalc.kinds.torch.registry import register
 
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")

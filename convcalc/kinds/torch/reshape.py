@@ -6,29 +6,11 @@ from __future__ import annotations
 import math
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    FLOATS,
-    INT,
-    INTS,
-    OPT_BOOL,
-    PLACED,
-    PLACEMENT,
-    Layer,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    WrittenTuple,
-    check_float32,
-    fmt_shape,
-    fmt_tuple,
-    prod,
-    rank_error,
-    register,
-)
-from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, OPT_BOOL, Param
+from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature, WrittenTuple
+from convcalc.kinds.shapes import check_float32, fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.torch.registry import register
 
 MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")

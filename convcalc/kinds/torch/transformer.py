@@ -9,23 +9,11 @@ Token layers take an (L, E) input: L tokens of E features, batch first as with
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.base import (
-    BOOL,
-    FLOAT,
-    INT,
-    INTS,
-    PLACED,
-    PLACEMENT,
-    Layer,
-    Out,
-    Param,
-    Shape,
-    Signature,
-    fmt_shape,
-    fmt_tuple,
-    register,
-)
-from convcalc.kinds.base import ChoiceType as Choice
+from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, Param
+from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature
+from convcalc.kinds.shapes import fmt_shape, fmt_tuple
+from convcalc.kinds.torch.registry import register
 
 
 def _dim_index(what: str, d: int, rank: int) -> int:

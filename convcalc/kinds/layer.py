@@ -1,0 +1,151 @@
+"""The layer-kind protocol: ``Layer`` (an immutable record of a kind's arguments that
+computes what it does to a shape), its result ``Out``, PyTorch's constructor
+``Signature`` and the registry's ``Entry`` for one kind word."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from convcalc._records import NamedTuple
+from convcalc.kinds.args import ANY, ArgType, Param
+
+# A shape without the batch dimension, channels first. ``None`` is a size that
+# is not known (the channel count when the user gave only a spatial size).
+Shape = tuple[int | None, ...]
+
+# A layer's effect on the receptive field, per spatial dimension:
+# (effective kernel d·(k-1)+1, stride, left padding).
+Window = tuple[int, int, int]
+
+SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+class Out(NamedTuple):
+    """What one layer does to one input shape."""
+
+    kind: str  # canonical kind with the dimension resolved, e.g. "conv2d"
+    shape: Shape
+    params: int | None = 0
+    buffers: int | None = 0
+    macs: int | None = 0
+    # () = no change to the receptive field; None = the layer has no uniform
+    # receptive-field step (it is not tracked past it); else one Window per dim.
+    rf: tuple[Window, ...] | None = ()
+    # Elements of ``buffers`` that PyTorch keeps as int64 whatever the model's
+    # dtype (BatchNorm's num_batches_tracked): memory counts them at 8 bytes.
+    int64_buffers: int | None = 0
+    # Elements of ``params`` that are not trainable (Keras's BatchNormalization
+    # moving statistics, which count_params() includes).
+    non_trainable: int | None = 0
+
+
+class Layer:
+    """A layer kind: an immutable record of its arguments (its ``Param`` names plus
+    the fixed ones its name implies, e.g. ``dim``: spatial dimensions, None = from
+    the input) that computes what it does to a shape.
+
+    Records compare and hash by value. They are plain classes rather than
+    dataclasses because generating dataclass code for every kind would cost
+    milliseconds at every start of the command."""
+
+    PARAMS: ClassVar[tuple[Param, ...]] = ()
+    # The names a user may write, each with the fixed arguments it implies,
+    # e.g. {"conv2d": {"dim": 2}, "conv": {"dim": None}}.
+    NAMES: ClassVar[dict[str, dict[str, Any]]] = {}
+    SUMMARY: ClassVar[str] = ""
+    # A remark for ``--help-layer`` on how convcalc reads the kind ("" = none).
+    NOTE: ClassVar[str] = ""
+    # PyTorch's classes of the kind, by class name: how their constructors take
+    # arguments (a call ``Conv2d(3, 64, 7)``, and the short form's PyTorch order).
+    TORCH: ClassVar[dict[str, Signature]] = {}
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), frozenset(self.__dict__.items())))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({args})"
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        """The output shape and figures for an input ``shape``; raises LayerError."""
+        raise NotImplementedError
+
+    def spatial_rank(self) -> int | None:
+        """Number of spatial dims this layer needs, if its name fixes it (conv2d: 2)."""
+        return None
+
+
+class SpatialLayer(Layer):
+    """A layer over C×spatial inputs whose name may fix the number of spatial
+    dimensions (``dim``: conv2d → 2; conv → None, taken from the input)."""
+
+    dim: int | None
+
+    def spatial_rank(self) -> int | None:
+        return self.dim
+
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+class WrittenTuple(tuple):  # type: ignore[type-arg]
+    """A tuple a call wrote out where PyTorch does not broadcast one value to every
+    dimension (``Upsample(scale_factor=(2.0,))`` on a 2-d input fails): a layer whose
+    dimensions come from its input (Upsample) keeps it as it is."""
+
+    __slots__ = ()
+
+
+class Signature(NamedTuple):
+    """A PyTorch constructor as convcalc reads it: what a call ``Conv2d(3, 64, 7,
+    stride=2)`` means, and the order of a short form's extra positional values
+    (``conv2d 3 64 3``, ``bn 16``). Argument names are PyTorch's; an argument whose
+    name is one of the kind's ``Param`` names sets that Param."""
+
+    args: tuple[str, ...]  # positional-or-keyword arguments, in order
+    required: int = 0  # how many of ``args`` PyTorch requires
+    kwonly: tuple[str, ...] = ()  # keyword-only arguments
+    renames: Mapping[str, str] = _NOTHING  # PyTorch's name → the Param's, where they differ
+    # Accepted and type-checked, without effect on any figure (inplace=, device=).
+    extra: Mapping[str, ArgType] = _NOTHING
+    # Accepted at one value only: name → (value, why no other).
+    only: Mapping[str, tuple[Any, str]] = _NOTHING
+    anything: bool = False  # takes any arguments and ignores them (nn.Identity)
+    # Per-dimension arguments PyTorch takes as one int or one value per dimension, never
+    # a shorter tuple (Conv2d's kernel_size=(3,) fails), and those it takes as an int only
+    # (LPPool1d multiplies by its kernel_size). The short form broadcasts a 1-tuple.
+    whole: tuple[str, ...] = ()
+    scalar: tuple[str, ...] = ()
+    # Arguments that are ``whole`` unless another has a value: Conv2d's padding=(1,)
+    # broadcasts, except with a padding_mode other than 'zeros' (F.pad needs 4 pads).
+    whole_unless: Mapping[str, tuple[str, Any]] = _NOTHING
+
+
+# device= and dtype=: every PyTorch module with weights takes them; no figure depends on them.
+PLACEMENT = ("device", "dtype")
+PLACED: Mapping[str, ArgType] = MappingProxyType(dict.fromkeys(PLACEMENT, ANY))
+
+
+class Entry(NamedTuple):
+    """What a kind word means: the class, the fixed arguments, the arguments."""
+
+    word: str
+    cls: type[Layer]
+    fixed: dict[str, Any]
+    params: tuple[Param, ...]
+    by_key: dict[str, Param]
+    flags: dict[str, tuple[Param, Any]]
+    positional: tuple[Param, ...]
+    torch: Signature | None = None  # the PyTorch constructor the word follows
+    torch_name: str = ""  # PyTorch's class name when the word is one (conv2d: Conv2d)

@@ -1,0 +1,145 @@
+"""Registries of layer kinds: the words of one framework, each bound to its class,
+arguments and PyTorch signature, and the ``register`` decorator that fills them."""
+
+from __future__ import annotations
+
+from _thread import RLock
+from collections.abc import Iterator, Mapping
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from convcalc.kinds.args import Param
+from convcalc.kinds.layer import Entry, Layer, Signature
+
+if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_keys, dict_values
+
+
+class LazyRegistry(dict[str, Entry]):
+    """A framework's kinds by word, each kind module imported the first time one of its
+    words is looked up (``modules``, the framework's index, says which module of
+    ``package`` registers which word): a
+    start of the command pays only for the kinds it uses. Going over the whole
+    registry (iterating, keys, items, len) imports every module first, and keeps
+    the order of the registrations in index order, whatever was loaded first.
+
+    A word's entry, once registered, is found by dict's own lookup: binding, the
+    engine's work for every layer, costs no more than with a plain dict."""
+
+    def __init__(self, modules: Mapping[str, str], package: str) -> None:
+        super().__init__()
+        self.modules, self.package = modules, package
+        self.complete = False  # every module is loaded, in the index's order
+
+    def __missing__(self, word: str) -> Entry:
+        module = self.modules.get(word)
+        if module is None:
+            raise KeyError(word)
+        import_module(f"{self.package}.{module}")
+        with _LOADING:  # after a whole-registry reordering under way (load_all)
+            return dict.__getitem__(self, word)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.modules or dict.__contains__(self, word)
+
+    def get(self, word: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[word]
+        except KeyError:
+            return default
+
+    def load_all(self) -> None:
+        """Import every layer module; then the entries are in the index's order (the
+        order of a fresh import of them all, which --list-layers follows)."""
+        if self.complete:
+            return
+        for module in dict.fromkeys(self.modules.values()):
+            import_module(f"{self.package}.{module}")
+        with _LOADING:
+            if self.complete:
+                return
+            entries = {w: dict.__getitem__(self, w) for w in self.modules}
+            unindexed = {w: e for w, e in dict.items(self) if w not in entries}
+            dict.clear(self)
+            dict.update(self, entries)
+            dict.update(self, unindexed)  # only while the index is stale: a test fails
+            self.complete = True
+
+    def __iter__(self) -> Iterator[str]:
+        self.load_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self.load_all()
+        return dict.__len__(self)
+
+    def keys(self) -> dict_keys[str, Entry]:
+        self.load_all()
+        return dict.keys(self)
+
+    def values(self) -> dict_values[str, Entry]:
+        self.load_all()
+        return dict.values(self)
+
+    def items(self) -> dict_items[str, Entry]:
+        self.load_all()
+        return dict.items(self)
+
+    def __repr__(self) -> str:
+        self.load_all()
+        return dict.__repr__(self)
+
+
+# Held while load_all reorders the entries (a lookup that misses then waits for it).
+_LOADING = RLock()
+
+
+def register(
+    cls: type[Layer] | None = None,
+    *,
+    names: dict[str, dict[str, Any]] | None = None,
+    params: tuple[Param, ...] | None = None,
+    torch: dict[str, Signature] | None = None,
+    registry: dict[str, Entry],
+    classes: dict[str, str] | None = None,
+) -> Any:
+    """Class decorator (or call) adding a kind's names to ``registry`` (and the
+    PyTorch class names among them to ``classes``). A word that
+    is a PyTorch class name lower-cased follows that class's signature; the other
+    words follow the first one (``bn``: BatchNorm1d's, which all three share); the key
+    "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
+    defaults to the class's TORCH when the names are the class's own. A lazy
+    registry needs a new word in its index too (PyTorch's: ``python -m
+    convcalc.kinds.torch.make_index``; tests/test_layer_index.py fails until then)."""
+    into = registry
+
+    def add(klass: type[Layer]) -> type[Layer]:
+        plist = klass.PARAMS if params is None else params
+        by_key: dict[str, Param] = {}
+        flags: dict[str, tuple[Param, Any]] = {}
+        for p in plist:
+            for key in p.keys:
+                by_key[key] = p
+            for word, val in p.flags.items():
+                flags[word] = (p, val)
+        positional = tuple(p for p in plist if p.positional)
+        sigs = (klass.TORCH if names is None else {}) if torch is None else torch
+        first = next(iter(sigs.values()), None)
+        words = names if names is not None else klass.NAMES
+        named = set()
+        for word, fixed in words.items():
+            if dict.__contains__(into, word):  # the entries, not the index's words
+                raise RuntimeError(f"layer name {word!r} registered twice")
+            cname = next((c for c in sigs if c.lower() == word), "")
+            sig = sigs[cname] if cname else first
+            if cname:
+                if classes is not None:
+                    classes[cname] = word
+                named.add(cname)
+            into[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
+        for cname in sigs:
+            if cname and cname not in named:
+                raise RuntimeError(f"PyTorch class {cname} is not one of the names {list(words)}")
+        return klass
+
+    return add(cls) if cls is not None else add

@@ -1,0 +1,109 @@
+"""Helpers for the arithmetic every kind shares: broadcasting per-dimension
+arguments, products of sizes, shape text, and the checks PyTorch makes on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from convcalc.errors import LayerError
+from convcalc.kinds.layer import SPATIAL_NAMES, Shape
+
+
+def expand(name: str, values: tuple[Any, ...], n: int) -> tuple[Any, ...]:
+    """Broadcast a 1-tuple to ``n`` spatial dims; reject other lengths."""
+    if len(values) == n:
+        return values
+    if len(values) == 1:
+        return values * n
+    raise LayerError(
+        f"{name} has {len(values)} values but the input has {n} spatial dimension"
+        f"{'s' if n > 1 else ''}"
+    )
+
+
+def prod(values: Iterable[int | None]) -> int | None:
+    """Product of sizes; None if any is unknown."""
+    out = 1
+    for v in values:
+        if v is None:
+            return None
+        out *= v
+    return out
+
+
+def fmt_shape(shape: Iterable[int | None]) -> str:
+    return "x".join("?" if v is None else str(v) for v in shape)
+
+
+def fmt_tuple(values: tuple[Any, ...]) -> str:
+    return str(values[0]) if len(values) == 1 else "(" + ", ".join(map(str, values)) + ")"
+
+
+def dim_suffix(n: int, i: int, differs: bool) -> str:
+    """' along W' when it matters which spatial dimension failed."""
+    if n == 1 or not differs:
+        return ""
+    return f" along {SPATIAL_NAMES[n][i]}"
+
+
+def rank_error(kind: str, shape: Shape, expected: str) -> LayerError:
+    return LayerError(
+        f"{kind} expects a {expected} input, got {fmt_shape(shape)} ({len(shape)} dim"
+        f"{'s' if len(shape) != 1 else ''})"
+    )
+
+
+def spatial_dims(kind: str, dim: int | None, shape: Shape, lo: int = 1, hi: int = 3) -> int:
+    """The number of spatial dims of ``shape`` (C, *spatial) for a layer of ``dim``."""
+    n = len(shape) - 1
+    if dim is None:
+        if n == 0 and lo >= 1:
+            raise LayerError(
+                f"{kind} takes its dimensions from the input, and {fmt_shape(shape)} has no "
+                f"spatial dimension: give the channel count too (e.g. 3x{fmt_shape(shape)}) "
+                f"or name the dimensions ({kind}2d)"
+            )
+        if not lo <= n <= hi:
+            want = " or ".join("C×" + "×".join(SPATIAL_NAMES[i]) for i in range(max(lo, 1), hi + 1))
+            raise rank_error(kind, shape, want)
+        return n
+    if n != dim:
+        raise rank_error(f"{kind}{dim}d", shape, "C×" + "×".join(SPATIAL_NAMES[dim]))
+    return n
+
+
+def check_positive(name: str, values: tuple[int, ...]) -> None:
+    for v in values:
+        if v <= 0:
+            raise LayerError(f"{name} must be positive, got {fmt_tuple(values)}")
+
+
+def check_non_negative(name: str, values: tuple[int, ...]) -> None:
+    for v in values:
+        if v < 0:
+            raise LayerError(f"{name} must not be negative, got {fmt_tuple(values)}")
+
+
+def check_nonempty(kind: str, shape: Shape) -> None:
+    """PyTorch's "non-zero size for non-batch dimensions" check: many kernels accept an
+    empty batch only."""
+    if 0 in shape:
+        raise LayerError(
+            f"{kind} needs a non-empty input, got {fmt_shape(shape)}: PyTorch accepts an "
+            "empty batch only"
+        )
+
+
+# Largest finite float32: PyTorch converts a layer's scalar arguments (an ELU's alpha, a
+# pad value) to the tensor's dtype and refuses a finite value beyond its range (an
+# infinity passes). convcalc checks against float32, the dtype of the torch vectors.
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def check_float32(name: str, value: float) -> None:
+    if abs(value) > FLOAT32_MAX and value not in (float("inf"), float("-inf")):
+        raise LayerError(
+            f"{name}={value:g} is beyond float32's range (±{FLOAT32_MAX:.8g}): PyTorch cannot "
+            "convert it to the tensor's dtype"
+        )
