@@ -85,6 +85,18 @@ class Layer:
         """Number of spatial dims this layer needs, if its name fixes it (conv2d: 2)."""
         return None
 
+    # What the questions asked of a network (convcalc.ask, convcalc.formats) want to
+    # know of a kind lives here, each with a neutral default that a kind overrides:
+    # those modules ask the kind, and hold no per-kind tables of their own.
+
+    # -- explain (convcalc.ask.explain) --------------------------------------------
+
+    # -- lint (convcalc.ask.lint) ----------------------------------------------------
+
+    # -- solve (convcalc.ask.solve) --------------------------------------------------
+
+    # -- PyTorch code (convcalc.formats.torch_code) and the catalog (convcalc.cli) ---
+
 
 class SpatialLayer(Layer):
     """A layer over C×spatial inputs whose name may fix the number of spatial
