@@ -28,6 +28,7 @@ from convcalc.errors import SpecError
 from convcalc.kinds import Layer, bind
 from convcalc.kinds.args import BOOL, Param
 from convcalc.kinds.merge import GraphOp, concat, crop, elementwise, part
+from convcalc.network.blocks import Blocks
 from convcalc.spec import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value, suggest
 
 if TYPE_CHECKING:
@@ -75,19 +76,6 @@ class Graph(NamedTuple):
     names: dict[int, str]  # tensor id → the name it was first given
     side: frozenset[int]  # nodes the result does not depend on (side outputs)
     instances: dict[tuple[str, ...], Instance]
-
-
-class _BlockDef:
-    __slots__ = ("body", "name", "params", "stmt")
-
-    def __init__(
-        self,
-        name: str,
-        params: tuple[tuple[str, Value | None], ...],
-        body: tuple[LayerStmt, ...],
-        stmt: LayerStmt,
-    ) -> None:
-        self.name, self.params, self.body, self.stmt = name, params, body, stmt
 
 
 class _Scope:
@@ -153,12 +141,11 @@ class _Builder:
         self.named_tensors: dict[int, str] = {}
         self.consumed: set[int] = set()
         self.plans: dict[str, _Plan] = {}
-        self.blocks: dict[str, _BlockDef] = {}
+        self.blocks = Blocks(self.source, self.registry)
         self.layer_names: dict[str, _Named] = {}
         self.counters: dict[str, int] = {}
         self.instances: dict[tuple[str, ...], Instance] = {}
         self.stack: list[str] = []  # block names being expanded (no recursion)
-        self.bodies: dict[tuple[str, ...], list[LayerStmt]] = {}
 
     # -- errors -------------------------------------------------------------
 
@@ -495,7 +482,7 @@ class _Builder:
     def instance(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
         args, repeat, name, frozen_here = self.specials(stmt)
         block = self.blocks[stmt.kind]
-        env = self.bind_block(block, stmt, args)
+        env = self.blocks.bind(block, stmt, args)
         instance_stmt = stmt
         if len(args) != len(stmt.args):
             words = [stmt.text.split(" ", 1)[0]]
@@ -534,149 +521,11 @@ class _Builder:
         first = len(self.nodes)
         self.instances[inner] = Instance(stmt.text, stmt.start, first, first - 1, self.current)
         self.stack.append(block.name)
-        self.run(self.body(block, env), _Scope(scope), inner, frozen)
+        self.run(self.blocks.body(block, env), _Scope(scope), inner, frozen)
         self.stack.pop()
         self.instances[inner] = Instance(
             stmt.text, stmt.start, first, len(self.nodes) - 1, self.current
         )
-
-    def body(self, block: _BlockDef, env: dict[str, Value]) -> list[LayerStmt]:
-        """The block's statements with its parameters substituted, made once per
-        distinct set of argument texts (a network repeats its blocks)."""
-        source = self.source
-        key = (block.name, *(source[v.start : v.end] for v in env.values()))
-        body = self.bodies.get(key)
-        if body is None:
-            body = self.bodies[key] = [_substitute(stmt, env, source) for stmt in block.body]
-            for stmt, was in zip(body, block.body):
-                if stmt.kind != was.kind:  # a parameter standing for the kind
-                    self.known_kind(stmt, env[was.kind])
-        return body
-
-    def known_kind(self, stmt: LayerStmt, value: Value) -> None:
-        """The kind an instance gave a block parameter must be one (or a block)."""
-        word = stmt.kind
-        if word in self.registry or word in self.blocks or word in KEYWORDS:
-            return
-        hint = suggest(word, [*self.registry, *self.blocks])
-        raise SpecError(
-            f"unknown layer kind {self.text(value)!r}"
-            + (f"; did you mean {hint!r}?" if hint else ""),
-            source=self.source,
-            start=value.start,
-            end=value.end,
-        )
-
-    def bind_block(self, block: _BlockDef, stmt: LayerStmt, args: list[Arg]) -> dict[str, Value]:
-        env: dict[str, Value] = {}
-        names = [p for p, _ in block.params]
-        npos = 0
-        for arg in args:
-            if arg.key is None:
-                if npos >= len(names):
-                    raise self.error(
-                        f"block {block.name} takes {len(names)} value"
-                        f"{'s' if len(names) != 1 else ''} ({', '.join(names) or 'none'}); "
-                        f"got {self.text(arg.value)!r} too",
-                        arg.value,
-                    )
-                key = names[npos]
-                npos += 1
-            else:
-                key = arg.key
-                if key not in names:
-                    hint = suggest(key, names)
-                    message = f"block {block.name} has no parameter {key!r}"
-                    message += (
-                        f"; did you mean {hint}=?"
-                        if hint
-                        else (f" (it takes {', '.join(names)})" if names else " (it takes none)")
-                    )
-                    raise self.error(message, arg)
-            if key in env:
-                raise self.error(f"{key} is given twice to block {block.name}", arg)
-            env[key] = arg.value
-        for key, default in block.params:
-            if key not in env:
-                if default is None:
-                    raise self.error(f"block {block.name} needs a value for {key}", stmt)
-                env[key] = default
-        return env
-
-    def define(self, stmts: list[LayerStmt | InputStmt]) -> list[LayerStmt]:
-        """Take the block definitions out of the top-level statements."""
-        rest: list[LayerStmt] = []
-        i = 0
-        while i < len(stmts):
-            stmt = stmts[i]
-            i += 1
-            if isinstance(stmt, InputStmt):
-                raise SpecError(
-                    "'input' must come before the first layer",
-                    source=self.source,
-                    start=stmt.start,
-                    end=stmt.end,
-                )
-            if stmt.kind != "block":
-                if stmt.kind == "end":
-                    raise self.error("'end' without a 'block' to close", stmt)
-                rest.append(stmt)
-                continue
-            head = stmt
-            body: list[LayerStmt] = []
-            while True:
-                if i >= len(stmts):
-                    raise self.error(f"block {self.block_name(head)!r} has no 'end'", head)
-                inner = stmts[i]
-                i += 1
-                if isinstance(inner, InputStmt):
-                    raise SpecError(
-                        "'input' cannot stand inside a block",
-                        source=self.source,
-                        start=inner.start,
-                        end=inner.end,
-                    )
-                if inner.kind == "end":
-                    if inner.args:
-                        raise self.error("'end' takes nothing after it", inner)
-                    break
-                if inner.kind == "block":
-                    raise self.error("blocks cannot be defined inside a block", inner)
-                body.append(inner)
-            self.add_block(head, tuple(body))
-        return rest
-
-    def block_name(self, stmt: LayerStmt) -> str:
-        first = stmt.args[0] if stmt.args else None
-        if first is None or first.key is not None or first.value.kind != "name":
-            raise self.error("'block' needs a name: block NAME PARAM… (then lines, then end)", stmt)
-        return str(first.value.value).lower()
-
-    def add_block(self, head: LayerStmt, body: tuple[LayerStmt, ...]) -> None:
-        name = self.block_name(head)
-        if name in self.registry or name in KEYWORDS or name == "input":
-            raise self.error(f"{name!r} is a layer kind or keyword; name the block otherwise", head)
-        if name in self.blocks:
-            raise self.error(f"block {name!r} is defined twice", head)
-        params: list[tuple[str, Value | None]] = []
-        for arg in head.args[1:]:
-            if arg.key is None:
-                if arg.value.kind != "name":
-                    raise self.error(
-                        f"block parameters are names; {self.text(arg.value)!r} is not one",
-                        arg.value,
-                    )
-                params.append((str(arg.value.value).lower(), None))
-            else:
-                params.append((arg.key, arg.value))
-        seen: set[str] = set()
-        for pname, _ in params:
-            if pname in seen:
-                raise self.error(f"block {name} has two parameters named {pname!r}", head)
-            seen.add(pname)
-        if not body:
-            raise self.error(f"block {name!r} is empty", head)
-        self.blocks[name] = _BlockDef(name, tuple(params), body, head)
 
 
 _EXAMPLES = {
@@ -691,64 +540,6 @@ _EXAMPLES = {
     "crop": "crop up",
     "use": "use enc (a layer given name=enc)",
 }
-
-
-def _substitute(stmt: LayerStmt, env: dict[str, Value], source: str) -> LayerStmt:
-    """A block body's statement with its parameter words replaced by the values the
-    instance gave (values keep their own offsets, so errors point at them); a
-    parameter standing for the kind (``act`` on its line) becomes the kind given."""
-    args: list[Arg] = []
-    # The statement's text with each swapped value's text replaced by the instance's.
-    pieces: list[str] = []
-    pos = stmt.anchor if stmt.anchor >= 0 else stmt.start
-    end = pos + stmt.end - stmt.start
-    kind = env.get(stmt.kind)
-    if kind is not None:
-        word = source[kind.start : kind.end]
-        if kind.kind != "name":
-            raise SpecError(
-                f"{stmt.kind} stands for a layer kind in this block; {word!r} is not one",
-                source=source,
-                start=kind.start,
-                end=kind.end,
-            )
-        pieces.append(word)
-        pos += len(stmt.kind)
-        stmt = stmt._replace(kind=word.lower())
-    for arg in stmt.args:
-        value = _sub_value(arg.value, env)
-        if value is not arg.value:
-            old = arg.value
-            pieces += [source[pos : old.start], _value_text(value, source)]
-            pos = old.end
-            arg = arg._replace(value=value)
-        args.append(arg)
-    if not pieces:
-        return stmt
-    pieces.append(source[pos:end])
-    return stmt._replace(args=tuple(args), text=" ".join("".join(pieces).split()))
-
-
-def _value_text(value: Value, source: str) -> str:
-    if value.kind == "tuple" and not source[value.start : value.end].startswith("("):
-        return ",".join(source[a.start : a.end] for a in value.atoms())
-    return source[value.start : value.end]
-
-
-def _sub_value(value: Value, env: dict[str, Value]) -> Value:
-    if value.kind == "name":
-        return env.get(str(value.value).lower(), value)
-    if value.kind == "tuple":
-        items: list[Value] = []
-        changed = False
-        for atom in value.atoms():
-            new = _sub_value(atom, env)
-            if new is not atom:
-                changed = True
-            items.extend(new.atoms())
-        if changed:
-            return value._replace(value=tuple(items))
-    return value
 
 
 def build(program: Program, framework: Framework | None = None) -> Graph:
@@ -771,7 +562,7 @@ def build(program: Program, framework: Framework | None = None) -> Graph:
             )
         input_stmt = stmts.pop(0)  # type: ignore[assignment]
     builder = _Builder(program, framework)
-    builder.run(builder.define(stmts), _Scope(), (), False)
+    builder.run(builder.blocks.define(stmts), _Scope(), (), False)
     result = builder.current
     side = _side_nodes(builder.nodes, result)
     return Graph(
