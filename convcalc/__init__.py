@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
+    from convcalc.api import analyze_print, explain, lint, read_print, report, solve, to_torch
+    from convcalc.formats.report import Report
     from convcalc.kinds import KINDS, REGISTRY
     from convcalc.kinds.frameworks import FRAMEWORKS
     from convcalc.network.analysis import (
@@ -45,11 +47,19 @@ __all__ = [
     "LayerResult",
     "Memory",
     "ReceptiveField",
+    "Report",
     "ShapeError",
     "SpecError",
     "__version__",
     "analyze",
+    "analyze_print",
+    "explain",
+    "lint",
     "parse_shape",
+    "read_print",
+    "report",
+    "solve",
+    "to_torch",
 ]
 
 # The rest of the API, by the module that defines it, imported on first use: the
@@ -69,6 +79,11 @@ _LAZY = {
         ),
         "network.analysis",
     ),
+    # What the command asks besides the analysis, and what it writes (api.py).
+    **dict.fromkeys(
+        ("analyze_print", "explain", "lint", "read_print", "report", "solve", "to_torch"), "api"
+    ),
+    "Report": "formats.report",
     "FRAMEWORKS": "kinds.frameworks",
     "KINDS": "kinds",
     "REGISTRY": "kinds",

@@ -203,3 +203,154 @@ def test_a_bad_input_shape_is_not_blamed_on_the_file() -> None:
     assert info.value.filename is None
     assert info.value.source == "3x0x8"
     assert info.value.word == "0"
+
+
+# -- the questions and writers: convcalc.solve, explain, lint, report, to_torch, read_print --
+# Each is compared with what the command prints for the same network.
+
+
+def _cli(*args: str) -> str:
+    from click.testing import CliRunner
+
+    from convcalc.cli.command import cli
+
+    result = CliRunner().invoke(cli, list(args), env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _solve_cli(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from convcalc.cli.solve import solve_command
+
+    result = CliRunner().invoke(solve_command, list(args), env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+FLOOR = "conv2d 16 k=3 s=2; maxpool k=2; bn; relu"  # on 3x56x56: a row the floor drops
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "target", "extra"),
+    [
+        ("conv2d 64 k=7 s=2 p=?", "3x224x224", "64x112x112", ()),
+        ("conv2d k=3 s=2 p=?", "224", "112", ()),
+        ("conv2d 64 k=7 s=2 p=? maxpool k=3 s=2 p=?", "3x224x224", "64x56x56", ()),
+        ("Conv2D 64 3 strides=2 padding=?", "224x224x3", "112x112x64", ("--framework", "keras")),
+    ],
+)
+def test_solve_is_the_commands(spec: str, shape: str, target: str, extra: tuple[str, ...]) -> None:
+    framework = extra[1] if extra else None
+    found = convcalc.solve(spec, shape, target, framework=framework)
+    want = _solve_cli(*extra, "-i", shape, "-o", target, *spec.split(), "--format", "json")
+    assert [s.to_dict() for s in found] == want
+    assert found[0].output == convcalc.analyze(found[0].spec, shape, framework=framework).output
+
+
+def test_solve_takes_the_commands_bounds_and_says_when_nothing_fits() -> None:
+    spec, shape, target = "conv2d 8 k=?", "3x64x64", "8x40x40"
+    with pytest.raises(convcalc.ShapeError) as info:
+        convcalc.solve(spec, shape, target)
+    assert info.value.nearest  # type: ignore[attr-defined]
+    wide = convcalc.solve(spec, shape, target, limits="k=25")
+    assert [s.to_dict() for s in wide] == _solve_cli(
+        "-i", shape, "-o", target, *spec.split(), "--max", "k=25", "--format", "json"
+    )
+
+
+@pytest.mark.parametrize("spec", [FLOOR, "conv2d 8 k=3 p=1; as x; conv2d 8 k=3 p=1; add x"])
+def test_explain_is_the_commands(spec: str) -> None:
+    data = json.loads(_cli("-i", "3x56x56", *spec.split(), "--explain", "-o", "json"))
+    steps = convcalc.explain(spec, "3x56x56", ascii=True)  # JSON's expressions are ASCII
+    assert [s.to_dict() for s in steps] == data["explain"]
+    analysis = convcalc.analyze(spec, "3x56x56")
+    assert convcalc.explain(analysis) == convcalc.explain(spec, (3, 56, 56))
+    assert {s.row for s in steps} <= {lay.index for lay in analysis.layers}
+
+
+def test_lint_is_the_commands() -> None:
+    data = json.loads(_cli("-i", "3x56x56", *FLOOR.split(), "-o", "json"))
+    found = convcalc.lint(FLOOR, "3x56x56")
+    assert [w.to_dict() for w in found] == data["warnings"]
+    assert found and {w.code for w in found} == {"floor-drop"}
+    assert convcalc.lint("relu", "3x8x8") == []
+    # The input as written matters: 64 alone is a map of unknown channels.
+    square = _cli("-i", "64", "convtranspose2d", "8", "k=2", "s=2", "-o", "json")
+    assert [w.to_dict() for w in convcalc.lint("convtranspose2d 8 k=2 s=2", "64")] == (
+        json.loads(square)["warnings"]
+    )
+
+
+def test_an_analysis_needs_no_shape_and_takes_none() -> None:
+    analysis = convcalc.analyze(FLOOR, "3x56x56")
+    assert convcalc.lint(analysis) == convcalc.lint(FLOOR, (3, 56, 56))
+    with pytest.raises(TypeError, match="input_shape, batch: for a spec string"):
+        convcalc.explain(analysis, "3x56x56", batch=2)
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape"),
+    [
+        ("conv2d 16 k=3 p=1; bn; relu; gap; flatten; linear 10", "3x32x32"),
+        ("conv2d 8 k=3 p=1; as x; conv2d 8 k=3 p=1; bn; add x; relu", "8x16x16"),  # a graph
+    ],
+)
+def test_to_torch_is_the_commands(spec: str, shape: str) -> None:
+    code = convcalc.to_torch(spec, shape)
+    assert code == _cli("-i", shape, *spec.split(), "-o", "torch")
+    assert code == convcalc.to_torch(convcalc.analyze(spec, shape))
+
+
+PRINT = """Sequential(
+  (0): Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+  (1): ReLU(inplace=True)
+  (2): Flatten(start_dim=1, end_dim=-1)
+  (3): Linear(in_features=16384, out_features=10, bias=True)
+)"""
+
+
+def test_read_print_is_the_commands(tmp_path: Path) -> None:
+    reading = convcalc.read_print(PRINT)
+    assert reading.layers == 4
+    analysis = convcalc.analyze(reading.spec, "3x32x32")
+    assert analysis.to_dict() == convcalc.analyze_print(PRINT, "3x32x32").to_dict()
+    path = tmp_path / "model.txt"
+    path.write_text(PRINT, encoding="utf-8")
+    data = json.loads(_cli("--from-torch", str(path), "-i", "3x32x32", "-o", "json"))
+    assert data["layers"] == analysis.to_dict()["layers"]
+    assert data["total"]["params"] == analysis.params
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "args"),
+    [
+        ("json", {"warnings": True}, ()),  # the command lists any warnings in JSON
+        ("json", {}, ("--no-warnings",)),
+        (
+            "json",
+            {"explain": True, "ascii": True, "rf": True, "warnings": True},
+            ("--explain", "--rf"),
+        ),
+        ("csv", {"explain": True, "ascii": True}, ("--explain",)),
+        ("tsv", {}, ()),
+        ("markdown", {"optimizer": "adam", "batch": 8}, ("--optimizer", "adam", "--batch", "8")),
+        ("table", {"rf": True, "dtype": "float16"}, ("--rf", "--dtype", "float16")),
+        ("table", {"explain": True}, ("--explain",)),
+    ],
+)
+def test_a_report_written_is_the_commands_output(
+    fmt: str, options: dict[str, Any], args: tuple[str, ...]
+) -> None:
+    """convcalc.report gathers what the command's options ask; any writer writes it."""
+    import io
+
+    from convcalc.formats.render import write
+
+    report = convcalc.report(FLOOR, "3x56x56", **options)
+    assert isinstance(report, convcalc.Report)
+    assert report.memory == report.analysis.memory(options.get("batch"), report.dtype)
+    out = io.StringIO()
+    write(report, fmt, out)
+    assert out.getvalue() == _cli("-i", "3x56x56", *FLOOR.split(), *args, "-o", fmt)

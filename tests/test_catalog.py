@@ -60,7 +60,7 @@ def test_help_for_every_kind(word: str) -> None:
     assert analysis is not None, f"no working example for {word}: give its class an EXAMPLE"
     assert f"  convcalc -i {shape} {layer}\n" in text
     last = analysis.layers[-1]
-    assert f"  → {convcalc.formats.render.shape(last.output, '×')}, " in text
+    assert f"  → {convcalc.formats.text.shape(last.output, '×')}, " in text
 
 
 def test_help_shows_defaults_and_words() -> None:

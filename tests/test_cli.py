@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 import convcalc
 from convcalc.cli import command as cli_module
 from convcalc.cli.command import cli
-from convcalc.formats import render
+from convcalc.formats.delimited import CSV_HEADER
 
 SPEC_LINE = (
     "-i 3x224x224 conv2d 64 k=7 s=2 p=3 maxpool2d k=3 s=2 p=1 "
@@ -401,7 +401,7 @@ def test_closed_pipe_is_quiet() -> None:
         text=True,
         check=False,
     )
-    assert proc.stdout == ",".join(render.CSV_HEADER) + "\n"
+    assert proc.stdout == ",".join(CSV_HEADER) + "\n"
     assert proc.stderr == ""
 
 
@@ -520,9 +520,9 @@ def test_options_that_do_not_exist(args: str, message: str) -> None:
         ("-o md", "Input: 3×8×8"),
         ("-o Markdown", "Input: 3×8×8"),
         ("-o JSON", "{"),
-        ("--format=CSV", ",".join(render.CSV_HEADER)),
+        ("--format=CSV", ",".join(CSV_HEADER)),
         ("-o txt", "input 3×8×8"),
-        ("-o TSV", "\t".join(render.CSV_HEADER)),
+        ("-o TSV", "\t".join(CSV_HEADER)),
     ],
 )
 def test_format_spellings(option: str, first_line: str) -> None:

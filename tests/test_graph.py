@@ -201,10 +201,11 @@ def test_receptive_field_of_a_residual_is_the_longer_path() -> None:
 
 
 def test_json_carries_the_structure() -> None:
-    from convcalc.formats.render import to_json
+    from convcalc.formats.jsonout import to_json
+    from convcalc.formats.report import make_report
 
     spec = "block b; as x; conv2d 16 k=1; add x; end; b; as t; gap; as aux; from t; relu"
-    data = json.loads(to_json(run(spec)))
+    data = json.loads(to_json(make_report(run(spec))))
     rows = data["layers"]
     assert rows[1]["inputs"] == [1, 0] and rows[1]["block"] == "b#1"
     assert rows[2]["side"] is True and rows[2]["name"] == "aux"

@@ -12,13 +12,17 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 import convcalc
 from convcalc.cli.command import cli
-from convcalc.formats import render
+from convcalc.formats.markdown import to_markdown
+from convcalc.formats.report import make_report
+from convcalc.formats.rows import totals
+from convcalc.formats.table import write_table
 from convcalc.network.zoo import model_spec, models
 
 GRAPH = (
@@ -41,9 +45,9 @@ def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def table(analysis: convcalc.Analysis, **kwargs: object) -> str:
+def table(analysis: convcalc.Analysis, **options: Any) -> str:
     out = io.StringIO()
-    render.draw_table(analysis, out, width=100, color=False, **kwargs)  # type: ignore[arg-type]
+    write_table(make_report(analysis, **options), out, width=100, color=False)
     return out.getvalue()
 
 
@@ -55,7 +59,7 @@ def test_golden_graph_tables(golden: Callable[[str, str], None], depth: int | No
 
 
 def test_golden_graph_markdown(golden: Callable[[str, str], None]) -> None:
-    golden("graph.md", render.to_markdown(convcalc.analyze(GRAPH, "16x16x16")))
+    golden("graph.md", to_markdown(make_report(convcalc.analyze(GRAPH, "16x16x16"))))
 
 
 def test_the_table_shows_the_graph() -> None:
@@ -183,10 +187,10 @@ def test_file_line_and_excerpt_for_a_shape_error_in_a_file(tmp_path: object) -> 
 
 def test_totals_split_trainable_and_frozen() -> None:
     frozen = convcalc.analyze("conv2d 8 k=3 frozen; bn; relu", "3x8x8")
-    notes = {t.label: t.note for t in render.totals(frozen)}
+    notes = {t.label: t.note for t in totals(make_report(frozen))}
     assert notes["params"] == (
         f"trainable {frozen.trainable} · frozen {frozen.layers[0].params}"  # no compact < 1,000
     )
     assert frozen.frozen == frozen.layers[0].params
     nothing = convcalc.analyze("relu", "3x8x8")
-    assert {t.label: t.note for t in render.totals(nothing)}["params"] == ""
+    assert {t.label: t.note for t in totals(make_report(nothing))}["params"] == ""

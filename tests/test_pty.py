@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 import convcalc
-from convcalc.formats import render
+from convcalc.formats import text as numbers
+from convcalc.formats.report import make_report
+from convcalc.formats.rows import totals
 
 ROOT = Path(__file__).resolve().parent.parent
 VGG = ROOT / "examples" / "vgg16.spec"
@@ -75,12 +77,12 @@ def test_vgg16_table_never_cuts_a_number(columns: int) -> None:
     assert "…" not in text
     for lay in VGG_ANALYSIS.layers:
         # Each layer's shape, its params (exact or compact) and its MACs, whole.
-        out = render.shape(lay.output, "×")
+        out = numbers.shape(lay.output, "×")
         assert re.search(rf"(^|\s){re.escape(out)}(\s|$)", text, re.M), (out, text)
-        params = {render.exact(lay.params), render.compact(lay.params)}
+        params = {numbers.exact(lay.params), numbers.compact(lay.params)}
         assert any(p in text for p in params), (lay.spec, text)
-        assert render.compact(lay.macs) in text
-    for total in render.totals(VGG_ANALYSIS):
+        assert numbers.compact(lay.macs) in text
+    for total in totals(make_report(VGG_ANALYSIS)):
         assert total.value in text
     assert "138,357,544" in text
     assert "15,470,264,320" in text

@@ -8,11 +8,18 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import convcalc
-from convcalc.formats import render
+from convcalc.formats import text as numbers
+from convcalc.formats.delimited import CSV_HEADER, write_delimited
+from convcalc.formats.jsonout import to_json
+from convcalc.formats.markdown import to_markdown
+from convcalc.formats.report import COMMAND_LINE, Report, Source, make_report
+from convcalc.formats.rows import rows, totals
+from convcalc.formats.table import LAYOUTS, _table_width, write_table
 from convcalc.network import memory
 
 SPEC_CHAIN = (
@@ -21,9 +28,18 @@ SPEC_CHAIN = (
 STEM = "conv2d 64 k=7 s=2 p=3 bias=false; bn; relu; maxpool k=3 s=2 p=1; conv2d 64 k=3 p=1 g=dw"
 
 
-def table(analysis: convcalc.Analysis, **kwargs: object) -> str:
+def report(
+    analysis: convcalc.Analysis, *, failed: tuple[int, str] | None = None, **options: Any
+) -> Report:
+    """The report the command builds for ``analysis`` (a partial one with ``failed``)."""
+    if failed is not None:
+        return Report(analysis, failed=failed)
+    return make_report(analysis, **options)
+
+
+def table(analysis: convcalc.Analysis, **options: Any) -> str:
     out = io.StringIO()
-    render.draw_table(analysis, out, width=100, color=False, **kwargs)  # type: ignore[arg-type]
+    write_table(report(analysis, **options), out, width=100, color=False)
     return out.getvalue()
 
 
@@ -54,8 +70,8 @@ def table(analysis: convcalc.Analysis, **kwargs: object) -> str:
     ],
 )
 def test_numbers(value: int | None, exact: str, compact: str) -> None:
-    assert render.exact(value) == exact
-    assert render.compact(value) == compact
+    assert numbers.exact(value) == exact
+    assert numbers.compact(value) == compact
 
 
 @pytest.mark.parametrize(
@@ -74,7 +90,7 @@ def test_numbers(value: int | None, exact: str, compact: str) -> None:
     ],
 )
 def test_sizes(value: int | None, text: str) -> None:
-    assert render.size(value) == text
+    assert numbers.size(value) == text
 
 
 @pytest.mark.parametrize("n", [10**k + d for k in range(3, 40) for d in (-1, 0, 1)])
@@ -82,7 +98,7 @@ def test_compact_is_never_a_float_artefact(n: int) -> None:
     """The compact form is the exact value rounded half up to one decimal."""
     from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-    text = render.compact(n)
+    text = numbers.compact(n)
     if n < 1000:
         assert text == str(n)
         return
@@ -100,13 +116,13 @@ def test_compact_is_never_a_float_artefact(n: int) -> None:
 
 
 def test_shapes_and_receptive_fields() -> None:
-    assert render.shape((None, 16, 16)) == "?x16x16"
-    assert render.shape((3, 224, 224), "×") == "3×224×224"
+    assert numbers.shape((None, 16, 16)) == "?x16x16"
+    assert numbers.shape((3, 224, 224), "×") == "3×224×224"
     rf = convcalc.ReceptiveField((11, 11), (4, 4), (-5, -5))
-    assert render.rf_text(rf) == "11×11 /4"
-    assert render.rf_text(convcalc.ReceptiveField((7, 3), (2, 1), (0, 0))) == "7×3 /2×1"
-    assert render.rf_text(convcalc.ReceptiveField((5,), (1,), (0,))) == "5 /1"
-    assert render.rf_text(None) == ""
+    assert numbers.rf_text(rf) == "11×11 /4"
+    assert numbers.rf_text(convcalc.ReceptiveField((7, 3), (2, 1), (0, 0))) == "7×3 /2×1"
+    assert numbers.rf_text(convcalc.ReceptiveField((5,), (1,), (0,))) == "5 /1"
+    assert numbers.rf_text(None) == ""
 
 
 @pytest.mark.parametrize(
@@ -134,7 +150,7 @@ def test_golden_failed_table(golden: Callable[[str, str], None]) -> None:
 
 
 def test_golden_markdown(golden: Callable[[str, str], None]) -> None:
-    golden("spec_chain.md", render.to_markdown(convcalc.analyze(SPEC_CHAIN, "3x224x224")))
+    golden("spec_chain.md", to_markdown(report(convcalc.analyze(SPEC_CHAIN, "3x224x224"))))
 
 
 def test_plain_table_has_no_escape_codes_or_trailing_blanks() -> None:
@@ -145,14 +161,14 @@ def test_plain_table_has_no_escape_codes_or_trailing_blanks() -> None:
 
 def test_colour_on_request() -> None:
     out = io.StringIO()
-    render.draw_table(convcalc.analyze(STEM, "3x64x64"), out, width=100, color=True)
+    write_table(report(convcalc.analyze(STEM, "3x64x64")), out, width=100, color=True)
     assert "\x1b[" in out.getvalue()
 
 
 def test_a_pipe_never_wraps_the_table() -> None:
     long = " ".join(["conv2d 8 k=1 s=1 p=0 d=1 g=1 bias=true pm=zeros"] * 3)
     out = io.StringIO()
-    render.draw_table(convcalc.analyze(long, "3x8x8"), out)  # width chosen automatically
+    write_table(report(convcalc.analyze(long, "3x8x8")), out)  # width chosen automatically
     lines = out.getvalue().splitlines()
     assert any("conv2d 8 k=1 s=1 p=0 d=1 g=1 bias=true pm=zeros" in line for line in lines)
     assert len([line for line in lines if line[:1].isdigit()]) == 3
@@ -161,7 +177,7 @@ def test_a_pipe_never_wraps_the_table() -> None:
 def test_ascii_output_stream_gets_ascii_shapes() -> None:
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding="ascii")
-    render.draw_table(convcalc.analyze("conv2d 4 k=3", "3x8x8"), out, width=100, color=False)
+    write_table(report(convcalc.analyze("conv2d 4 k=3", "3x8x8")), out, width=100, color=False)
     out.flush()
     assert "4x6x6" in raw.getvalue().decode("ascii")
 
@@ -169,12 +185,12 @@ def test_ascii_output_stream_gets_ascii_shapes() -> None:
 @pytest.mark.parametrize(("batch", "dtype"), [(1, "float32"), (8, "float16"), (2, "bf16")])
 def test_json_is_the_analysis_dict(batch: int, dtype: str) -> None:
     analysis = convcalc.analyze(STEM, "3x224x224")
-    text = render.to_json(analysis, batch=batch, dtype=dtype)
+    text = to_json(report(analysis, batch=batch, dtype=dtype))
     assert json.loads(text) == analysis.to_dict(batch=batch, dtype=dtype)
 
 
 def test_json_unknowns_are_null() -> None:
-    data = json.loads(render.to_json(convcalc.analyze("conv2d k=3 s=2 p=1", "32")))
+    data = json.loads(to_json(report(convcalc.analyze("conv2d k=3 s=2 p=1", "32"))))
     assert data["output"] == [None, 16, 16]
     assert data["layers"][0]["params"] is None
     assert data["total"]["params"] is None
@@ -184,9 +200,9 @@ def test_json_unknowns_are_null() -> None:
 def test_delimited(delimiter: str) -> None:
     analysis = convcalc.analyze(STEM + "; gap; flatten; linear 10", "3x224x224")
     out = io.StringIO()
-    render.write_delimited(analysis, out, delimiter)
+    write_delimited(report(analysis), out, delimiter)
     rows = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=delimiter))
-    assert list(rows[0]) == list(render.CSV_HEADER)
+    assert list(rows[0]) == list(CSV_HEADER)
     assert len(rows) == len(analysis.layers)
     assert rows[0]["spec"] == "conv2d 64 k=7 s=2 p=3 bias=false"
     assert rows[0]["input"] == "3x224x224"
@@ -198,14 +214,14 @@ def test_delimited(delimiter: str) -> None:
 
 def test_delimited_unknowns_are_empty() -> None:
     out = io.StringIO()
-    render.write_delimited(convcalc.analyze("conv2d k=3", "32"), out)
+    write_delimited(report(convcalc.analyze("conv2d k=3", "32")), out)
     (row,) = csv.DictReader(io.StringIO(out.getvalue()))
     assert row["params"] == ""
     assert row["output"] == "?x30x30"
 
 
 def test_markdown_is_a_github_table() -> None:
-    text = render.to_markdown(convcalc.analyze(SPEC_CHAIN, "3x224x224"))
+    text = to_markdown(report(convcalc.analyze(SPEC_CHAIN, "3x224x224")))
     layers, _totals = (block.splitlines() for block in text.split("\n\n")[1:])
     assert len(layers) == 2 + 6
     assert all(row.count("|") == 7 for row in layers)
@@ -217,7 +233,7 @@ def test_markdown_totals_are_a_table_of_their_own() -> None:
     totals is a table row, and the paragraphs are apart."""
     analysis = convcalc.analyze(SPEC_CHAIN, "3x224x224")
     training = memory.training_memory(analysis, 1, "float32", "momentum")
-    text = render.to_markdown(analysis, training=training)
+    text = to_markdown(report(analysis, optimizer="momentum"))
     paragraphs = text.rstrip("\n").split("\n\n")
     assert paragraphs[0] == "Input: 3×224×224"
     for table in paragraphs[1:]:
@@ -229,7 +245,7 @@ def test_markdown_totals_are_a_table_of_their_own() -> None:
     assert "| params | 84,618 | 84.6 K · all trainable |" in totals
     assert "| MACs | 175,817,984 | 175.8 M per sample |" in totals
     assert (
-        f"| training | {render.size(training.total)} | estimate for momentum (batch 1, float32): |"
+        f"| training | {numbers.size(training.total)} | estimate for momentum (batch 1, float32): |"
         in totals
     )
 
@@ -241,21 +257,21 @@ def test_table_totals_match_the_analysis() -> None:
     lines = dict(
         line.split(None, 1) for line in text.split("\n\n")[1].splitlines() if line[:1].isalpha()
     )
-    assert lines["params"].startswith(render.exact(analysis.params) + "  ")
-    assert lines["buffers"].startswith(render.exact(analysis.buffers) + "  ")
-    assert lines["MACs"].startswith(render.exact(analysis.macs) + "  ")
-    assert render.exact(analysis.macs) in text
-    assert render.size(analysis.memory().activations_peak) in text
+    assert lines["params"].startswith(numbers.exact(analysis.params) + "  ")
+    assert lines["buffers"].startswith(numbers.exact(analysis.buffers) + "  ")
+    assert lines["MACs"].startswith(numbers.exact(analysis.macs) + "  ")
+    assert numbers.exact(analysis.macs) in text
+    assert numbers.size(analysis.memory().activations_peak) in text
 
 
 def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")  # as if on a terminal
     out = io.StringIO()
-    render.draw_table(convcalc.analyze(STEM, "3x64x64"), out, width=100)
+    write_table(report(convcalc.analyze(STEM, "3x64x64")), out, width=100)
     assert "\x1b[36m" in out.getvalue()  # cyan shapes
     monkeypatch.setenv("NO_COLOR", "1")
     out = io.StringIO()
-    render.draw_table(convcalc.analyze(STEM, "3x64x64"), out, width=100)
+    write_table(report(convcalc.analyze(STEM, "3x64x64")), out, width=100)
     assert "\x1b[36m" not in out.getvalue()
 
 
@@ -279,11 +295,11 @@ def _figures(analysis: convcalc.Analysis) -> list[set[str]]:
     """Per layer: its shape, and its params and MACs in any of their forms."""
     out = []
     for lay in analysis.layers:
-        out.append({render.shape(lay.output, "×")})
+        out.append({numbers.shape(lay.output, "×")})
         if lay.params != 0:  # a narrow listing leaves a zero out
-            out.append({render.exact(lay.params), render.compact(lay.params)})
+            out.append({numbers.exact(lay.params), numbers.compact(lay.params)})
         if lay.macs != 0:
-            out.append({render.compact(lay.macs)})
+            out.append({numbers.compact(lay.macs)})
     return out
 
 
@@ -292,10 +308,8 @@ def _figures(analysis: convcalc.Analysis) -> list[set[str]]:
 def test_no_figure_is_ever_cut(name: str, width: int) -> None:
     shape, spec = NETWORKS[name]
     analysis = convcalc.analyze(spec, shape)
-    training = memory.training_memory(analysis, 8, "float32", "adam")
-    text = table(analysis, training=training, batch=8).replace(" ", " ")
     out = io.StringIO()
-    render.draw_table(analysis, out, width=width, color=False, training=training, batch=8)
+    write_table(report(analysis, batch=8, optimizer="adam"), out, width=width, color=False)
     text = out.getvalue()
     assert max(len(line) for line in text.splitlines()) <= width, text
     assert "…" not in text
@@ -307,19 +321,19 @@ def test_no_figure_is_ever_cut(name: str, width: int) -> None:
             forms,
             text,
         )
-    for total in render.totals(analysis, batch=8, training=training):
+    for total in totals(report(analysis, batch=8, optimizer="adam")):
         assert re.search(rf"(^|\s){re.escape(total.value)}(\s|$)", text, re.M), (total, text)
 
 
 def test_the_layouts_in_order() -> None:
     analysis = convcalc.analyze(*reversed(NETWORKS["vgg16"]))
-    rows = render.rows(analysis)
-    widths = [render._table_width(rows, layout) for layout in render.LAYOUTS]
+    table_rows = rows(report(analysis))
+    widths = [_table_width(table_rows, layout) for layout in LAYOUTS]
     assert widths == sorted(widths, reverse=True)
 
     def header(width: int) -> str:
         out = io.StringIO()
-        render.draw_table(analysis, out, width=width, color=False)
+        write_table(report(analysis), out, width=width, color=False)
         return out.getvalue().splitlines()[1]
 
     assert header(widths[0]).split() == ["#", "layer", "output", "params", "MACs", "RF"]
@@ -331,7 +345,7 @@ def test_the_layouts_in_order() -> None:
 def test_stacked_layout() -> None:
     analysis = convcalc.analyze("conv2d 64 k=3 p=1; relu; flatten; linear 10", "3x8x8")
     out = io.StringIO()
-    render.draw_table(analysis, out, width=30, color=False)
+    write_table(report(analysis), out, width=30, color=False)
     assert out.getvalue().split("\n\n")[0].splitlines() == [
         "input 3×8×8",
         "1  conv2d 64 k=3 p=1",
@@ -349,9 +363,9 @@ def test_stacked_layout() -> None:
 
 def test_a_long_kind_name_may_fold_but_a_number_never() -> None:
     analysis = convcalc.analyze("adaptiveavgpool2d 7; flatten; linear 1000", "512x14x14")
-    narrowest = render._table_width(render.rows(analysis), render.LAYOUTS[-1])
+    narrowest = _table_width(rows(report(analysis)), LAYOUTS[-1])
     out = io.StringIO()
-    render.draw_table(analysis, out, width=narrowest, color=False)
+    write_table(report(analysis), out, width=narrowest, color=False)
     lines = out.getvalue().splitlines()
     assert lines[1].split() == ["#", "layer", "output", "params", "MACs"]
     assert lines[3].split()[:2] == ["1", "adaptiveav"]  # folded where it has no digit
@@ -362,12 +376,12 @@ def test_a_long_kind_name_may_fold_but_a_number_never() -> None:
 
 def test_sources_under_the_title() -> None:
     analysis = convcalc.analyze("conv2d 8 k=3; relu; gap", "3x8x8")
-    sources = [render.Source("net.spec", 1, 2), render.Source(render.COMMAND_LINE, 3, 3)]
+    sources = [Source("net.spec", 1, 2), Source(COMMAND_LINE, 3, 3)]
     assert table(analysis, sources=sources).splitlines()[:2] == [
         "input 3×8×8",
         "layers 1–2 from net.spec, 3 from the command line",
     ]
-    data = json.loads(render.to_json(analysis, sources=sources))
+    data = json.loads(to_json(report(analysis, sources=sources)))
     assert data["sources"] == [
         {"from": "net.spec", "first": 1, "last": 2},
         {"from": "the command line", "first": 3, "last": 3},
@@ -377,10 +391,10 @@ def test_sources_under_the_title() -> None:
 def test_training_rows_in_the_totals() -> None:
     analysis = convcalc.analyze(STEM, "3x224x224")
     training = memory.training_memory(analysis, 16, "bf16", "adam")
-    lines = render.totals(analysis, batch=16, dtype="bf16", training=training)
+    lines = totals(report(analysis, batch=16, dtype="bf16", optimizer="adam"))
     assert [t.label for t in lines][-5:] == ["training", "", "", "", ""]
     assert [t.value for t in lines][-5:] == [
-        render.size(v)
+        numbers.size(v)
         for v in (
             training.total,
             training.params,
@@ -389,5 +403,5 @@ def test_training_rows_in_the_totals() -> None:
             training.activations,
         )
     ]
-    data = json.loads(render.to_json(analysis, batch=16, dtype="bf16", training=training))
+    data = json.loads(to_json(report(analysis, batch=16, dtype="bf16", optimizer="adam")))
     assert data["training_memory"] == training.to_dict()

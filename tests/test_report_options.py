@@ -26,7 +26,7 @@ import convcalc
 from convcalc.ask.explain import evaluate, explain
 from convcalc.ask.lint import lint, lint_error
 from convcalc.cli.command import cli
-from convcalc.formats.render import CSV_HEADER
+from convcalc.formats.delimited import CSV_HEADER
 from convcalc.network.field import field
 from convcalc.network.zoo import models
 

@@ -29,6 +29,11 @@ WATCHED = (
     "convcalc.network.graph",
     "convcalc.kinds",
     "convcalc.formats.render",
+    "convcalc.formats.table",
+    "convcalc.formats.rows",
+    "convcalc.formats.text",
+    "convcalc.formats.markdown",
+    "convcalc.formats.delimited",
     "convcalc.formats.jsonout",
     "json",
 )
@@ -63,7 +68,7 @@ def test_json_loads_the_engine_not_rich() -> None:  # the probe itself sees impo
     assert '"output": [4, 6, 6]' in out
     assert modules == (
         "['convcalc.formats.jsonout', 'convcalc.kinds', 'convcalc.network.analysis', 'convcalc.network.graph', 'json']"
-    )  # not render.py: the JSON writer is on its own
+    )  # neither render.py nor the other writers: the JSON writer is on its own
 
 
 # Every module that registers layer kinds (the transformer layers among them).

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from convcalc.formats.render import exact, shape
+from convcalc.formats.text import exact, shape
 
 if TYPE_CHECKING:
     from convcalc.kinds.args import Param

@@ -1053,24 +1053,20 @@ def run(
     # JSON lists the warnings when there are any (always with --warnings).
     in_json = found if fmt == "json" and (found or warnings) else None
     extras = _extras(analysis, fmt, out, explain, rf, in_json)
-    options: dict[str, Any] = {
-        "batch": batch,
-        "dtype": dtype,
-        "training": training,
-        "sources": sources,
-        "depth": depth,
-        "extras": extras,
-        "memory": memory,
-    }
+    from convcalc.formats.report import Report
+
+    report = Report.of(
+        analysis, memory, training=training, sources=sources, depth=depth, extras=extras
+    )
     try:
         if fmt == "json":  # its writer alone: the table code is not imported
             from convcalc.formats.jsonout import to_json
 
-            out.write(to_json(analysis, **options))
+            out.write(to_json(report))
         else:
             from convcalc.formats.render import write
 
-            write(analysis, fmt, out, **options)
+            write(report, fmt, out)
     except ConvcalcError as exc:  # -o torch: a network it cannot write (nothing written yet)
         raise Failure(str(exc), EXIT_USAGE) from None
     out.flush()

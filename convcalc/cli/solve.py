@@ -36,7 +36,7 @@ from convcalc.cli.command import (
     _Stdout,
     guarded,
 )
-from convcalc.formats.render import is_unicode, shape
+from convcalc.formats.text import is_unicode, shape
 
 if TYPE_CHECKING:
     from convcalc.ask.solve import Solution

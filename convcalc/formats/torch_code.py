@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import ConvcalcError
+from convcalc.formats.report import is_graph
 from convcalc.kinds.layer import PLACEMENT, Layer, Shape
 from convcalc.kinds.merge import Concat, Crop, Elementwise, Part
 from convcalc.kinds.shapes import fmt_shape
@@ -396,8 +397,6 @@ def _imports(helpers: Sequence[str], any_type: bool) -> list[str]:
 def to_torch(analysis: Analysis, note: str = "") -> str:
     """The network as PyTorch code (see the module's docstring); ``note`` is a line for
     its header (how the network was read)."""
-    from convcalc.formats.render import is_graph
-
     if not analysis.layers:
         raise CodeError("-o torch needs at least one layer")
     # A frozen or shared layer (one module applied twice) needs __init__ and forward too.
