@@ -1,4 +1,4 @@
-"""The JSON report (SPEC.md §3), apart from the other formats (render.py) so that
+"""The JSON report (docs/output.md#json), apart from the other formats (render.py) so that
 ``--format json`` imports neither the table code nor the text formatting
 (bench/cli_bench.py (b)). render.py re-exports what is here."""
 
@@ -43,7 +43,7 @@ def to_json(
     extras: Extras | None = None,
     memory: Memory | None = None,
 ) -> str:
-    """SPEC.md §3's object, one layer per line: readable, and built with the
+    """The object of docs/output.md#json, one layer per line: readable, and built with the
     C encoder (fast for long chains). ``training_memory`` and ``sources`` are
     added when there is such a thing to say; ``extras``' receptive-field summary,
     steps and warnings when they were asked for; ``memory``: the figures, when the
