@@ -63,7 +63,7 @@ def test_agrees_with_a_torch_record() -> None:
 
 
 def test_the_spec_example_chain_is_torchs() -> None:
-    # SPEC.md §1's first example, as PyTorch ran it (documented_chains() in the generator).
+    # README.md's first example, as PyTorch ran it (documented_chains() in the generator).
     spec = "conv2d 64 k=7 s=2 p=3  maxpool2d k=3 s=2 p=1  conv2d 128 k=3 s=2 p=1  gap  flatten  linear 10"
     case = _torch_case(spec, [3, 224, 224])
     got = convcalc.analyze(spec, "3x224x224").to_dict()["layers"]

@@ -1,4 +1,4 @@
-"""Every rejection names what is wrong and the numbers involved (SPEC.md §4).
+"""Every rejection names what is wrong and the numbers involved (docs/output.md#errors-and-exit-codes).
 
 These are convcalc's own message texts (the torch vectors check *which* inputs are
 rejected); the numbers in them are the inputs echoed back."""

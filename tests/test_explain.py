@@ -219,7 +219,7 @@ def test_same_says_where_the_odd_pixel_goes() -> None:
 
 def test_ceil_mode_and_the_dropped_last_window() -> None:
     # L=6, k=2, s=4, p=1: a naive ceil gives 3; the third window would start in the
-    # right padding, so PyTorch drops it (SEMANTICS.md §3, a torch vector)
+    # right padding, so PyTorch drops it (docs/arithmetic.md#pooling, a torch vector)
     (line,) = lines("maxpool1d k=2 s=4 p=1 ceil=true", "1x6")
     assert line.startswith("L: ⌈(6 + 2·1 − 1·(2−1) − 1) / 4⌉ + 1 − 1 = 2")
     assert "would start at (3−1)·4 = 8" in line
@@ -246,7 +246,7 @@ def test_transposed_interpolate_adaptive_and_merges() -> None:
     assert (
         h == "H: ⌊100 × 0.29⌋ = 28  (the float64 product is 28.999999999999996; PyTorch floors it)"
     )
-    # adaptive bins [⌊i·L/o⌋, ⌈(i+1)·L/o⌉) (SEMANTICS.md §3)
+    # adaptive bins [⌊i·L/o⌋, ⌈(i+1)·L/o⌉) (docs/arithmetic.md#pooling)
     assert lines("adaptiveavgpool1d 3", "1x10") == [
         "L: 3  (3 windows [⌊i·10/3⌋, ⌈(i+1)·10/3⌉), 4 wide, overlapping: [0,4) [3,7) [6,10))"
     ]
@@ -255,7 +255,7 @@ def test_transposed_interpolate_adaptive_and_merges() -> None:
     ]
     assert lines("adaptiveavgpool1d 5", "1x10") == ["L: 5  (5 windows of 10/5 = 2, stride 2)"]
     assert lines("gap", "3x7x7")[0] == "H: 1  (one window over all 7)"
-    # the current tensor comes first unless it is listed (GRAPH_DESIGN.md)
+    # the current tensor comes first unless it is listed (docs/language.md)
     graph = "as x; conv2d 8 k=1; as y; from x; conv2d 4 k=1; concat y x"
     assert (
         lines(graph, "3x5x5")[-1]

@@ -306,11 +306,15 @@ def test_framework_example_is_a_network_the_framework_built(path: Path) -> None:
 
 
 def _readme_commands() -> list[tuple[str, str, str]]:
-    """(framework, input, layer words) of the README's --framework commands that
-    print figures (not the ones that show an error)."""
+    """(framework, input, layer words) of the --framework commands in the README and
+    docs/ that print figures (not the ones that show an error)."""
     import re
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    root = Path(__file__).parent.parent
+    readme = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    )
     pattern = re.compile(
         r"^\$ convcalc --framework (keras|onnx) -i (\S+) (.+?)"
         r"(?: --explain)?(?: -o \w+)?(?: \| (?:cut|tail) .*)?$",

@@ -152,7 +152,9 @@ def _layer_spellings(draw: st.DrawFn) -> tuple[str, str]:
 
 
 def _bind_all(text: str) -> list[object]:
-    return [bind(s, text, REGISTRY) for s in parse(text, KINDS).statements if isinstance(s, LayerStmt)]
+    return [
+        bind(s, text, REGISTRY) for s in parse(text, KINDS).statements if isinstance(s, LayerStmt)
+    ]
 
 
 @settings(max_examples=400, deadline=None)

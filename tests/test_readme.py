@@ -1,13 +1,17 @@
-"""Every command in README.md runs, and the outputs pasted there are the real ones.
+"""Every command in README.md and docs/*.md runs, and the outputs pasted there are
+the real ones; every link between them leads somewhere.
 
-- ```console blocks: each ``$ command`` runs (bash, repository root, this Python's
-  scripts first on PATH, HOME in a temporary directory) and its output (stdout and
-  stderr) must equal the lines under it. ``--update-golden`` rewrites them.
-- ```pycon blocks run as doctests.
-- ```sh blocks are the install, test and development commands: they run verbatim,
-  in order, in a fresh copy of the repository (as on a new machine; needs PyPI),
-  except that the test command only collects the suite (.ci/run runs it verbatim).
-  Test runs they start skip this test (CONVCALC_README_NESTED).
+- ```console blocks (README.md and each docs/*.md): each ``$ command`` runs (bash,
+  repository root, this Python's scripts first on PATH, HOME in a temporary
+  directory) and its output (stdout and stderr) must equal the lines under it.
+  ``--update-golden`` rewrites them.
+- ```pycon blocks (the same files) run as doctests.
+- ```sh blocks (README.md) are the install, test and development commands: they run
+  verbatim, in order, in a fresh copy of the repository (as on a new machine; needs
+  PyPI), except that the test command only collects the suite (.ci/run runs it
+  verbatim). Test runs they start skip this test (CONVCALC_README_NESTED).
+- Relative links in the Markdown files, and the docs the code cites
+  (``docs/….md#anchor``), point at files and headings that exist.
 """
 
 from __future__ import annotations
@@ -26,12 +30,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```\n", re.M | re.S)
 NESTED = "CONVCALC_README_NESTED"
 
 
-def fenced(lang: str) -> list[str]:
-    return [m.group(2) for m in FENCE.finditer(README.read_text()) if m.group(1) == lang]
+def fenced(lang: str, path: Path = README) -> list[str]:
+    return [m.group(2) for m in FENCE.finditer(path.read_text()) if m.group(1) == lang]
+
+
+def name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
 
 
 def sessions(block: str) -> list[tuple[str, list[str]]]:
@@ -41,7 +50,7 @@ def sessions(block: str) -> list[tuple[str, list[str]]]:
         if line.startswith("$ "):
             out.append((line[2:], []))
         else:
-            assert out, f"output before any command in README block:\n{block}"
+            assert out, f"output before any command in block:\n{block}"
             out[-1][1].append(line)
     return out
 
@@ -59,7 +68,15 @@ def shell(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
     )
 
 
-def test_console_commands_and_their_outputs(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_the_docs_are_found() -> None:
+    assert len(DOCS) > 1
+    assert all(fenced("console", path) for path in DOCS if path.name != "README.md")
+
+
+@pytest.mark.parametrize("path", DOCS, ids=name)
+def test_console_commands_and_their_outputs(
+    path: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     update = request.config.getoption("--update-golden") or os.environ.get("CONVCALC_UPDATE_GOLDEN")
     env = {
         **os.environ,
@@ -67,9 +84,9 @@ def test_console_commands_and_their_outputs(tmp_path: Path, request: pytest.Fixt
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop("NO_COLOR", None)
-    text = README.read_text()
+    text = path.read_text()
     problems = []
-    for block in fenced("console"):
+    for block in fenced("console", path):
         rendered = []
         for command, expected in sessions(block):
             proc = shell(command, ROOT, env)
@@ -78,7 +95,7 @@ def test_console_commands_and_their_outputs(tmp_path: Path, request: pytest.Fixt
                 problems.append(f"$ {command}\nexit status {proc.returncode}\n{proc.stdout}")
             elif actual != expected and not update:
                 problems.append(
-                    f"$ {command}\nREADME shows:\n"
+                    f"$ {command}\n{name(path)} shows:\n"
                     + "\n".join(expected)
                     + "\nbut it prints:\n"
                     + proc.stdout
@@ -89,17 +106,20 @@ def test_console_commands_and_their_outputs(tmp_path: Path, request: pytest.Fixt
                 f"```console\n{block}```", "```console\n" + "\n".join(rendered) + "\n```", 1
             )
     if update:
-        README.write_text(text)
+        path.write_text(text)
     assert not problems, "\n\n".join(problems)
 
 
-def test_python_examples() -> None:
+@pytest.mark.parametrize("path", DOCS, ids=name)
+def test_python_examples(path: Path) -> None:
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    blocks = fenced("pycon")
-    assert blocks
+    blocks = fenced("pycon", path)
+    if path == README:
+        assert blocks
     for n, block in enumerate(blocks):
-        runner.run(parser.get_doctest(block, {}, f"README pycon block {n + 1}", str(README), 0))
+        test = parser.get_doctest(block, {}, f"{name(path)} pycon block {n + 1}", str(path), 0)
+        runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
 
 
@@ -150,8 +170,8 @@ def test_install_and_development_commands_on_a_fresh_copy(tmp_path: Path) -> Non
 def test_tuples_are_shown_shell_safe_first() -> None:
     """The spec language shows k=3x5 before k=(3,5), and says when quotes are
     needed: bash itself rejects an unquoted k=(3,5)."""
-    text = README.read_text()
-    section = text.split("## The spec language", 1)[1].split("\n## ", 1)[0]
+    text = (ROOT / "docs" / "language.md").read_text()
+    section = text.split("## Layers and keys", 1)[1].split("\n## ", 1)[0]
     assert section.index("`k=3x5`") < section.index("`k=(3,5)`")
     assert "quote it (`'k=(3,5)'`)" in section
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -162,3 +182,62 @@ def test_tuples_are_shown_shell_safe_first() -> None:
     assert quoted.returncode == 0, quoted.stdout
     (row,) = csv.DictReader(io.StringIO(quoted.stdout))
     assert row["output"] == "4x6x4"
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6} +(.+?) *#*$", re.M)
+# A doc cited from code: a path under docs/, or an upper-case name at the top
+# (README.md).
+CITATION = re.compile(r"(?<![\w./-])((?:docs/[\w./-]+|[A-Z][A-Z0-9_]*)\.md)(?:#([\w-]+))?")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives the headings of a Markdown file."""
+    text = FENCE.sub("", path.read_text())
+    seen: dict[str, int] = {}
+    out = set()
+    for heading in HEADING.findall(text):
+        plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).replace("`", "")
+        slug = re.sub(r"[^\w\- ]", "", plain.lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.add(slug if n == 0 else f"{slug}-{n}")
+    return out
+
+
+def broken(target: Path, anchor: str | None) -> str | None:
+    if not target.exists():
+        return "no such file"
+    if anchor and target.suffix == ".md" and anchor not in anchors(target):
+        return f"no heading #{anchor} in {name(target)}"
+    return None
+
+
+@pytest.mark.parametrize("path", DOCS, ids=name)
+def test_relative_links_lead_somewhere(path: Path) -> None:
+    problems = []
+    for link in LINK.findall(FENCE.sub("", path.read_text())):
+        if re.match(r"[a-z][a-z0-9+.-]*:", link):  # https:, mailto:
+            continue
+        file, _, anchor = link.partition("#")
+        target = (path.parent / file).resolve() if file else path
+        why = broken(target, anchor or None)
+        if why:
+            problems.append(f"{name(path)}: ({link}): {why}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_docs_the_code_cites_exist() -> None:
+    """Docstrings and comments cite docs/….md#anchor (which is in the repository),
+    never a document that is not."""
+    problems = []
+    for folder in ("convcalc", "tests", "bench"):
+        for py in sorted((ROOT / folder).rglob("*.py")):
+            for n, line in enumerate(py.read_text(encoding="utf-8").splitlines(), 1):
+                for doc, anchor in CITATION.findall(line):
+                    why = broken(ROOT / doc, anchor or None)
+                    if why:
+                        problems.append(
+                            f"{name(py)}:{n}: {doc}{'#' + anchor if anchor else ''}: {why}"
+                        )
+    assert not problems, "\n".join(problems)

@@ -107,7 +107,7 @@ def test_the_order_is_simplest_first() -> None:
 
 
 def test_a_scale_is_the_shortest_decimal_that_floors_right() -> None:
-    # 100 × 0.29 = 28.999999999999996 in float64 (SEMANTICS.md §4, a torch vector):
+    # 100 × 0.29 = 28.999999999999996 in float64 (docs/arithmetic.md#other-layers, a torch vector):
     # 0.29 gives 28, so the shortest scale that gives 29 has three decimals
     (solution,) = solve("upsample scale=?", "1x100", "1x29")
     assert solution.values["scale"] == 0.291

@@ -6,8 +6,8 @@ The search is :func:`convcalc.ask.solve.solve_chain`; this module parses the opt
 and presents the answers (a table for people, JSON/CSV/TSV/Markdown for the rest).
 
 Why ``-o`` is the output here while it is the format on the main command: the
-issue and SPEC.md give the form ``convcalc solve -i IN -o OUT``, and ``-i``/``-o``
-read as a pair ("from … to …"); the format is therefore spelt out (``--format``),
+issue and docs/solve-explain-lint.md give the form ``convcalc solve -i IN -o OUT``, and
+``-i``/``-o`` read as a pair ("from … to …"); the format is therefore spelt out (``--format``),
 and ``-o json`` gets a hint saying so instead of a puzzling shape error.
 """
 

@@ -1,5 +1,6 @@
-"""The JSON report (SPEC.md §3), apart from the other formats so that ``--format json``
-imports neither the table code nor the text formatting (bench/cli_bench.py (b))."""
+"""The JSON report (docs/output.md#json), apart from the other formats so that
+``--format json`` imports neither the table code nor the text formatting
+(bench/cli_bench.py (b))."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ __all__ = ["to_json"]
 
 @gc_paused()  # 100,000 rows make a million small objects: see _gc.py
 def to_json(report: Report) -> str:
-    """SPEC.md §3's object, one layer per line: readable, and built with the
+    """The object of docs/output.md#json, one layer per line: readable, and built with the
     C encoder (fast for long chains). ``training_memory`` and ``sources`` are
     added when there is such a thing to say; the receptive-field summary, steps
     and warnings when the report holds them."""

@@ -239,7 +239,7 @@ class Analysis(NamedTuple):
         depth: int | None = None,
         memory: Memory | None = None,
     ) -> dict[str, Any]:
-        """SPEC.md §3's JSON object (plus receptive fields, the graph's structure and
+        """The JSON object of docs/output.md#json (plus receptive fields, the graph's structure and
         memory); with ``depth``, "layers" holds the rows of :meth:`rows`; ``memory``:
         the figures at ``batch`` and ``dtype``, when the caller has them already."""
         with gc_paused():
@@ -543,7 +543,8 @@ def _propagate(
             raise InternalError(
                 f"layer {index} ({node.text}): internal error {exc!r}; please report it"
             ) from exc
-        # Receptive field, forward form (SEMANTICS.md §7): size r, jump j, start −P.
+        # Receptive field, forward form (docs/arithmetic.md#receptive-field):
+        # size r, jump j, start −P.
         rf = fields[first]
         if len(inputs) > 1:
             # A broadcast gate (all spatial sizes 1, e.g. squeeze-and-excitation) mixes

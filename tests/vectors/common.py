@@ -132,7 +132,7 @@ def run_once(
     layer: Layer, x: torch.Tensor
 ) -> tuple[torch.Tensor | None, dict[str, Any] | None, dict[str, str] | None]:
     """Construct and run one layer: (output, record, error). MACs are what
-    ``FlopCounterMode`` counts for the call, divided by 2 (SEMANTICS.md §0)."""
+    ``FlopCounterMode`` counts for the call, divided by 2 (docs/arithmetic.md#macs)."""
     try:
         m = layer.make()
         m.eval()

@@ -23,7 +23,7 @@ PyTorch module that produced the numbers.
 How a case is computed: input ``torch.randn(1, *input)``; each layer is constructed (a
 constructor exception is a rejection too), put in ``eval()`` mode and run under
 ``torch.no_grad()``; MACs are ``torch.utils.flop_counter.FlopCounterMode``'s total / 2 for
-the layer's call, counted in a second call (SEMANTICS.md §0; attention is run with
+the layer's call, counted in a second call (docs/arithmetic.md#macs; attention is run with
 ``need_weights=True`` so that the counter sees QKᵀ and AV). Every layer runs on
 PyTorch's reference CPU path (``torch.backends.mkldnn.flags(enabled=False)``) and again on
 the default oneDNN path; a case whose acceptance or output shape differs between the two is

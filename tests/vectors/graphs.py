@@ -1,7 +1,7 @@
 """Random graphs run in PyTorch: branches, merges, blocks and shared layers, with torch's answers.
 
 Each case is drawn as ONE random description (``Graph``: block definitions plus top-level
-statements of convcalc's graph language, GRAPH_DESIGN.md). The same description is rendered
+statements of convcalc's graph language, docs/language.md). The same description is rendered
 as the spec text and executed by ``Exec``, which builds the torch modules and runs them, so
 the two cannot diverge. Re-run (deterministic; byte-identical output) from the repository
 root::
@@ -47,7 +47,7 @@ object per line (sorted keys, compact separators)::
   the number of names (``a, b = torch.chunk(x, 3)`` is Python's unpacking error; the message
   here is the harness's own).
 
-Semantics the executor implements (GRAPH_DESIGN.md): ``add``/``mul``/``concat`` operands are
+Semantics the executor implements (docs/language.md): ``add``/``mul``/``concat`` operands are
 the listed names in order, with the current tensor first unless it is itself one of them
 (the same tensor, not the same name); ``add``/``mul`` fold left with torch's broadcasting;
 ``concat`` is ``torch.cat(operands, dim)`` (dim counts the batch as 0); after a

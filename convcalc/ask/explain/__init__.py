@@ -3,7 +3,7 @@
 ``explain(analysis, *, ascii=False) -> list[Step]``
     For every row whose shape arithmetic is not trivial, one ``Step`` per dimension it
     computes: convolutions (``same``'s left/right split), transposed convolutions
-    (output_padding), pools (ceil_mode and the dropped last window of SEMANTICS.md §3),
+    (output_padding), pools (ceil_mode and the dropped last window of docs/arithmetic.md#pooling),
     adaptive pooling (its windows), upsample (the floor of the float64 product), max
     unpooling, pad, pixel (un)shuffle, flatten/unflatten, linear, GLU, and the graph
     operations (concat: which dimension and sizes; add/mul: the operands and any

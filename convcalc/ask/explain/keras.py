@@ -1,5 +1,5 @@
 """``--explain`` under Keras 3: the arithmetic of its kinds (convcalc/keras/),
-channels last, by Keras's rules (SEMANTICS.md §5) — ``valid`` ⌊(L − dk)/s⌋ + 1,
+channels last, by Keras's rules (docs/frameworks.md#keras) — ``valid`` ⌊(L − dk)/s⌋ + 1,
 ``same`` and ``causal`` ⌈L/s⌉ with where their padding goes, deconv_output_length,
 the pool size as the default stride, global pooling with or without keepdims,
 ZeroPadding, Cropping, UpSampling, Flatten, Reshape, Dense and glu.

@@ -1,5 +1,5 @@
 """``--explain`` under ONNX: the arithmetic of its operators (convcalc/onnx/) as
-ONNX shape inference does it at the opset in force (SEMANTICS.md §6) — Conv with
+ONNX shape inference does it at the opset in force (docs/frameworks.md#onnx) — Conv with
 begin/end pads or SAME_UPPER/SAME_LOWER/VALID, ConvTranspose with output_padding
 and output_shape, the pools' C++ truncating division and ceil_mode (a true ceiling
 before opset 22; from 22 (room + s − 1)/s, and no window starting in the end

@@ -52,7 +52,7 @@ a size under an even kernel. For upsample, an integer scale comes first, then
 ``size``, then the shortest decimal scale whose float64 product floors to the target.
 
 How: for single layers the candidates are derived per spatial dimension with the
-layer's output formula (SEMANTICS.md §1–3), dimensions with the same input, target
+layer's output formula (docs/arithmetic.md#shapes), dimensions with the same input, target
 and known values sharing one answer (so ``k=3`` is offered, not also ``k=3,5`` when
 both would do); every candidate is then run through the engine. A 1-wide kernel's
 dilation changes nothing, so only d=1 is offered for it (unless a transposed

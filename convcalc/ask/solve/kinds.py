@@ -8,8 +8,8 @@ kind's own argument names (Keras's ``strides`` and ``dilation_rate``, ONNX's
 takes and which keys hold for every dimension at once (a Keras padding word, an
 ONNX auto_pad, Keras's output_padding=None).
 
-PyTorch's kinds have their size arithmetic written out in the solver (SEMANTICS.md
-§1–3). Keras's and ONNX's do not: :func:`dim_size` gets one dimension's output size
+PyTorch's kinds have their size arithmetic written out in the solver (docs/arithmetic.md#shapes).
+Keras's and ONNX's do not: :func:`dim_size` gets one dimension's output size
 by running the layer itself on that one dimension, so the solver's candidates follow
 exactly the rules the engine applies (ONNX's per-opset pooling included), and the
 engine then confirms every answer on the whole shape.

@@ -597,8 +597,8 @@ def _upsample(
 
 def _shortest_scale(size: int, want: int, float32: bool = False) -> float:
     """The shortest decimal f with floor(float64(size) · f) == want, as PyTorch sizes
-    an interpolation (SEMANTICS.md §4); ``float32``: with f rounded to a float32
-    first, as ONNX's scales tensor holds it (SEMANTICS.md §6)."""
+    an interpolation (docs/arithmetic.md#other-layers); ``float32``: with f rounded to a float32
+    first, as ONNX's scales tensor holds it (docs/frameworks.md#onnx)."""
     lo, hi = Fraction(want, size), Fraction(want + 1, size)
     for digits in range(18):
         unit = Fraction(1, 10**digits)

@@ -1,6 +1,6 @@
 """The per-dimension arithmetic of a windowed layer (convolution, pooling,
 transposed convolution, max unpooling): every (k, s, p, d, op) within the bounds
-that one dimension accepts and the size it gives — PyTorch's by SEMANTICS.md §1–3,
+that one dimension accepts and the size it gives — PyTorch's by docs/arithmetic.md#shapes,
 Keras's and ONNX's from the layer itself (convcalc.ask.solve.kinds) — and how simple
 an assignment is."""
 
@@ -55,7 +55,7 @@ def _dim_outputs(
     kind: Kind, dim: _Dim, layer: Layer, n: int, limits: Limits, channels: int | None
 ) -> Iterator[tuple[tuple[Any, ...], int]]:
     """Every (k, s, p, d, op) within the limits that this dimension accepts, with the
-    output size it gives: PyTorch's by SEMANTICS.md §1–3, Keras's and ONNX's by the
+    output size it gives: PyTorch's by docs/arithmetic.md#shapes, Keras's and ONNX's by the
     layer itself (kinds.dim_size)."""
     if not kind.torch:
         yield from _framework_outputs(kind, dim, layer, n, limits, channels)

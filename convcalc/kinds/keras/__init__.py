@@ -1,6 +1,6 @@
 """Keras 3 (and tf.keras) conventions: its layer kinds under their class names
 and argument names, channels-last shapes, 'same'/'valid'/'causal' padding, and
-parameter counts as model.count_params() reports them (SEMANTICS.md §5).
+parameter counts as model.count_params() reports them (docs/frameworks.md#keras).
 Importing the package registers every kind in :data:`REGISTRY`."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What the Keras layer kinds share: their registry, the channels-last layout,
-Keras's argument types and its window arithmetic (SEMANTICS.md §5)."""
+Keras's argument types and its window arithmetic (docs/frameworks.md#keras)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Keras's convolutions: Conv1D/2D/3D, Conv1D/2D/3DTranspose, DepthwiseConv1D/2D,
-SeparableConv1D/2D, channels last (SEMANTICS.md §5)."""
+SeparableConv1D/2D, channels last (docs/frameworks.md#keras)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What the ONNX operators share: their registry, the opset they are read at,
 ``auto_pad`` and ``pads``, and the window arithmetic of ONNX shape inference
-(SEMANTICS.md §6). Shapes are channels first, as ONNX's N×C×D1×…×Dn without N."""
+(docs/frameworks.md#onnx). Shapes are channels first, as ONNX's N×C×D1×…×Dn without N."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ONNX Conv and ConvTranspose, as ONNX shape inference sizes them (SEMANTICS.md §6),
+"""ONNX Conv and ConvTranspose, as ONNX shape inference sizes them (docs/frameworks.md#onnx),
 with the nodes the spec does not allow rejected (channels the group does not divide,
 pads together with auto_pad, output_padding not below the stride or dilation) and a
 size below 1, which onnxruntime refuses."""

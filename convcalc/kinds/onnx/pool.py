@@ -1,5 +1,5 @@
 """ONNX MaxPool, AveragePool, LpPool and the global pools, as ONNX shape inference
-sizes them at the opset in force (SEMANTICS.md §6): strides default to 1; the size
+sizes them at the opset in force (docs/frameworks.md#onnx): strides default to 1; the size
 is C++'s truncating division (a kernel up to s − 1 larger than the padded input
 still gives 1); since opset 22 a ceil_mode window may not start in the end padding."""
 

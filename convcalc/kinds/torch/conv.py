@@ -1,4 +1,4 @@
-"""Convolutions and transposed convolutions (SEMANTICS.md §1–2)."""
+"""Convolutions and transposed convolutions (docs/arithmetic.md#convolution)."""
 
 from __future__ import annotations
 

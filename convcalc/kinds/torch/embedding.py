@@ -1,4 +1,4 @@
-"""Embedding lookups (SEMANTICS.md §4): the input holds indices."""
+"""Embedding lookups (docs/arithmetic.md#other-layers): the input holds indices."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Normalization layers: shape-neutral; learnable affine parameters are
-parameters, running statistics are buffers (SEMANTICS.md §4)."""
+parameters, running statistics are buffers (docs/arithmetic.md#parameters-and-buffers)."""
 
 from __future__ import annotations
 

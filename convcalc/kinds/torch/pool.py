@@ -1,4 +1,4 @@
-"""Max, average and adaptive pooling (SEMANTICS.md §3)."""
+"""Max, average and adaptive pooling (docs/arithmetic.md#pooling)."""
 
 from __future__ import annotations
 

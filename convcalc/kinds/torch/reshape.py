@@ -1,5 +1,5 @@
 """Layers that resample or rearrange: upsample, pixel (un)shuffle, pad, flatten
-(SEMANTICS.md §4)."""
+(docs/arithmetic.md#other-layers)."""
 
 from __future__ import annotations
 

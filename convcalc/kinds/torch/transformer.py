@@ -1,7 +1,7 @@
 """Layers of transformers and of whole networks: dimension reordering (permute,
 transpose), ConvNeXt's layer scale, stochastic depth, multi-head self-attention,
 PyTorch's transformer encoder layer and ViT's class token, position embedding and
-token selection (GRAPH_DESIGN.md, "Layer kinds added for whole networks").
+token selection (docs/language.md#the-layer-kinds).
 
 Token layers take an (L, E) input: L tokens of E features, batch first as with
 ``batch_first=True`` (the batch is never part of a convcalc shape)."""

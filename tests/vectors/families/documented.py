@@ -1,4 +1,4 @@
-"""The networks shown in SPEC.md, the README and examples/, built by hand in PyTorch."""
+"""The networks shown in docs/, the README and examples/, built by hand in PyTorch."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def zoo_chains(
 
 
 def documented_chains() -> list[tuple[str, Shape, list[Layer]]]:
-    """The networks shown in SPEC.md, the README and examples/, built by hand in
+    """The networks shown in docs/, the README and examples/, built by hand in
     PyTorch: the figures users read in the docs are checked like every other case."""
 
     def layer(text: str, make: Callable[[], nn.Module]) -> Layer:

@@ -34,7 +34,7 @@ from families.rf import make_rf_case
 
 
 def pinned_cases(rng: random.Random, sp: Speller) -> list[tuple[str, Shape, Layer]]:
-    """The documented corner cases (SEMANTICS.md), always present."""
+    """The documented corner cases (docs/arithmetic.md#what-checking-against-pytorch-turned-up), always present."""
     r, s = rng, sp
     return [
         ("maxpool", [1, 6], pool_layer(r, s, [1, 6], 1, "max", [2], s=[4], p=[1], ceil=True)),
