@@ -16,8 +16,7 @@ from click.testing import CliRunner, Result
 import convcalc
 from convcalc.cli.command import cli
 from convcalc.cli.completion import suggest
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA, ROOT
 
 
 def run(args: list[str] | str, input: str | None = None) -> Result:
@@ -269,7 +268,7 @@ def test_analyze_takes_the_framework() -> None:
 
 # -- examples/frameworks: networks the frameworks themselves built -----------------------
 
-EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "frameworks").glob("*.spec"))
+EXAMPLES = sorted((ROOT / "examples" / "frameworks").glob("*.spec"))
 
 
 def test_there_are_framework_examples() -> None:
@@ -310,7 +309,7 @@ def _readme_commands() -> list[tuple[str, str, str]]:
     print figures (not the ones that show an error)."""
     import re
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     pattern = re.compile(
         r"^\$ convcalc --framework (keras|onnx) -i (\S+) (.+?)"
         r"(?: --explain)?(?: -o \w+)?(?: \| (?:cut|tail) .*)?$",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -18,8 +17,7 @@ import convcalc
 from convcalc.kinds import KINDS, REGISTRY, bind
 from convcalc.kinds.base import TORCH_CLASSES, Layer, _target
 from convcalc.spec import LayerStmt, parse
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA
 
 
 def _layer(text: str) -> Layer:

@@ -6,14 +6,13 @@ or whose size shape inference puts below 1, must be refused too."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import convcalc
 from convcalc.kinds.frameworks import get
 from convcalc.spec import LayerStmt, parse
+from tests.paths import DATA
 
-DATA = Path(__file__).parent / "data"
 ONNX = get("onnx")
 
 

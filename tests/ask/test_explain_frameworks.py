@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,7 @@ from convcalc.cli.command import cli
 from convcalc.kinds import keras, onnx
 from convcalc.kinds.merge import Elementwise
 from convcalc.network.analysis import LayerResult
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA
 
 # The kinds whose rows compute their spatial sizes: each spatial dimension must be
 # explained (or, where the map is pooled away, remarked on).

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ from convcalc.ask.solve import Limits, NoSolution, Solution, solve, solve_chain
 from convcalc.kinds import KINDS, REGISTRY
 from convcalc.kinds.torch.conv import ConvTranspose
 from convcalc.spec import LayerStmt, parse
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "output_padding": "op"}
 SOLVABLE = {
     "Conv": ("kernel_size", "stride", "padding", "dilation"),

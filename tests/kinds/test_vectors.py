@@ -5,7 +5,6 @@ typed by hand; a case torch rejected must be rejected too."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,7 @@ import pytest
 import convcalc
 from convcalc.kinds import KINDS
 from convcalc.spec import LayerStmt, parse
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA
 
 
 def _load(name: str) -> list[dict[str, Any]]:

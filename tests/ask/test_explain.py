@@ -14,7 +14,6 @@ import random
 import re
 import struct
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ from hypothesis import strategies as st
 import convcalc
 from convcalc.ask.explain import evaluate, explain
 from convcalc.ask.explain.common import position
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 # Kinds whose rows explain their arithmetic.

@@ -29,8 +29,8 @@ from convcalc.cli.command import cli
 from convcalc.formats.render import CSV_HEADER
 from convcalc.network.field import field
 from convcalc.network.zoo import models
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 CHAIN = "-i 3x64x64 conv2d 16 k=3 s=2 p=1 maxpool k=2 s=2 p=1 ceil=true convtranspose2d 8 k=4 s=2 p=1 upsample scale=1.5"
 FLOOR = "-i 3x55x55 maxpool k=2"  # a warning: the last row and column are never seen

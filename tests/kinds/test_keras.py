@@ -5,14 +5,13 @@ No number here is typed by hand; a case Keras rejected must be rejected too."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import convcalc
 from convcalc.kinds.frameworks import get
 from convcalc.spec import LayerStmt, parse
+from tests.paths import DATA
 
-DATA = Path(__file__).parent / "data"
 KERAS = get("keras")
 
 
