@@ -4,7 +4,7 @@ impossible targets report the truly nearest sizes.
 The truth comes from two places: the single layers PyTorch ran
 (tests/data/torch_cases.jsonl, with one key hidden and torch's output as the
 target), and random layers whose forward output the engine computes (the engine
-itself is checked against PyTorch by test_vectors.py)."""
+itself is checked against PyTorch by kinds/test_vectors.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """--framework keras|onnx and the 'framework' statement: how the command says which
 convention is in force, how the two ways of choosing one meet, and the errors. The
-arithmetic itself is checked against Keras and ONNX in test_keras_vectors.py and
-test_onnx_vectors.py; where a figure is asserted here, it is the framework's own
+arithmetic itself is checked against Keras and ONNX in kinds/test_vectors.py; where a figure is asserted here, it is the framework's own
 (looked up in that data)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """--explain, --rf, the warnings and --strict on the main command, in every format.
 
-The numbers themselves are checked elsewhere against PyTorch (test_explain.py,
-test_lint.py, test_vectors.py); here the command must show exactly what the
+The numbers themselves are checked elsewhere against PyTorch (ask/test_explain.py,
+ask/test_lint.py, kinds/test_vectors.py); here the command must show exactly what the
 library computes, the printed arithmetic must give the numbers of the same output,
 the default output must not change for users who ask for none of it, and the JSON
 path must not load any of it."""
@@ -377,7 +377,7 @@ def test_built_in_models_warn_only_of_real_findings(name: str) -> None:
     found = stderr_warnings(result)
     if name == "squeezenet1_0":
         # torchvision's SqueezeNet 1.0 opens with Conv2d(3, 96, 7, stride=2), no padding:
-        # on 224 its windows never reach row and column 223 (see test_lint.py).
+        # on 224 its windows never reach row and column 223 (see ask/test_lint.py).
         assert len(found) == 1 and found[0].startswith("layer 1: ")
     else:
         assert found == []

@@ -1,7 +1,7 @@
 """PyTorch's own spellings of layers (issue 8): constructor calls and reprs, class names,
 the short form's PyTorch positional order, and the arguments checked against the input.
 The figures come from torch itself (tests/data/torch_cases.jsonl, the ``torchcalls`` set,
-checked by test_vectors.py); here: the table's consistency, that every spelling means
+checked by kinds/test_vectors.py); here: the table's consistency, that every spelling means
 one layer, and every error with its message."""
 
 from __future__ import annotations

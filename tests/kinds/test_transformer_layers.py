@@ -2,7 +2,7 @@
 the torch vectors can check: convcalc's own rules (the batch stays apart, token layers
 take an L×E input), the words of their messages, and unknown sizes.
 
-Every figure for an accepted layer is checked against PyTorch in test_vectors.py; the
+Every figure for an accepted layer is checked against PyTorch in kinds/test_vectors.py; the
 numbers here are the inputs echoed back, or figures taken from those vectors."""
 
 from __future__ import annotations

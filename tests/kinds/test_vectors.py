@@ -1,120 +1,157 @@
-"""convcalc against PyTorch itself: every case in tests/data was produced by
-running the layer in torch 2.13 (tests/vectors/generate.py). No number here is
-typed by hand; a case torch rejected must be rejected too."""
+"""convcalc against the frameworks themselves, one harness for all three: every case in
+tests/data was produced by running PyTorch, Keras or ONNX (see tests/kinds/oracle.py
+for which script wrote which file). No number here is typed by hand; a case the
+framework rejected must be rejected too, at the same layer."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 import convcalc
-from convcalc.kinds import KINDS
-from convcalc.spec import LayerStmt, parse
-from tests.paths import DATA
+from tests.kinds.oracle import ORACLES, Case, Oracle
+
+WITH_RF = [o for o in ORACLES if o.rf_file]
 
 
-def _load(name: str) -> list[dict[str, Any]]:
-    path = DATA / name
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def _ids(oracle: Oracle) -> str:
+    return oracle.name
 
 
-CASES = _load("torch_cases.jsonl")
-RF_CASES = _load("torch_rf.jsonl")
+def test_every_framework_has_an_oracle() -> None:
+    assert {o.name for o in ORACLES} == set(convcalc.FRAMEWORKS)
 
 
-def test_the_data_is_substantial() -> None:
+@pytest.mark.parametrize("oracle", ORACLES, ids=_ids)
+def test_the_data_is_substantial(oracle: Oracle) -> None:
     # The oracle is only as good as its coverage: guard against a truncated file.
-    singles = [c for c in CASES if len(c["layers"]) + (c["error"] is not None) == 1]
-    rejected = [c for c in CASES if c["error"] is not None]
-    assert len(singles) >= 5000
-    assert 0.15 <= len(rejected) / len(CASES) <= 0.4
-    assert len(CASES) - len(singles) >= 500
-    assert len(RF_CASES) >= 300
+    want = oracle.coverage
+    cases = oracle.cases
+    chains = [c for c in cases if not c.get("graph")]
+    singles = [c for c in chains if oracle.single(oracle, c)]
+    rejected = [c for c in cases if c["error"] is not None]
+    assert len(singles) >= want.singles
+    assert len(chains) - len(singles) >= want.chains
+    assert len(cases) - len(chains) >= want.graphs
+    low, high = want.rejected
+    assert low <= len(rejected) / len(cases) <= high
+    assert len(oracle.rf_cases) >= want.rf
 
 
-def _layer_at(spec: str, offset: int | None) -> int | None:
+@pytest.mark.parametrize("oracle", [o for o in ORACLES if o.name != "torch"], ids=_ids)
+def test_every_kind_and_alias_appears(oracle: Oracle) -> None:
+    # (PyTorch's generator writes its kinds' main words, not every alias.)
+    used = {stmt.kind for case in oracle.cases for stmt in oracle.statements(case["spec"])}
+    missing = sorted(set(oracle.conventions.registry) - used)
+    assert not missing, f"never generated: {missing}"
+
+
+def _layer_at(oracle: Oracle, spec: str, offset: int | None) -> int | None:
     """1-based index of the layer whose text holds ``offset``."""
-    layers = [s for s in parse(spec, KINDS).statements if isinstance(s, LayerStmt)]
-    for index, stmt in enumerate(layers, start=1):
+    for index, stmt in enumerate(oracle.statements(spec), start=1):
         if offset is not None and stmt.start <= offset <= stmt.end:
             return index
     return None
 
 
-def _check(case: dict[str, Any]) -> str | None:
-    """None if convcalc agrees with torch on the case, else what differs."""
-    spec, shape = case["spec"], tuple(case["input"])
-    error = case["error"]
+def _check(oracle: Oracle, case: Case) -> str | None:
+    """None if convcalc agrees with the framework on the case, else what differs."""
+    spec, shape, error = case["spec"], tuple(case["input"]), case["error"]
+    who, row = oracle.who, oracle.row
+    # Where the framework refused: every case says so but some of Keras's.
+    located = error is not None and (oracle.located or row in error)
     try:
-        result = convcalc.analyze(spec, shape)
+        result = oracle.analyze(spec, shape)
     except convcalc.ShapeError as exc:
         if error is None:
-            return f"convcalc rejected what torch accepts: {exc}"
-        if exc.index != error["layer"]:
-            return f"rejected at layer {exc.index}, torch at {error['layer']}: {exc}"
+            return f"convcalc rejected what {who} accepts: {exc}"
+        if located and exc.index != error[row]:
+            return (
+                f"rejected at {row} {exc.index}, {who} at {error[row]} ({error['message']}): {exc}"
+            )
         return None
     except convcalc.SpecError as exc:
         # A spec that cannot even be bound (e.g. 3 output sizes for a 2-d pool) is
-        # fine for a case torch rejects, as long as the word is in the same layer.
+        # fine for a case the framework rejects, as long as the word is in the same layer.
         if error is None:
             return f"SpecError: {exc}"
-        if _layer_at(spec, exc.start) != error["layer"]:
-            return f"SpecError outside layer {error['layer']}: {exc}"
+        if located and _layer_at(oracle, spec, exc.start) != error[row]:
+            return f"SpecError outside {row} {error[row]}: {exc}"
         return None
     except convcalc.ConvcalcError as exc:
         return f"{type(exc).__name__}: {exc}"
+    problem = oracle.first(case, result)
+    if problem:
+        return problem
     if error is not None:
-        return f"accepted what torch rejects ({error['message']}): output {result.output}"
-    for got, want in zip(result.layers, case["layers"]):
-        mine = {
-            "output": list(got.output),
-            "params": got.params,
-            "buffers": got.buffers,
-            "macs": got.macs,
-        }
+        by = f"{error['by']}: " if "by" in error else ""
+        return f"accepted what {who} rejects ({by}{error['message']}): output {result.output}"
+    wanted = oracle.rows(oracle, case, result)
+    for got, want in zip(result.layers, wanted):
+        mine = oracle.mine(got)
         if mine != want:
-            return f"layer {got.index} ({got.spec}): convcalc {mine} != torch {want}"
-    if len(result.layers) != len(case["layers"]):
-        return "different number of layers"
-    return None
+            return f"{row} {got.index} ({got.spec}): convcalc {mine} != {who} {want}"
+    if oracle.same_rows and len(result.layers) != len(wanted):
+        return f"different number of {row}s"
+    return oracle.last(case, result)
 
 
-def test_every_torch_case() -> None:
+@pytest.mark.parametrize("oracle", ORACLES, ids=_ids)
+def test_every_case(oracle: Oracle) -> None:
+    cases = oracle.cases
     failures = []
-    for case in CASES:
-        problem = _check(case)
+    for case in cases:
+        problem = _check(oracle, case)
         if problem:
             failures.append(f"#{case['id']} {case['input']} {case['spec']!r}: {problem}")
-    assert not failures, f"{len(failures)} of {len(CASES)} cases differ:\n" + "\n".join(
+    assert not failures, f"{len(failures)} of {len(cases)} cases differ:\n" + "\n".join(
         failures[:40]
     )
 
 
-@pytest.mark.parametrize(
-    "case", RF_CASES[:: max(1, len(RF_CASES) // 50)], ids=lambda c: str(c["id"])
-)
-def test_receptive_field_sample(case: dict[str, Any]) -> None:
-    # A readable sample; test_every_receptive_field checks them all.
-    assert _rf_problem(case) is None
-
-
-def _rf_problem(case: dict[str, Any]) -> str | None:
-    result = convcalc.analyze(case["spec"], tuple(case["input"]))
+def _rf_problem(oracle: Oracle, case: Case) -> str | None:
+    result = oracle.analyze(case["spec"], tuple(case["input"]))
     rf = result.rf
     if rf is None:
         return "no receptive field"
-    for m, (u, v), size, stride, start in zip(
-        case["probe"], case["span"], rf.size, rf.stride, rf.start
+    for m, (u, v), size, stride, start, length in zip(
+        case["probe"], case["span"], rf.size, rf.stride, rf.start, case["input"]
     ):
-        first = m * stride + start
-        if (first, first + size - 1) != (u, v):
-            return f"output {m}: convcalc sees [{first}, {first + size - 1}], autograd [{u}, {v}]"
+        first, last = m * stride + start, m * stride + start + size - 1
+        if oracle.rf_clipped:
+            # The gradient only sees the field inside the input: an end of the field
+            # in the padding shows as the first (last) tap inside.
+            start_ok = u == first if first >= 0 else u >= 0
+            end_ok = v == last if last <= length - 1 else v <= length - 1
+            agree = start_ok and end_ok and u <= v
+        else:
+            agree = (first, last) == (u, v)
+        if not agree:
+            return (
+                f"output {m}: convcalc sees [{first}, {last}], {oracle.who}'s gradient [{u}, {v}]"
+            )
     return None
 
 
-def test_every_receptive_field() -> None:
-    failures = [f"#{c['id']} {c['spec']!r}: {p}" for c in RF_CASES if (p := _rf_problem(c))]
+def _rf_sample() -> list[Any]:
+    # About 50 of each framework's receptive-field cases, one test each, to read.
+    return [
+        pytest.param(oracle, case, id=f"{oracle.name}-{case['id']}")
+        for oracle in WITH_RF
+        for case in oracle.rf_cases[:: max(1, len(oracle.rf_cases) // 50)]
+    ]
+
+
+@pytest.mark.parametrize(("oracle", "case"), _rf_sample())
+def test_receptive_field_sample(oracle: Oracle, case: Case) -> None:
+    # A readable sample; test_every_receptive_field checks them all.
+    assert _rf_problem(oracle, case) is None
+
+
+@pytest.mark.parametrize("oracle", WITH_RF, ids=_ids)
+def test_every_receptive_field(oracle: Oracle) -> None:
+    failures = [
+        f"#{c['id']} {c['spec']!r}: {p}" for c in oracle.rf_cases if (p := _rf_problem(oracle, c))
+    ]
     assert not failures, "\n".join(failures[:40])
