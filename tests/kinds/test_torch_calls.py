@@ -316,7 +316,7 @@ _CALL_TOKENS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.sampled_from(_CALL_TOKENS), max_size=16).map("".join))
 def test_call_like_text_raises_only_convcalc_errors(text: str) -> None:
     from convcalc.formats.torch_print import analyze_print
