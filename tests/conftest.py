@@ -1,22 +1,26 @@
 """Shared fixtures: golden files (regenerate with --update-golden or
-CONVCALC_UPDATE_GOLDEN=1), and Hypothesis settings."""
+CONVCALC_UPDATE_GOLDEN=1), and the Hypothesis profiles (no deadline)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+from tests.paths import GOLDEN
+
+# Nothing in the suite passes or fails on a duration (speed lives in bench/): no
+# Hypothesis deadline for any property test. Every profile has none, and a test's
+# own @settings inherit it (tests/test_properties.py checks that none sets one).
+settings.register_profile("convcalc", deadline=None)
 # In CI (CI=true) the property tests draw the same examples every run, so a red
 # build always reproduces; locally they explore new examples each time.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
-
-GOLDEN = Path(__file__).parent / "golden"
+settings.register_profile(
+    "ci", parent=settings.get_profile("convcalc"), derandomize=True, print_blob=True
+)
+settings.load_profile("ci" if os.environ.get("CI") else "convcalc")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,6 +4,8 @@ spelling of a layer means the same; the arithmetic keeps its invariants."""
 from __future__ import annotations
 
 import contextlib
+import re
+import sys
 from typing import Any
 
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -24,6 +26,7 @@ from convcalc.kinds.args import (
     UnionType,
 )
 from convcalc.spec import LayerStmt, parse
+from tests.paths import TESTS
 
 WORDS = [*sorted(KINDS), "input", "k", "s", "p", "same", "valid", "dw", "true", "none", "x"]
 TOKEN = st.one_of(
@@ -45,7 +48,7 @@ def _analyze(text: str, shape: Any) -> None:
         convcalc.analyze(text, shape)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(TOKEN, max_size=14).map(" ".join), SHAPES)
 @example("conv2d 1 k=99999999999999999 s=1", (3, 8, 8))
 @example("upsample scale=1e308", (3, 8, 8))
@@ -58,7 +61,7 @@ def test_any_text_raises_only_convcalc_errors(text: str, shape: Any) -> None:
     _analyze(text, shape)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=40), SHAPES)
 def test_any_unicode_raises_only_convcalc_errors(text: str, shape: Any) -> None:
     _analyze(text, shape)
@@ -157,7 +160,7 @@ def _bind_all(text: str) -> list[object]:
     ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(
     st.lists(_layer_spellings(), min_size=1, max_size=4),
     st.lists(st.sampled_from([" ", " ; ", "\n", " | ", ";", " # c\n"]), min_size=4, max_size=4),
@@ -225,7 +228,7 @@ def test_ceil_mode_adds_at_most_one(c: dict[str, int]) -> None:
     assert floor <= ceil <= floor + 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     st.lists(
         st.sampled_from(
@@ -256,3 +259,20 @@ def test_totals_are_the_sums_of_the_layers(chain: list[str]) -> None:
     assert a.buffers == sum(lay.buffers or 0 for lay in a.layers)
     for before, after in zip(a.layers, a.layers[1:]):
         assert after.input == before.output
+
+
+def test_no_property_test_has_a_deadline() -> None:
+    # Nothing in the suite passes or fails on a duration (conftest.py's profiles).
+    assert settings.default.deadline is None
+    given_tests = [
+        test
+        for module in list(sys.modules.values())
+        if module is not None and module.__name__.startswith("tests.")
+        for test in vars(module).values()
+        if hasattr(test, "_hypothesis_internal_use_settings")
+    ]
+    assert given_tests  # this module's own, at least
+    assert all(t._hypothesis_internal_use_settings.deadline is None for t in given_tests)
+    # and none asks for one in its source
+    for path in TESTS.rglob("*.py"):
+        assert not re.search(r"\bdeadline=(?!None\b)", path.read_text(encoding="utf-8")), path

@@ -110,7 +110,7 @@ def register(
     "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
     defaults to the class's TORCH when the names are the class's own. A lazy
     registry needs a new word in its index too (PyTorch's: ``python -m
-    convcalc.kinds.torch.make_index``; tests/test_layer_index.py fails until then)."""
+    convcalc.kinds.torch.make_index``; tests/kinds/test_layer_index.py fails until then)."""
     into = registry
 
     def add(klass: type[Layer]) -> type[Layer]:

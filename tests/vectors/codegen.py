@@ -23,7 +23,7 @@ eval mode on ``torch.randn(1, *input)`` (int64 zeros for an embedding). It write
 row that built the module (a shared module: the row of its first use) with the shape it
 returned (batch left out); ``modules`` the parameters of each module. A network convcalc
 cannot write (an unknown size, MaxUnpool) or whose code PyTorch cannot run (an embedding
-after float layers) is left out and counted. The test (tests/test_totorch.py) needs no
+after float layers) is left out and counted. The test (tests/formats/test_torch_code.py) needs no
 torch: convcalc's figures must equal these, and its code for every case must still hash
 to ``sha256`` — the data follows the code generator.
 """

@@ -2,8 +2,8 @@
 evaluates to the size the framework gave.
 
 The layers and chains are the ones Keras 3 built and ONNX shape inference sized
-(tests/data/keras_cases.jsonl, onnx_cases.jsonl; test_keras_vectors.py and
-test_onnx_vectors.py check the engine against them): for every case they
+(tests/data/keras_cases.jsonl, onnx_cases.jsonl; kinds/test_vectors.py
+checks the engine against them): for every case they
 accepted, each step's expression, in both alphabets, is parsed back by
 ``evaluate`` and must equal the framework's size for that row and dimension, and
 every row that computes a size explains each dimension it computes."""
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,7 @@ from convcalc.cli.command import cli
 from convcalc.kinds import keras, onnx
 from convcalc.kinds.merge import Elementwise
 from convcalc.network.analysis import LayerResult
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA
 
 # The kinds whose rows compute their spatial sizes: each spatial dimension must be
 # explained (or, where the map is pooled away, remarked on).
@@ -160,7 +158,7 @@ GRAPHS = {
 @pytest.mark.parametrize("framework", ["keras", "onnx"])
 def test_the_graph_operations_in_the_frameworks_layout(framework: str) -> None:
     # The sizes are the engine's (each operation is checked against the frameworks'
-    # conventions by test_frameworks.py); here every step must evaluate to them, the
+    # conventions by cli/test_frameworks.py); here every step must evaluate to them, the
     # channels being where the framework keeps them.
     shape, spec = GRAPHS[framework]
     analysis = convcalc.analyze(spec, shape, framework=framework)

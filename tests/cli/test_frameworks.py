@@ -1,7 +1,6 @@
 """--framework keras|onnx and the 'framework' statement: how the command says which
 convention is in force, how the two ways of choosing one meet, and the errors. The
-arithmetic itself is checked against Keras and ONNX in test_keras_vectors.py and
-test_onnx_vectors.py; where a figure is asserted here, it is the framework's own
+arithmetic itself is checked against Keras and ONNX in kinds/test_vectors.py; where a figure is asserted here, it is the framework's own
 (looked up in that data)."""
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ from click.testing import CliRunner, Result
 import convcalc
 from convcalc.cli.command import cli
 from convcalc.cli.completion import suggest
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA, ROOT
 
 
 def run(args: list[str] | str, input: str | None = None) -> Result:
@@ -269,7 +267,7 @@ def test_analyze_takes_the_framework() -> None:
 
 # -- examples/frameworks: networks the frameworks themselves built -----------------------
 
-EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "frameworks").glob("*.spec"))
+EXAMPLES = sorted((ROOT / "examples" / "frameworks").glob("*.spec"))
 
 
 def test_there_are_framework_examples() -> None:
@@ -310,10 +308,9 @@ def _readme_commands() -> list[tuple[str, str, str]]:
     docs/ that print figures (not the ones that show an error)."""
     import re
 
-    root = Path(__file__).parent.parent
     readme = "\n".join(
         path.read_text(encoding="utf-8")
-        for path in [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     )
     pattern = re.compile(
         r"^\$ convcalc --framework (keras|onnx) -i (\S+) (.+?)"

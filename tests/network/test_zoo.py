@@ -6,15 +6,15 @@ order. The records come from tests/vectors/models.py (torch 2.13, torchvision 0.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import convcalc
 from convcalc.network.zoo import model_spec, models
+from tests import paths
 
-DATA = Path(__file__).parent / "data" / "torch_models.jsonl"
+DATA = paths.DATA / "torch_models.jsonl"
 RECORDS = {r["name"]: r for r in map(json.loads, DATA.read_text().splitlines())}
 # The torch module types recorded layer by layer, and the convcalc kinds they are.
 WEIGHTED = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +13,9 @@ import pytest
 import convcalc
 from convcalc.network import analysis as engine
 from convcalc.network import memory
+from tests.paths import DATA
 
-RECORDS: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "data" / "torch_memory.json").read_text()
-)
+RECORDS: list[dict[str, Any]] = json.loads((DATA / "torch_memory.json").read_text())
 BATCH = 2  # the generator's batch
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,7 @@ from convcalc.kinds.shapes import expand
 from convcalc.network.analysis import _framework
 from convcalc.network.graph import build
 from convcalc.spec import LayerStmt
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA
 
 
 def _load(name: str) -> list[dict[str, Any]]:

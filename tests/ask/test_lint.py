@@ -12,8 +12,7 @@ import pytest
 import convcalc
 from convcalc.ask.lint import LintWarning, lint, lint_error
 from convcalc.network.zoo import model_spec, models
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
 
 UNET_LIKE = (
     "conv2d 16 k=3 p=1; as e1; maxpool k=2; conv2d 32 k=3 p=1; as e2; maxpool k=2; "

@@ -4,7 +4,7 @@ The layers and networks are the ones PyTorch ran (tests/data/torch_cases.jsonl a
 torch_graphs.jsonl): each step's expression, in both alphabets, is parsed back by
 ``evaluate`` and must equal torch's size for that row and dimension. Random layers
 of every kind with spatial arithmetic add breadth (their sizes come from the
-engine, itself checked against PyTorch by test_vectors.py)."""
+engine, itself checked against PyTorch by kinds/test_vectors.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import random
 import re
 import struct
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ from hypothesis import strategies as st
 import convcalc
 from convcalc.ask.explain import evaluate, explain
 from convcalc.ask.explain.common import position
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 # Kinds whose rows explain their arithmetic.

@@ -1,7 +1,7 @@
 """The graph language: names, branches, merges, blocks, repeats, shared weights and
 side outputs — their meaning (stated as relations between networks, the numbers
 themselves being checked against PyTorch in test_graph_vectors.py and
-test_models.py) and every error they can raise."""
+test_zoo.py) and every error they can raise."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ rules that depend on the batch size, and the note on whole-dimension statistics.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ import convcalc
 from convcalc.errors import LayerError, SpecError
 from convcalc.kinds import KINDS, REGISTRY, Layer, bind
 from convcalc.spec import LayerStmt, parse
+from tests.paths import DATA
 
-DATA = Path(__file__).parent / "data"
 FACTS = json.loads((DATA / "torch_layer_facts.json").read_text(encoding="utf-8"))
 OWN_MODULES = {"activation", "conv", "pool", "norm", "reshape", "embedding"}
 

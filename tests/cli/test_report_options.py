@@ -1,7 +1,7 @@
 """--explain, --rf, the warnings and --strict on the main command, in every format.
 
-The numbers themselves are checked elsewhere against PyTorch (test_explain.py,
-test_lint.py, test_vectors.py); here the command must show exactly what the
+The numbers themselves are checked elsewhere against PyTorch (ask/test_explain.py,
+ask/test_lint.py, kinds/test_vectors.py); here the command must show exactly what the
 library computes, the printed arithmetic must give the numbers of the same output,
 the default output must not change for users who ask for none of it, and the JSON
 path must not load any of it."""
@@ -29,8 +29,8 @@ from convcalc.cli.command import cli
 from convcalc.formats.delimited import CSV_HEADER
 from convcalc.network.field import field
 from convcalc.network.zoo import models
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 CHAIN = "-i 3x64x64 conv2d 16 k=3 s=2 p=1 maxpool k=2 s=2 p=1 ceil=true convtranspose2d 8 k=4 s=2 p=1 upsample scale=1.5"
 FLOOR = "-i 3x55x55 maxpool k=2"  # a warning: the last row and column are never seen
@@ -377,7 +377,7 @@ def test_built_in_models_warn_only_of_real_findings(name: str) -> None:
     found = stderr_warnings(result)
     if name == "squeezenet1_0":
         # torchvision's SqueezeNet 1.0 opens with Conv2d(3, 96, 7, stride=2), no padding:
-        # on 224 its windows never reach row and column 223 (see test_lint.py).
+        # on 224 its windows never reach row and column 223 (see ask/test_lint.py).
         assert len(found) == 1 and found[0].startswith("layer 1: ")
     else:
         assert found == []

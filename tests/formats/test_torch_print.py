@@ -16,8 +16,8 @@ from click.testing import CliRunner
 import convcalc
 from convcalc.cli.command import cli
 from convcalc.formats.torch_print import analyze_print, read_print
+from tests.paths import DATA, EXAMPLES
 
-DATA = Path(__file__).parent / "data"
 PRINTS = [json.loads(line) for line in (DATA / "torch_prints.jsonl").open(encoding="utf-8")]
 _LEAF = re.compile(r"\s*(?:\([^()\s]*\):\s*)?(?:(\d+) x )?[A-Za-z_][\w.]*\(.*\)\s*")
 
@@ -246,7 +246,7 @@ def test_cli_usage_errors(args: list[str], message: str) -> None:
 
 
 def test_the_example_print_is_one_torch_made() -> None:
-    text = (Path(__file__).parent.parent / "examples" / "alexnet_print.txt").read_text()
+    text = (EXAMPLES / "alexnet_print.txt").read_text()
     assert text.rstrip("\n") in {c["print"] for c in PRINTS}
-    model = (Path(__file__).parent.parent / "examples" / "alexnet_model_print.txt").read_text()
+    model = (EXAMPLES / "alexnet_model_print.txt").read_text()
     assert model.rstrip("\n") in {c["print"] for c in PRINTS if c["assume"]}

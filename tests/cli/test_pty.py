@@ -23,8 +23,8 @@ import convcalc
 from convcalc.formats import text as numbers
 from convcalc.formats.report import make_report
 from convcalc.formats.rows import totals
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 VGG = ROOT / "examples" / "vgg16.spec"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]|\r")
 

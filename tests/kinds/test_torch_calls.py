@@ -1,14 +1,13 @@
 """PyTorch's own spellings of layers (issue 8): constructor calls and reprs, class names,
 the short form's PyTorch positional order, and the arguments checked against the input.
 The figures come from torch itself (tests/data/torch_cases.jsonl, the ``torchcalls`` set,
-checked by test_vectors.py); here: the table's consistency, that every spelling means
+checked by kinds/test_vectors.py); here: the table's consistency, that every spelling means
 one layer, and every error with its message."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,8 +19,7 @@ from convcalc.kinds.binding import _target
 from convcalc.kinds.layer import Layer
 from convcalc.kinds.torch.registry import TORCH_CLASSES
 from convcalc.spec import LayerStmt, parse
-
-DATA = Path(__file__).parent / "data"
+from tests.paths import DATA
 
 
 def _layer(text: str) -> Layer:
@@ -320,7 +318,7 @@ _CALL_TOKENS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.sampled_from(_CALL_TOKENS), max_size=16).map("".join))
 def test_call_like_text_raises_only_convcalc_errors(text: str) -> None:
     from convcalc.formats.torch_print import analyze_print

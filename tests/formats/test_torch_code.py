@@ -18,8 +18,8 @@ import convcalc
 from convcalc.cli.command import cli
 from convcalc.formats.torch_code import CodeError, to_torch
 from convcalc.kinds.merge import GraphOp
+from tests.paths import DATA
 
-DATA = Path(__file__).parent / "data"
 CASES = [json.loads(line) for line in (DATA / "torch_codegen.jsonl").open(encoding="utf-8")]
 
 

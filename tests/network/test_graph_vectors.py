@@ -8,14 +8,14 @@ execution order, and reject exactly the graphs torch rejects, at the same operat
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import convcalc
+from tests import paths
 
-DATA = Path(__file__).parent / "data" / "torch_graphs.jsonl"
+DATA = paths.DATA / "torch_graphs.jsonl"
 CASES = [json.loads(line) for line in DATA.read_text().splitlines()]
 
 

@@ -21,6 +21,7 @@ import convcalc
 from convcalc.cli import command as cli_module
 from convcalc.cli.command import cli
 from convcalc.formats.delimited import CSV_HEADER
+from tests.paths import EXAMPLES
 
 SPEC_LINE = (
     "-i 3x224x224 conv2d 64 k=7 s=2 p=3 maxpool2d k=3 s=2 p=1 "
@@ -775,6 +776,6 @@ def test_the_catalog_does_not_import_rich(args: list[str]) -> None:
 
 
 def test_every_example_names_its_input() -> None:
-    for spec in sorted((Path(__file__).parent.parent / "examples").glob("*.spec")):
+    for spec in sorted(EXAMPLES.glob("*.spec")):
         data = json.loads(ok(["-f", str(spec), "-o", "json"]))  # no -i needed
         assert data["layers"], spec

@@ -1,4 +1,4 @@
-"""``convcalc solve``: the command around convcalc.ask.solve (whose answers test_solve.py
+"""``convcalc solve``: the command around convcalc.ask.solve (whose answers ask/test_solve.py
 checks against PyTorch's layers). Here: that the command shows exactly what the
 library finds, in every format, that every answer it prints reaches the target in
 the engine, and its errors, options and start-up."""
@@ -296,7 +296,7 @@ def test_solve_json_needs_no_rich_and_the_main_job_loads_no_solver() -> None:
     assert probe("-i", "3x8x8", "conv2d", "4", "k=3") == "['rich']"
 
 
-# --framework: the answers follow Keras's and ONNX's rules (test_solve_frameworks.py
+# --framework: the answers follow Keras's and ONNX's rules (ask/test_solve_frameworks.py
 # checks them against the frameworks' own vectors); here, the command around them.
 FRAMEWORK_QUESTIONS = [
     (["--framework", "keras"], "224x224x3", "112x112x64", "Conv2D 64 3 strides=2 padding=?"),

@@ -4,14 +4,13 @@ impossible targets report the truly nearest sizes.
 The truth comes from two places: the single layers PyTorch ran
 (tests/data/torch_cases.jsonl, with one key hidden and torch's output as the
 target), and random layers whose forward output the engine computes (the engine
-itself is checked against PyTorch by test_vectors.py)."""
+itself is checked against PyTorch by kinds/test_vectors.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ from convcalc.ask.solve import Limits, NoSolution, Solution, solve, solve_chain
 from convcalc.kinds import KINDS, REGISTRY
 from convcalc.kinds.torch.conv import ConvTranspose
 from convcalc.spec import LayerStmt, parse
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "output_padding": "op"}
 SOLVABLE = {
     "Conv": ("kernel_size", "stride", "padding", "dilation"),

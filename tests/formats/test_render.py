@@ -7,7 +7,6 @@ import io
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from convcalc.formats.report import COMMAND_LINE, Report, Source, make_report
 from convcalc.formats.rows import rows, totals
 from convcalc.formats.table import LAYOUTS, _table_width, write_table
 from convcalc.network import memory
+from tests.paths import EXAMPLES
 
 SPEC_CHAIN = (
     "conv2d 64 k=7 s=2 p=3  maxpool2d k=3 s=2 p=1  conv2d 128 k=3 s=2 p=1  gap  flatten  linear 10"
@@ -278,7 +278,7 @@ def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- narrow terminals: never a cut number (issue 10, item 7) --------------------------------
 
 NETWORKS = {
-    "vgg16": (None, (Path(__file__).parent.parent / "examples" / "vgg16.spec").read_text()),
+    "vgg16": (None, (EXAMPLES / "vgg16.spec").read_text()),
     "stem": ("3x224x224", STEM + "; adaptiveavgpool2d 7; flatten; linear 1000"),
     "unknown": ("32", "conv2d k=3 s=2 p=1 d=1; maxpool k=2"),
     "seq": ("128", "embedding 32000 512; rmsnorm; linear 2048; glu; linear 512"),

@@ -125,7 +125,7 @@ def test_bash_script_adds_no_space_after_a_key() -> None:
 
 def test_zsh_script_adds_no_space_after_a_key() -> None:
     """key= candidates go to compadd/_describe with an empty suffix (-S ''); the
-    real zsh session is in test_pty.py."""
+    real zsh session is in cli/test_pty.py."""
     script = CliRunner().invoke(cli, ["--completion", "zsh"]).stdout
     assert '[[ "$key" == *= ]]' in script
     assert "compadd -U -S '' -V unsorted -a keys" in script

@@ -2,13 +2,12 @@
 the torch vectors can check: convcalc's own rules (the batch stays apart, token layers
 take an L×E input), the words of their messages, and unknown sizes.
 
-Every figure for an accepted layer is checked against PyTorch in test_vectors.py; the
+Every figure for an accepted layer is checked against PyTorch in kinds/test_vectors.py; the
 numbers here are the inputs echoed back, or figures taken from those vectors."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -26,6 +25,7 @@ from convcalc.kinds.torch.transformer import (
     Transpose,
 )
 from convcalc.spec import LayerStmt, parse
+from tests.paths import DATA
 
 
 def _layer(text: str) -> Layer:
@@ -203,7 +203,7 @@ def test_vit_b16_encoder_layer_matches_torch() -> None:
     """ViT-B/16's encoder layer, as the generator recorded it from PyTorch (its attention
     matmuls, 2·197²·768 = 0.0596 G, are what torchvision's published figure counts)."""
     spec = "transformerencoderlayer 768 12 activation=gelu eps=1e-06 ff=3072 norm_first=true"
-    path = Path(__file__).parent / "data" / "torch_cases.jsonl"
+    path = DATA / "torch_cases.jsonl"
     with path.open(encoding="utf-8") as fh:
         (case,) = [c for line in fh if (c := json.loads(line))["spec"] == spec]
     (want,) = case["layers"]
