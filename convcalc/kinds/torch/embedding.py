@@ -56,3 +56,6 @@ class Embedding(Layer):
             )
         # A lookup multiplies nothing: 0 MACs.
         return Out("embedding", (*shape, d), params=n * d, rf=None)
+
+    EXAMPLE, EXAMPLE_INPUT = "1000 64", "12"
+    TORCH_TAKES_INDICES = True
