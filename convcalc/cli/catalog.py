@@ -36,39 +36,8 @@ LONG_KEYS = {"torch": "PyTorch's name", "keras": "Keras's name", "onnx": "ONNX's
 OTHER = "Other layers"
 SUMMARY_WIDTH = 30  # a longer summary takes a line of its own, the names under it
 
-# Examples: (arguments, input shape) per kind word or class name; a class's own EXAMPLE and
-# EXAMPLE_INPUT attributes win. The first input (then fallback) that the layer
-# accepts is shown with the layer's output.
-EXAMPLES: dict[str, tuple[str, str | None]] = {
-    "Conv": ("16 k=3", None),
-    "ConvTranspose": ("16 k=2 s=2", None),
-    "MaxPool": ("k=2", None),
-    "AvgPool": ("k=2", None),
-    "AdaptivePool": ("7", None),
-    "LPPool": ("2 k=2", None),
-    "MaxUnpool": ("k=2", None),
-    "Upsample": ("scale=2", None),
-    "PixelShuffle": ("2", None),
-    "Pad": ("1", None),
-    **{f"constantpad{n}d": ("1 0.5", None) for n in (1, 2, 3)},  # a word's own wins
-    "Flatten": ("", None),
-    "Linear": ("10", "512"),
-    "Unflatten": ("1 16x7x7", "784"),
-    "ChannelShuffle": ("2", None),
-    "Embedding": ("1000 64", "12"),
-    "GroupNorm": ("4", None),
-    "LocalResponseNorm": ("5", None),
-    "LayerNorm": ("", "10x64"),
-    "RMSNorm": ("", "10x64"),
-    "Permute": ("0,2,3,1", None),
-    "StochasticDepth": ("0.1", None),
-    "Transpose": ("1 2", None),
-    "MultiheadAttention": ("64 8", "10x64"),
-    "TransformerEncoderLayer": ("64 8", "10x64"),
-    "ClassToken": ("", "196x768"),
-    "PosEmbedding": ("", "197x768"),
-    "SelectToken": ("", "197x768"),
-}
+# Inputs to try for a kind's example (its class's EXAMPLE and EXAMPLE_INPUT say what to
+# write and which input first): one for its dimensions, then these, until one works.
 DIM_INPUTS = {1: "16x100", 2: "16x32x32", 3: "4x16x32x32"}
 FALLBACK_INPUTS = ("16x32x32", "16x100", "4x16x32x32", "10x64", "784", "12")
 
@@ -167,9 +136,7 @@ def example(
     fw = _framework(framework)
     entry = fw.registry[word]
     cls = entry.cls
-    args, shape_text = EXAMPLES.get(word) or EXAMPLES.get(cls.__name__, ("", None))
-    args = getattr(cls, "EXAMPLE", args)
-    shape_text = getattr(cls, "EXAMPLE_INPUT", shape_text)
+    args, shape_text = cls.catalog_example(word)
     dim = entry.fixed.get("dim")
     dims, fallback = (
         (DIM_INPUTS_LAST, FALLBACK_INPUTS_LAST)
@@ -194,13 +161,9 @@ def example(
 
 def _torch_usage(entry: Entry) -> list[str]:
     """The PyTorch spellings: positional values in PyTorch's order, and the call."""
-    from convcalc.kinds.torch.registry import TORCH_CLASSES
-
     sig = entry.torch
     if sig is None:
         return []
-    from convcalc.kinds import REGISTRY
-
     out = []
     names = [p.name for p in entry.positional]
     mapped = [sig.renames.get(a, a) for a in sig.args]
@@ -208,9 +171,7 @@ def _torch_usage(entry: Entry) -> list[str]:
         required = list(sig.args[: max(sig.required, len(names) + 1)])
         rest = " …" if len(sig.args) > len(required) else ""
         out.append(f"   or: {entry.word} {' '.join(required)}{rest}  (PyTorch's order)")
-    cname = entry.torch_name or next(
-        (c for c, w in TORCH_CLASSES.items() if REGISTRY[w].torch is sig), ""
-    )
+    cname = entry.torch_class
     if cname:
         shown = [*sig.args[: sig.required], *(f"{a}=…" for a in sig.args[sig.required :])]
         shown = [a for a in shown if a.split("=")[0] not in ("device", "dtype")]

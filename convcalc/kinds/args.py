@@ -206,3 +206,8 @@ class Param(NamedTuple):
     @property
     def keys(self) -> tuple[str, ...]:
         return (*self.aliases, self.name)
+
+
+# device= and dtype=: every PyTorch module with weights takes them; no figure depends on them.
+PLACEMENT = ("device", "dtype")
+PLACED: Mapping[str, ArgType] = MappingProxyType(dict.fromkeys(PLACEMENT, ANY))

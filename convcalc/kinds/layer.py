@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc._records import NamedTuple
-from convcalc.kinds.args import ANY, ArgType, Param
+from convcalc.kinds.args import ArgType, Param
+
+if TYPE_CHECKING:
+    from convcalc.kinds.code import TorchCode
 
 # A shape without the batch dimension, channels first. ``None`` is a size that
 # is not known (the channel count when the user gave only a spatial size).
@@ -97,6 +100,53 @@ class Layer:
 
     # -- PyTorch code (convcalc.formats.torch_code) and the catalog (convcalc.cli) ---
 
+    # The source of a class (or function) of our own the kind is written with where
+    # PyTorch has no nn class ("" = its class is nn's): written once at the top of the
+    # file, its common indentation removed.
+    TORCH_HELPER: ClassVar[str] = ""
+    # Constructor arguments left out at these values (BatchNorm's bias=True: keyword-only
+    # since PyTorch 2.13, so left at its default).
+    TORCH_LEFT_OUT: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    # Why -o torch cannot write the kind ("" = it can).
+    TORCH_UNWRITABLE: ClassVar[str] = ""
+    # The kind takes integer indices (Embedding): the file's example input is long zeros.
+    TORCH_TAKES_INDICES: ClassVar[bool] = False
+    # The catalog's example (``--help-layer``): the layer's arguments ("" = the word
+    # alone) and the input to try first (None = one for its dimensions, then common ones).
+    EXAMPLE: ClassVar[str] = ""
+    EXAMPLE_INPUT: ClassVar[str | None] = None
+
+    @classmethod
+    def catalog_example(cls, word: str) -> tuple[str, str | None]:
+        """The catalog's example of ``word``: (arguments, input to try first)."""
+        return cls.EXAMPLE, cls.EXAMPLE_INPUT
+
+    def torch_class(self, kind: str) -> tuple[str, Signature] | None:
+        """PyTorch's class for the layer whose ``Out.kind`` is ``kind``: its name and
+        signature (default: the kind's TORCH class named ``kind``; None = none)."""
+        for name, sig in self.TORCH.items():
+            if name.lower() == kind:
+                return name, sig
+        return None
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        """The layer's values by Param name, with those its input ``shape`` fixes filled
+        in (in_channels, a default num_features, …): what its constructor is given."""
+        return dict(self.__dict__)
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode | None:
+        """The layer as a PyTorch module for an input ``shape`` (every size known):
+        ``nn.Conv2d(in_channels=3, …)`` and its helper; None = the kind has no PyTorch
+        class. The default writes ``torch_class``'s constructor from its Signature."""
+        from convcalc.kinds.code import constructor
+
+        return constructor(self, kind, shape)
+
+    def torch_forward(self, args: list[str]) -> TorchCode | None:
+        """A graph operation's expression in forward() over its inputs' variables
+        (``x1 + x2``); None = the layer is a module, called on ``args[0]``."""
+        return None
+
 
 class SpatialLayer(Layer):
     """A layer over C×spatial inputs whose name may fix the number of spatial
@@ -144,11 +194,6 @@ class Signature(NamedTuple):
     whole_unless: Mapping[str, tuple[str, Any]] = _NOTHING
 
 
-# device= and dtype=: every PyTorch module with weights takes them; no figure depends on them.
-PLACEMENT = ("device", "dtype")
-PLACED: Mapping[str, ArgType] = MappingProxyType(dict.fromkeys(PLACEMENT, ANY))
-
-
 class Entry(NamedTuple):
     """What a kind word means: the class, the fixed arguments, the arguments."""
 
@@ -161,3 +206,5 @@ class Entry(NamedTuple):
     positional: tuple[Param, ...]
     torch: Signature | None = None  # the PyTorch constructor the word follows
     torch_name: str = ""  # PyTorch's class name when the word is one (conv2d: Conv2d)
+    # The PyTorch class whose signature the word follows (bn: BatchNorm1d, dwconv2d: Conv2d).
+    torch_class: str = ""

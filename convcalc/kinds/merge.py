@@ -12,10 +12,14 @@ channels come last (``last``), which only the messages and ``crop`` need to know
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
 from convcalc.kinds.layer import Layer, Out, Shape, Window
 from convcalc.kinds.shapes import fmt_shape
+
+if TYPE_CHECKING:
+    from convcalc.kinds.code import TorchCode
 
 
 def _dim(kind: str, dim: int, rank: int, word: str = "dim") -> int:
@@ -93,6 +97,11 @@ class Elementwise(GraphOp):
                     )
         return Out(self.op, tuple(out), rf=())
 
+    def torch_forward(self, args: list[str]) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode((" + " if self.op == "add" else " * ").join(args))
+
 
 class Concat(GraphOp):
     """``concat``: torch.cat along ``dim``; every other size must match."""
@@ -123,6 +132,11 @@ class Concat(GraphOp):
             if i != d and out[i] is None:
                 out[i] = next((s[i] for s in shapes if s[i] is not None), None)
         return Out("concat", tuple(out), rf=())
+
+    def torch_forward(self, args: list[str]) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(f"torch.cat([{', '.join(args)}], dim={self.dim})")
 
 
 class Part(GraphOp):
@@ -180,6 +194,15 @@ class Part(GraphOp):
         out[d] = parts[self.part]
         return Out(self.op, tuple(out), rf=())
 
+    def torch_forward(self, args: list[str]) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        sizes = self.sizes
+        if self.op == "chunk":
+            return TorchCode(f"torch.chunk({args[0]}, {sizes[0]}, dim={self.dim})[{self.part}]")
+        amount = str(sizes[0]) if len(sizes) == 1 else "[" + ", ".join(map(str, sizes)) + "]"
+        return TorchCode(f"torch.split({args[0]}, {amount}, dim={self.dim})[{self.part}]")
+
 
 class Crop(GraphOp):
     """``crop NAME``: centre-crop the spatial dimensions to those of another tensor
@@ -207,6 +230,21 @@ class Crop(GraphOp):
             windows.append((1, 1, -left))
         full = (*out, shape[-1]) if self.last else (shape[0], *out)
         return Out("crop", full, rf=tuple(windows))
+
+    TORCH_HELPER = '''
+    def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """x cropped to like's size in every dimension after the channels, centred (U-Net)."""
+        index = [slice(None), slice(None)]
+        for size, want in zip(x.shape[2:], like.shape[2:]):
+            start = (size - want) // 2
+            index.append(slice(start, start + want))
+        return x[tuple(index)]
+    '''
+
+    def torch_forward(self, args: list[str]) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(f"center_crop({args[0]}, {args[1]})", self.TORCH_HELPER)
 
 
 def elementwise(op: str, last: bool = False, word: str = "dim") -> Elementwise:

@@ -137,6 +137,20 @@ def register(
                     classes[cname] = word
                 named.add(cname)
             into[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
+        for word in words:
+            # The class a word follows: its own, else the first registered with its signature.
+            entry = dict.__getitem__(into, word)
+            if entry.torch is None:
+                continue
+            owner = entry.torch_name or next(
+                (
+                    e.torch_name
+                    for e in dict.values(into)
+                    if e.torch is entry.torch and e.torch_name
+                ),
+                "",
+            )
+            into[word] = entry._replace(torch_class=owner)
         for cname in sigs:
             if cname and cname not in named:
                 raise RuntimeError(f"PyTorch class {cname} is not one of the names {list(words)}")

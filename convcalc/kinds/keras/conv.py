@@ -117,6 +117,8 @@ class Conv(KerasLayer):
             macs = weights * prod(out)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
 
+    EXAMPLE = "16 k=3"
+
 
 register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
 
@@ -192,6 +194,8 @@ class ConvTranspose(KerasLayer):
             params = weights + (self.filters if self.use_bias else 0)
             macs = weights * prod(spatial)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=None)
+
+    EXAMPLE = "16 k=2 s=2"
 
 
 register(

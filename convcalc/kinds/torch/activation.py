@@ -4,9 +4,9 @@ without parameters, except PReLU."""
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INT, Param
+from convcalc.kinds.args import BOOL, FLOAT, INT, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature
+from convcalc.kinds.layer import Layer, Out, Shape, Signature
 from convcalc.kinds.shapes import check_float32, rank_error
 from convcalc.kinds.torch.registry import register
 
@@ -133,6 +133,9 @@ class Activation(Layer):
                 )
         return Out(self.name, shape)
 
+    def torch_class(self, kind: str) -> tuple[str, Signature] | None:
+        return _CLASSES.get(_SAME_CLASS.get(kind, kind))
+
 
 class Softmax(Activation):
     """Softmax, log-softmax and softmin: shape-neutral, normalized along ``dim``."""
@@ -146,6 +149,9 @@ class Softmax(Activation):
 
 
 _SOFTMAX = ("softmax", "logsoftmax", "softmin")
+# name → PyTorch's class and signature (-o torch writes it); swish is SiLU's other name.
+_CLASSES: dict[str, tuple[str, Signature]] = {}
+_SAME_CLASS = {"swish": "silu"}
 
 for _name, _params in ACTIVATIONS.items():
     _cls = Softmax if _name in _SOFTMAX else Activation
@@ -155,6 +161,7 @@ for _name, _params in ACTIVATIONS.items():
     if _name in CLASS_NAMES:
         _class, _args = CLASS_NAMES[_name]
         _torch[_class] = Signature(_args, anything=_name == "identity")
+        _CLASSES[_name] = (_class, _torch[_class])
     register(_cls, names=_names, params=_params, torch=_torch)
 
 

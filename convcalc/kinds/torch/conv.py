@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, INT, INTS, Param, UnionType
+from convcalc.kinds.args import BOOL, INT, INTS, PLACED, PLACEMENT, Param, UnionType
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import PLACED, PLACEMENT, Out, Shape, Signature, SpatialLayer
+from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
 from convcalc.kinds.shapes import (
     check_non_negative,
     check_positive,
@@ -181,6 +183,11 @@ class Conv(SpatialLayer):
             rf=tuple(zip(dk, s, left)),
         )
 
+    EXAMPLE = "16 k=3"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return _torch_values(self, shape)
+
 
 # Depthwise spellings: a convolution with groups = in_channels (g=dw), which they fix.
 register(
@@ -349,3 +356,21 @@ class ConvTranspose(SpatialLayer):
             macs = weights * prod(spatial)  # type: ignore[operator]
         # A transposed conv's receptive field is not uniform across outputs.
         return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)
+
+    EXAMPLE = "16 k=2 s=2"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return _torch_values(self, shape)
+
+
+def _torch_values(layer: Conv | ConvTranspose, shape: Shape) -> dict[str, Any]:
+    """A convolution's constructor values: in_channels the input's, out_channels and a
+    depthwise groups defaulting to it."""
+    values = dict(layer.__dict__)
+    cin = shape[0]
+    values["in_channels"] = cin
+    if values["out_channels"] is None:
+        values["out_channels"] = cin
+    if values["groups"] == "dw":
+        values["groups"] = cin
+    return values

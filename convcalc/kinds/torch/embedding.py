@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INT, Param
-from convcalc.kinds.layer import PLACED, Layer, Out, Shape, Signature
+from convcalc.kinds.args import BOOL, FLOAT, INT, PLACED, Param
+from convcalc.kinds.layer import Layer, Out, Shape, Signature
 from convcalc.kinds.torch.registry import register
 
 
@@ -56,3 +56,6 @@ class Embedding(Layer):
             )
         # A lookup multiplies nothing: 0 MACs.
         return Out("embedding", (*shape, d), params=n * d, rf=None)
+
+    EXAMPLE, EXAMPLE_INPUT = "1000 64", "12"
+    TORCH_TAKES_INDICES = True

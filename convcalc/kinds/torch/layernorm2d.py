@@ -5,9 +5,11 @@ layers and head."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INTS, Param
-from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature
+from convcalc.kinds.args import BOOL, FLOAT, INTS, PLACED, PLACEMENT, Param
+from convcalc.kinds.layer import Layer, Out, Shape, Signature
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, rank_error
 from convcalc.kinds.torch.registry import register
 
@@ -84,3 +86,19 @@ class LayerNorm2d(Layer):
         for n in norm:
             size *= n
         return size
+
+    TORCH_HELPER = '''
+    class LayerNorm2d(nn.LayerNorm):
+        """torchvision's LayerNorm2d (ConvNeXt): a LayerNorm over the channels of N×C×H×W."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = x.permute(0, 2, 3, 1)
+            x = nn.functional.layer_norm(
+                x, self.normalized_shape, self.weight, self.bias, self.eps
+            )
+            return x.permute(0, 3, 1, 2)
+    '''
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        norm = self.normalized_shape
+        return {**self.__dict__, "normalized_shape": (shape[0],) if norm is None else norm}

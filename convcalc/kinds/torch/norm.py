@@ -3,9 +3,11 @@ parameters, running statistics are buffers (docs/arithmetic.md#parameters-and-bu
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_FLOAT, Param
-from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature, SpatialLayer
+from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_FLOAT, PLACED, PLACEMENT, Param
+from convcalc.kinds.layer import Layer, Out, Shape, Signature, SpatialLayer
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.registry import register
 
@@ -163,6 +165,11 @@ class BatchNorm(SpatialLayer):
             f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
         )
 
+    TORCH_LEFT_OUT = {"bias": True}
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return {**self.__dict__, "num_features": _or_channels(self.num_features, shape)}
+
 
 @register
 class InstanceNorm(SpatialLayer):
@@ -235,6 +242,11 @@ class InstanceNorm(SpatialLayer):
             f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
         )
 
+    TORCH_LEFT_OUT = {"bias": True}
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return {**self.__dict__, "num_features": _or_channels(self.num_features, shape)}
+
 
 def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
     """Elements normalized together: the trailing ``norm`` dims (default: the last)."""
@@ -288,6 +300,12 @@ class LayerNorm(Layer):
             params = size * (2 if self.bias else 1)
         return Out("layernorm", shape, params=params)
 
+    EXAMPLE_INPUT = "10x64"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        norm = self.normalized_shape
+        return {**self.__dict__, "normalized_shape": (shape[-1],) if norm is None else norm}
+
 
 @register
 class RMSNorm(Layer):
@@ -318,6 +336,12 @@ class RMSNorm(Layer):
         params = (None if size is None else size) if self.elementwise_affine else 0
         return Out("rmsnorm", shape, params=params)
 
+    EXAMPLE_INPUT = "10x64"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        norm = self.normalized_shape
+        return {**self.__dict__, "normalized_shape": (shape[-1],) if norm is None else norm}
+
 
 @register
 class LocalResponseNorm(Layer):
@@ -344,6 +368,8 @@ class LocalResponseNorm(Layer):
         if self.size <= 0:
             raise LayerError(f"size must be positive, got {self.size}")
         return Out("localresponsenorm", shape)
+
+    EXAMPLE = "5"
 
 
 @register
@@ -404,3 +430,14 @@ class GroupNorm(Layer):
                 + (f" × {fmt_shape(shape[1:])}" if len(shape) > 1 else ""),
             )
         return Out("groupnorm", shape, params=_affine(c, self.affine, self.bias))
+
+    TORCH_LEFT_OUT = {"bias": True}
+    EXAMPLE = "4"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return {**self.__dict__, "num_channels": _or_channels(self.num_channels, shape)}
+
+
+def _or_channels(given: int | None, shape: Shape) -> int | None:
+    """A channel count for the constructor: the one given, else the input's."""
+    return shape[0] if given is None else given

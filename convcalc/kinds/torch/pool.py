@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
 from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
@@ -137,6 +139,11 @@ class MaxPool(SpatialLayer):
         d = expand("dilation", self.dilation, n)
         return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
 
+    EXAMPLE = "k=2"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return _torch_values(self)
+
 
 @register
 class AvgPool(SpatialLayer):
@@ -183,6 +190,11 @@ class AvgPool(SpatialLayer):
         if self.divisor_override is not None and self.divisor_override == 0:
             raise LayerError("divisor_override must not be zero")
         return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
+
+    EXAMPLE = "k=2"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return _torch_values(self)
 
 
 @register
@@ -273,6 +285,8 @@ class AdaptivePool(SpatialLayer):
             return None
         return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
 
+    EXAMPLE = "7"
+
 
 @register
 class LPPool(SpatialLayer):
@@ -318,6 +332,11 @@ class LPPool(SpatialLayer):
         s = k if self.stride is None else expand("stride", self.stride, n)
         zero, one = (0,) * n, (1,) * n
         return _window("lppool", n, lead, spatial, k, s, zero, one, self.ceil_mode, n == 3)
+
+    EXAMPLE = "2 k=2"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return _torch_values(self)
 
 
 @register
@@ -366,6 +385,12 @@ class MaxUnpool(SpatialLayer):
             out.append(o)
         return Out(f"maxunpool{n}d", (*lead, *out), rf=None)
 
+    EXAMPLE = "k=2"
+    TORCH_UNWRITABLE = (
+        "PyTorch's MaxUnpool needs the indices of a MaxPool(return_indices=True), which "
+        "convcalc does not follow"
+    )
+
 
 register(
     AdaptivePool,
@@ -377,3 +402,9 @@ register(
     },
     params=(),
 )
+
+
+def _torch_values(pool: MaxPool | AvgPool | LPPool) -> dict[str, Any]:
+    """A pool's constructor values: its stride defaults to its kernel_size."""
+    stride = pool.kernel_size if pool.stride is None else pool.stride
+    return {**pool.__dict__, "stride": stride}

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, OPT_BOOL, Param
+from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, OPT_BOOL, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature, WrittenTuple
+from convcalc.kinds.layer import Layer, Out, Shape, Signature, WrittenTuple
 from convcalc.kinds.shapes import check_float32, fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.registry import register
+
+if TYPE_CHECKING:
+    from convcalc.kinds.code import TorchCode
 
 MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
@@ -128,6 +132,18 @@ class Upsample(Layer):
             )
         return Out("upsample", (shape[0], *out), rf=None)
 
+    EXAMPLE = "scale=2"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        # One value per spatial dimension: nn.Upsample does not broadcast a 1-tuple.
+        n = len(shape) - 1
+        values = dict(self.__dict__)
+        for key in ("size", "scale_factor"):
+            value = values[key]
+            if value is not None:
+                values[key] = tuple(value) * n if len(value) == 1 else tuple(value)
+        return values
+
 
 # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
 # UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
@@ -225,10 +241,28 @@ class PixelShuffle(Layer):
             out = (c // (r * r) if c is not None else None, h * r, w * r)
         return Out(kind, (*lead, *out), rf=None)
 
+    EXAMPLE = "2"
+
 
 # Which (input rank with batch, number of pads) the non-constant pad modes take.
 _PADS = Param("pad", INTS, positional=True, required=True, aliases=("padding", "p"))
 _NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
+
+
+# -o torch: F.pad as a module, for pads no nn class takes.
+_PAD_CODE = '''
+class Pad(nn.Module):
+    """torch.nn.functional.pad with its pads, mode and value."""
+
+    def __init__(self, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> None:
+        super().__init__()
+        self.pad, self.mode, self.value = pad, mode, value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "constant":
+            return nn.functional.pad(x, self.pad, mode="constant", value=self.value)
+        return nn.functional.pad(x, self.pad, mode=self.mode)
+'''
 
 
 @register
@@ -345,6 +379,33 @@ class Pad(Layer):
             rf = tuple((1, 1, p) for p in lefts)
         return Out("pad", tuple(out), rf=rf)
 
+    EXAMPLE = "1"
+    TORCH_HELPER = _PAD_CODE
+
+    @classmethod
+    def catalog_example(cls, word: str) -> tuple[str, str | None]:
+        # ConstantPad's words take a value too.
+        return ("1 0.5", None) if word.startswith("constantpad") else super().catalog_example(word)
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        # nn's ConstantPad1d … CircularPad3d where one fits, else our Pad (F.pad).
+        from convcalc.kinds.code import TorchCode, py
+
+        pad = tuple(self.pad)
+        if len(pad) == 1:
+            pad = pad * (2 * (self.dims if self.dims is not None else len(shape) - 1))
+        pairs = len(pad) // 2
+        mode = self.mode
+        value = 0.0 if self.value is None else float(self.value)
+        if mode == "constant" and 1 <= pairs <= 3:
+            return TorchCode(f"nn.ConstantPad{pairs}d(padding={py(pad)}, value={py(value)})")
+        if mode in _PAD_CLASS and 1 <= pairs <= 3:
+            return TorchCode(f"nn.{_PAD_CLASS[mode]}{pairs}d(padding={py(pad)})")
+        args = f"pad={py(pad)}, mode={py(mode)}" + (
+            f", value={py(value)}" if mode == "constant" else ""
+        )
+        return TorchCode(f"Pad({args})", self.TORCH_HELPER)
+
 
 _PAD_CLASSES = {
     "ZeroPad": ("zeropad", "constant"),
@@ -373,6 +434,9 @@ for _class, (_word, _mode) in _PAD_CLASSES.items():
                 )
             },
         )
+
+# nn's padding classes other than ConstantPad, by mode (-o torch).
+_PAD_CLASS = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
 
 
 def _check_reflect_replicate(mode: str, shape: Shape, out: list[int | None], ndims: int) -> None:
@@ -557,6 +621,11 @@ class Linear(Layer):
             macs = None if lead is None else lead * fin * fout
         return Out("linear", (*shape[:-1], fout), params=params, macs=macs, rf=None)
 
+    EXAMPLE, EXAMPLE_INPUT = "10", "512"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return {**self.__dict__, "in_features": shape[-1]}
+
 
 def _batched_dim(name: str, d: int, shape: Shape) -> int:
     """A PyTorch dim (batch counted as 0) as an index into ``shape`` (no batch)."""
@@ -614,6 +683,8 @@ class Unflatten(Layer):
             )
         return Out("unflatten", (*shape[:axis], *new, *shape[axis + 1 :]), rf=None)
 
+    EXAMPLE, EXAMPLE_INPUT = "1 16x7x7", "784"
+
 
 @register
 class GLU(Layer):
@@ -657,3 +728,5 @@ class ChannelShuffle(Layer):
         if c is not None and c % g:
             raise LayerError(f"channels {c} are not divisible by groups {g}")
         return Out("channelshuffle", shape)
+
+    EXAMPLE = "2"

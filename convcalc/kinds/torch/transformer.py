@@ -8,12 +8,17 @@ Token layers take an (L, E) input: L tokens of E features, batch first as with
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, Param
+from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature
+from convcalc.kinds.layer import Layer, Out, Shape, Signature
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple
 from convcalc.kinds.torch.registry import register
+
+if TYPE_CHECKING:
+    from convcalc.kinds.code import TorchCode
 
 
 def _dim_index(what: str, d: int, rank: int) -> int:
@@ -74,6 +79,19 @@ class Permute(Layer):
             )
         return Out("permute", tuple(shape[d - 1] for d in order[1:]), rf=None)
 
+    EXAMPLE = "0,2,3,1"
+    TORCH_HELPER = '''
+    class Permute(nn.Module):
+        """x.permute(*dims), the batch dimension counted as 0 (torchvision.ops.misc.Permute)."""
+
+        def __init__(self, dims: tuple[int, ...]) -> None:
+            super().__init__()
+            self.dims = dims
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.permute(*self.dims)
+    '''
+
 
 @register
 class Transpose(Layer):
@@ -103,6 +121,24 @@ class Transpose(Layer):
             out[a - 1], out[b - 1] = out[b - 1], out[a - 1]
         return Out("transpose", tuple(out), rf=None if a != b else ())
 
+    EXAMPLE = "1 2"
+    TORCH_HELPER = '''
+    class Transpose(nn.Module):
+        """x.transpose(dim0, dim1), the batch dimension counted as 0."""
+
+        def __init__(self, dim0: int, dim1: int) -> None:
+            super().__init__()
+            self.dim0, self.dim1 = dim0, dim1
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.transpose(self.dim0, self.dim1)
+    '''
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(f"Transpose(dim0={self.dim0}, dim1={self.dim1})", self.TORCH_HELPER)
+
 
 @register
 class Scale(Layer):
@@ -127,6 +163,29 @@ class Scale(Layer):
         # An element-wise product: no MACs (FlopCounterMode counts none).
         return Out("scale", shape, params=shape[axis - 1])
 
+    TORCH_HELPER = '''
+    class Scale(nn.Module):
+        """A learned per-channel scale (ConvNeXt's layer_scale): one weight per entry of a
+        dimension, broadcast over the ones after it."""
+
+        def __init__(self, channels: int, trailing: int, init: float = 1e-6) -> None:
+            super().__init__()
+            self.weight = nn.Parameter(torch.full((channels, *[1] * trailing), init))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.weight * x
+    '''
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        rank = len(shape) + 1
+        axis = self.dim % rank
+        channels = shape[axis - 1]
+        return TorchCode(
+            f"Scale(channels={channels}, trailing={rank - 1 - axis})", self.TORCH_HELPER
+        )
+
 
 @register
 class StochasticDepth(Layer):
@@ -148,6 +207,29 @@ class StochasticDepth(Layer):
         if not 0.0 <= self.p <= 1.0:
             raise LayerError(f"drop probability has to be between 0 and 1, got {self.p:g}")
         return Out("stochasticdepth", shape)
+
+    EXAMPLE = "0.1"
+    TORCH_HELPER = '''
+    class StochasticDepth(nn.Module):
+        """torchvision.ops.StochasticDepth: drops whole rows (or the batch) in training; the
+        identity in eval mode."""
+
+        def __init__(self, p: float, mode: str) -> None:
+            super().__init__()
+            self.p, self.mode = p, mode
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if self.p < 0.0 or self.p > 1.0:
+                raise ValueError(f"drop probability has to be between 0 and 1, but got {self.p}")
+            if self.mode not in ("batch", "row"):
+                raise ValueError(f"mode has to be either 'batch' or 'row', but got {self.mode}")
+            if not self.training or self.p == 0.0:
+                return x
+            size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+            keep = 1.0 - self.p
+            noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(keep)
+            return x * (noise.div_(keep) if keep > 0.0 else noise)
+    '''
 
 
 # batch_first: convcalc's shapes leave the batch out, so either layout reads the same.
@@ -248,6 +330,30 @@ class MultiheadAttention(Layer):
         macs = _attention_macs(length, e, source)
         return Out("multiheadattention", shape, params=params, macs=macs, rf=None)
 
+    EXAMPLE, EXAMPLE_INPUT = "64 8", "10x64"
+    TORCH_HELPER = '''
+    class SelfAttention(nn.Module):
+        """nn.MultiheadAttention as self-attention: attn(x, x, x) on batch-first tokens."""
+
+        def __init__(self, embed_dim: int, num_heads: int, **kwargs: Any) -> None:
+            super().__init__()
+            self.attn = nn.MultiheadAttention(embed_dim, num_heads, batch_first=True, **kwargs)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.attn(x, x, x, need_weights=False)[0]
+    '''
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        # Self-attention: nn.MultiheadAttention takes the query, keys and values apart.
+        from convcalc.kinds.code import TorchCode, py
+
+        keys = ("dropout", "bias", "add_bias_kv", "add_zero_attn", "kdim", "vdim")
+        args = ", ".join(f"{k}={py(self.__dict__[k])}" for k in keys)
+        return TorchCode(
+            f"SelfAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads}, {args})",
+            self.TORCH_HELPER,
+        )
+
 
 @register
 class TransformerEncoderLayer(Layer):
@@ -311,6 +417,17 @@ class TransformerEncoderLayer(Layer):
         macs = None if attention is None or feed_forward is None else attention + feed_forward
         return Out("transformerencoderlayer", shape, params=params, macs=macs, rf=None)
 
+    EXAMPLE, EXAMPLE_INPUT = "64 8", "10x64"
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        # batch_first=True: convcalc's tokens are (L, E), the batch before them.
+        from convcalc.kinds.code import TorchCode, py
+
+        first = ("d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps")
+        given = [f"{k}={py(self.__dict__[k])}" for k in first]
+        given += ["batch_first=True", f"norm_first={self.norm_first}", f"bias={self.bias}"]
+        return TorchCode(f"nn.TransformerEncoderLayer({', '.join(given)})")
+
 
 @register
 class ClassToken(Layer):
@@ -324,6 +441,24 @@ class ClassToken(Layer):
         length, features = _tokens("classtoken", shape)
         out = (None if length is None else length + 1, features)
         return Out("classtoken", out, params=features, rf=None)
+
+    EXAMPLE_INPUT = "196x768"
+    TORCH_HELPER = '''
+    class ClassToken(nn.Module):
+        """ViT's class token, put before the other tokens (torchvision's VisionTransformer)."""
+
+        def __init__(self, embed_dim: int) -> None:
+            super().__init__()
+            self.class_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+    '''
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(f"ClassToken(embed_dim={shape[1]})", self.TORCH_HELPER)
 
 
 @register
@@ -357,6 +492,25 @@ class PosEmbedding(Layer):
         params = _mul(n, features)
         return Out("posembedding", (out, features), params=params, rf=() if out == length else None)
 
+    EXAMPLE_INPUT = "197x768"
+    TORCH_HELPER = '''
+    class PosEmbedding(nn.Module):
+        """ViT's learned position embedding, added to the tokens (torchvision's Encoder)."""
+
+        def __init__(self, length: int, embed_dim: int) -> None:
+            super().__init__()
+            self.pos_embedding = nn.Parameter(torch.empty(1, length, embed_dim).normal_(std=0.02))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + self.pos_embedding
+    '''
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        length = shape[0] if self.length is None else self.length
+        return TorchCode(f"PosEmbedding(length={length}, embed_dim={shape[1]})", self.TORCH_HELPER)
+
 
 @register
 class SelectToken(Layer):
@@ -380,3 +534,21 @@ class SelectToken(Layer):
                 f"index {i} is out of range for {length} tokens: {-length}..{length - 1}"
             )
         return Out("selecttoken", shape[1:], rf=None)
+
+    EXAMPLE_INPUT = "197x768"
+    TORCH_HELPER = '''
+    class SelectToken(nn.Module):
+        """x[:, index]: one token, e.g. ViT's class token before its head."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x[:, self.index]
+    '''
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(f"SelectToken(index={self.index})", self.TORCH_HELPER)
