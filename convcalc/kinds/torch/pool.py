@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
 from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
@@ -16,6 +18,9 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
@@ -137,6 +142,16 @@ class MaxPool(SpatialLayer):
         d = expand("dilation", self.dilation, n)
         return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
 
+    def explain(self, row: Row) -> list[Step]:
+        """⌊…⌋ + 1 (or ceil_mode's ⌈…⌉ + 1, less a window starting in the padding)."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        return torch_windows(
+            row, self.kernel_size, self.stride, self.dilation, self.padding, self.ceil_mode, False
+        )
+
 
 @register
 class AvgPool(SpatialLayer):
@@ -183,6 +198,16 @@ class AvgPool(SpatialLayer):
         if self.divisor_override is not None and self.divisor_override == 0:
             raise LayerError("divisor_override must not be zero")
         return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
+
+    def explain(self, row: Row) -> list[Step]:
+        """⌊…⌋ + 1 (or ceil_mode's ⌈…⌉ + 1, less a window starting in the padding)."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        return torch_windows(
+            row, self.kernel_size, self.stride, (1,), self.padding, self.ceil_mode, False
+        )
 
 
 @register
@@ -273,6 +298,44 @@ class AdaptivePool(SpatialLayer):
             return None
         return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
 
+    def explain(self, row: Row) -> list[Step]:
+        """The sizes are given; the notes say which windows give them."""
+        from convcalc.kinds.explaining import Step, known, one_window
+        from convcalc.kinds.layer import SPATIAL_NAMES
+
+        shape = row.input
+        if not known(shape):
+            return []
+        n = len(shape) - 1
+        names = SPATIAL_NAMES.get(n, ())
+        steps = []
+        for i in range(n):
+            size, out = shape[i + 1], row.output[i + 1]
+            assert size is not None and out is not None
+            if out == 1:
+                steps.append(one_window(row.index, names[i], size))
+                continue
+            if out == 0:
+                note = "an empty output"
+            elif size % out == 0:
+                w = size // out
+                note = f"{out} windows of {size}/{out} = {w}, stride {w}"
+            else:
+                starts = [i * size // out for i in range(out)]
+                ends = [-(-(j + 1) * size // out) for j in range(out)]
+                widths = [e - b for b, e in zip(starts, ends)]
+                shown = " ".join(f"[{b},{e})" for b, e in list(zip(starts, ends))[:4])
+                more = " …" if out > 4 else ""
+                note = (
+                    f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉): {shown}{more}, "
+                    f"{min(widths)}–{max(widths)} wide"
+                    if min(widths) != max(widths)
+                    else f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉), {widths[0]} "
+                    f"wide, overlapping: {shown}{more}"
+                )
+            steps.append(Step(row.index, names[i], str(out), out, note))
+        return steps
+
 
 @register
 class LPPool(SpatialLayer):
@@ -318,6 +381,14 @@ class LPPool(SpatialLayer):
         s = k if self.stride is None else expand("stride", self.stride, n)
         zero, one = (0,) * n, (1,) * n
         return _window("lppool", n, lead, spatial, k, s, zero, one, self.ceil_mode, n == 3)
+
+    def explain(self, row: Row) -> list[Step]:
+        """An average pool's windows without padding."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        return torch_windows(row, self.kernel_size, self.stride, (1,), (0,), self.ceil_mode, False)
 
 
 @register
@@ -365,6 +436,29 @@ class MaxUnpool(SpatialLayer):
                 raise LayerError(f"output size {o} is negative: ({size}−1)·{si} + {ki} − 2·{pi}")
             out.append(o)
         return Out(f"maxunpool{n}d", (*lead, *out), rf=None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """(L − 1)·s + k − 2p per spatial dimension."""
+        from convcalc.kinds.explaining import Step, known, per_dim
+        from convcalc.kinds.layer import SPATIAL_NAMES
+
+        shape = row.input
+        if not known(shape):
+            return []
+        n = len(shape) - 1
+        names = SPATIAL_NAMES.get(n, ())
+        k = per_dim(self.kernel_size, n)
+        s = k if self.stride is None else per_dim(self.stride, n)
+        p = per_dim(self.padding, n)
+        return [
+            Step(
+                row.index,
+                names[i],
+                f"({shape[i + 1]}−1)·{s[i]} + {k[i]} − 2·{p[i]}",
+                row.output[i + 1],
+            )
+            for i in range(n)
+        ]
 
 
 register(
