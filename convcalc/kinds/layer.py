@@ -14,6 +14,9 @@ from convcalc.kinds.args import ArgType, Param
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
 
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
+
 # A shape without the batch dimension, channels first. ``None`` is a size that
 # is not known (the channel count when the user gave only a spatial size).
 Shape = tuple[int | None, ...]
@@ -93,6 +96,13 @@ class Layer:
     # those modules ask the kind, and hold no per-kind tables of their own.
 
     # -- explain (convcalc.ask.explain) --------------------------------------------
+
+    def explain(self, row: Row) -> list[Step]:
+        """The arithmetic behind each size this kind computes on ``row``, one Step per
+        dimension, written with the row's numbers (convcalc.kinds.explaining has the
+        record and the phrases). No steps by default: a kind that keeps its shape, or whose
+        sizes are given as such, has nothing to explain."""
+        return []
 
     # -- lint (convcalc.ask.lint) ----------------------------------------------------
 

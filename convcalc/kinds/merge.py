@@ -20,6 +20,7 @@ from convcalc.kinds.shapes import fmt_shape
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
+    from convcalc.kinds.explaining import Row, Step
 
 
 def _dim(kind: str, dim: int, rank: int, word: str = "dim") -> int:
@@ -102,6 +103,28 @@ class Elementwise(GraphOp):
 
         return TorchCode((" + " if self.op == "add" else " * ").join(args))
 
+    def explain(self, row: Row) -> list[Step]:
+        """A remark: the operands, the result and any broadcasting."""
+        from convcalc.kinds.explaining import Step, dim_names, known, shape_text
+
+        if not known(row.input):
+            return []
+        shapes = list(row.operands)
+        sign = " + " if self.op == "add" else " × "
+        text = sign.join(shape_text(s) for s in shapes) + " → " + shape_text(row.output)
+        names = dim_names(row.output, self.last)
+        if self.last:  # Keras gives a tensor of fewer dimensions size-1 ones after the batch
+            rank = len(row.output)
+            shapes = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+        spread = [
+            f"{names[i]}: 1 → {row.output[i]}"
+            for i in range(len(row.output))
+            if any(s[i] == 1 for s in shapes) and row.output[i] not in (1, None)
+        ]
+        if spread:
+            text += " (broadcast " + ", ".join(spread) + ")"
+        return [Step(row.index, "all", None, None, text)]
+
 
 class Concat(GraphOp):
     """``concat``: torch.cat along ``dim``; every other size must match."""
@@ -137,6 +160,23 @@ class Concat(GraphOp):
         from convcalc.kinds.code import TorchCode
 
         return TorchCode(f"torch.cat([{', '.join(args)}], dim={self.dim})")
+
+    def explain(self, row: Row) -> list[Step]:
+        """The sum of the operands' sizes along the concatenated dimension."""
+        from convcalc.kinds.explaining import Step, dim_names, known
+
+        if not known(row.input):
+            return []
+        rank = len(row.output)
+        d = self.dim % (rank + 1) - 1
+        names = dim_names(row.output, self.last)
+        sizes = [s[d] for s in row.operands]
+        others = [names[i] for i in range(rank) if i != d]
+        rest = "×".join(str(row.output[i]) for i in range(rank) if i != d)
+        note = f"concat along {names[d]}; the other dims ({'×'.join(others)} = {rest}) match"
+        if any(v is None for v in sizes):
+            return [Step(row.index, names[d], None, row.output[d], note)]
+        return [Step(row.index, names[d], " + ".join(map(str, sizes)), row.output[d], note)]
 
 
 class Part(GraphOp):
@@ -203,6 +243,37 @@ class Part(GraphOp):
         amount = str(sizes[0]) if len(sizes) == 1 else "[" + ", ".join(map(str, sizes)) + "]"
         return TorchCode(f"torch.split({args[0]}, {amount}, dim={self.dim})[{self.part}]")
 
+    def explain(self, row: Row) -> list[Step]:
+        """This part's size along the split dimension (the last part takes the rest)."""
+        from convcalc.kinds.explaining import Step, dim_names, known
+
+        if not known(row.input):
+            return []
+        rank = len(row.input)
+        d = self.dim % (rank + 1) - 1
+        names = dim_names(row.input, row.framework == "keras")
+        size, out = row.input[d], row.output[d]
+        if size is None or out is None:
+            return []
+        i = self.part
+        if self.op == "chunk":
+            (count,) = self.sizes
+            each = -(-size // count) if size else 0
+            whole = f"⌈{size} / {count}⌉"
+            expr = whole if out == each else f"{size} − {i}·{whole}"
+            note = (
+                f"part {i + 1} of chunk {count}: chunks of ⌈{size}/{count}⌉, "
+                "the last takes the rest"
+            )
+        elif len(self.sizes) == 1:
+            (each,) = self.sizes
+            expr = str(each) if out == each else f"{size} − {i}·{each}"
+            note = f"part {i + 1}: split into {each}s, the last takes the rest"
+        else:
+            expr = str(out)
+            note = f"part {i + 1} of {' + '.join(map(str, self.sizes))} = {size}"
+        return [Step(row.index, names[d], expr, out, note)]
+
 
 class Crop(GraphOp):
     """``crop NAME``: centre-crop the spatial dimensions to those of another tensor
@@ -245,6 +316,26 @@ class Crop(GraphOp):
         from convcalc.kinds.code import TorchCode
 
         return TorchCode(f"center_crop({args[0]}, {args[1]})", self.TORCH_HELPER)
+
+    def explain(self, row: Row) -> list[Step]:
+        """The centre crop per spatial dimension: what comes off each side."""
+        from convcalc.kinds.explaining import Step, dim_names, known, sides
+
+        shape = row.input
+        if not known(shape):
+            return []
+        names = dim_names(shape, self.last)
+        steps = []
+        for i in range(len(shape) - 1) if self.last else range(1, len(shape)):
+            size, want = shape[i], row.output[i]
+            if size is None or want is None:
+                continue
+            cut = size - want
+            lo, hi = sides(names[i])
+            expr = f"{size} − ⌊({size} − {want}) / 2⌋ − ⌈({size} − {want}) / 2⌉"
+            note = f"centre crop: {cut // 2} off the {lo}, {cut - cut // 2} off the {hi}"
+            steps.append(Step(row.index, names[i], expr, want, note))
+        return steps
 
 
 def elementwise(op: str, last: bool = False, word: str = "dim") -> Elementwise:

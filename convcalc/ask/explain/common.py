@@ -1,83 +1,19 @@
-"""What every framework's ``--explain`` shares: the ``Step`` record and the phrases
-its expressions and notes are written with (the sides of a dimension, the window
-formula, the input a floor drops, a last-axis layer, a merge of dimensions).
-
-explain.py explains PyTorch's layers and the graph operations; explain_keras.py
-and explain_onnx.py the other frameworks' kinds. They all build on this module,
-which imports nothing of theirs.
-"""
+"""Reading a step back: ``evaluate`` (the integer a printed expression stands for,
+in either alphabet) and ``position`` (which entry of a shape a step's ``dim`` names),
+so that tests can check that every expression equals the size in the table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+import math
+import re
+import struct
+from fractions import Fraction
 
+from convcalc.errors import SpecError
 from convcalc.kinds import Shape
-from convcalc.kinds.layer import SPATIAL_NAMES
-from convcalc.network.analysis import LayerResult
+from convcalc.kinds.explaining import dim_names
 
-
-class Step(NamedTuple):
-    """One dimension of one row: ``expression`` evaluates to ``value`` (None when the
-    step is a remark only, e.g. an element-wise merge)."""
-
-    row: int  # the row, 1-based as in the table
-    dim: str  # "H", "W", "L", "D", "C", "features", "dim 2", … ("all" for a remark)
-    expression: str | None
-    value: int | None
-    note: str = ""
-
-    def line(self) -> str:
-        if self.expression is None:
-            return f"{self.dim}: {self.note}"
-        if self.expression == str(self.value):  # a size given as such
-            text = f"{self.dim}: {self.value}"
-        else:
-            text = f"{self.dim}: {self.expression} = {self.value}"
-        return f"{text}  ({self.note})" if self.note else text
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "dim": self.dim,
-            "expression": self.expression,
-            "value": self.value,
-            "note": self.note,
-        }
-
-
-# What the last elements along each dimension are called in a note.
-UNITS = {"H": "rows", "W": "columns", "D": "slices", "L": "positions"}
-_SIDES = {"H": ("top", "bottom"), "W": ("left", "right"), "D": ("front", "back")}
-
-
-def sides(name: str) -> tuple[str, str]:
-    """What the start and the end of dimension ``name`` are called."""
-    return _SIDES.get(name, ("left", "right"))
-
-
-def signed(n: int) -> str:
-    """' + n' or ' − n'."""
-    return f" + {n}" if n >= 0 else f" − {-n}"
-
-
-def minus(n: int) -> str:
-    return f"−{-n}" if n < 0 else str(n)
-
-
-def per_dim(values: Any, n: int) -> tuple[Any, ...]:
-    if not isinstance(values, tuple):
-        return (values,) * n
-    return values * n if len(values) == 1 else values
-
-
-def dim_names(shape: Shape, last: bool = False) -> tuple[str, ...]:
-    """C and the spatial names of a map (C first, or ``last`` as Keras has it);
-    dim numbers otherwise."""
-    n = len(shape) - 1
-    if n in SPATIAL_NAMES:
-        return (*SPATIAL_NAMES[n], "C") if last else ("C", *SPATIAL_NAMES[n])
-    return tuple(f"dim {i + 1}" for i in range(len(shape)))
+__all__ = ["evaluate", "position"]
 
 
 def position(dim: str, shape: Shape, last: bool = False) -> int | None:
@@ -92,90 +28,136 @@ def position(dim: str, shape: Shape, last: bool = False) -> int | None:
     return None
 
 
-def spatial(row: LayerResult, last: bool = False) -> Iterator[tuple[int, str, int, int]]:
-    """(i, name, input size, output size) of each spatial dimension of a row that
-    keeps its rank, where both sizes are known; ``i`` counts from 0 at the first
-    spatial one (the channels are first, or ``last``)."""
-    n = len(row.input) - 1
-    skip = 0 if last else 1
-    for i, name in enumerate(SPATIAL_NAMES.get(n, ())):
-        size, out = row.input[i + skip], row.output[i + skip]
-        if size is not None and out is not None:
-            yield i, name, size, out
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<word>floor|ceil|trunc|float32)\s*\(|(?P<op>[-+−·×*/()⌊⌋⌈⌉]))"
+)
+
+Number = int | Fraction | float
 
 
-def shape_text(shape: Sequence[int | None]) -> str:
-    return "×".join("?" if v is None else str(v) for v in shape)
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str, int]] = []
+        pos = 0
+        text = text.rstrip()
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if m is None or m.end() == pos:
+                raise self.fail(f"unexpected {text[pos:].strip()[:10]!r}", pos)
+            if m.group("num") is not None:
+                self.tokens.append(("num", m.group("num"), m.start("num")))
+            elif m.group("word") is not None:
+                self.tokens.append(("open", m.group("word"), m.start("word")))
+            else:
+                op = m.group("op")
+                self.tokens.append(
+                    ("op", {"−": "-", "·": "*", "×": "*"}.get(op, op), m.start("op"))
+                )
+            pos = m.end()
+        self.pos = 0
+
+    def fail(self, message: str, at: int | None = None) -> SpecError:
+        if at is None:
+            at = self.tokens[self.pos][2] if self.pos < len(self.tokens) else len(self.text)
+        return SpecError(f"cannot evaluate: {message}", source=self.text, start=at, end=at + 1)
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+
+    def take(self, want: str) -> None:
+        if self.peek() != want:
+            raise self.fail(f"expected {want!r}")
+        self.pos += 1
+
+    def expr(self) -> Number:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.tokens[self.pos][1]
+            self.pos += 1
+            right = self.term()
+            value = value + right if op == "+" else value - right
+        return value
+
+    def term(self) -> Number:
+        value = self.factor()
+        while self.peek() in ("*", "/"):
+            op = self.tokens[self.pos][1]
+            self.pos += 1
+            right = self.factor()
+            if op == "*":
+                value = value * right
+            else:
+                if right == 0:
+                    raise self.fail("division by zero")
+                if isinstance(value, float) or isinstance(right, float):
+                    value = value / right
+                else:
+                    value = Fraction(value) / Fraction(right)
+        return value
+
+    def factor(self) -> Number:
+        if self.peek() == "-":
+            self.pos += 1
+            return -self.factor()
+        if self.peek() == "+":
+            self.pos += 1
+            return self.factor()
+        return self.primary()
+
+    def primary(self) -> Number:
+        if self.pos >= len(self.tokens):
+            raise self.fail("the expression ends too early")
+        kind, text, _ = self.tokens[self.pos]
+        self.pos += 1
+        if kind == "num":
+            return int(text) if text.isdigit() else float(text)
+        if kind == "open":
+            value = self.expr()
+            self.take(")")
+            return self.apply(text, value)
+        if text == "(":
+            value = self.expr()
+            self.take(")")
+            return value
+        if text in ("⌊", "⌈"):
+            value = self.expr()
+            self.take("⌋" if text == "⌊" else "⌉")
+            return math.floor(value) if text == "⌊" else math.ceil(value)
+        self.pos -= 1
+        raise self.fail(f"unexpected {text!r}")
+
+    def apply(self, word: str, value: Number) -> Number:
+        if word == "floor":
+            return math.floor(value)
+        if word == "ceil":
+            return math.ceil(value)
+        if word == "trunc":  # C++'s integer division: toward zero
+            return math.trunc(value)
+        try:  # float32: the nearest float32, as ONNX holds a scale
+            f32 = float(struct.unpack("f", struct.pack("f", float(value)))[0])
+        except OverflowError:
+            f32 = math.inf
+        if math.isinf(f32):
+            raise self.fail(f"{value} is out of float32's range")
+        return f32
 
 
-def window(pads: str, d: int, k: int, s: int) -> str:
-    """``(L + pads − d·(k−1) − 1) / s``: the room the dilated kernel leaves, over the
-    stride (``pads`` is the padded length as written, e.g. ``224 + 2·3``)."""
-    return f"({pads} − {d}·({k}−1) − 1) / {s}"
-
-
-def dropped_input(name: str, size: int, out: int, s: int, dk: int, left: int) -> str:
-    """The note for input a floor leaves in no window (none where the windows are
-    narrower than the stride: they leave gaps anyway)."""
-    last = (out - 1) * s - left + dk - 1  # the last input index a window reaches
-    missed = size - 1 - last
-    if missed <= 0 or dk < s:
-        return ""
-    unit = UNITS.get(name, "positions")
-    if missed == 1:
-        what = f"the last input {unit[:-1]} ({size - 1}) is"
-    else:
-        what = f"the last {missed} input {unit} ({last + 1}–{size - 1}) are"
-    them = "it" if missed == 1 else "them"
-    return f"{what} in no window: the floor drops {them}, windows end at {last}"
-
-
-def dropped_window(naive: int, s: int, size: int, left: int, padding: str) -> str:
-    """The note for a ceil_mode window that would start in the end padding."""
-    return (
-        f"ceil_mode: the last window would start at ({naive}−1)·{s} = {(naive - 1) * s} "
-        f"≥ {size} + {left}, in the {padding} padding, so it is dropped"
-    )
-
-
-def pad_split(what: str, total: int, left: int, name: str, who: str, how: str = "") -> str:
-    """How a 'same' padding of ``total`` (computed as ``how``, when given) splits
-    into ``left`` and the rest, and where ``who`` puts the odd one."""
-    right = total - left
-    lo, hi = sides(name)
-    head = f"{what} pads {how}{' = ' if how else ''}{total}" if how or left != right else what
-    if left == right:
-        return f"{head}: {left} on each side"
-    odd = lo if left > right else hi
-    return f"{head}: {left} {lo}, {right} {hi} — {who} puts the odd one at the {odd}"
-
-
-def one_window(row: int, name: str, size: int) -> Step:
-    """A dimension pooled to 1 by one window over all of it."""
-    return Step(row, name, "1", 1, f"one window over all {size}")
-
-
-def last_axis(row: LayerResult, out_features: int, word: str = "dimension") -> Step:
-    """A layer on the last dimension (Linear, Dense, Gemm, MatMul): its size is
-    given; the others are kept."""
-    fin = row.input[-1]
-    lead = row.input[:-1]
-    note = f"acts on the last {word}: {'?' if fin is None else fin} in, {out_features} out"
-    if lead:
-        note += f"; the leading {shape_text(lead)} are kept"
-    return Step(row.index, "features", str(out_features), row.output[-1], note)
-
-
-def merged(row: LayerResult, sizes: Sequence[int | None], label: str, axis: int) -> list[Step]:
-    """Dimensions multiplied into one (flatten): ``axis`` is where the product lands."""
-    if len(sizes) < 2 or any(v is None for v in sizes):
-        return []
-    return [Step(row.index, label, "·".join(str(v) for v in sizes), row.output[axis])]
-
-
-def halved(row: LayerResult, names: Sequence[str], what: str = "GLU") -> list[Step]:
-    """GLU: the one dimension it halves."""
-    for i, (a, b) in enumerate(zip(row.input, row.output)):
-        if a != b and a is not None:
-            return [Step(row.index, names[i], f"{a} / 2", b, f"{what} halves it")]
-    return []
+def evaluate(expression: str) -> int:
+    """The integer an explanation's expression stands for. Raises SpecError for text
+    that is not such an expression or whose value is not a whole number."""
+    reader = _Reader(expression)
+    if not reader.tokens:
+        raise reader.fail("empty expression", 0)
+    value = reader.expr()
+    if reader.pos != len(reader.tokens):
+        raise reader.fail(f"unexpected {reader.peek()!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise reader.fail(f"the value {value!r} is not a whole number", 0)
+        return int(value)
+    if isinstance(value, Fraction):
+        if value.denominator != 1:
+            raise reader.fail(f"the value {value} is not a whole number", 0)
+        return int(value)
+    return value

@@ -3,7 +3,7 @@ Keras's argument types and its window arithmetic (docs/frameworks.md#keras)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import ChoiceType as Choice
@@ -12,6 +12,9 @@ from convcalc.kinds.layer import Entry, Layer, Shape, SpatialLayer, Window
 from convcalc.kinds.registry import register as _register
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple
 from convcalc.spec import Value
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 # Keras's kinds, by the words that name them (class names lower-cased, and
 # convcalc's own short words).
@@ -169,3 +172,47 @@ def batch_axis(name: str, arg: str, axis: int, shape: Shape) -> int:
 
 def shape_text(shape: Shape) -> str:
     return fmt_shape(shape)
+
+
+def window_steps(
+    row: Row,
+    kernel: tuple[int, ...],
+    strides: tuple[int, ...],
+    dilation: tuple[int, ...],
+    padding: str,
+) -> list[Step]:
+    """``--explain`` for a convolution or pool (``windows`` above), per spatial axis:
+    valid ⌊(L − d·(k−1) − 1)/s⌋ + 1; same ⌈L/s⌉, the odd pad at the end; causal ⌈L/s⌉
+    after d·(k−1) zeros at the start."""
+    from convcalc.kinds.explaining import (
+        Step,
+        dropped_input,
+        minus,
+        pad_split,
+        sides,
+        spatial_sizes,
+        window,
+    )
+
+    k, s, d = kernel, strides, dilation
+    out: list[Step] = []
+    for i, name, size, o in spatial_sizes(row, last=True):
+        dk = d[i] * (k[i] - 1) + 1
+        if padding == "valid":
+            expr = f"⌊{window(str(size), d[i], k[i], s[i])}⌋ + 1"
+            note = dropped_input(name, size, o, s[i], dk, 0)
+        elif padding == "causal":
+            expr = f"⌈{size} / {s[i]}⌉"
+            note = f"padding='causal': {dk - 1} zeros at the {sides(name)[0]} (d·(k−1)), none after"
+        else:
+            need = (o - 1) * s[i] + dk - size  # Keras's total padding, when positive
+            expr = f"⌈{size} / {s[i]}⌉"
+            if need <= 0:
+                note = (
+                    f"padding='same' pads nothing: ({o}−1)·{s[i]} + {dk} − {size} = {minus(need)}"
+                )
+            else:
+                how = f"({o}−1)·{s[i]} + {dk} − {size}"
+                note = pad_split("padding='same'", need, need // 2, name, "Keras", how)
+        out.append(Step(row.index, name, expr, o, note))
+    return out

@@ -3,7 +3,7 @@ SeparableConv1D/2D, channels last (docs/frameworks.md#keras)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
@@ -20,6 +20,9 @@ from convcalc.kinds.keras.common import (
 from convcalc.kinds.keras.core import ACTIVATION
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple, prod
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
@@ -119,6 +122,16 @@ class Conv(KerasLayer):
 
     EXAMPLE = "16 k=3"
 
+    def explain(self, row: Row) -> list[Step]:
+        """Keras's windows (common.window_steps)."""
+        from convcalc.kinds.keras.common import window_steps
+
+        n = len(row.input) - 1
+        k = expand("kernel_size", self.kernel_size, n)
+        s = expand("strides", self.strides, n)
+        d = expand("dilation_rate", self.dilation_rate, n)
+        return window_steps(row, k, s, d, self.padding)
+
 
 register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
 
@@ -197,6 +210,46 @@ class ConvTranspose(KerasLayer):
 
     EXAMPLE = "16 k=2 s=2"
 
+    def explain(self, row: Row) -> list[Step]:
+        """Keras's deconv_output_length: without output_padding, valid L·s + max(dk − s, 0)
+        and same L·s; with it, (L − 1)·s + dk − 2·pad + output_padding, pad = ⌊dk/2⌋
+        for same, 0 for valid."""
+        from convcalc.kinds.explaining import Step, sides, spatial_sizes
+
+        n = len(row.input) - 1
+        k = expand("kernel_size", self.kernel_size, n)
+        s = expand("strides", self.strides, n)
+        d = expand("dilation_rate", self.dilation_rate, n)
+        op = (
+            None
+            if self.output_padding is None
+            else expand("output_padding", self.output_padding, n)
+        )
+        out: list[Step] = []
+        for i, name, size, o in spatial_sizes(row, last=True):
+            dk = d[i] * (k[i] - 1) + 1
+            reach = str(k[i]) if d[i] == 1 else f"{d[i]}·({k[i]}−1) + 1"  # dk
+            kernel = reach if d[i] == 1 else f"({reach})"
+            if op is None:
+                expr = f"{size}·{s[i]}"
+                if self.padding == "same":
+                    note = "padding='same': L·s, the extra cropped at the end"
+                elif dk > s[i]:
+                    expr += f" + ({reach} − {s[i]})"
+                    note = "padding='valid': L·s + max(dk − s, 0)"
+                else:
+                    note = f"padding='valid': L·s + max(dk − s, 0), and dk = {dk} ≤ s adds nothing"
+            else:
+                pad = f"⌊{kernel} / 2⌋" if self.padding == "same" else "0"
+                expr = f"({size}−1)·{s[i]} + {kernel} − 2·{pad} + {op[i]}"
+                note = "padding='same' crops ⌊dk/2⌋ on each side" if self.padding == "same" else ""
+                if op[i]:
+                    note += (
+                        "; " if note else ""
+                    ) + f"output_padding adds {op[i]} at the {sides(name)[1]}"
+            out.append(Step(row.index, name, expr, o, note))
+        return out
+
 
 register(
     ConvTranspose,
@@ -273,6 +326,23 @@ class DepthwiseConv(_Depthwise):
             macs = weights * prod(out)  # type: ignore[operator]
         return Out(name, (*out, cout), params=params, macs=macs, rf=wins)
 
+    def explain(self, row: Row) -> list[Step]:
+        """Keras's windows (common.window_steps), and the channels a depth_multiplier
+        other than 1 multiplies."""
+        from convcalc.kinds.explaining import Step
+        from convcalc.kinds.keras.common import window_steps
+
+        n = len(row.input) - 1
+        k = expand("kernel_size", self.kernel_size, n)
+        s = expand("strides", self.strides, n)
+        d = expand("dilation_rate", self.dilation_rate, n)
+        out = window_steps(row, k, s, d, self.padding)
+        dm = self.depth_multiplier
+        cin, cout = row.input[-1], row.output[-1]
+        if dm != 1 and cin is not None:
+            out.append(Step(row.index, "C", f"{cin}·{dm}", cout, f"depth_multiplier={dm}"))
+        return out
+
 
 register(
     DepthwiseConv,
@@ -325,6 +395,16 @@ class SeparableConv(_Depthwise):
             params = depthwise + pointwise + (self.filters if self.use_bias else 0)
             macs = (depthwise + pointwise) * prod(out)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
+
+    def explain(self, row: Row) -> list[Step]:
+        """Keras's windows (common.window_steps); the pointwise step sets the channels."""
+        from convcalc.kinds.keras.common import window_steps
+
+        n = len(row.input) - 1
+        k = expand("kernel_size", self.kernel_size, n)
+        s = expand("strides", self.strides, n)
+        d = expand("dilation_rate", self.dilation_rate, n)
+        return window_steps(row, k, s, d, self.padding)
 
 
 register(

@@ -5,12 +5,17 @@ moving statistics included (non-trainable)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import batch_axis, register
 from convcalc.kinds.layer import Layer, Out, Shape
 from convcalc.kinds.shapes import fmt_shape, prod
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 # keras.activations' names (keras.activations.get accepts each).
 ACTIVATIONS = (
@@ -78,6 +83,12 @@ class Dense(Layer):
             macs = None if lead is None else lead * fin * self.units
         return Out("Dense", (*shape[:-1], self.units), params=params, macs=macs, rf=None)
 
+    def explain(self, row: Row) -> list[Step]:
+        """units on the last axis."""
+        from convcalc.kinds.explaining import last_axis
+
+        return [last_axis(row, self.units, "axis")]
+
 
 register(Dense)
 
@@ -139,6 +150,14 @@ class Activation(Layer):
                 f"glu splits the last axis in two halves, and {last} (of {fmt_shape(shape)}) is odd"
             )
         return Out("Activation", (*shape[:-1], None if last is None else last // 2), rf=())
+
+    def explain(self, row: Row) -> list[Step]:
+        """glu halves one axis; the other activations keep the shape."""
+        from convcalc.kinds.explaining import dim_names, halved
+
+        if self.activation != "glu":
+            return []
+        return halved(row, dim_names(row.input, last=True), "glu")
 
 
 register(Activation)

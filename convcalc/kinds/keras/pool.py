@@ -4,6 +4,8 @@ pool size) and the global poolings (which drop the spatial axes unless
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INTS, Param
 from convcalc.kinds.keras.common import (
@@ -16,6 +18,9 @@ from convcalc.kinds.keras.common import (
 )
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).
@@ -55,6 +60,15 @@ class Pool(KerasLayer):
             raise LayerError(f"{name}: strides must be positive, got {fmt_tuple(s)}")
         out, wins = windows(name, spatial, k, s, (1,) * n, self.padding)
         return Out(name, (*out, c), rf=wins)
+
+    def explain(self, row: Row) -> list[Step]:
+        """Keras's windows (common.window_steps); the pool size is the default stride."""
+        from convcalc.kinds.keras.common import window_steps
+
+        n = len(row.input) - 1
+        k = expand("pool_size", self.pool_size, n)
+        s = k if self.strides is None else expand("strides", self.strides, n)
+        return window_steps(row, k, s, (1,) * n, self.padding)
 
 
 register(
@@ -101,6 +115,25 @@ class GlobalPool(KerasLayer):
         out = (*(1,) * n, c) if self.keepdims else (c,)
         windows = tuple((size, size, 0) for size in spatial) if self.keepdims else None
         return Out(name, out, rf=windows)  # type: ignore[arg-type]
+
+    def explain(self, row: Row) -> list[Step]:
+        """One window over each spatial axis; without keepdims, the map pooled away."""
+        from convcalc.kinds.explaining import Step, one_window, shape_text, spatial_sizes
+        from convcalc.kinds.layer import SPATIAL_NAMES
+
+        if self.keepdims:
+            return [
+                one_window(row.index, name, size)
+                for _, name, size, _ in spatial_sizes(row, last=True)
+            ]
+        names = SPATIAL_NAMES.get(len(row.input) - 1, ())
+        sizes = row.input[:-1]
+        c = row.output[-1]
+        note = (
+            f"keepdims=False: the {shape_text(sizes)} map is pooled away, "
+            f"one value per channel ({'?' if c is None else c})"
+        )
+        return [Step(row.index, "×".join(names), None, None, note)]
 
 
 register(

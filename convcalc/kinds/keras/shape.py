@@ -3,12 +3,17 @@ Flatten and Reshape, channels last."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import SPATIAL, KerasLayer, register, split
 from convcalc.kinds.layer import Layer, Out, Shape, Window
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 
 def _pairs(name: str, arg: str, values: tuple[int, ...], n: int) -> list[tuple[int, int]]:
@@ -53,6 +58,26 @@ class ZeroPadding(KerasLayer):
         out = [size + before + after for size, (before, after) in zip(spatial, pairs)]  # type: ignore[operator]
         wins: tuple[Window, ...] = tuple((1, 1, before) for before, _ in pairs)
         return Out(name, (*out, c), rf=wins)
+
+    def explain(self, row: Row) -> list[Step]:
+        """L + before + after per spatial axis."""
+        from convcalc.kinds.explaining import Step, sides, spatial_sizes
+
+        pairs = self.pairs(len(row.input) - 1)
+        out: list[Step] = []
+        for i, name, size, o in spatial_sizes(row, last=True):
+            before, after = pairs[i]
+            lo, hi = sides(name)
+            out.append(
+                Step(
+                    row.index,
+                    name,
+                    f"{size} + {before} + {after}",
+                    o,
+                    f"{before} {lo}, {after} {hi}",
+                )
+            )
+        return out
 
 
 register(
@@ -106,6 +131,20 @@ class Cropping(KerasLayer):
         wins: tuple[Window, ...] = tuple((1, 1, -before) for before, _ in pairs)
         return Out(name, (*out, c), rf=wins)
 
+    def explain(self, row: Row) -> list[Step]:
+        """L − before − after per spatial axis."""
+        from convcalc.kinds.explaining import Step, sides, spatial_sizes
+
+        pairs = self.pairs(len(row.input) - 1)
+        out: list[Step] = []
+        for i, name, size, o in spatial_sizes(row, last=True):
+            before, after = pairs[i]
+            lo, hi = sides(name)
+            expr = f"{size} − {before} − {after}"
+            note = f"{before} off the {lo}, {after} off the {hi}"
+            out.append(Step(row.index, name, expr, o, note))
+        return out
+
 
 register(Cropping, names={f"cropping{n}d": {"dim": n} for n in (1, 2, 3)})
 
@@ -142,6 +181,17 @@ class UpSampling(KerasLayer):
         out = [L * f for L, f in zip(spatial, size)]  # type: ignore[operator]
         return Out(name, (*out, c), rf=None)
 
+    def explain(self, row: Row) -> list[Step]:
+        """L·size per spatial axis."""
+        from convcalc.kinds.explaining import Step, spatial_sizes
+        from convcalc.kinds.shapes import expand
+
+        f = expand("size", self.size, len(row.input) - 1)
+        return [
+            Step(row.index, name, f"{size}·{f[i]}", o, "each repeated")
+            for i, name, size, o in spatial_sizes(row, last=True)
+        ]
+
 
 register(
     UpSampling,
@@ -157,6 +207,12 @@ class Flatten(Layer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         return Out("Flatten", (prod(shape),), rf=None if len(shape) > 1 else ())
+
+    def explain(self, row: Row) -> list[Step]:
+        """The product of every dimension but the batch."""
+        from convcalc.kinds.explaining import merged
+
+        return merged(row, row.input, "features", 0)
 
 
 register(Flatten)
@@ -203,6 +259,29 @@ class Reshape(Layer):
                 )
             out = target
         return Out("Reshape", out, rf=None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """The -1 of target_shape: the input's elements over the sizes given."""
+        from convcalc.kinds.explaining import Step, shape_text
+
+        target = self.target_shape
+        if any(v is None for v in row.input):
+            return []
+        total = "·".join(map(str, row.input))
+        if -1 not in target:
+            note = (
+                f"target_shape {shape_text(target)} holds the input's {total} = {prod(row.input)}"
+            )
+            return [Step(row.index, "all", None, None, note)]
+        j = target.index(-1)
+        known = [v for v in target if v != -1]
+        if not known:
+            expr = total
+        else:
+            expr = f"{total} / " + (
+                f"({'·'.join(map(str, known))})" if len(known) > 1 else str(known[0])
+            )
+        return [Step(row.index, f"dim {j + 1}", expr, row.output[j], "the -1 size")]
 
 
 register(Reshape)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param, UnionType
@@ -12,6 +12,9 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Entry, Layer, Shape
 from convcalc.kinds.registry import register as _register
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 # ONNX's operators, by the words that name them (op types lower-cased, and
 # convcalc's own short words).
@@ -166,3 +169,94 @@ def too_small(op: OnnxOp, n: int, i: int, size: int, detail: str) -> LayerError:
         f"{op.op_name()}: output size {size}{where} ({detail}): a size below 1, which "
         "onnxruntime refuses"
     )
+
+
+def window_steps(
+    row: Row,
+    op: OnnxOp,
+    pads: tuple[int, ...] | str | None,
+    auto_pad: str | None,
+    pool: bool = False,
+    ceil_rule: int | None = None,
+) -> list[Step]:
+    """``--explain`` for a Conv or a MaxPool/AveragePool/LpPool node, per spatial axis:
+    ⌊(L + begin + end − d·(k−1) − 1)/s⌋ + 1 (C++ truncates a negative room toward zero
+    in a pool); a Conv with SAME_* is ⌈L/s⌉, a pool with SAME_* takes the pads that
+    gives. ``ceil_rule``: under ceil_mode, the opset from which shape inference rounds
+    up as (room + s − 1)/s and drops a window starting in the end padding (None:
+    no ceil_mode)."""
+    from convcalc.kinds.explaining import (
+        Step,
+        dropped_input,
+        dropped_window,
+        minus,
+        pad_split,
+        sides,
+        spatial_sizes,
+        window,
+    )
+
+    def trunc(a: int, b: int) -> int:  # C++'s integer division: toward zero
+        return a // b if a >= 0 else -(-a // b)
+
+    n = len(row.input) - 1
+    k, s, d = window_args(op, n)
+    mode, begins, ends = resolve_pads(op, pads, auto_pad, n, exclusive=not pool)
+    ceil = ceil_rule is not None
+    rule = 0 if ceil_rule is None else ceil_rule
+    opset = op.opset
+    out: list[Step] = []
+    for i, name, size, o in spatial_sizes(row):
+        ki, si, di = k[i], s[i], d[i]
+        dk = di * (ki - 1) + 1
+        notes: list[str] = []
+        if mode.startswith("same"):
+            pb, pe = same_pads(mode, size, ki, si, di)
+            raw = (-(-size // si) - 1) * si + dk - size
+            how = f"(⌈{size}/{si}⌉ − 1)·{si} + {dk} − {size}"
+            if raw <= 0:
+                notes.append(f"auto_pad={mode.upper()} pads nothing: {how} = {minus(raw)}")
+            else:
+                notes.append(
+                    pad_split(f"auto_pad={mode.upper()}", raw, pb, name, mode.upper(), how)
+                )
+            if not pool:  # shape inference sizes a Conv's SAME_* directly
+                out.append(Step(row.index, name, f"⌈{size} / {si}⌉", o, "; ".join(notes)))
+                continue
+        else:
+            pb, pe = begins[i], ends[i]
+            if pb != pe:
+                lo, hi = sides(name)
+                notes.append(f"pads {pb} {lo}, {pe} {hi}")
+        padded = f"{size} + {pb} + {pe}" if pb or pe or mode.startswith("same") else str(size)
+        inner = window(padded, di, ki, si)
+        room = size + pb + pe - dk
+        if not ceil:
+            if room >= 0:
+                expr = f"⌊{inner}⌋ + 1"
+                notes.append(dropped_input(name, size, o, si, dk, pb))
+            else:
+                expr = f"trunc({inner}) + 1"
+                notes.append(
+                    f"the window {dk} is wider than the padded input {size + pb + pe}: C++'s "
+                    f"division truncates {minus(room)}/{si} toward zero"
+                )
+        elif opset < rule or room >= 0:
+            expr = f"⌈{inner}⌉ + 1"
+            naive = -(-room // si) + 1
+            if opset < rule and (naive - 1) * si >= size + pb:
+                notes.append(
+                    f"ceil_mode: the last window starts at ({naive}−1)·{si} = {(naive - 1) * si} "
+                    f"≥ {size} + {pb}, in the end padding: shape inference keeps it before opset "
+                    f"{rule} (onnxruntime drops it)"
+                )
+        else:
+            expr = f"trunc(({padded} − {di}·({ki}−1) − 1 + {si} − 1) / {si}) + 1"
+            notes.append(f"ceil_mode from opset {rule}: (room + s − 1)/s, C++'s division")
+        if ceil and opset >= rule:
+            naive = trunc(room + si - 1, si) + 1
+            if naive != o:
+                expr += " − 1"
+                notes.append(dropped_window(naive, si, size, pb, "end") + f" (opset ≥ {rule})")
+        out.append(Step(row.index, name, expr, o, "; ".join(n for n in notes if n)))
+    return out

@@ -5,6 +5,8 @@ size below 1, which onnxruntime refuses."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.layer import Out, Shape
@@ -21,6 +23,9 @@ from convcalc.kinds.onnx.common import (
     window_args,
 )
 from convcalc.kinds.shapes import fmt_tuple, prod
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
@@ -108,6 +113,12 @@ class Conv(OnnxOp):
             params = weights + (cout if self.bias else 0)
             macs = weights * prod(out)  # type: ignore[operator]
         return Out("Conv", (cout, *out), params=params, macs=macs, rf=tuple(windows))
+
+    def explain(self, row: Row) -> list[Step]:
+        """ONNX's windows (common.window_steps); SAME_* sizes it ⌈L/s⌉ directly."""
+        from convcalc.kinds.onnx.common import window_steps
+
+        return window_steps(row, self, self.pads, self.auto_pad)
 
 
 register(Conv, names={"conv": {"dim": None}, **{f"conv{n}d": {"dim": n} for n in (1, 2, 3)}})
@@ -205,6 +216,41 @@ class ConvTranspose(OnnxOp):
             params = weights + (cout if self.bias else 0)
             macs = weights * prod(sizes)  # type: ignore[operator]
         return Out("ConvTranspose", (cout, *out), params=params, macs=macs, rf=None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """s·(L − 1) + output_padding + d·(k−1) + 1 − begin − end; SAME_* take
+        max(dk − s, 0) in all; output_shape gives the size."""
+        from convcalc.kinds.explaining import Step, sides, spatial_sizes
+
+        n = len(row.input) - 1
+        k, s, d = window_args(self, n)
+        op = per_axis(self, "output_padding", self.output_padding, n, 0)
+        mode, begins, ends = resolve_pads(self, self.pads, self.auto_pad, n)
+        out: list[Step] = []
+        for i, name, size, o in spatial_sizes(row):
+            dk = d[i] * (k[i] - 1) + 1
+            natural = s[i] * (size - 1) + op[i] + dk
+            if self.output_shape is not None:
+                note = (
+                    "given by output_shape; without pads s·(L − 1) + output_padding + dk = "
+                    f"{natural}"
+                )
+                out.append(Step(row.index, name, str(o), o, note))
+                continue
+            notes = []
+            if mode.startswith("same"):
+                total = max(dk - s[i], 0)
+                crop = f" − {total}"
+                notes.append(f"auto_pad={mode.upper()} crops max(dk − s, 0) = {total} in all")
+            elif mode == "valid":
+                crop = ""
+            else:
+                crop = f" − {begins[i]} − {ends[i]}"
+            if op[i]:
+                notes.append(f"output_padding adds {op[i]} at the {sides(name)[1]}")
+            expr = f"({size}−1)·{s[i]}{crop} + {d[i]}·({k[i]}−1) + {op[i]} + 1"
+            out.append(Step(row.index, name, expr, o, "; ".join(notes)))
+        return out
 
 
 register(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import struct
+from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, Param
@@ -14,6 +15,9 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.onnx.common import OnnxOp, register
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 
 def _axis(op: str, axis: int, rank: int, what: str = "axis") -> int:
@@ -64,6 +68,12 @@ class Gemm(OnnxOp):
         macs = None if fin is None else fin * fout
         return Out("Gemm", (fout,), params=params, macs=macs, rf=None)
 
+    def explain(self, row: Row) -> list[Step]:
+        """out_features on the last axis."""
+        from convcalc.kinds.explaining import last_axis
+
+        return [last_axis(row, self.out_features, "axis")]
+
 
 register(Gemm, names={"gemm": {}, "linear": {}, "fc": {}, "dense": {}})
 
@@ -86,6 +96,12 @@ class MatMul(OnnxOp):
         lead = prod(shape[:-1])
         macs = None if fin is None or lead is None else lead * fin * fout
         return Out("MatMul", (*shape[:-1], fout), params=params, macs=macs, rf=None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """out_features on the last axis."""
+        from convcalc.kinds.explaining import last_axis
+
+        return [last_axis(row, self.out_features, "axis")]
 
 
 register(MatMul, names={"matmul": {}})
@@ -113,6 +129,12 @@ class Flatten(OnnxOp):
                 "is (d0·…·d(axis−1)) × (…)); convcalc keeps the batch apart: only axis=1 does"
             )
         return Out("Flatten", (prod(shape),), rf=None if len(shape) > 1 else ())
+
+    def explain(self, row: Row) -> list[Step]:
+        """The product of every dimension but the batch."""
+        from convcalc.kinds.explaining import merged
+
+        return merged(row, row.input, "features", 0)
 
 
 register(Flatten, names={"flatten": {}})
@@ -239,6 +261,48 @@ class Resize(OnnxOp):
                     "1; ONNX shape inference infers it, convcalc refuses it"
                 )
         return Out("Resize", tuple(out[1:]), rf=None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """⌊L × float32(scale)⌋ (the product in double), the sizes given, or with
+        keep_aspect_ratio_policy one float32 scale for every axis, rounded."""
+        from convcalc.kinds.explaining import Step, dim_names
+
+        full = (row.batch, *row.input)
+        names = ("N", *dim_names(row.input))
+        pairs = [(a, v) for a, v in self.targets(len(full)) if a != 0 and full[a] is not None]
+        policy = self.keep_aspect_ratio_policy
+        out: list[Step] = []
+        if self.scales is not None:
+            for a, scale in pairs:
+                f = float32(scale)
+                note = (
+                    "" if f == scale else f"float32({scale!r}) = {f!r}, times {full[a]} in double"
+                )
+                out.append(
+                    Step(
+                        row.index,
+                        names[a],
+                        f"⌊{full[a]} × float32({scale!r})⌋",
+                        row.output[a - 1],
+                        note,
+                    )
+                )
+        elif policy == "stretch":
+            out += [
+                Step(row.index, names[a], str(int(v)), row.output[a - 1], "sizes given")
+                for a, v in pairs
+            ]
+        else:
+            every = self.targets(len(full))
+            ratios = [(v / full[a], f"{int(v)} / {full[a]}") for a, v in every if full[a]]  # type: ignore[operator]
+            pick = min if policy == "not_larger" else max
+            chosen = pick(ratios, key=lambda r: r[0])[1]
+            which = "smallest" if policy == "not_larger" else "largest"
+            note = f"{policy}: the {which} of {', '.join(r[1] for r in ratios)}, as a float32"
+            for a, _ in pairs:
+                expr = f"⌊float32(float32({chosen}) × {full[a]}) + 0.5⌋"
+                out.append(Step(row.index, names[a], expr, row.output[a - 1], note))
+        return out
 
 
 register(Resize, names={"resize": {}, "upsample": {}})

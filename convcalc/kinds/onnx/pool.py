@@ -5,6 +5,8 @@ still gives 1); since opset 22 a ceil_mode window may not start in the end paddi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.layer import Out, Shape
@@ -19,6 +21,9 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
 _S = Param("strides", INTS, None, aliases=("s",), help="default 1")
@@ -119,6 +124,14 @@ class Pool(OnnxOp):
             windows.append((dk, s[i], pb))
         return Out(name, (shape[0], *out), rf=tuple(windows))
 
+    def explain(self, row: Row) -> list[Step]:
+        """ONNX's windows (common.window_steps): C++'s truncating division, and
+        ceil_mode by the opset's rule (CEIL_RULE)."""
+        from convcalc.kinds.onnx.common import window_steps
+
+        rule = CEIL_RULE if self.ceil_mode else None
+        return window_steps(row, self, self.pads, self.auto_pad, pool=True, ceil_rule=rule)
+
 
 register(
     Pool,
@@ -172,6 +185,12 @@ class GlobalPool(OnnxOp):
         n, sizes = spatial(self, shape)
         windows = tuple((size, size, 0) for size in sizes)
         return Out(self.op, (shape[0], *(1,) * n), rf=windows)  # type: ignore[arg-type]
+
+    def explain(self, row: Row) -> list[Step]:
+        """One window over each spatial axis."""
+        from convcalc.kinds.explaining import one_window, spatial_sizes
+
+        return [one_window(row.index, name, size) for _, name, size, _ in spatial_sizes(row)]
 
 
 register(

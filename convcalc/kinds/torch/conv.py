@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, PLACED, PLACEMENT, Param, UnionType
@@ -19,6 +19,9 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -188,6 +191,16 @@ class Conv(SpatialLayer):
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return _torch_values(self, shape)
 
+    def explain(self, row: Row) -> list[Step]:
+        """⌊(L + pads − d·(k−1) − 1) / s⌋ + 1 per spatial dimension; 'same''s split."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        return torch_windows(
+            row, self.kernel_size, self.stride, self.dilation, self.padding, False, conv=True
+        )
+
 
 # Depthwise spellings: a convolution with groups = in_channels (g=dw), which they fix.
 register(
@@ -356,6 +369,29 @@ class ConvTranspose(SpatialLayer):
             macs = weights * prod(spatial)  # type: ignore[operator]
         # A transposed conv's receptive field is not uniform across outputs.
         return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """(L−1)·s − 2p + d·(k−1) + op + 1 per spatial dimension; where op goes."""
+        from convcalc.kinds.explaining import Step, known, per_dim, sides
+        from convcalc.kinds.layer import SPATIAL_NAMES
+
+        shape = row.input
+        if not known(shape):
+            return []
+        n = len(shape) - 1
+        names = SPATIAL_NAMES.get(n, ())
+        k = per_dim(self.kernel_size, n)
+        s = per_dim(self.stride, n)
+        p = per_dim(self.padding, n)
+        d = per_dim(self.dilation, n)
+        op = per_dim(self.output_padding, n)
+        steps = []
+        for i in range(n):
+            size = shape[i + 1]
+            expr = f"({size}−1)·{s[i]} − 2·{p[i]} + {d[i]}·({k[i]}−1) + {op[i]} + 1"
+            note = f"output_padding adds {op[i]} at the {sides(names[i])[1]}" if op[i] else ""
+            steps.append(Step(row.index, names[i], expr, row.output[i + 1], note))
+        return steps
 
     EXAMPLE = "16 k=2 s=2"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
@@ -18,6 +18,9 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+
+if TYPE_CHECKING:
+    from convcalc.kinds.explaining import Row, Step
 
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
@@ -144,6 +147,16 @@ class MaxPool(SpatialLayer):
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return _torch_values(self)
 
+    def explain(self, row: Row) -> list[Step]:
+        """⌊…⌋ + 1 (or ceil_mode's ⌈…⌉ + 1, less a window starting in the padding)."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        return torch_windows(
+            row, self.kernel_size, self.stride, self.dilation, self.padding, self.ceil_mode, False
+        )
+
 
 @register
 class AvgPool(SpatialLayer):
@@ -195,6 +208,16 @@ class AvgPool(SpatialLayer):
 
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return _torch_values(self)
+
+    def explain(self, row: Row) -> list[Step]:
+        """⌊…⌋ + 1 (or ceil_mode's ⌈…⌉ + 1, less a window starting in the padding)."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        return torch_windows(
+            row, self.kernel_size, self.stride, (1,), self.padding, self.ceil_mode, False
+        )
 
 
 @register
@@ -287,6 +310,44 @@ class AdaptivePool(SpatialLayer):
 
     EXAMPLE = "7"
 
+    def explain(self, row: Row) -> list[Step]:
+        """The sizes are given; the notes say which windows give them."""
+        from convcalc.kinds.explaining import Step, known, one_window
+        from convcalc.kinds.layer import SPATIAL_NAMES
+
+        shape = row.input
+        if not known(shape):
+            return []
+        n = len(shape) - 1
+        names = SPATIAL_NAMES.get(n, ())
+        steps = []
+        for i in range(n):
+            size, out = shape[i + 1], row.output[i + 1]
+            assert size is not None and out is not None
+            if out == 1:
+                steps.append(one_window(row.index, names[i], size))
+                continue
+            if out == 0:
+                note = "an empty output"
+            elif size % out == 0:
+                w = size // out
+                note = f"{out} windows of {size}/{out} = {w}, stride {w}"
+            else:
+                starts = [i * size // out for i in range(out)]
+                ends = [-(-(j + 1) * size // out) for j in range(out)]
+                widths = [e - b for b, e in zip(starts, ends)]
+                shown = " ".join(f"[{b},{e})" for b, e in list(zip(starts, ends))[:4])
+                more = " …" if out > 4 else ""
+                note = (
+                    f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉): {shown}{more}, "
+                    f"{min(widths)}–{max(widths)} wide"
+                    if min(widths) != max(widths)
+                    else f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉), {widths[0]} "
+                    f"wide, overlapping: {shown}{more}"
+                )
+            steps.append(Step(row.index, names[i], str(out), out, note))
+        return steps
+
 
 @register
 class LPPool(SpatialLayer):
@@ -337,6 +398,14 @@ class LPPool(SpatialLayer):
 
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return _torch_values(self)
+
+    def explain(self, row: Row) -> list[Step]:
+        """An average pool's windows without padding."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        return torch_windows(row, self.kernel_size, self.stride, (1,), (0,), self.ceil_mode, False)
 
 
 @register
@@ -390,6 +459,29 @@ class MaxUnpool(SpatialLayer):
         "PyTorch's MaxUnpool needs the indices of a MaxPool(return_indices=True), which "
         "convcalc does not follow"
     )
+
+    def explain(self, row: Row) -> list[Step]:
+        """(L − 1)·s + k − 2p per spatial dimension."""
+        from convcalc.kinds.explaining import Step, known, per_dim
+        from convcalc.kinds.layer import SPATIAL_NAMES
+
+        shape = row.input
+        if not known(shape):
+            return []
+        n = len(shape) - 1
+        names = SPATIAL_NAMES.get(n, ())
+        k = per_dim(self.kernel_size, n)
+        s = k if self.stride is None else per_dim(self.stride, n)
+        p = per_dim(self.padding, n)
+        return [
+            Step(
+                row.index,
+                names[i],
+                f"({shape[i + 1]}−1)·{s[i]} + {k[i]} − 2·{p[i]}",
+                row.output[i + 1],
+            )
+            for i in range(n)
+        ]
 
 
 register(

@@ -15,6 +15,7 @@ from convcalc.kinds.torch.registry import register
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
+    from convcalc.kinds.explaining import Row, Step
 
 MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
@@ -144,6 +145,31 @@ class Upsample(Layer):
                 values[key] = tuple(value) * n if len(value) == 1 else tuple(value)
         return values
 
+    def explain(self, row: Row) -> list[Step]:
+        """⌊L × scale⌋, the float64 product floored; or the size given."""
+        from convcalc.kinds.explaining import Step, known, per_dim
+        from convcalc.kinds.layer import SPATIAL_NAMES
+
+        shape = row.input
+        if not known(shape):
+            return []
+        n = len(shape) - 1
+        names = SPATIAL_NAMES.get(n, ())
+        steps = []
+        for i in range(n):
+            size, out = shape[i + 1], row.output[i + 1]
+            assert size is not None and out is not None
+            if self.scale_factor is None:
+                steps.append(Step(row.index, names[i], str(out), out, "size given"))
+                continue
+            f = per_dim(self.scale_factor, n)[i]
+            product = float(size) * f
+            note = ""
+            if not product.is_integer():
+                note = f"the float64 product is {product!r}; PyTorch floors it"
+            steps.append(Step(row.index, names[i], f"⌊{size} × {f!r}⌋", out, note))
+        return steps
+
 
 # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
 # UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
@@ -242,6 +268,35 @@ class PixelShuffle(Layer):
         return Out(kind, (*lead, *out), rf=None)
 
     EXAMPLE = "2"
+
+    def explain(self, row: Row) -> list[Step]:
+        """C / r² and H·r, W·r (or the inverse) on the last three dimensions."""
+        from convcalc.kinds.explaining import Step, known
+
+        if not known(row.input) or len(row.input) < 3 or row.input == row.output:
+            # H×W read as unbatched with factor 1, or an empty input PyTorch hands back
+            # unchanged: nothing is computed.
+            return []
+        *_, c, h, w = row.input
+        *_, oc, oh, ow = row.output
+        r = self.upscale_factor
+        rank = len(row.input)
+        # The last three dims; with extra leading ones they are named by number.
+        cn, hn, wn = (
+            ("C", "H", "W") if rank == 3 else (f"dim {i}" for i in range(rank - 2, rank + 1))
+        )
+        steps = []
+        if self.inverse:
+            if c is not None:
+                steps.append(Step(row.index, cn, f"{c}·{r}·{r}", oc))
+            steps.append(Step(row.index, hn, f"{h} / {r}", oh))
+            steps.append(Step(row.index, wn, f"{w} / {r}", ow))
+        else:
+            if c is not None:
+                steps.append(Step(row.index, cn, f"{c} / ({r}·{r})", oc))
+            steps.append(Step(row.index, hn, f"{h}·{r}", oh))
+            steps.append(Step(row.index, wn, f"{w}·{r}", ow))
+        return steps
 
 
 # Which (input rank with batch, number of pads) the non-constant pad modes take.
@@ -405,6 +460,42 @@ class Pad(Layer):
             f", value={py(value)}" if mode == "constant" else ""
         )
         return TorchCode(f"Pad({args})", self.TORCH_HELPER)
+
+    def explain(self, row: Row) -> list[Step]:
+        """L + left + right per padded dimension (a negative pad crops)."""
+        from convcalc.kinds.explaining import Step, dim_names, known, minus, sides, signed
+
+        shape = row.input
+        if not known(shape):
+            return []
+        n = len(shape) - 1
+        names = dim_names(shape)
+        # ZeroPad2d(1) & co pad the dimensions their name says; pad 1 every spatial one
+        pads = self.pad * (2 * (self.dims or n)) if len(self.pad) == 1 else self.pad
+        steps = []
+        for j in range(len(pads) // 2):
+            axis = len(shape) - 1 - j
+            if axis < 0:  # a pair on the batch (PyTorch accepts one that sums to 0)
+                break
+            size = shape[axis]
+            if size is None:
+                continue
+            left, right = pads[2 * j], pads[2 * j + 1]
+            lo, hi = sides(names[axis])
+            note = f"{minus(left)} {lo}, {minus(right)} {hi}"
+            if min(left, right) < 0:
+                note += " (a negative pad crops)"
+            steps.append(
+                Step(
+                    row.index,
+                    names[axis],
+                    f"{size}{signed(left)}{signed(right)}",
+                    row.output[axis],
+                    note,
+                )
+            )
+        steps.sort(key=lambda st: names.index(st.dim))
+        return steps
 
 
 _PAD_CLASSES = {
@@ -575,6 +666,20 @@ class Flatten(Layer):
         out = (*shape[: start - 1], merged, *shape[end:])
         return Out("flatten", out, rf=() if start == end else None)
 
+    def explain(self, row: Row) -> list[Step]:
+        """The product of the dimensions it merges."""
+        from convcalc.kinds.explaining import dim_names, known, merged
+
+        shape = row.input
+        if not known(shape):
+            return []
+        rank = len(shape) + 1
+        start = self.start_dim + rank if self.start_dim < 0 else self.start_dim
+        end = self.end_dim + rank if self.end_dim < 0 else self.end_dim
+        names = dim_names(shape)[start - 1 : end]
+        label = "×".join(names) if start > 1 or end < rank - 1 else "features"
+        return merged(row, shape[start - 1 : end], label, start - 1)
+
 
 @register
 class Linear(Layer):
@@ -625,6 +730,12 @@ class Linear(Layer):
 
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return {**self.__dict__, "in_features": shape[-1]}
+
+    def explain(self, row: Row) -> list[Step]:
+        """out_features on the last dimension (explained with the others unknown too)."""
+        from convcalc.kinds.explaining import last_axis
+
+        return [last_axis(row, self.out_features)]
 
 
 def _batched_dim(name: str, d: int, shape: Shape) -> int:
@@ -685,6 +796,24 @@ class Unflatten(Layer):
 
     EXAMPLE, EXAMPLE_INPUT = "1 16x7x7", "784"
 
+    def explain(self, row: Row) -> list[Step]:
+        """The -1 size: the dimension over the sizes given."""
+        from convcalc.kinds.explaining import Step, known
+
+        sizes = self.unflattened_size
+        if not known(row.input) or -1 not in sizes:
+            return []
+        rank = len(row.input) + 1
+        axis = self.dim % rank - 1
+        size = row.input[axis]
+        if size is None:
+            return []
+        given = [v for v in sizes if v != -1]
+        j = sizes.index(-1)
+        divisor = "·".join(map(str, given)) or "1"
+        expr = f"{size} / ({divisor})" if len(given) > 1 else f"{size} / {divisor}"
+        return [Step(row.index, f"dim {axis + j + 1}", expr, row.output[axis + j], "the -1 size")]
+
 
 @register
 class GLU(Layer):
@@ -705,6 +834,12 @@ class GLU(Layer):
         half = None if size is None else size // 2
         # Halving a spatial dimension changes the grid: no receptive field past it.
         return Out("glu", (*shape[:axis], half, *shape[axis + 1 :]), rf=() if axis == 0 else None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """The dimension it halves."""
+        from convcalc.kinds.explaining import dim_names, halved, known
+
+        return halved(row, dim_names(row.input)) if known(row.input) else []
 
 
 @register
