@@ -208,6 +208,10 @@ class Crop(GraphOp):
         full = (*out, shape[-1]) if self.last else (shape[0], *out)
         return Out("crop", full, rf=tuple(windows))
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    CROPS_TO_FIT = True
+
 
 def elementwise(op: str, last: bool = False, word: str = "dim") -> Elementwise:
     return Elementwise(op=op, last=last, word=word)

@@ -3,7 +3,7 @@ Keras's argument types and its window arithmetic (SEMANTICS.md §5)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import ChoiceType as Choice
@@ -12,6 +12,11 @@ from convcalc.kinds.layer import Entry, Layer, Shape, SpatialLayer, Window
 from convcalc.kinds.registry import register as _register
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple
 from convcalc.spec import Value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 # Keras's kinds, by the words that name them (class names lower-cased, and
 # convcalc's own short words).
@@ -41,6 +46,9 @@ class KerasLayer(SpatialLayer):
 
     def keras_name(self, n: int | None = None) -> str:
         return self.CLASS.format(n=n if n is not None else (self.dim or ""))
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "last"
 
 
 def split(layer: KerasLayer, shape: Shape) -> tuple[int, Shape, int | None]:
@@ -169,3 +177,26 @@ def batch_axis(name: str, arg: str, axis: int, shape: Shape) -> int:
 
 def shape_text(shape: Shape) -> str:
     return fmt_shape(shape)
+
+
+def valid_windows(
+    shape: Shape, out: Shape, args: Callable[[int], tuple[tuple[int, ...], ...]]
+) -> list[WindowDim] | None:
+    """The windows of a 'valid' convolution or pool on the channels-last ``shape``
+    giving ``out`` (``args(n)``: kernel, strides and dilation per axis): 'same' and
+    'causal' pad to ⌈L/s⌉, which sees every input; 'valid' floors."""
+    from convcalc.kinds.windowing import window_dims
+
+    n = len(shape) - 1
+    if n < 1 or None in shape[:-1]:
+        return None
+    k, s, d = args(n)
+    return window_dims(shape[:-1], out[:-1], k, s, d, (0,) * n)
+
+
+def same_fix(layer: Layer, shape: Shape) -> list[FloorFix]:
+    """padding='same', sized by the layer itself."""
+    from convcalc.kinds.windowing import LAST, FloorFix, variant
+
+    out = variant(layer, shape, LAST, padding="same")
+    return [] if out is None else [FloorFix("padding='same'", out)]

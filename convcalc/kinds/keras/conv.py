@@ -3,7 +3,7 @@ SeparableConv1D/2D, channels last (SEMANTICS.md §5)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
@@ -14,12 +14,17 @@ from convcalc.kinds.keras.common import (
     padding_param,
     positive,
     register,
+    same_fix,
     split,
+    valid_windows,
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple, prod
+
+if TYPE_CHECKING:
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
@@ -116,6 +121,15 @@ class Conv(KerasLayer):
             params = weights + (self.filters if self.use_bias else 0)
             macs = weights * prod(out)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+        return valid_windows(shape, out, lambda n: _window_args(self, n))
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)
 
 
 register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
@@ -231,6 +245,15 @@ class _Depthwise(KerasLayer):
 
     def check(self, name: str) -> None:
         """What the kind checks after depth_multiplier (the separable one: filters)."""
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+        return valid_windows(shape, out, lambda n: _window_args(self, n))
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)
 
 
 class DepthwiseConv(_Depthwise):

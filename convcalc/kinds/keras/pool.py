@@ -4,6 +4,8 @@ pool size) and the global poolings (which drop the spatial axes unless
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INTS, Param
 from convcalc.kinds.keras.common import (
@@ -11,11 +13,16 @@ from convcalc.kinds.keras.common import (
     padding_param,
     positive,
     register,
+    same_fix,
     split,
+    valid_windows,
     windows,
 )
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple
+
+if TYPE_CHECKING:
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).
@@ -55,6 +62,21 @@ class Pool(KerasLayer):
             raise LayerError(f"{name}: strides must be positive, got {fmt_tuple(s)}")
         out, wins = windows(name, spatial, k, s, (1,) * n, self.padding)
         return Out(name, (*out, c), rf=wins)
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+
+        def args(n: int) -> tuple[tuple[int, ...], ...]:
+            k = expand("pool_size", self.pool_size, n)
+            s = k if self.strides is None else expand("strides", self.strides, n)
+            return k, s, (1,) * n
+
+        return valid_windows(shape, out, args)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)
 
 
 register(

@@ -5,6 +5,8 @@ size below 1, which onnxruntime refuses."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.layer import Out, Shape
@@ -12,6 +14,8 @@ from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
     OnnxOp,
+    floor_windows,
+    pads_fix,
     per_axis,
     register,
     resolve_pads,
@@ -21,6 +25,9 @@ from convcalc.kinds.onnx.common import (
     window_args,
 )
 from convcalc.kinds.shapes import fmt_tuple, prod
+
+if TYPE_CHECKING:
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
@@ -108,6 +115,15 @@ class Conv(OnnxOp):
             params = weights + (cout if self.bias else 0)
             macs = weights * prod(out)  # type: ignore[operator]
         return Out("Conv", (cout, *out), params=params, macs=macs, rf=tuple(windows))
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return floor_windows(self, shape, out, exclusive=True)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return pads_fix(self, shape, dims, short)
 
 
 register(Conv, names={"conv": {"dim": None}, **{f"conv{n}d": {"dim": n} for n in (1, 2, 3)}})
@@ -205,6 +221,9 @@ class ConvTranspose(OnnxOp):
             params = weights + (cout if self.bias else 0)
             macs = weights * prod(sizes)  # type: ignore[operator]
         return Out("ConvTranspose", (cout, *out), params=params, macs=macs, rf=None)
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
 
 
 register(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param, UnionType
 from convcalc.kinds.args import ChoiceType as Choice
@@ -17,6 +19,9 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+
+if TYPE_CHECKING:
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -180,6 +185,31 @@ class Conv(SpatialLayer):
             macs=macs,
             rf=tuple(zip(dk, s, left)),
         )
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, self.dilation, self.padding)
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        """More padding (p=), sized by the convolution itself."""
+        from convcalc.kinds.windowing import FIRST, padding_fix, variant
+
+        if isinstance(self.padding, str):
+            return []
+        fix = padding_fix(dims, short, lambda pads: variant(self, shape, FIRST, padding=pads))
+        return [] if fix is None else [fix]
+
+    def same_kernels(self, shape: Shape, out: Shape) -> tuple[int, ...] | None:
+        dims = self.windows(shape, out) if self.padding == "same" else None
+        return None if dims is None else tuple(w.dk for w in dims)
 
 
 # Depthwise spellings: a convolution with groups = in_channels (g=dw), which they fix.
@@ -349,3 +379,11 @@ class ConvTranspose(SpatialLayer):
             macs = weights * prod(spatial)  # type: ignore[operator]
         # A transposed conv's receptive field is not uniform across outputs.
         return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return True

@@ -56,3 +56,6 @@ class Embedding(Layer):
             )
         # A lookup multiplies nothing: 0 MACs.
         return Out("embedding", (*shape, d), params=n * d, rf=None)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True

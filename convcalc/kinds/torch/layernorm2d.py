@@ -84,3 +84,6 @@ class LayerNorm2d(Layer):
         for n in norm:
             size *= n
         return size
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True

@@ -163,6 +163,13 @@ class BatchNorm(SpatialLayer):
             f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
         )
 
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+    def ignored_channels(self, shape: Shape) -> int | None:
+        return _ignored_features(self, shape)
+
 
 @register
 class InstanceNorm(SpatialLayer):
@@ -234,6 +241,13 @@ class InstanceNorm(SpatialLayer):
         return Out(
             f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
         )
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+    def ignored_channels(self, shape: Shape) -> int | None:
+        return _ignored_features(self, shape)
 
 
 def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
@@ -404,3 +418,13 @@ class GroupNorm(Layer):
                 + (f" × {fmt_shape(shape[1:])}" if len(shape) > 1 else ""),
             )
         return Out("groupnorm", shape, params=_affine(c, self.affine, self.bias))
+
+
+def _ignored_features(norm: BatchNorm | InstanceNorm, shape: Shape) -> int | None:
+    """num_features, when it is not the input's channel count and the norm has no
+    weights or running statistics (then the layer itself raises on a mismatch)."""
+    given = norm.num_features
+    channels = shape[0] if shape else None
+    if given is None or channels is None or given == channels:
+        return None
+    return None if norm.affine or norm.track_running_stats else given

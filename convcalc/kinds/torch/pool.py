@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
 from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
@@ -16,6 +18,9 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+
+if TYPE_CHECKING:
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
@@ -137,6 +142,20 @@ class MaxPool(SpatialLayer):
         d = expand("dilation", self.dilation, n)
         return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, self.dilation, self.padding)
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return _floor_fixes(dims, short, padding=True)
+
 
 @register
 class AvgPool(SpatialLayer):
@@ -183,6 +202,20 @@ class AvgPool(SpatialLayer):
         if self.divisor_override is not None and self.divisor_override == 0:
             raise LayerError("divisor_override must not be zero")
         return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, (1,), self.padding)
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return _floor_fixes(dims, short, padding=True)
 
 
 @register
@@ -273,6 +306,10 @@ class AdaptivePool(SpatialLayer):
             return None
         return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    SIZE_IS_GIVEN = True
+
 
 @register
 class LPPool(SpatialLayer):
@@ -318,6 +355,20 @@ class LPPool(SpatialLayer):
         s = k if self.stride is None else expand("stride", self.stride, n)
         zero, one = (0,) * n, (1,) * n
         return _window("lppool", n, lead, spatial, k, s, zero, one, self.ceil_mode, n == 3)
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, (1,), (0,))
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return _floor_fixes(dims, short, padding=False)  # LPPool takes no padding
 
 
 @register
@@ -366,6 +417,13 @@ class MaxUnpool(SpatialLayer):
             out.append(o)
         return Out(f"maxunpool{n}d", (*lead, *out), rf=None)
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return True
+
 
 register(
     AdaptivePool,
@@ -377,3 +435,22 @@ register(
     },
     params=(),
 )
+
+
+def _floor_fixes(dims: list[WindowDim], short: list[int], padding: bool) -> list[FloorFix]:
+    """A floor-mode pool's fixes: ceil=true, when it reaches the end of every short
+    axis; more padding (p=, at most half the kernel), for a pool that takes it."""
+    from convcalc.kinds.windowing import FloorFix, covers, padding_fix
+
+    found = []
+    ceil = [pool_output(w.size, w.k, w.s, w.left, w.d, True) for w in dims]
+    if all(covers(dims[i].size, ceil[i], dims[i].s, dims[i].left, dims[i].dk) for i in short):
+        found.append(FloorFix("ceil=true", ceil))
+
+    def sizes(pads: tuple[int, ...]) -> list[int] | None:
+        if any(p > w.k // 2 for p, w in zip(pads, dims)):
+            return None  # the pool refuses it
+        return [pool_output(w.size, w.k, w.s, p, w.d, False) for p, w in zip(pads, dims)]
+
+    fix = padding_fix(dims, short, sizes) if padding else None
+    return found if fix is None else [*found, fix]

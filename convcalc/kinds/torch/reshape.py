@@ -128,9 +128,17 @@ class Upsample(Layer):
             )
         return Out("upsample", (shape[0], *out), rf=None)
 
+    # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
+    # UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
 
-# torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
-# UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return self.size is not None or any(f > 1 for f in self.scale_factor or ())
+
+
 _FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
 register(
     Upsample,
@@ -225,8 +233,16 @@ class PixelShuffle(Layer):
             out = (c // (r * r) if c is not None else None, h * r, w * r)
         return Out(kind, (*lead, *out), rf=None)
 
+    # Which (input rank with batch, number of pads) the non-constant pad modes take.
 
-# Which (input rank with batch, number of pads) the non-constant pad modes take.
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return not self.inverse
+
+
 _PADS = Param("pad", INTS, positional=True, required=True, aliases=("padding", "p"))
 _NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
 
@@ -344,6 +360,9 @@ class Pad(Layer):
                 lefts[n - 1 - i] = pads[2 * i]
             rf = tuple((1, 1, p) for p in lefts)
         return Out("pad", tuple(out), rf=rf)
+
+    # -- lint (convcalc.ask.lint)
+    RESIZES_MAP = True
 
 
 _PAD_CLASSES = {
@@ -511,6 +530,9 @@ class Flatten(Layer):
         out = (*shape[: start - 1], merged, *shape[end:])
         return Out("flatten", out, rf=() if start == end else None)
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class Linear(Layer):
@@ -556,6 +578,10 @@ class Linear(Layer):
             lead = prod(shape[:-1])
             macs = None if lead is None else lead * fin * fout
         return Out("linear", (*shape[:-1], fout), params=params, macs=macs, rf=None)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+    LINEAR_ON_LAST_AXIS = True
 
 
 def _batched_dim(name: str, d: int, shape: Shape) -> int:
@@ -613,6 +639,9 @@ class Unflatten(Layer):
                 f"dimension {self.dim}"
             )
         return Out("unflatten", (*shape[:axis], *new, *shape[axis + 1 :]), rf=None)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
 
 
 @register

@@ -74,6 +74,9 @@ class Permute(Layer):
             )
         return Out("permute", tuple(shape[d - 1] for d in order[1:]), rf=None)
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class Transpose(Layer):
@@ -102,6 +105,9 @@ class Transpose(Layer):
         if a and b:
             out[a - 1], out[b - 1] = out[b - 1], out[a - 1]
         return Out("transpose", tuple(out), rf=None if a != b else ())
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
 
 
 @register
@@ -248,6 +254,9 @@ class MultiheadAttention(Layer):
         macs = _attention_macs(length, e, source)
         return Out("multiheadattention", shape, params=params, macs=macs, rf=None)
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class TransformerEncoderLayer(Layer):
@@ -311,6 +320,9 @@ class TransformerEncoderLayer(Layer):
         macs = None if attention is None or feed_forward is None else attention + feed_forward
         return Out("transformerencoderlayer", shape, params=params, macs=macs, rf=None)
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class ClassToken(Layer):
@@ -324,6 +336,9 @@ class ClassToken(Layer):
         length, features = _tokens("classtoken", shape)
         out = (None if length is None else length + 1, features)
         return Out("classtoken", out, params=features, rf=None)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
 
 
 @register
@@ -357,6 +372,9 @@ class PosEmbedding(Layer):
         params = _mul(n, features)
         return Out("posembedding", (out, features), params=params, rf=() if out == length else None)
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class SelectToken(Layer):
@@ -380,3 +398,6 @@ class SelectToken(Layer):
                 f"index {i} is out of range for {length} tokens: {-length}..{length - 1}"
             )
         return Out("selecttoken", shape[1:], rf=None)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
