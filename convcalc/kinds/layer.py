@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from convcalc._records import NamedTuple
 from convcalc.kinds.args import ArgType, Param
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
-
-if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 # A shape without the batch dimension, channels first. ``None`` is a size that
 # is not known (the channel count when the user gave only a spatial size).
@@ -105,6 +104,67 @@ class Layer:
         return []
 
     # -- lint (convcalc.ask.lint) ----------------------------------------------------
+    # The warnings read these traits from the class (cheap: no layer module is imported
+    # for them) and ask the methods below for the arithmetic a check needs.
+
+    # The axis of its input the kind reads as channels, which makes the input's layout
+    # matter when it comes first: "first" (PyTorch's and ONNX's convolutions and norms;
+    # channels-last warns), "last" (Keras's spatial layers; channels-first warns); None:
+    # the layout is not its concern.
+    READS_CHANNELS: ClassVar[Literal["first", "last"] | None] = None
+    # How its output is laid out (linear-on-map, tiny-map): MAKES_MAP, a channels ×
+    # spatial map when it has 2 axes or more (convolutions, pools, norms over channels,
+    # upsampling, crop); BREAKS_MAP, no longer a map (flatten, linear, token layers);
+    # neither: as its input is. MAKES_MAP wins if both are set.
+    MAKES_MAP: ClassVar[bool] = False
+    BREAKS_MAP: ClassVar[bool] = False
+    # Sets the spatial sizes of whatever it gets without making it a map (F.pad):
+    # tiny-map looks at the sizes it leaves, as at a map maker's.
+    RESIZES_MAP: ClassVar[bool] = False
+    # Its output size is the user's own (adaptive pooling): a map it brings to 1 is meant.
+    SIZE_IS_GIVEN: ClassVar[bool] = False
+    # May enlarge a spatial size: a decoder stage (odd-skip looks at the encoder before).
+    UPSAMPLES: ClassVar[bool] = False
+    # Acts on the last axis only (nn.Linear): given a C×H×W map it acts on W
+    # (linear-on-map).
+    LINEAR_ON_LAST_AXIS: ClassVar[bool] = False
+    # Crops a tensor to another's size: a skip it reads is cut to fit (odd-skip).
+    CROPS_TO_FIT: ClassVar[bool] = False
+
+    def grows_maps(self) -> bool:
+        """Whether the layer enlarges any map it gets (square-input: a lone number
+        before it is more likely a latent vector than a square map)."""
+        return False
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        """Its sliding windows along each spatial axis of the C×spatial ``shape`` it
+        turned into ``out`` (odd-skip, tiny-map, the encoder's downsampling); None: no
+        windows. PyTorch's convolutions and pools give theirs; Keras's and ONNX's
+        kinds give only ``floor_windows``, as the other checks follow PyTorch."""
+        return None
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        """The windows, when the floor of the kind's size formula may leave the end of
+        the input unseen (floor-drop): explicit or 'valid' padding, no ceil mode.
+        None: every input is seen, or no windows."""
+        return None
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        """The framework's own settings that make the windows ``dims`` (from
+        ``floor_windows``) reach the end along the axes ``short``, each with the sizes
+        the layer's own shape code gives it; []: none of its own."""
+        return []
+
+    def same_kernels(self, shape: Shape, out: Shape) -> tuple[int, ...] | None:
+        """The effective kernel per spatial axis if the layer pads 'same' as PyTorch
+        does (the odd pad at the end, by copying the input; same-asymmetric), else None."""
+        return None
+
+    def ignored_channels(self, shape: Shape) -> int | None:
+        """A channel count the layer was given that differs from its input's and that
+        nothing in it depends on (a norm without weights or running statistics:
+        PyTorch only warns; ignored-features), else None."""
+        return None
 
     # -- solve (convcalc.ask.solve) --------------------------------------------------
 

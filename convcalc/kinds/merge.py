@@ -337,6 +337,10 @@ class Crop(GraphOp):
             steps.append(Step(row.index, names[i], expr, want, note))
         return steps
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    CROPS_TO_FIT = True
+
 
 def elementwise(op: str, last: bool = False, word: str = "dim") -> Elementwise:
     return Elementwise(op=op, last=last, word=word)

@@ -29,29 +29,27 @@ Codes (``LintWarning.code``):
 ``side-output``      a branch whose output nothing uses: eval mode does not run it
                      (an auxiliary head that ends in a vector is taken as deliberate).
 
-Under ``--framework keras`` and ``onnx`` the layout checks, ``floor-drop`` (with the
-framework's fixes: Keras's ``padding='same'``, ONNX's ``ceil_mode=1`` or end ``pads``;
-convcalc.ask.lint.frameworks) and ``side-output`` apply; the others read PyTorch's layer
+Each check asks the layer's kind (the lint section of convcalc.kinds.layer.Layer): its
+traits (``READS_CHANNELS``, ``MAKES_MAP``, ``UPSAMPLES``, …) and, where a check needs
+the kind's own arithmetic, its methods (``windows``, ``floor_windows`` and
+``floor_fixes``, ``grows_maps``, …). Under ``--framework keras`` and ``onnx`` the layout
+checks, ``floor-drop`` (with the framework's fixes: Keras's ``padding='same'``, ONNX's
+``ceil_mode=1`` or end ``pads``) and ``side-output`` apply; the others follow PyTorch's
 kinds and stay silent there.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from convcalc._gc import gc_paused
 from convcalc._records import NamedTuple
 from convcalc.errors import ShapeError
-from convcalc.kinds import Layer
 from convcalc.kinds.layer import SPATIAL_NAMES
-from convcalc.kinds.merge import Crop
+from convcalc.kinds.windowing import unseen
 from convcalc.network.analysis import Analysis, LayerResult
-
-if TYPE_CHECKING:
-    from convcalc.kinds.torch import conv, embedding, layernorm2d, norm, pool, reshape, transformer
 
 __all__ = ["LintWarning", "lint", "lint_error"]
 
@@ -73,116 +71,11 @@ class LintWarning(NamedTuple):
         return {"row": self.row, "code": self.code, "message": self.message, "fix": self.fix}
 
 
-# The layer classes the checks look for, by module (of convcalc.kinds).
-_CLASSES = {
-    "conv": ("Conv", "ConvTranspose"),
-    "embedding": ("Embedding",),
-    "layernorm2d": ("LayerNorm2d",),
-    "norm": ("BatchNorm", "InstanceNorm"),
-    "pool": ("AdaptivePool", "AvgPool", "LPPool", "MaxPool", "MaxUnpool"),
-    "reshape": ("Flatten", "Linear", "Pad", "PixelShuffle", "Unflatten", "Upsample"),
-    "transformer": (
-        "ClassToken",
-        "MultiheadAttention",
-        "Permute",
-        "PosEmbedding",
-        "SelectToken",
-        "TransformerEncoderLayer",
-        "Transpose",
-    ),
-}
-
-
-class _Absent:
-    """Stands for a layer class whose module is not loaded: nothing is an instance."""
-
-
-class _Kinds:
-    """The layer classes of _CLASSES, taken from the layer modules already imported
-    rather than imported here: importing them would load every kind's module at every
-    run of the command (bench/cli_bench.py (b)), and a layer whose module was never
-    loaded cannot be in an analysis, so a class not loaded is _Absent. ``load`` runs
-    at each lint, after the analysis has made its layers."""
-
-    Conv: type[conv.Conv]
-    ConvTranspose: type[conv.ConvTranspose]
-    Embedding: type[embedding.Embedding]
-    LayerNorm2d: type[layernorm2d.LayerNorm2d]
-    BatchNorm: type[norm.BatchNorm]
-    InstanceNorm: type[norm.InstanceNorm]
-    AdaptivePool: type[pool.AdaptivePool]
-    AvgPool: type[pool.AvgPool]
-    LPPool: type[pool.LPPool]
-    MaxPool: type[pool.MaxPool]
-    MaxUnpool: type[pool.MaxUnpool]
-    Flatten: type[reshape.Flatten]
-    Linear: type[reshape.Linear]
-    Pad: type[reshape.Pad]
-    PixelShuffle: type[reshape.PixelShuffle]
-    Unflatten: type[reshape.Unflatten]
-    Upsample: type[reshape.Upsample]
-    ClassToken: type[transformer.ClassToken]
-    MultiheadAttention: type[transformer.MultiheadAttention]
-    Permute: type[transformer.Permute]
-    PosEmbedding: type[transformer.PosEmbedding]
-    SelectToken: type[transformer.SelectToken]
-    TransformerEncoderLayer: type[transformer.TransformerEncoderLayer]
-    Transpose: type[transformer.Transpose]
-    windowed: tuple[type[conv.Conv], type[pool.MaxPool], type[pool.AvgPool], type[pool.LPPool]]
-    map_makers: tuple[type, ...]  # output a channels-first map when their input is one
-    map_breakers: tuple[type, ...]  # after them the tensor is no longer C×spatial
-
-    def __init__(self) -> None:
-        self.load()
-
-    def load(self) -> None:
-        for module, names in _CLASSES.items():
-            loaded = sys.modules.get(f"convcalc.kinds.torch.{module}")
-            for name in names:
-                setattr(self, name, _Absent if loaded is None else getattr(loaded, name))
-        self.windowed = (self.Conv, self.MaxPool, self.AvgPool, self.LPPool)
-        self.map_makers = (
-            self.Conv,
-            self.ConvTranspose,
-            self.MaxPool,
-            self.AvgPool,
-            self.LPPool,
-            self.AdaptivePool,
-            self.MaxUnpool,
-            self.Upsample,
-            self.PixelShuffle,
-            self.BatchNorm,
-            self.InstanceNorm,
-            self.LayerNorm2d,
-            Crop,
-        )
-        self.map_breakers = (
-            self.Flatten,
-            self.Unflatten,
-            self.Permute,
-            self.Transpose,
-            self.Linear,
-            self.Embedding,
-            self.SelectToken,
-            self.ClassToken,
-            self.PosEmbedding,
-            self.MultiheadAttention,
-            self.TransformerEncoderLayer,
-        )
-
-
-_K = _Kinds()
 _UNITS = {"H": "row", "W": "column", "D": "slice", "L": "position"}
 
 
 def _fmt(shape: Sequence[int | None]) -> str:
     return "×".join("?" if v is None else str(v) for v in shape)
-
-
-def _per_dim(values: Any, n: int) -> tuple[Any, ...]:
-    if not isinstance(values, tuple):
-        return (values,) * n
-    return values * n if len(values) == 1 else values
 
 
 def _names(n: int) -> tuple[str, ...]:
@@ -207,7 +100,6 @@ def lint_error(exc: ShapeError, *, input_text: str | None = None) -> list[LintWa
 def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarning]:
     """Every finding about ``analysis`` (see the module docstring). The collector is
     paused: the checks make many small objects and no cycles."""
-    _K.load()  # the classes of the layers the analysis made
     rows = analysis.layers
     out: list[LintWarning] = []
     out += _channels_last(analysis)
@@ -223,9 +115,9 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
         if upsampling_rows and upsampling_rows[-1] > row.index:
             odd = _odd_skip(analysis, row, consumers)
         # ceil=true would not mend the skip: the odd-size warning says what does.
-        found += odd if odd else _floor_drop(row, analysis.framework)
+        found += odd if odd else _floor_drop(row)
         found += _same_asymmetric(row)
-        if isinstance(row.layer, _K.Linear) and maps[row.inputs[0] if row.inputs else pos]:
+        if row.layer.LINEAR_ON_LAST_AXIS and maps[row.inputs[0] if row.inputs else pos]:
             found += _linear_on_map(row)
         found += _tiny_map(analysis, row, consumers)
         found += _ignored_features(row)
@@ -243,7 +135,7 @@ def _channels_last(analysis: Analysis) -> list[LintWarning]:
     if len(shape) < 3 or any(v is None for v in shape):
         return []
     first = next((r for r in analysis.layers if 0 in r.inputs), None)
-    if first is None or not isinstance(first.layer, _channel_readers(analysis.framework)):
+    if first is None or first.layer.READS_CHANNELS != "first":
         return []
     c, *middle, last = shape
     assert c is not None and last is not None
@@ -261,29 +153,13 @@ def _channels_last(analysis: Analysis) -> list[LintWarning]:
     ]
 
 
-def _channel_readers(framework: str) -> tuple[type[Layer], ...]:
-    """The kinds whose first layer makes an input's layout matter (channels first)."""
-    if framework == "torch":
-        return (_K.Conv, _K.ConvTranspose, _K.BatchNorm, _K.InstanceNorm)
-    if framework == "onnx":
-        from convcalc.kinds.onnx.conv import Conv as OnnxConv
-        from convcalc.kinds.onnx.conv import ConvTranspose as OnnxConvTranspose
-        from convcalc.kinds.onnx.core import BatchNormalization, InstanceNormalization
-
-        return (OnnxConv, OnnxConvTranspose, BatchNormalization, InstanceNormalization)
-    return ()
-
-
 def _channels_first(analysis: Analysis) -> list[LintWarning]:
     """Keras reads the last axis as the channels: 3x224x224 is a 3×224 map of 224."""
     shape = analysis.input
-    if analysis.framework != "keras" or len(shape) < 3 or any(v is None for v in shape):
+    if len(shape) < 3 or any(v is None for v in shape):
         return []
-    from convcalc.kinds.keras.common import KerasLayer
-    from convcalc.kinds.keras.core import BatchNormalization
-
     first = next((r for r in analysis.layers if 0 in r.inputs), None)
-    if first is None or not isinstance(first.layer, (KerasLayer, BatchNormalization)):
+    if first is None or first.layer.READS_CHANNELS != "last":
         return []
     c, *middle, last = shape
     assert c is not None and last is not None
@@ -309,7 +185,7 @@ def _square_input(analysis: Analysis, input_text: str | None) -> list[LintWarnin
     if len(shape) < 3 or shape[0] is not None:
         return []
     first = next((r for r in analysis.layers if 0 in r.inputs), None)
-    if first is None or not _grows(first.layer):
+    if first is None or not first.layer.grows_maps():
         return []
     n = int(input_text)
     return [
@@ -323,17 +199,9 @@ def _square_input(analysis: Analysis, input_text: str | None) -> list[LintWarnin
     ]
 
 
-def _grows(layer: Layer) -> bool:
-    if isinstance(layer, (_K.ConvTranspose, _K.MaxUnpool, _K.PixelShuffle)):
-        return not (isinstance(layer, _K.PixelShuffle) and layer.inverse)
-    if isinstance(layer, _K.Upsample):
-        return layer.size is not None or any(f > 1 for f in layer.scale_factor or ())
-    return False
-
-
 def _upsamples(row: LayerResult) -> bool:
     """Whether a row enlarges a spatial size (a decoder stage)."""
-    if not isinstance(row.layer, (_K.ConvTranspose, _K.Upsample, _K.PixelShuffle, _K.MaxUnpool)):
+    if not row.layer.UPSAMPLES:
         return False
     return any(
         a is not None and b is not None and b > a for a, b in zip(row.input[1:], row.output[1:])
@@ -346,9 +214,9 @@ def _map_flags(analysis: Analysis) -> list[bool]:
     flags = [len(analysis.input) >= 3]
     for row in analysis.layers:
         layer = row.layer
-        if isinstance(layer, _K.map_makers):
+        if layer.MAKES_MAP:
             flags.append(len(row.output) >= 2)
-        elif isinstance(layer, _K.map_breakers):
+        elif layer.BREAKS_MAP:
             flags.append(False)
         else:
             flags.append(flags[row.inputs[0]] if row.inputs else False)
@@ -364,58 +232,15 @@ def _consumers(analysis: Analysis) -> list[list[int]]:
     return out
 
 
-def _window_dims(row: LayerResult) -> list[tuple[int, int, int, int, int, int, int]] | None:
-    """Per spatial dim of a conv or pool: (L, out, k, s, left pad, d, effective k)."""
+def _floor_drop(row: LayerResult) -> list[LintWarning]:
     layer = row.layer
-    if not isinstance(layer, _K.windowed):
-        return None
-    n = len(row.input) - 1
-    if n < 1 or any(v is None for v in row.input[1:]):
-        return None
-    k = _per_dim(layer.kernel_size, n)
-    stride = getattr(layer, "stride", None)
-    s = k if stride is None else _per_dim(stride, n)
-    d = _per_dim(getattr(layer, "dilation", (1,)), n)
-    padding = getattr(layer, "padding", (0,))
-    out = []
-    for i in range(n):
-        dk = d[i] * (k[i] - 1) + 1
-        if padding == "same":
-            left = (dk - 1) // 2
-        elif padding == "valid":
-            left = 0
-        else:
-            left = _per_dim(padding, n)[i]
-        size, o = row.input[i + 1], row.output[i + 1]
-        assert size is not None and o is not None
-        out.append((size, o, k[i], s[i], left, d[i], dk))
-    return out
-
-
-def _floor_drop(row: LayerResult, framework: str = "torch") -> list[LintWarning]:
-    layer = row.layer
-    if framework == "torch":
-        dims = _window_dims(row)
-        if dims is None or getattr(layer, "ceil_mode", False):
-            return []
-        space_in, space_out = row.input[1:], row.output[1:]
-    else:
-        from convcalc.ask.lint import frameworks as lint_frameworks
-
-        found = lint_frameworks.windows(row, framework)
-        if found is None:
-            return []
-        dims, space_in, space_out = found
-    n = len(dims)
-    names = _names(n)
-    missed_dims: list[tuple[int, int, int]] = []  # (dim, size, how many)
-    for i, (size, o, _k, s, left, _d, dk) in enumerate(dims):
-        missed = size - 1 - ((o - 1) * s - left + dk - 1)
-        # Windows narrower than the stride skip input everywhere: not the floor's doing.
-        if missed > 0 and dk >= s:
-            missed_dims.append((i, size, missed))
+    dims = layer.floor_windows(row.input, row.output)
+    if dims is None:
+        return []
+    missed_dims = unseen(dims)  # (dim, size, how many)
     if not missed_dims:
         return []
+    names = _names(len(dims))
     units = [_UNITS.get(names[i], "element") for i, _, _ in missed_dims]
     counts = {(size, m) for _, size, m in missed_dims}
     if len(counts) == 1:
@@ -430,78 +255,28 @@ def _floor_drop(row: LayerResult, framework: str = "torch") -> list[LintWarning]
             for (i, size, m), u in zip(missed_dims, units)
         )
     short = [i for i, _, _ in missed_dims]
-    if framework == "torch":
-        fix = _floor_fixes(row, dims, short)
-    else:
-        from convcalc.ask.lint import frameworks as lint_frameworks
-
-        fix = lint_frameworks.fixes(row, framework, dims, short)
+    fixes = [
+        f"{fix.setting} keeps it ({_fmt(fix.sizes)})"
+        for fix in layer.floor_fixes(row.input, dims, short)
+    ]
+    space_in, space_out = [w.size for w in dims], [w.out for w in dims]
     return [
         LintWarning(
             row.index,
             "floor-drop",
             f"{_label(row)} on {_fmt(space_in)} never sees {seen}: its last window ends "
             f"before them and the floor drops the rest (→ {_fmt(space_out)})",
-            fix,
+            " or ".join(fixes) or "an input size that fits the windows, or more padding, keeps it",
         )
     ]
 
 
-def _covers(size: int, o: int, s: int, left: int, dk: int) -> bool:
-    return (o - 1) * s - left + dk - 1 >= size - 1
-
-
-def _floor_fixes(
-    row: LayerResult, dims: list[tuple[int, int, int, int, int, int, int]], which: list[int]
-) -> str:
-    layer = row.layer
-    fixes: list[str] = []
-    pool = not isinstance(layer, _K.Conv)
-    if pool:
-        from convcalc.kinds.torch.pool import pool_output  # loaded already: the layer is a pool
-    if pool and all(
-        _covers(size, pool_output(size, k, s, left, d, True), s, left, dk)
-        for size, _o, k, s, left, d, dk in (dims[i] for i in which)
-    ):
-        outs = [pool_output(size, k, s, left, d, True) for size, _o, k, s, left, d, _dk in dims]
-        fixes.append(f"ceil=true keeps it ({_fmt(outs)})")
-    # The smallest padding that reaches the end (pools: at most k//2).
-    for extra in range(1, 8):
-        padded: list[tuple[int, int]] = []
-        ok = True
-        for i, (size, _o, k, s, left, d, dk) in enumerate(dims):
-            if isinstance(getattr(layer, "padding", None), str):
-                ok = False
-                break
-            p = left + extra if i in which else left
-            if pool and p > k // 2:
-                ok = False
-                break
-            new = (size + 2 * p - dk) // s + 1 if not pool else pool_output(size, k, s, p, d, False)
-            if i in which and not _covers(size, new, s, p, dk):
-                ok = False
-                break
-            padded.append((p, new))
-        if ok and padded:
-            pads = [p for p, _ in padded]
-            ptext = str(pads[0]) if len(set(pads)) == 1 else ",".join(map(str, pads))
-            fixes.append(f"p={ptext} keeps it ({_fmt([o for _, o in padded])})")
-            break
-    if not fixes:
-        fixes.append("an input size that fits the windows, or more padding, keeps it")
-    return " or ".join(fixes)
-
-
 def _same_asymmetric(row: LayerResult) -> list[LintWarning]:
-    layer = row.layer
-    if not isinstance(layer, _K.Conv) or layer.padding != "same":
+    kernels = row.layer.same_kernels(row.input, row.output)
+    if kernels is None:
         return []
-    dims = _window_dims(row)
-    if dims is None:
-        return []
-    n = len(dims)
-    names = _names(n)
-    odd = [(i, dk) for i, (_s, _o, _k, _st, _l, _d, dk) in enumerate(dims) if (dk - 1) % 2]
+    names = _names(len(kernels))
+    odd = [(i, dk) for i, dk in enumerate(kernels) if (dk - 1) % 2]
     if not odd:
         return []
     sides = {"H": ("top", "bottom"), "D": ("front", "back")}
@@ -511,10 +286,10 @@ def _same_asymmetric(row: LayerResult) -> list[LintWarning]:
         left = (dk - 1) // 2
         parts.append(f"{names[i]}: {left} {lo}, {dk - 1 - left} {hi}")
     pads: list[int] = []
-    for _s, _o, _k, _st, _l, _d, dk in reversed(dims):
+    for dk in reversed(kernels):
         left = (dk - 1) // 2
         pads += [left, dk - 1 - left]
-    kernel = _fmt([dk for *_, dk in dims])
+    kernel = _fmt(kernels)
     return [
         LintWarning(
             row.index,
@@ -532,14 +307,12 @@ def _linear_on_map(row: LayerResult) -> list[LintWarning]:
     shape = row.input
     if len(shape) < 2:
         return []
-    layer = row.layer
-    assert isinstance(layer, _K.Linear)
     return [
         LintWarning(
             row.index,
             "linear-on-map",
             f"{_label(row)} gets the map {_fmt(shape)}: a linear layer acts on the last "
-            f"dimension only ({shape[-1]} → {layer.out_features}), giving {_fmt(row.output)}",
+            f"dimension only ({shape[-1]} → {row.output[-1]}), giving {_fmt(row.output)}",
             f"flatten first (flatten; {row.spec}), or gap; flatten for a pooled head",
         )
     ]
@@ -548,7 +321,7 @@ def _linear_on_map(row: LayerResult) -> list[LintWarning]:
 def _odd_skip(
     analysis: Analysis, row: LayerResult, consumers: list[list[int]]
 ) -> list[LintWarning]:
-    dims = _window_dims(row)
+    dims = row.layer.windows(row.input, row.output)
     if dims is None or not row.inputs:
         return []
     source = row.inputs[0]
@@ -557,14 +330,14 @@ def _odd_skip(
         return []
     if source == 0 and len(consumers[0]) < 2:
         return []  # the input: a skip only if something else reads it too
-    if any(isinstance(analysis.layers[j - 1].layer, Crop) for j in consumers[source]):
+    if any(analysis.layers[j - 1].layer.CROPS_TO_FIT for j in consumers[source]):
         return []  # the skip is cropped to fit (the 2015 U-Net)
-    if not any(s > 1 and size % s for size, _o, _k, s, *_rest in dims):
+    if not any(w.s > 1 and w.size % w.s for w in dims):
         return []
     name = "the input" if source == 0 else (analysis.layers[source - 1].name or f"row {source}")
     factor = _downsampling(analysis)
-    back = _fmt([o * s for _size, o, _k, s, *_rest in dims])
-    strides = {s for _size, _o, _k, s, *_rest in dims}
+    back = _fmt([w.out * w.s for w in dims])
+    strides = {w.s for w in dims}
     up = f"×{strides.pop()}" if len(strides) == 1 else "by the same strides"
     parts = [f"{_fmt(row.output[1:])}, and upsampling {up} gives back {back}"]
     sizes = [v for v in analysis.input[1:] if v is not None]
@@ -595,24 +368,19 @@ def _downsampling(analysis: Analysis) -> int:
             break
         if row.side:
             continue
-        dims = _window_dims(row)
+        dims = row.layer.windows(row.input, row.output)
         if dims:
-            factor *= max(s for _size, _o, _k, s, *_rest in dims[:1])
+            factor *= dims[0].s
     return factor
 
 
 def _ignored_features(row: LayerResult) -> list[LintWarning]:
     """A norm without weights or running statistics given a num_features that is not
     the input's channel count: PyTorch only warns (nothing in it depends on it)."""
-    layer = row.layer
-    if not isinstance(layer, (_K.BatchNorm, _K.InstanceNorm)):
+    given = row.layer.ignored_channels(row.input)
+    if given is None:
         return []
-    given = getattr(layer, "num_features", None)
-    channels = row.input[0] if row.input else None
-    if given is None or channels is None or given == channels:
-        return []
-    if getattr(layer, "affine", False) or getattr(layer, "track_running_stats", False):
-        return []  # then a mismatch is an error, raised by the layer itself
+    channels = row.input[0]
     return [
         LintWarning(
             row.index,
@@ -629,7 +397,8 @@ def _tiny_map(
 ) -> list[LintWarning]:
     shape = row.output
     n = len(shape) - 1
-    if n < 1 or not isinstance(row.layer, (*_K.map_makers, _K.Pad)):
+    layer = row.layer
+    if n < 1 or not (layer.MAKES_MAP or layer.RESIZES_MAP):
         return []
     names = _names(n)
     for i in range(n):
@@ -646,7 +415,7 @@ def _tiny_map(
                     "use a larger input, or fewer downsampling stages",
                 )
             ]
-        if size != 1 or before is None or before <= 1 or isinstance(row.layer, _K.AdaptivePool):
+        if size != 1 or before is None or before <= 1 or layer.SIZE_IS_GIVEN:
             continue
         later = _later_spatial_work(analysis, row.index, i + 1, consumers)
         if later is None:
@@ -679,13 +448,13 @@ def _later_spatial_work(
             continue
         seen.add(j)
         row = rows[j - 1]
-        if len(row.output) != len(rows[index - 1].output) or isinstance(row.layer, _K.map_breakers):
+        if len(row.output) != len(rows[index - 1].output) or row.layer.BREAKS_MAP:
             continue
         out = row.output[axis]
         if out is not None and out > 1:
             return row
-        dims = _window_dims(row)
-        if dims is not None and dims[axis - 1][6] > 1:
+        dims = row.layer.windows(row.input, row.output)
+        if dims is not None and dims[axis - 1].dk > 1:
             return row
         todo.extend(consumers[j])
     return None

@@ -14,7 +14,10 @@ from convcalc.kinds.shapes import fmt_shape, fmt_tuple
 from convcalc.spec import Value
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 # Keras's kinds, by the words that name them (class names lower-cased, and
 # convcalc's own short words).
@@ -44,6 +47,9 @@ class KerasLayer(SpatialLayer):
 
     def keras_name(self, n: int | None = None) -> str:
         return self.CLASS.format(n=n if n is not None else (self.dim or ""))
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "last"
 
 
 def split(layer: KerasLayer, shape: Shape) -> tuple[int, Shape, int | None]:
@@ -216,3 +222,26 @@ def window_steps(
                 note = pad_split("padding='same'", need, need // 2, name, "Keras", how)
         out.append(Step(row.index, name, expr, o, note))
     return out
+
+
+def valid_windows(
+    shape: Shape, out: Shape, args: Callable[[int], tuple[tuple[int, ...], ...]]
+) -> list[WindowDim] | None:
+    """The windows of a 'valid' convolution or pool on the channels-last ``shape``
+    giving ``out`` (``args(n)``: kernel, strides and dilation per axis): 'same' and
+    'causal' pad to ⌈L/s⌉, which sees every input; 'valid' floors."""
+    from convcalc.kinds.windowing import window_dims
+
+    n = len(shape) - 1
+    if n < 1 or None in shape[:-1]:
+        return None
+    k, s, d = args(n)
+    return window_dims(shape[:-1], out[:-1], k, s, d, (0,) * n)
+
+
+def same_fix(layer: Layer, shape: Shape) -> list[FloorFix]:
+    """padding='same', sized by the layer itself."""
+    from convcalc.kinds.windowing import LAST, FloorFix, variant
+
+    out = variant(layer, shape, LAST, padding="same")
+    return [] if out is None else [FloorFix("padding='same'", out)]

@@ -14,7 +14,9 @@ from convcalc.kinds.keras.common import (
     padding_param,
     positive,
     register,
+    same_fix,
     split,
+    valid_windows,
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
@@ -23,6 +25,7 @@ from convcalc.kinds.shapes import expand, fmt_tuple, prod
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
@@ -131,6 +134,15 @@ class Conv(KerasLayer):
         s = expand("strides", self.strides, n)
         d = expand("dilation_rate", self.dilation_rate, n)
         return window_steps(row, k, s, d, self.padding)
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+        return valid_windows(shape, out, lambda n: _window_args(self, n))
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)
 
 
 register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
@@ -288,6 +300,15 @@ class _Depthwise(KerasLayer):
 
     def check(self, name: str) -> None:
         """What the kind checks after depth_multiplier (the separable one: filters)."""
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+        return valid_windows(shape, out, lambda n: _window_args(self, n))
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)
 
 
 class DepthwiseConv(_Depthwise):

@@ -296,6 +296,9 @@ class BatchNormalization(Layer):
         learned = (int(self.center) + int(self.scale)) * c
         return Out("BatchNormalization", shape, params=learned + 2 * c, non_trainable=2 * c, rf=())
 
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "last"
+
 
 register(BatchNormalization)
 

@@ -13,7 +13,9 @@ from convcalc.kinds.keras.common import (
     padding_param,
     positive,
     register,
+    same_fix,
     split,
+    valid_windows,
     windows,
 )
 from convcalc.kinds.layer import Out, Shape
@@ -21,6 +23,7 @@ from convcalc.kinds.shapes import expand, fmt_tuple
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).
@@ -69,6 +72,21 @@ class Pool(KerasLayer):
         k = expand("pool_size", self.pool_size, n)
         s = k if self.strides is None else expand("strides", self.strides, n)
         return window_steps(row, k, s, (1,) * n, self.padding)
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+
+        def args(n: int) -> tuple[tuple[int, ...], ...]:
+            k = expand("pool_size", self.pool_size, n)
+            s = k if self.strides is None else expand("strides", self.strides, n)
+            return k, s, (1,) * n
+
+        return valid_windows(shape, out, args)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)
 
 
 register(

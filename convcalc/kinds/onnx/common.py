@@ -15,6 +15,7 @@ from convcalc.kinds.shapes import fmt_shape, fmt_tuple
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 # ONNX's operators, by the words that name them (op types lower-cased, and
 # convcalc's own short words).
@@ -260,3 +261,39 @@ def window_steps(
                 notes.append(dropped_window(naive, si, size, pb, "end") + f" (opset ≥ {rule})")
         out.append(Step(row.index, name, expr, o, "; ".join(n for n in notes if n)))
     return out
+
+
+def floor_windows(op: OnnxOp, shape: Shape, out: Shape, exclusive: bool) -> list[WindowDim] | None:
+    """The windows of a Conv or pool node with explicit pads (or none), whose floor
+    may leave the end of its input unseen; None under SAME_* (⌈L/s⌉ sees it all).
+    ``exclusive``: as resolve_pads."""
+    from convcalc.kinds.windowing import window_dims
+
+    n = len(shape) - 1
+    if n < 1 or None in shape[1:]:
+        return None
+    try:
+        mode, begins, _ = resolve_pads(op, op.pads, op.auto_pad, n, exclusive)  # type: ignore[attr-defined]
+        k, s, d = window_args(op, n)
+    except LayerError:  # pragma: no cover - the row ran
+        return None
+    if mode.startswith("same"):
+        return None
+    return window_dims(shape[1:], out[1:], k, s, d, begins)
+
+
+def pads_fix(op: OnnxOp, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+    """The fewest more end ``pads`` on the short axes after which the windows reach the
+    end, sized by the node itself."""
+    from convcalc.kinds.windowing import FIRST, FloorFix, covers, variant
+
+    begins = [w.left for w in dims]
+    _, _, ends = resolve_pads(op, op.pads, op.auto_pad, len(dims), False)  # type: ignore[attr-defined]
+    for extra in range(1, 8):
+        pads = (*begins, *(e + extra if i in short else e for i, e in enumerate(ends)))
+        out = variant(op, shape, FIRST, pads=pads, auto_pad=None)
+        if out is not None and all(
+            covers(dims[i].size, out[i], dims[i].s, dims[i].left, dims[i].dk) for i in short
+        ):
+            return [FloorFix(f"pads={','.join(map(str, pads))}", out)]
+    return []

@@ -14,6 +14,8 @@ from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
     OnnxOp,
+    floor_windows,
+    pads_fix,
     per_axis,
     register,
     resolve_pads,
@@ -26,6 +28,7 @@ from convcalc.kinds.shapes import fmt_tuple, prod
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
@@ -119,6 +122,15 @@ class Conv(OnnxOp):
         from convcalc.kinds.onnx.common import window_steps
 
         return window_steps(row, self, self.pads, self.auto_pad)
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return floor_windows(self, shape, out, exclusive=True)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return pads_fix(self, shape, dims, short)
 
 
 register(Conv, names={"conv": {"dim": None}, **{f"conv{n}d": {"dim": n} for n in (1, 2, 3)}})
@@ -251,6 +263,9 @@ class ConvTranspose(OnnxOp):
             expr = f"({size}−1)·{s[i]}{crop} + {d[i]}·({k[i]}−1) + {op[i]} + 1"
             out.append(Step(row.index, name, expr, o, "; ".join(notes)))
         return out
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
 
 
 register(

@@ -326,6 +326,9 @@ class BatchNormalization(OnnxOp):
             rf=(),
         )
 
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+
 
 register(BatchNormalization, names={"batchnormalization": {}, "batchnorm": {}, "bn": {}})
 
@@ -342,6 +345,9 @@ class InstanceNormalization(OnnxOp):
             )
         c = shape[0]
         return Out("InstanceNormalization", shape, params=None if c is None else 2 * c, rf=())
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
 
 
 register(InstanceNormalization, names={"instancenormalization": {}, "instancenorm": {}})

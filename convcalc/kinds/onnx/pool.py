@@ -14,6 +14,8 @@ from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
     OnnxOp,
+    floor_windows,
+    pads_fix,
     register,
     resolve_pads,
     same_pads,
@@ -24,6 +26,8 @@ from convcalc.kinds.onnx.common import (
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
+
 
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
 _S = Param("strides", INTS, None, aliases=("s",), help="default 1")
@@ -131,6 +135,22 @@ class Pool(OnnxOp):
 
         rule = CEIL_RULE if self.ceil_mode else None
         return window_steps(row, self, self.pads, self.auto_pad, pool=True, ceil_rule=rule)
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else floor_windows(self, shape, out, exclusive=False)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        """ceil_mode=1, when it reaches the end of every short axis; more end pads."""
+        from convcalc.kinds.windowing import FIRST, FloorFix, covers, variant
+
+        found = []
+        ceil = variant(self, shape, FIRST, ceil_mode=True)
+        if ceil is not None and all(
+            covers(w.size, ceil[i], w.s, w.left, w.dk) for i, w in enumerate(dims) if i in short
+        ):
+            found.append(FloorFix("ceil_mode=1", ceil))
+        return found + pads_fix(self, shape, dims, short)
 
 
 register(

@@ -22,6 +22,7 @@ from convcalc.kinds.torch.registry import register
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -200,6 +201,31 @@ class Conv(SpatialLayer):
         return torch_windows(
             row, self.kernel_size, self.stride, self.dilation, self.padding, False, conv=True
         )
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, self.dilation, self.padding)
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        """More padding (p=), sized by the convolution itself."""
+        from convcalc.kinds.windowing import FIRST, padding_fix, variant
+
+        if isinstance(self.padding, str):
+            return []
+        fix = padding_fix(dims, short, lambda pads: variant(self, shape, FIRST, padding=pads))
+        return [] if fix is None else [fix]
+
+    def same_kernels(self, shape: Shape, out: Shape) -> tuple[int, ...] | None:
+        dims = self.windows(shape, out) if self.padding == "same" else None
+        return None if dims is None else tuple(w.dk for w in dims)
 
 
 # Depthwise spellings: a convolution with groups = in_channels (g=dw), which they fix.
@@ -397,6 +423,14 @@ class ConvTranspose(SpatialLayer):
 
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return _torch_values(self, shape)
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return True
 
 
 def _torch_values(layer: Conv | ConvTranspose, shape: Shape) -> dict[str, Any]:

@@ -59,3 +59,6 @@ class Embedding(Layer):
 
     EXAMPLE, EXAMPLE_INPUT = "1000 64", "12"
     TORCH_TAKES_INDICES = True
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True

@@ -102,3 +102,6 @@ class LayerNorm2d(Layer):
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         norm = self.normalized_shape
         return {**self.__dict__, "normalized_shape": (shape[0],) if norm is None else norm}
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True

@@ -170,6 +170,13 @@ class BatchNorm(SpatialLayer):
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return {**self.__dict__, "num_features": _or_channels(self.num_features, shape)}
 
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+    def ignored_channels(self, shape: Shape) -> int | None:
+        return _ignored_features(self, shape)
+
 
 @register
 class InstanceNorm(SpatialLayer):
@@ -246,6 +253,13 @@ class InstanceNorm(SpatialLayer):
 
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return {**self.__dict__, "num_features": _or_channels(self.num_features, shape)}
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+    def ignored_channels(self, shape: Shape) -> int | None:
+        return _ignored_features(self, shape)
 
 
 def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
@@ -441,3 +455,13 @@ class GroupNorm(Layer):
 def _or_channels(given: int | None, shape: Shape) -> int | None:
     """A channel count for the constructor: the one given, else the input's."""
     return shape[0] if given is None else given
+
+
+def _ignored_features(norm: BatchNorm | InstanceNorm, shape: Shape) -> int | None:
+    """num_features, when it is not the input's channel count and the norm has no
+    weights or running statistics (then the layer itself raises on a mismatch)."""
+    given = norm.num_features
+    channels = shape[0] if shape else None
+    if given is None or channels is None or given == channels:
+        return None
+    return None if norm.affine or norm.track_running_stats else given

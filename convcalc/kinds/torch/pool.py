@@ -21,6 +21,7 @@ from convcalc.kinds.torch.registry import register
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
+    from convcalc.kinds.windowing import FloorFix, WindowDim
 
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
@@ -157,6 +158,20 @@ class MaxPool(SpatialLayer):
             row, self.kernel_size, self.stride, self.dilation, self.padding, self.ceil_mode, False
         )
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, self.dilation, self.padding)
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return _floor_fixes(dims, short, padding=True)
+
 
 @register
 class AvgPool(SpatialLayer):
@@ -218,6 +233,20 @@ class AvgPool(SpatialLayer):
         return torch_windows(
             row, self.kernel_size, self.stride, (1,), self.padding, self.ceil_mode, False
         )
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, (1,), self.padding)
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return _floor_fixes(dims, short, padding=True)
 
 
 @register
@@ -348,6 +377,10 @@ class AdaptivePool(SpatialLayer):
             steps.append(Step(row.index, names[i], str(out), out, note))
         return steps
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    SIZE_IS_GIVEN = True
+
 
 @register
 class LPPool(SpatialLayer):
@@ -406,6 +439,20 @@ class LPPool(SpatialLayer):
         if not known(row.input):
             return []
         return torch_windows(row, self.kernel_size, self.stride, (1,), (0,), self.ceil_mode, False)
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windowing import torch_windows
+
+        return torch_windows(shape, out, self.kernel_size, self.stride, (1,), (0,))
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return _floor_fixes(dims, short, padding=False)  # LPPool takes no padding
 
 
 @register
@@ -483,6 +530,13 @@ class MaxUnpool(SpatialLayer):
             for i in range(n)
         ]
 
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return True
+
 
 register(
     AdaptivePool,
@@ -500,3 +554,22 @@ def _torch_values(pool: MaxPool | AvgPool | LPPool) -> dict[str, Any]:
     """A pool's constructor values: its stride defaults to its kernel_size."""
     stride = pool.kernel_size if pool.stride is None else pool.stride
     return {**pool.__dict__, "stride": stride}
+
+
+def _floor_fixes(dims: list[WindowDim], short: list[int], padding: bool) -> list[FloorFix]:
+    """A floor-mode pool's fixes: ceil=true, when it reaches the end of every short
+    axis; more padding (p=, at most half the kernel), for a pool that takes it."""
+    from convcalc.kinds.windowing import FloorFix, covers, padding_fix
+
+    found = []
+    ceil = [pool_output(w.size, w.k, w.s, w.left, w.d, True) for w in dims]
+    if all(covers(dims[i].size, ceil[i], dims[i].s, dims[i].left, dims[i].dk) for i in short):
+        found.append(FloorFix("ceil=true", ceil))
+
+    def sizes(pads: tuple[int, ...]) -> list[int] | None:
+        if any(p > w.k // 2 for p, w in zip(pads, dims)):
+            return None  # the pool refuses it
+        return [pool_output(w.size, w.k, w.s, p, w.d, False) for p, w in zip(pads, dims)]
+
+    fix = padding_fix(dims, short, sizes) if padding else None
+    return found if fix is None else [*found, fix]

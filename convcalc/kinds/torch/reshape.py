@@ -170,9 +170,17 @@ class Upsample(Layer):
             steps.append(Step(row.index, names[i], f"⌊{size} × {f!r}⌋", out, note))
         return steps
 
+    # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
+    # UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
 
-# torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
-# UpsamplingBilinear2d: their mode is fixed. (Their print shows it: mode='nearest'.)
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return self.size is not None or any(f > 1 for f in self.scale_factor or ())
+
+
 _FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
 register(
     Upsample,
@@ -298,8 +306,16 @@ class PixelShuffle(Layer):
             steps.append(Step(row.index, wn, f"{w}·{r}", ow))
         return steps
 
+    # Which (input rank with batch, number of pads) the non-constant pad modes take.
 
-# Which (input rank with batch, number of pads) the non-constant pad modes take.
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+    def grows_maps(self) -> bool:
+        return not self.inverse
+
+
 _PADS = Param("pad", INTS, positional=True, required=True, aliases=("padding", "p"))
 _NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
 
@@ -497,6 +513,9 @@ class Pad(Layer):
         steps.sort(key=lambda st: names.index(st.dim))
         return steps
 
+    # -- lint (convcalc.ask.lint)
+    RESIZES_MAP = True
+
 
 _PAD_CLASSES = {
     "ZeroPad": ("zeropad", "constant"),
@@ -680,6 +699,9 @@ class Flatten(Layer):
         label = "×".join(names) if start > 1 or end < rank - 1 else "features"
         return merged(row, shape[start - 1 : end], label, start - 1)
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class Linear(Layer):
@@ -736,6 +758,10 @@ class Linear(Layer):
         from convcalc.kinds.explaining import last_axis
 
         return [last_axis(row, self.out_features)]
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+    LINEAR_ON_LAST_AXIS = True
 
 
 def _batched_dim(name: str, d: int, shape: Shape) -> int:
@@ -813,6 +839,9 @@ class Unflatten(Layer):
         divisor = "·".join(map(str, given)) or "1"
         expr = f"{size} / ({divisor})" if len(given) > 1 else f"{size} / {divisor}"
         return [Step(row.index, f"dim {axis + j + 1}", expr, row.output[axis + j], "the -1 size")]
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
 
 
 @register

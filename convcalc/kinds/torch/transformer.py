@@ -92,6 +92,9 @@ class Permute(Layer):
             return x.permute(*self.dims)
     '''
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class Transpose(Layer):
@@ -138,6 +141,9 @@ class Transpose(Layer):
         from convcalc.kinds.code import TorchCode
 
         return TorchCode(f"Transpose(dim0={self.dim0}, dim1={self.dim1})", self.TORCH_HELPER)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
 
 
 @register
@@ -354,6 +360,9 @@ class MultiheadAttention(Layer):
             self.TORCH_HELPER,
         )
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class TransformerEncoderLayer(Layer):
@@ -428,6 +437,9 @@ class TransformerEncoderLayer(Layer):
         given += ["batch_first=True", f"norm_first={self.norm_first}", f"bias={self.bias}"]
         return TorchCode(f"nn.TransformerEncoderLayer({', '.join(given)})")
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class ClassToken(Layer):
@@ -459,6 +471,9 @@ class ClassToken(Layer):
         from convcalc.kinds.code import TorchCode
 
         return TorchCode(f"ClassToken(embed_dim={shape[1]})", self.TORCH_HELPER)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
 
 
 @register
@@ -511,6 +526,9 @@ class PosEmbedding(Layer):
         length = shape[0] if self.length is None else self.length
         return TorchCode(f"PosEmbedding(length={length}, embed_dim={shape[1]})", self.TORCH_HELPER)
 
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
 
 @register
 class SelectToken(Layer):
@@ -552,3 +570,6 @@ class SelectToken(Layer):
         from convcalc.kinds.code import TorchCode
 
         return TorchCode(f"SelectToken(index={self.index})", self.TORCH_HELPER)
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
