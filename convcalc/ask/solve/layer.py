@@ -40,7 +40,6 @@ from convcalc.kinds import Layer, Shape, bind
 from convcalc.kinds.binding import given
 from convcalc.kinds.frameworks import Framework
 from convcalc.kinds.layer import Entry
-from convcalc.kinds.torch.conv import Conv
 from convcalc.kinds.torch.pool import AdaptivePool
 from convcalc.kinds.torch.reshape import Upsample
 from convcalc.network.analysis import Analysis, _resolve_input, analyze, parse_shape
@@ -407,7 +406,7 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
                 vals.append(_Q if pool and "kernel_size" in keys else 1)
             else:
                 vals.append(neutral[key])
-        axis = (i, n) if _per_axis_fields(layer, n) else (0, 1)
+        axis = (i, n) if _per_axis_fields(kind, layer, n) else (0, 1)
         dims.append(_Dim(size, want, tuple(vals), axis))
     stride_follows_kernel = (
         pool and "kernel_size" in keys and "stride" not in keys and "stride" not in known
@@ -481,13 +480,7 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
     candidates: list[dict[str, Any]] = []
     if all(exact.values()):
         candidates = ranked(exact)
-    if (
-        kind.torch
-        and kind.cls is Conv
-        and "padding" in keys
-        and "kernel_size" not in keys
-        and "dilation" not in keys
-    ):
+    if kind.same and "padding" in keys and "kernel_size" not in keys and "dilation" not in keys:
         same = _same_candidate(problem, dims, keys, known)
         if same is not None:
             candidates.append(same)

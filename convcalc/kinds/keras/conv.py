@@ -20,6 +20,7 @@ from convcalc.kinds.keras.common import (
 from convcalc.kinds.keras.core import ACTIVATION
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
@@ -61,6 +62,23 @@ def _positive(k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> Non
     positive("kernel_size", k)
     positive("strides", s)
     positive("dilation_rate", d)
+
+
+# What solve searches on a Keras convolution: its padding a word that holds for every
+# dimension ('valid', the default, first), as does output_padding left out (None).
+_SOLVE = Solve(
+    {
+        "kernel_size": "kernel_size",
+        "stride": "strides",
+        "padding": "padding",
+        "dilation": "dilation_rate",
+    },
+    {"stride": 1, "padding": "valid", "dilation": 1},
+    words=("valid", "same"),
+    numeric_pad=False,
+    channels="filters",
+    layer_wide=frozenset({"padding", "output_padding"}),
+)
 
 
 def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, object]]:
@@ -116,6 +134,8 @@ class Conv(KerasLayer):
             params = weights + (self.filters if self.use_bias else 0)
             macs = weights * prod(out)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
+
+    SOLVE = _SOLVE._replace(words=("valid", "same", "causal"))
 
 
 register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
@@ -193,6 +213,11 @@ class ConvTranspose(KerasLayer):
             macs = weights * prod(spatial)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=None)
 
+    SOLVE = _SOLVE._replace(
+        attrs={**_SOLVE.attrs, "output_padding": "output_padding"},
+        defaults={**_SOLVE.defaults, "output_padding": None},
+    )
+
 
 register(
     ConvTranspose,
@@ -269,6 +294,8 @@ class DepthwiseConv(_Depthwise):
             macs = weights * prod(out)  # type: ignore[operator]
         return Out(name, (*out, cout), params=params, macs=macs, rf=wins)
 
+    SOLVE = _SOLVE._replace(channels=None)  # its channels: depth_multiplier per input channel
+
 
 register(
     DepthwiseConv,
@@ -321,6 +348,8 @@ class SeparableConv(_Depthwise):
             params = depthwise + pointwise + (self.filters if self.use_bias else 0)
             macs = (depthwise + pointwise) * prod(out)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
+
+    SOLVE = _SOLVE
 
 
 register(

@@ -16,6 +16,7 @@ from convcalc.kinds.keras.common import (
 )
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple
+from convcalc.kinds.windows import Solve
 
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).
@@ -55,6 +56,15 @@ class Pool(KerasLayer):
             raise LayerError(f"{name}: strides must be positive, got {fmt_tuple(s)}")
         out, wins = windows(name, spatial, k, s, (1,) * n, self.padding)
         return Out(name, (*out, c), rf=wins)
+
+    # strides None: the pool size; the padding a word for every dimension
+    SOLVE = Solve(
+        {"kernel_size": "pool_size", "stride": "strides", "padding": "padding"},
+        {"stride": None, "padding": "valid"},
+        words=("valid", "same"),
+        numeric_pad=False,
+        layer_wide=frozenset({"padding", "output_padding"}),
+    )
 
 
 register(

@@ -21,6 +21,7 @@ from convcalc.kinds.onnx.common import (
     window_args,
 )
 from convcalc.kinds.shapes import fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
@@ -28,6 +29,24 @@ _S = Param("strides", INTS, None, aliases=("s",))
 _D = Param("dilations", INTS, None, aliases=("d",))
 _G = Param("group", INT, 1, aliases=("g",))
 _BIAS = Param("bias", BOOL, True, help="the optional input B")
+
+
+# What solve searches on a Conv: an attribute left out is its neutral value; pads
+# numbers, uneven (begin, end) pairs or SAME_UPPER (SAME_LOWER gives the same sizes),
+# an auto_pad holding for every dimension.
+_SOLVE = Solve(
+    {
+        "kernel_size": "kernel_shape",
+        "stride": "strides",
+        "padding": "pads",
+        "dilation": "dilations",
+    },
+    {"stride": 1, "padding": 0, "dilation": 1},
+    words=("same_upper",),
+    channels="out_channels",
+    layer_wide=frozenset({"padding"}),
+    pads_pairs=True,
+)
 
 
 def _window_args(
@@ -108,6 +127,8 @@ class Conv(OnnxOp):
             params = weights + (cout if self.bias else 0)
             macs = weights * prod(out)  # type: ignore[operator]
         return Out("Conv", (cout, *out), params=params, macs=macs, rf=tuple(windows))
+
+    SOLVE = _SOLVE
 
 
 register(Conv, names={"conv": {"dim": None}, **{f"conv{n}d": {"dim": n} for n in (1, 2, 3)}})
@@ -205,6 +226,12 @@ class ConvTranspose(OnnxOp):
             params = weights + (cout if self.bias else 0)
             macs = weights * prod(sizes)  # type: ignore[operator]
         return Out("ConvTranspose", (cout, *out), params=params, macs=macs, rf=None)
+
+    SOLVE = _SOLVE._replace(
+        attrs={**_SOLVE.attrs, "output_padding": "output_padding"},
+        defaults={**_SOLVE.defaults, "output_padding": 0},
+        per_axis=("output_shape",),
+    )
 
 
 register(

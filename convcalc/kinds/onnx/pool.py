@@ -19,6 +19,7 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
+from convcalc.kinds.windows import Solve
 
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
 _S = Param("strides", INTS, None, aliases=("s",), help="default 1")
@@ -118,6 +119,20 @@ class Pool(OnnxOp):
             out.append(o)
             windows.append((dk, s[i], pb))
         return Out(name, (shape[0], *out), rf=tuple(windows))
+
+    # An attribute left out is its neutral value (strides 1); pads as a Conv's.
+    SOLVE = Solve(
+        {
+            "kernel_size": "kernel_shape",
+            "stride": "strides",
+            "padding": "pads",
+            "dilation": "dilations",
+        },
+        {"stride": 1, "padding": 0, "dilation": 1},
+        words=("same_upper",),
+        layer_wide=frozenset({"padding"}),
+        pads_pairs=True,
+    )
 
 
 register(

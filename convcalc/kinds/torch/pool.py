@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
 from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
@@ -16,6 +18,7 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+from convcalc.kinds.windows import Solve, dilated, pool_output, unpool_size
 
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
@@ -28,17 +31,6 @@ _ONE_OUTPUT = {
         "return_indices=True makes it return (output, indices); convcalc follows one tensor",
     )
 }
-
-
-def pool_output(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
-    """aten's pooling_output_shape."""
-    dk = d * (k - 1) + 1
-    out = (size + 2 * p - dk + (s - 1 if ceil else 0)) // s + 1
-    # ceil_mode keeps a window that runs off the right edge but not one that would
-    # START in the right padding: the last window must begin inside input or left pad.
-    if ceil and (out - 1) * s >= size + p:
-        out -= 1
-    return out
 
 
 def _layout(kind: str, dim: int | None, shape: Shape) -> tuple[int, Shape, Shape]:
@@ -88,7 +80,7 @@ def _window(
         assert size is not None
         o = pool_output(size, k[i], s[i], p[i], d[i], ceil)
         if o < 1:
-            dk = d[i] * (k[i] - 1) + 1
+            dk = dilated(k[i], d[i])
             kernel = f"kernel {dk}" if d[i] == 1 else f"dilated kernel {dk}"
             differs = len(set(zip(spatial, k, s, p, d))) > 1
             raise LayerError(
@@ -96,8 +88,17 @@ def _window(
                 f"{size + 2 * p[i]} ({size} + 2·{p[i]})" + dim_suffix(n, i, differs)
             )
         out.append(o)
-    windows = tuple((di * (ki - 1) + 1, si, pi) for ki, si, pi, di in zip(k, s, p, d))
+    windows = tuple((dilated(ki, di), si, pi) for ki, si, pi, di in zip(k, s, p, d))
     return Out(f"{kind}{n}d", (*lead, *out), rf=windows if lead else None)
+
+
+def _solve_size(values: tuple[Any, ...], size: int, ceil: bool, full_kernel: bool) -> int | None:
+    """A pool's solve_size: _window's rules on one dimension, without the messages."""
+    k, s, p, d, _ = values
+    if (full_kernel and k > size) or p > k // 2:
+        return None
+    out = pool_output(size, k, s, p, d, ceil)
+    return out if out >= 1 else None
 
 
 @register
@@ -136,6 +137,24 @@ class MaxPool(SpatialLayer):
         p = expand("padding", self.padding, n)
         d = expand("dilation", self.dilation, n)
         return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
+
+    # stride None: the kernel size (a pool's default); padding at most kernel_size // 2
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding", "dilation")},
+        {"stride": None, "padding": 0, "dilation": 1},
+        half_pad=True,
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        return _solve_size(values, size, self.ceil_mode, False)
 
 
 @register
@@ -183,6 +202,23 @@ class AvgPool(SpatialLayer):
         if self.divisor_override is not None and self.divisor_override == 0:
             raise LayerError("divisor_override must not be zero")
         return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
+
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding")},
+        {"stride": None, "padding": 0},
+        half_pad=True,
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        return _solve_size(values, size, self.ceil_mode, n == 3)
 
 
 @register
@@ -319,6 +355,19 @@ class LPPool(SpatialLayer):
         zero, one = (0,) * n, (1,) * n
         return _window("lppool", n, lead, spatial, k, s, zero, one, self.ceil_mode, n == 3)
 
+    SOLVE = Solve({"kernel_size": "kernel_size", "stride": "stride"}, {"stride": None})
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        return _solve_size(values, size, self.ceil_mode, n == 3)
+
 
 @register
 class MaxUnpool(SpatialLayer):
@@ -360,11 +409,28 @@ class MaxUnpool(SpatialLayer):
         out = []
         for size, ki, si, pi in zip(spatial, k, s, p):
             assert size is not None
-            o = (size - 1) * si + ki - 2 * pi
+            o = unpool_size(size, ki, si, pi)
             if o < 0:
                 raise LayerError(f"output size {o} is negative: ({size}−1)·{si} + {ki} − 2·{pi}")
             out.append(o)
         return Out(f"maxunpool{n}d", (*lead, *out), rf=None)
+
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding")}, {"stride": None, "padding": 0}
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        k, s, p, _, _ = values
+        out = unpool_size(size, k, s, p)
+        return out if out >= 0 else None
 
 
 register(
