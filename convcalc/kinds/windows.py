@@ -4,12 +4,14 @@ dimension of a convolution, a transposed convolution, a pool and a max unpool
 and the solver's candidates (convcalc.ask.solve, through a kind's ``solve_size``)
 both come from here.
 
-And :class:`Solve`, what a windowed kind declares for the solver: which of its
-arguments are the searched keys and how they are searched."""
+And :class:`Solve`, what a kind declares for the solver: which of its arguments are
+the searched window keys and how they are searched — or, for a kind without a
+window, which argument is its output size (adaptive pooling) or its size and scale
+(resampling)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -67,9 +69,9 @@ _NONE: Mapping[str, Any] = MappingProxyType({})
 
 
 class Solve(NamedTuple):
-    """What ``solve`` may search on a windowed kind (``Layer.SOLVE``). The searched
-    keys are named as PyTorch names them — kernel_size, stride, padding, dilation,
-    output_padding — whatever the kind calls its own arguments."""
+    """What ``solve`` may search on a kind (``Layer.SOLVE``). A windowed kind's
+    searched keys are named as PyTorch names them — kernel_size, stride, padding,
+    dilation, output_padding — whatever the kind calls its own arguments."""
 
     # searched key → the kind's argument (Keras's strides, ONNX's kernel_shape, …)
     attrs: Mapping[str, str] = _NONE
@@ -91,6 +93,14 @@ class Solve(NamedTuple):
     dilation_for_op: bool = False
     # other per-dimension arguments, not searched (ONNX ConvTranspose's output_shape)
     per_axis: tuple[str, ...] = ()
+    # A kind without a window: the argument that is the output's spatial size
+    # (adaptive pooling's output_size), solved as the target's sizes …
+    output_size: str | None = None
+    # … or a resampling kind's (size, scale) arguments, solved as the target's sizes or
+    # the shortest scale giving them; size None: whole factors only (Keras's UpSampling)
+    resample: tuple[str | None, ...] = ()
+    # a scale as the kind holds it (ONNX's scales tensor: a float32); None: as written
+    scale_held: Callable[[float], float] | None = None
 
 
 def one_dim_size(

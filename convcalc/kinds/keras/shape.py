@@ -9,6 +9,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import SPATIAL, KerasLayer, register, split
 from convcalc.kinds.layer import Layer, Out, Shape, Window
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 
 def _pairs(name: str, arg: str, values: tuple[int, ...], n: int) -> list[tuple[int, int]]:
@@ -141,6 +142,8 @@ class UpSampling(KerasLayer):
             raise LayerError(f"{name}: only UpSampling2D takes an interpolation")
         out = [L * f for L, f in zip(spatial, size)]  # type: ignore[operator]
         return Out(name, (*out, c), rf=None)
+
+    SOLVE = Solve(resample=(None, "size"))  # its size is a whole factor
 
 
 register(

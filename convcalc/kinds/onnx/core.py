@@ -14,6 +14,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.onnx.common import OnnxOp, register
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 
 def _axis(op: str, axis: int, rank: int, what: str = "axis") -> int:
@@ -239,6 +240,8 @@ class Resize(OnnxOp):
                     "1; ONNX shape inference infers it, convcalc refuses it"
                 )
         return Out("Resize", tuple(out[1:]), rf=None)
+
+    SOLVE = Solve(resample=("sizes", "scales"), scale_held=float32)
 
 
 register(Resize, names={"resize": {}, "upsample": {}})

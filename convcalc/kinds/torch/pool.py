@@ -309,6 +309,8 @@ class AdaptivePool(SpatialLayer):
             return None
         return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
 
+    SOLVE = Solve(output_size="output_size")
+
 
 @register
 class LPPool(SpatialLayer):

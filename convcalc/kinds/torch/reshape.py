@@ -11,6 +11,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import PLACED, PLACEMENT, Layer, Out, Shape, Signature, WrittenTuple
 from convcalc.kinds.shapes import check_float32, fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.registry import register
+from convcalc.kinds.windows import Solve
 
 MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
@@ -127,6 +128,8 @@ class Upsample(Layer):
                 "accepts an empty batch only"
             )
         return Out("upsample", (shape[0], *out), rf=None)
+
+    SOLVE = Solve(resample=("size", "scale_factor"))
 
 
 # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
