@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
     from convcalc.kinds.explaining import Row, Step
     from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import Solve
 
 # A shape without the batch dimension, channels first. ``None`` is a size that
 # is not known (the channel count when the user gave only a spatial size).
@@ -167,6 +168,30 @@ class Layer:
         return None
 
     # -- solve (convcalc.ask.solve) --------------------------------------------------
+
+    # The window keys ``solve`` may search on the kind, by their PyTorch names, and how
+    # (kinds/windows.py's Solve record); None: not a windowed kind, nothing to search.
+    SOLVE: ClassVar[Solve | None] = None
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        """The output size along one spatial dimension of ``size`` (the input has
+        ``n``) with the searched keys at ``values`` (kernel_size, stride, padding,
+        dilation, output_padding; a neutral value for a key the kind lacks), or None
+        where the kind rejects them there. By default the layer itself runs on that
+        one dimension (``channels`` beside it; ``axis``: which of how many, for the
+        per-dimension arguments not searched); a kind that has its window arithmetic
+        at hand answers from it."""
+        from convcalc.kinds.windows import one_dim_size
+
+        return one_dim_size(self, values, size, channels, channels_last, axis)
 
     # -- PyTorch code (convcalc.formats.torch_code) and the catalog (convcalc.cli) ---
 

@@ -25,7 +25,7 @@ the channels chosen; under ONNX ``pads`` may also come back as ``same_upper`` or
 uneven begin/end pads (``p=1,1,1,2``). Keras's UpSampling solves its ``size`` (a
 whole factor per axis), ONNX's Resize its ``sizes`` or ``scales`` (the shortest
 decimal whose float32 gives the size). Their candidates come from the layer itself
-run on one dimension (convcalc.ask.solve.kinds), so they follow the framework's rules
+run on one dimension (Layer.solve_size), so they follow the framework's rules
 exactly, ONNX's per-opset pooling included.
 
 Both return every assignment within ``limits`` (default: k ≤ 11, s ≤ 4,

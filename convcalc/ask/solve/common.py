@@ -25,7 +25,7 @@ UNKNOWN = "?"
 _Q: Any = UNKNOWN
 
 
-# The keys searched (convcalc.ask.solve.kinds.KEYS, in the order they are reported and
+# The keys searched (convcalc.kinds.windows.KEYS, in the order they are reported and
 # compared) and the other solved ones, by the short names answers use.
 _INT_KEYS = KEYS
 _SHORT = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -40,9 +40,7 @@ from convcalc.kinds import Layer, Shape, bind
 from convcalc.kinds.binding import given
 from convcalc.kinds.frameworks import Framework
 from convcalc.kinds.layer import Entry
-from convcalc.kinds.torch.conv import Conv
-from convcalc.kinds.torch.pool import AdaptivePool
-from convcalc.kinds.torch.reshape import Upsample
+from convcalc.kinds.windows import Solve
 from convcalc.network.analysis import Analysis, _resolve_input, analyze, parse_shape
 from convcalc.spec import LayerStmt
 
@@ -70,6 +68,12 @@ class _Problem(NamedTuple):
         """The argument that sets the output channels, if the solver may choose it."""
         return None if self.kind is None else self.kind.channels
 
+    @property
+    def output_size(self) -> str | None:
+        """The argument that is the output's spatial size (adaptive pooling's)."""
+        declared = self.entry.cls.SOLVE
+        return None if declared is None else declared.output_size
+
 
 def solve(
     layer: str,
@@ -86,15 +90,16 @@ def solve(
     limits = limits or Limits()
     text = layer.strip()
     stmt, entry, fw = _statement(text, framework, opset)
-    cls = entry.cls
+    declared = entry.cls.SOLVE or Solve()
     kind = kind_of(entry, fw)
     canonical = {} if kind is None else {attr: key for key, attr in kind.attrs.items()}
     marked = {canonical.get(m.param.name, m.param.name): m for m in _marked(stmt, entry, text)}
     names = {canonical.get(p.name, p.name) for p in entry.params}
     solvable = [*(kind.keys if kind is not None else ())]
-    if fw.name == "torch" and cls is AdaptivePool and "output_size" in names:
-        solvable.append("output_size")
-    resample = _resampler(fw, cls)
+    adaptive = declared.output_size  # the output size of an adaptive pooling
+    if adaptive is not None and adaptive in names:
+        solvable.append(adaptive)
+    resample = declared.resample
     solvable += [key for key in resample if key is not None]
     if kind is not None and kind.channels is not None:
         solvable.append(kind.channels)
@@ -135,7 +140,7 @@ def solve(
     known = bind(bare, text, fw.registry, extra)
     sizes = parse_shape(input_shape)
     shape = _resolve_input(sizes, [known], fw.channels_last)
-    if len(shape) < 2 and (kind is not None or cls is AdaptivePool or resample):
+    if len(shape) < 2 and (kind is not None or adaptive is not None or resample):
         # No spatial dimension to solve in (maxpool on -i 32): the engine says why.
         if resample:  # (ONNX's Resize would say it wants its sizes or scales)
             raise ShapeError(
@@ -164,10 +169,10 @@ def solve(
     )
     if kind is not None:
         return _solve_windowed(problem, kind)
-    if cls is AdaptivePool and "output_size" in unknown:
-        return _confirm_all(problem, [_adaptive(problem)])
+    if adaptive is not None and adaptive in unknown:
+        return _confirm_all(problem, [({adaptive: tuple(problem.target[1:])}, None)])
     if set(resample) & set(unknown):
-        return _confirm_all(problem, _upsample(problem, resample))
+        return _confirm_all(problem, _upsample(problem, resample, declared.scale_held))
     # Nothing to solve: check the layer as written.
     return _confirm_all(problem, [({}, [])])
 
@@ -208,7 +213,7 @@ def _render(problem: _Problem, values: dict[str, Any]) -> str:
         if mark is not None:
             edits.append((mark.start, mark.end, value_text))
             continue
-        if name in ("out_channels", "filters", "output_size"):
+        if name in (problem.channels, problem.output_size):  # the layer's first value
             edits.append((head_end, head_end, " " + value_text))
             continue
         if isinstance(vals, tuple):
@@ -407,7 +412,7 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
                 vals.append(_Q if pool and "kernel_size" in keys else 1)
             else:
                 vals.append(neutral[key])
-        axis = (i, n) if _per_axis_fields(layer, n) else (0, 1)
+        axis = (i, n) if _per_axis_fields(kind, layer, n) else (0, 1)
         dims.append(_Dim(size, want, tuple(vals), axis))
     stride_follows_kernel = (
         pool and "kernel_size" in keys and "stride" not in keys and "stride" not in known
@@ -481,13 +486,7 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
     candidates: list[dict[str, Any]] = []
     if all(exact.values()):
         candidates = ranked(exact)
-    if (
-        kind.torch
-        and kind.cls is Conv
-        and "padding" in keys
-        and "kernel_size" not in keys
-        and "dilation" not in keys
-    ):
+    if kind.same and "padding" in keys and "kernel_size" not in keys and "dilation" not in keys:
         same = _same_candidate(problem, dims, keys, known)
         if same is not None:
             candidates.append(same)
@@ -546,28 +545,11 @@ def _same_candidate(
     return values
 
 
-def _adaptive(problem: _Problem) -> tuple[dict[str, Any], Any]:
-    sizes = problem.target[1:]
-    return {"output_size": tuple(sizes)}, None
-
-
-def _resampler(fw: Framework, cls: type[Layer]) -> tuple[str | None, str | None]:
-    """The size and scale arguments of a resampling kind (PyTorch's upsample, Keras's
-    UpSampling — whose size is a whole factor —, ONNX's Resize); () for the others."""
-    if fw.name == "torch":
-        return ("size", "scale_factor") if cls is Upsample else ()  # type: ignore[return-value]
-    if fw.name == "keras":
-        from convcalc.kinds.keras.shape import UpSampling
-
-        return (None, "size") if cls is UpSampling else ()  # type: ignore[return-value]
-    from convcalc.kinds.onnx.core import Resize
-
-    return ("sizes", "scales") if cls is Resize else ()  # type: ignore[return-value]
-
-
 def _upsample(
-    problem: _Problem, keys: tuple[str | None, str | None]
+    problem: _Problem, keys: tuple[str | None, ...], held: Callable[[float], float] | None
 ) -> list[tuple[dict[str, Any], Any]]:
+    """The candidates of a resampling kind of (size, scale) arguments ``keys`` (size
+    None: whole factors only), ``held``: a scale as the kind holds it."""
     size_key, scale_key = keys
     spatial = _space(problem.input, problem.channels_last)
     sizes = _space(problem.target, problem.channels_last)
@@ -578,11 +560,10 @@ def _upsample(
         highs = tuple(-(-want // size) for size, want in zip(spatial, sizes))  # type: ignore[operator]
         return [({scale_key: factors}, None) for factors in dict.fromkeys((lows, highs))]
     assert size_key is not None and scale_key is not None
-    float32 = problem.framework.name == "onnx"  # a scales tensor holds float32
     scales: list[float] = []
     for size, want in zip(spatial, sizes):
         assert size is not None and want is not None
-        scales.append(_shortest_scale(size, want, float32))
+        scales.append(_shortest_scale(size, want, held))
     integral = all(f.is_integer() for f in scales)
     with_scale = ({scale_key: tuple(scales)}, None)
     with_size = ({size_key: tuple(sizes)}, None)
@@ -595,24 +576,18 @@ def _upsample(
     return out
 
 
-def _shortest_scale(size: int, want: int, float32: bool = False) -> float:
+def _shortest_scale(size: int, want: int, held: Callable[[float], float] | None = None) -> float:
     """The shortest decimal f with floor(float64(size) · f) == want, as PyTorch sizes
-    an interpolation (docs/arithmetic.md#other-layers); ``float32``: with f rounded to a float32
-    first, as ONNX's scales tensor holds it (docs/frameworks.md#onnx)."""
+    an interpolation (docs/arithmetic.md#other-layers); ``held``: f as the kind holds
+    it first (ONNX's scales tensor: a float32, docs/frameworks.md#onnx)."""
     lo, hi = Fraction(want, size), Fraction(want + 1, size)
     for digits in range(18):
         unit = Fraction(1, 10**digits)
         f = math.ceil(lo / unit) * unit
         while f < hi:
             value = float(f)
-            held = _onnx_float32(value) if float32 else value
-            if value > 0 and math.floor(float(size) * held) == want:
+            scale = value if held is None else held(value)
+            if value > 0 and math.floor(float(size) * scale) == want:
                 return value
             f += unit
     return want / size  # pragma: no cover - a float in range always exists
-
-
-def _onnx_float32(value: float) -> float:
-    from convcalc.kinds.onnx.core import float32  # ONNX's module, loaded only when ONNX is in force
-
-    return float32(value)

@@ -1,8 +1,8 @@
-"""The per-dimension arithmetic of a windowed layer (convolution, pooling,
-transposed convolution, max unpooling): every (k, s, p, d, op) within the bounds
-that one dimension accepts and the size it gives — PyTorch's by docs/arithmetic.md#shapes,
-Keras's and ONNX's from the layer itself (convcalc.ask.solve.kinds) — and how simple
-an assignment is."""
+"""The per-dimension search of a windowed layer (convolution, pooling, transposed
+convolution, max unpooling): every (k, s, p, d, op) within the bounds that one
+dimension accepts and the size it gives — the kind's to say (Layer.solve_size:
+PyTorch's from convcalc.kinds.windows, Keras's and ONNX's by running the layer) —
+and how simple an assignment is."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from typing import Any
 
 from convcalc._records import NamedTuple
 from convcalc.ask.solve.common import _Q, Limits
-from convcalc.ask.solve.kinds import Kind, dim_size
+from convcalc.ask.solve.kinds import Kind
 from convcalc.kinds import Layer
-from convcalc.kinds.torch.conv import Conv, ConvTranspose
-from convcalc.kinds.torch.pool import AvgPool, LPPool, MaxUnpool, pool_output
 
 
 class _Dim(NamedTuple):
@@ -55,72 +53,8 @@ def _dim_outputs(
     kind: Kind, dim: _Dim, layer: Layer, n: int, limits: Limits, channels: int | None
 ) -> Iterator[tuple[tuple[Any, ...], int]]:
     """Every (k, s, p, d, op) within the limits that this dimension accepts, with the
-    output size it gives: PyTorch's by docs/arithmetic.md#shapes, Keras's and ONNX's by the
-    layer itself (kinds.dim_size)."""
-    if not kind.torch:
-        yield from _framework_outputs(kind, dim, layer, n, limits, channels)
-        return
-    cls = kind.cls
-    L = dim.size
-    fk, fs, fp, fd, fop = dim.known
-    pool = kind.stride_follows_kernel
-    mode = getattr(layer, "padding_mode", "zeros")
-    ceil = bool(getattr(layer, "ceil_mode", False))
-    full_kernel = cls in (AvgPool, LPPool) and n == 3
-    for k in _kernels(fk, limits):
-        if full_kernel and k > L:
-            continue
-        for d in _dilations(fd, k > 1 or cls is ConvTranspose, limits):
-            dk = d * (k - 1) + 1
-            for s in _strides(fs, k, kind, limits):
-                if fp is not _Q:
-                    pads: Sequence[Any] = (fp,)
-                elif cls is MaxUnpool or not pool:
-                    pads = range(_pad_bound(k, d, limits) + 1)
-                else:
-                    pads = range(min(k // 2, _pad_bound(k, d, limits)) + 1)
-                for p in pads:
-                    if cls is Conv:
-                        if isinstance(p, str):  # 'same' / 'valid'
-                            if p == "same" and s != 1:
-                                continue
-                            left = (dk - 1) // 2 if p == "same" else 0
-                            right = dk - 1 - left if p == "same" else 0
-                        else:
-                            left = right = p
-                        if mode == "reflect" and max(left, right) >= L:
-                            continue
-                        if mode == "circular" and max(left, right) > L:
-                            continue
-                        padded = L + left + right
-                        if padded < dk:
-                            continue
-                        yield (k, s, p, d, 0), (padded - dk) // s + 1
-                    elif cls is ConvTranspose:
-                        ops = (fop,) if fop is not _Q else range(max(s, d))
-                        for op in ops:
-                            if op >= max(s, d) or (k == 1 and d > 1 and op < s and fd is _Q):
-                                continue
-                            out = (L - 1) * s - 2 * p + d * (k - 1) + op + 1
-                            if out >= 1:
-                                yield (k, s, p, d, op), out
-                    elif cls is MaxUnpool:
-                        out = (L - 1) * s + k - 2 * p
-                        if out >= 0:
-                            yield (k, s, p, 1, 0), out
-                    else:
-                        if p > k // 2:
-                            continue
-                        out = pool_output(L, k, s, p, d, ceil)
-                        if out >= 1:
-                            yield (k, s, p, d, 0), out
-
-
-def _framework_outputs(
-    kind: Kind, dim: _Dim, layer: Layer, n: int, limits: Limits, channels: int | None
-) -> Iterator[tuple[tuple[Any, ...], int]]:
-    """_dim_outputs for Keras's and ONNX's kinds: each candidate run on the one
-    dimension by the layer itself. Keys the kind lacks stay at their neutral value."""
+    output size it gives (the kind's solve_size). Keys the kind lacks stay at their
+    neutral value."""
     fk, fs, fp, fd, fop = dim.known
     has = kind.attrs
     transposed = "output_padding" in has
@@ -132,6 +66,8 @@ def _framework_outputs(
                     pads: Sequence[Any] = (fp,)
                 else:
                     bound = _pad_bound(k, d, limits)
+                    if kind.half_pad:  # PyTorch's pools: p ≤ k // 2
+                        bound = min(k // 2, bound)
                     numbers: list[Any] = [*range(bound + 1)] if kind.numeric_pad else []
                     if kind.pads_pairs:  # ONNX: one more at the end (SAME_UPPER's split)
                         numbers += [(p, p + 1) for p in range(bound)]
@@ -145,8 +81,12 @@ def _framework_outputs(
                     else:
                         ops = (0,)
                     for op in ops:
+                        if kind.dilation_for_op and k == 1 and d > 1 and op < s and fd is _Q:
+                            continue  # the dilation of a 1-wide kernel only raises op's bound
                         values = (k, s, p, d, op)
-                        out = dim_size(kind, layer, values, dim.size, channels, dim.axis)
+                        out = layer.solve_size(
+                            values, dim.size, n, channels, kind.channels_last, dim.axis
+                        )
                         if out is not None:
                             yield values, out
 
@@ -219,7 +159,10 @@ def _dedupe(
     )
 
 
-def _per_axis_fields(layer: Layer, n: int) -> bool:
+def _per_axis_fields(kind: Kind, layer: Layer, n: int) -> bool:
     """Whether the layer has a per-dimension attribute the search leaves as it is."""
-    value = getattr(layer, "output_shape", None)
-    return isinstance(value, tuple) and len(value) == n > 1
+    for name in kind.per_axis:
+        value = getattr(layer, name, None)
+        if isinstance(value, tuple) and len(value) == n > 1:
+            return True
+    return False

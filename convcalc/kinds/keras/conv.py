@@ -22,6 +22,7 @@ from convcalc.kinds.keras.common import (
 from convcalc.kinds.keras.core import ACTIVATION
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -67,6 +68,23 @@ def _positive(k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> Non
     positive("kernel_size", k)
     positive("strides", s)
     positive("dilation_rate", d)
+
+
+# What solve searches on a Keras convolution: its padding a word that holds for every
+# dimension ('valid', the default, first), as does output_padding left out (None).
+_SOLVE = Solve(
+    {
+        "kernel_size": "kernel_size",
+        "stride": "strides",
+        "padding": "padding",
+        "dilation": "dilation_rate",
+    },
+    {"stride": 1, "padding": "valid", "dilation": 1},
+    words=("valid", "same"),
+    numeric_pad=False,
+    channels="filters",
+    layer_wide=frozenset({"padding", "output_padding"}),
+)
 
 
 def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, object]]:
@@ -143,6 +161,8 @@ class Conv(KerasLayer):
 
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         return same_fix(self, shape)
+
+    SOLVE = _SOLVE._replace(words=("valid", "same", "causal"))
 
 
 register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
@@ -262,6 +282,11 @@ class ConvTranspose(KerasLayer):
             out.append(Step(row.index, name, expr, o, note))
         return out
 
+    SOLVE = _SOLVE._replace(
+        attrs={**_SOLVE.attrs, "output_padding": "output_padding"},
+        defaults={**_SOLVE.defaults, "output_padding": None},
+    )
+
 
 register(
     ConvTranspose,
@@ -364,6 +389,8 @@ class DepthwiseConv(_Depthwise):
             out.append(Step(row.index, "C", f"{cin}·{dm}", cout, f"depth_multiplier={dm}"))
         return out
 
+    SOLVE = _SOLVE._replace(channels=None)  # its channels: depth_multiplier per input channel
+
 
 register(
     DepthwiseConv,
@@ -426,6 +453,8 @@ class SeparableConv(_Depthwise):
         s = expand("strides", self.strides, n)
         d = expand("dilation_rate", self.dilation_rate, n)
         return window_steps(row, k, s, d, self.padding)
+
+    SOLVE = _SOLVE
 
 
 register(

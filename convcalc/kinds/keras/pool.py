@@ -20,6 +20,7 @@ from convcalc.kinds.keras.common import (
 )
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.shapes import expand, fmt_tuple
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -87,6 +88,15 @@ class Pool(KerasLayer):
 
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         return same_fix(self, shape)
+
+    # strides None: the pool size; the padding a word for every dimension
+    SOLVE = Solve(
+        {"kernel_size": "pool_size", "stride": "strides", "padding": "padding"},
+        {"stride": None, "padding": "valid"},
+        words=("valid", "same"),
+        numeric_pad=False,
+        layer_wide=frozenset({"padding", "output_padding"}),
+    )
 
 
 register(

@@ -11,6 +11,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import SPATIAL, KerasLayer, register, split
 from convcalc.kinds.layer import Layer, Out, Shape, Window
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -191,6 +192,8 @@ class UpSampling(KerasLayer):
             Step(row.index, name, f"{size}·{f[i]}", o, "each repeated")
             for i, name, size, o in spatial_sizes(row, last=True)
         ]
+
+    SOLVE = Solve(resample=(None, "size"))  # its size is a whole factor
 
 
 register(

@@ -25,6 +25,7 @@ from convcalc.kinds.onnx.common import (
     window_args,
 )
 from convcalc.kinds.shapes import fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -36,6 +37,24 @@ _S = Param("strides", INTS, None, aliases=("s",))
 _D = Param("dilations", INTS, None, aliases=("d",))
 _G = Param("group", INT, 1, aliases=("g",))
 _BIAS = Param("bias", BOOL, True, help="the optional input B")
+
+
+# What solve searches on a Conv: an attribute left out is its neutral value; pads
+# numbers, uneven (begin, end) pairs or SAME_UPPER (SAME_LOWER gives the same sizes),
+# an auto_pad holding for every dimension.
+_SOLVE = Solve(
+    {
+        "kernel_size": "kernel_shape",
+        "stride": "strides",
+        "padding": "pads",
+        "dilation": "dilations",
+    },
+    {"stride": 1, "padding": 0, "dilation": 1},
+    words=("same_upper",),
+    channels="out_channels",
+    layer_wide=frozenset({"padding"}),
+    pads_pairs=True,
+)
 
 
 def _window_args(
@@ -131,6 +150,8 @@ class Conv(OnnxOp):
 
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         return pads_fix(self, shape, dims, short)
+
+    SOLVE = _SOLVE
 
 
 register(Conv, names={"conv": {"dim": None}, **{f"conv{n}d": {"dim": n} for n in (1, 2, 3)}})
@@ -266,6 +287,12 @@ class ConvTranspose(OnnxOp):
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
+
+    SOLVE = _SOLVE._replace(
+        attrs={**_SOLVE.attrs, "output_padding": "output_padding"},
+        defaults={**_SOLVE.defaults, "output_padding": 0},
+        per_axis=("output_shape",),
+    )
 
 
 register(

@@ -15,6 +15,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Out, Shape
 from convcalc.kinds.onnx.common import OnnxOp, register
 from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -303,6 +304,8 @@ class Resize(OnnxOp):
                 expr = f"⌊float32(float32({chosen}) × {full[a]}) + 0.5⌋"
                 out.append(Step(row.index, names[a], expr, row.output[a - 1], note))
         return out
+
+    SOLVE = Solve(resample=("sizes", "scales"), scale_held=float32)
 
 
 register(Resize, names={"resize": {}, "upsample": {}})

@@ -23,6 +23,7 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -151,6 +152,20 @@ class Pool(OnnxOp):
         ):
             found.append(FloorFix("ceil_mode=1", ceil))
         return found + pads_fix(self, shape, dims, short)
+
+    # An attribute left out is its neutral value (strides 1); pads as a Conv's.
+    SOLVE = Solve(
+        {
+            "kernel_size": "kernel_shape",
+            "stride": "strides",
+            "padding": "pads",
+            "dilation": "dilations",
+        },
+        {"stride": 1, "padding": 0, "dilation": 1},
+        words=("same_upper",),
+        layer_wide=frozenset({"padding"}),
+        pads_pairs=True,
+    )
 
 
 register(

@@ -19,6 +19,7 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+from convcalc.kinds.windows import Solve, conv_size, dilated, same_pads, transposed_size
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -139,17 +140,16 @@ class Conv(SpatialLayer):
         check_positive("kernel_size", k)
         check_positive("stride", s)
         check_positive("dilation", d)
-        dk = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
+        dk = tuple(dilated(ki, di) for ki, di in zip(k, d))
         if self.padding == "same":
             if any(si != 1 for si in s):
                 raise LayerError(
                     f"padding='same' is not supported for strided convolutions (stride "
                     f"{fmt_tuple(s)}); use an explicit padding"
                 )
-            # PyTorch puts the odd extra pad at the end (right/bottom), like TF SAME.
-            total = tuple(x - 1 for x in dk)
-            left = tuple(t // 2 for t in total)
-            right = tuple(t - lft for t, lft in zip(total, left))
+            pads = [same_pads(ki, di) for ki, di in zip(k, d)]
+            left = tuple(lft for lft, _ in pads)
+            right = tuple(rgt for _, rgt in pads)
         elif self.padding == "valid":
             left = right = (0,) * n
         else:
@@ -167,7 +167,7 @@ class Conv(SpatialLayer):
                 raise LayerError(
                     _kernel_too_big(dki, k[i], d[i], size, lft, rgt) + dim_suffix(n, i, differs)
                 )
-            out.append((padded - dki) // s[i] + 1)
+            out.append(conv_size(size, k[i], s[i], lft, rgt, d[i]))
         _check_empty(f"conv{n}d", shape)
         # PyTorch hands an input without channels to its "empty" backend, which returns
         # as many channels as the input has: none, whatever out_channels says.
@@ -227,6 +227,36 @@ class Conv(SpatialLayer):
         dims = self.windows(shape, out) if self.padding == "same" else None
         return None if dims is None else tuple(w.dk for w in dims)
 
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding", "dilation")},
+        {"stride": 1, "padding": 0, "dilation": 1},
+        channels="out_channels",
+        same=True,
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        k, s, p, d, _ = values
+        if isinstance(p, str):  # 'same' / 'valid'
+            if p == "same" and s != 1:
+                return None
+            left, right = same_pads(k, d) if p == "same" else (0, 0)
+        else:
+            left = right = p
+        if self.padding_mode != "zeros" and not _pad_fits(
+            self.padding_mode, max(left, right), size
+        ):
+            return None
+        out = conv_size(size, k, s, left, right, d)
+        return out if out >= 1 else None  # below 1: the kernel does not fit
+
 
 # Depthwise spellings: a convolution with groups = in_channels (g=dw), which they fix.
 register(
@@ -271,16 +301,28 @@ def _check_pad_mode(mode: str, shape: Shape, left: tuple[int, ...], right: tuple
     for size, lft, rgt in zip(shape[1:], left, right):
         assert size is not None
         for pad in (lft, rgt):
-            if mode == "reflect" and pad >= size:
+            if _pad_fits(mode, pad, size):
+                continue
+            if mode == "reflect":
                 raise LayerError(
                     f"padding_mode='reflect' needs padding smaller than the input: padding "
                     f"{pad} on an input of size {size}"
                 )
-            if mode == "circular" and pad > size:
+            if mode == "circular":
                 raise LayerError(
                     f"padding_mode='circular' cannot wrap around more than once: padding "
                     f"{pad} on an input of size {size}"
                 )
+
+
+def _pad_fits(mode: str, pad: int, size: int) -> bool:
+    """Whether F.pad takes ``pad`` on one side of ``size`` in ``mode``: reflect needs
+    it smaller than the input, circular wraps around at most once."""
+    if mode == "reflect":
+        return pad < size
+    if mode == "circular":
+        return pad <= size
+    return True
 
 
 @register
@@ -374,7 +416,7 @@ class ConvTranspose(SpatialLayer):
         out = []
         for i, size in enumerate(spatial):
             assert size is not None
-            o = (size - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1
+            o = transposed_size(size, k[i], s[i], p[i], d[i], op[i])
             # PyTorch's reference kernel rejects an empty output; its oneDNN path returns
             # an empty tensor for some configurations (batch, kernel size, groups decide
             # which path runs). convcalc follows the reference kernel: an empty output
@@ -431,6 +473,28 @@ class ConvTranspose(SpatialLayer):
 
     def grows_maps(self) -> bool:
         return True
+
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding", "dilation", "output_padding")},
+        {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0},
+        channels="out_channels",
+        dilation_for_op=True,
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        k, s, p, d, op = values
+        if isinstance(p, str) or op >= max(s, d):
+            return None
+        out = transposed_size(size, k, s, p, d, op)
+        return out if out >= 1 else None
 
 
 def _torch_values(layer: Conv | ConvTranspose, shape: Shape) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
+from convcalc.kinds.windows import Solve, dilated, pool_output, unpool_size
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -34,17 +35,6 @@ _ONE_OUTPUT = {
         "return_indices=True makes it return (output, indices); convcalc follows one tensor",
     )
 }
-
-
-def pool_output(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
-    """aten's pooling_output_shape."""
-    dk = d * (k - 1) + 1
-    out = (size + 2 * p - dk + (s - 1 if ceil else 0)) // s + 1
-    # ceil_mode keeps a window that runs off the right edge but not one that would
-    # START in the right padding: the last window must begin inside input or left pad.
-    if ceil and (out - 1) * s >= size + p:
-        out -= 1
-    return out
 
 
 def _layout(kind: str, dim: int | None, shape: Shape) -> tuple[int, Shape, Shape]:
@@ -94,7 +84,7 @@ def _window(
         assert size is not None
         o = pool_output(size, k[i], s[i], p[i], d[i], ceil)
         if o < 1:
-            dk = d[i] * (k[i] - 1) + 1
+            dk = dilated(k[i], d[i])
             kernel = f"kernel {dk}" if d[i] == 1 else f"dilated kernel {dk}"
             differs = len(set(zip(spatial, k, s, p, d))) > 1
             raise LayerError(
@@ -102,8 +92,17 @@ def _window(
                 f"{size + 2 * p[i]} ({size} + 2·{p[i]})" + dim_suffix(n, i, differs)
             )
         out.append(o)
-    windows = tuple((di * (ki - 1) + 1, si, pi) for ki, si, pi, di in zip(k, s, p, d))
+    windows = tuple((dilated(ki, di), si, pi) for ki, si, pi, di in zip(k, s, p, d))
     return Out(f"{kind}{n}d", (*lead, *out), rf=windows if lead else None)
+
+
+def _solve_size(values: tuple[Any, ...], size: int, ceil: bool, full_kernel: bool) -> int | None:
+    """A pool's solve_size: _window's rules on one dimension, without the messages."""
+    k, s, p, d, _ = values
+    if (full_kernel and k > size) or p > k // 2:
+        return None
+    out = pool_output(size, k, s, p, d, ceil)
+    return out if out >= 1 else None
 
 
 @register
@@ -171,6 +170,24 @@ class MaxPool(SpatialLayer):
 
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         return _floor_fixes(dims, short, padding=True)
+
+    # stride None: the kernel size (a pool's default); padding at most kernel_size // 2
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding", "dilation")},
+        {"stride": None, "padding": 0, "dilation": 1},
+        half_pad=True,
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        return _solve_size(values, size, self.ceil_mode, False)
 
 
 @register
@@ -247,6 +264,23 @@ class AvgPool(SpatialLayer):
 
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         return _floor_fixes(dims, short, padding=True)
+
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding")},
+        {"stride": None, "padding": 0},
+        half_pad=True,
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        return _solve_size(values, size, self.ceil_mode, n == 3)
 
 
 @register
@@ -381,6 +415,8 @@ class AdaptivePool(SpatialLayer):
     MAKES_MAP = True
     SIZE_IS_GIVEN = True
 
+    SOLVE = Solve(output_size="output_size")
+
 
 @register
 class LPPool(SpatialLayer):
@@ -454,6 +490,19 @@ class LPPool(SpatialLayer):
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         return _floor_fixes(dims, short, padding=False)  # LPPool takes no padding
 
+    SOLVE = Solve({"kernel_size": "kernel_size", "stride": "stride"}, {"stride": None})
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        return _solve_size(values, size, self.ceil_mode, n == 3)
+
 
 @register
 class MaxUnpool(SpatialLayer):
@@ -495,7 +544,7 @@ class MaxUnpool(SpatialLayer):
         out = []
         for size, ki, si, pi in zip(spatial, k, s, p):
             assert size is not None
-            o = (size - 1) * si + ki - 2 * pi
+            o = unpool_size(size, ki, si, pi)
             if o < 0:
                 raise LayerError(f"output size {o} is negative: ({size}−1)·{si} + {ki} − 2·{pi}")
             out.append(o)
@@ -536,6 +585,23 @@ class MaxUnpool(SpatialLayer):
 
     def grows_maps(self) -> bool:
         return True
+
+    SOLVE = Solve(
+        {k: k for k in ("kernel_size", "stride", "padding")}, {"stride": None, "padding": 0}
+    )
+
+    def solve_size(
+        self,
+        values: tuple[Any, ...],
+        size: int,
+        n: int,
+        channels: int | None,
+        channels_last: bool,
+        axis: tuple[int, int] = (0, 1),
+    ) -> int | None:
+        k, s, p, _, _ = values
+        out = unpool_size(size, k, s, p)
+        return out if out >= 0 else None
 
 
 register(

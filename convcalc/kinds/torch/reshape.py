@@ -12,6 +12,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Layer, Out, Shape, Signature, WrittenTuple
 from convcalc.kinds.shapes import check_float32, fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.registry import register
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
@@ -179,6 +180,8 @@ class Upsample(Layer):
 
     def grows_maps(self) -> bool:
         return self.size is not None or any(f > 1 for f in self.scale_factor or ())
+
+    SOLVE = Solve(resample=("size", "scale_factor"))
 
 
 _FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
