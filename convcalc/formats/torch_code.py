@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING
 
 from convcalc.errors import ConvcalcError
 from convcalc.formats.report import is_graph
-from convcalc.kinds.layer import Shape
-from convcalc.kinds.shapes import fmt_shape
+from convcalc.kinds.shapes import Shape, fmt_shape
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode

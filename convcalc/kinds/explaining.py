@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from convcalc.kinds.layer import SPATIAL_NAMES, Shape
+from convcalc.kinds.shapes import SPATIAL_NAMES, Shape, per_dim
 
 
 class Step(NamedTuple):
@@ -82,12 +82,6 @@ def signed(n: int) -> str:
 
 def minus(n: int) -> str:
     return f"−{-n}" if n < 0 else str(n)
-
-
-def per_dim(values: Any, n: int) -> tuple[Any, ...]:
-    if not isinstance(values, tuple):
-        return (values,) * n
-    return values * n if len(values) == 1 else values
 
 
 def dim_names(shape: Shape, last: bool = False) -> tuple[str, ...]:

@@ -9,23 +9,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from convcalc._records import NamedTuple
+from convcalc.errors import LayerError
 from convcalc.kinds.args import ArgType, Param
+from convcalc.kinds.shapes import Shape, Window
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
-    from convcalc.kinds.windows import Solve
-
-# A shape without the batch dimension, channels first. ``None`` is a size that
-# is not known (the channel count when the user gave only a spatial size).
-Shape = tuple[int | None, ...]
-
-# A layer's effect on the receptive field, per spatial dimension:
-# (effective kernel d·(k-1)+1, stride, left padding).
-Window = tuple[int, int, int]
-
-SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+    from convcalc.kinds.windows import FloorFix, Solve, WindowDim
 
 
 class Out(NamedTuple):
@@ -167,6 +158,16 @@ class Layer:
         PyTorch only warns; ignored-features), else None."""
         return None
 
+    def variant_sizes(self, shape: Shape, space: slice, **changes: Any) -> tuple[int, ...] | None:
+        """The spatial output sizes (``space`` of the output shape) of this layer with
+        ``changes`` on ``shape``, by its own ``infer``; None if the kind rejects it or a
+        size is not known (a floor fix's sizes)."""
+        try:
+            out = type(self)(**{**self.__dict__, **changes}).infer(shape, 1).shape[space]
+        except LayerError:
+            return None
+        return None if None in out else out  # type: ignore[return-value]
+
     # -- solve (convcalc.ask.solve) --------------------------------------------------
 
     # The window keys ``solve`` may search on the kind, by their PyTorch names, and how
@@ -189,9 +190,31 @@ class Layer:
         one dimension (``channels`` beside it; ``axis``: which of how many, for the
         per-dimension arguments not searched); a kind that has its window arithmetic
         at hand answers from it."""
-        from convcalc.kinds.windows import one_dim_size
+        from convcalc.kinds.windows import KEYS, one_dim_value
 
-        return one_dim_size(self, values, size, channels, channels_last, axis)
+        solve = self.SOLVE
+        assert solve is not None
+        fields = dict(self.__dict__)
+        if "dim" in fields:
+            fields["dim"] = None  # one dimension, whatever the kind's name says
+        i, rank = axis
+        for name in solve.per_axis:  # cut to the one dimension too
+            value = fields.get(name)
+            if isinstance(value, tuple) and len(value) == rank:
+                fields[name] = (value[i],)
+        for key, value in zip(KEYS, values):
+            attr = solve.attrs.get(key)
+            if attr is None or attr not in fields:
+                continue
+            if fields[attr] is None and value == solve.defaults.get(key):
+                continue  # left out stays left out (ONNX: pads beside auto_pad=VALID)
+            fields[attr] = one_dim_value(value)
+        shape = (size, channels) if channels_last else (channels, size)
+        try:
+            out = type(self)(**fields).infer(shape, 1)
+        except LayerError:
+            return None
+        return out.shape[0 if channels_last else 1]
 
     # -- PyTorch code (convcalc.formats.torch_code) and the catalog (convcalc.cli) ---
 
@@ -233,9 +256,41 @@ class Layer:
         """The layer as a PyTorch module for an input ``shape`` (every size known):
         ``nn.Conv2d(in_channels=3, …)`` and its helper; None = the kind has no PyTorch
         class. The default writes ``torch_class``'s constructor from its Signature."""
-        from convcalc.kinds.code import constructor
+        from convcalc.kinds.args import PLACEMENT
+        from convcalc.kinds.code import TorchCode, py, spatial_dims
+        from convcalc.kinds.shapes import broadcast
 
-        return constructor(self, kind, shape)
+        found = self.torch_class(kind)
+        if found is None:
+            return None
+        cname, sig = found
+        n = spatial_dims(kind, shape)
+        params = {p.name: p for p in self.PARAMS}
+        resolved = self.torch_values(shape)
+        left_out = self.TORCH_LEFT_OUT
+        args: list[str] = []
+        for arg in (*sig.args, *sig.kwonly):
+            if arg in PLACEMENT:
+                continue
+            if arg in sig.only:
+                args.append(f"{arg}={py(sig.only[arg][0])}")
+                continue
+            if arg in sig.extra:
+                continue
+            param = sig.renames.get(arg, arg)
+            if param not in resolved:
+                continue
+            value = resolved[param]
+            if param in params and params[param].per_dim:
+                value = broadcast(value, n)
+            if arg in left_out and value is left_out[arg]:
+                continue
+            if arg in sig.scalar:
+                value = value[0]  # LPPool1d multiplies by its kernel_size: an int
+            args.append(f"{arg}={py(value)}")
+        helper = self.TORCH_HELPER
+        prefix = "" if helper else "nn."
+        return TorchCode(f"{prefix}{cname}({', '.join(args)})", helper)
 
     def torch_forward(self, args: list[str]) -> TorchCode | None:
         """A graph operation's expression in forward() over its inputs' variables

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
-from convcalc.kinds.layer import Layer, Out, Shape, Window
-from convcalc.kinds.shapes import fmt_shape
+from convcalc.kinds.layer import Layer, Out
+from convcalc.kinds.shapes import Shape, Window, fmt_shape
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode

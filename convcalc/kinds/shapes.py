@@ -7,7 +7,24 @@ from collections.abc import Iterable
 from typing import Any
 
 from convcalc.errors import LayerError
-from convcalc.kinds.layer import SPATIAL_NAMES, Shape
+
+# A shape without the batch dimension, channels first. ``None`` is a size that
+# is not known (the channel count when the user gave only a spatial size).
+Shape = tuple[int | None, ...]
+
+# A layer's effect on the receptive field, per spatial dimension:
+# (effective kernel d·(k-1)+1, stride, left padding).
+Window = tuple[int, int, int]
+
+SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def broadcast(value: Any, n: int) -> Any:
+    """A 1-tuple written for every one of ``n`` spatial dimensions as ``n`` values; any
+    other value as it is."""
+    if isinstance(value, tuple) and len(value) == 1 and n > 1:
+        return value * n
+    return value
 
 
 def expand(name: str, values: tuple[Any, ...], n: int) -> tuple[Any, ...]:
@@ -107,3 +124,10 @@ def check_float32(name: str, value: float) -> None:
             f"{name}={value:g} is beyond float32's range (±{FLOAT32_MAX:.8g}): PyTorch cannot "
             "convert it to the tensor's dtype"
         )
+
+
+def per_dim(values: Any, n: int) -> tuple[Any, ...]:
+    """One value, or a 1-tuple, for every one of ``n`` dimensions; a longer tuple as it is."""
+    if not isinstance(values, tuple):
+        return (values,) * n
+    return values * n if len(values) == 1 else values

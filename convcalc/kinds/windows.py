@@ -7,19 +7,22 @@ both come from here.
 And :class:`Solve`, what a kind declares for the solver: which of its arguments are
 the searched window keys and how they are searched — or, for a kind without a
 window, which argument is its output size (adaptive pooling) or its size and scale
-(resampling)."""
+(resampling).
+
+And the windows as the warnings see them (convcalc.ask.lint): a windowed kind's
+windows along each spatial axis (``Layer.windows``, ``Layer.floor_windows``), which
+input rows they never reach, and the fixes that reach them (``Layer.floor_fixes``),
+each fix's sizes computed by the kind's own shape code. Framework-neutral: each
+framework's kinds say how their arguments and padding give the windows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from convcalc._records import NamedTuple
-from convcalc.errors import LayerError
-
-if TYPE_CHECKING:
-    from convcalc.kinds.layer import Layer
+from convcalc.kinds.shapes import Shape, per_dim
 
 
 def dilated(k: int, d: int) -> int:
@@ -103,46 +106,124 @@ class Solve(NamedTuple):
     scale_held: Callable[[float], float] | None = None
 
 
-def one_dim_size(
-    layer: Layer,
-    values: tuple[Any, ...],
-    size: int,
-    channels: int | None,
-    channels_last: bool,
-    axis: tuple[int, int] = (0, 1),
-) -> int | None:
-    """``layer`` run on one spatial dimension of ``size`` (dimension ``axis[0]`` of
-    ``axis[1]``) with the searched keys at ``values`` (in KEYS order; None where the
-    kind lacks a key): the output size along it, or None when the layer rejects it
-    (Layer.solve_size's default: the kind's own rules, whatever they are)."""
-    solve = layer.SOLVE
-    assert solve is not None
-    fields = dict(layer.__dict__)
-    if "dim" in fields:
-        fields["dim"] = None  # one dimension, whatever the kind's name says
-    i, n = axis
-    for name in solve.per_axis:  # cut to the one dimension too
-        value = fields.get(name)
-        if isinstance(value, tuple) and len(value) == n:
-            fields[name] = (value[i],)
-    for key, value in zip(KEYS, values):
-        attr = solve.attrs.get(key)
-        if attr is None or attr not in fields:
-            continue
-        if fields[attr] is None and value == solve.defaults.get(key):
-            continue  # left out stays left out (ONNX: pads beside auto_pad=VALID)
-        fields[attr] = _field(value)
-    one = type(layer)(**fields)
-    shape = (size, channels) if channels_last else (channels, size)
-    try:
-        out = one.infer(shape, 1)
-    except LayerError:
-        return None
-    return out.shape[0 if channels_last else 1]
-
-
-def _field(value: Any) -> Any:
+def one_dim_value(value: Any) -> Any:
     """A searched value as the layer's attribute holds it for one dimension."""
     if value is None or isinstance(value, (str, tuple)):
         return value  # a default, a padding word, or ONNX's (begin, end) pads
     return (value,)
+
+
+# -- the windows as the warnings see them ----------------------------------------
+FIRST = slice(1, None)  # the spatial axes of a channels-first shape
+LAST = slice(None, -1)  # those of a channels-last one
+
+
+class WindowDim(NamedTuple):
+    """A layer's windows along one spatial axis: the input size, the output size, the
+    kernel, the stride, the padding before the first window, the dilation and the
+    effective kernel d·(k − 1) + 1."""
+
+    size: int
+    out: int
+    k: int
+    s: int
+    left: int
+    d: int
+    dk: int
+
+
+class FloorFix(NamedTuple):
+    """A setting that makes the windows reach the end of the input, in the kind's own
+    words (``ceil=true``, ``padding='same'``, ``pads=0,0,1,1``), and the spatial output
+    sizes the layer has with it."""
+
+    setting: str
+    sizes: Sequence[int]
+
+
+def covers(size: int, o: int, s: int, left: int, dk: int) -> bool:
+    """Whether ``o`` windows of stride ``s`` reach the last of ``size`` inputs."""
+    return (o - 1) * s - left + dk - 1 >= size - 1
+
+
+def unseen(dims: Sequence[WindowDim]) -> list[tuple[int, int, int]]:
+    """(axis, size, how many) for each axis whose last inputs no window reaches. Windows
+    narrower than their stride skip inputs everywhere: not the floor's doing, left out."""
+    found = []
+    for i, w in enumerate(dims):
+        missed = w.size - 1 - ((w.out - 1) * w.s - w.left + w.dk - 1)
+        if missed > 0 and w.dk >= w.s:
+            found.append((i, w.size, missed))
+    return found
+
+
+def window_dims(
+    sizes: Sequence[int | None],
+    outs: Sequence[int | None],
+    k: Sequence[int],
+    s: Sequence[int],
+    d: Sequence[int],
+    left: Sequence[int],
+) -> list[WindowDim] | None:
+    """The windows of per-axis arguments over known spatial ``sizes`` giving ``outs``;
+    None when a size is not known."""
+    n = len(sizes)
+    if n < 1 or None in sizes or None in outs or len(outs) != n:
+        return None
+    return [
+        WindowDim(sizes[i], outs[i], k[i], s[i], left[i], d[i], d[i] * (k[i] - 1) + 1)  # type: ignore[arg-type]
+        for i in range(n)
+    ]
+
+
+def torch_windows(
+    shape: Shape,
+    out: Shape,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...] | None,
+    dilation: tuple[int, ...],
+    padding: tuple[int, ...] | str,
+) -> list[WindowDim] | None:
+    """The windows of a PyTorch convolution or pool on the C×spatial ``shape`` giving
+    ``out``: the stride defaults to the kernel, ``padding='same'`` puts half the
+    dilated kernel before the first window (the odd pad goes at the end)."""
+    n = len(shape) - 1
+    if n < 1 or any(v is None for v in shape[1:]):
+        return None
+    k = per_dim(kernel, n)
+    s = k if stride is None else per_dim(stride, n)
+    d = per_dim(dilation, n)
+    dims = []
+    for i in range(n):
+        dk = d[i] * (k[i] - 1) + 1
+        if padding == "same":
+            left = (dk - 1) // 2
+        elif padding == "valid":
+            left = 0
+        else:
+            left = per_dim(padding, n)[i]
+        size, o = shape[i + 1], out[i + 1]
+        assert size is not None and o is not None
+        dims.append(WindowDim(size, o, k[i], s[i], left, d[i], dk))
+    return dims
+
+
+def padding_fix(
+    dims: Sequence[WindowDim],
+    short: Sequence[int],
+    sizes: Callable[[tuple[int, ...]], Sequence[int] | None],
+    word: str = "p",
+) -> FloorFix | None:
+    """The least padding, on both sides of the ``short`` axes (1 to 7 more), after
+    which their windows reach the end. ``sizes``: the kind's own output sizes for one
+    padding per axis, None if the kind refuses it. Written ``p=2`` (``p=1,2``
+    when the axes differ)."""
+    for extra in range(1, 8):
+        pads = tuple(w.left + extra if i in short else w.left for i, w in enumerate(dims))
+        out = sizes(pads)
+        if out is None:
+            continue
+        if all(covers(dims[i].size, out[i], dims[i].s, pads[i], dims[i].dk) for i in short):
+            text = str(pads[0]) if len(set(pads)) == 1 else ",".join(map(str, pads))
+            return FloorFix(f"{word}={text}", out)
+    return None

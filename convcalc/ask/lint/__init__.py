@@ -47,8 +47,8 @@ from typing import Any
 from convcalc._gc import gc_paused
 from convcalc._records import NamedTuple
 from convcalc.errors import ShapeError
-from convcalc.kinds.layer import SPATIAL_NAMES
-from convcalc.kinds.windowing import unseen
+from convcalc.kinds.shapes import SPATIAL_NAMES
+from convcalc.kinds.windows import unseen
 from convcalc.network.analysis import Analysis, LayerResult
 
 __all__ = ["LintWarning", "lint", "lint_error"]

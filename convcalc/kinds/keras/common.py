@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 from convcalc.errors import LayerError
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.args import Param
-from convcalc.kinds.layer import Entry, Layer, Shape, SpatialLayer, Window
+from convcalc.kinds.layer import Entry, Layer, SpatialLayer
 from convcalc.kinds.registry import register as _register
-from convcalc.kinds.shapes import fmt_shape, fmt_tuple
+from convcalc.kinds.shapes import Shape, Window, fmt_shape, fmt_tuple
 from convcalc.spec import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 # Keras's kinds, by the words that name them (class names lower-cased, and
 # convcalc's own short words).
@@ -230,7 +230,7 @@ def valid_windows(
     """The windows of a 'valid' convolution or pool on the channels-last ``shape``
     giving ``out`` (``args(n)``: kernel, strides and dilation per axis): 'same' and
     'causal' pad to ⌈L/s⌉, which sees every input; 'valid' floors."""
-    from convcalc.kinds.windowing import window_dims
+    from convcalc.kinds.windows import window_dims
 
     n = len(shape) - 1
     if n < 1 or None in shape[:-1]:
@@ -241,7 +241,7 @@ def valid_windows(
 
 def same_fix(layer: Layer, shape: Shape) -> list[FloorFix]:
     """padding='same', sized by the layer itself."""
-    from convcalc.kinds.windowing import LAST, FloorFix, variant
+    from convcalc.kinds.windows import LAST, FloorFix
 
-    out = variant(layer, shape, LAST, padding="same")
+    out = layer.variant_sizes(shape, LAST, padding="same")
     return [] if out is None else [FloorFix("padding='same'", out)]

@@ -20,13 +20,13 @@ from convcalc.kinds.keras.common import (
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
-from convcalc.kinds.layer import Out, Shape
-from convcalc.kinds.shapes import expand, fmt_tuple, prod
+from convcalc.kinds.layer import Out
+from convcalc.kinds.shapes import Shape, expand, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)

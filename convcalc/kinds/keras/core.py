@@ -11,8 +11,8 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import batch_axis, register
-from convcalc.kinds.layer import Layer, Out, Shape
-from convcalc.kinds.shapes import fmt_shape, prod
+from convcalc.kinds.layer import Layer, Out
+from convcalc.kinds.shapes import Shape, fmt_shape, prod
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step

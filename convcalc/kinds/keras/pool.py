@@ -18,13 +18,13 @@ from convcalc.kinds.keras.common import (
     valid_windows,
     windows,
 )
-from convcalc.kinds.layer import Out, Shape
-from convcalc.kinds.shapes import expand, fmt_tuple
+from convcalc.kinds.layer import Out
+from convcalc.kinds.shapes import Shape, expand, fmt_tuple
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).
@@ -147,7 +147,7 @@ class GlobalPool(KerasLayer):
     def explain(self, row: Row) -> list[Step]:
         """One window over each spatial axis; without keepdims, the map pooled away."""
         from convcalc.kinds.explaining import Step, one_window, shape_text, spatial_sizes
-        from convcalc.kinds.layer import SPATIAL_NAMES
+        from convcalc.kinds.shapes import SPATIAL_NAMES
 
         if self.keepdims:
             return [

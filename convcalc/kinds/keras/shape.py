@@ -9,8 +9,8 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import SPATIAL, KerasLayer, register, split
-from convcalc.kinds.layer import Layer, Out, Shape, Window
-from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+from convcalc.kinds.layer import Layer, Out
+from convcalc.kinds.shapes import Shape, Window, fmt_shape, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param, UnionType
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import Entry, Layer, Shape
+from convcalc.kinds.layer import Entry, Layer
 from convcalc.kinds.registry import register as _register
-from convcalc.kinds.shapes import fmt_shape, fmt_tuple
+from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 # ONNX's operators, by the words that name them (op types lower-cased, and
 # convcalc's own short words).
@@ -267,7 +267,7 @@ def floor_windows(op: OnnxOp, shape: Shape, out: Shape, exclusive: bool) -> list
     """The windows of a Conv or pool node with explicit pads (or none), whose floor
     may leave the end of its input unseen; None under SAME_* (⌈L/s⌉ sees it all).
     ``exclusive``: as resolve_pads."""
-    from convcalc.kinds.windowing import window_dims
+    from convcalc.kinds.windows import window_dims
 
     n = len(shape) - 1
     if n < 1 or None in shape[1:]:
@@ -285,13 +285,13 @@ def floor_windows(op: OnnxOp, shape: Shape, out: Shape, exclusive: bool) -> list
 def pads_fix(op: OnnxOp, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
     """The fewest more end ``pads`` on the short axes after which the windows reach the
     end, sized by the node itself."""
-    from convcalc.kinds.windowing import FIRST, FloorFix, covers, variant
+    from convcalc.kinds.windows import FIRST, FloorFix, covers
 
     begins = [w.left for w in dims]
     _, _, ends = resolve_pads(op, op.pads, op.auto_pad, len(dims), False)  # type: ignore[attr-defined]
     for extra in range(1, 8):
         pads = (*begins, *(e + extra if i in short else e for i, e in enumerate(ends)))
-        out = variant(op, shape, FIRST, pads=pads, auto_pad=None)
+        out = op.variant_sizes(shape, FIRST, pads=pads, auto_pad=None)
         if out is not None and all(
             covers(dims[i].size, out[i], dims[i].s, dims[i].left, dims[i].dk) for i in short
         ):

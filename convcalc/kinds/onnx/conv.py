@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
-from convcalc.kinds.layer import Out, Shape
+from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
@@ -24,12 +24,12 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
-from convcalc.kinds.shapes import fmt_tuple, prod
+from convcalc.kinds.shapes import Shape, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)

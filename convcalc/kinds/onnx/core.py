@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import Out, Shape
+from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import OnnxOp, register
-from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod
+from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:

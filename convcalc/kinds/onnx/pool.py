@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
-from convcalc.kinds.layer import Out, Shape
+from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
@@ -23,11 +23,12 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
+from convcalc.kinds.shapes import Shape
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
@@ -143,10 +144,10 @@ class Pool(OnnxOp):
 
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         """ceil_mode=1, when it reaches the end of every short axis; more end pads."""
-        from convcalc.kinds.windowing import FIRST, FloorFix, covers, variant
+        from convcalc.kinds.windows import FIRST, FloorFix, covers
 
         found = []
-        ceil = variant(self, shape, FIRST, ceil_mode=True)
+        ceil = self.variant_sizes(shape, FIRST, ceil_mode=True)
         if ceil is not None and all(
             covers(w.size, ceil[i], w.s, w.left, w.dk) for i, w in enumerate(dims) if i in short
         ):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import Layer, Out, Shape, Signature
-from convcalc.kinds.shapes import check_float32, rank_error
+from convcalc.kinds.layer import Layer, Out, Signature
+from convcalc.kinds.shapes import Shape, check_float32, rank_error
 from convcalc.kinds.torch.registry import register
 
 _INPLACE = Param("inplace", BOOL, False)

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, PLACED, PLACEMENT, Param, UnionType
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
+from convcalc.kinds.layer import Out, Signature, SpatialLayer
 from convcalc.kinds.shapes import (
+    Shape,
     check_non_negative,
     check_positive,
     dim_suffix,
@@ -23,7 +24,7 @@ from convcalc.kinds.windows import Solve, conv_size, dilated, same_pads, transpo
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -207,7 +208,7 @@ class Conv(SpatialLayer):
     MAKES_MAP = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        from convcalc.kinds.windowing import torch_windows
+        from convcalc.kinds.windows import torch_windows
 
         return torch_windows(shape, out, self.kernel_size, self.stride, self.dilation, self.padding)
 
@@ -216,11 +217,11 @@ class Conv(SpatialLayer):
 
     def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
         """More padding (p=), sized by the convolution itself."""
-        from convcalc.kinds.windowing import FIRST, padding_fix, variant
+        from convcalc.kinds.windows import FIRST, padding_fix
 
         if isinstance(self.padding, str):
             return []
-        fix = padding_fix(dims, short, lambda pads: variant(self, shape, FIRST, padding=pads))
+        fix = padding_fix(dims, short, lambda pads: self.variant_sizes(shape, FIRST, padding=pads))
         return [] if fix is None else [fix]
 
     def same_kernels(self, shape: Shape, out: Shape) -> tuple[int, ...] | None:
@@ -441,7 +442,7 @@ class ConvTranspose(SpatialLayer):
     def explain(self, row: Row) -> list[Step]:
         """(L−1)·s − 2p + d·(k−1) + op + 1 per spatial dimension; where op goes."""
         from convcalc.kinds.explaining import Step, known, per_dim, sides
-        from convcalc.kinds.layer import SPATIAL_NAMES
+        from convcalc.kinds.shapes import SPATIAL_NAMES
 
         shape = row.input
         if not known(shape):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, PLACED, Param
-from convcalc.kinds.layer import Layer, Out, Shape, Signature
+from convcalc.kinds.layer import Layer, Out, Signature
+from convcalc.kinds.shapes import Shape
 from convcalc.kinds.torch.registry import register
 
 

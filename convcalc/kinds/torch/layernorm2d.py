@@ -9,8 +9,8 @@ from typing import Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INTS, PLACED, PLACEMENT, Param
-from convcalc.kinds.layer import Layer, Out, Shape, Signature
-from convcalc.kinds.shapes import fmt_shape, fmt_tuple, rank_error
+from convcalc.kinds.layer import Layer, Out, Signature
+from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, rank_error
 from convcalc.kinds.torch.registry import register
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_FLOAT, PLACED, PLACEMENT, Param
-from convcalc.kinds.layer import Layer, Out, Shape, Signature, SpatialLayer
-from convcalc.kinds.shapes import fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.layer import Layer, Out, Signature, SpatialLayer
+from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.registry import register
 
 _EPS = Param("eps", FLOAT, 1e-5)

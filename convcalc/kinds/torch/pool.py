@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
-from convcalc.kinds.layer import Out, Shape, Signature, SpatialLayer
+from convcalc.kinds.layer import Out, Signature, SpatialLayer
 from convcalc.kinds.shapes import (
+    Shape,
     check_non_negative,
     check_nonempty,
     check_positive,
@@ -22,7 +23,7 @@ from convcalc.kinds.windows import Solve, dilated, pool_output, unpool_size
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windowing import FloorFix, WindowDim
+    from convcalc.kinds.windows import FloorFix, WindowDim
 
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
@@ -161,7 +162,7 @@ class MaxPool(SpatialLayer):
     MAKES_MAP = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        from convcalc.kinds.windowing import torch_windows
+        from convcalc.kinds.windows import torch_windows
 
         return torch_windows(shape, out, self.kernel_size, self.stride, self.dilation, self.padding)
 
@@ -255,7 +256,7 @@ class AvgPool(SpatialLayer):
     MAKES_MAP = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        from convcalc.kinds.windowing import torch_windows
+        from convcalc.kinds.windows import torch_windows
 
         return torch_windows(shape, out, self.kernel_size, self.stride, (1,), self.padding)
 
@@ -376,7 +377,7 @@ class AdaptivePool(SpatialLayer):
     def explain(self, row: Row) -> list[Step]:
         """The sizes are given; the notes say which windows give them."""
         from convcalc.kinds.explaining import Step, known, one_window
-        from convcalc.kinds.layer import SPATIAL_NAMES
+        from convcalc.kinds.shapes import SPATIAL_NAMES
 
         shape = row.input
         if not known(shape):
@@ -480,7 +481,7 @@ class LPPool(SpatialLayer):
     MAKES_MAP = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        from convcalc.kinds.windowing import torch_windows
+        from convcalc.kinds.windows import torch_windows
 
         return torch_windows(shape, out, self.kernel_size, self.stride, (1,), (0,))
 
@@ -559,7 +560,7 @@ class MaxUnpool(SpatialLayer):
     def explain(self, row: Row) -> list[Step]:
         """(L − 1)·s + k − 2p per spatial dimension."""
         from convcalc.kinds.explaining import Step, known, per_dim
-        from convcalc.kinds.layer import SPATIAL_NAMES
+        from convcalc.kinds.shapes import SPATIAL_NAMES
 
         shape = row.input
         if not known(shape):
@@ -625,7 +626,7 @@ def _torch_values(pool: MaxPool | AvgPool | LPPool) -> dict[str, Any]:
 def _floor_fixes(dims: list[WindowDim], short: list[int], padding: bool) -> list[FloorFix]:
     """A floor-mode pool's fixes: ceil=true, when it reaches the end of every short
     axis; more padding (p=, at most half the kernel), for a pool that takes it."""
-    from convcalc.kinds.windowing import FloorFix, covers, padding_fix
+    from convcalc.kinds.windows import FloorFix, covers, padding_fix
 
     found = []
     ceil = [pool_output(w.size, w.k, w.s, w.left, w.d, True) for w in dims]

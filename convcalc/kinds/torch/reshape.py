@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, OPT_BOOL, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import Layer, Out, Shape, Signature, WrittenTuple
-from convcalc.kinds.shapes import check_float32, fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.layer import Layer, Out, Signature, WrittenTuple
+from convcalc.kinds.shapes import Shape, check_float32, fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.registry import register
 from convcalc.kinds.windows import Solve
 
@@ -149,7 +149,7 @@ class Upsample(Layer):
     def explain(self, row: Row) -> list[Step]:
         """⌊L × scale⌋, the float64 product floored; or the size given."""
         from convcalc.kinds.explaining import Step, known, per_dim
-        from convcalc.kinds.layer import SPATIAL_NAMES
+        from convcalc.kinds.shapes import SPATIAL_NAMES
 
         shape = row.input
         if not known(shape):

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.layer import Layer, Out, Shape, Signature
-from convcalc.kinds.shapes import fmt_shape, fmt_tuple
+from convcalc.kinds.layer import Layer, Out, Signature
+from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple
 from convcalc.kinds.torch.registry import register
 
 if TYPE_CHECKING:
