@@ -1,7 +1,7 @@
 """``convcalc solve``: the layers that turn one shape into another.
 
 Loaded only when the first word of the command line is ``solve`` (see
-``ConvcalcCommand.subcommands``): the main job's start-up does not pay for it.
+``DefaultGroup`` in dispatch.py): the main job's start-up does not pay for it.
 The search is :func:`convcalc.ask.solve.solve_chain`; this module parses the options
 and presents the answers (a table for people, JSON/CSV/TSV/Markdown for the rest).
 
@@ -21,21 +21,12 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 import click
 
 from convcalc import ConvcalcError, ShapeError, SpecError, analyze, parse_shape
-from convcalc.cli.command import (
-    _FORMAT_WORDS,
-    EXIT_SHAPE,
-    EXIT_USAGE,
-    FORMAT_TYPE,
-    FRAMEWORK_OPTION,
-    HELP_OPTION,
-    OPSET_OPTION,
-    ConvcalcCommand,
-    Failure,
-    SpecFile,
-    _source,
-    _Stdout,
-    guarded,
-)
+from convcalc.cli.dispatch import LayerCommand
+from convcalc.cli.errors import EXIT_SHAPE, EXIT_USAGE, Failure, guarded
+from convcalc.cli.options import FRAMEWORK_OPTION, HELP_OPTION, OPSET_OPTION
+from convcalc.cli.sources import _source
+from convcalc.cli.streams import _Stdout
+from convcalc.cli.types import _FORMAT_WORDS, FORMAT_TYPE, SpecFile
 from convcalc.formats.render import is_unicode, shape
 
 if TYPE_CHECKING:
@@ -75,7 +66,7 @@ def _complete_unknowns(ctx: click.Context, param: click.Parameter, incomplete: s
     return complete_layers(ctx, param, incomplete, unknowns=True)
 
 
-class SolveCommand(ConvcalcCommand):
+class SolveCommand(LayerCommand):
     format_option = "--format"
 
 
