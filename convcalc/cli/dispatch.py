@@ -11,8 +11,9 @@ imported only when its word is used.
 :class:`LayerCommand` is a command whose layer words may stand anywhere among
 its options (``convcalc conv2d k=3 s=2 p=1 d=1 -i 32``).
 
-Both answer every failure as ``convcalc: error: …`` with convcalc's exit codes
-(errors.py), never with a traceback.
+The group's ``main`` answers every failure, its commands' included, as
+``convcalc: error: …`` with convcalc's exit codes (errors.py), never with a
+traceback.
 """
 
 from __future__ import annotations
