@@ -21,13 +21,10 @@ rest: a type named in an annotation is still a dependency, and none breaks a rul
 today. They do not count for (e), since they never run and are the usual way to name
 a type across a circle. (e) is checked twice: the imports that run when a module is
 imported (top level, not TYPE_CHECKING) must form no circle at all; the imports that
-run at some point (lazy ones and import_module too) must form none beyond KNOWN. An
+run at some point (lazy ones and import_module too) must form none either. An
 import names a module, not the packages above it (which Python has already
 initialised by then), so ``from convcalc.kinds.base import X`` is an edge to
 convcalc.kinds.base only.
-
-KNOWN holds today's violations, to be fixed: the test fails on any new violation and
-also when an entry of KNOWN no longer occurs, so that the list can only shrink.
 """
 
 from __future__ import annotations
@@ -38,8 +35,6 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
-
-import pytest
 
 from tests.paths import ROOT
 
@@ -61,28 +56,6 @@ LEVELS: list[tuple[str, ...]] = [
 FRAMEWORK_KINDS = ("convcalc.kinds.torch", "convcalc.kinds.keras", "convcalc.kinds.onnx")
 KINDS_REGISTRIES = ("convcalc.kinds", "convcalc.kinds.frameworks")
 DEPENDENCIES = {"click", "rich"}  # pyproject.toml's [project] dependencies
-
-# Today's violations, by rule: (importer, imported) pairs. Fix one, delete its line.
-KNOWN: dict[str, set[tuple[str, str]]] = {
-    "levels": set(),
-    "frameworks": set(),
-    "kinds": set(),
-    "click": set(),
-    "rich": {
-        # `convcalc solve` draws its own table with rich (lazy), outside formats/.
-        ("convcalc.cli.solve", "rich"),
-    },
-    "circles at import": set(),
-    "circles": {
-        # cli: command lazily imports completion and solve, solve imports command at
-        # its top (and completion lazily), completion lazily imports command.
-        ("convcalc.cli.command", "convcalc.cli.completion"),
-        ("convcalc.cli.command", "convcalc.cli.solve"),
-        ("convcalc.cli.completion", "convcalc.cli.command"),
-        ("convcalc.cli.solve", "convcalc.cli.command"),
-        ("convcalc.cli.solve", "convcalc.cli.completion"),
-    },
-}
 
 
 class Import(NamedTuple):
@@ -216,12 +189,8 @@ def _level(module: str) -> int:
 
 
 def _compare(rule: str, found: dict[tuple[str, str], list[Import]]) -> None:
-    known = KNOWN[rule]
-    new = {pair: where for pair, where in found.items() if pair not in known}
-    gone = sorted(known - set(found))
-    lines = [str(imp) for where in new.values() for imp in where]
-    assert not new, f"{len(new)} new violations of {rule!r}:\n" + "\n".join(lines[:40])
-    assert not gone, f"fixed, so delete from KNOWN[{rule!r}]: {gone}"
+    lines = [str(imp) for where in found.values() for imp in where]
+    assert not found, f"{len(found)} violations of {rule!r}:\n" + "\n".join(lines[:40])
 
 
 def _group(imports: list[Import]) -> dict[tuple[str, str], list[Import]]:
@@ -289,12 +258,8 @@ def test_only_the_command_imports_click() -> None:  # (c)
 
 
 def _draws_tables(module: str) -> bool:
-    # formats/render.py draws the tables today; it is being split, so any module of
-    # formats/ whose name says "table" (formats/table.py, formats/tables/…) may too.
-    if not _under(module, ("convcalc.formats",)):
-        return False
-    rest = module.split(".")[2:]
-    return rest == ["render"] or any("table" in part for part in rest)
+    # formats/table.py draws the tables for people (the main one and solve's).
+    return module == "convcalc.formats.table"
 
 
 def test_only_the_tables_import_rich() -> None:  # (d)
@@ -355,10 +320,3 @@ def test_nothing_but_the_standard_library_and_the_dependencies() -> None:  # (f)
         and i.imported not in DEPENDENCIES
     }
     assert not outside, "\n".join(map(str, sorted(outside)))
-
-
-@pytest.mark.parametrize("rule", sorted(KNOWN))
-def test_known_violations_name_real_modules(rule: str) -> None:
-    for importer, imported in KNOWN[rule]:
-        assert importer in _modules(), importer
-        assert imported in _modules() or imported in DEPENDENCIES, imported

@@ -308,11 +308,10 @@ def register() -> None:
     add_completion_class(ConvcalcZshComplete, "zsh")
 
 
-def script(shell: str) -> str:
-    """The completion script for ``shell`` (what ``_CONVCALC_COMPLETE=bash_source`` prints)."""
+def script(shell: str, cli: click.Command) -> str:
+    """The completion script of the command ``cli`` for ``shell`` (what
+    ``_CONVCALC_COMPLETE=bash_source`` prints)."""
     from click.shell_completion import get_completion_class
-
-    from convcalc.cli.command import cli
 
     register()
     cls = get_completion_class(shell)

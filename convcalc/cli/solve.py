@@ -1,7 +1,7 @@
 """``convcalc solve``: the layers that turn one shape into another.
 
 Loaded only when the first word of the command line is ``solve`` (see
-``ConvcalcCommand.subcommands``): the main job's start-up does not pay for it.
+``DefaultGroup`` in dispatch.py): the main job's start-up does not pay for it.
 The search is :func:`convcalc.ask.solve.solve_chain`; this module parses the options
 and presents the answers (a table for people, JSON/CSV/TSV/Markdown for the rest).
 
@@ -13,33 +13,21 @@ and ``-o json`` gets a hint saying so instead of a puzzling shape error.
 
 from __future__ import annotations
 
-import io
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
 from convcalc import ConvcalcError, ShapeError, SpecError, analyze, parse_shape
-from convcalc.cli.command import (
-    _FORMAT_WORDS,
-    EXIT_SHAPE,
-    EXIT_USAGE,
-    FORMAT_TYPE,
-    FRAMEWORK_OPTION,
-    HELP_OPTION,
-    OPSET_OPTION,
-    ConvcalcCommand,
-    Failure,
-    SpecFile,
-    _source,
-    _Stdout,
-    guarded,
-)
-from convcalc.formats.text import is_unicode, shape
+from convcalc.cli.dispatch import LayerCommand
+from convcalc.cli.errors import EXIT_SHAPE, EXIT_USAGE, Failure, guarded
+from convcalc.cli.options import FRAMEWORK_OPTION, HELP_OPTION, OPSET_OPTION
+from convcalc.cli.sources import _source
+from convcalc.cli.streams import _Stdout
+from convcalc.cli.types import _FORMAT_WORDS, FORMAT_TYPE, SpecFile
 
 if TYPE_CHECKING:
-    from convcalc.ask.solve import Solution
+    pass
 
 TABLE_LIMIT = 10  # answers the table shows unless --limit says otherwise
 
@@ -75,7 +63,7 @@ def _complete_unknowns(ctx: click.Context, param: click.Parameter, incomplete: s
     return complete_layers(ctx, param, incomplete, unknowns=True)
 
 
-class SolveCommand(ConvcalcCommand):
+class SolveCommand(LayerCommand):
     format_option = "--format"
 
 
@@ -205,7 +193,9 @@ def run(
         answers = solve_chain(spec, input_shape, output_shape, limits=limits, **conventions)
         first = analyze(answers[0].spec, input_shape, **conventions)
     except NoSolution as exc:
-        detail = _nearest(exc.nearest, input_shape, conventions)
+        from convcalc.formats.answers import nearest
+
+        detail = nearest(exc.nearest, input_shape, conventions)
         raise Failure(exc.headline, EXIT_SHAPE, detail) from None
     except SpecError as exc:
         where = f"{filename}: " if filename and exc.filename is None else ""
@@ -219,6 +209,8 @@ def run(
     shown = answers[:limit] if limit else answers
     out = cast(TextIO, _Stdout(sys.stdout))
     note = "" if first.framework == "torch" else _note(first.framework, first.opset)
+    from convcalc.formats.answers import write
+
     write(shown, len(answers), fmt, out, spec, first.input, input_shape, conventions, note)
     out.flush()
 
@@ -228,150 +220,3 @@ def _note(framework: str, opset: int | None) -> str:
     from convcalc.kinds.frameworks import get
 
     return get(framework, opset).describe()
-
-
-# --------------------------------------------------------------------------
-# Presenting the answers.
-
-
-def _keys(answers: Sequence[Solution]) -> list[str]:
-    keys: dict[str, None] = {}
-    for answer in answers:
-        keys.update(dict.fromkeys(answer.values))
-    return list(keys)
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, tuple):
-        return ",".join(map(_value, value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _layers(answer: Solution, input_shape: str | None, conventions: dict[str, Any]) -> str:
-    """The answer as the layer to write: the spec itself for one layer; for a chain,
-    only its solved layers (``1: conv2d … p=3; 2: maxpool … p=1``)."""
-    rows = sorted({int(key.split(".", 1)[0]) for key in answer.values if "." in key})
-    if not rows:
-        return answer.spec
-    layers = analyze(answer.spec, input_shape, **conventions).layers
-    return "; ".join(f"{row}: {layers[row - 1].spec}" for row in rows)
-
-
-def _nearest(
-    nearest: Sequence[Solution], input_shape: str | None, conventions: dict[str, Any]
-) -> str:
-    if not nearest:
-        return ""
-    lines = ["nearest reachable:"]
-    width = max(len(shape(s.output, "×")) for s in nearest)
-    for answer in nearest:
-        layers = _layers(answer, input_shape, conventions)
-        lines.append(f"  {shape(answer.output, '×').ljust(width)}  {layers}")
-    return "\n".join(lines)
-
-
-def write(
-    answers: Sequence[Solution],
-    total: int,
-    fmt: str,
-    out: TextIO,
-    spec: str,
-    start: Sequence[int | None],
-    input_shape: str | None,
-    conventions: dict[str, Any] | None = None,
-    note: str = "",
-) -> None:
-    """The answers in ``fmt``; ``total`` is how many there are (``answers`` may be
-    the first of them); ``note`` says which conventions hold (the title's end)."""
-    conventions = conventions or {}
-    if fmt == "json":
-        import json
-
-        items = [json.dumps(answer.to_dict()) for answer in answers]
-        out.write("[\n" + ",\n".join(f"  {item}" for item in items) + "\n]\n" if items else "[]\n")
-        return
-    keys = _keys(answers)
-    chain = any("." in key for key in keys)
-    if fmt in ("csv", "tsv"):
-        import csv
-
-        writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        writer.writerow(["spec", *keys, "output"])
-        for answer in answers:
-            values = [_value(answer.values.get(key)) for key in keys]
-            writer.writerow([answer.spec, *values, shape(answer.output)])
-        return
-    unicode = fmt == "markdown" or is_unicode(out)
-    sep = "×" if unicode else "x"
-    arrow = "→" if unicode else "->"
-    head = "layers" if chain else "layer"
-    table = [
-        [
-            str(n),
-            _layers(answer, input_shape, conventions) if chain else answer.spec,
-            *(_value(answer.values.get(key)) for key in keys),
-            shape(answer.output, sep),
-        ]
-        for n, answer in enumerate(answers, start=1)
-    ]
-    what = spec.strip() if not chain and "\n" not in spec.strip() else "the ? keys"
-    plural = "answer" if total == 1 else "answers"
-    title = f"{what}: {total} {plural}, {shape(start, sep)} {arrow} {shape(answers[0].output, sep)}"
-    if total > 1:
-        title += ", simplest first"
-    if note:
-        title += f"  ({note})"
-    more = ""
-    if len(answers) < total:
-        more = f"… and {total - len(answers)} more (--limit 0 shows them all)"
-        more = more if unicode else more.replace("…", "...")
-    if fmt == "markdown":
-        lines = [f"{title}", "", f"| # | {head} | {' | '.join(keys)} | output |"]
-        lines.append("|--:|:--|" + "--:|" * len(keys) + ":--|")
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in table]
-        if more:
-            lines += ["", more]
-        out.write("\n".join(lines) + "\n")
-        return
-    _draw(out, title, [head, *keys], table, more, unicode)
-
-
-def _draw(
-    out: TextIO,
-    title: str,
-    columns: list[str],
-    table: list[list[str]],
-    more: str,
-    unicode: bool,
-) -> None:
-    """The table for people: Rich, as the main command draws its own."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(file=out, highlight=False, markup=False, emoji=False)
-    plain = not console.is_terminal
-    if plain:
-        console.width = 10_000  # never wrapped in a pipe
-        console.file = io.StringIO()
-    table_box = box.SIMPLE_HEAD if unicode else box.Box("    \n" * 2 + " -- \n" + "    \n" * 5)
-    grid = Table(box=table_box, header_style="bold", show_edge=False, pad_edge=False)
-    grid.add_column("#", justify="right", style="dim", no_wrap=True)
-    grid.add_column(columns[0], overflow="fold")
-    for key in columns[1:]:
-        grid.add_column(key, justify="right", no_wrap=True)
-    grid.add_column("output", style="cyan", no_wrap=True)
-    for row in table:
-        grid.add_row(*row)
-    console.print(Text(title, style="bold"))
-    console.print(grid)
-    if more:
-        console.print(Text(more, style="dim"))
-    if plain:
-        text = console.file.getvalue()  # type: ignore[attr-defined]
-        out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))

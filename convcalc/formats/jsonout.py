@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING
 
 from convcalc._gc import gc_paused
 
-# Extras: where the command (cli/command.py) has imported it from; it lives in report.py.
-from convcalc.formats.report import Extras as Extras
-
 if TYPE_CHECKING:
     from convcalc.formats.report import Report
 

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-# Names the command line (cli/command.py) imports from here; they live in report.py
-# and text.py.
-from convcalc.formats.report import COMMAND_LINE as COMMAND_LINE
-from convcalc.formats.report import Report
-from convcalc.formats.report import Source as Source
-from convcalc.formats.text import is_unicode as is_unicode
-
 if TYPE_CHECKING:
-    from convcalc.network.analysis import Analysis
+    from convcalc.formats.report import Report
 
-__all__ = ["draw_table", "write"]
+__all__ = ["write"]
 
 
 def write(
@@ -54,20 +47,3 @@ def write(
         out.write(to_torch(report.analysis, sources_text(report.sources, "-")))
     else:  # pragma: no cover - the CLI's option type guards this
         raise ValueError(f"unknown format {fmt!r}")
-
-
-def draw_table(
-    analysis: Analysis,
-    out: TextIO,
-    *,
-    batch: int = 1,
-    dtype: str = "float32",
-    failed: tuple[int, str] | None = None,
-) -> None:
-    """The table of the layers that ran before ``failed`` (index, spec), which closes
-    it: the command shows it above the error (cli/command.py's _show_partial). A
-    partial report has no totals, so no memory figures are computed."""
-    from convcalc.formats.table import write_table
-
-    memory = None if failed is not None else analysis.memory(batch, dtype)
-    write_table(Report(analysis, memory, failed=failed), out)

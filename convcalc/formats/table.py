@@ -345,3 +345,40 @@ def _stacked_totals(lines: Sequence[Total], width: int) -> list[Any]:
         if t.note:
             out += _wrap([(w, "dim") for w in t.note.split()], width, indent, " ")
     return out
+
+
+def draw_answers(
+    out: TextIO,
+    title: str,
+    columns: list[str],
+    table: list[list[str]],
+    more: str,
+    unicode: bool,
+) -> None:
+    """``convcalc solve``'s answers as a table for people (formats/answers.py)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=out, highlight=False, markup=False, emoji=False)
+    plain = not console.is_terminal
+    if plain:
+        console.width = 10_000  # never wrapped in a pipe
+        console.file = io.StringIO()
+    table_box = box.SIMPLE_HEAD if unicode else box.Box("    \n" * 2 + " -- \n" + "    \n" * 5)
+    grid = Table(box=table_box, header_style="bold", show_edge=False, pad_edge=False)
+    grid.add_column("#", justify="right", style="dim", no_wrap=True)
+    grid.add_column(columns[0], overflow="fold")
+    for key in columns[1:]:
+        grid.add_column(key, justify="right", no_wrap=True)
+    grid.add_column("output", style="cyan", no_wrap=True)
+    for row in table:
+        grid.add_row(*row)
+    console.print(Text(title, style="bold"))
+    console.print(grid)
+    if more:
+        console.print(Text(more, style="dim"))
+    if plain:
+        text = console.file.getvalue()  # type: ignore[attr-defined]
+        out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))

@@ -242,6 +242,25 @@ def test_the_main_command_is_unchanged() -> None:
     assert json.loads(ok("-i 3x8x8 conv2d 4 k=3 -o json"))["output"] == [4, 6, 6]
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("-- solve", "unknown layer kind 'solve'"),  # after '--', a layer word
+        ("-- --help", "unknown layer kind '--help'"),
+        ("SOLVE", "unknown layer kind 'SOLVE'"),  # the word is exact
+        ("--bogus", "No such option '--bogus'.\nTry 'convcalc --help' for help."),
+        ("solve --bogus", "No such option '--bogus'.\nTry 'convcalc solve --help' for help."),
+    ],
+)
+def test_only_a_first_word_names_solve(args: str, message: str) -> None:
+    # The main job has no word of its own: its errors say 'convcalc', solve's 'convcalc solve'.
+    result = run(args, input="")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("convcalc: error: ")
+    assert message in result.stderr
+
+
 # -- real processes ---------------------------------------------------------------------------
 
 

@@ -1,0 +1,234 @@
+"""The command line's options, one decorator each: the ones ``convcalc solve``
+shares with the main command (--help, --framework, --opset), then the main
+command's own, in the order ``convcalc --help`` lists them (command.py applies
+them in that order)."""
+
+from __future__ import annotations
+
+import click
+
+from convcalc.cli.types import FORMAT_TYPE, FRAMEWORK_TYPE, OPTIMIZER_TYPE, SpecFile
+from convcalc.cli.views import (
+    _complete_kinds,
+    _complete_layers,
+    _complete_models,
+    _print_completion,
+    _print_help,
+    _print_layer_help,
+    _print_layer_list,
+    _print_model_list,
+    _print_model_spec,
+    _print_version,
+)
+from convcalc.network.memory import DTYPE_ALIASES, DTYPES
+
+SHELLS = ("bash", "zsh", "fish")
+
+# Shared with ``convcalc solve``.
+HELP_OPTION = click.option(
+    "-h",
+    "--help",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_help,
+    help="Show this message and exit.",
+)
+
+FRAMEWORK_OPTION = click.option(
+    "--framework",
+    type=FRAMEWORK_TYPE,
+    default=None,
+    is_eager=True,
+    help="Whose conventions: torch (PyTorch's, the default), keras (Keras 3, channels "
+    "last: -i 224x224x3) or onnx. A spec may say it in its first statement: framework keras.",
+)
+
+OPSET_OPTION = click.option(
+    "--opset",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    is_eager=True,
+    help="The ONNX opset (default 22; 13 and later); a spec may say framework onnx opset=N.",
+)
+
+
+# The main command's own.
+LAYERS_ARGUMENT = click.argument(
+    "layers", nargs=-1, metavar="[LAYER]...", shell_complete=_complete_layers
+)
+
+INPUT_OPTION = click.option(
+    "-i",
+    "--input",
+    "input_shape",
+    metavar="SHAPE",
+    help="Input shape without the batch, channels first: 3x224x224, 16x100, 32 "
+    "(a map with unknown channels). Optional when the spec starts with 'input SHAPE'.",
+)
+
+FILE_OPTION = click.option(
+    "-f",
+    "--file",
+    "spec_file",
+    type=SpecFile(),
+    metavar="FILE",
+    help="Read the chain from a spec file ('-' = stdin); layer words are added after it.",
+)
+
+FORMAT_OPTION = click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=FORMAT_TYPE,
+    default="table",
+    show_default=True,
+    help="Output format (md = markdown).",
+)
+
+BATCH_OPTION = click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Batch size: sets the memory figures (MACs stay per sample; norms that use the "
+    "batch's own statistics reject a batch of one value per channel, as PyTorch does).",
+)
+
+DTYPE_OPTION = click.option(
+    "--dtype",
+    type=click.Choice([*DTYPES, *DTYPE_ALIASES], case_sensitive=False),
+    default="float32",
+    show_default=True,
+    metavar="DTYPE",
+    help=f"Element type for the memory figures: {', '.join(DTYPES)} (or fp16, bf16, …).",
+)
+
+OPTIMIZER_OPTION = click.option(
+    "--optimizer",
+    type=OPTIMIZER_TYPE,
+    default=None,
+    help="Add a training-memory estimate: parameters, gradients, this optimizer's state "
+    "(sgd none, momentum 1 copy, adam 2) and the activations kept for backward.",
+)
+
+DEPTH_OPTION = click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Fold block instances nested deeper than N into one row each "
+    "(0: every top-level block is one row); the totals do not change.",
+)
+
+EXPLAIN_OPTION = click.option(
+    "--explain",
+    is_flag=True,
+    help="Show how each size is computed, with your numbers, under the table "
+    '(JSON: "explain"; CSV/TSV: an explain column).',
+)
+
+RF_OPTION = click.option(
+    "--rf",
+    is_flag=True,
+    help="Receptive field in three columns (size, effective stride, start) and a "
+    'summary against the input size (JSON: "receptive_field").',
+)
+
+WARNINGS_OPTION = click.option(
+    "--warnings/--no-warnings",
+    default=None,
+    help="Report the classic mistakes (a floor that drops input rows, a channels-last "
+    'input, …): on stderr, and in JSON a "warnings" list (with --warnings even when '
+    "empty). On by default.",
+)
+
+STRICT_OPTION = click.option(
+    "--strict",
+    is_flag=True,
+    help="Make warnings errors: exit 1 and nothing on stdout.",
+)
+
+MODEL_OPTION = click.option(
+    "-m",
+    "--model",
+    metavar="NAME",
+    shell_complete=_complete_models,
+    help="Analyse a built-in network (resnet50, vit_b_16, unet, …) at its usual input "
+    "(-i overrides it); layer words are added after it.",
+)
+
+FROM_TORCH_OPTION = click.option(
+    "--from-torch",
+    "from_torch",
+    type=SpecFile(),
+    metavar="FILE",
+    help="Read the text print(model) shows ('-' = stdin): nn.Sequential and ModuleList "
+    "containers around PyTorch layers. Give the input with -i.",
+)
+
+ASSUME_SEQUENTIAL_OPTION = click.option(
+    "--assume-sequential",
+    is_flag=True,
+    help="With --from-torch: run the children of other containers (a model class) in "
+    "print order; the output says so.",
+)
+
+LIST_MODELS_OPTION = click.option(
+    "--list-models",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_model_list,
+    help="List the built-in networks and exit.",
+)
+
+MODEL_SPEC_OPTION = click.option(
+    "--model-spec",
+    metavar="NAME",
+    is_eager=True,
+    expose_value=False,
+    callback=_print_model_spec,
+    shell_complete=_complete_models,
+    help="Print a built-in network's spec file (a start for your own) and exit.",
+)
+
+LIST_LAYERS_OPTION = click.option(
+    "--list-layers",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_layer_list,
+    help="List the layer kinds and exit.",
+)
+
+HELP_LAYER_OPTION = click.option(
+    "--help-layer",
+    metavar="KIND",
+    is_eager=True,
+    expose_value=False,
+    callback=_print_layer_help,
+    shell_complete=_complete_kinds,
+    help="Describe a layer kind (arguments, defaults, an example) and exit.",
+)
+
+COMPLETION_OPTION = click.option(
+    "--completion",
+    type=click.Choice(SHELLS),
+    is_eager=True,
+    expose_value=False,
+    callback=_print_completion,
+    help="Print the shell completion script for bash, zsh or fish, and exit.",
+)
+
+VERSION_OPTION = click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
