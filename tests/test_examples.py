@@ -12,7 +12,7 @@ import pytest
 
 import convcalc
 from convcalc.kinds import KINDS
-from convcalc.spec import InputStmt, LayerStmt, parse
+from convcalc.language import InputStmt, LayerStmt, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.spec"))

@@ -45,7 +45,7 @@ PACKAGE = ROOT / "convcalc"
 # __main__ runs the command.
 LEVELS: list[tuple[str, ...]] = [
     ("convcalc.errors", "convcalc._records", "convcalc._gc"),
-    ("convcalc.spec",),
+    ("convcalc.language",),
     ("convcalc.kinds",),
     ("convcalc.network",),
     ("convcalc.ask",),

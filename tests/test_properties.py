@@ -25,7 +25,7 @@ from convcalc.kinds.args import (
     Param,
     UnionType,
 )
-from convcalc.spec import LayerStmt, parse
+from convcalc.language import LayerStmt, parse
 from tests.paths import TESTS
 
 WORDS = [*sorted(KINDS), "input", "k", "s", "p", "same", "valid", "dw", "true", "none", "x"]

@@ -75,7 +75,7 @@ class Words(click.ParamType):
         if low in self.hints:
             message += f"; {self.hints[low]}"
         else:
-            from convcalc.spec import suggest
+            from convcalc.language import suggest
 
             hint = suggest(low, [*self.choices, *self.aliases])
             if hint:

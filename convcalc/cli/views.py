@@ -116,7 +116,7 @@ def _print_layer_help(ctx: click.Context, _param: click.Parameter, kind: str | N
     registry = framework.registry
     word = kind.lower()
     if word not in registry:
-        from convcalc.spec import suggest
+        from convcalc.language import suggest
 
         hint = suggest(word, registry)
         message = f"--help-layer: unknown layer kind {kind!r}"

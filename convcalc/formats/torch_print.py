@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.errors import ConvcalcError, ShapeError, SpecError
-from convcalc.spec import KEYWORDS
+from convcalc.language import KEYWORDS
 
 if TYPE_CHECKING:
     from convcalc.network.analysis import Analysis

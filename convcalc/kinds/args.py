@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
-from convcalc.spec import Value, suggest
+from convcalc.language import Value, suggest
 
 
 class ArgType:

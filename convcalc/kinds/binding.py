@@ -10,7 +10,7 @@ from convcalc.errors import SpecError
 from convcalc.kinds.args import ANY, BOOL, BoolType, OptIntsType, OptionalType, Param, is_none
 from convcalc.kinds.layer import Entry, Layer, Signature, WrittenTuple
 from convcalc.kinds.shapes import fmt_tuple
-from convcalc.spec import Arg, LayerStmt, Value, suggest
+from convcalc.language import Arg, LayerStmt, Value, suggest
 
 # What one PyTorch argument sets: ("param", Param), ("extra", ArgType), ("only",
 # (value, why)) or ("fixed", Param) — a Param the kind word fixes (upsamplingnearest2d's

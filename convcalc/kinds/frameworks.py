@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
 from convcalc.kinds.torch.registry import KINDS, REGISTRY, TORCH_CLASSES
-from convcalc.spec import LayerStmt, suggest
+from convcalc.language import LayerStmt, suggest
 
 if TYPE_CHECKING:
     from convcalc.kinds.layer import Entry

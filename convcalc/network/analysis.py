@@ -12,9 +12,9 @@ from convcalc.errors import ConvcalcError, InternalError, LayerError, ShapeError
 from convcalc.kinds import Layer, Out, Shape
 from convcalc.kinds.frameworks import TORCH, Framework
 from convcalc.kinds.shapes import fmt_shape
+from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
-from convcalc.spec import INT_LIMIT, LayerStmt, Program, parse, parse_value
 
 __all__ = [
     "DTYPES",

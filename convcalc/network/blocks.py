@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from convcalc.errors import SpecError
 from convcalc.kinds.layer import Entry
-from convcalc.spec import KEYWORDS, Arg, InputStmt, LayerStmt, Value, suggest
+from convcalc.language import KEYWORDS, Arg, InputStmt, LayerStmt, Value, suggest
 
 __all__ = ["BlockDef", "Blocks"]
 

@@ -28,8 +28,8 @@ from convcalc.errors import SpecError
 from convcalc.kinds import Layer, bind
 from convcalc.kinds.args import BOOL, Param
 from convcalc.kinds.merge import GraphOp, concat, crop, elementwise, part
+from convcalc.language import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value, suggest
 from convcalc.network.blocks import Blocks
-from convcalc.spec import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value, suggest
 
 if TYPE_CHECKING:
     from convcalc.kinds.frameworks import Framework

@@ -168,7 +168,7 @@ def _choose(kind: str, name: str, names: Sequence[str], aliases: dict[str, str])
     low = aliases.get(low, low)
     if low in names:
         return low
-    from convcalc.spec import suggest
+    from convcalc.language import suggest
 
     hint = suggest(low, [*names, *aliases])
     message = f"unknown {kind} {name!r}; expected one of {', '.join(names)}"

@@ -19,7 +19,7 @@ import convcalc
 from convcalc.ask.solve import Limits, NoSolution, Solution, solve, solve_chain
 from convcalc.kinds import KINDS, REGISTRY
 from convcalc.kinds.torch.conv import ConvTranspose
-from convcalc.spec import LayerStmt, parse
+from convcalc.language import LayerStmt, parse
 from tests.paths import ROOT
 
 SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "output_padding": "op"}

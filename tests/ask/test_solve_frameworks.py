@@ -19,9 +19,9 @@ from convcalc.ask.solve.kinds import Kind, kind_of
 from convcalc.kinds import Layer
 from convcalc.kinds.frameworks import Framework
 from convcalc.kinds.shapes import expand
+from convcalc.language import LayerStmt
 from convcalc.network.analysis import _framework
 from convcalc.network.graph import build
-from convcalc.spec import LayerStmt
 from tests.paths import DATA
 
 

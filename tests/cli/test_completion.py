@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import convcalc
 from convcalc.cli.command import cli
 from convcalc.cli.completion import ConvcalcBashComplete, ConvcalcZshComplete, suggest
-from convcalc.spec import KEYWORDS
+from convcalc.language import KEYWORDS
 
 
 def complete(args: list[str], incomplete: str) -> list[str]:

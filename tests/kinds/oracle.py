@@ -14,8 +14,8 @@ from typing import Any
 
 import convcalc
 from convcalc.kinds.frameworks import Framework, get
+from convcalc.language import LayerStmt, parse
 from convcalc.network.analysis import Analysis, LayerResult
-from convcalc.spec import LayerStmt, parse
 from tests.paths import read_jsonl
 
 Case = dict[str, Any]

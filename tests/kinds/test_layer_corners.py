@@ -14,7 +14,7 @@ import pytest
 import convcalc
 from convcalc.errors import LayerError, SpecError
 from convcalc.kinds import KINDS, REGISTRY, Layer, bind
-from convcalc.spec import LayerStmt, parse
+from convcalc.language import LayerStmt, parse
 from tests.paths import DATA
 
 FACTS = json.loads((DATA / "torch_layer_facts.json").read_text(encoding="utf-8"))

@@ -4,7 +4,7 @@ every case."""
 
 from __future__ import annotations
 
-from convcalc.spec import LayerStmt
+from convcalc.language import LayerStmt
 from tests.kinds.oracle import ONNX
 
 CASES = ONNX.cases

@@ -18,7 +18,7 @@ from convcalc.kinds import KINDS, REGISTRY, bind
 from convcalc.kinds.binding import _target
 from convcalc.kinds.layer import Layer
 from convcalc.kinds.torch.registry import TORCH_CLASSES
-from convcalc.spec import LayerStmt, parse
+from convcalc.language import LayerStmt, parse
 from tests.paths import DATA
 
 

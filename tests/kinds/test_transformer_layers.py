@@ -24,7 +24,7 @@ from convcalc.kinds.torch.transformer import (
     TransformerEncoderLayer,
     Transpose,
 )
-from convcalc.spec import LayerStmt, parse
+from convcalc.language import LayerStmt, parse
 from tests.paths import DATA
 
 

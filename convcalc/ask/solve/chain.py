@@ -30,9 +30,9 @@ from convcalc.ask.solve.windows import _away, _rank
 from convcalc.errors import LayerError, ShapeError, SpecError
 from convcalc.kinds import Layer, Shape
 from convcalc.kinds.frameworks import Framework
+from convcalc.language import InputStmt, LayerStmt
 from convcalc.network.analysis import _framework, _resolve_input, analyze, parse_shape
 from convcalc.network.graph import build
-from convcalc.spec import InputStmt, LayerStmt
 
 # More combinations than this and a chain search gives up (layer runs).
 _MAX_RUNS = 200_000

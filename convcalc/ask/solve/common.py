@@ -15,8 +15,8 @@ from convcalc.kinds import Shape
 from convcalc.kinds.args import Param
 from convcalc.kinds.frameworks import Framework
 from convcalc.kinds.layer import Entry
+from convcalc.language import Arg, InputStmt, LayerStmt, Value
 from convcalc.network.analysis import _framework, parse_shape
-from convcalc.spec import Arg, InputStmt, LayerStmt, Value
 
 UNKNOWN = "?"
 

@@ -41,8 +41,8 @@ from convcalc.kinds.binding import given
 from convcalc.kinds.frameworks import Framework
 from convcalc.kinds.layer import Entry
 from convcalc.kinds.windows import Solve
+from convcalc.language import LayerStmt
 from convcalc.network.analysis import Analysis, _resolve_input, analyze, parse_shape
-from convcalc.spec import LayerStmt
 
 
 class _Problem(NamedTuple):

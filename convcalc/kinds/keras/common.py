@@ -11,7 +11,7 @@ from convcalc.kinds.args import Param
 from convcalc.kinds.layer import Entry, Layer, SpatialLayer
 from convcalc.kinds.registry import register as _register
 from convcalc.kinds.shapes import Shape, Window, fmt_shape, fmt_tuple
-from convcalc.spec import Value
+from convcalc.language import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,7 +6,7 @@ import pytest
 
 import convcalc
 from convcalc.kinds import KINDS, REGISTRY, bind
-from convcalc.spec import InputStmt, LayerStmt, parse
+from convcalc.language import InputStmt, LayerStmt, parse
 
 
 def layers_of(text: str) -> list[object]:

@@ -1,7 +1,7 @@
-"""The spec language: text → statements. It knows no framework and no layer kind;
+"""The language: spec text → statements. It knows no framework and no layer kind;
 the kinds that a word may name are handed to :func:`parse`."""
 
-from convcalc.spec.parse import (
+from convcalc.language.parse import (
     INT_LIMIT,
     KEYWORDS,
     NAME_KEYWORDS,
