@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from convcalc._version import __version__
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
         parse_shape,
     )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "DTYPES",

@@ -40,18 +40,18 @@ from tests.paths import ROOT
 
 PACKAGE = ROOT / "convcalc"
 
-# Lowest first. convcalc/__init__.py is the library's face (analyze, solve, explain…,
-# each imported on first use from convcalc.api), so it sits with api above formats/;
-# __main__ runs the command.
+# Lowest first. The library (api) and the command line (cli) stand side by side on
+# the formats; convcalc/__init__.py, the library's face (each name imported on first
+# use), and __main__ are the top.
 LEVELS: list[tuple[str, ...]] = [
-    ("convcalc.errors", "convcalc._records", "convcalc._gc"),
+    ("convcalc.errors", "convcalc._records", "convcalc._gc", "convcalc._version"),
     ("convcalc.language",),
     ("convcalc.kinds",),
     ("convcalc.network",),
     ("convcalc.ask",),
     ("convcalc.formats",),
-    ("convcalc.api", "convcalc"),
-    ("convcalc.cli", "convcalc.__main__"),
+    ("convcalc.api", "convcalc.cli"),
+    ("convcalc", "convcalc.__main__"),
 ]
 FRAMEWORK_KINDS = ("convcalc.kinds.torch", "convcalc.kinds.keras", "convcalc.kinds.onnx")
 KINDS_REGISTRIES = ("convcalc.kinds", "convcalc.kinds.frameworks")

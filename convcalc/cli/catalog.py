@@ -130,8 +130,8 @@ def example(
 ) -> tuple[str, str | None, Analysis | None]:
     """A working example of ``word``: the layer's text, the input shape it was
     run on and the analysis (None, None when no candidate works)."""
-    from convcalc import analyze
     from convcalc.errors import ConvcalcError
+    from convcalc.network.analysis import analyze
 
     fw = _framework(framework)
     entry = fw.registry[word]

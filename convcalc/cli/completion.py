@@ -64,7 +64,7 @@ def _kinds(
     registry: Mapping[str, Entry] | None = None,
 ) -> list[tuple[str, str]]:
     if registry is None:
-        from convcalc import REGISTRY
+        from convcalc.kinds import REGISTRY
 
         registry = REGISTRY
     items = [

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
-from convcalc import ConvcalcError, ShapeError, SpecError, analyze, parse_shape
 from convcalc.cli.dispatch import LayerCommand
 from convcalc.cli.errors import EXIT_SHAPE, EXIT_USAGE, Failure, guarded
 from convcalc.cli.options import FRAMEWORK_OPTION, HELP_OPTION, OPSET_OPTION
 from convcalc.cli.sources import _source
 from convcalc.cli.streams import _Stdout
 from convcalc.cli.types import _FORMAT_WORDS, FORMAT_TYPE, SpecFile
+from convcalc.errors import ConvcalcError, ShapeError, SpecError
+from convcalc.network.analysis import analyze, parse_shape
 
 if TYPE_CHECKING:
     pass

@@ -88,7 +88,7 @@ def _source(layers: tuple[str, ...], spec_file: str | None) -> tuple[str, str | 
 def _input_shape(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
-    from convcalc import parse_shape
+    from convcalc.network.analysis import parse_shape
 
     try:
         return parse_shape(text)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from convcalc import __version__
+from convcalc._version import __version__
 from convcalc.cli.errors import _color
 from convcalc.errors import SpecError
 
