@@ -16,7 +16,7 @@ from convcalc.kinds.shapes import Shape, Window
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windows import FloorFix, Solve, WindowDim
+    from convcalc.kinds.windows import FloorFix, Probe, Solve, WindowDim
 
 
 class Out(NamedTuple):
@@ -174,22 +174,11 @@ class Layer:
     # (kinds/windows.py's Solve record); None: not a windowed kind, nothing to search.
     SOLVE: ClassVar[Solve | None] = None
 
-    def solve_size(
-        self,
-        values: tuple[Any, ...],
-        size: int,
-        n: int,
-        channels: int | None,
-        channels_last: bool,
-        axis: tuple[int, int] = (0, 1),
-    ) -> int | None:
-        """The output size along one spatial dimension of ``size`` (the input has
-        ``n``) with the searched keys at ``values`` (kernel_size, stride, padding,
-        dilation, output_padding; a neutral value for a key the kind lacks), or None
-        where the kind rejects them there. By default the layer itself runs on that
-        one dimension (``channels`` beside it; ``axis``: which of how many, for the
-        per-dimension arguments not searched); a kind that has its window arithmetic
-        at hand answers from it."""
+    def solve_size(self, probe: Probe) -> int | None:
+        """The output size along one spatial dimension for the searched keys at
+        ``probe.values`` (see windows.Probe), or None where the kind rejects them
+        there. By default the layer itself runs on that one dimension; a kind that
+        has its window arithmetic at hand answers from it."""
         from convcalc.kinds.windows import KEYS, one_dim_value
 
         solve = self.SOLVE
@@ -197,7 +186,13 @@ class Layer:
         fields = dict(self.__dict__)
         if "dim" in fields:
             fields["dim"] = None  # one dimension, whatever the kind's name says
-        i, rank = axis
+        values, size, channels, channels_last = (
+            probe.values,
+            probe.size,
+            probe.channels,
+            probe.channels_last,
+        )
+        i, rank = probe.axis
         for name in solve.per_axis:  # cut to the one dimension too
             value = fields.get(name)
             if isinstance(value, tuple) and len(value) == rank:

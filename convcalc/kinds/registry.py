@@ -157,3 +157,13 @@ def register(
         return klass
 
     return add(cls) if cls is not None else add
+
+
+def by_rank(word: str, generic: bool = True, **fixed: Any) -> dict[str, dict[str, Any]]:
+    """A kind's words for each number of spatial dimensions, ``word1d`` to ``word3d``
+    (``dim`` 1 to 3), then ``word`` itself taking them from its input (``dim`` None)
+    unless not ``generic``; ``fixed``: further values every word fixes."""
+    names: dict[str, dict[str, Any]] = {f"{word}{n}d": {"dim": n, **fixed} for n in (1, 2, 3)}
+    if generic:
+        names[word] = {"dim": None, **fixed}
+    return names

@@ -71,6 +71,22 @@ KEYS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
 _NONE: Mapping[str, Any] = MappingProxyType({})
 
 
+class Probe(NamedTuple):
+    """One candidate the solver asks a kind about (``Layer.solve_size``): the searched
+    keys' ``values`` (kernel_size, stride, padding, dilation, output_padding, in
+    KEYS order; a neutral value for a key the kind lacks) on one spatial dimension
+    of ``size`` of an input with ``n`` of them; ``channels`` beside it, first or
+    last; ``axis``: which dimension of how many (for the per-dimension arguments
+    not searched)."""
+
+    values: tuple[Any, ...]
+    size: int
+    n: int
+    channels: int | None
+    channels_last: bool
+    axis: tuple[int, int] = (0, 1)
+
+
 class Solve(NamedTuple):
     """What ``solve`` may search on a kind (``Layer.SOLVE``). A windowed kind's
     searched keys are named as PyTorch names them — kernel_size, stride, padding,

@@ -13,6 +13,7 @@ from convcalc._records import NamedTuple
 from convcalc.ask.solve.common import _Q, Limits
 from convcalc.ask.solve.kinds import Kind
 from convcalc.kinds import Layer
+from convcalc.kinds.windows import Probe
 
 
 class _Dim(NamedTuple):
@@ -84,9 +85,8 @@ def _dim_outputs(
                         if kind.dilation_for_op and k == 1 and d > 1 and op < s and fd is _Q:
                             continue  # the dilation of a 1-wide kernel only raises op's bound
                         values = (k, s, p, d, op)
-                        out = layer.solve_size(
-                            values, dim.size, n, channels, kind.channels_last, dim.axis
-                        )
+                        probe = Probe(values, dim.size, n, channels, kind.channels_last, dim.axis)
+                        out = layer.solve_size(probe)
                         if out is not None:
                             yield values, out
 

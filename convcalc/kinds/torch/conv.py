@@ -8,6 +8,7 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, PLACED, PLACEMENT, Param, UnionType
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Out, Signature, SpatialLayer
+from convcalc.kinds.registry import by_rank
 from convcalc.kinds.shapes import (
     Shape,
     check_non_negative,
@@ -20,7 +21,7 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.windows import Solve, conv_size, dilated, same_pads, transposed_size
+from convcalc.kinds.windows import Probe, Solve, conv_size, dilated, same_pads, transposed_size
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -83,12 +84,7 @@ _MODE_PLACED = ("padding_mode", *PLACEMENT)
 class Conv(SpatialLayer):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
 
-    NAMES = {
-        "conv1d": {"dim": 1},
-        "conv2d": {"dim": 2},
-        "conv3d": {"dim": 3},
-        "conv": {"dim": None},
-    }
+    NAMES = by_rank("conv")
     TORCH = {
         f"Conv{n}d": Signature(
             (*_CONV_ARGS, "dilation", "groups", "bias", *_MODE_PLACED),
@@ -235,16 +231,9 @@ class Conv(SpatialLayer):
         same=True,
     )
 
-    def solve_size(
-        self,
-        values: tuple[Any, ...],
-        size: int,
-        n: int,
-        channels: int | None,
-        channels_last: bool,
-        axis: tuple[int, int] = (0, 1),
-    ) -> int | None:
-        k, s, p, d, _ = values
+    def solve_size(self, probe: Probe) -> int | None:
+        k, s, p, d, _ = probe.values
+        size = probe.size
         if isinstance(p, str):  # 'same' / 'valid'
             if p == "same" and s != 1:
                 return None
@@ -482,19 +471,11 @@ class ConvTranspose(SpatialLayer):
         dilation_for_op=True,
     )
 
-    def solve_size(
-        self,
-        values: tuple[Any, ...],
-        size: int,
-        n: int,
-        channels: int | None,
-        channels_last: bool,
-        axis: tuple[int, int] = (0, 1),
-    ) -> int | None:
-        k, s, p, d, op = values
+    def solve_size(self, probe: Probe) -> int | None:
+        k, s, p, d, op = probe.values
         if isinstance(p, str) or op >= max(s, d):
             return None
-        out = transposed_size(size, k, s, p, d, op)
+        out = transposed_size(probe.size, k, s, p, d, op)
         return out if out >= 1 else None
 
 

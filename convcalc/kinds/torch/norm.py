@@ -8,6 +8,7 @@ from typing import Any
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_FLOAT, PLACED, PLACEMENT, Param
 from convcalc.kinds.layer import Layer, Out, Signature, SpatialLayer
+from convcalc.kinds.registry import by_rank
 from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.registry import register
 
@@ -182,13 +183,7 @@ class BatchNorm(SpatialLayer):
 class InstanceNorm(SpatialLayer):
     """InstanceNorm1d/2d/3d: no affine parameters or running stats by default."""
 
-    NAMES = {
-        "instancenorm1d": {"dim": 1},
-        "instancenorm2d": {"dim": 2},
-        "instancenorm3d": {"dim": 3},
-        "instancenorm": {"dim": None},
-        "instance_norm": {"dim": None},
-    }
+    NAMES = {**by_rank("instancenorm"), "instance_norm": {"dim": None}}
     TORCH = {f"InstanceNorm{n}d": _NORM_SIGNATURE for n in (1, 2, 3)}
     PARAMS = (
         Param("affine", BOOL, False),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
 from convcalc.kinds.layer import Out, Signature, SpatialLayer
+from convcalc.kinds.registry import by_rank
 from convcalc.kinds.shapes import (
     Shape,
     check_non_negative,
@@ -19,7 +20,7 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.windows import Solve, dilated, pool_output, unpool_size
+from convcalc.kinds.windows import Probe, Solve, dilated, pool_output, unpool_size
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -97,9 +98,10 @@ def _window(
     return Out(f"{kind}{n}d", (*lead, *out), rf=windows if lead else None)
 
 
-def _solve_size(values: tuple[Any, ...], size: int, ceil: bool, full_kernel: bool) -> int | None:
+def _solve_size(probe: Probe, ceil: bool, full_kernel: bool) -> int | None:
     """A pool's solve_size: _window's rules on one dimension, without the messages."""
-    k, s, p, d, _ = values
+    k, s, p, d, _ = probe.values
+    size = probe.size
     if (full_kernel and k > size) or p > k // 2:
         return None
     out = pool_output(size, k, s, p, d, ceil)
@@ -110,13 +112,7 @@ def _solve_size(values: tuple[Any, ...], size: int, ceil: bool, full_kernel: boo
 class MaxPool(SpatialLayer):
     """MaxPool1d/2d/3d."""
 
-    NAMES = {
-        "maxpool1d": {"dim": 1},
-        "maxpool2d": {"dim": 2},
-        "maxpool3d": {"dim": 3},
-        "maxpool": {"dim": None},
-        **{f"max_pool{n}d": {"dim": n} for n in (1, 2, 3)},
-    }
+    NAMES = {**by_rank("maxpool"), **by_rank("max_pool", generic=False)}
     TORCH = {
         f"MaxPool{n}d": Signature(
             ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
@@ -179,29 +175,15 @@ class MaxPool(SpatialLayer):
         half_pad=True,
     )
 
-    def solve_size(
-        self,
-        values: tuple[Any, ...],
-        size: int,
-        n: int,
-        channels: int | None,
-        channels_last: bool,
-        axis: tuple[int, int] = (0, 1),
-    ) -> int | None:
-        return _solve_size(values, size, self.ceil_mode, False)
+    def solve_size(self, probe: Probe) -> int | None:
+        return _solve_size(probe, self.ceil_mode, False)
 
 
 @register
 class AvgPool(SpatialLayer):
     """AvgPool1d/2d/3d (no dilation)."""
 
-    NAMES = {
-        "avgpool1d": {"dim": 1},
-        "avgpool2d": {"dim": 2},
-        "avgpool3d": {"dim": 3},
-        "avgpool": {"dim": None},
-        **{f"avg_pool{n}d": {"dim": n} for n in (1, 2, 3)},
-    }
+    NAMES = {**by_rank("avgpool"), **by_rank("avg_pool", generic=False)}
     TORCH = {
         f"AvgPool{n}d": Signature(
             ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
@@ -272,16 +254,8 @@ class AvgPool(SpatialLayer):
         half_pad=True,
     )
 
-    def solve_size(
-        self,
-        values: tuple[Any, ...],
-        size: int,
-        n: int,
-        channels: int | None,
-        channels_last: bool,
-        axis: tuple[int, int] = (0, 1),
-    ) -> int | None:
-        return _solve_size(values, size, self.ceil_mode, n == 3)
+    def solve_size(self, probe: Probe) -> int | None:
+        return _solve_size(probe, self.ceil_mode, probe.n == 3)
 
 
 @register
@@ -424,13 +398,7 @@ class LPPool(SpatialLayer):
     """LPPool1d/2d/3d: power-average pooling, shaped like an average pool without
     padding (it runs avg_pool on x^p)."""
 
-    NAMES = {
-        "lppool1d": {"dim": 1},
-        "lppool2d": {"dim": 2},
-        "lppool3d": {"dim": 3},
-        "lppool": {"dim": None},
-        **{f"lp_pool{n}d": {"dim": n} for n in (1, 2, 3)},
-    }
+    NAMES = {**by_rank("lppool"), **by_rank("lp_pool", generic=False)}
     TORCH = {
         f"LPPool{n}d": Signature(
             ("norm_type", "kernel_size", "stride", "ceil_mode"),
@@ -493,29 +461,15 @@ class LPPool(SpatialLayer):
 
     SOLVE = Solve({"kernel_size": "kernel_size", "stride": "stride"}, {"stride": None})
 
-    def solve_size(
-        self,
-        values: tuple[Any, ...],
-        size: int,
-        n: int,
-        channels: int | None,
-        channels_last: bool,
-        axis: tuple[int, int] = (0, 1),
-    ) -> int | None:
-        return _solve_size(values, size, self.ceil_mode, n == 3)
+    def solve_size(self, probe: Probe) -> int | None:
+        return _solve_size(probe, self.ceil_mode, probe.n == 3)
 
 
 @register
 class MaxUnpool(SpatialLayer):
     """MaxUnpool1d/2d/3d without output_size: out = (L − 1)·s + k − 2p."""
 
-    NAMES = {
-        "maxunpool1d": {"dim": 1},
-        "maxunpool2d": {"dim": 2},
-        "maxunpool3d": {"dim": 3},
-        "maxunpool": {"dim": None},
-        **{f"max_unpool{n}d": {"dim": n} for n in (1, 2, 3)},
-    }
+    NAMES = {**by_rank("maxunpool"), **by_rank("max_unpool", generic=False)}
     TORCH = {
         f"MaxUnpool{n}d": Signature(
             ("kernel_size", "stride", "padding"),
@@ -591,17 +545,9 @@ class MaxUnpool(SpatialLayer):
         {k: k for k in ("kernel_size", "stride", "padding")}, {"stride": None, "padding": 0}
     )
 
-    def solve_size(
-        self,
-        values: tuple[Any, ...],
-        size: int,
-        n: int,
-        channels: int | None,
-        channels_last: bool,
-        axis: tuple[int, int] = (0, 1),
-    ) -> int | None:
-        k, s, p, _, _ = values
-        out = unpool_size(size, k, s, p)
+    def solve_size(self, probe: Probe) -> int | None:
+        k, s, p, _, _ = probe.values
+        out = unpool_size(probe.size, k, s, p)
         return out if out >= 0 else None
 
 
