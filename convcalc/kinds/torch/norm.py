@@ -97,8 +97,35 @@ _WINDOW_NOTE = (
 )
 
 
+class _ChannelNorm(SpatialLayer):
+    """What BatchNorm and InstanceNorm share beyond their arithmetic: num_features,
+    the channel count (its input's when not given), and their lint traits."""
+
+    num_features: int | None
+    affine: bool
+    track_running_stats: bool
+
+    TORCH_LEFT_OUT = {"bias": True}
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        return {**self.__dict__, "num_features": _or_channels(self.num_features, shape)}
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+    def ignored_channels(self, shape: Shape) -> int | None:
+        """num_features, when it is not the input's channel count and the norm has no
+        weights or running statistics (then the layer itself raises on a mismatch)."""
+        given = self.num_features
+        channels = shape[0] if shape else None
+        if given is None or channels is None or given == channels:
+            return None
+        return None if self.affine or self.track_running_stats else given
+
+
 @register
-class BatchNorm(SpatialLayer):
+class BatchNorm(_ChannelNorm):
     """BatchNorm1d/2d/3d: 2C parameters, 2C+1 buffers."""
 
     NAMES = {
@@ -166,21 +193,9 @@ class BatchNorm(SpatialLayer):
             f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
         )
 
-    TORCH_LEFT_OUT = {"bias": True}
-
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        return {**self.__dict__, "num_features": _or_channels(self.num_features, shape)}
-
-    # -- lint (convcalc.ask.lint)
-    READS_CHANNELS = "first"
-    MAKES_MAP = True
-
-    def ignored_channels(self, shape: Shape) -> int | None:
-        return _ignored_features(self, shape)
-
 
 @register
-class InstanceNorm(SpatialLayer):
+class InstanceNorm(_ChannelNorm):
     """InstanceNorm1d/2d/3d: no affine parameters or running stats by default."""
 
     NAMES = {**by_rank("instancenorm"), "instance_norm": {"dim": None}}
@@ -243,18 +258,6 @@ class InstanceNorm(SpatialLayer):
         return Out(
             f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
         )
-
-    TORCH_LEFT_OUT = {"bias": True}
-
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        return {**self.__dict__, "num_features": _or_channels(self.num_features, shape)}
-
-    # -- lint (convcalc.ask.lint)
-    READS_CHANNELS = "first"
-    MAKES_MAP = True
-
-    def ignored_channels(self, shape: Shape) -> int | None:
-        return _ignored_features(self, shape)
 
 
 def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
@@ -451,12 +454,3 @@ def _or_channels(given: int | None, shape: Shape) -> int | None:
     """A channel count for the constructor: the one given, else the input's."""
     return shape[0] if given is None else given
 
-
-def _ignored_features(norm: BatchNorm | InstanceNorm, shape: Shape) -> int | None:
-    """num_features, when it is not the input's channel count and the norm has no
-    weights or running statistics (then the layer itself raises on a mismatch)."""
-    given = norm.num_features
-    channels = shape[0] if shape else None
-    if given is None or channels is None or given == channels:
-        return None
-    return None if norm.affine or norm.track_running_stats else given
