@@ -80,8 +80,39 @@ _CONV_ARGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
 _MODE_PLACED = ("padding_mode", *PLACEMENT)
 
 
+class _Convolution(SpatialLayer):
+    """What a convolution and a transposed convolution share beyond their arithmetic:
+    their arguments, their constructor's values and their lint traits."""
+
+    dim: int | None
+    out_channels: int | None
+    in_channels: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...] | str
+    dilation: tuple[int, ...]
+    groups: int | str
+    bias: bool
+    padding_mode: str
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        """in_channels the input's; out_channels and a depthwise groups default to it."""
+        values = dict(self.__dict__)
+        cin = shape[0]
+        values["in_channels"] = cin
+        if values["out_channels"] is None:
+            values["out_channels"] = cin
+        if values["groups"] == "dw":
+            values["groups"] = cin
+        return values
+
+    # -- lint (convcalc.ask.lint)
+    READS_CHANNELS = "first"
+    MAKES_MAP = True
+
+
 @register
-class Conv(SpatialLayer):
+class Conv(_Convolution):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
 
     NAMES = by_rank("conv")
@@ -113,17 +144,6 @@ class Conv(SpatialLayer):
         Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",)),
     )
     SUMMARY = "convolution"
-
-    dim: int | None
-    out_channels: int | None
-    in_channels: int | None
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[int, ...] | str
-    dilation: tuple[int, ...]
-    groups: int | str
-    bias: bool
-    padding_mode: str
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("conv", self.dim, shape)
@@ -186,9 +206,6 @@ class Conv(SpatialLayer):
 
     EXAMPLE = "16 k=3"
 
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        return _torch_values(self, shape)
-
     def explain(self, row: Row) -> list[Step]:
         """⌊(L + pads − d·(k−1) − 1) / s⌋ + 1 per spatial dimension; 'same''s split."""
         from convcalc.kinds.explaining import known, torch_windows
@@ -200,9 +217,6 @@ class Conv(SpatialLayer):
         )
 
     # -- lint (convcalc.ask.lint)
-    READS_CHANNELS = "first"
-    MAKES_MAP = True
-
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows
 
@@ -316,7 +330,7 @@ def _pad_fits(mode: str, pad: int, size: int) -> bool:
 
 
 @register
-class ConvTranspose(SpatialLayer):
+class ConvTranspose(_Convolution):
     """ConvTranspose1d/2d/3d: out = (L−1)·s − 2p + d·(k−1) + op + 1."""
 
     NAMES = {
@@ -351,17 +365,7 @@ class ConvTranspose(SpatialLayer):
     )
     SUMMARY = "transposed convolution"
 
-    dim: int | None
-    out_channels: int | None
-    in_channels: int | None
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[int, ...] | str
     output_padding: tuple[int, ...]
-    dilation: tuple[int, ...]
-    groups: int | str
-    bias: bool
-    padding_mode: str
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("convtranspose", self.dim, shape)
@@ -453,12 +457,7 @@ class ConvTranspose(SpatialLayer):
 
     EXAMPLE = "16 k=2 s=2"
 
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        return _torch_values(self, shape)
-
     # -- lint (convcalc.ask.lint)
-    READS_CHANNELS = "first"
-    MAKES_MAP = True
     UPSAMPLES = True
 
     def grows_maps(self) -> bool:
@@ -477,16 +476,3 @@ class ConvTranspose(SpatialLayer):
             return None
         out = transposed_size(probe.size, k, s, p, d, op)
         return out if out >= 1 else None
-
-
-def _torch_values(layer: Conv | ConvTranspose, shape: Shape) -> dict[str, Any]:
-    """A convolution's constructor values: in_channels the input's, out_channels and a
-    depthwise groups defaulting to it."""
-    values = dict(layer.__dict__)
-    cin = shape[0]
-    values["in_channels"] = cin
-    if values["out_channels"] is None:
-        values["out_channels"] = cin
-    if values["groups"] == "dw":
-        values["groups"] = cin
-    return values

@@ -453,4 +453,3 @@ class GroupNorm(Layer):
 def _or_channels(given: int | None, shape: Shape) -> int | None:
     """A channel count for the constructor: the one given, else the input's."""
     return shape[0] if given is None else given
-
