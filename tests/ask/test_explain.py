@@ -224,7 +224,9 @@ def test_ceil_mode_and_the_dropped_last_window() -> None:
     assert "would start at (3−1)·4 = 8" in line
     (line,) = lines("maxpool1d k=2 ceil=true", "1x5")
     assert line == "L: ⌈(5 + 2·0 − 1·(2−1) − 1) / 2⌉ + 1 = 3"
-    assert "in the right padding, so it is dropped" in lines("maxpool1d k=2 s=4 p=1 ceil=1", "1x6")[0]
+    assert (
+        "in the right padding, so it is dropped" in lines("maxpool1d k=2 s=4 p=1 ceil=1", "1x6")[0]
+    )
 
 
 def test_the_dropped_window_is_in_the_padding_at_the_dimensions_end() -> None:
