@@ -196,13 +196,33 @@ def test_help_layer_under_a_framework() -> None:
 
 def test_completion_follows_the_framework() -> None:
     kinds = [value for value, _ in suggest(["framework", "keras"], "conv2dt")]
-    assert kinds == ["conv2dtranspose"]
+    assert kinds == ["Conv2DTranspose"]  # Keras's class name, not the word lower-cased
     assert [v for v, _ in suggest(["framework"], "o")] == ["onnx"]
     keys = [v for v, _ in suggest(["MaxPool"], "ceil", "onnx")]
     assert "ceil_mode=" in keys
     assert [v for v, _ in suggest(["conv2d", "8", "3"], "padding=ca", "keras")] == [
         "padding=causal"
     ]
+
+
+def test_completion_offers_the_frameworks_class_names_first() -> None:
+    # under Keras its class names, as a Keras user writes them, before convcalc's
+    # other words; PyTorch's lower-case words stay as they are
+    keras = [v for v, _ in suggest([], "max", "keras")]
+    assert keras[:3] == ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D"]
+    assert "maxpooling2d" not in keras  # the class name stands for it
+    assert "maxpool2d" in keras  # convcalc's own spellings follow
+    first = [v for v, _ in suggest([], "", "keras")]
+    assert first[0] == "input" and first[1][0].isupper()  # then Keras's names
+    assert [v for v, _ in suggest(["framework", "keras", ";"], "Dens")] == ["Dense"]
+    assert [v for v, _ in suggest(["Conv2D", "64", "3"], "Glob", "keras")][:2] == [
+        "GlobalAveragePooling1D",
+        "GlobalAveragePooling2D",
+    ]
+    onnx = [v for v, _ in suggest([], "glob", "onnx")]
+    assert onnx[:3] == ["GlobalAveragePool", "GlobalLpPool", "GlobalMaxPool"]
+    torch = [v for v, _ in suggest([], "maxpool")]
+    assert torch == ["maxpool", "maxpool1d", "maxpool2d", "maxpool3d"]
 
 
 # -- graph statements keep working under every layout -------------------------------------
