@@ -240,6 +240,27 @@ def test_keras_concat_defaults_to_the_channels() -> None:
     assert data["output"] == case["model"]["output"]
 
 
+def test_the_graph_table_gives_each_frameworks_axis() -> None:
+    # docs/language.md: concat's and split's default axis is the channels' (the last
+    # under Keras, where dim=1 is H), and Keras and ONNX take axis= too
+    table = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    concat = next(line for line in table.splitlines() if line.startswith("| `concat NAME"))
+    split = next(line for line in table.splitlines() if line.startswith("| `split "))
+    assert "the last one under `--framework keras` (where `dim=1` is H)" in concat
+    assert "Keras and ONNX take `axis=` too" in concat
+    assert "`axis=` under Keras and ONNX" in split and "the channels" in split
+    # and so it is: Keras 3's Concatenate() and Concatenate(axis=1) of two 8x8x4 maps
+    # give (None, 8, 8, 8) and (None, 16, 8, 4) (run in the torch/keras venv)
+    spec = "as a relu concat a"
+    assert convcalc.analyze(spec, (8, 8, 4), framework="keras").output == (8, 8, 8)
+    for key in ("axis=1", "dim=1"):
+        out = convcalc.analyze(f"{spec} {key}", (8, 8, 4), framework="keras").output
+        assert out == (16, 8, 4)
+    assert convcalc.analyze(f"{spec} axis=1", (4, 8, 8), framework="onnx").output == (8, 8, 8)
+    with pytest.raises(convcalc.SpecError, match="axis"):
+        convcalc.analyze(f"{spec} axis=1", (4, 8, 8))  # PyTorch's word is dim
+
+
 def test_keras_merge_errors_speak_of_axes() -> None:
     err = fails("--framework keras -i 8x8x3 as x Conv2D 4 3 as a from x Conv2D 4 1 concat a", 1)
     assert "along axis -1: axis 1 is 8 vs 6" in err
