@@ -306,6 +306,8 @@ def run(
     else:
         text, filename, extra = _source(layers, spec_file)
     shape = _input_shape(input_shape)
+    if fmt == "torch" and framework not in (None, "torch"):  # before any work on the spec
+        raise Failure(_torch_only(framework, f"--framework {framework}"), EXIT_USAGE)
     training = None
     try:
         if reading is None:
@@ -319,7 +321,14 @@ def run(
 
             training = training_memory(analysis, batch, dtype, optimizer, inference=memory)
     except SpecError as exc:
-        raise Failure(str(exc), EXIT_USAGE, exc.excerpt()) from None
+        detail = exc.excerpt()
+        if reading is None:  # a slip of the spec's writer, not of a print's reader
+            from convcalc.cli.hints import spec_hints
+
+            spec = f"{text}\n{extra}" if extra else text
+            hints = spec_hints(exc, spec, framework=framework, in_file=exc.filename is not None)
+            detail = "\n".join(filter(None, [detail, *hints]))
+        raise Failure(str(exc), EXIT_USAGE, detail) from None
     except ShapeError as exc:
         _show_partial(exc, fmt, batch, dtype)
         # From a file: its line too (on the command line the message quotes the layer).
@@ -336,6 +345,9 @@ def run(
         raise Failure(str(exc), EXIT_USAGE) from None
     except RecursionError as exc:
         raise Failure(f"internal error: {exc!r}; please report it", EXIT_BUG) from None
+    if fmt == "torch" and analysis.framework != "torch":
+        said = f"its statement 'framework {analysis.framework}'"
+        raise Failure(_torch_only(analysis.framework, said), EXIT_USAGE)
     found = None
     if lint_on:
         from convcalc.ask.lint import lint
@@ -370,6 +382,15 @@ def run(
     if found and fmt != "json":
         for warning in found:
             _warn(warning)
+
+
+def _torch_only(framework: str, said: str) -> str:
+    """-o torch under another framework's conventions."""
+    whose = {"keras": "Keras", "onnx": "ONNX"}.get(framework, framework)
+    return (
+        f"-o torch writes PyTorch code only for PyTorch specs, and this one is {whose} "
+        f"({said}); leave out -o torch, or write the network with PyTorch's layer words"
+    )
 
 
 def _extras(

@@ -62,15 +62,30 @@ def _kinds(
     first: bool,
     blocks: dict[str, str] | None = None,
     registry: Mapping[str, Entry] | None = None,
+    classes: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str]]:
+    """The kinds, statements and blocks that start with ``prefix``; ``classes``: the
+    framework's own class names (Keras's Conv2D, ONNX's MaxPool), offered first,
+    instead of the same words lower-cased."""
     if registry is None:
         from convcalc.kinds import REGISTRY
 
         registry = REGISTRY
+
+    def about(entry: Entry) -> str:
+        return entry.cls.SUMMARY or entry.cls.__name__.lower()
+
+    classes = classes or {}
     items = [
-        (word, entry.cls.SUMMARY or entry.cls.__name__.lower())
-        for word, entry in sorted(registry.items())
+        (name, about(registry[word]))
+        for name, word in sorted(classes.items(), key=lambda item: item[1])
         if word.startswith(prefix)
+    ]
+    named = set(classes.values())
+    items += [
+        (word, about(entry))
+        for word, entry in sorted(registry.items())
+        if word.startswith(prefix) and word not in named
     ]
     items += [(word, text) for word, text in KEYWORD_HELP.items() if word.startswith(prefix)]
     items += [(word, text) for word, text in (blocks or {}).items() if word.startswith(prefix)]
@@ -81,18 +96,30 @@ def _kinds(
     return items
 
 
-def _registry(framework: str | None, tokens: list[str]) -> Mapping[str, Entry]:
+def _registry(
+    framework: str | None, tokens: list[str]
+) -> tuple[Mapping[str, Entry], Mapping[str, str]]:
     """The kinds of the framework asked for, or declared by the words (framework
-    keras …), or PyTorch's."""
+    keras …), or PyTorch's; and that framework's class names by the words they are
+    (none for PyTorch's, whose words are lower-case)."""
     from convcalc.errors import SpecError
     from convcalc.kinds.frameworks import get
 
     if framework is None and len(tokens) >= 2 and tokens[0].lower() == "framework":
         framework = tokens[1]
     try:
-        return get(framework or "torch").registry
+        chosen = get(framework or "torch")
     except SpecError:
-        return get("torch").registry
+        chosen = get("torch")
+    if chosen.name == "keras":
+        from convcalc.kinds import keras
+
+        return chosen.registry, keras.class_names()
+    if chosen.name == "onnx":
+        from convcalc.kinds import onnx
+
+        return chosen.registry, onnx.class_names()
+    return chosen.registry, {}
 
 
 def _closed_values(entry: Entry, key: str, partial: str) -> list[str]:
@@ -122,7 +149,7 @@ def suggest(
         from convcalc.kinds.frameworks import FRAMEWORKS
 
         return [(name, "") for name in FRAMEWORKS if name.startswith(incomplete.lower())]
-    registry = _registry(framework, tokens)  # the framework's kinds
+    registry, classes = _registry(framework, tokens)  # the framework's kinds
     entry: Entry | None = None
     in_input = False
     given: set[str] = set()
@@ -164,15 +191,15 @@ def suggest(
         return names + (
             []
             if previous in _TAKES_NAMES
-            else _kinds(prefix, first=False, blocks=blocks, registry=registry)
+            else _kinds(prefix, first=False, blocks=blocks, registry=registry, classes=classes)
         )
     if statement and statement != "end":
         # 'as', 'use', 'block', 'split', 'chunk' take a new word first: nothing to offer.
         if previous == statement:
             return []
-        return _kinds(prefix, first=False, blocks=blocks, registry=registry)
+        return _kinds(prefix, first=False, blocks=blocks, registry=registry, classes=classes)
     if entry is None:
-        return _kinds(prefix, first=not tokens, blocks=blocks, registry=registry)
+        return _kinds(prefix, first=not tokens, blocks=blocks, registry=registry, classes=classes)
     if "=" in incomplete:
         key, partial = incomplete.split("=", 1)
         values = [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
@@ -189,7 +216,7 @@ def suggest(
         items.extend(
             (word, f"sets {param.name}") for word in param.flags if word.startswith(prefix)
         )
-    return items + _kinds(prefix, first=False, blocks=blocks, registry=registry)
+    return items + _kinds(prefix, first=False, blocks=blocks, registry=registry, classes=classes)
 
 
 def complete_layers(

@@ -64,8 +64,10 @@ INPUT_OPTION = click.option(
     "--input",
     "input_shape",
     metavar="SHAPE",
-    help="Input shape without the batch, channels first: 3x224x224, 16x100, 32 "
-    "(a map with unknown channels). Optional when the spec starts with 'input SHAPE'.",
+    help="Input shape without the batch: channels first under PyTorch and ONNX "
+    "(3x224x224, 16x100), channels last under --framework keras (224x224x3, 100x16); "
+    "32 alone is a map with unknown channels. Optional when the spec starts with "
+    "'input SHAPE'.",
 )
 
 FILE_OPTION = click.option(

@@ -62,11 +62,46 @@ def _labels(analysis: Analysis) -> Callable[[int], str]:
     return label
 
 
-def _note(lay: LayerResult, label: Callable[[int], str], arrow: str, back: str) -> str:
+def _entered(analysis: Analysis) -> dict[int, str]:
+    """The names a block instance gives the tensor it starts from (``as x`` first in
+    its body, ResNet's shortcut), by tensor: the row before the instance made it, but
+    the name is the instance's, so its mark belongs inside — its first row reads it
+    as ``← x`` — not as ``→ x`` on that row, outside. Told by where the tensor is
+    read: by rows of that instance only."""
+    ends: dict[int, int] = {}  # an instance's first row → the last row of the widest one
+    for block in analysis.blocks:
+        ends[block.first] = max(ends.get(block.first, 0), block.last)
+    layers = analysis.layers
+    # The rows just before an instance, whose output has a name (tensor t is row t's).
+    named = {
+        first - 1: name
+        for first in ends
+        if first > 1 and (name := layers[first - 2].name) is not None
+    }
+    if not named:
+        return {}
+    for lay in layers:
+        for t in lay.inputs:
+            if t in named and lay.index > ends[t + 1]:  # read after the instance too
+                del named[t]
+    return named
+
+
+def _note(
+    lay: LayerResult,
+    label: Callable[[int], str],
+    arrow: str,
+    back: str,
+    entered: dict[int, str] | None = None,
+) -> str:
+    """The graph beside a row: ← its inputs (unless it reads the row above), → the
+    name of its output, shared weights, a side output. ``entered``: see _entered."""
     parts = []
     if len(lay.inputs) > 1 or lay.inputs != (lay.index - 1,):
         parts.append(f"{back} {', '.join(label(t) for t in lay.inputs)}")
-    if lay.name:
+    elif entered and lay.index - 1 in entered:
+        parts.append(f"{back} {entered[lay.index - 1]}")
+    if lay.name and not (entered and lay.index in entered):
         parts.append(f"{arrow} {lay.name}")
     if lay.shared is not None:
         parts.append(f"(weights of #{lay.shared})")
@@ -102,6 +137,7 @@ def rows(report: Report, sep: str = "×", *, unicode: bool = True) -> list[Row]:
         ]
     arrow, back, dash = ("→", "←", "–") if unicode else ("->", "<-", "-")
     label = _labels(analysis)
+    entered = _entered(analysis)
     blocks = {b.block: b for b in analysis.blocks}
     out: list[Row] = []
     opened: tuple[str, ...] = ()
@@ -129,7 +165,7 @@ def rows(report: Report, sep: str = "×", *, unicode: bool = True) -> list[Row]:
                 lay.params,
                 lay.macs,
                 cells[0],
-                note=_note(lay, label, arrow, back),
+                note=_note(lay, label, arrow, back, entered),
                 side=lay.side,
                 rf_stride=cells[1],
                 rf_start=cells[2],

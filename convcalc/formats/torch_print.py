@@ -4,8 +4,8 @@ identical ones) around one-line module reprs, as pasted from a REPL or a noteboo
 
 The print becomes spec text: every leaf is its repr, a PyTorch call (spec.py), and every
 nested container a block named after its class and path, its instance labelled with the
-path, so that the table has a subtotal row per container (``features:
-Sequential_features``) and ``--depth`` folds them. Errors are reported at the print's own
+path, so that the table has a subtotal row per container (``features: Sequential``)
+and ``--depth`` folds them. Errors are reported at the print's own
 lines and columns (:meth:`Reading.locate`).
 
 A print shows a module's arguments as its ``extra_repr`` does, and some leave arguments
@@ -268,16 +268,23 @@ class _Writer:
             if not path and not module.name:  # the top level: its children stand alone
                 out += self.body(module.children, "")
                 continue
-            block = self.block_name(f"{cls}_{label}")
+            block = self.block_name(cls)
             inner = self.body(module.children, label)
             self.define(block, inner)
             shown = label if _NAME.fullmatch(label) else f"'{label}'"
             out.append((f"{block} name={shown}", module.start, len(module.cls)))
         return out
 
-    def block_name(self, name: str) -> str:
-        """``Sequential_features``: the container's class and path, as a block name."""
-        while name.lower() in self.kinds or name.lower() in _RESERVED or name.lower() in self.names:
+    def block_name(self, cls: str) -> str:
+        """The container's class as a block name: ``Sequential``, then ``Sequential_2``, …
+        for the next containers of that class (each its own definition, so that an error
+        points at its own lines). Not its path: the instance is labelled with that, and
+        its row shows both (``features: Sequential``)."""
+        name, n = cls, 1
+        while name.lower() in self.names:
+            n += 1
+            name = f"{cls}_{n}"
+        while name.lower() in self.kinds or name.lower() in _RESERVED:
             name = f"_{name}"
         self.names.add(name.lower())
         return name

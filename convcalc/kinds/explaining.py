@@ -189,7 +189,7 @@ def torch_windows(
             naive = -(-(size + left + right - dk) // si) + 1
             if naive != out:
                 expr += " − 1"
-                notes.append(dropped_window(naive, si, size, left, "right"))
+                notes.append(dropped_window(naive, si, size, left, sides(names[i])[1]))
         if conv or not ceil:
             notes.append(dropped_input(names[i], size, out, si, dk, left))
         notes = [note for note in notes if note]

@@ -224,6 +224,20 @@ def test_ceil_mode_and_the_dropped_last_window() -> None:
     assert "would start at (3−1)·4 = 8" in line
     (line,) = lines("maxpool1d k=2 ceil=true", "1x5")
     assert line == "L: ⌈(5 + 2·0 − 1·(2−1) − 1) / 2⌉ + 1 = 3"
+    assert (
+        "in the right padding, so it is dropped" in lines("maxpool1d k=2 s=4 p=1 ceil=1", "1x6")[0]
+    )
+
+
+def test_the_dropped_window_is_in_the_padding_at_the_dimensions_end() -> None:
+    # H ends at the bottom, W at the right, D at the back: not "right" for every one
+    d, h, w = lines("maxpool3d k=2 s=2 p=1 ceil=true", "3x5x5x5")
+    assert "≥ 5 + 1, in the back padding, so it is dropped" in d
+    assert "≥ 5 + 1, in the bottom padding, so it is dropped" in h
+    assert "≥ 5 + 1, in the right padding, so it is dropped" in w
+    h, w = lines("avgpool2d k=2 s=2 p=1 ceil=true", "3x5x5")
+    assert "in the bottom padding" in h and "right" not in h
+    assert "in the right padding" in w
 
 
 def test_the_floor_that_drops_input() -> None:

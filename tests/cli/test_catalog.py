@@ -89,3 +89,32 @@ def test_a_class_example_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (layer, shape) == ("linear 7", "3")
     assert analysis is not None
     assert analysis.output == (7,)
+
+
+@pytest.mark.parametrize("word", ["cropping1d", "cropping2d", "cropping3d"])
+def test_keras_croppings_state_the_default_a_bare_layer_has(word: str) -> None:
+    """Keras's default cropping differs by class (Cropping2D crops nothing): the help
+    states each class's own, and it is what the bare layer does in Keras's vectors."""
+    import json
+
+    from convcalc.kinds.frameworks import get
+    from tests.paths import DATA
+
+    text = catalog.layer_help(word, get("keras"))
+    default = int(
+        re.search(r"\n    cropping \(value 1\)\s+integer or tuple; default (\d)", text)[1]
+    )  # type: ignore[index]
+    assert "(1, 0, 1)" not in text
+    bare = [
+        case
+        for line in (DATA / "keras_cases.jsonl").read_text().splitlines()
+        for case in (json.loads(line),)
+        if case["spec"].lower() == word and case["error"] is None
+    ]
+    assert bare
+    for case in bare:
+        spatial = case["input"][:-1]
+        assert case["layers"][-1]["output"][:-1] == [v - 2 * default for v in spatial]
+        explicit = f"{word} {default}"
+        result = convcalc.analyze(explicit, tuple(case["input"]), framework="keras")
+        assert list(result.output) == case["layers"][-1]["output"]

@@ -341,6 +341,16 @@ def test_version_and_help() -> None:
     assert ok("-h") == help_text
 
 
+def test_help_gives_the_input_layout_of_every_framework() -> None:
+    # -i is channels first under PyTorch and ONNX, channels last under Keras
+    for args in ("--help", "--framework keras --help"):
+        words = " ".join(ok(args).split())
+        assert (
+            "-i, --input SHAPE Input shape without the batch: channels first under PyTorch and "
+            "ONNX (3x224x224, 16x100), channels last under --framework keras (224x224x3, 100x16)"
+        ) in words
+
+
 # -- real processes ---------------------------------------------------------------------------
 
 PROBE = """

@@ -196,13 +196,33 @@ def test_help_layer_under_a_framework() -> None:
 
 def test_completion_follows_the_framework() -> None:
     kinds = [value for value, _ in suggest(["framework", "keras"], "conv2dt")]
-    assert kinds == ["conv2dtranspose"]
+    assert kinds == ["Conv2DTranspose"]  # Keras's class name, not the word lower-cased
     assert [v for v, _ in suggest(["framework"], "o")] == ["onnx"]
     keys = [v for v, _ in suggest(["MaxPool"], "ceil", "onnx")]
     assert "ceil_mode=" in keys
     assert [v for v, _ in suggest(["conv2d", "8", "3"], "padding=ca", "keras")] == [
         "padding=causal"
     ]
+
+
+def test_completion_offers_the_frameworks_class_names_first() -> None:
+    # under Keras its class names, as a Keras user writes them, before convcalc's
+    # other words; PyTorch's lower-case words stay as they are
+    keras = [v for v, _ in suggest([], "max", "keras")]
+    assert keras[:3] == ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D"]
+    assert "maxpooling2d" not in keras  # the class name stands for it
+    assert "maxpool2d" in keras  # convcalc's own spellings follow
+    first = [v for v, _ in suggest([], "", "keras")]
+    assert first[0] == "input" and first[1][0].isupper()  # then Keras's names
+    assert [v for v, _ in suggest(["framework", "keras", ";"], "Dens")] == ["Dense"]
+    assert [v for v, _ in suggest(["Conv2D", "64", "3"], "Glob", "keras")][:2] == [
+        "GlobalAveragePooling1D",
+        "GlobalAveragePooling2D",
+    ]
+    onnx = [v for v, _ in suggest([], "glob", "onnx")]
+    assert onnx[:3] == ["GlobalAveragePool", "GlobalLpPool", "GlobalMaxPool"]
+    torch = [v for v, _ in suggest([], "maxpool")]
+    assert torch == ["maxpool", "maxpool1d", "maxpool2d", "maxpool3d"]
 
 
 # -- graph statements keep working under every layout -------------------------------------
@@ -218,6 +238,27 @@ def test_keras_concat_defaults_to_the_channels() -> None:
         ok(["--framework", "keras", "-i", shape, *case["spec"].split(), "-o", "json"])
     )
     assert data["output"] == case["model"]["output"]
+
+
+def test_the_graph_table_gives_each_frameworks_axis() -> None:
+    # docs/language.md: concat's and split's default axis is the channels' (the last
+    # under Keras, where dim=1 is H), and Keras and ONNX take axis= too
+    table = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    concat = next(line for line in table.splitlines() if line.startswith("| `concat NAME"))
+    split = next(line for line in table.splitlines() if line.startswith("| `split "))
+    assert "the last one under `--framework keras` (where `dim=1` is H)" in concat
+    assert "Keras and ONNX take `axis=` too" in concat
+    assert "`axis=` under Keras and ONNX" in split and "the channels" in split
+    # and so it is: Keras 3's Concatenate() and Concatenate(axis=1) of two 8x8x4 maps
+    # give (None, 8, 8, 8) and (None, 16, 8, 4) (run in the torch/keras venv)
+    spec = "as a relu concat a"
+    assert convcalc.analyze(spec, (8, 8, 4), framework="keras").output == (8, 8, 8)
+    for key in ("axis=1", "dim=1"):
+        out = convcalc.analyze(f"{spec} {key}", (8, 8, 4), framework="keras").output
+        assert out == (16, 8, 4)
+    assert convcalc.analyze(f"{spec} axis=1", (4, 8, 8), framework="onnx").output == (8, 8, 8)
+    with pytest.raises(convcalc.SpecError, match="axis"):
+        convcalc.analyze(f"{spec} axis=1", (4, 8, 8))  # PyTorch's word is dim
 
 
 def test_keras_merge_errors_speak_of_axes() -> None:

@@ -99,6 +99,24 @@ def test_real_models_read_whole(marker: str) -> None:
     assert result.params == sum(r["params"] for r in case["layers"])
     assert result.macs == sum(r["macs"] for r in case["layers"])
     assert [b.label for b in result.blocks] == ["0", "3"]
+    # each row names the container's path, then its class, not the path again
+    assert [b.spec for b in result.blocks] == ["Sequential", "Sequential_2"]
+
+
+def test_a_containers_row_names_its_class_not_its_path_again() -> None:
+    text = (
+        "Net(\n  (features): Sequential(\n    (0): Sequential(\n      (0): ReLU()\n    )\n"
+        "    (1): Sequential(\n      (0): ReLU()\n    )\n  )\n"
+        "  (pool): ModuleList(\n    (0): ReLU()\n  )\n)\n"
+    )
+    result = convcalc.analyze(read_print(text, assume_sequential=True).spec, (3, 4, 4))
+    rows = [f"{b.label}: {b.spec}" for b in result.blocks]
+    assert rows == [
+        "features: Sequential",
+        "features.0: Sequential_2",
+        "features.1: Sequential_3",
+        "pool: ModuleList",
+    ]
 
 
 SEQ = "Sequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (1): ReLU()\n)\n"

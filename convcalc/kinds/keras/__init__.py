@@ -6,10 +6,23 @@ Importing the package registers every kind in :data:`REGISTRY`."""
 from __future__ import annotations
 
 from convcalc.kinds.keras import conv, core, pool, shape  # noqa: F401  (registration)
-from convcalc.kinds.keras.common import REGISTRY
+from convcalc.kinds.keras.common import REGISTRY, KerasLayer
 
 KINDS = frozenset(REGISTRY)
 # Kinds whose first value is a word that may itself name a kind (Activation relu).
 WORD_KINDS = frozenset({"activation"})
 
-__all__ = ["KINDS", "REGISTRY", "WORD_KINDS"]
+__all__ = ["KINDS", "REGISTRY", "WORD_KINDS", "class_names"]
+
+
+def class_names() -> dict[str, str]:
+    """Keras's class names (Conv2D, MaxPooling2D, Dense, …), each with the word that
+    names its kind: the words that are a class name lower-cased (for the hint on a
+    Keras spec read under PyTorch's conventions)."""
+    names = {}
+    for word, entry in REGISTRY.items():
+        layer = entry.cls(**entry.fixed)
+        name = layer.keras_name() if isinstance(layer, KerasLayer) else entry.cls.__name__
+        if name.lower() == word:
+            names[name] = word
+    return names

@@ -3,7 +3,7 @@ Flatten and Reshape, channels last."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param
@@ -91,12 +91,19 @@ register(
 )
 
 
+_CROPPING_HELP = "cut off each side: one number for all, one per axis, or a pair per axis"
+
+
 class Cropping(KerasLayer):
     """Cropping1D/2D/3D: rows cut off before and after each spatial axis; at
     least one must remain."""
 
     CLASS = "Cropping{n}D"
-    PARAMS = (Param("cropping", INTS, None, positional=True, help="default: Keras's (1, 0, 1)"),)
+    # Keras's default differs by class (registered below, each with its own): one
+    # step off each end for Cropping1D, nothing for Cropping2D, one off every side
+    # for Cropping3D.
+    DEFAULTS: ClassVar[dict[int, int]] = {1: 1, 2: 0, 3: 1}
+    PARAMS = (Param("cropping", INTS, None, positional=True),)
     SUMMARY = "cropping"
     EXAMPLE = "1"
 
@@ -104,9 +111,8 @@ class Cropping(KerasLayer):
     cropping: tuple[int, ...] | None
 
     def given(self, n: int) -> tuple[int, ...]:
-        """``cropping`` or Keras's default: (1, 1) for 1-d, none for 2-d, one on
-        every side for 3-d."""
-        return self.cropping if self.cropping is not None else ((0,) if n == 2 else (1,))
+        """``cropping``, or Keras's default for ``n`` spatial axes."""
+        return self.cropping if self.cropping is not None else (self.DEFAULTS[n],)
 
     def pairs(self, n: int) -> list[tuple[int, int]]:
         """(before, after) along each of the ``n`` spatial axes."""
@@ -147,7 +153,12 @@ class Cropping(KerasLayer):
         return out
 
 
-register(Cropping, names={f"cropping{n}d": {"dim": n} for n in (1, 2, 3)})
+for _n, _default in Cropping.DEFAULTS.items():
+    register(
+        Cropping,
+        names={f"cropping{_n}d": {"dim": _n}},
+        params=(Param("cropping", INTS, (_default,), positional=True, help=_CROPPING_HELP),),
+    )
 
 
 class UpSampling(KerasLayer):

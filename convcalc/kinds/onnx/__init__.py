@@ -7,9 +7,22 @@ registers every operator in :data:`REGISTRY`."""
 from __future__ import annotations
 
 from convcalc.kinds.onnx import conv, core, pool  # noqa: F401  (registration)
-from convcalc.kinds.onnx.common import REGISTRY
+from convcalc.kinds.onnx.common import REGISTRY, OnnxOp
 
 KINDS = frozenset(REGISTRY)
 WORD_KINDS: frozenset[str] = frozenset()
 
-__all__ = ["KINDS", "REGISTRY", "WORD_KINDS"]
+__all__ = ["KINDS", "REGISTRY", "WORD_KINDS", "class_names"]
+
+
+def class_names() -> dict[str, str]:
+    """ONNX's operator names (Conv, MaxPool, GlobalAveragePool, Gemm, …), each with
+    the word that names it (for the hint on an ONNX spec read under PyTorch's
+    conventions)."""
+    names = {}
+    for word, entry in REGISTRY.items():
+        op = entry.cls(**entry.fixed)
+        name = op.op_name() if isinstance(op, OnnxOp) else entry.cls.__name__
+        if name.lower() == word:
+            names[name] = word
+    return names
