@@ -156,6 +156,10 @@ class Concat(GraphOp):
                 out[i] = next((s[i] for s in shapes if s[i] is not None), None)
         return Out("concat", tuple(out), rf=())
 
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        """One listed tensor (``concat x`` after x): torch.cat([x]) is x."""
+        return self.infer_many([shape], [""], batch)
+
     def torch_forward(self, args: list[str]) -> TorchCode:
         from convcalc.kinds.code import TorchCode
 
