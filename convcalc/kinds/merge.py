@@ -62,6 +62,9 @@ def _same_rank(kind: str, shapes: Sequence[Shape], labels: Sequence[str]) -> Non
 class GraphOp(Layer):
     """A graph operation: no weights, and not a layer kind a user names."""
 
+    # Cuts, crops, concatenates, adds or multiplies: integer tensors give one.
+    KEEPS_DTYPE = True
+
 
 class Elementwise(GraphOp):
     """``add`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are

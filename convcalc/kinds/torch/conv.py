@@ -206,6 +206,7 @@ class Conv(SpatialLayer):
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows
@@ -470,6 +471,7 @@ class ConvTranspose(SpatialLayer):
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
     UPSAMPLES = True
 
     def grows_maps(self) -> bool:

@@ -160,6 +160,7 @@ class MaxPool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows
@@ -254,6 +255,7 @@ class AvgPool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows
@@ -414,6 +416,7 @@ class AdaptivePool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
     SIZE_IS_GIVEN = True
 
     SOLVE = Solve(output_size="output_size")
@@ -479,6 +482,7 @@ class LPPool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows
