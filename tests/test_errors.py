@@ -43,11 +43,30 @@ import convcalc
             "padding_mode='circular' cannot wrap around more than once: padding 4 on an input of size 3",
         ),
         ("conv2d 8 k=3", "3x8x8x8", "conv2d expects a C×H×W input, got 3x8x8x8 (4 dims)"),
+        # A leading 1 one dimension too many: a batch written into -i.
+        (
+            "conv2d 64 k=3",
+            "1x3x224x224",
+            "conv2d expects a C×H×W input, got 1x3x224x224 (4 dims); did you include the "
+            "batch? convcalc's -i excludes it: -i 3x224x224",
+        ),
+        (
+            "conv k=3",
+            "1x3x8x8x8",
+            "conv expects a C×L or C×H×W or C×D×H×W input, got 1x3x8x8x8 (5 dims); did you "
+            "include the batch? convcalc's -i excludes it: -i 3x8x8x8",
+        ),
+        (
+            "bn1d",
+            "1x16x100",
+            "batchnorm1d expects a C or C×L input, got 1x16x100 (3 dims); did you include the "
+            "batch? convcalc's -i excludes it: -i 16x100",
+        ),
         ("conv2d 0 k=3", "3x8x8", "out_channels must be positive, got 0"),
         (
             "conv k=3",
             "32",
-            "conv takes its dimensions from the input, and 32 has no spatial dimension: give the channel count too (e.g. 3x32) or name the dimensions (conv2d)",
+            "conv takes its dimensions from the input, and 32 has no spatial dimension: name them (conv2d reads 32 as a 32×32 map) or give the channel count too (3x32x32 for a map, 3x32 for a sequence)",
         ),
         (
             "conv k=3",

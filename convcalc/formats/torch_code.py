@@ -88,12 +88,10 @@ def _header(analysis: Analysis, note: str) -> list[str]:
 
 
 def _example(analysis: Analysis, build: str) -> list[str]:
-    first = analysis.layers[0] if analysis.layers else None
     sizes = ", ".join(str(s) for s in (1, *analysis.input))
+    # An input of indices (an embedding reads it): long zeros, a valid index anywhere.
     make = (
-        f"torch.zeros({sizes}, dtype=torch.long)"
-        if first is not None and first.layer.TORCH_TAKES_INDICES
-        else f"torch.randn({sizes})"
+        f"torch.zeros({sizes}, dtype=torch.long)" if analysis.indices else f"torch.randn({sizes})"
     )
     out = ", ".join(str(s) for s in (1, *analysis.output))
     return [

@@ -82,6 +82,19 @@ class Layer:
         """Number of spatial dims this layer needs, if its name fixes it (conv2d: 2)."""
         return None
 
+    # -- dtypes (convcalc.network.analysis) --------------------------------------------
+    # The engine tracks which tensors hold integer indices: the network's input does when
+    # a kind that reads indices reads it, directly or through kinds that keep the dtype;
+    # every other kind makes floats.
+
+    # Reads integer indices (nn.Embedding) and refuses floats; the text: what the
+    # framework says when given floats.
+    READS_INDICES: ClassVar[str] = ""
+    # Hands on its input's dtype: moves or selects elements without computing (flatten,
+    # unflatten, permute, split, crop, identity, eval-mode dropout), or merges tensors
+    # that keep an integer dtype when all of them have it (cat, +, ×).
+    KEEPS_DTYPE: ClassVar[bool] = False
+
     # What the questions asked of a network (convcalc.ask, convcalc.formats) want to
     # know of a kind lives here, each with a neutral default that a kind overrides:
     # those modules ask the kind, and hold no per-kind tables of their own.
@@ -122,6 +135,15 @@ class Layer:
     LINEAR_ON_LAST_AXIS: ClassVar[bool] = False
     # Crops a tensor to another's size: a skip it reads is cut to fit (odd-skip).
     CROPS_TO_FIT: ClassVar[bool] = False
+    # Takes its number of spatial dimensions from its input when its name leaves it open
+    # (conv, maxpool, ONNX's Conv): an input with a leading 1 read as a one-channel
+    # volume (batch-in-input), or two sizes read as C×L (rank-guess), may be a misreading.
+    RANK_FROM_INPUT: ClassVar[bool] = False
+
+    def norms_last_axis(self) -> bool:
+        """Whether it normalises the last axis alone for want of a normalized_shape
+        (LayerNorm written without one): given a C×H×W map it normalises W (norm-on-map)."""
+        return False
 
     def grows_maps(self) -> bool:
         """Whether the layer enlarges any map it gets (square-input: a lone number
@@ -222,8 +244,6 @@ class Layer:
     TORCH_LEFT_OUT: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     # Why -o torch cannot write the kind ("" = it can).
     TORCH_UNWRITABLE: ClassVar[str] = ""
-    # The kind takes integer indices (Embedding): the file's example input is long zeros.
-    TORCH_TAKES_INDICES: ClassVar[bool] = False
     # The catalog's example (``--help-layer``): the layer's arguments ("" = the word
     # alone) and the input to try first (None = one for its dimensions, then common ones).
     EXAMPLE: ClassVar[str] = ""

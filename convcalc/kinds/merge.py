@@ -62,6 +62,9 @@ def _same_rank(kind: str, shapes: Sequence[Shape], labels: Sequence[str]) -> Non
 class GraphOp(Layer):
     """A graph operation: no weights, and not a layer kind a user names."""
 
+    # Cuts, crops, concatenates, adds or multiplies: integer tensors give one.
+    KEEPS_DTYPE = True
+
 
 class Elementwise(GraphOp):
     """``add`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are
@@ -155,6 +158,10 @@ class Concat(GraphOp):
             if i != d and out[i] is None:
                 out[i] = next((s[i] for s in shapes if s[i] is not None), None)
         return Out("concat", tuple(out), rf=())
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        """One listed tensor (``concat x`` after x): torch.cat([x]) is x."""
+        return self.infer_many([shape], [""], batch)
 
     def torch_forward(self, args: list[str]) -> TorchCode:
         from convcalc.kinds.code import TorchCode

@@ -3,6 +3,7 @@ arguments, products of sizes, shape text, and the checks PyTorch makes on them."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,10 +65,34 @@ def dim_suffix(n: int, i: int, differs: bool) -> str:
     return f" along {SPATIAL_NAMES[n][i]}"
 
 
-def rank_error(kind: str, shape: Shape, expected: str) -> LayerError:
-    return LayerError(
+class RankError(LayerError):
+    """An input of the wrong number of dimensions. ``unbatched``: the shape without its
+    leading 1 when that would fit (a batch written into the shape: the engine suggests
+    it for the network's input), else None."""
+
+    def __init__(self, message: str, unbatched: Shape | None = None) -> None:
+        super().__init__(message)
+        self.unbatched = unbatched
+
+
+def unbatched(shape: Shape, lengths: Iterable[int]) -> Shape | None:
+    """``shape`` without a leading 1 if that leaves one of the ``lengths`` wanted."""
+    if len(shape) > 1 and shape[0] == 1 and len(shape) - 1 in lengths:
+        return shape[1:]
+    return None
+
+
+def rank_error(kind: str, shape: Shape, expected: str) -> RankError:
+    """``expected`` lists the layouts taken: "C×H×W", "C, C×L or C×H×W"."""
+    lengths = [
+        layout.count("×") + 1
+        for layout in re.split(r", | or ", expected)
+        if re.fullmatch(r"C(×[A-Z])*", layout)
+    ]
+    return RankError(
         f"{kind} expects a {expected} input, got {fmt_shape(shape)} ({len(shape)} dim"
-        f"{'s' if len(shape) != 1 else ''})"
+        f"{'s' if len(shape) != 1 else ''})",
+        unbatched(shape, lengths),
     )
 
 
@@ -76,10 +101,11 @@ def spatial_dims(kind: str, dim: int | None, shape: Shape, lo: int = 1, hi: int 
     n = len(shape) - 1
     if dim is None:
         if n == 0 and lo >= 1:
+            size = fmt_shape(shape)
             raise LayerError(
-                f"{kind} takes its dimensions from the input, and {fmt_shape(shape)} has no "
-                f"spatial dimension: give the channel count too (e.g. 3x{fmt_shape(shape)}) "
-                f"or name the dimensions ({kind}2d)"
+                f"{kind} takes its dimensions from the input, and {size} has no spatial "
+                f"dimension: name them ({kind}2d reads {size} as a {size}×{size} map) or give "
+                f"the channel count too (3x{size}x{size} for a map, 3x{size} for a sequence)"
             )
         if not lo <= n <= hi:
             want = " or ".join("C×" + "×".join(SPATIAL_NAMES[i]) for i in range(max(lo, 1), hi + 1))

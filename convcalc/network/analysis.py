@@ -164,6 +164,7 @@ class Analysis(NamedTuple):
     blocks: tuple[BlockResult, ...] = ()  # every block instance, in execution order
     framework: str = "torch"  # whose conventions: torch, keras or onnx
     opset: int | None = None  # ONNX's opset
+    indices: bool = False  # the input holds integer indices (an embedding reads it)
 
     @property
     def output(self) -> Shape:
@@ -431,14 +432,44 @@ def _analyze(
     if not nodes:
         raise SpecError("no layers given", source=source)
     shape = _resolve_input(sizes, [node.op for node in nodes[:64]], fw.channels_last)
+    indices, floats = _dtypes(nodes)
     try:
-        results = _propagate(graph, shape, batch, fw.channels_last)
+        results = _propagate(graph, shape, batch, fw.channels_last, floats)
     except ShapeError as exc:
         exc.framework, exc.opset = fw.name, fw.opset  # for the rows shown above it
         raise
     return Analysis(
-        shape, results, batch, graph.result, _blocks(graph, shape, results), fw.name, fw.opset
+        shape,
+        results,
+        batch,
+        graph.result,
+        _blocks(graph, shape, results),
+        fw.name,
+        fw.opset,
+        indices,
     )
+
+
+def _dtypes(nodes: Sequence[Node]) -> tuple[bool, dict[int, int]]:
+    """Which tensors hold integer indices (docs/language.md#integer-indices): whether the
+    input does — a kind that reads indices reads it, directly or through kinds that keep
+    the dtype —, and the nodes that read indices from floats, each with the tensor that
+    made the floats (every kind but those makes floats)."""
+    if not any(node.op.READS_INDICES for node in nodes):
+        return False, {}
+    carried = [True]  # tensor t has the input's dtype
+    for node in nodes:
+        carried.append(node.op.KEEPS_DTYPE and all(carried[t] for t in node.inputs))
+    indices = any(node.op.READS_INDICES and carried[node.inputs[0]] for node in nodes)
+    floats: dict[int, int] = {}
+    for pos, node in enumerate(nodes):
+        tensor = node.inputs[0]
+        if node.op.READS_INDICES and not (indices and carried[tensor]):
+            # Back through the dtype keepers to the node that made floats.
+            while tensor and nodes[tensor - 1].op.KEEPS_DTYPE:
+                tensor = next(t for t in nodes[tensor - 1].inputs if not carried[t])
+            floats[pos] = tensor
+    return indices, floats
 
 
 def _where(graph: Graph, node: Node) -> str:
@@ -499,12 +530,26 @@ def _failure(
     )
 
 
+def _float_indices(graph: Graph, node: Node, tensor: int, shape: Shape) -> str:
+    """Why a kind that reads indices cannot read ``shape``: floats made by ``tensor``."""
+    made = "the input" if tensor == 0 else _label(graph, tensor)
+    return (
+        f"it looks up integer indices, but its input {fmt_shape(shape)} "
+        f"holds floats (made by {made}): only the network's input holds indices, and what "
+        f"flatten, unflatten, permute, split and the like make of it; {node.op.READS_INDICES}"
+    )
+
+
 def _count(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
 
 def _propagate(
-    graph: Graph, shape: Shape, batch: int, channels_last: bool = False
+    graph: Graph,
+    shape: Shape,
+    batch: int,
+    channels_last: bool = False,
+    floats: dict[int, int] | None = None,
 ) -> tuple[LayerResult, ...]:
     nodes = graph.nodes
     names = graph.names
@@ -523,6 +568,10 @@ def _propagate(
         inputs = node.inputs
         first = inputs[0]
         shape = shapes[first]
+        if floats and pos in floats:
+            raise _failure(
+                _float_indices(graph, node, floats[pos], shape), graph, node, index, results, shape
+            )
         try:
             if len(inputs) == 1:
                 key = (node.text, shape)
@@ -536,7 +585,14 @@ def _propagate(
                     )
                 )
         except LayerError as exc:
-            raise _failure(str(exc), graph, node, index, results, shape) from None
+            reason = str(exc)
+            unbatched = getattr(exc, "unbatched", None)
+            if unbatched is not None and shape == shapes[0]:
+                reason += (
+                    "; did you include the batch? convcalc's -i excludes it: "
+                    f"-i {fmt_shape(unbatched)}"
+                )
+            raise _failure(reason, graph, node, index, results, shape) from None
         except ConvcalcError:
             raise
         except Exception as exc:  # a bug: report it, never a traceback

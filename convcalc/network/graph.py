@@ -380,9 +380,12 @@ class _Builder:
             values = self.names_of(stmt, 1)
             keys = self.keys_of(stmt, self.axis_keys() if kind in ("concat", "cat") else ())
             operands = [self.lookup(v, scope) for v in values]
-            if self.current not in operands or len(operands) == 1:
+            arithmetic = kind in ("add", "mul")
+            if self.current not in operands or (arithmetic and len(operands) == 1):
                 # 'add x' is current + x; naming the current one too ('add a b' after
                 # b) does not add it twice, but 'add c' after c is c + c, as in torch.
+                # A concat lists its tensors: the current one is put first only when it
+                # is not listed, so 'concat c' after c is cat([c]) (docs/language.md).
                 operands.insert(0, self.current)
             op = (
                 concat(self.axis(keys), self.framework.channels_last, self.framework.axis_word)

@@ -87,6 +87,34 @@ MUST_WARN = [
         ["gets the map 8×30×30", "(30 → 10), giving 8×30×10", "flatten first"],
     ),
     ("gap; linear 10", "3x7x7", None, "linear-on-map", 2, ["3×1×1"]),
+    (
+        "layernorm",
+        "64x56x56",
+        None,
+        "norm-on-map",
+        1,
+        ["gets the map 64×56×56", "last dimension only (56)", "layernorm 64x56x56", "layernorm2d"],
+    ),
+    ("conv2d 8 k=3; rmsnorm", "3x10x10", None, "norm-on-map", 2, ["(8)", "rmsnorm 8x8x8"]),
+    (
+        "conv 64 k=3",
+        "1x3x224x224",
+        None,
+        "batch-in-input",
+        None,
+        ["one-channel 3×224×224 volume", "→ 64×1×222×222", "-i 3x224x224", "write conv3d"],
+    ),
+    ("relu; maxpool k=2", "1x3x8x8", None, "batch-in-input", None, ["write maxpool3d"]),
+    (
+        "maxpool k=2",
+        "224x224",
+        None,
+        "rank-guess",
+        None,
+        ["224 channels of length 224", "→ 224×112", "write maxpool2d", "maxpool1d keeps"],
+    ),
+    ("gap", "64x100", None, "rank-guess", None, ["64 channels of length 100", "-i 3x64x100"]),
+    ("conv 8 k=3", "8x8", None, "rank-guess", None, ["8 channels of length 8", "write conv2d"]),
     ("conv1d 8 k=3; linear 4", "2x20", None, "linear-on-map", 2, ["8×18"]),
     (
         # the encoder and the first decoder stage, before the concat is written
@@ -188,6 +216,19 @@ MUST_NOT_WARN = [
         None,
     ),  # an auxiliary head ending in a vector
     ("conv2d 8 k=3; maxpool k=3 s=2; conv2d 8 k=1", "3x5x5", None),  # 1×1 then a 1×1 conv
+    # a layernorm given its normalized_shape, on tokens, or over the channels (layernorm2d)
+    ("layernorm 64x56x56", "64x56x56", None),
+    ("layernorm 56", "64x56x56", None),
+    ("layernorm", "197x768", None),
+    ("layernorm2d", "64x56x56", None),
+    # the dimensions named: no guess about a leading 1 or two sizes
+    ("conv3d 8 k=3", "1x16x64x64", None),
+    ("conv 8 k=3", "1x28x28", None),  # a one-channel image: three sizes are C×H×W
+    ("maxpool2d k=2", "224x224", None),
+    ("maxpool1d k=2", "224x224", None),
+    ("conv1d 8 k=3", "16x100", None),
+    ("conv 8 k=3", "16x100", None),  # a few channels of a signal: C×L is meant
+    ("maxpool k=2", "1x6", None),
 ]
 
 

@@ -341,13 +341,23 @@ def test_error_inside_a_block_points_at_the_body_line() -> None:
 
 
 def test_merging_the_current_tensor_with_itself() -> None:
-    # After 'chunk 2 c d' the current tensor is c: 'add c' is c + c and 'concat c'
-    # is cat(c, c), as torch computes them (it once was an internal error).
-    for merge, channels in (("add c", 1), ("mul c", 1), ("concat c", 2)):
+    # After 'chunk 2 c d' the current tensor is c: 'add c' is c + c, as torch computes
+    # it (it once was an internal error), while a concat lists its tensors and puts the
+    # current one first only when it is not listed: 'concat c' is cat([c]), not cat([c, c]).
+    for merge, inputs in (("add c", (1, 1)), ("mul c", (1, 1)), ("concat c", (1,))):
         analysis = convcalc.analyze(f"chunk 2 c d; {merge}", "8x16x16")
         c = analysis.layers[0].output
-        assert analysis.layers[-1].inputs == (1, 1)
-        assert analysis.output == (c[0] * channels, *c[1:])
+        assert analysis.layers[-1].inputs == inputs
+        assert analysis.output == c
+
+
+def test_concat_of_the_input_alone_is_the_input() -> None:
+    # torch.cat([x]) is x: 'concat input' first in a network does not double it.
+    for spec in ("concat input", "concat input dim=2", "as x; concat x"):
+        analysis = convcalc.analyze(spec, "3x8x8")
+        assert analysis.layers[0].inputs == (0,)
+        assert analysis.output == (3, 8, 8)
+    assert convcalc.analyze("add input", "3x8x8").layers[0].inputs == (0, 0)
 
 
 def test_a_name_written_again_in_another_case_is_refused() -> None:

@@ -207,6 +207,8 @@ class Chain:
             return False
         assert rec is not None
         self.records.append(rec)
+        if y is not None and y is not self.x:
+            y.from_layer = True  # type: ignore[attr-defined]  # what Lookup passes on as is
         self.x = y
         return True
 

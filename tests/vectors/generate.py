@@ -32,7 +32,9 @@ configurations, the reference path rejects it). Receptive fields come from autog
 the geometry-equivalent chain of single-channel all-ones convolutions (a pool becomes a conv
 with the same k, s, p, d), probing an output whose window stays inside every layer's input.
 MaxUnpool is called as ``m(x, indices)`` with all-zero int64 indices (index 0 is valid whenever
-the output is non-empty); Embedding gets an all-zero int64 index tensor of the input's shape.
+the output is non-empty); Embedding reading the network's input gets an all-zero int64 index
+tensor of its shape, and reading what a layer made gets that tensor (floats, which
+nn.Embedding refuses, as in a network).
 
 Layout
 ------

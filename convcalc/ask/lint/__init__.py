@@ -20,7 +20,14 @@ Codes (``LintWarning.code``):
                      reads its axes (Keras is channels last).
 ``square-input``     a lone number (``-i 100``) read as a 100×100 map before a layer that
                      grows maps (a transposed conv fed a latent vector: ``-i 100x1x1``?).
+``batch-in-input``   an input with a leading 1 (1x3x224x224) that a kind taking its
+                     dimensions from the input (conv, maxpool, ONNX's Conv) reads as a
+                     one-channel volume: the 1 is most likely the batch.
+``rank-guess``       two sizes (224x224) that such a kind reads as C×L (a 1-d layer on 224
+                     channels), where a 2-d kind reads them as H×W: when they are equal or
+                     the first is above 16 (16x100 is a few channels of a signal).
 ``linear-on-map``    a linear layer applied to a C×H×W map: it acts on W only.
+``norm-on-map``      a layernorm without normalized_shape on a C×H×W map: it normalises W only.
 ``odd-skip``         an odd size into a stride-2 stage of an encoder–decoder: the
                      upsampled path comes back one short and the skip concat fails.
 ``tiny-map``         a spatial size collapsed to 0 or 1 while later layers still work on it
@@ -105,6 +112,8 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
     out += _channels_last(analysis)
     out += _channels_first(analysis)
     out += _square_input(analysis, input_text)
+    out += _batch_in_input(analysis)
+    out += _rank_guess(analysis)
     maps = _map_flags(analysis)
     per_row: list[list[LintWarning]] = [[] for _ in rows]
     consumers = _consumers(analysis)
@@ -117,8 +126,11 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
         # ceil=true would not mend the skip: the odd-size warning says what does.
         found += odd if odd else _floor_drop(row)
         found += _same_asymmetric(row)
-        if row.layer.LINEAR_ON_LAST_AXIS and maps[row.inputs[0] if row.inputs else pos]:
+        on_map = maps[row.inputs[0] if row.inputs else pos]
+        if row.layer.LINEAR_ON_LAST_AXIS and on_map:
             found += _linear_on_map(row)
+        if on_map and row.layer.norms_last_axis():
+            found += _norm_on_map(row)
         found += _tiny_map(analysis, row, consumers)
         found += _ignored_features(row)
     for found in per_row:
@@ -195,6 +207,93 @@ def _square_input(analysis: Analysis, input_text: str | None) -> list[LintWarnin
             f"-i {n} is read as a {_fmt(shape[1:])} map of unknown channels before "
             f"{first.spec}, which grows maps",
             f"for a vector of {n} values (a latent code) write -i {n}{'x1' * (len(shape) - 1)}",
+        )
+    ]
+
+
+def _input_reader(analysis: Analysis) -> LayerResult | None:
+    """The first row that reads the input, past shape-neutral ones (relu before a conv),
+    if it takes its number of spatial dimensions from its input (conv, not conv2d)."""
+    rows = analysis.layers
+    tensor = 0
+    while True:
+        row = next((r for r in rows if tensor in r.inputs), None)
+        if row is None or not getattr(row.layer, "SHAPE_NEUTRAL", False):
+            break
+        tensor = row.index
+    if row is None or not row.layer.RANK_FROM_INPUT or row.layer.spatial_rank() is not None:
+        return None
+    return row
+
+
+def _rank_word(analysis: Analysis, row: LayerResult, n: int) -> str | None:
+    """The framework's word for ``row``'s kind with ``n`` spatial dimensions (conv →
+    conv3d, MaxPool → maxpool2d), if it has one."""
+    from convcalc.kinds import frameworks
+
+    registry = frameworks.get(analysis.framework, analysis.opset).registry
+    match = re.match(r"[A-Za-z_]\w*", row.spec)
+    entry = registry.get(match.group().lower()) if match else None
+    if entry is None:
+        return None
+    wanted = {**entry.fixed, "dim": n}
+    same = registry.get(f"{entry.word}{n}d")
+    if same is not None and same.cls is entry.cls and same.fixed == wanted:
+        return f"{entry.word}{n}d"
+    return next(
+        (word for word, e in registry.items() if e.cls is entry.cls and e.fixed == wanted), None
+    )
+
+
+def _batch_in_input(analysis: Analysis) -> list[LintWarning]:
+    """1x3x224x224 before conv: a one-channel 3×224×224 volume, or a batch written in?"""
+    shape = analysis.input
+    if len(shape) != 4 or shape[0] != 1:
+        return []
+    row = _input_reader(analysis)
+    if row is None:
+        return []
+    sizes = "x".join(str(v) for v in shape[1:])
+    word = _rank_word(analysis, row, 3)
+    volume = f"write {word}" if word else "name the dimensions"
+    return [
+        LintWarning(
+            None,
+            "batch-in-input",
+            f"{row.spec} takes its dimensions from its input and reads {_fmt(shape)} as a "
+            f"one-channel {_fmt(shape[1:])} volume (→ {_fmt(row.output)}): a leading 1 is "
+            "most likely the batch",
+            f"convcalc's -i excludes the batch: write -i {sizes}; to mean a volume, {volume}",
+        )
+    ]
+
+
+def _rank_guess(analysis: Analysis) -> list[LintWarning]:
+    """224x224 before maxpool: C×L (a 1-d pool on 224 channels), or a 224×224 map?"""
+    shape = analysis.input
+    if len(shape) != 2 or None in shape:
+        return []
+    c, length = shape
+    assert c is not None and length is not None
+    if c != length and c <= 16:
+        return []  # a few channels of a signal (16x100, 1x6): C×L is meant
+    row = _input_reader(analysis)
+    if row is None:
+        return []
+    two, one = _rank_word(analysis, row, 2), _rank_word(analysis, row, 1)
+    channels = f"give the channels (-i 3x{c}x{length})"
+    fix = f"for a {c}×{length} map {channels}"
+    if two:
+        fix = f"for a {c}×{length} map of unknown channels write {two}, or {channels}"
+    if one:
+        fix += f"; {one} keeps this reading"
+    return [
+        LintWarning(
+            None,
+            "rank-guess",
+            f"{row.spec} takes its dimensions from its input and reads {_fmt(shape)} as C×L, "
+            f"{c} channels of length {length} (1-d → {_fmt(row.output)})",
+            fix,
         )
     ]
 
@@ -314,6 +413,24 @@ def _linear_on_map(row: LayerResult) -> list[LintWarning]:
             f"{_label(row)} gets the map {_fmt(shape)}: a linear layer acts on the last "
             f"dimension only ({shape[-1]} → {row.output[-1]}), giving {_fmt(row.output)}",
             f"flatten first (flatten; {row.spec}), or gap; flatten for a pooled head",
+        )
+    ]
+
+
+def _norm_on_map(row: LayerResult) -> list[LintWarning]:
+    shape = row.input
+    if len(shape) < 3:
+        return []
+    word = row.spec.split()[0]
+    sizes = "x".join("?" if v is None else str(v) for v in shape)
+    return [
+        LintWarning(
+            row.index,
+            "norm-on-map",
+            f"{_label(row)} gets the map {_fmt(shape)}: without a normalized_shape it "
+            f"normalises the last dimension only ({shape[-1]}), each row of each channel apart",
+            f"to normalise the whole map write {word} {sizes} (normalized_shape), or "
+            "layernorm2d for the channels at each position (ConvNeXt)",
         )
     ]
 

@@ -10,7 +10,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.args import Param
 from convcalc.kinds.layer import Entry, Layer, SpatialLayer
 from convcalc.kinds.registry import register as _register
-from convcalc.kinds.shapes import Shape, Window, fmt_shape, fmt_tuple
+from convcalc.kinds.shapes import RankError, Shape, Window, fmt_shape, fmt_tuple, unbatched
 from convcalc.language import Value
 
 if TYPE_CHECKING:
@@ -66,9 +66,10 @@ def split(layer: KerasLayer, shape: Shape) -> tuple[int, Shape, int | None]:
                 f"which must be {wanted} (channels last); got {fmt_shape(shape)}"
             )
     elif n != dim:
-        raise LayerError(
+        raise RankError(
             f"{layer.keras_name(dim)} expects a {LAYOUT[dim]} input (ndim={dim + 2} with the "
-            f"batch), got {fmt_shape(shape)} (ndim={len(shape) + 1})"
+            f"batch), got {fmt_shape(shape)} (ndim={len(shape) + 1})",
+            unbatched(shape, (dim + 1,)),
         )
     return n, shape[:-1], shape[-1]
 

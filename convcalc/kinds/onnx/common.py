@@ -11,7 +11,7 @@ from convcalc.kinds.args import INTS, Param, UnionType
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Entry, Layer
 from convcalc.kinds.registry import register as _register
-from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple
+from convcalc.kinds.shapes import RankError, Shape, fmt_shape, fmt_tuple, unbatched
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -67,13 +67,17 @@ def spatial(op: OnnxOp, shape: Shape, least: int = 1) -> tuple[int, Shape]:
     """(n, spatial sizes) of an N×C×D1…Dn input, n ≥ ``least``."""
     n = len(shape) - 1
     if op.dim is not None and n != op.dim:
-        raise LayerError(
+        raise RankError(
             f"{op.op_name()} ({op.dim}-d) takes a C×{'×'.join(SPATIAL[op.dim])} input, got "
-            f"{fmt_shape(shape)}"
+            f"{fmt_shape(shape)}",
+            unbatched(shape, (op.dim + 1,)),
         )
     if n < least or n > 3:
         want = "C×D1×…×Dn (n = 1 to 3; N×C×… with the batch)"
-        raise LayerError(f"{op.op_name()} takes a {want} input, got {fmt_shape(shape)}")
+        raise RankError(
+            f"{op.op_name()} takes a {want} input, got {fmt_shape(shape)}",
+            unbatched(shape, range(least + 1, 5)),
+        )
     return n, shape[1:]
 
 

@@ -144,6 +144,7 @@ class Conv(OnnxOp):
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
+    RANK_FROM_INPUT = True
 
     def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         return floor_windows(self, shape, out, exclusive=True)
@@ -287,6 +288,7 @@ class ConvTranspose(OnnxOp):
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
+    RANK_FROM_INPUT = True
 
     SOLVE = _SOLVE._replace(
         attrs={**_SOLVE.attrs, "output_padding": "output_padding"},

@@ -139,6 +139,8 @@ class Pool(OnnxOp):
         return window_steps(row, self, self.pads, self.auto_pad, pool=True, ceil_rule=rule)
 
     # -- lint (convcalc.ask.lint)
+    RANK_FROM_INPUT = True
+
     def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         return None if self.ceil_mode else floor_windows(self, shape, out, exclusive=False)
 
@@ -227,6 +229,9 @@ class GlobalPool(OnnxOp):
         from convcalc.kinds.explaining import one_window, spatial_sizes
 
         return [one_window(row.index, name, size) for _, name, size, _ in spatial_sizes(row)]
+
+    # -- lint (convcalc.ask.lint)
+    RANK_FROM_INPUT = True
 
 
 register(

@@ -148,13 +148,22 @@ class Softmax(Activation):
     )
 
 
+class PassThrough(Activation):
+    """Identity and (in eval mode) dropout: the input itself, whatever its dtype."""
+
+    SUMMARY = "identity, eval-mode dropout"
+    # -- dtypes (convcalc.network.analysis)
+    KEEPS_DTYPE = True
+
+
 _SOFTMAX = ("softmax", "logsoftmax", "softmin")
+_PASS_THROUGH = ("identity", "dropout", "dropout1d", "dropout2d", "dropout3d", "alphadropout")
 # name → PyTorch's class and signature (-o torch writes it); swish is SiLU's other name.
 _CLASSES: dict[str, tuple[str, Signature]] = {}
 _SAME_CLASS = {"swish": "silu"}
 
 for _name, _params in ACTIVATIONS.items():
-    _cls = Softmax if _name in _SOFTMAX else Activation
+    _cls = Softmax if _name in _SOFTMAX else PassThrough if _name in _PASS_THROUGH else Activation
     _names = {_name: {"name": _name}}
     _names.update({f: {"name": _name} for f, c in FUNCTIONAL_NAMES.items() if c == _name})
     _torch = {}

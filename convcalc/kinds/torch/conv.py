@@ -109,6 +109,7 @@ class _Convolution(SpatialLayer):
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
 
 @register

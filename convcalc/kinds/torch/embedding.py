@@ -59,7 +59,12 @@ class Embedding(Layer):
         return Out("embedding", (*shape, d), params=n * d, rf=None)
 
     EXAMPLE, EXAMPLE_INPUT = "1000 64", "12"
-    TORCH_TAKES_INDICES = True
+
+    # -- dtypes (convcalc.network.analysis; -o torch's example input is long zeros)
+    READS_INDICES = (
+        "PyTorch's nn.Embedding raises \"Expected tensor for argument #1 'indices' to have "
+        'one of the following scalar types: Long, Int; but got torch.FloatTensor"'
+    )
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True

@@ -314,6 +314,10 @@ class LayerNorm(Layer):
 
     EXAMPLE_INPUT = "10x64"
 
+    # -- lint (convcalc.ask.lint)
+    def norms_last_axis(self) -> bool:
+        return self.normalized_shape is None
+
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         norm = self.normalized_shape
         return {**self.__dict__, "normalized_shape": (shape[-1],) if norm is None else norm}
@@ -349,6 +353,10 @@ class RMSNorm(Layer):
         return Out("rmsnorm", shape, params=params)
 
     EXAMPLE_INPUT = "10x64"
+
+    # -- lint (convcalc.ask.lint)
+    def norms_last_axis(self) -> bool:
+        return self.normalized_shape is None
 
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         norm = self.normalized_shape

@@ -156,6 +156,7 @@ class MaxPool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows
@@ -236,6 +237,7 @@ class AvgPool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows
@@ -388,6 +390,7 @@ class AdaptivePool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
     SIZE_IS_GIVEN = True
 
     SOLVE = Solve(output_size="output_size")
@@ -447,6 +450,7 @@ class LPPool(SpatialLayer):
 
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
+    RANK_FROM_INPUT = True
 
     def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         from convcalc.kinds.windows import torch_windows

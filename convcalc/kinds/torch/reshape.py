@@ -663,6 +663,7 @@ class Flatten(Layer):
         Param("end_dim", INT, -1, aliases=("end",)),
     )
     SUMMARY = "flatten"
+    KEEPS_DTYPE = True  # moves elements only: indices stay indices
 
     start_dim: int
     end_dim: int
@@ -791,6 +792,7 @@ class Unflatten(Layer):
         Param("unflattened_size", INTS, positional=True, required=True, aliases=("sizes",)),
     )
     SUMMARY = "unflatten"
+    KEEPS_DTYPE = True  # moves elements only: indices stay indices
 
     dim: int
     unflattened_size: tuple[int, ...]
@@ -882,6 +884,7 @@ class ChannelShuffle(Layer):
     TORCH = {"ChannelShuffle": Signature(("groups",), required=1)}
     PARAMS = (Param("groups", INT, positional=True, required=True, aliases=("g",)),)
     SUMMARY = "channel shuffle"
+    KEEPS_DTYPE = True  # moves elements only: indices stay indices
 
     groups: int
 

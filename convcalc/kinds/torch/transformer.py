@@ -59,6 +59,7 @@ class Permute(Layer):
     TORCH = {"Permute": Signature(("dims",), required=1)}  # torchvision.ops.misc.Permute
     PARAMS = (Param("dims", INTS, positional=True, required=True),)
     SUMMARY = "reorder dimensions"
+    KEEPS_DTYPE = True  # moves elements only: indices stay indices
 
     dims: tuple[int, ...]
 
@@ -106,6 +107,7 @@ class Transpose(Layer):
         Param("dim1", INT, positional=True, required=True),
     )
     SUMMARY = "swap two dimensions"
+    KEEPS_DTYPE = True  # moves elements only: indices stay indices
 
     dim0: int
     dim1: int
@@ -537,6 +539,7 @@ class SelectToken(Layer):
     NAMES = {"selecttoken": {}, "token": {}}
     PARAMS = (Param("index", INT, 0, positional=True),)
     SUMMARY = "select one token"
+    KEEPS_DTYPE = True  # moves elements only: indices stay indices
 
     index: int
 

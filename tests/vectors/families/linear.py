@@ -24,13 +24,17 @@ def case_linear(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
 
 
 class Lookup(nn.Module):
-    """Embedding fed an int64 index tensor of the input's shape (all zeros)."""
+    """Embedding reading the network's input: fed an int64 index tensor of the input's
+    shape (all zeros). A tensor an earlier layer made (``Chain`` marks it ``from_layer``)
+    is passed as it is: its floats are what nn.Embedding gets, and refuses, in a network."""
 
     def __init__(self, inner: nn.Module) -> None:
         super().__init__()
         self.inner = inner
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if getattr(x, "from_layer", False):
+            return self.inner(x)
         return self.inner(torch.zeros_like(x, dtype=torch.int64))
 
 
