@@ -86,12 +86,15 @@ def _print_model_list(ctx: click.Context, _param: click.Parameter, value: bool) 
 def _print_model_spec(ctx: click.Context, _param: click.Parameter, name: str | None) -> None:
     if name is None or ctx.resilient_parsing:
         return
-    from convcalc.network.zoo import model_spec
+    from convcalc.network.zoo import family_spec, model_spec
 
     try:
         text = model_spec(name)
-    except SpecError as exc:
-        raise click.UsageError(f"--model-spec: {exc.message}", ctx=ctx) from None
+    except SpecError as exc:  # or a family's blocks (include NAME)
+        family = family_spec(name)
+        if family is None:
+            raise click.UsageError(f"--model-spec: {exc.message}", ctx=ctx) from None
+        text = family
     click.echo(text, nl=False)
     ctx.exit(0)
 
