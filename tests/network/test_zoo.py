@@ -41,13 +41,6 @@ WEIGHTED = {
 # Recorded from torchvision, not yet written as spec files (issue 18 in progress).
 NOT_BUILT = frozenset(
     [
-        "vgg11",
-        "vgg13",
-        "vgg19",
-        "vgg11_bn",
-        "vgg13_bn",
-        "vgg16_bn",
-        "vgg19_bn",
         "densenet161",
         "densenet169",
         "densenet201",
