@@ -41,13 +41,6 @@ WEIGHTED = {
 # Recorded from torchvision, not yet written as spec files (issue 18 in progress).
 NOT_BUILT = frozenset(
     [
-        "densenet161",
-        "densenet169",
-        "densenet201",
-        "squeezenet1_1",
-        "shufflenet_v2_x0_5",
-        "shufflenet_v2_x1_5",
-        "shufflenet_v2_x2_0",
         "mobilenet_v3_small",
         "mnasnet0_5",
         "mnasnet0_75",
