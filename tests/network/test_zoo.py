@@ -41,10 +41,6 @@ WEIGHTED = {
 # Recorded from torchvision, not yet written as spec files (issue 18 in progress).
 NOT_BUILT = frozenset(
     [
-        "mobilenet_v3_small",
-        "mnasnet0_5",
-        "mnasnet0_75",
-        "mnasnet1_3",
         "regnet_x_400mf",
         "regnet_x_800mf",
         "regnet_x_1_6gf",
