@@ -41,20 +41,6 @@ WEIGHTED = {
 # Recorded from torchvision, not yet written as spec files (issue 18 in progress).
 NOT_BUILT = frozenset(
     [
-        "regnet_x_400mf",
-        "regnet_x_800mf",
-        "regnet_x_1_6gf",
-        "regnet_x_3_2gf",
-        "regnet_x_8gf",
-        "regnet_x_16gf",
-        "regnet_x_32gf",
-        "regnet_y_800mf",
-        "regnet_y_1_6gf",
-        "regnet_y_3_2gf",
-        "regnet_y_8gf",
-        "regnet_y_16gf",
-        "regnet_y_32gf",
-        "regnet_y_128gf",
         "efficientnet_b1",
         "efficientnet_b2",
         "efficientnet_b3",
