@@ -50,13 +50,6 @@ NOT_BUILT = frozenset(
         "efficientnet_b7",
         "efficientnet_v2_m",
         "efficientnet_v2_l",
-        "convnext_small",
-        "convnext_base",
-        "convnext_large",
-        "vit_b_32",
-        "vit_l_16",
-        "vit_l_32",
-        "vit_h_14",
     ]
 )
 BUILT = sorted(set(RECORDS) - NOT_BUILT)
