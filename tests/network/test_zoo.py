@@ -38,29 +38,11 @@ WEIGHTED = {
 }
 
 
-# Recorded from torchvision, not yet written as spec files (issue 18 in progress).
-NOT_BUILT = frozenset(
-    [
-        "efficientnet_b1",
-        "efficientnet_b2",
-        "efficientnet_b3",
-        "efficientnet_b4",
-        "efficientnet_b5",
-        "efficientnet_b6",
-        "efficientnet_b7",
-        "efficientnet_v2_m",
-        "efficientnet_v2_l",
-    ]
-)
-BUILT = sorted(set(RECORDS) - NOT_BUILT)
-
-
 def test_every_record_has_a_built_in_model() -> None:
-    assert sorted(m.name for m in models()) == BUILT
-    assert set(RECORDS) >= NOT_BUILT
+    assert sorted(m.name for m in models()) == sorted(RECORDS)
 
 
-@pytest.fixture(scope="module", params=BUILT)
+@pytest.fixture(scope="module", params=sorted(RECORDS))
 def model(request: pytest.FixtureRequest) -> tuple[dict[str, Any], convcalc.Analysis]:
     record = RECORDS[request.param]
     return record, convcalc.analyze(model_spec(request.param))
