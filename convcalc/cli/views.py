@@ -74,12 +74,9 @@ def _complete_models(ctx: click.Context, param: click.Parameter, incomplete: str
 
 def _print_model_list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
-        from convcalc.network.zoo import models
+        from convcalc.cli.catalog import model_list
 
-        listed = models()
-        width = max(len(m.name) for m in listed)
-        for m in listed:
-            click.echo(f"{m.name.ljust(width)}  {m.summary}")
+        click.echo(model_list(), nl=False)
         ctx.exit(0)
 
 

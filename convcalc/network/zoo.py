@@ -25,6 +25,23 @@ _INCLUDE = r"(?im)(?:^|[;|\s])(include)(?:[^\S\n]+([^\s=;|(),#]+))?"
 class ModelInfo(NamedTuple):
     name: str
     summary: str  # the spec's first comment line
+    # The torchvision weights whose published figures it reproduces, from its
+    # ``# weights: NAME`` comment line ("" for a network torchvision does not publish).
+    weights: str = ""
+
+    @property
+    def task(self) -> str:
+        """What its weights were trained for, by their data set (the title of its
+        group in --list-models)."""
+        for prefix, task in TASKS:
+            if self.weights.startswith(prefix):
+                return task
+        return OTHER_TASK
+
+
+# Weights' data sets (the start of their names) and the task they name.
+TASKS = (("IMAGENET1K_", "Classification, ImageNet-1K"),)
+OTHER_TASK = "Not in torchvision's zoo"
 
 
 def _folder():  # type: ignore[no-untyped-def]
@@ -36,9 +53,13 @@ def models() -> list[ModelInfo]:
     out = []
     for entry in _folder().iterdir():
         if entry.name.endswith(_SUFFIX):
-            first = entry.read_text(encoding="utf-8").split("\n", 1)[0]
+            lines = entry.read_text(encoding="utf-8").split("\n", 8)[:8]
+            first = lines[0]
             summary = first.lstrip("#").strip() if first.startswith("#") else ""
-            out.append(ModelInfo(entry.name[: -len(_SUFFIX)], summary))
+            weights = next(
+                (line.split()[2] for line in lines if line.startswith("# weights: ")), ""
+            )
+            out.append(ModelInfo(entry.name[: -len(_SUFFIX)], summary, weights))
     return sorted(out)
 
 

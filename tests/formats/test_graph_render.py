@@ -126,12 +126,13 @@ def test_csv_carries_the_graph_columns() -> None:
 
 
 def test_list_models_lists_every_model_with_its_summary() -> None:
+    """By task and weights (tests/network/test_zoo.py checks the figures)."""
     code, out, _ = run("--list-models")
     assert code == 0
-    listed = [line.split()[0] for line in out.splitlines()]
-    assert listed == [m.name for m in models()]
-    assert {"resnet18", "resnet152", "unet"} <= set(listed)
-    assert all(len(line.split()) > 2 for line in out.splitlines())
+    rows = [line.split() for line in out.splitlines()[1:] if line.startswith("  ")]
+    assert sorted(row[0] for row in rows) == [m.name for m in models()]
+    assert {"resnet18", "resnet152", "unet"} <= {row[0] for row in rows}
+    assert all(len(row) > 5 for row in rows)  # name, figures, input, summary
 
 
 def test_model_spec_prints_what_model_analyses() -> None:

@@ -180,3 +180,40 @@ def test_include_from_the_command_line(tmp_path: Any) -> None:
     assert bad.exit_code == 2
     assert "no model family 'resnets'; did you mean 'resnet'?" in bad.stderr
     assert bad.stdout == ""
+
+
+# -- --list-models ------------------------------------------------------------
+
+
+def test_list_models_by_task_and_weights() -> None:
+    """Each model once, under a title naming its default weights (the record's), with
+    its parameters, GFLOPS (the published ones, where torchvision publishes them) and
+    default input."""
+    from convcalc.cli.catalog import model_list
+
+    title, seen = "", {}
+    lines = model_list().splitlines()
+    assert lines[0].split() == ["model", "params", "GFLOPS", "input"]
+    for line in lines[1:]:
+        if line and not line.startswith("  "):
+            title = line
+        elif line:
+            name, params, gflops, size = line.split()[:4]
+            assert name not in seen
+            seen[name] = (title, params, gflops, size)
+    assert sorted(seen) == sorted(RECORDS)
+    for name, (title, params, gflops, size) in seen.items():
+        record = RECORDS[name]
+        assert size == "×".join(map(str, record["input"]))
+        assert params == f"{record['params']:,}"
+        published = record["published"]
+        if published is None:
+            assert title == "Not in torchvision's zoo (no published figures):"
+            assert gflops == f"{record['macs'] / 1e9:.3f}"
+            continue
+        weights = record["weights"].split(".")[1]
+        assert title == (
+            f"Classification, ImageNet-1K: torchvision's {weights} weights, their published figures:"
+        )
+        assert params == f"{published['num_params']:,}"
+        assert gflops == f"{published['gflops']:.3f}"

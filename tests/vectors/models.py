@@ -6,8 +6,12 @@ The built-in model specs (issue 6) are checked against this file layer by layer.
     /path/to/venv-with-torch-and-torchvision/bin/python tests/vectors/models.py
 
 Written against torch 2.13.0 (CPU) and torchvision 0.28.0. Only torchvision's Python model
-definitions are used (its compiled ops need not load); no weights are downloaded. It writes
-``tests/data/torch_models.jsonl``, one JSON object per line (sorted keys), in ``MODELS`` order:
+definitions are used (its compiled ops need not load); no weights are downloaded, and every
+model is built and run on the meta device (shapes and counts need no values; the 21 models
+recorded on the CPU before gave the same records, byte for byte). It writes
+``tests/data/torch_models.jsonl``, one JSON object per line (sorted keys), in
+``TORCHVISION_MODELS`` order (every ImageNet classifier of torchvision's zoo), then the two
+hand-built models:
 
 * ``name``; ``source``: ``"torchvision"`` or ``"hand"`` (built in this script);
   ``builder_kwargs``: the keyword arguments the model class was constructed with — for
@@ -16,7 +20,8 @@ definitions are used (its compiled ops need not load); no weights are downloaded
   ``aux_logits=False, init_weights=False, transform_input=True``;
 * ``input`` / ``output``: shapes without the batch (PyTorch ran batch 1, eval mode, no_grad);
   ``input`` is the size torchvision's published figures were measured at (the weights'
-  ``transforms().crop_size``: 224, inception_v3 299, efficientnet_v2_s 384);
+  ``transforms().crop_size``: 224, inception_v3 299, efficientnet_b1…b7 240…600,
+  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518);
 * ``params`` = ``sum(p.numel() for p in model.parameters())``; ``buffers`` = the same over
   ``model.buffers()``, of which ``int64_buffers`` are int64 (BatchNorm's num_batches_tracked);
 * ``macs`` = ``FlopCounterMode`` total / 2 of the eval forward, run with every
