@@ -241,3 +241,45 @@ def layer_help(word: str, framework: Framework | None = None) -> str:
 
         lines += ["", *textwrap.wrap(f"note: {note}", 80, subsequent_indent="      ")]
     return "\n".join(lines) + "\n"
+
+
+def model_list() -> str:
+    """``--list-models``: the built-in networks by task, then by the torchvision weights
+    whose published figures they reproduce, with their parameters, GFLOPS (MACs / 1e9 to
+    torchvision's three decimals) and default input — each figure analysed here, from
+    the spec file ``-m`` runs."""
+    from convcalc.network.analysis import analyze
+    from convcalc.network.zoo import OTHER_TASK, TASKS, model_spec, models
+
+    order = [task for _prefix, task in TASKS] + [OTHER_TASK]
+    groups: dict[tuple[int, int, str], list[tuple[str, str, str, str, str]]] = {}
+    for m in models():
+        a = analyze(model_spec(m.name))
+        thousandths = None if a.macs is None else (a.macs + 500_000) // 1_000_000
+        gflops = "?" if thousandths is None else f"{thousandths // 1000}.{thousandths % 1000:03d}"
+        params = "?" if a.params is None else exact(a.params)
+        title = m.summary.split(", as torchvision.", 1)[0]
+        key = (order.index(m.task), len(m.weights), m.weights)
+        groups.setdefault(key, []).append((m.name, params, gflops, shape(a.input, "×"), title))
+    rows = [row for group in groups.values() for row in group]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    head = ("model", "params", "GFLOPS", "input")
+    widths = [max(w, len(h)) for w, h in zip(widths, head)]
+
+    def line(cells: Sequence[str]) -> str:
+        name, params, gflops, size, *rest = cells
+        text = (
+            f"  {name.ljust(widths[0])}  {params.rjust(widths[1])}  {gflops.rjust(widths[2])}"
+            f"  {size.ljust(widths[3])}"
+        )
+        return f"{text}  {rest[0]}" if rest else text.rstrip()
+
+    out = [line(head)]
+    for (task, _n, weights), group in sorted(groups.items()):
+        if weights:
+            title = f"{order[task]}: torchvision's {weights} weights, their published figures"
+        else:
+            title = f"{order[task]} (no published figures):"
+        out += ["", title + ("" if title.endswith(":") else ":")]
+        out += [line(row) for row in group]
+    return "\n".join(out) + "\n"

@@ -52,6 +52,7 @@ KEYWORD_HELP = {
     "use": "apply a named layer again (shared weights)",
     "block": "define a block: block NAME PARAM… then end",
     "end": "end a block definition",
+    "include": "take a family's blocks: include resnet",
 }
 # Statements whose arguments are tensor names, and the one that names a tensor.
 _TAKES_NAMES = frozenset(("from", "add", "mul", "concat", "cat", "crop"))

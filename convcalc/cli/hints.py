@@ -80,6 +80,9 @@ def _framework(exc: SpecError, word: str, spec: str) -> str | None:
         return None  # PyTorch's own word: the slip is elsewhere
     if _is_call(exc):
         return _call(word, exc)
+    assert exc.end is not None
+    if not _spelled_by(word) and exc.source[exc.end : exc.end + 1] != "=":
+        return None  # neither framework's word (a typo, an unknown name): no switch helps
     fits = [name for name in ("keras", "onnx") if _binds(spec, name)]
     if not fits:
         return None

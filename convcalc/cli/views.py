@@ -74,24 +74,24 @@ def _complete_models(ctx: click.Context, param: click.Parameter, incomplete: str
 
 def _print_model_list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
-        from convcalc.network.zoo import models
+        from convcalc.cli.catalog import model_list
 
-        listed = models()
-        width = max(len(m.name) for m in listed)
-        for m in listed:
-            click.echo(f"{m.name.ljust(width)}  {m.summary}")
+        click.echo(model_list(), nl=False)
         ctx.exit(0)
 
 
 def _print_model_spec(ctx: click.Context, _param: click.Parameter, name: str | None) -> None:
     if name is None or ctx.resilient_parsing:
         return
-    from convcalc.network.zoo import model_spec
+    from convcalc.network.zoo import family_spec, model_spec
 
     try:
         text = model_spec(name)
-    except SpecError as exc:
-        raise click.UsageError(f"--model-spec: {exc.message}", ctx=ctx) from None
+    except SpecError as exc:  # or a family's blocks (include NAME)
+        family = family_spec(name)
+        if family is None:
+            raise click.UsageError(f"--model-spec: {exc.message}", ctx=ctx) from None
+        text = family
     click.echo(text, nl=False)
     ctx.exit(0)
 

@@ -63,6 +63,7 @@ KEYWORDS = frozenset(
         "block",
         "end",
         "framework",
+        "include",  # include NAME: a family's blocks (network/zoo.py appends its file)
     )
 )
 # Statements whose arguments are tensor names: among them the word 'input' is

@@ -410,6 +410,10 @@ def _analyze(
     framework: str | None = None,
     opset: int | None = None,
 ) -> Analysis:
+    if isinstance(spec, str) and "include" in spec.lower():
+        from convcalc.network.zoo import with_families  # include NAME: a family's blocks
+
+        spec = with_families(spec)
     program, fw = _framework(spec, framework, opset)
     source = program.source
     graph = build(program, fw)

@@ -61,6 +61,8 @@ class Blocks(dict[str, "BlockDef"]):
                     end=stmt.end,
                 )
             if stmt.kind != "block":
+                if stmt.kind == "include":  # its family's blocks are in the text already
+                    continue
                 if stmt.kind == "end":
                     raise self.error("'end' without a 'block' to close", stmt)
                 rest.append(stmt)

@@ -406,6 +406,8 @@ class _Builder:
             self.use(stmt, scope, path, frozen)
         elif kind == "block":
             raise self.error("a block is defined at the top level, not inside another", stmt)
+        elif kind == "include":  # Blocks.define drops the top level's (zoo.py appends the family)
+            raise self.error("'include' stands at the top level, not inside a block", stmt)
         elif kind == "framework":
             raise self.error(
                 "'framework' must be the spec's first statement, before 'input' and the layers",

@@ -1,6 +1,11 @@
 """The built-in networks: spec files shipped in ``convcalc/models/``, written in
 the spec language itself (they are its best examples). A model's first comment
-line is its one-line description; its ``input`` line is its usual input."""
+line is its one-line description; its ``input`` line is its usual input.
+
+Variants of one architecture share a *family* file, ``convcalc/models/blocks/NAME.spec``,
+which only defines blocks; a spec takes them with ``include NAME`` (any spec, not only a
+built-in one). The family's text is appended to the spec's own before it is parsed, so
+the spec's offsets (and its errors' lines) stay as written."""
 
 from __future__ import annotations
 
@@ -9,14 +14,34 @@ from typing import NamedTuple
 
 from convcalc.errors import SpecError
 
-__all__ = ["ModelInfo", "model_spec", "models"]
+__all__ = ["ModelInfo", "families", "family_spec", "model_spec", "models", "with_families"]
 
 _SUFFIX = ".spec"
+_FAMILIES = "blocks"  # the family files' folder, under the models'
+# ``include NAME`` where a statement may start (as parse.block_names finds blocks).
+_INCLUDE = r"(?im)(?:^|[;|\s])(include)(?:[^\S\n]+([^\s=;|(),#]+))?"
 
 
 class ModelInfo(NamedTuple):
     name: str
     summary: str  # the spec's first comment line
+    # The torchvision weights whose published figures it reproduces, from its
+    # ``# weights: NAME`` comment line ("" for a network torchvision does not publish).
+    weights: str = ""
+
+    @property
+    def task(self) -> str:
+        """What its weights were trained for, by their data set (the title of its
+        group in --list-models)."""
+        for prefix, task in TASKS:
+            if self.weights.startswith(prefix):
+                return task
+        return OTHER_TASK
+
+
+# Weights' data sets (the start of their names) and the task they name.
+TASKS = (("IMAGENET1K_", "Classification, ImageNet-1K"),)
+OTHER_TASK = "Not in torchvision's zoo"
 
 
 def _folder():  # type: ignore[no-untyped-def]
@@ -28,9 +53,13 @@ def models() -> list[ModelInfo]:
     out = []
     for entry in _folder().iterdir():
         if entry.name.endswith(_SUFFIX):
-            first = entry.read_text(encoding="utf-8").split("\n", 1)[0]
+            lines = entry.read_text(encoding="utf-8").split("\n", 8)[:8]
+            first = lines[0]
             summary = first.lstrip("#").strip() if first.startswith("#") else ""
-            out.append(ModelInfo(entry.name[: -len(_SUFFIX)], summary))
+            weights = next(
+                (line.split()[2] for line in lines if line.startswith("# weights: ")), ""
+            )
+            out.append(ModelInfo(entry.name[: -len(_SUFFIX)], summary, weights))
     return sorted(out)
 
 
@@ -46,3 +75,59 @@ def model_spec(name: str) -> str:
     close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     raise SpecError(f"no built-in model {name!r}{hint} (--list-models lists them)")
+
+
+def families() -> list[str]:
+    """The family files' names, sorted."""
+    folder = _folder().joinpath(_FAMILIES)
+    return sorted(e.name[: -len(_SUFFIX)] for e in folder.iterdir() if e.name.endswith(_SUFFIX))
+
+
+def family_spec(name: str) -> str | None:
+    """A family file's text (only block definitions), None if there is none."""
+    key = name.lower()
+    entry = _folder().joinpath(_FAMILIES, key + _SUFFIX)
+    if key and "/" not in key and "." not in key and entry.is_file():
+        return entry.read_text(encoding="utf-8")
+    return None
+
+
+def with_families(source: str) -> str:
+    """``source`` with the family file each ``include NAME`` names appended (once each,
+    in the order first named); SpecError at the name if there is no such family."""
+    if "include" not in source.lower():
+        return source  # the common case
+    import re
+
+    uncommented = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), source)
+    texts: dict[str, str] = {}
+    for m in re.finditer(_INCLUDE, uncommented):
+        name = m.group(2)
+        if name is None:
+            start, end = m.span(1)
+            raise SpecError(
+                "'include' needs a family's name: include NAME (convcalc/models/blocks/NAME.spec)",
+                source=source,
+                start=start,
+                end=end,
+            )
+        key = name.lower()
+        if key in texts:
+            continue
+        text = family_spec(key)
+        if text is None:
+            import difflib  # only on the error path
+
+            known = families()
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise SpecError(
+                f"no model family {name!r}; {hint}(families: {', '.join(known)})",
+                source=source,
+                start=m.start(2),
+                end=m.end(2),
+            )
+        texts[key] = text
+    if not texts:
+        return source
+    return "\n".join([source, *(f"# family {k}\n{t}" for k, t in texts.items())])

@@ -198,3 +198,12 @@ def test_the_hinted_commands_work() -> None:
     ):
         result = run(args.split())
         assert result.exit_code == 0, (args, result.stderr)
+
+
+def test_an_unknown_word_that_no_framework_spells_gets_no_framework_hint() -> None:
+    # 'resnt' is a typo of a family name, not Keras's or ONNX's word: switching
+    # frameworks would not help, so no such hint.
+    result = CliRunner().invoke(cli, ["-i", "64x56x56", "include", "resnt", "basic", "64"])
+    assert result.exit_code == 2
+    assert "no model family 'resnt'" in result.stderr
+    assert "--framework" not in result.stderr

@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 import convcalc
-from convcalc.network.zoo import model_spec, models
+from convcalc.errors import SpecError
+from convcalc.kinds.frameworks import TORCH
+from convcalc.language import parse
+from convcalc.network.zoo import families, family_spec, model_spec, models
 from tests import paths
 
 DATA = paths.DATA / "torch_models.jsonl"
@@ -36,7 +39,7 @@ WEIGHTED = {
 
 
 def test_every_record_has_a_built_in_model() -> None:
-    assert sorted(RECORDS) == sorted(m.name for m in models())
+    assert sorted(m.name for m in models()) == sorted(RECORDS)
 
 
 @pytest.fixture(scope="module", params=sorted(RECORDS))
@@ -97,3 +100,120 @@ def test_side_outputs(model: tuple[dict[str, Any], convcalc.Analysis]) -> None:
     assert _weighted(side) == _torch(record["side_layers"])
     assert sum(r.params for r in side) == record["side"]["params"]
     assert [list(r.output) for r in analysis.side_outputs] == [record["side"]["output"]]
+
+
+# -- families: include NAME ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", families())
+def test_a_family_file_only_defines_blocks(name: str) -> None:
+    text = family_spec(name)
+    assert text is not None
+    depth = 0
+    for stmt in parse(text, TORCH.kinds, calls=TORCH.classes).statements:
+        kind = getattr(stmt, "kind", "input")
+        assert depth or kind == "block", (name, kind)
+        depth += {"block": 1, "end": -1}.get(kind, 0)
+    assert depth == 0
+
+
+def test_every_family_is_used_by_a_model() -> None:
+    used = {
+        w.split()[1]
+        for m in models()
+        for w in model_spec(m.name).splitlines()
+        if w.startswith("include ")
+    }
+    assert used == set(families())
+
+
+def test_a_spec_includes_a_family() -> None:
+    """Any spec, not only a built-in one, takes a family's blocks; its own errors keep
+    their lines; the family's text is read once however often it is named."""
+    spec = "input 64x56x56\ninclude resnet\nbasic 64\ninclude RESNET\nbasic_stage 128 N=x1\n"
+    a = convcalc.analyze(spec)
+    b = convcalc.analyze(
+        "input 64x56x56\n" + (family_spec("resnet") or "") + "\nbasic 64\nbasic_stage 128 N=x1"
+    )
+    assert (a.params, a.macs, list(a.output)) == (b.params, b.macs, list(b.output))
+    assert list(a.output) == [128, 28, 28]
+    with pytest.raises(SpecError) as err:
+        convcalc.analyze("input 64x56x56\ninclude resnet\nbasic 64 bogus=1\n", filename="n.spec")
+    assert str(err.value).startswith("n.spec:3:")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message", "word"),
+    [
+        (
+            "include resnt; resnet_stem",
+            "no model family 'resnt'; did you mean 'resnet'? (families: ",
+            "resnt",
+        ),
+        ("include zzz; conv2d 8 k=3", "no model family 'zzz'; (families: ", "zzz"),
+        ("conv2d 8 k=3; include", "'include' needs a family's name", "include"),
+        (
+            "include resnet; block b; include resnet; end; b",
+            "'include' stands at the top level, not inside a block",
+            "include resnet",
+        ),
+    ],
+)
+def test_include_errors(spec: str, message: str, word: str) -> None:
+    with pytest.raises(SpecError) as err:
+        convcalc.analyze(spec, "3x32x32")
+    assert err.value.message.startswith(message)
+    assert err.value.word == word
+
+
+def test_include_from_the_command_line(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from convcalc.cli.command import main_command as cli
+
+    args = ["-i", "64x56x56", "include", "resnet", "basic", "64", "-o", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    inline = convcalc.analyze(f"{family_spec('resnet')}\nbasic 64", "64x56x56")
+    assert json.loads(result.stdout)["total"]["params"] == inline.params
+    bad = CliRunner().invoke(cli, ["-i", "64x56x56", "include", "resnets", "basic", "64"])
+    assert bad.exit_code == 2
+    assert "no model family 'resnets'; did you mean 'resnet'?" in bad.stderr
+    assert bad.stdout == ""
+
+
+# -- --list-models ------------------------------------------------------------
+
+
+def test_list_models_by_task_and_weights() -> None:
+    """Each model once, under a title naming its default weights (the record's), with
+    its parameters, GFLOPS (the published ones, where torchvision publishes them) and
+    default input."""
+    from convcalc.cli.catalog import model_list
+
+    title, seen = "", {}
+    lines = model_list().splitlines()
+    assert lines[0].split() == ["model", "params", "GFLOPS", "input"]
+    for line in lines[1:]:
+        if line and not line.startswith("  "):
+            title = line
+        elif line:
+            name, params, gflops, size = line.split()[:4]
+            assert name not in seen
+            seen[name] = (title, params, gflops, size)
+    assert sorted(seen) == sorted(RECORDS)
+    for name, (title, params, gflops, size) in seen.items():
+        record = RECORDS[name]
+        assert size == "×".join(map(str, record["input"]))
+        assert params == f"{record['params']:,}"
+        published = record["published"]
+        if published is None:
+            assert title == "Not in torchvision's zoo (no published figures):"
+            assert gflops == f"{record['macs'] / 1e9:.3f}"
+            continue
+        weights = record["weights"].split(".")[1]
+        assert title == (
+            f"Classification, ImageNet-1K: torchvision's {weights} weights, their published figures:"
+        )
+        assert params == f"{published['num_params']:,}"
+        assert gflops == f"{published['gflops']:.3f}"

@@ -6,8 +6,12 @@ The built-in model specs (issue 6) are checked against this file layer by layer.
     /path/to/venv-with-torch-and-torchvision/bin/python tests/vectors/models.py
 
 Written against torch 2.13.0 (CPU) and torchvision 0.28.0. Only torchvision's Python model
-definitions are used (its compiled ops need not load); no weights are downloaded. It writes
-``tests/data/torch_models.jsonl``, one JSON object per line (sorted keys), in ``MODELS`` order:
+definitions are used (its compiled ops need not load); no weights are downloaded, and every
+model is built and run on the meta device (shapes and counts need no values; the 21 models
+recorded on the CPU before gave the same records, byte for byte). It writes
+``tests/data/torch_models.jsonl``, one JSON object per line (sorted keys), in
+``TORCHVISION_MODELS`` order (every ImageNet classifier of torchvision's zoo), then the two
+hand-built models:
 
 * ``name``; ``source``: ``"torchvision"`` or ``"hand"`` (built in this script);
   ``builder_kwargs``: the keyword arguments the model class was constructed with — for
@@ -16,7 +20,8 @@ definitions are used (its compiled ops need not load); no weights are downloaded
   ``aux_logits=False, init_weights=False, transform_input=True``;
 * ``input`` / ``output``: shapes without the batch (PyTorch ran batch 1, eval mode, no_grad);
   ``input`` is the size torchvision's published figures were measured at (the weights'
-  ``transforms().crop_size``: 224, inception_v3 299, efficientnet_v2_s 384);
+  ``transforms().crop_size``: 224, inception_v3 299, efficientnet_b1…b7 240…600,
+  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518);
 * ``params`` = ``sum(p.numel() for p in model.parameters())``; ``buffers`` = the same over
   ``model.buffers()``, of which ``int64_buffers`` are int64 (BatchNorm's num_batches_tracked);
 * ``macs`` = ``FlopCounterMode`` total / 2 of the eval forward, run with every
@@ -70,10 +75,28 @@ sys.modules.setdefault(
 )
 import torchvision  # noqa: E402
 from torchvision.models import get_model, get_model_weights  # noqa: E402
+from torchvision.models.regnet import BlockParams  # noqa: E402
 
 SEED = 20250607
+# Shapes and counts need no values: every model is built and run on the meta device
+# (vit_h_14 at 518 would take minutes on a CPU).
+DEVICE = "meta"
 ROOT = Path(__file__).resolve().parents[2]
 OUT_PATH = ROOT / "tests" / "data" / "torch_models.jsonl"
+
+
+def _design_on_cpu(make: Callable[..., Any]) -> Callable[..., Any]:
+    """RegNet computes its design (widths, depths) with tensors, whose values the meta
+    device does not have: that arithmetic runs on the CPU."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with torch.device("cpu"):
+            return make(*args, **kwargs)
+
+    return wrapper
+
+
+BlockParams.from_init_params = _design_on_cpu(BlockParams.from_init_params)  # type: ignore[method-assign]
 
 RECORDED: tuple[type[nn.Module], ...] = (
     nn.Conv1d,
@@ -91,26 +114,28 @@ RECORDED: tuple[type[nn.Module], ...] = (
     nn.MultiheadAttention,
 )
 
+# Families together, the 19 first built in first within each.
 TORCHVISION_MODELS = (
     "alexnet",
-    "vgg16",
-    "resnet18",
-    "resnet50",
-    "resnext50_32x4d",
-    "wide_resnet50_2",
-    "densenet121",
+    *("vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"),
+    *("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"),
+    *("resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d"),
+    *("wide_resnet50_2", "wide_resnet101_2"),
+    *("densenet121", "densenet161", "densenet169", "densenet201"),
     "googlenet",
     "inception_v3",
-    "squeezenet1_0",
-    "shufflenet_v2_x1_0",
+    *("squeezenet1_0", "squeezenet1_1"),
+    *("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"),
     "mobilenet_v2",
-    "mobilenet_v3_large",
-    "mnasnet1_0",
-    "regnet_y_400mf",
-    "efficientnet_b0",
-    "efficientnet_v2_s",
-    "convnext_tiny",
-    "vit_b_16",
+    *("mobilenet_v3_large", "mobilenet_v3_small"),
+    *("mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"),
+    *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
+    *(f"regnet_y_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
+    "regnet_y_128gf",
+    *(f"efficientnet_b{i}" for i in range(8)),
+    *("efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"),
+    *("convnext_tiny", "convnext_small", "convnext_base", "convnext_large"),
+    *("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
 )
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
@@ -120,15 +145,16 @@ TORCHVISION_MODELS = (
 #   for aux_logits=True. Constructing with aux_logits=False yields the same modules.
 # * inception_v3: transform_input=True, aux_logits=True, init_weights=False; AuxLogits is kept
 #   (the caller's default is aux_logits=True).
-# * vgg16: init_weights=False.
-# * vit_b_16: image_size = meta["min_size"][0] (224 for IMAGENET1K_V1).
+# * vgg*: init_weights=False.
+# * vit_*: image_size = meta["min_size"][0] (224 for IMAGENET1K_V1, 518 for vit_h_14's
+#   default IMAGENET1K_SWAG_E2E_V1).
 # The others only set num_classes. transform_input is an elementwise rescale of the three
 # channels (no parameters, no MACs); init_weights only changes the initial values.
 BUILDER_KWARGS: dict[str, dict[str, Any]] = {
     "googlenet": {"aux_logits": False, "init_weights": False, "transform_input": True},
     "inception_v3": {"aux_logits": True, "init_weights": False, "transform_input": True},
-    "vgg16": {"init_weights": False},
 }
+BUILDER_KWARGS.update({n: {"init_weights": False} for n in TORCHVISION_MODELS if n[:3] == "vgg"})
 
 
 def shape(t: torch.Tensor) -> list[int]:
@@ -290,7 +316,7 @@ def record(
 ) -> dict[str, Any]:
     model.eval()
     force_need_weights(model)
-    x = torch.randn(1, *input_shape)
+    x = torch.randn(1, *input_shape, device=DEVICE)
     with torch.no_grad():
         y = model(x)
         macs = flops_of(lambda: model(x)) // 2
@@ -386,7 +412,8 @@ def torchvision_record(name: str) -> dict[str, Any]:
         kwargs["image_size"] = weights.meta["min_size"][0]
     crop = weights.transforms().crop_size
     size = crop[0] if isinstance(crop, list | tuple) else crop
-    model = get_model(name, weights=None, **kwargs)
+    with torch.device(DEVICE):
+        model = get_model(name, weights=None, **kwargs)
     return record(name, model, [3, size, size], "torchvision", kwargs, weights)
 
 
@@ -404,8 +431,9 @@ def main() -> None:
         t = time.perf_counter()
         rows.append(torchvision_record(name))
         print(f"{name}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    rows.append(record("unet", UNet(), [1, 572, 572], "hand", {}))
-    rows.append(record("lenet5", lenet5(), [1, 32, 32], "hand", {}))
+    with torch.device(DEVICE):
+        hand = [("unet", UNet(), [1, 572, 572]), ("lenet5", lenet5(), [1, 32, 32])]
+    rows += [record(name, model, size, "hand", {}) for name, model, size in hand]
     assert rows[-2]["output"] == [2, 388, 388], rows[-2]["output"]
     assert rows[-1]["output"] == [10], rows[-1]["output"]
     with OUT_PATH.open("w", encoding="utf-8", newline="\n") as f:
