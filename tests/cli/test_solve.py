@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 import convcalc
 from convcalc.ask.solve import NoSolution, solve_chain
 from convcalc.cli.command import cli
+from convcalc.formats.answers import LEGEND
 
 
 def run(args: list[str] | str, input: str | None = None) -> Result:
@@ -74,7 +75,11 @@ def test_the_table_shows_each_answer(shape: str, target: str, spec: str) -> None
     lines = out.splitlines()
     answers = "answer" if len(expected) == 1 else "answers"
     assert f": {len(expected)} {answers}, " in lines[0]
-    body = lines[3:]
+    marked = any(s.skips_input for s in expected)
+    # a skips column and its legend under the table when an answer skips input pixels
+    assert ("skips" in lines[1].split()) == marked
+    body = lines[3:-1] if marked else lines[3:]
+    assert (lines[-1] == LEGEND) == marked
     assert len(body) == len(expected)
     for n, (line, solution) in enumerate(zip(body, expected), start=1):
         assert line.split()[0] == str(n)
@@ -83,6 +88,7 @@ def test_the_table_shows_each_answer(shape: str, target: str, spec: str) -> None
             assert text in line.split(), (text, line)
         if not any("." in key for key in solution.values):
             assert solution.spec in line
+        assert (line.split()[-2] == "yes") == solution.skips_input
 
 
 def test_the_table_shows_ten_and_says_how_many_more() -> None:
@@ -104,7 +110,7 @@ def test_a_chain_shows_its_solved_layers_by_row() -> None:
     out = ok(["solve", "-i", "3x224x224", "-o", "64x56x56", *spec.split()])
     expected = solve_chain(spec, "3x224x224", "64x56x56")
     header = out.splitlines()[1].split()
-    assert header == ["#", "layers", "1.p", "4.p", "output"]
+    assert header == ["#", "layers", "1.p", "4.p", "skips", "output"]
     for solution in expected:
         layers = convcalc.analyze(solution.spec, "3x224x224").layers
         assert f"1: {layers[0].spec}; 4: {layers[3].spec}" in out
@@ -115,11 +121,12 @@ def test_csv_and_tsv(fmt: str) -> None:
     out = ok(f"solve -i 224 -o 112 conv2d k=3 --format {fmt}")
     rows = list(csv.reader(io.StringIO(out), delimiter="," if fmt == "csv" else "\t"))
     expected = solve_chain("conv2d k=3", "224", "112")
-    assert rows[0] == ["spec", *expected[0].values, "output"]
+    assert rows[0] == ["spec", *expected[0].values, "output", "skips_input"]
     assert [r[0] for r in rows[1:]] == [s.spec for s in expected]
-    for row in rows[1:]:
+    for row, solution in zip(rows[1:], expected):
         assert convcalc.analyze(row[0], "224").output[1:] == (112, 112)
-        assert row[-1] == "?x112x112"
+        assert row[-2] == "?x112x112"
+        assert row[-1] == ("true" if solution.skips_input else "false")
 
 
 def test_markdown() -> None:
@@ -291,6 +298,7 @@ def test_a_real_process() -> None:
 PROBE = """
 import sys
 from convcalc.cli.command import cli
+from convcalc.formats.answers import LEGEND
 try:
     cli.main(sys.argv[1:], prog_name="convcalc")
 except SystemExit:
