@@ -35,9 +35,11 @@ if TYPE_CHECKING:
 
 TABLE_LIMIT = 10  # answers the table shows unless --limit says otherwise
 
-HELP = """Find the missing hyperparameters: every complete layer (simplest
-first) that turns the input shape (-i) into the output shape (-o), checked
-by the same engine as the main command.
+HELP = """Find the missing hyperparameters: every complete layer that turns
+the input shape (-i) into the output shape (-o), checked by the same engine
+as the main command. The usual designs come first: windows that read all
+their input, no dilation unless asked (d=?), centred padding, the well-known
+stems and pools; answers whose windows skip input pixels are marked.
 
 Mark the unknown keys with ?: p=?, k=?, s=?, d=?, op=?; adaptive pooling's
 output size (adaptiveavgpool ?) and upsample's size or scale too
@@ -54,6 +56,7 @@ Examples:
   convcalc solve -i 8x7x7 -o 14 convtranspose2d 8 k=4 s=2 p=?
   convcalc solve -i 3x224x224 -o 64x56x56 conv2d 64 k=7 s=2 p=? maxpool k=3 s=2 p=?
   convcalc solve -i 224 -o 112 conv2d --format json
+  convcalc solve -i 224 -o 56 conv2d 64 k=? s=? p=? -n 3 --explain
   convcalc solve --framework keras -i 224x224x3 -o 112x112x64 Conv2D 64 3 strides=2 padding=?
 
 Exit status: 0 answers found, 1 nothing within the bounds reaches -o (the

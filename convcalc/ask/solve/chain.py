@@ -65,9 +65,9 @@ def solve_chain(
     opset: int | None = None,
 ) -> list[Solution]:
     """Every assignment of the ``?`` keys of a chain (or graph) that gives
-    ``output_shape`` at its end, simplest first. A spec that is one layer statement
-    goes to ``solve``. ``framework`` and ``opset`` as for ``analyze`` (a spec may
-    declare its own in a leading ``framework`` statement)."""
+    ``output_shape`` at its end, in the designer's order (design.py). A spec that
+    is one layer statement goes to ``solve``. ``framework`` and ``opset`` as for
+    ``analyze`` (a spec may declare its own in a leading ``framework`` statement)."""
     limits = limits or Limits()
     program, fw = _framework(spec, framework, opset)
     conventions = {"framework": fw.name, "opset": fw.opset}

@@ -1,6 +1,6 @@
 """Solving one layer: its unknown keys (windowed kinds, adaptive pooling's output
 size, resampling's size or scale, the output channels), candidates per dimension
-combined simplest first, each confirmed by the engine."""
+combined in the designer's order (design.py), each confirmed by the engine."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def solve(
     opset: int | None = None,
 ) -> list[Solution]:
     """Every assignment of the layer's unknown keys that turns ``input_shape`` into
-    ``output_shape``, simplest first (see the module docstring). ``framework`` and
+    ``output_shape``, in the designer's order (see the package docstring). ``framework`` and
     ``opset`` say whose conventions apply, as for ``analyze``."""
     limits = limits or Limits()
     text = layer.strip()
