@@ -49,8 +49,8 @@ def solve(
     opset: int | None = None,
 ) -> list[Solution]:
     """Every assignment of the keys marked ``?`` in ``spec`` (one layer, or a chain
-    or graph) that turns ``input_shape`` into ``output_shape``, simplest first, as
-    ``convcalc solve`` lists them. A layer without a ``?`` solves every key it leaves
+    or graph) that turns ``input_shape`` into ``output_shape``, the usual designs
+    first, as ``convcalc solve`` lists them. A layer without a ``?`` solves every key it leaves
     out. ``limits``: a Limits or ``--max``'s text (``"k=21,s=8"``). Raises NoSolution
     (a ShapeError, with ``.nearest``) when nothing within the limits fits."""
     from convcalc.ask.solve import Limits, solve_chain

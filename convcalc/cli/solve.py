@@ -28,13 +28,18 @@ from convcalc.errors import ConvcalcError, ShapeError, SpecError
 from convcalc.network.analysis import analyze, parse_shape
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Sequence
+
+    from convcalc.ask.solve import Solution
+    from convcalc.formats.answers import Explained
 
 TABLE_LIMIT = 10  # answers the table shows unless --limit says otherwise
 
-HELP = """Find the missing hyperparameters: every complete layer (simplest
-first) that turns the input shape (-i) into the output shape (-o), checked
-by the same engine as the main command.
+HELP = """Find the missing hyperparameters: every complete layer that turns
+the input shape (-i) into the output shape (-o), checked by the same engine
+as the main command. The usual designs come first: windows that read all
+their input, no dilation unless asked (d=?), centred padding, the well-known
+stems and pools; answers whose windows skip input pixels are marked.
 
 Mark the unknown keys with ?: p=?, k=?, s=?, d=?, op=?; adaptive pooling's
 output size (adaptiveavgpool ?) and upsample's size or scale too
@@ -51,6 +56,7 @@ Examples:
   convcalc solve -i 8x7x7 -o 14 convtranspose2d 8 k=4 s=2 p=?
   convcalc solve -i 3x224x224 -o 64x56x56 conv2d 64 k=7 s=2 p=? maxpool k=3 s=2 p=?
   convcalc solve -i 224 -o 112 conv2d --format json
+  convcalc solve -i 224 -o 56 conv2d 64 k=? s=? p=? -n 3 --explain
   convcalc solve --framework keras -i 224x224x3 -o 112x112x64 Conv2D 64 3 strides=2 padding=?
 
 Exit status: 0 answers found, 1 nothing within the bounds reaches -o (the
@@ -123,6 +129,12 @@ class SolveCommand(LayerCommand):
     help=f"Show at most N answers (0 = all). Default: {TABLE_LIMIT} in the table, all in "
     "the other formats.",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show how each shown answer's sizes are computed, per dimension, as the main "
+    'command\'s --explain does (JSON: "explain"; CSV/TSV: an explain column).',
+)
 @FRAMEWORK_OPTION
 @OPSET_OPTION
 @HELP_OPTION
@@ -136,13 +148,23 @@ def solve_command(
     fmt: str,
     bounds: str | None,
     limit: int | None,
+    explain: bool,
     framework: str | None,
     opset: int | None,
 ) -> None:
     guarded(
         ctx,
         lambda: run(
-            layers, input_shape, output_shape, spec_file, fmt, bounds, limit, framework, opset
+            layers,
+            input_shape,
+            output_shape,
+            spec_file,
+            fmt,
+            bounds,
+            limit,
+            framework,
+            opset,
+            explain,
         ),
     )
 
@@ -164,9 +186,11 @@ def run(
     limit: int | None = None,
     framework: str | None = None,
     opset: int | None = None,
+    explain: bool = False,
 ) -> None:
     """Solve, then print the answers in ``fmt`` (``framework``, ``opset``: whose
-    conventions, as for the main command)."""
+    conventions, as for the main command; ``explain``: with each shown answer's
+    size computation)."""
     if output_shape is None:
         raise Failure(
             "solve needs the output shape to reach: -o OUT (e.g. -o 112 or -o 64x112x112)",
@@ -212,8 +236,40 @@ def run(
     note = "" if first.framework == "torch" else _note(first.framework, first.opset)
     from convcalc.formats.answers import write
 
-    write(shown, len(answers), fmt, out, spec, first.input, input_shape, conventions, note)
+    explained = _explained(shown, fmt, out, input_shape, conventions) if explain else None
+    write(
+        shown, len(answers), fmt, out, spec, first.input, input_shape, conventions, note, explained
+    )
     out.flush()
+
+
+def _explained(
+    answers: Sequence[Solution],
+    fmt: str,
+    out: TextIO,
+    input_shape: str | None,
+    conventions: dict[str, Any],
+) -> list[list[Explained]]:
+    """--explain for each answer: the steps of its solved layers (of its one layer),
+    as the main command's --explain gives them (ASCII where it writes ASCII)."""
+    from convcalc.ask.explain import explain
+    from convcalc.formats.answers import Explained, solved_rows
+    from convcalc.formats.text import is_unicode
+
+    ascii = fmt in ("json", "csv", "tsv") or (fmt == "table" and not is_unicode(out))
+    found = []
+    for answer in answers:
+        analysis = analyze(answer.spec, input_shape, **conventions)
+        steps = explain(analysis, ascii=ascii)
+        rows = solved_rows(answer)
+        layers = [
+            Explained(row, analysis.layers[row - 1].spec, [s for s in steps if s.row == row])
+            for row in rows or range(1, len(analysis.layers) + 1)
+        ]
+        if not rows:  # one layer: no row to name
+            layers = [e._replace(row=0) for e in layers]
+        found.append(layers)
+    return found
 
 
 def _note(framework: str, opset: int | None) -> str:

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 import convcalc
 from convcalc.ask.solve import NoSolution, solve_chain
 from convcalc.cli.command import cli
+from convcalc.formats.answers import LEGEND
 
 
 def run(args: list[str] | str, input: str | None = None) -> Result:
@@ -74,7 +75,11 @@ def test_the_table_shows_each_answer(shape: str, target: str, spec: str) -> None
     lines = out.splitlines()
     answers = "answer" if len(expected) == 1 else "answers"
     assert f": {len(expected)} {answers}, " in lines[0]
-    body = lines[3:]
+    marked = any(s.skips_input for s in expected)
+    # a skips column and its legend under the table when an answer skips input pixels
+    assert ("skips" in lines[1].split()) == marked
+    body = lines[3:-1] if marked else lines[3:]
+    assert (lines[-1] == LEGEND) == marked
     assert len(body) == len(expected)
     for n, (line, solution) in enumerate(zip(body, expected), start=1):
         assert line.split()[0] == str(n)
@@ -83,6 +88,7 @@ def test_the_table_shows_each_answer(shape: str, target: str, spec: str) -> None
             assert text in line.split(), (text, line)
         if not any("." in key for key in solution.values):
             assert solution.spec in line
+        assert (line.split()[-2] == "yes") == solution.skips_input
 
 
 def test_the_table_shows_ten_and_says_how_many_more() -> None:
@@ -104,7 +110,7 @@ def test_a_chain_shows_its_solved_layers_by_row() -> None:
     out = ok(["solve", "-i", "3x224x224", "-o", "64x56x56", *spec.split()])
     expected = solve_chain(spec, "3x224x224", "64x56x56")
     header = out.splitlines()[1].split()
-    assert header == ["#", "layers", "1.p", "4.p", "output"]
+    assert header == ["#", "layers", "1.p", "4.p", "skips", "output"]
     for solution in expected:
         layers = convcalc.analyze(solution.spec, "3x224x224").layers
         assert f"1: {layers[0].spec}; 4: {layers[3].spec}" in out
@@ -115,11 +121,12 @@ def test_csv_and_tsv(fmt: str) -> None:
     out = ok(f"solve -i 224 -o 112 conv2d k=3 --format {fmt}")
     rows = list(csv.reader(io.StringIO(out), delimiter="," if fmt == "csv" else "\t"))
     expected = solve_chain("conv2d k=3", "224", "112")
-    assert rows[0] == ["spec", *expected[0].values, "output"]
+    assert rows[0] == ["spec", *expected[0].values, "output", "skips_input"]
     assert [r[0] for r in rows[1:]] == [s.spec for s in expected]
-    for row in rows[1:]:
+    for row, solution in zip(rows[1:], expected):
         assert convcalc.analyze(row[0], "224").output[1:] == (112, 112)
-        assert row[-1] == "?x112x112"
+        assert row[-2] == "?x112x112"
+        assert row[-1] == ("true" if solution.skips_input else "false")
 
 
 def test_markdown() -> None:
@@ -291,6 +298,7 @@ def test_a_real_process() -> None:
 PROBE = """
 import sys
 from convcalc.cli.command import cli
+from convcalc.formats.answers import LEGEND
 try:
     cli.main(sys.argv[1:], prog_name="convcalc")
 except SystemExit:
@@ -422,3 +430,93 @@ def test_a_question_mark_in_a_call_is_read_by_pytorchs_signature(
         assert "?" not in answer.spec
         out = convcalc.analyze(answer.spec, "3x32x32").output
         assert "x".join(map(str, out)) == target
+
+
+# --------------------------------------------------------------------------
+# The mark on answers that skip input pixels, and --explain.
+
+
+def test_every_format_marks_the_answers_that_skip_input_pixels() -> None:
+    args = ["solve", "-i", "3x224x224", "-o", "64x56x56", "conv2d", "64", "k=?", "s=?", "p=?"]
+    expected = solve_chain(" ".join(args[5:]), "3x224x224", "64x56x56")
+    skipping = [s.skips_input for s in expected]
+    assert any(skipping) and not all(skipping)
+    answers = json.loads(ok([*args, "--format", "json"]))
+    assert [a["skips_input"] for a in answers] == skipping
+    rows = list(csv.reader(io.StringIO(ok([*args, "--format", "csv"]))))
+    assert rows[0][-1] == "skips_input"
+    assert [r[-1] for r in rows[1:]] == ["true" if s else "false" for s in skipping]
+    md = ok([*args, "--format", "markdown"]).splitlines()
+    assert md[2] == "| # | layer | k | s | p | skips | output |"
+    body = [line for line in md if line.startswith("| ") and line[2].isdigit()]
+    assert [line.split(" | ")[-2] == "yes" for line in body] == skipping
+    assert LEGEND in md
+    table = ok([*args, "-n", "0"]).splitlines()
+    assert table[1].split()[-2:] == ["skips", "output"]
+    assert table[-1] == LEGEND
+    assert [line.split()[-2] == "yes" for line in table[3:-1]] == skipping
+    # no answer skips: no column, no legend
+    plain = ok("solve -i 3x224x224 -o 64x224x224 conv2d 64 k=7 p=?")
+    assert "skips" not in plain
+
+
+def _main_explain(spec: str, shape: str) -> list[str]:
+    """The main command's --explain lines for a spec (the steps, without the rows'
+    headings)."""
+    out = ok(["-i", shape, *spec.split(), "--explain"])
+    block = out.split("how each size is computed\n", 1)[1]
+    return [line.strip() for line in block.splitlines() if ": " in line and line.startswith(" ")]
+
+
+def test_explain_shows_each_answers_arithmetic_under_the_table() -> None:
+    out = ok("solve -i 3x224x224 -o 64x56x56 conv2d 64 k=? s=? p=? -n 3 --explain")
+    expected = solve_chain("conv2d 64 k=? s=? p=?", "3x224x224", "64x56x56")[:3]
+    table, block = out.split("\nhow each answer's size is computed\n")
+    assert len(table.splitlines()) == 3 + 3 + 1  # the table and its "… more" line
+    lines = block.splitlines()
+    for n, answer in enumerate(expected, start=1):
+        heading = next(i for i, line in enumerate(lines) if line == f"{n}  {answer.spec}")
+        steps = [line.strip() for line in lines[heading + 1 : heading + 3]]
+        assert steps == _main_explain(answer.spec, "3x224x224")
+    assert len(lines) == 3 * 3  # a heading and H, W per answer: only the shown ones
+
+
+def test_explain_in_a_chain_names_each_solved_layer() -> None:
+    spec = "conv2d 64 k=7 s=2 p=? bn relu maxpool k=3 s=2 p=?"
+    out = ok(["solve", "-i", "3x224x224", "-o", "64x56x56", *spec.split(), "--explain"])
+    block = out.split("\nhow each answer's size is computed\n")[1].splitlines()
+    first = solve_chain(spec, "3x224x224", "64x56x56")[0]
+    layers = convcalc.analyze(first.spec, "3x224x224").layers
+    main = _main_explain(first.spec, "3x224x224")
+    assert block[0] == f"1  1: {layers[0].spec}"
+    assert [line.strip() for line in block[1:3]] == main[:2]
+    assert block[3] == f"   4: {layers[3].spec}"
+    assert [line.strip() for line in block[4:6]] == main[2:4]
+
+
+def test_explain_in_json_csv_and_markdown() -> None:
+    from convcalc.ask.explain import evaluate, explain
+
+    spec = "conv2d 64 k=7 s=2 p=? bn relu maxpool k=3 s=2 p=?"
+    args = ["solve", "-i", "3x224x224", "-o", "64x56x56", *spec.split(), "--explain"]
+    answers = json.loads(ok([*args, "--format", "json"]))
+    expected = solve_chain(spec, "3x224x224", "64x56x56")
+    assert len(answers) == len(expected)
+    for answer, solution in zip(answers, expected):
+        analysis = convcalc.analyze(solution.spec, "3x224x224")
+        steps = [s.to_dict() for s in explain(analysis, ascii=True) if s.row in (1, 4)]
+        assert answer["explain"] == steps
+        assert {k: v for k, v in answer.items() if k != "explain"} == solution.to_dict()
+        for step in answer["explain"]:
+            assert evaluate(step["expression"]) == step["value"]
+    rows = list(csv.reader(io.StringIO(ok([*args, "--format", "csv"]))))
+    assert rows[0][-1] == "explain"
+    assert rows[1][-1].startswith("1: H: floor((224 + 2*3")
+    assert "; 4: W: floor((112 + 2*1" in rows[1][-1]
+    md = ok([*args, "--format", "md", "-n", "1"])
+    assert "**How each answer's size is computed**" in md
+    assert "- answer 1, layer 4: `maxpool k=3 s=2 p=1`" in md
+    assert "  - H: `⌊(112 + 2·1 − 1·(3−1) − 1) / 2⌋ + 1 = 56`" in md
+    # without --explain, none of it
+    assert "explain" not in json.loads(ok([*args[:-1], "--format", "json"]))[0]
+    assert "computed" not in ok(args[:-1])

@@ -37,14 +37,25 @@ whose ``nearest`` lists the closest reachable outputs and the specs that reach t
 Malformed text raises SpecError; a layer that fails whatever the unknowns are
 raises the engine's ShapeError.
 
-Order, simplest first:
+Order, as a designer would rank them (convcalc.ask.solve.design):
 
-1. assignments that use the same value in every spatial dimension before those that
-   need a tuple (``k=3,5``);
-2. fewer solved keys away from their default (s=1, p=0, d=1, op=0; a pool's stride
+1. (one layer) assignments that use the same value in every spatial dimension before
+   those that need a tuple (``k=3,5``);
+2. the designer's criteria, each summed over the solved layers, worst first: windows
+   that leave pixels between them unread (a stride longer than the taps reach:
+   ``k=1 s=4``); a dilation above 1 not asked for (``d`` solved without ``d=?``); the
+   last input rows read by no window (the floor drops them, as the floor-drop warning
+   says); a window none of the well-known ones (3×3/2 p=1, ResNet's 7×7/2 p=3 stem and
+   3×3/2 p=1 pool, the 4×4/4 patchify, 2×2/2, …; design.STANDARD), then the
+   well-known in their table's order; padding that does not centre the window
+   (``p = d·(k−1)/2``, a ``same`` word, or k = s with p = 0);
+3. fewer solved keys away from their default (s=1, p=0, d=1, op=0; a pool's stride
    defaults to its kernel size; a kernel size has no default);
-3. smaller total distance from the defaults (a kernel size counts k − 1);
-4. the values themselves, in the order k, s, p, d, op.
+4. smaller total distance from the defaults (a kernel size counts k − 1);
+5. the values themselves, in the order k, s, p, d, op.
+
+A ``Solution`` whose windows leave some input pixels unread (the gaps of 2., or the
+dropped last rows) has ``skips_input`` set; ``convcalc solve`` marks it.
 
 ``padding=same`` is offered (last) when the padding is unknown, the kernel and
 dilation are known and the stride is or may be 1 — it is the only padding that keeps

@@ -21,9 +21,11 @@ from convcalc.ask.solve.common import (
     _marked,
     _matches,
     _shape_text,
+    _space,
     _target,
     _target_text,
 )
+from convcalc.ask.solve.design import Look, look, rank
 from convcalc.ask.solve.kinds import Kind, kind_of
 from convcalc.ask.solve.layer import solve
 from convcalc.ask.solve.windows import _away, _rank
@@ -63,9 +65,9 @@ def solve_chain(
     opset: int | None = None,
 ) -> list[Solution]:
     """Every assignment of the ``?`` keys of a chain (or graph) that gives
-    ``output_shape`` at its end, simplest first. A spec that is one layer statement
-    goes to ``solve``. ``framework`` and ``opset`` as for ``analyze`` (a spec may
-    declare its own in a leading ``framework`` statement)."""
+    ``output_shape`` at its end, in the designer's order (design.py). A spec that
+    is one layer statement goes to ``solve``. ``framework`` and ``opset`` as for
+    ``analyze`` (a spec may declare its own in a leading ``framework`` statement)."""
     limits = limits or Limits()
     program, fw = _framework(spec, framework, opset)
     conventions = {"framework": fw.name, "opset": fw.opset}
@@ -127,29 +129,31 @@ def solve_chain(
         owner.append(owner[node.shared] if node.shared is not None else by_start.get(node.start))
     result = graph.result
     rank = len(shape) if result == 0 else None
-    search = _Search(graph, owner, sites, limits)
+    search = _Search(graph, owner, sites, limits, fw.channels_last)
     leaves = search.run(shape)
     if rank is None and leaves:
         rank = len(leaves[0][0])
     target = _target(output_shape, rank or len(shape), fw.channels_last)
-    matching = [(cost, choice) for out, cost, choice in leaves if _matches(out, target)]
+    matching = [
+        (cost, choice, skips) for out, cost, choice, skips in leaves if _matches(out, target)
+    ]
     matching.sort(key=lambda m: m[0])
     rows = search.first_rows()
     solutions: list[Solution] = []
-    for _, choice in matching:
+    for _, choice, skips in matching:
         text = _render_chain(spec, sites, choice)
         try:
             out = analyze(text, input_shape, **conventions).output  # type: ignore[arg-type]
         except ShapeError:  # pragma: no cover - the search ran the same layers
             continue
         if _matches(out, target):
-            solutions.append(Solution(text, _chain_values(sites, choice, rows), out))
+            solutions.append(Solution(text, _chain_values(sites, choice, rows), out, skips))
             if len(solutions) >= limits.results:
                 break
     if solutions:
         return solutions
     best: dict[Shape, tuple[Any, dict[int, tuple[Any, ...]]]] = {}
-    for out, cost, choice in leaves:
+    for out, cost, choice, _ in leaves:
         if out not in best or cost < best[out][0]:
             best[out] = (cost, choice)
     near: list[Solution] = []
@@ -247,16 +251,23 @@ class _Search:
     at its first node, from the candidates its input shape admits."""
 
     def __init__(
-        self, graph: Any, owner: list[_Site | None], sites: list[_Site], limits: Limits
+        self,
+        graph: Any,
+        owner: list[_Site | None],
+        sites: list[_Site],
+        limits: Limits,
+        channels_last: bool = False,
     ) -> None:
         self.graph = graph
         self.nodes = graph.nodes
         self.owner = owner
         self.sites = sites
         self.limits = limits
+        self.channels_last = channels_last
         self.runs = 0
         self.error: ShapeError | None = None
-        self.leaves: list[tuple[Shape, Any, dict[int, tuple[Any, ...]]]] = []
+        # (the output, the answer's key, the choice, whether it skips input pixels)
+        self.leaves: list[tuple[Shape, Any, dict[int, tuple[Any, ...]], bool]] = []
         self.cache: dict[tuple[int, tuple[Any, ...]], Layer] = {}
 
     def first_rows(self) -> dict[int, int]:
@@ -266,7 +277,7 @@ class _Search:
                 rows[site.number] = i + 1
         return rows
 
-    def run(self, shape: Shape) -> list[tuple[Shape, Any, dict[int, tuple[Any, ...]]]]:
+    def run(self, shape: Shape) -> list[tuple[Shape, Any, dict[int, tuple[Any, ...]], bool]]:
         combinations = 1
         for site in self.sites:
             pos = next(i for i, owner in enumerate(self.owner) if owner is site)
@@ -275,7 +286,7 @@ class _Search:
             )
         if combinations > _MAX_COMBINATIONS:
             raise self.too_many()
-        self.step(0, [shape], {})
+        self.step(0, [shape], {}, {})
         return self.leaves
 
     @staticmethod
@@ -339,7 +350,13 @@ class _Search:
                 ranges.append(range(max(limits.stride, limits.dilation)))
         yield from itertools.product(*ranges)
 
-    def step(self, pos: int, shapes: list[Shape], choice: dict[int, tuple[Any, ...]]) -> None:
+    def step(
+        self,
+        pos: int,
+        shapes: list[Shape],
+        choice: dict[int, tuple[Any, ...]],
+        looks: dict[int, Look],
+    ) -> None:
         nodes = self.nodes
         owner = self.owner
         while pos < len(nodes):
@@ -351,11 +368,18 @@ class _Search:
                     if not self.within(site, values, pos):
                         continue
                     self.count()
+                    layer = self.layer_for(pos, values)
                     try:
-                        out = self.layer_for(pos, values).infer(shape, 1)
+                        out = layer.infer(shape, 1)
                     except LayerError:
                         continue
-                    self.step(pos + 1, [*shapes, out.shape], {**choice, site.number: values})
+                    seen = self.look(site, layer, shape, out.shape)
+                    self.step(
+                        pos + 1,
+                        [*shapes, out.shape],
+                        {**choice, site.number: values},
+                        {**looks, site.number: seen},
+                    )
                 return
             op = node.op if site is None else self.layer_for(pos, choice[site.number])
             self.count()
@@ -373,7 +397,17 @@ class _Search:
             shapes = [*shapes, out.shape]
             pos += 1
         result = self.graph.result
-        self.leaves.append((shapes[result], self.cost(choice), choice))
+        key = (rank(looks.values()), *self.cost(choice))
+        skips = any(one.skips for one in looks.values())
+        self.leaves.append((shapes[result], key, choice, skips))
+
+    def look(self, site: _Site, layer: Layer, shape: Shape, out: Shape) -> Look:
+        """How a site's layer looks to a designer (design.py), on ``shape`` giving
+        ``out``. In a chain every searched key is marked '?': a dilation is asked."""
+        kind = site.kind
+        sizes = _space(shape, self.channels_last)
+        n = len(sizes)
+        return look(kind, _windows(layer, kind, n), sizes, _space(out, self.channels_last), True)
 
     def within(self, site: _Site, values: tuple[Any, ...], pos: int) -> bool:
         """The limits that depend on other keys: p ≤ max(k, d·(k−1)), op < max(s, d)."""
@@ -429,6 +463,34 @@ def _attr(op: Layer, kind: Kind, key: str) -> tuple[int, ...] | None:
     attr = kind.attrs.get(key)
     value = None if attr is None else getattr(op, attr, None)
     return value if isinstance(value, tuple) else None
+
+
+def _windows(layer: Layer, kind: Kind, n: int) -> list[tuple[Any, ...]]:
+    """A layer's searched keys per spatial dimension, (k, s, p, d, op) each, as the
+    solver holds them: a left-out key at its default (a pool's stride: its kernel),
+    a key the kind lacks at its neutral value, ONNX's pads as (begin, end) pairs."""
+    neutral = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
+    per_key: dict[str, tuple[Any, ...]] = {}
+    for key in _INT_KEYS:
+        attr = kind.attrs.get(key)
+        value = None if attr is None else getattr(layer, attr, None)
+        if value is None:
+            value = kind.defaults.get(key) if attr is not None else neutral[key]
+            if value is None and key == "stride":
+                value = per_key["kernel_size"]
+        if (
+            isinstance(value, tuple)
+            and kind.pads_pairs
+            and key == "padding"
+            and len(value) == 2 * n
+        ):
+            value = tuple(zip(value[:n], value[n:]))
+        elif isinstance(value, tuple):
+            value = value * n if len(value) == 1 else value
+        else:
+            value = (value,) * n
+        per_key[key] = value
+    return [tuple(per_key[key][i] for key in _INT_KEYS) for i in range(n)]
 
 
 def _render_chain(spec: str, sites: list[_Site], choice: dict[int, tuple[Any, ...]]) -> str:

@@ -84,17 +84,22 @@ class Solution(NamedTuple):
     ``values`` maps the short key (``k``, ``s``, ``p``, ``d``, ``op``, ``scale``,
     ``size``, ``output_size``, ``out_channels``) to an int, a float, ``"same"``, or a
     tuple when the spatial dimensions differ. In a chain the key is prefixed with
-    the table row of the layer it belongs to: ``"3.p"``."""
+    the table row of the layer it belongs to: ``"3.p"``. ``skips_input``: a window
+    of the answer leaves input pixels unread (convcalc.ask.solve.design)."""
 
     spec: str
     values: dict[str, Any]
     output: Shape
+    # Some input pixels are read by no window: a stride longer than the window, or
+    # the last rows left out (convcalc.ask.solve.design)
+    skips_input: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"spec": self.spec}
         for key, value in self.values.items():
             data[key] = list(value) if isinstance(value, tuple) else value
         data["output"] = list(self.output)
+        data["skips_input"] = self.skips_input
         return data
 
 

@@ -1,6 +1,6 @@
 """Solving one layer: its unknown keys (windowed kinds, adaptive pooling's output
 size, resampling's size or scale, the output channels), candidates per dimension
-combined simplest first, each confirmed by the engine."""
+combined in the designer's order (design.py), each confirmed by the engine."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from convcalc.ask.solve.common import (
     _target_text,
     _without,
 )
+from convcalc.ask.solve.design import Look, look, rank
 from convcalc.ask.solve.kinds import Kind, kind_of
 from convcalc.ask.solve.windows import _cost, _dedupe, _Dim, _dim_outputs, _per_axis_fields
 from convcalc.errors import LayerError, ShapeError, SpecError
@@ -85,7 +86,7 @@ def solve(
     opset: int | None = None,
 ) -> list[Solution]:
     """Every assignment of the layer's unknown keys that turns ``input_shape`` into
-    ``output_shape``, simplest first (see the module docstring). ``framework`` and
+    ``output_shape``, in the designer's order (see the package docstring). ``framework`` and
     ``opset`` say whose conventions apply, as for ``analyze``."""
     limits = limits or Limits()
     text = layer.strip()
@@ -287,11 +288,12 @@ def _run(problem: _Problem, spec: str) -> Analysis:
 def _confirm_all(
     problem: _Problem, candidates: Sequence[tuple[dict[str, Any], Any]]
 ) -> list[Solution]:
-    """Run each candidate through the engine; keep those that reach the target."""
+    """Run each candidate (its values, and whether it skips input pixels) through
+    the engine; keep those that reach the target."""
     found: list[Solution] = []
     reached: list[Solution] = []
     first_error: ShapeError | None = None
-    for values, _ in candidates:
+    for values, skips in candidates:
         values = _with_channels(problem, values)
         spec = _render(problem, values)
         try:
@@ -299,7 +301,7 @@ def _confirm_all(
         except ShapeError as exc:
             first_error = first_error or exc
             continue
-        solution = Solution(spec, _public(values, problem), out)
+        solution = Solution(spec, _public(values, problem), out, bool(skips))
         if _matches(out, problem.target):
             found.append(solution)
             if len(found) >= problem.limits.results:
@@ -462,8 +464,27 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
             return values
         return {**values, "dilation": (rest.pop(),) * len(dilation)}
 
-    def ranked(per_group: dict[_Dim, list[tuple[Any, ...]]]) -> list[dict[str, tuple[Any, ...]]]:
-        """The combinations of the groups' answers, simplest first."""
+    asked_dilation = "dilation" not in keys or "dilation" in problem.marked
+
+    def seen(values: dict[str, tuple[Any, ...]]) -> Look:
+        """How the layer with ``values`` looks to a designer (design.py)."""
+        windows = [
+            tuple(
+                values[key][i] if dim.known[j] is _Q else dim.known[j]
+                for j, key in enumerate(_INT_KEYS)
+            )
+            for i, dim in enumerate(dims)
+        ]
+        sizes = [dim.size for dim in dims]
+        outs = [dim.target for dim in dims]
+        return look(kind, windows, sizes, outs, asked_dilation)
+
+    def ranked(
+        per_group: dict[_Dim, list[tuple[Any, ...]]],
+    ) -> list[tuple[dict[str, tuple[Any, ...]], bool]]:
+        """The combinations of the groups' answers, in the designer's order (one
+        value for every dimension first, then design.rank, then the simplest), each
+        with whether it skips input pixels."""
         lists = [_dedupe(per_group[dim], index, kind) for dim in per_group]
         budget = max(1, limits.results * 4)
         while math.prod(len(x) for x in lists) > budget and max(len(x) for x in lists) > 1:
@@ -476,23 +497,26 @@ def _solve_windowed(problem: _Problem, kind: Kind) -> list[Solution]:
             values = even(assemble(choice))
             if not expressible(values):
                 continue
+            layer_look = seen(values)
             if stride_follows_kernel:
                 values = {k: v for k, v in values.items() if k != "stride"}
-            combos.append((_cost(list(values), values, kernel(values), kind), values))
+            tuple_needed, *simple = _cost(list(values), values, kernel(values), kind)
+            key = (tuple_needed, rank([layer_look]), *simple)
+            combos.append((key, values, layer_look.skips))
         combos.sort(key=lambda c: c[0])
-        return [values for _, values in combos]
+        return [(values, skips) for _, values, skips in combos]
 
     exact = {dim: groups[dim].get(dim.target, []) for dim in groups}
-    candidates: list[dict[str, Any]] = []
+    candidates: list[tuple[dict[str, Any], bool]] = []
     if all(exact.values()):
         candidates = ranked(exact)
     if kind.same and "padding" in keys and "kernel_size" not in keys and "dilation" not in keys:
         same = _same_candidate(problem, dims, keys, known)
         if same is not None:
-            candidates.append(same)
+            candidates.append((same, False))  # stride 1, padded to the size: reads all
     candidates = candidates[: limits.results * 2]
     try:
-        return _confirm_all(problem, [(c, None) for c in candidates])
+        return _confirm_all(problem, candidates)
     except NoSolution:
         pass
     # Nothing reaches the target: the nearest reachable outputs, per group.
