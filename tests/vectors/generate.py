@@ -85,6 +85,7 @@ SETS = [
     "layernorm2d",
     "corners",
     "torchcalls",
+    "fractional",
 ]
 
 
