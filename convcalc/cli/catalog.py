@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 GROUPS = {
     "conv": "Convolution",
     "pool": "Pooling",
+    "fractional": "Pooling",
     "norm": "Normalization",
     "activation": "Activation and dropout",
     "reshape": "Resampling, reshaping and linear",

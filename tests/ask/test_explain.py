@@ -49,6 +49,7 @@ ARITHMETIC = (
     "global",
     "maxunpool",
     "max_unpool",
+    "fractional",
     "upsample",
     "interpolate",
     "pixel",
