@@ -1,14 +1,18 @@
-"""How fast the convcalc command feels, each figure against a baseline measured
-in the same run (so the ratios hold on any machine).
+"""How fast the convcalc command feels, each figure a ratio against a baseline
+measured in the same run (so the targets hold on a slow and on a fast machine).
 
-    python bench/cli_bench.py [--runs N]
+    python bench/cli_bench.py [--runs N] [--layers N] [--strict]
 
-(a) the 3-layer table one-liner vs `python -c "import click, rich…; <3-row table>"`  ≤ 1.3×
-(b) the same chain with --format json vs `python -c "import click"`               ≤ 1.3×
-(c) a completion request vs `python -c "import click"`                            ≤ 1.3×
-(d) PyTorch answering the same question (meta tensor through nn.Sequential)       ≥ 25× slower
-(e) a 100,000-layer spec on stdin, --format json: ≤ 2 s, memory linear in the layers
-(f) a 1,000-layer table: ≤ 1 s
+(a) the 3-layer table one-liner vs click+rich printing a 3-row table   ≤ 1.3×
+(b) the same chain as JSON vs `python -c "import click"`               ≤ 1.3×
+(c) a completion request vs `python -c "import click"`                 ≤ 1.3×
+(d) PyTorch answering the same question (meta tensor through nn.Sequential)
+    vs convcalc's JSON                                                 ≥ 25×
+(e) N layers (default 100,000) on stdin as JSON vs a Python that reads the
+    same text and writes N equivalent records with json.dumps           ≤ 4×
+    and its memory above a 1-layer run, N vs N/10 layers               ≤ 12× (linear)
+(f) an N/10-row table vs the same network as JSON                       ≤ 2×
+    an N-row table vs the same network as JSON                          ≤ 2×
 
 PyTorch is looked for in $CONVCALC_TORCH_PYTHON (a Python that has torch), else in
 the interpreter running this script; (d) is skipped, with a line saying why, when
@@ -19,15 +23,23 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+
+from measure import Line, Note, Ratio, median_pair, ms, report
+
+TARGET_STARTUP = 1.3  # (a), (b), (c)
+TARGET_TORCH = 25  # (d)
+TARGET_JSON = 4  # (e)
+TARGET_MEMORY = 12  # (e): ten times the layers, about ten times the memory
+TARGET_TABLE = 2  # (f)
 
 CHAIN = [
     "-i",
@@ -59,6 +71,21 @@ t.add_row("3", "conv2d 128 k=3 s=2 p=1", "128x28x28", "73,856")
 rich.console.Console(highlight=False).print(t)
 """
 
+# (e)'s baseline: read the spec, write n records like convcalc's (RECORDS, one per
+# line) with json.dumps.
+FLOOR_JSON = """
+import json, sys
+RECORDS = {records!r}
+text = sys.stdin.read()
+n = {n}
+layers = [dict(RECORDS[i % len(RECORDS)], index=i + 1, inputs=[i]) for i in range(n)]
+out = ["{{", '  "layers": [']
+out.extend("    " + json.dumps(layer) + "," for layer in layers)
+out.append("  ]")
+out.append("}}")
+sys.stdout.write("\\n".join(out) + "\\n")
+"""
+
 TORCH = """
 import torch
 from torch import nn
@@ -69,6 +96,7 @@ print(list(y.shape[1:]), sum(p.numel() for p in m.parameters()))
 """
 
 LAYERS = "conv2d 16 k=3 p=1\nbn\nrelu\n"  # three layers, shape-preserving
+LAYERS_INPUT = "16x32x32"
 
 
 def torch_python(environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
@@ -101,7 +129,7 @@ def convcalc_cmd() -> list[str]:
 def timed(
     cmd: Sequence[str],
     *,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     stdin: Path | None = None,
 ) -> tuple[float, int]:
     """Wall time (s) and peak RSS (KiB) of one run; fails loudly on a non-zero exit."""
@@ -122,120 +150,170 @@ def timed(
     return elapsed, usage.ru_maxrss
 
 
-def median_pair(
-    a: Sequence[str], b: Sequence[str], runs: int, env_a: dict[str, str] | None = None
+def pair(
+    a: Sequence[str],
+    b: Sequence[str],
+    runs: int,
+    *,
+    env_a: Mapping[str, str] | None = None,
+    stdin: Path | None = None,
+    warm: bool = True,
 ) -> tuple[float, float]:
-    """Median times of ``a`` and ``b``, run alternately so drift hits both."""
-    ta: list[float] = []
-    tb: list[float] = []
-    timed(a, env=env_a)  # warm the file cache and .pyc files
-    timed(b)
-    for _ in range(runs):
-        ta.append(timed(a, env=env_a)[0])
-        tb.append(timed(b)[0])
-    return statistics.median(ta), statistics.median(tb)
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
-
-def line(label: str, value: str, target: str, ok: bool) -> None:
-    print(f"{label:<58} {value:>22}   target {target:<10} {verdict(ok)}")
-
-
-def torch_comparison(cc: Sequence[str], runs: int) -> None:
-    """(d): PyTorch answering the question, or a line saying why it is skipped."""
-    torch_py, how = torch_python()
-    if torch_py is None:
-        print(f"(d) skipped: {how}")
-        return
-    t_torch, t_cc = median_pair(
-        [torch_py, "-c", TORCH], [*cc, *CHAIN, "-o", "json"], max(3, runs // 3)
+    """Median wall times of the commands ``a`` and ``b``, run alternately."""
+    return median_pair(
+        lambda: timed(a, env=env_a, stdin=stdin)[0],
+        lambda: timed(b, stdin=stdin)[0],
+        runs,
+        warm=warm,
     )
-    line(
-        "(d) PyTorch (meta tensor, nn.Sequential) vs convcalc json",
-        f"{t_torch * 1e3:.0f} / {t_cc * 1e3:.0f} ms = {t_torch / t_cc:.1f}×",
-        "≥ 25×",
-        t_torch / t_cc >= 25,
-    )
-    print(f"    PyTorch: {torch_py} ({how})")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=15, help="runs per measurement (median)")
-    args = parser.parse_args(argv)
-    runs = args.runs
+def versus(t: float, base: float, what: str = "") -> str:
+    return f"{ms(t)} vs {ms(base)}{what}"
+
+
+def startup(cc: Sequence[str], runs: int) -> Iterator[Line]:
+    """(a), (b) and (c): one short command against the libraries' own start."""
     py = sys.executable
-    cc = convcalc_cmd()
     click_floor = [py, "-c", "import click"]
-    # As after `pip install`: bytecode compiled (PYTHONDONTWRITEBYTECODE may be set here).
-    package = Path(__file__).resolve().parent.parent / "convcalc"
-    subprocess.run([py, "-m", "compileall", "-q", str(package)], check=True)
-    print(f"convcalc: {' '.join(cc)}   python: {py}   runs: {runs} (medians)\n")
-
-    t, floor = median_pair([*cc, *CHAIN], [py, "-c", FLOOR_TABLE], runs)
-    line(
-        "(a) 3-layer table vs import click+rich, 3-row table",
-        f"{t * 1e3:.0f} / {floor * 1e3:.0f} ms = {t / floor:.2f}×",
-        "≤ 1.3×",
-        t / floor <= 1.3,
+    t, floor = pair([*cc, *CHAIN], [py, "-c", FLOOR_TABLE], runs)
+    yield Ratio(
+        "(a)",
+        "3-layer table vs click+rich printing 3 rows",
+        t / floor,
+        "≤",
+        TARGET_STARTUP,
+        versus(t, floor),
     )
-
-    t_json, floor = median_pair([*cc, *CHAIN, "-o", "json"], click_floor, runs)
-    line(
-        "(b) same chain --format json vs import click",
-        f"{t_json * 1e3:.0f} / {floor * 1e3:.0f} ms = {t_json / floor:.2f}×",
-        "≤ 1.3×",
-        t_json / floor <= 1.3,
+    t, floor = pair([*cc, *CHAIN, "-o", "json"], click_floor, runs)
+    yield Ratio(
+        "(b)",
+        "the same chain as JSON vs import click",
+        t / floor,
+        "≤",
+        TARGET_STARTUP,
+        versus(t, floor),
     )
-
     comp_env = {
         "_CONVCALC_COMPLETE": "bash_complete",
         "COMP_WORDS": "convcalc -i 3x32x32 conv2d k=3 p",
         "COMP_CWORD": "5",
     }
-    t, floor = median_pair(cc, click_floor, runs, env_a=comp_env)
-    line(
-        "(c) completion request vs import click",
-        f"{t * 1e3:.0f} / {floor * 1e3:.0f} ms = {t / floor:.2f}×",
-        "≤ 1.3×",
-        t / floor <= 1.3,
+    t, floor = pair(cc, click_floor, runs, env_a=comp_env)
+    yield Ratio(
+        "(c)",
+        "a completion request vs import click",
+        t / floor,
+        "≤",
+        TARGET_STARTUP,
+        versus(t, floor),
     )
 
-    torch_comparison(cc, runs)
 
+def torch_comparison(cc: Sequence[str], runs: int) -> Line:
+    """(d): PyTorch answering the question, or a line saying why it is skipped."""
+    torch_py, how = torch_python()
+    if torch_py is None:
+        return Note("(d)", "PyTorch vs convcalc JSON", f"skipped: {how}")
+    t_torch, t_cc = pair([torch_py, "-c", TORCH], [*cc, *CHAIN, "-o", "json"], max(1, runs // 3))
+    return Ratio(
+        "(d)",
+        "PyTorch (meta tensor, nn.Sequential) vs convcalc JSON",
+        t_torch / t_cc,
+        "≥",
+        TARGET_TORCH,
+        f"{versus(t_torch, t_cc)}; PyTorch: {torch_py} ({how})",
+    )
+
+
+def spec_file(folder: Path, n: int) -> Path:
+    path = folder / f"{n}.spec"
+    path.write_text(LAYERS * (n // 3) + "relu\n" * (n % 3))
+    return path
+
+
+def json_floor(cc: Sequence[str], n: int) -> list[str]:
+    """(e)'s baseline command for ``n`` layers: records cut from convcalc's own JSON."""
+    out = subprocess.run(
+        [*cc, "-i", LAYERS_INPUT, *LAYERS.split(), "-o", "json"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    records = json.loads(out)["layers"]
+    return [sys.executable, "-c", FLOOR_JSON.format(records=records, n=n)]
+
+
+def big_networks(cc: Sequence[str], layers: int, runs: int) -> Iterator[Line]:
+    """(e) and (f): long specs on stdin, as JSON and as a table."""
+    small = max(3, layers // 10)
+    runs = min(3, runs)  # each run is long; their spread is small against it
     with tempfile.TemporaryDirectory() as tmp:
-        specs = {}
-        for n in (10_000, 100_000):
-            path = Path(tmp) / f"{n}.spec"
-            path.write_text(LAYERS * (n // 3) + "relu\n" * (n % 3))
-            specs[n] = path
-        _, base_rss = timed([*cc, "-i", "16x32x32", "relu", "-o", "json"])
-        _, rss10 = min(
-            timed([*cc, "-i", "16x32x32", "-", "-o", "json"], stdin=specs[10_000]) for _ in range(3)
+        specs = {n: spec_file(Path(tmp), n) for n in (small, layers)}
+        json_cmd = [*cc, "-i", LAYERS_INPUT, "-", "-o", "json"]
+        table_cmd = [*cc, "-i", LAYERS_INPUT, "-"]
+
+        t, floor = pair(json_cmd, json_floor(cc, layers), runs, stdin=specs[layers])
+        yield Ratio(
+            "(e)",
+            f"{layers:,} layers as JSON vs json.dumps of {layers:,} records",
+            t / floor,
+            "≤",
+            TARGET_JSON,
+            versus(t, floor),
         )
-        t100, rss100 = min(
-            timed([*cc, "-i", "16x32x32", "-", "-o", "json"], stdin=specs[100_000])
-            for _ in range(3)
+
+        _, base_rss = timed([*cc, "-i", LAYERS_INPUT, "relu", "-o", "json"])
+        rss_small = min(timed(json_cmd, stdin=specs[small])[1] for _ in range(runs))
+        rss_large = min(timed(json_cmd, stdin=specs[layers])[1] for _ in range(runs))
+        # A child's peak memory starts from its parent's size at fork (bench/run.py
+        # runs each benchmark in a small process of its own).
+        above_small = max(1, rss_small - base_rss)
+        above_large = max(1, rss_large - base_rss)
+        yield Ratio(
+            "(e)",
+            f"memory above a 1-layer run: {layers:,} vs {small:,} layers",
+            above_large / above_small,
+            "≤",
+            TARGET_MEMORY,
+            f"{above_large / 1024:,.0f} MiB vs {above_small / 1024:,.0f} MiB",
         )
-        # Guard against a parent whose size hides the children's (see bench/run.py).
-        measurable = rss10 > base_rss
-        growth = (rss100 - base_rss) / max(1, rss10 - base_rss)
-        line("(e) 100,000 layers on stdin, --format json", f"{t100:.2f} s", "≤ 2 s", t100 <= 2)
-        line(
-            "    memory above a 1-layer run: 10k → 100k layers",
-            f"{(rss10 - base_rss) / 1024:.0f} → {(rss100 - base_rss) / 1024:.0f} MiB"
-            f" ({growth:.1f}×)",
-            "~10× (linear)",
-            measurable and growth <= 12,
-        )
-        path = Path(tmp) / "1000.spec"
-        path.write_text(LAYERS * 333 + "relu\n")
-        t_table = min(timed([*cc, "-i", "16x32x32", "-"], stdin=path)[0] for _ in range(3))
-        line("(f) 1,000-layer table", f"{t_table:.2f} s", "≤ 1 s", t_table <= 1)
-    return 0
+
+        for n, repeat in ((small, runs), (layers, 1)):  # a long run varies little
+            t_table, t_json = pair(table_cmd, json_cmd, repeat, stdin=specs[n], warm=n == small)
+            yield Ratio(
+                "(f)",
+                f"{n:,}-row table vs the same network as JSON",
+                t_table / t_json,
+                "≤",
+                TARGET_TABLE,
+                versus(t_table, t_json),
+            )
+
+
+def measure(cc: Sequence[str], runs: int, layers: int) -> Iterator[Line]:
+    command = " ".join(cc)
+    yield Note("cmd", "the command measured", f"{command}; python {sys.executable}; runs {runs}")
+    yield from startup(cc, runs)
+    yield torch_comparison(cc, runs)
+    yield from big_networks(cc, layers, runs)
+
+
+def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs per measurement (median)")
+    parser.add_argument(
+        "--layers", type=int, default=100_000, help="the long network's layers (e), (f)"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = arguments(argv)
+    # As after `pip install`: bytecode compiled (PYTHONDONTWRITEBYTECODE may be set here).
+    package = Path(__file__).resolve().parent.parent / "convcalc"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+    return report(measure(convcalc_cmd(), args.runs, args.layers), args.strict)
 
 
 if __name__ == "__main__":

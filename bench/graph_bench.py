@@ -2,7 +2,7 @@
 residual adds; about 500 rows) against a plain chain with the same number of rows,
 both measured in this run.
 
-    python bench/graph_bench.py [--runs N]
+    python bench/graph_bench.py [--runs N] [--strict]
 
 (g) the graph drawn as a table (the command, end to end)  ≤ 1.3× the chain
 (h) the graph analysed in-process (parse, expand, propagate), for information: the
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from measure import Line, Note, Ratio, median_pair, ms, report, timed_call
 
 import convcalc
 from convcalc.network.zoo import model_spec
@@ -41,24 +42,11 @@ def chain(rows: int) -> str:
     return "input 64x56x56\n" + "\n".join(unit[i % 3] for i in range(rows)) + "\n"
 
 
-def best_of(runs: int, fn) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
-    graph_text = resnet152()
+def measure(graph_text: str, runs: int) -> Iterator[Line]:
+    """(g) and (h) for one graph (ResNet-152 by default) and a chain of as many rows."""
     rows = len(convcalc.analyze(graph_text).layers)
     chain_text = chain(rows)
     assert len(convcalc.analyze(chain_text).layers) == rows
-    failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         paths = {}
         for name, text in (("graph", graph_text), ("chain", chain_text)):
@@ -66,32 +54,47 @@ def main() -> int:
             paths[name].write_text(text)
         env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
 
-        def command(name: str) -> None:
-            subprocess.run(
-                [sys.executable, "-m", "convcalc", "-f", str(paths[name])],
-                check=True,
-                stdout=subprocess.DEVNULL,
-                env=env,
+        def command(name: str) -> float:
+            return timed_call(
+                lambda: subprocess.run(
+                    [sys.executable, "-m", "convcalc", "-f", str(paths[name])],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    env=env,
+                )
             )
 
-        command("graph")  # warm the caches (bytecode, page cache)
-        t_graph = best_of(runs, lambda: command("graph"))
-        t_chain = best_of(runs, lambda: command("chain"))
-        ratio = t_graph / t_chain
-        ok = ratio <= TARGET
-        failed += not ok
-        print(
-            f"(g) ResNet-152 graph table, {rows} rows: {t_graph * 1000:.0f} ms vs chain of "
-            f"{rows} rows {t_chain * 1000:.0f} ms = {ratio:.2f}x (target <= {TARGET}x) "
-            f"{'ok' if ok else 'MISSED'}"
-        )
-    a_graph = best_of(runs, lambda: convcalc.analyze(graph_text))
-    a_chain = best_of(runs, lambda: convcalc.analyze(chain_text))
-    print(
-        f"(h) ResNet-152 analysis in-process: {a_graph * 1000:.2f} ms vs chain "
-        f"{a_chain * 1000:.2f} ms = {a_graph / a_chain:.2f}x (for information)"
+        t_graph, t_chain = median_pair(lambda: command("graph"), lambda: command("chain"), runs)
+    yield Ratio(
+        "(g)",
+        f"graph table, {rows} rows vs a chain of {rows} rows",
+        t_graph / t_chain,
+        "≤",
+        TARGET,
+        f"{ms(t_graph)} vs {ms(t_chain)}",
     )
-    return 1 if failed else 0
+    a_graph, a_chain = median_pair(
+        lambda: timed_call(lambda: convcalc.analyze(graph_text)),
+        lambda: timed_call(lambda: convcalc.analyze(chain_text)),
+        runs,
+    )
+    yield Note(
+        "(h)",
+        f"graph analysed in-process vs the chain of {rows} rows",
+        f"{a_graph / a_chain:.2f}× ({a_graph * 1e3:.2f} ms vs {a_chain * 1e3:.2f} ms)",
+    )
+
+
+def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs per measurement (median)")
+    parser.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = arguments(argv)
+    return report(measure(resnet152(), args.runs), args.strict)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,15 @@ import os
 from collections.abc import Callable
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from tests.paths import GOLDEN
 
 # Nothing in the suite passes or fails on a duration (speed lives in bench/): no
-# Hypothesis deadline for any property test. Every profile has none, and a test's
-# own @settings inherit it (tests/test_properties.py checks that none sets one).
-settings.register_profile("convcalc", deadline=None)
+# Hypothesis deadline for any property test, nor its health check on slow data
+# generation (a busy machine is no failure). Every profile has neither, and a test's
+# own @settings inherit that (tests/test_properties.py checks that none sets one).
+settings.register_profile("convcalc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # In CI (CI=true) the property tests draw the same examples every run, so a red
 # build always reproduces; locally they explore new examples each time.
 settings.register_profile(

@@ -273,6 +273,11 @@ def test_no_property_test_has_a_deadline() -> None:
     ]
     assert given_tests  # this module's own, at least
     assert all(t._hypothesis_internal_use_settings.deadline is None for t in given_tests)
+    # nor Hypothesis's check that drawing examples is not too slow
+    assert all(
+        HealthCheck.too_slow in t._hypothesis_internal_use_settings.suppress_health_check
+        for t in given_tests
+    )
     # and none asks for one in its source
     for path in TESTS.rglob("*.py"):
         assert not re.search(r"\bdeadline=(?!None\b)", path.read_text(encoding="utf-8")), path

@@ -8,8 +8,10 @@ the real ones; every link between them leads somewhere.
 - ```pycon blocks (the same files) run as doctests.
 - ```sh blocks (README.md) are the install, test and development commands: they run
   verbatim, in order, in a fresh copy of the repository (as on a new machine; needs
-  PyPI), except that the test command only collects the suite (.ci/run runs it
-  verbatim). Test runs they start skip this test (CONVCALC_README_NESTED).
+  PyPI), in the one virtual environment they all name, except that the test command
+  only collects the suite (.ci/run runs it verbatim) and the benchmark is left to
+  tests/test_bench.py (ELSEWHERE: its measurements on tiny inputs, never timed). Test
+  runs they start skip this test (CONVCALC_README_NESTED).
 - Relative links in the Markdown files, and the docs the code cites
   (``docs/….md#anchor``), point at files and headings that exist.
 """
@@ -33,6 +35,9 @@ README = ROOT / "README.md"
 DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```\n", re.M | re.S)
 NESTED = "CONVCALC_README_NESTED"
+# README commands that another test exercises instead of the fresh copy: a word of
+# the command → that test. The benchmark takes minutes, and its verdicts are no test's.
+ELSEWHERE = {"bench/run.py": "tests/test_bench.py"}
 
 
 def fenced(lang: str, path: Path = README) -> list[str]:
@@ -151,12 +156,17 @@ def test_install_and_development_commands_on_a_fresh_copy(tmp_path: Path) -> Non
     env[NESTED] = "1"
     commands = [line for block in fenced("sh") for line in block.splitlines() if line.strip()]
     assert len(commands) >= 4
+    # One virtual environment, which every install command shares.
+    assert {m for c in commands for m in re.findall(r"-m venv (\S+)", c)} == {".venv"}
     for command in commands:
+        if any(word in command for word in ELSEWHERE):
+            continue
         if command.endswith("-m pytest"):
             # The test command as written: set up and collect the suite. Running it
             # here would test everything twice; .ci/run runs it verbatim (see
             # test_ci_runs_the_readme_test_command).
             command += " --collect-only -q"
+        before = pasted(copy) if "--update-golden" in command else None
         proc = shell(command, copy, env)
         assert proc.returncode == 0, (
             f"$ {command}\nexit status {proc.returncode}\n{proc.stdout[-3000:]}"
@@ -165,6 +175,24 @@ def test_install_and_development_commands_on_a_fresh_copy(tmp_path: Path) -> Non
             assert " tests collected" in proc.stdout, proc.stdout[-3000:]
         if "convcalc -i" in command:
             assert "64×56×56" in proc.stdout
+        if before is not None:  # what it rewrites is what the suite compares
+            assert pasted(copy) == before
+    assert [p.parent.name for p in copy.rglob("pyvenv.cfg")] == [".venv"]
+
+
+def pasted(root: Path) -> dict[str, str]:
+    """The outputs pasted in the docs and the golden files, by path."""
+    files = [root / "README.md", *(root / "docs").glob("*.md"), *(root / "tests/golden").iterdir()]
+    return {f.relative_to(root).as_posix(): f.read_text(encoding="utf-8") for f in files}
+
+
+def test_every_readme_command_is_exercised() -> None:
+    """A command the fresh copy leaves out is one command, which the test ELSEWHERE
+    names reads from the README (tests/test_bench.py: readme_command)."""
+    commands = [line for block in fenced("sh") for line in block.splitlines() if line.strip()]
+    for word, test in ELSEWHERE.items():
+        assert len([c for c in commands if word in c]) == 1, word
+        assert f'"{word}" in line' in (ROOT / test).read_text(), test
 
 
 def test_tuples_are_shown_shell_safe_first() -> None:
