@@ -28,15 +28,6 @@ from convcalc.network.zoo import model_spec
 TARGET = 1.3
 
 
-def resnet152() -> str:
-    """ResNet-152: ResNet-50's blocks with 3, 8, 36 and 3 bottlenecks per stage."""
-    text = model_spec("resnet50")
-    for old, new in (("512 x3", "512 x7"), ("1024 x5", "1024 x35")):
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
-
-
 def chain(rows: int) -> str:
     unit = ["conv2d 64 k=3 p=1 bias=false", "bn", "relu"]
     return "input 64x56x56\n" + "\n".join(unit[i % 3] for i in range(rows)) + "\n"
@@ -94,7 +85,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(argv)
-    return report(measure(resnet152(), args.runs), args.strict)
+    return report(measure(model_spec("resnet152"), args.runs), args.strict)
 
 
 if __name__ == "__main__":

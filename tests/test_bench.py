@@ -188,7 +188,6 @@ def test_the_graph_benchmark(measure: ModuleType, monkeypatch: pytest.MonkeyPatc
     (ratio,) = assert_format(lines, measure)
     assert [line.key for line in lines] == ["(g)", "(h)"]
     assert ratio["op"] == "≤"
-    assert graph.resnet152() != model_spec("resnet50")  # its stages found and deepened
 
 
 def test_a_benchmark_runs_as_a_script() -> None:
