@@ -162,11 +162,12 @@ class _Lines:
 class _Ink:
     """Text in a style, as the escape codes Rich writes for it on ``console``:
     none off a terminal, with color=False or on a dumb terminal; under NO_COLOR
-    bold and dim but no colour."""
+    bold and dim but no colour. (A legacy Windows console, which takes no escape
+    codes, gets none: Rich styled it through the console's own calls.)"""
 
     def __init__(self, console: Any) -> None:
         self._console = console
-        self.on = console.color_system is not None
+        self.on = console.color_system is not None and not console.legacy_windows
         self._codes: dict[Style, tuple[str, str]] = {}
 
     def __call__(self, text: str, style: Style) -> str:

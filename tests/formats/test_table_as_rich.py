@@ -75,7 +75,7 @@ def _widths(report: Report) -> list[int | None]:
     edges = [_table_width(table_rows, lay) for lay in (RF_LAYOUTS if report.rf else LAYOUTS)]
     if report.failed is None:
         edges.append(_totals_width(totals(report)))
-    found = {w + d for w in edges for d in (-1, 0, 3)} | {20, 30, 40, 60, 80, 120}
+    found = {w + d for w in edges for d in (-1, 0)} | {24, 40, 80}
     return [None, *sorted(w for w in found if w >= 16)]
 
 
