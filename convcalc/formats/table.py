@@ -286,6 +286,8 @@ def _wrap_text(
     """Rich's Text.wrap of ``text`` at ``width``: each line's start in ``text`` and
     the line, blanks past the width dropped, a line still too long cut (``ellipsis``:
     ending in …)."""
+    if _cells(text) <= width:  # the common case: it fits
+        return [(0, text)]
     starts = [0, *_breaks(text, width, fold)]
     lines = []
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
