@@ -1,13 +1,20 @@
-"""The table, for people: the layers (rows.py) and the totals laid out with Rich at the
-terminal's width, never cutting a figure, colour only on a terminal. Rich is imported
-inside the functions that draw, never at the top: the other formats and completion
-never load it."""
+"""The table, for people: the layers (rows.py) and the totals laid out at the
+terminal's width, never cutting a figure, colour only on a terminal.
+
+It looks as Rich's Table draws it (a rule under a bold header, the layer column the
+only one that wraps, Rich's word wrap), but the widths are computed here in one pass
+over the rows' text and the rows are written as lines, a block at a time: a row costs
+a few string operations, a pipe sees the first rows at once, and a closed pipe stops
+the writing (BrokenPipeError). Rich is imported inside the functions that draw,
+never at the top (the other formats and completion never load it): its Console says
+whether the output is a terminal, how wide, and which escape codes a style takes.
+tests/formats/test_table_as_rich.py checks the drawing against Rich's own."""
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from convcalc._records import NamedTuple
@@ -37,6 +44,11 @@ LAYOUTS = (Layout(True, exact), Layout(False, exact), Layout(False, compact))
 # With --rf the receptive field was asked for: the params become compact first.
 RF_LAYOUTS = (Layout(True, exact, True), Layout(True, compact, True))
 
+Style = tuple[str, ...]  # Rich style names, each laid over the ones before
+Run = tuple[str, Style]  # a piece of text in one style
+PLAIN: Style = ()
+BOLD, DIM, CYAN, YELLOW, RED = ("bold",), ("dim",), ("cyan",), ("yellow",), ("red",)
+
 
 def write_table(
     report: Report, out: TextIO, *, width: int | None = None, color: bool | None = None
@@ -49,10 +61,10 @@ def write_table(
     are left out. A narrow terminal drops columns and compacts figures rather than
     cut a number or a shape (see LAYOUTS). With the report's ``rf``, the receptive
     field in three columns and its summary under the totals; its ``explain``, the
-    explained arithmetic.
+    explained arithmetic. The rows are written as soon as the widths are known, a
+    block of lines at a time.
     """
     from rich.console import Console
-    from rich.text import Text
 
     console = Console(
         file=out,
@@ -63,59 +75,250 @@ def write_table(
         force_terminal=True if color else None,
         color_system=None if color is False else "auto",
     )
-    plain = not console.is_terminal
-    if plain:  # a pipe or a test: the same table, captured to trim trailing blanks
-        if width is None:
-            console.width = 10_000  # the table's own width, never wrapped
-        console.file = io.StringIO()
+    plain = not console.is_terminal  # a pipe or a test: no colour, no trailing blanks
+    limit = 10_000 if plain and width is None else console.width  # a pipe: never wrapped
+    ink = _Ink(console)
+    emit = _Lines(out, plain)
     unicode = is_unicode(out)
     analysis, failed = report.analysis, report.failed
     marks = ("×", "·", "✗", "–") if unicode else ("x", "-", "x", "-")
     sep, dot, cross, dash = marks
-    limit = console.width
 
-    header = Text(f"input {shape(analysis.input, sep)}", style="bold")
+    header: list[Run] = [(f"input {shape(analysis.input, sep)}", BOLD)]
     note = convention(analysis)
     if note:
-        header.append(f"  ({note})", style="dim")
-    console.print(header)
+        header.append((f"  ({note})", (*BOLD, *DIM)))  # Rich's Text: bold under it all
+    _print(header, limit, ink, emit)
     if report.sources:
-        console.print(Text(sources_text(report.sources, dash), style="dim"))
+        _print([(sources_text(report.sources, dash), DIM)], limit, ink, emit)
     table_rows = rows(report, sep, unicode=unicode)
     if failed is not None:
         index, spec = failed
         table_rows.append(Row(str(index), spec, f"{cross} error", None, None, "", failed=True))
+    columns = _Columns(table_rows)
     layouts = RF_LAYOUTS if report.rf else LAYOUTS
-    layout = next((lay for lay in layouts if _table_width(table_rows, lay) <= limit), None)
+    layout = next((lay for lay in layouts if columns.narrowest(lay) <= limit), None)
     if layout is not None:
-        console.print(_table(table_rows, layout, unicode))
+        # Rich's rule: ─ where Unicode goes, else -; and on a terminal whose encoding
+        # is not UTF, its ASCII box (columns ruled with |, the rule crossing them with +).
+        box = ("-", "-", " ") if not unicode else ("─", "─", " ")
+        if not plain and not console.encoding.startswith("utf"):
+            box = ("-", "+", "|")
+        _draw_table(columns, layout, box, limit, ink, emit)
     else:
         for line in _stacked_rows(table_rows, limit, dot):
-            console.print(line, no_wrap=True, overflow="ignore", crop=False)
+            emit(_painted(line, ink))
     if failed is None:
-        console.print()
+        emit("")
         lines = totals(report, sep=sep, dot=dot)
         if _totals_width(lines) <= limit:
-            console.print(_totals_grid(lines))
+            _totals_grid(lines, limit, ink, emit)
         else:
             for line in _stacked_totals(lines, limit):
-                console.print(line, no_wrap=True, overflow="ignore", crop=False)
+                emit(_painted(line, ink))
         if report.rf:
             summary = "no layer has one" if report.field is None else report.field.text(sep)
-            console.print(_labelled("receptive field", summary))
+            _print(_labelled("receptive field", summary), limit, ink, emit)
         if report.explain:
-            _print_explain(console, analysis, report.explain)
-    if plain:
-        text = console.file.getvalue()  # type: ignore[attr-defined]
-        out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
+            _print_explain(analysis, report.explain, limit, ink, emit)
+    emit.flush()
 
+
+# -- writing: lines a block at a time, styles as escape codes ------------------------------------
+
+FIRST_BLOCK = 2_000  # characters: the first rows reach a pipe at once
+BLOCK = 64_000  # then blocks this large, each written and flushed
+
+
+class _Lines:
+    """The table's lines to ``out``, a block at a time, each block flushed: a
+    reader sees the first rows as soon as they are known, and a closed pipe stops
+    the writing at the next block. ``plain``: trailing blanks trimmed."""
+
+    def __init__(self, out: TextIO, plain: bool) -> None:
+        self._out = out
+        self._plain = plain
+        self._lines: list[str] = []
+        self._size = 0
+        self._limit = FIRST_BLOCK
+
+    def __call__(self, line: str) -> None:
+        if self._plain:
+            line = line.rstrip()
+        self._lines.append(line)
+        self._size += len(line) + 1
+        if self._size >= self._limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            self._out.write("\n".join(self._lines) + "\n")
+            self._lines.clear()
+            self._size = 0
+            self._limit = BLOCK
+        self._out.flush()
+
+
+class _Ink:
+    """Text in a style, as the escape codes Rich writes for it on ``console``:
+    none off a terminal, with color=False or on a dumb terminal; under NO_COLOR
+    bold and dim but no colour. (A legacy Windows console, which takes no escape
+    codes, gets none: Rich styled it through the console's own calls.)"""
+
+    def __init__(self, console: Any) -> None:
+        self._console = console
+        self.on = console.color_system is not None and not console.legacy_windows
+        self._codes: dict[Style, tuple[str, str]] = {}
+
+    def __call__(self, text: str, style: Style) -> str:
+        if not (self.on and style and text):
+            return text
+        codes = self._codes.get(style)
+        if codes is None:
+            codes = self._codes[style] = self._make(style)
+        return codes[0] + text + codes[1]
+
+    def _make(self, style: Style) -> tuple[str, str]:
+        from rich.style import Style as RichStyle
+        from rich.text import Text
+
+        console = self._console
+        combined = RichStyle.combine(console.get_style(name) for name in style)
+        with console.capture() as captured:
+            console.print(Text("X", style=combined), end="")
+        before, _, after = captured.get().partition("X")
+        return before, after
+
+
+def _painted(runs: Iterable[Run], ink: _Ink) -> str:
+    return "".join(ink(text, style) for text, style in runs)
+
+
+def _paint(runs: Sequence[Run], start: int, text: str, ink: _Ink) -> str:
+    """``text``, a line that starts at ``start`` in the runs' joined text, in the
+    runs' styles (past their end: unstyled)."""
+    if not ink.on:
+        return text
+    out = []
+    end = start + len(text)
+    pos = 0
+    for piece, style in runs:
+        low, high = max(start, pos), min(end, pos + len(piece))
+        if low < high:
+            out.append(ink(text[low - start : high - start], style))
+        pos += len(piece)
+    if end > pos:
+        out.append(text[max(pos - start, 0) :])
+    return "".join(out)
+
+
+# -- Rich's measure and word wrap, on plain strings -------------------------------------------
+
+
+def _cells(text: str) -> int:
+    """How many terminal cells ``text`` takes (a wide character two)."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return int(cell_len(text))
+
+
+def _chop(word: str, width: int) -> list[str]:
+    """``word`` in pieces of at most ``width`` cells."""
+    if word.isascii():
+        return [word[i : i + width] for i in range(0, len(word), width)]
+    from rich.cells import chop_cells
+
+    return list(chop_cells(word, width))
+
+
+def _crop(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells."""
+    if text.isascii():
+        return text[:width]
+    from rich.cells import set_cell_size
+
+    return str(set_cell_size(text, width))
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _cells(text))
+
+
+WORD = re.compile(r"\s*\S+\s*")  # a word with the blanks around it, as Rich splits text
+
+
+def _breaks(text: str, width: int, fold: bool) -> list[int]:
+    """Where Rich's word wrap breaks ``text`` to fit ``width`` (rich._wrap.divide_line):
+    before a word that does not fit on the line; a word longer than a line is folded
+    (``fold``) or left whole."""
+    breaks: list[int] = []
+    used = 0
+    for match in WORD.finditer(text):
+        start, word = match.start(), match.group()
+        length = _cells(word.rstrip())
+        if width - used >= length:
+            used += _cells(word)
+        elif length > width:
+            if fold:
+                pieces = _chop(word, width)
+                for piece in pieces[:-1]:
+                    if start:
+                        breaks.append(start)
+                    start += len(piece)
+                if start:
+                    breaks.append(start)
+                used = _cells(pieces[-1])
+            else:
+                if start:
+                    breaks.append(start)
+                used = _cells(word)
+        elif used and start:
+            breaks.append(start)
+            used = _cells(word)
+    return breaks
+
+
+def _wrap_text(
+    text: str, width: int, *, fold: bool = True, ellipsis: bool = False
+) -> list[tuple[int, str]]:
+    """Rich's Text.wrap of ``text`` at ``width``: each line's start in ``text`` and
+    the line, blanks past the width dropped, a line still too long cut (``ellipsis``:
+    ending in …)."""
+    if _cells(text) <= width:  # the common case: it fits
+        return [(0, text)]
+    starts = [0, *_breaks(text, width, fold)]
+    lines = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        line = text[start:end]
+        if len(line) > width:  # Rich's rstrip_end counts characters
+            blanks = len(line) - len(line.rstrip())
+            line = line[: len(line) - min(blanks, len(line) - width)]
+        if _cells(line) > width:
+            line = _crop(line, width - 1) + "…" if ellipsis else _crop(line, width)
+        lines.append((start, line))
+    return lines
+
+
+def _print(runs: Sequence[Run], width: int, ink: _Ink, emit: Callable[[str], None]) -> None:
+    """What console.print(text) prints: the runs wrapped at ``width``."""
+    text = "".join(piece for piece, _ in runs)
+    offset = 0
+    for part in text.split("\n"):
+        for start, line in _wrap_text(part, width):
+            emit(_paint(runs, offset + start, line, ink))
+        offset += len(part) + 1
+
+
+# -- the widths -----------------------------------------------------------------------------------
 
 COLUMN_GAP = 3  # between two columns of the table: padding, rule, padding
 TOTALS_GAP = 2  # between two columns of the totals
 
 
 FOLD_AT = 10  # a layer word without a number longer than this may fold in a narrow table
-NUMBER = r"(?<![A-Za-z_])[0-9]"  # a digit that starts a number, not one in conv2d
+NUMBER = re.compile(r"(?<![A-Za-z_])[0-9]")  # a digit that starts a number, not one in conv2d
 
 
 def _longest_word(text: str) -> int:
@@ -126,17 +329,19 @@ def _layer_width(text: str) -> int:
     """The narrowest the layer column may be for ``text``: a word holding a
     number (``k=3``, ``3x5``, ``64``) stays whole; a long name may fold
     (``adaptiveav``/``gpool2d``: its digits are part of the name)."""
-    return max(
-        (len(w) if re.search(NUMBER, w) else min(len(w), FOLD_AT) for w in text.split()),
-        default=0,
-    )
+    words = text.split()
+    longest = max(map(len, words), default=0)
+    if longest <= FOLD_AT:  # no word may fold
+        return longest
+    return max(len(w) if len(w) <= FOLD_AT or NUMBER.search(w) else FOLD_AT for w in words)
 
 
 def _cell_width(row: Row) -> int:
     """The narrowest the layer column may be for ``row``: its indentation, then
     its widest unbreakable word (of the layer or of its note)."""
-    indent = len(row.layer) - len(row.layer.lstrip(" "))
-    return indent + max(_layer_width(row.layer), _layer_width(row.note))
+    layer = row.layer
+    indent = len(layer) - len(layer.lstrip(" "))
+    return indent + max(_layer_width(layer), _layer_width(row.note) if row.note else 0)
 
 
 def _macs(row: Row) -> str:
@@ -145,23 +350,59 @@ def _macs(row: Row) -> str:
     return f"({compact(row.macs)})" if row.side else compact(row.macs)
 
 
+class _Columns:
+    """The table's cells as text, column by column, each made once (the first pass
+    over the rows: the widths need every cell), and the columns' widths."""
+
+    def __init__(self, table_rows: Sequence[Row]) -> None:
+        self.rows = table_rows
+        self._cells: dict[Any, list[str]] = {}
+        self._widths: dict[Any, int] = {}
+
+    def cells(self, key: Any) -> list[str]:
+        """The column ``key``: #, layer (with its note), output, a params formatter,
+        MACs, RF, RF stride, RF start (a failed row: no figures)."""
+        if key not in self._cells:
+            self._cells[key] = self._make(key)
+        return self._cells[key]
+
+    def _make(self, key: Any) -> list[str]:
+        table_rows = self.rows
+        if key == "#":
+            return [r.number for r in table_rows]
+        if key == "layer":
+            return [f"{r.layer}  {r.note}" if r.note else r.layer for r in table_rows]
+        if key == "output":
+            return [r.output for r in table_rows]
+        if key == "MACs":
+            return ["" if r.failed else _macs(r) for r in table_rows]
+        if key == "RF":
+            return [r.rf for r in table_rows]
+        if key == "RF stride":
+            return [r.rf_stride for r in table_rows]
+        if key == "RF start":
+            return [r.rf_start for r in table_rows]
+        return ["" if r.failed else key(r.params) for r in table_rows]  # params
+
+    def width(self, key: Any, header: str) -> int:
+        """The widest cell of column ``key`` or its ``header`` (in characters)."""
+        if key not in self._widths:
+            self._widths[key] = max(len(header), max(map(len, self.cells(key)), default=0))
+        return self._widths[key]
+
+    def narrowest(self, layout: Layout) -> int:
+        """The narrowest the table can be in ``layout`` without cutting a figure:
+        every column but the layer's at its widest, the layer's wrapped at its spaces."""
+        if "layer min" not in self._widths:
+            self._widths["layer min"] = max([len("layer"), *map(_cell_width, self.rows)])
+        widths = [self._widths["layer min"]]
+        widths += [self.width(c.key, c.header) for c in _columns(layout) if c.key != "layer"]
+        return sum(widths) + COLUMN_GAP * (len(widths) - 1)
+
+
 def _table_width(table_rows: Sequence[Row], layout: Layout) -> int:
-    """The narrowest the table can be in ``layout`` without cutting a figure:
-    every column but the layer's at its widest, the layer's wrapped at its spaces."""
-    columns = [
-        ["#", *(r.number for r in table_rows)],
-        ["output", *(r.output for r in table_rows)],
-        ["params", *(layout.params(r.params) for r in table_rows if not r.failed)],
-        ["MACs", *(_macs(r) for r in table_rows if not r.failed)],
-    ]
-    if layout.rf:
-        columns.append(["RF", *(r.rf for r in table_rows)])
-    if layout.rf_columns:
-        columns.append(["RF stride", *(r.rf_stride for r in table_rows)])
-        columns.append(["RF start", *(r.rf_start for r in table_rows)])
-    layer = max([len("layer"), *(_cell_width(r) for r in table_rows)])
-    widths = [layer, *(max(map(len, cells)) for cells in columns)]
-    return sum(widths) + COLUMN_GAP * (len(widths) - 1)
+    """The narrowest the table can be in ``layout`` without cutting a figure."""
+    return _Columns(table_rows).narrowest(layout)
 
 
 NOTE_WIDTH = 20  # the totals' notes wrap in a column no narrower than this
@@ -176,105 +417,172 @@ def _totals_width(lines: Sequence[Total]) -> int:
     return label + value + note + 2 * TOTALS_GAP
 
 
-def _table(table_rows: Sequence[Row], layout: Layout, unicode: bool) -> Any:
-    """The Rich table of ``table_rows`` in ``layout``. Only the layer column may
-    wrap (at its spaces); every figure and shape keeps its width."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+def _collapse(widths: list[int], wraps: int, limit: int) -> list[int]:
+    """Rich's column widths (padding included) when the table is wider than
+    ``limit``: the one column that wraps gives up the excess."""
+    excess = sum(widths) - limit
+    if excess > 0:
+        widths = list(widths)
+        widths[wraps] -= min(excess, widths[wraps])
+    return widths
 
-    # SIMPLE_HEAD: a rule under the header and nothing else; '-' where Unicode can't go.
-    table_box = box.SIMPLE_HEAD if unicode else box.Box("    \n" * 2 + " -- \n" + "    \n" * 5)
-    table = Table(
-        box=table_box,
-        header_style="bold",
-        show_edge=False,
-        pad_edge=False,
-        safe_box=True,
-    )
-    table.add_column("#", justify="right", style="dim", no_wrap=True)
-    table.add_column("layer", overflow="fold")
-    table.add_column("output", style="cyan", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
+
+# -- the table ---------------------------------------------------------------------------------
+
+
+class _Column(NamedTuple):
+    header: str
+    key: Any  # its cells in _Columns
+    right: bool  # right-justified
+    style: Style
+
+
+def _columns(layout: Layout) -> list[_Column]:
+    columns = [
+        _Column("#", "#", True, DIM),
+        _Column("layer", "layer", False, PLAIN),
+        _Column("output", "output", False, CYAN),
+        _Column("params", layout.params, True, PLAIN),
+        _Column("MACs", "MACs", True, PLAIN),
+    ]
     if layout.rf:
-        table.add_column("RF", style="dim", no_wrap=True)
+        columns.append(_Column("RF", "RF", False, DIM))
     if layout.rf_columns:
-        table.add_column("RF stride", style="dim", no_wrap=True)
-        table.add_column("RF start", style="dim", no_wrap=True)
-
-    def figure(value: str, style: str = "") -> Text:
-        return Text(value, style="yellow" if value == UNKNOWN else style)
-
-    for row in table_rows:
-        if row.failed:
-            table.add_row(
-                row.number, Text(row.layer, style="red"), Text(row.output, style="bold red")
-            )
-            continue
-        layer = Text(row.layer, style="bold" if row.header else "")
-        if row.note:
-            layer.append("  " + row.note, style="dim")
-        cells: list[Any] = [
-            row.number,
-            layer,
-            figure(row.output, "cyan"),
-            figure(layout.params(row.params), "bold" if row.header else ""),
-            figure(_macs(row), "dim" if row.side else ("bold" if row.header else "")),
+        columns += [
+            _Column("RF stride", "RF stride", False, DIM),
+            _Column("RF start", "RF start", False, DIM),
         ]
-        if layout.rf:
-            cells.append(row.rf)
-        if layout.rf_columns:
-            cells += [row.rf_stride, row.rf_start]
-        table.add_row(*cells)
-    return table
+    return columns
 
 
-def _wrap(tokens: Sequence[tuple[str, str]], width: int, indent: int, glue: str) -> list[Any]:
+def _styles(row: Row, cells: Sequence[str]) -> list[Style]:
+    """The style of each cell of ``row`` over its column's (the layer's: of its text
+    before the note)."""
+
+    def figure(value: str, style: Style) -> Style:
+        return YELLOW if value == UNKNOWN else style
+
+    if row.failed:
+        return [PLAIN, RED, ("bold", "red"), *([PLAIN] * (len(cells) - 3))]
+    bold = BOLD if row.header else PLAIN
+    return [
+        PLAIN,
+        bold,
+        figure(cells[2], CYAN),
+        figure(cells[3], bold),
+        figure(cells[4], DIM if row.side else bold),
+        *([PLAIN] * (len(cells) - 5)),
+    ]
+
+
+def _draw_table(
+    table: _Columns,
+    layout: Layout,
+    box: tuple[str, str, str],
+    limit: int,
+    ink: _Ink,
+    emit: Callable[[str], None],
+) -> None:
+    """The table in ``layout``, as Rich lays out its Table (box SIMPLE_HEAD, no
+    edge): each column as wide as its widest cell, a cell padded by one space on
+    either side but the outer ones; when that is wider than ``limit``, only the
+    layer column narrows, its text wrapped at its spaces. The other columns never
+    wrap: the layout chosen leaves room for them. ``box``: the rule's line and its
+    crossings, and the columns' rule."""
+    columns = _columns(layout)
+    cells = [table.cells(c.key) for c in columns]
+    layers = cells[1]
+    natural = [table.width(c.key, c.header) for c in columns]
+    natural[1] = max(_cells("layer"), max(map(_cells, layers), default=0))
+    pads = [1] + [2] * (len(columns) - 2) + [1]
+    padded = [w + p for w, p in zip(natural, pads, strict=True)]
+    padded = _collapse(padded, 1, limit - len(columns) + 1)
+    widths = [w - p for w, p in zip(padded, pads, strict=True)]
+    layer_width = widths[1]
+    rule, cross, vertical = box
+    gap = f" {vertical} "
+    blanks = [" " * w for w in widths]
+    rights = [c.right for c in columns]
+
+    emit(
+        gap.join(
+            ink(c.header.rjust(w) if c.right else c.header.ljust(w), BOLD)
+            for c, w in zip(columns, widths, strict=True)
+        )
+    )
+    emit(cross.join(rule * w for w in padded))
+    # A line's cells as str.format pads them: every figure takes one cell a character.
+    line = gap.join(f"{{:{'>' if r else '<'}{w}}}" for r, w in zip(rights, widths, strict=True))
+    for row, texts in zip(table.rows, zip(*cells, strict=True), strict=True):
+        layer = texts[1]
+        single = len(layer) <= layer_width if layer.isascii() else _cells(layer) <= layer_width
+        if not ink.on and single and (layer.isascii() or _cells(layer) == len(layer)):
+            emit(line.format(*texts))  # the common case: one line, no styles
+            continue
+        layer_lines = [(0, layer)] if single else _wrap_text(layer, layer_width)
+        styles = _styles(row, texts)
+        runs: list[Run] = [(row.layer, styles[1])]
+        if row.note:
+            runs.append((layer[len(row.layer) :], (*styles[1], "dim")))
+        parts = []
+        for i, (text, width, right, column) in enumerate(
+            zip(texts, widths, rights, columns, strict=True)
+        ):
+            if i == 1:
+                start, text = layer_lines[0]
+                parts.append(_paint(runs, start, text, ink) + " " * (width - _cells(text)))
+                continue
+            painted = ink(text, (*column.style, *styles[i]))
+            fill = " " * (width - len(text))
+            parts.append(fill + painted if right else painted + fill)
+        emit(gap.join(parts))
+        for start, text in layer_lines[1:]:
+            blanks[1] = _paint(runs, start, text, ink) + " " * (layer_width - _cells(text))
+            emit(gap.join(blanks))
+
+
+def _pack(tokens: Sequence[Run], width: int, indent: int, glue: str) -> list[list[Run]]:
     """Pack (text, style) tokens into lines of ``width``, ``glue`` between tokens,
     never breaking a token; lines after the first are indented by ``indent``."""
-    from rich.text import Text
-
-    lines: list[Any] = []
-    line = Text(" " * indent)
+    lines: list[list[Run]] = []
+    line: list[Run] = [(" " * indent, PLAIN)]
     used = indent
     fresh = True
     for text, style in tokens:
         need = len(text) if fresh else len(glue) + len(text)
         if not fresh and used + need > width:
             lines.append(line)
-            line, used, fresh = Text(" " * indent), indent, True
+            line, used, fresh = [(" " * indent, PLAIN)], indent, True
             need = len(text)
         if not fresh:
-            line.append(glue)
-        line.append(text, style=style)
+            line.append((glue, PLAIN))
+        line.append((text, style))
         used += need
         fresh = False
     lines.append(line)
     return lines
 
 
-def _stacked_rows(table_rows: Sequence[Row], width: int, dot: str) -> list[Any]:
+def _stacked_rows(table_rows: Sequence[Row], width: int, dot: str) -> list[list[Run]]:
     """The layers when not even the narrowest table fits: the layer on one line
     (wrapped at its spaces), its figures under it."""
-    from rich.text import Text
-
     pad = max(len(row.number) for row in table_rows) if table_rows else 1
     indent = pad + 2
-    lines: list[Any] = []
+    lines: list[list[Run]] = []
     for row in table_rows:
-        words = [(word, "red" if row.failed else "") for word in row.layer.split()]
-        words += [(word, "dim") for word in row.note.split()]
-        first, *rest = _wrap(words, width, indent, " ")
-        head = Text(row.number.rjust(pad) + "  ", style="dim")
-        head.append_text(first[indent:])
-        lines += [head, *rest]
+        words = [(word, RED if row.failed else PLAIN) for word in row.layer.split()]
+        words += [(word, DIM) for word in row.note.split()]
+        first, *rest = _pack(words, width, indent, " ")
+        # As Rich drew it: the first line in the number's dim, the words' styles over it.
+        first = [(text, (*DIM, *style)) for text, style in first[1:]]
+        lines += [[(row.number.rjust(pad) + "  ", DIM), *first], *rest]
+        figures: list[Run]
         if row.failed:
-            figures = [(row.output, "bold red")]
+            figures = [(row.output, ("bold", "red"))]
         else:
-            figures = [(row.output, "yellow" if row.output == UNKNOWN else "cyan")]
+            figures = [(row.output, YELLOW if row.output == UNKNOWN else CYAN)]
             figures += [
-                (f"{text} {label}", "")
+                (f"{text} {label}", PLAIN)
                 for value, text, label in (
                     (row.params, compact(row.params), "params"),
                     (row.macs, _macs(row), "MACs"),
@@ -282,68 +590,72 @@ def _stacked_rows(table_rows: Sequence[Row], width: int, dot: str) -> list[Any]:
                 if value != 0  # a layer without weights says nothing of them
             ]
             if row.rf:
-                figures.append((f"RF {row.rf}", "dim"))
+                figures.append((f"RF {row.rf}", DIM))
             if row.rf_stride:
-                figures.append((f"stride {row.rf_stride} {dot} start {row.rf_start}", "dim"))
-        lines += _wrap(figures, width, indent, f" {dot} ")
+                figures.append((f"stride {row.rf_stride} {dot} start {row.rf_start}", DIM))
+        lines += _pack(figures, width, indent, f" {dot} ")
     return lines
 
 
-def _labelled(label: str, text: str) -> Any:
-    """``label: text``, the label in bold (Rich wraps it at a terminal's width)."""
-    from rich.text import Text
-
-    line = Text(f"{label}: ", style="bold")
-    line.append(text)
-    return line
+def _labelled(label: str, text: str) -> list[Run]:
+    """``label: text`` in bold (as Rich drew it; the label was meant)."""
+    return [(f"{label}: ", BOLD), (text, BOLD)]
 
 
-def _print_explain(console: Any, analysis: Analysis, steps: Sequence[Step]) -> None:
+def _print_explain(
+    analysis: Analysis,
+    steps: Sequence[Step],
+    width: int,
+    ink: _Ink,
+    emit: Callable[[str], None],
+) -> None:
     """``--explain``: each row's steps under its number and spec."""
-    from rich.text import Text
-
-    console.print()
-    console.print(Text("how each size is computed", style="bold"))
+    emit("")
+    _print([("how each size is computed", BOLD)], width, ink, emit)
     pad = len(str(max(step.row for step in steps)))
     row = None
     for step in steps:
         if step.row != row:
             row = step.row
-            head = Text(str(row).rjust(pad), style="dim")
-            head.append("  " + analysis.layers[row - 1].spec)
-            console.print(head)
-        console.print(Text(" " * (pad + 2) + step.line()))
+            spec = analysis.layers[row - 1].spec
+            _print([(str(row).rjust(pad) + "  " + spec, DIM)], width, ink, emit)
+        _print([(" " * (pad + 2) + step.line(), PLAIN)], width, ink, emit)
 
 
-def _totals_grid(lines: Sequence[Total]) -> Any:
-    """The totals as a three-column grid: label, value (right-aligned), note."""
-    from rich.table import Table
-    from rich.text import Text
+def _value_style(total: Total) -> Style:
+    return YELLOW if total.value == UNKNOWN else (CYAN if total.shape else PLAIN)
 
-    grid = Table.grid(padding=(0, TOTALS_GAP))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_column(style="dim")
+
+def _totals_grid(
+    lines: Sequence[Total], limit: int, ink: _Ink, emit: Callable[[str], None]
+) -> None:
+    """The totals as Rich's grid of three columns: label (bold), value
+    (right-aligned), note (dim, wrapped at its spaces when the grid is too wide)."""
+    label = max(_cells(t.label) for t in lines)
+    value = max(len(t.value) for t in lines)
+    note = max(_cells(t.note) for t in lines)
+    padded = [min(label + TOTALS_GAP, limit), min(value + TOTALS_GAP, limit), min(note, limit) or 1]
+    label, value, note = _collapse(padded, 2, limit)
+    label, value = label - TOTALS_GAP, value - TOTALS_GAP
+    gap = " " * TOTALS_GAP
     for t in lines:
-        style = "yellow" if t.value == UNKNOWN else ("cyan" if t.shape else "")
-        grid.add_row(t.label, Text(t.value, style=style), t.note)
-    return grid
+        notes = _wrap_text(t.note, note, fold=False, ellipsis=True)
+        head = ink(_pad(t.label, label), BOLD) + gap
+        head += ink(t.value.rjust(value), _value_style(t)) + gap
+        for n, (_, text) in enumerate(notes):
+            lead = head if n == 0 else " " * (label + value + 2 * TOTALS_GAP)
+            emit(lead + ink(_pad(text, note), DIM))
 
 
-def _stacked_totals(lines: Sequence[Total], width: int) -> list[Any]:
+def _stacked_totals(lines: Sequence[Total], width: int) -> list[list[Run]]:
     """The totals when the grid does not fit: label and value, the note under
     the value, wrapped at its spaces."""
-    from rich.text import Text
-
     indent = max(len(t.label) for t in lines) + TOTALS_GAP
-    out: list[Any] = []
+    out: list[list[Run]] = []
     for t in lines:
-        line = Text(t.label.ljust(indent), style="bold")
-        style = "yellow" if t.value == UNKNOWN else ("cyan" if t.shape else "")
-        line.append(t.value, style=style)
-        out.append(line)
+        out.append([(t.label.ljust(indent), BOLD), (t.value, (*BOLD, *_value_style(t)))])
         if t.note:
-            out += _wrap([(w, "dim") for w in t.note.split()], width, indent, " ")
+            out += _pack([(w, DIM) for w in t.note.split()], width, indent, " ")
     return out
 
 
