@@ -542,7 +542,10 @@ def test_format_spellings(option: str, first_line: str) -> None:
             "-o yml",
             "'yml' is not one of table, json, csv, tsv, markdown, torch, mermaid, dot, tree; JSON is valid YAML: -o json",
         ),
-        ("-o xml", "'xml' is not one of table, json, csv, tsv, markdown, torch, mermaid, dot, tree"),
+        (
+            "-o xml",
+            "'xml' is not one of table, json, csv, tsv, markdown, torch, mermaid, dot, tree",
+        ),
         ("--json", "no such option: --json (the format is an option's value: -o json)"),
         ("--JSON", "-o json"),
         ("--md", "no such option: --md (the format is an option's value: -o markdown)"),
