@@ -35,6 +35,10 @@ WATCHED = (
     "convcalc.formats.markdown",
     "convcalc.formats.delimited",
     "convcalc.formats.jsonout",
+    "convcalc.formats.diagram",
+    "convcalc.formats.mermaid",
+    "convcalc.formats.dot",
+    "convcalc.formats.tree",
     "json",
 )
 
@@ -69,6 +73,26 @@ def test_json_loads_the_engine_not_rich() -> None:  # the probe itself sees impo
     assert modules == (
         "['convcalc.formats.jsonout', 'convcalc.kinds', 'convcalc.network.analysis', 'convcalc.network.graph', 'json']"
     )  # neither render.py nor the other writers: the JSON writer is on its own
+
+
+@pytest.mark.parametrize("writer", ["mermaid", "dot", "tree"])
+def test_a_drawing_loads_its_writer_not_rich(writer: str) -> None:
+    out, modules = _modules(["-i", "3x8x8", "conv2d", "4", "k=3", "-o", writer], {"NO_COLOR": "1"})
+    assert "4×6×6" in out
+    assert modules == str(
+        sorted(
+            [
+                "convcalc.formats.diagram",
+                f"convcalc.formats.{writer}",
+                "convcalc.formats.render",
+                "convcalc.formats.rows",
+                "convcalc.formats.text",
+                "convcalc.kinds",
+                "convcalc.network.analysis",
+                "convcalc.network.graph",
+            ]
+        )
+    )
 
 
 # Every module that registers layer kinds (the transformer layers among them).

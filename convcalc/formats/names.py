@@ -6,7 +6,7 @@ from __future__ import annotations
 
 __all__ = ["FORMATS", "FORMAT_ALIASES"]
 
-FORMATS = ("table", "json", "csv", "tsv", "markdown", "torch")
+FORMATS = ("table", "json", "csv", "tsv", "markdown", "torch", "mermaid", "dot", "tree")
 # Other spellings -o accepts (case never matters).
 FORMAT_ALIASES = {
     "md": "markdown",
@@ -14,4 +14,7 @@ FORMAT_ALIASES = {
     "text": "table",
     "txt": "table",
     "pytorch": "torch",
+    "mmd": "mermaid",
+    "graphviz": "dot",
+    "gv": "dot",
 }

@@ -1,7 +1,8 @@
 """Writing a report in the format asked for: the table (table.py, Rich) for people;
 JSON (jsonout.py), CSV/TSV (delimited.py) and Markdown (markdown.py) for programs and
-documents; PyTorch code (torch_code.py). Each writer is imported only when its format
-is written, so that ``--format json`` loads neither Rich nor the table code.
+documents; PyTorch code (torch_code.py); the network as a picture: Mermaid (mermaid.py),
+Graphviz DOT (dot.py) and the block tree (tree.py). Each writer is imported only when
+its format is written, so that ``--format json`` loads neither Rich nor the table code.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def write(
     color: bool | None = None,
 ) -> None:
     """Write ``report`` in format ``fmt`` (one of convcalc.formats.names.FORMATS) to
-    ``out``; ``width`` and ``color`` lay out the table (see table.write_table)."""
+    ``out``; ``width`` and ``color`` lay out the table (see table.write_table),
+    ``color`` the tree too."""
     if fmt == "table":
         from convcalc.formats.table import write_table
 
@@ -45,5 +47,17 @@ def write(
         from convcalc.formats.torch_code import to_torch
 
         out.write(to_torch(report.analysis, sources_text(report.sources, "-")))
+    elif fmt == "mermaid":
+        from convcalc.formats.mermaid import write_mermaid
+
+        write_mermaid(report, out)
+    elif fmt == "dot":
+        from convcalc.formats.dot import write_dot
+
+        write_dot(report, out)
+    elif fmt == "tree":
+        from convcalc.formats.tree import write_tree
+
+        write_tree(report, out, color=color)
     else:  # pragma: no cover - the CLI's option type guards this
         raise ValueError(f"unknown format {fmt!r}")

@@ -87,8 +87,19 @@ def test_after_input_comes_a_shape() -> None:
 
 
 def test_format_values_and_files() -> None:
-    assert complete(["conv2d", "-o"], "") == ["table", "json", "csv", "tsv", "markdown", "torch"]
-    assert complete(["--format"], "m") == ["markdown"]
+    assert complete(["conv2d", "-o"], "") == [
+        "table",
+        "json",
+        "csv",
+        "tsv",
+        "markdown",
+        "torch",
+        "mermaid",
+        "dot",
+        "tree",
+    ]
+    assert complete(["--format"], "m") == ["markdown", "mermaid"]
+    assert complete(["--format"], "d") == ["dot"]
     comp = ShellComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
     items = comp.get_completions(["-f"], "")
     assert [item.type for item in items] == ["file"]
@@ -149,7 +160,7 @@ def test_optimizer_and_layer_kind_values() -> None:
         "maxpool2d",
         "maxpool3d",
     ]
-    assert complete(["-i", "3x8x8", "-o"], "m") == ["markdown"]
+    assert complete(["-i", "3x8x8", "-o"], "ma") == ["markdown"]
 
 
 def test_completion_after_a_negative_value() -> None:
