@@ -492,7 +492,7 @@ class _Builder:
         if len(args) != len(stmt.args):
             words = [stmt.text.split(" ", 1)[0]]
             words += [" ".join(self.source[a.key_start : a.value.end].split()) for a in args]
-            instance_stmt = stmt._replace(args=tuple(args), text=" ".join(words))
+            instance_stmt = stmt._replace(args=tuple(args), text=" ".join(w for w in words if w))
         first = len(self.nodes)
         for i in range(repeat):
             count = self.counters[block.name] = self.counters.get(block.name, 0) + 1
