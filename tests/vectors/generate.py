@@ -87,6 +87,7 @@ SETS = [
     "layernorm2d",
     "corners",
     "torchcalls",
+    "recurrent",
 ]
 
 
