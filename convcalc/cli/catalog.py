@@ -28,6 +28,7 @@ GROUPS = {
     "reshape": "Resampling, reshaping and linear",
     "layernorm2d": "Normalization",
     "embedding": "Embedding",
+    "recurrent": "Sequences and transformers",
     "transformer": "Sequences and transformers",
     "shape": "Padding, cropping, resampling and reshaping",  # Keras's
     "core": "Core layers, normalization and activations",  # Keras's and ONNX's

@@ -139,6 +139,15 @@ class Layer:
     # (conv, maxpool, ONNX's Conv): an input with a leading 1 read as a one-channel
     # volume (batch-in-input), or two sizes read as C×L (rank-guess), may be a misreading.
     RANK_FROM_INPUT: ClassVar[bool] = False
+    # Reads an L×features input, steps first (nn.LSTM, nn.GRU, nn.RNN): given a C×L map
+    # (a 1-d convolution's output) it takes the C channels for its steps (steps-on-channels).
+    READS_STEPS: ClassVar[bool] = False
+
+    def construction_warning(self) -> tuple[str, str] | None:
+        """What the framework warns about when it builds the layer, which convcalc
+        passes on (framework-warns): (what is wrong, what would fix it); None: nothing
+        (an LSTM's dropout with one layer)."""
+        return None
 
     def norms_last_axis(self) -> bool:
         """Whether it normalises the last axis alone for want of a normalized_shape

@@ -82,7 +82,12 @@ def check(analysis: convcalc.Analysis, torch_outputs: list[Any] | None = None) -
         assert value == step.value, (row.spec, step)
         assert evaluate(plain.expression or "") == value, (row.spec, plain)
         index = position(step.dim, row.output)
-        if index is not None:
+        totals = {"params": row.params, "MACs": row.macs}  # a recurrent layer's formulas
+        if step.dim in totals:
+            assert totals[step.dim] == value, (row.spec, step)
+        elif step.dim.startswith("params, layer "):
+            pass  # one term of the "params" step's sum
+        elif index is not None:
             assert row.output[index] == value, (row.spec, row.input, row.output, step)
         elif step.dim != "all":  # flatten of some dims: the merged size
             assert value in row.output, (row.spec, step)

@@ -88,6 +88,7 @@ SETS = [
     "corners",
     "torchcalls",
     "fractional",
+    "recurrent",
 ]
 
 

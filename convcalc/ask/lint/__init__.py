@@ -35,6 +35,10 @@ Codes (``LintWarning.code``):
 ``same-asymmetric``  ``padding='same'`` with an even kernel: one more pixel at the end.
 ``side-output``      a branch whose output nothing uses: eval mode does not run it
                      (an auxiliary head that ends in a vector is taken as deliberate).
+``steps-on-channels`` a recurrent layer (L×features, steps first) given a C×L map, a 1-d
+                     convolution's output: it takes the C channels for its steps.
+``framework-warns``  what the framework itself warns about when it builds the layer (an
+                     LSTM's dropout with num_layers=1: PyTorch's UserWarning).
 
 Each check asks the layer's kind (the lint section of convcalc.kinds.layer.Layer): its
 traits (``READS_CHANNELS``, ``MAKES_MAP``, ``UPSAMPLES``, …) and, where a check needs
@@ -133,6 +137,9 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
             found += _norm_on_map(row)
         found += _tiny_map(analysis, row, consumers)
         found += _ignored_features(row)
+        if row.layer.READS_STEPS and on_map:
+            found += _steps_on_channels(row)
+        found += _framework_warns(row)
     for found in per_row:
         out += found
     out += _side_outputs(analysis)
@@ -507,6 +514,34 @@ def _ignored_features(row: LayerResult) -> list[LintWarning]:
             f"write c={channels}, or leave it out",
         )
     ]
+
+
+def _steps_on_channels(row: LayerResult) -> list[LintWarning]:
+    """A recurrent layer reading a C×L map: PyTorch's Conv1d gives (N, C, L), an LSTM wants
+    (N, L, C) — the steps would be the channels."""
+    shape = row.input
+    if len(shape) != 2:
+        return []
+    c, length = shape
+    return [
+        LintWarning(
+            row.index,
+            "steps-on-channels",
+            f"{_label(row)} gets the map {_fmt(shape)} (C×L) and reads it as L×H_in: "
+            f"{'?' if c is None else c} steps of {'?' if length is None else length} "
+            "features, the channels taken for time steps",
+            f"transpose 1 2 first ({_fmt((length, c))}: {length} steps of {c} features)",
+        )
+    ]
+
+
+def _framework_warns(row: LayerResult) -> list[LintWarning]:
+    """What the framework warns about as it builds the layer."""
+    said = row.layer.construction_warning()
+    if said is None:
+        return []
+    message, fix = said
+    return [LintWarning(row.index, "framework-warns", f"{_label(row)}: {message}", fix)]
 
 
 def _tiny_map(
