@@ -162,7 +162,7 @@ def example(
 
 
 def _torch_usage(entry: Entry) -> list[str]:
-    """The PyTorch spellings: positional values in PyTorch's order, and the call."""
+    """The framework's spellings: positional values in its order, and the call."""
     sig = entry.torch
     if sig is None:
         return []
@@ -172,14 +172,14 @@ def _torch_usage(entry: Entry) -> list[str]:
     if len(mapped) > len(names) or mapped[: len(names)] != names:
         required = list(sig.args[: max(sig.required, len(names) + 1)])
         rest = " …" if len(sig.args) > len(required) else ""
-        out.append(f"   or: {entry.word} {' '.join(required)}{rest}  (PyTorch's order)")
+        out.append(f"   or: {entry.word} {' '.join(required)}{rest}  ({entry.framework}'s order)")
     cname = entry.torch_class
     if cname:
         shown = [*sig.args[: sig.required], *(f"{a}=…" for a in sig.args[sig.required :])]
         shown = [a for a in shown if a.split("=")[0] not in ("device", "dtype")]
         if len(shown) > 6:
             shown = [*shown[:6], "…"]
-        out.append(f"   or: {cname}({', '.join(shown)})  (a PyTorch call)")
+        out.append(f"   or: {cname}({', '.join(shown)})  (a {entry.framework} call)")
     return out
 
 

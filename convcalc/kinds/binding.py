@@ -173,7 +173,8 @@ class _Binder:
         callee = self.stmt.call
         if name in sig.scalar:
             raise self.error(
-                f"{callee}() {name} is one integer; PyTorch fails on the tuple {text}",
+                f"{callee}() {name} is one integer; {self.entry.framework} fails on the tuple "
+                f"{text}",
                 value.start,
                 value.end,
             )
@@ -184,7 +185,8 @@ class _Binder:
             whole = self.values.get(other, harmless) != harmless
         if whole and dim is not None and len(value.atoms()) == 1 and dim > 1:
             raise self.error(
-                f"{callee}() {name} takes one integer or {dim} values; PyTorch fails on {text}",
+                f"{callee}() {name} takes one integer or {dim} values; "
+                f"{self.entry.framework} fails on {text}",
                 value.start,
                 value.end,
             )
@@ -196,9 +198,10 @@ class _Binder:
         start = stmt.start
         if cname != entry.torch_name or entry.torch is None:
             real = [entry.torch_name] if entry.torch_name else []
-            message = f"{callee} is not a PyTorch class convcalc reads"
+            framework = entry.framework
+            message = f"{callee} is not a {framework} class convcalc reads"
             if real:
-                message += f"; PyTorch spells it {real[0]}"
+                message += f"; {framework} spells it {real[0]}"
             else:
                 message += f"; write it as convcalc's {stmt.kind} …"
             raise self.error(message, start, start + len(callee))
@@ -329,7 +332,8 @@ def _unknown_torch_key(entry: Entry, callee: str, key: str, allowed: Iterable[st
     message = f"{callee}() has no argument {key!r}"
     param = entry.by_key.get(key.lower())
     if param is not None and param.name in allowed:
-        return message + f" (that is convcalc's short key; PyTorch's name is {param.name})"
+        own = f"{entry.framework}'s name is {param.name}"
+        return message + f" (that is convcalc's short key; {own})"
     hint = suggest(key, list(allowed))
     if hint:
         return message + f"; did you mean {hint}=?"
@@ -388,8 +392,8 @@ def _unexpected_positional(
     else:
         takes = ", ".join(p.name for p in entry.positional)
         if entry.torch is not None and entry.torch.args:
-            torch_order = ", ".join(entry.torch.args)
-            takes = f"{takes}, or PyTorch's {torch_order}" if takes else f"PyTorch's {torch_order}"
+            order = f"{entry.framework}'s {', '.join(entry.torch.args)}"
+            takes = f"{takes}, or {order}" if takes else order
         message = f"too many positional values for {stmt.kind} (it takes {takes}); got {text!r}"
     return SpecError(message, source=source, start=arg.value.start, end=arg.value.end)
 

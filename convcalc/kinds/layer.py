@@ -57,6 +57,10 @@ class Layer:
     # PyTorch's classes of the kind, by class name: how their constructors take
     # arguments (a call ``Conv2d(3, 64, 7)``, and the short form's PyTorch order).
     TORCH: ClassVar[dict[str, Signature]] = {}
+    # Keras's classes of the kind, by class name (a Keras kind's): how a call
+    # ``Conv2D(64, 3, strides=2)`` or ``layers.Dense(10)`` takes its arguments, and the
+    # short form's Keras order (kinds/keras/common.py's ``keras_signature``).
+    KERAS: ClassVar[dict[str, Signature]] = {}
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
@@ -344,10 +348,11 @@ class WrittenTuple(tuple):  # type: ignore[type-arg]
 
 
 class Signature(NamedTuple):
-    """A PyTorch constructor as convcalc reads it: what a call ``Conv2d(3, 64, 7,
-    stride=2)`` means, and the order of a short form's extra positional values
-    (``conv2d 3 64 3``, ``bn 16``). Argument names are PyTorch's; an argument whose
-    name is one of the kind's ``Param`` names sets that Param."""
+    """A framework's constructor as convcalc reads it (PyTorch's, or Keras's): what a
+    call ``Conv2d(3, 64, 7, stride=2)`` (``Conv2D(64, 3, strides=2)``) means, and the
+    order of a short form's extra positional values (``conv2d 3 64 3``, ``bn 16``).
+    Argument names are the framework's; an argument whose name is one of the kind's
+    ``Param`` names sets that Param."""
 
     args: tuple[str, ...]  # positional-or-keyword arguments, in order
     required: int = 0  # how many of ``args`` PyTorch requires
@@ -378,7 +383,10 @@ class Entry(NamedTuple):
     by_key: dict[str, Param]
     flags: dict[str, tuple[Param, Any]]
     positional: tuple[Param, ...]
-    torch: Signature | None = None  # the PyTorch constructor the word follows
-    torch_name: str = ""  # PyTorch's class name when the word is one (conv2d: Conv2d)
-    # The PyTorch class whose signature the word follows (bn: BatchNorm1d, dwconv2d: Conv2d).
+    # The framework's constructor the word follows (PyTorch's, or Keras's under Keras).
+    torch: Signature | None = None
+    torch_name: str = ""  # the framework's class name when the word is one (conv2d: Conv2d)
+    # The class whose signature the word follows (bn: BatchNorm1d, dwconv2d: Conv2d).
     torch_class: str = ""
+    # Whose classes ``torch`` describes, as messages name it: "PyTorch" or "Keras".
+    framework: str = "PyTorch"

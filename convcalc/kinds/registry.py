@@ -102,6 +102,7 @@ def register(
     torch: dict[str, Signature] | None = None,
     registry: dict[str, Entry],
     classes: dict[str, str] | None = None,
+    framework: str = "PyTorch",
 ) -> Any:
     """Class decorator (or call) adding a kind's names to ``registry`` (and the
     PyTorch class names among them to ``classes``). A word that
@@ -110,7 +111,9 @@ def register(
     "" gives words that are no class name a signature (dwconv2d: Conv2d's). ``torch``
     defaults to the class's TORCH when the names are the class's own. A lazy
     registry needs a new word in its index too (PyTorch's: ``python -m
-    convcalc.kinds.torch.make_index``; tests/kinds/test_layer_index.py fails until then)."""
+    convcalc.kinds.torch.make_index``; tests/kinds/test_layer_index.py fails until then).
+    ``framework``: whose classes the signatures are (Keras's kinds pass theirs as
+    ``torch``: kinds/keras/common.py)."""
     into = registry
 
     def add(klass: type[Layer]) -> type[Layer]:
@@ -136,7 +139,9 @@ def register(
                 if classes is not None:
                     classes[cname] = word
                 named.add(cname)
-            into[word] = Entry(word, klass, fixed, plist, by_key, flags, positional, sig, cname)
+            into[word] = Entry(
+                word, klass, fixed, plist, by_key, flags, positional, sig, cname, "", framework
+            )
         for word in words:
             # The class a word follows: its own, else the first registered with its signature.
             entry = dict.__getitem__(into, word)
@@ -153,7 +158,8 @@ def register(
             into[word] = entry._replace(torch_class=owner)
         for cname in sigs:
             if cname and cname not in named:
-                raise RuntimeError(f"PyTorch class {cname} is not one of the names {list(words)}")
+                message = f"{framework} class {cname} is not one of the names {list(words)}"
+                raise RuntimeError(message)
         return klass
 
     return add(cls) if cls is not None else add

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
+from convcalc.kinds.args import ANY, BOOL, ArgType, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.args import Param
-from convcalc.kinds.layer import Entry, Layer, SpatialLayer
+from convcalc.kinds.layer import Entry, Layer, Signature, SpatialLayer
 from convcalc.kinds.registry import register as _register
 from convcalc.kinds.shapes import RankError, Shape, Window, fmt_shape, fmt_tuple, unbatched
 from convcalc.language import Value
@@ -34,8 +34,76 @@ def register(
     names: dict[str, dict[str, Any]] | None = None,
     params: tuple[Param, ...] | None = None,
 ) -> Any:
-    """base.register into Keras's registry."""
-    return _register(cls, names=names, params=params, registry=REGISTRY)
+    """base.register into Keras's registry, each word that is a Keras class name
+    (lower-cased) following that class's constructor from the kind's ``KERAS``, the
+    other words the one of their dimension (``dwconv2d``: DepthwiseConv2D's), else the
+    first of those registered with them (``fc``: Dense's)."""
+
+    def add(klass: type[Layer]) -> type[Layer]:
+        words = names if names is not None else klass.NAMES
+        sigs = {c: sig for c, sig in klass.KERAS.items() if c.lower() in words}
+        _register(
+            klass, names=names, params=params, torch=sigs, registry=REGISTRY, framework="Keras"
+        )
+        for word, fixed in words.items():  # dwconv2d follows DepthwiseConv2D, not 1D
+            entry, dim = REGISTRY[word], fixed.get("dim")
+            own = next((c for c in sigs if f"{dim}D" in c), None) if dim else None
+            if not entry.torch_name and own is not None:
+                REGISTRY[word] = entry._replace(torch=sigs[own], torch_class=own)
+        return klass
+
+    return add(cls) if cls is not None else add
+
+
+# Every Keras layer's own keyword arguments (keras.layers.Layer): accepted; none
+# changes a figure but trainable, which the graph's word ``frozen`` sets instead.
+_LAYER_KWARGS = ("activity_regularizer", "name", "dtype", "autocast", "trainable")
+_CHANNELS_LAST = Choice("channels_last")
+_FROZEN = (True, "trainable=False: write frozen after the call (Conv2D(…) frozen)")
+
+
+def _extra_type(name: str) -> ArgType | None:
+    """How a Keras argument without effect on any figure is read (None: it has one)."""
+    if name == "data_format":
+        return _CHANNELS_LAST  # convcalc's Keras is channels last
+    if name == "autocast":
+        return BOOL
+    if name in ("name", "dtype", "seed", "noise_shape") or name.endswith(
+        ("_initializer", "_regularizer", "_constraint")
+    ):
+        return ANY
+    return None
+
+
+def keras_signature(
+    *args: str,
+    required: int = 0,
+    kwonly: tuple[str, ...] = (),
+    only: dict[str, tuple[Any, str]] | None = None,
+    renames: dict[str, str] | None = None,
+    whole: tuple[str, ...] = (),
+    extra: dict[str, ArgType] | None = None,
+) -> Signature:
+    """A Keras constructor (its arguments as ``inspect.signature`` of Keras 3 gives
+    them, in order): the initializers, regularizers, constraints, data_format (only
+    'channels_last'), seed, name and dtype accepted without effect on the figures,
+    trainable only True; ``only``: further arguments accepted at one value only;
+    ``extra``: further arguments accepted without effect."""
+    kw = (*kwonly, *(k for k in _LAYER_KWARGS if k not in args and k not in kwonly))
+    extra = {
+        **{n: t for n in (*args, *kw) if (t := _extra_type(n)) is not None},
+        **(extra or {}),
+    }
+    fixed = {"trainable": _FROZEN, **(only or {})}
+    return Signature(
+        args,
+        required,
+        kw,
+        renames or {},
+        extra,
+        fixed,
+        whole=whole,
+    )
 
 
 class KerasLayer(SpatialLayer):
@@ -78,7 +146,7 @@ class PaddingType(Choice):
     """Keras's ``padding``: a word; a number is not a Keras padding."""
 
     def convert(self, value: Value, source: str) -> str:
-        if value.kind != "name":
+        if value.kind not in ("name", "string"):  # padding=same, padding='same'
             from convcalc.errors import SpecError
 
             raise SpecError(

@@ -10,6 +10,7 @@ from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.keras.common import (
     KerasLayer,
     along,
+    keras_signature,
     not_negative,
     padding_param,
     positive,
@@ -20,7 +21,7 @@ from convcalc.kinds.keras.common import (
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
-from convcalc.kinds.layer import Out
+from convcalc.kinds.layer import Out, Signature
 from convcalc.kinds.shapes import Shape, expand, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
 
@@ -87,6 +88,39 @@ _SOLVE = Solve(
 )
 
 
+_INIT = ("kernel_initializer", "bias_initializer")
+_REGS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
+_CONSTRAINTS = ("kernel_constraint", "bias_constraint")
+# Keras fails on a shorter tuple than its dimensions (standardize_tuple).
+_WHOLE = ("kernel_size", "strides", "dilation_rate", "output_padding")
+
+
+def _keras(
+    classes: tuple[str, ...], *args: str, required: int = 2, dims: tuple[int, ...] = (1, 2, 3)
+) -> dict[str, Signature]:
+    """Keras's constructors ``classes`` (``{n}``: each of ``dims``), each ``args``: one
+    Signature per dimension, the class a word such as dwconv2d follows (its own
+    dimension's: registry.register matches them by identity)."""
+    sigs = {n: keras_signature(*args, required=required, whole=_WHOLE) for n in dims}
+    return {c.format(n=n): sigs[n] for c in classes for n in dims}
+
+
+_TRANSPOSE = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "output_padding",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
+    *_INIT,
+    *_REGS,
+    *_CONSTRAINTS,
+)
+
+
 def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, object]]:
     """{conv1d: {dim: 1}, …} for the Keras class name stem and convcalc's spellings."""
     return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in (1, 2, 3)}
@@ -107,6 +141,21 @@ class Conv(KerasLayer):
         _ACT,
     )
     SUMMARY = "convolution"
+    KERAS = _keras(
+        ("Conv{n}D", "Convolution{n}D"),
+        "filters",
+        "kernel_size",
+        "strides",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "groups",
+        "activation",
+        "use_bias",
+        *_INIT,
+        *_REGS,
+        *_CONSTRAINTS,
+    )
 
     dim: int | None
     filters: int
@@ -185,6 +234,18 @@ class ConvTranspose(KerasLayer):
         _ACT,
     )
     SUMMARY = "transposed convolution"
+    KERAS = {
+        **_keras(("Conv{n}DTranspose", "Convolution{n}DTranspose"), *_TRANSPOSE, dims=(1, 2)),
+        # Keras's Conv3DTranspose takes data_format before output_padding.
+        **_keras(
+            ("Conv{n}DTranspose", "Convolution{n}DTranspose"),
+            *_TRANSPOSE[:4],
+            "data_format",
+            "output_padding",
+            *_TRANSPOSE[6:],
+            dims=(3,),
+        ),
+    }
     NOTE = (
         "padding='same' gives L·s and crops the extra element at the end (PyTorch's padding "
         "and output_padding crop at the start: the same size, shifted by one pixel). With "
@@ -351,6 +412,26 @@ class DepthwiseConv(_Depthwise):
         _ACT,
     )
     SUMMARY = "depthwise convolution"
+    KERAS = _keras(
+        ("DepthwiseConv{n}D",),
+        "kernel_size",
+        "strides",
+        "padding",
+        "depth_multiplier",
+        "data_format",
+        "dilation_rate",
+        "activation",
+        "use_bias",
+        "depthwise_initializer",
+        "bias_initializer",
+        "depthwise_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "depthwise_constraint",
+        "bias_constraint",
+        required=1,
+        dims=(1, 2),
+    )
 
     dim: int | None
     kernel_size: tuple[int, ...]
@@ -419,6 +500,29 @@ class SeparableConv(_Depthwise):
         _ACT,
     )
     SUMMARY = "depthwise separable convolution"
+    KERAS = _keras(
+        ("SeparableConv{n}D", "SeparableConvolution{n}D"),
+        "filters",
+        "kernel_size",
+        "strides",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "depth_multiplier",
+        "activation",
+        "use_bias",
+        "depthwise_initializer",
+        "pointwise_initializer",
+        "bias_initializer",
+        "depthwise_regularizer",
+        "pointwise_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "depthwise_constraint",
+        "pointwise_constraint",
+        "bias_constraint",
+        dims=(1, 2),
+    )
 
     dim: int | None
     filters: int

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, Param
+from convcalc.kinds.args import ANY, BOOL, FLOAT, INT, INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.keras.common import batch_axis, register
+from convcalc.kinds.keras.common import batch_axis, keras_signature, register
 from convcalc.kinds.layer import Layer, Out
 from convcalc.kinds.shapes import Shape, fmt_shape, prod
 
@@ -66,6 +66,29 @@ class Dense(Layer):
         Param("activation", ACTIVATION, None, help="applied to the output (shape-neutral)"),
     )
     SUMMARY = "densely connected (on the last axis)"
+    KERAS = {
+        "Dense": keras_signature(
+            "units",
+            "activation",
+            "use_bias",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+            "lora_rank",
+            "lora_alpha",
+            "quantization_config",
+            required=1,
+            only={
+                "lora_rank": (None, "lora_rank adds LoRA weights, which convcalc does not count"),
+                "quantization_config": (None, "convcalc counts float weights only"),
+            },
+            extra={"lora_alpha": ANY},
+        )
+    }
     EXAMPLE, EXAMPLE_INPUT = "10", "512"
 
     units: int
@@ -101,6 +124,16 @@ class Dropout(Layer):
     NAMES = {"dropout": {"dim": 0}, **{f"spatialdropout{n}d": {"dim": n} for n in (1, 2, 3)}}
     PARAMS = (Param("rate", FLOAT, positional=True, required=True),)
     SUMMARY = "dropout (identity at inference)"
+    KERAS = {
+        "Dropout": keras_signature("rate", "noise_shape", "seed", required=1),
+        "SpatialDropout1D": keras_signature("rate", "seed", "name", "dtype", required=1),
+        **{
+            f"SpatialDropout{n}D": keras_signature(
+                "rate", "data_format", "seed", "name", "dtype", required=1
+            )
+            for n in (2, 3)
+        },
+    }
     EXAMPLE = "0.5"
 
     dim: int
@@ -132,6 +165,7 @@ class Activation(Layer):
     PARAMS = (Param("activation", Choice(*ACTIVATIONS), positional=True, required=True),)
     SHAPE_NEUTRAL = True
     SUMMARY = "activation function"
+    KERAS = {"Activation": keras_signature("activation", required=1)}
     EXAMPLE = "relu"
     NOTE = (
         "glu halves the last axis when the model runs, while Keras's symbolic shape (what "
@@ -179,6 +213,7 @@ class ReLU(Layer):
     )
     SHAPE_NEUTRAL = True
     SUMMARY = "rectified linear unit"
+    KERAS = {"ReLU": keras_signature("max_value", "negative_slope", "threshold")}
 
     max_value: float | None
     negative_slope: float
@@ -200,6 +235,12 @@ class LeakyReLU(Layer):
     PARAMS = (Param("negative_slope", FLOAT, 0.3, aliases=("alpha",)),)
     SHAPE_NEUTRAL = True
     SUMMARY = "leaky ReLU"
+    # alpha: Keras 3's deprecated name of negative_slope (it warns).
+    KERAS = {
+        "LeakyReLU": keras_signature(
+            "negative_slope", kwonly=("alpha",), renames={"alpha": "negative_slope"}
+        )
+    }
 
     negative_slope: float
 
@@ -219,6 +260,11 @@ class ShapeNeutral(Layer):
 
     SHAPE_NEUTRAL = True
     SUMMARY = "element-wise or along an axis"
+    KERAS = {
+        "ELU": keras_signature("alpha"),
+        "Softmax": keras_signature("axis"),
+        "Identity": keras_signature(),
+    }
 
     cls: str
 
@@ -245,6 +291,11 @@ class PReLU(Layer):
     NAMES = {"prelu": {}}
     PARAMS = (Param("shared_axes", INTS, None),)
     SUMMARY = "parametric ReLU (a slope per element)"
+    KERAS = {
+        "PReLU": keras_signature(
+            "alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"
+        )
+    }
 
     shared_axes: tuple[int, ...] | None
 
@@ -277,6 +328,29 @@ class BatchNormalization(Layer):
         Param("scale", BOOL, True),
     )
     SUMMARY = "batch normalization (moving statistics counted, non-trainable)"
+    KERAS = {
+        "BatchNormalization": keras_signature(
+            "axis",
+            "momentum",
+            "epsilon",
+            "center",
+            "scale",
+            "beta_initializer",
+            "gamma_initializer",
+            "moving_mean_initializer",
+            "moving_variance_initializer",
+            "beta_regularizer",
+            "gamma_regularizer",
+            "beta_constraint",
+            "gamma_constraint",
+            "renorm",
+            "renorm_clipping",
+            "renorm_momentum",
+            "synchronized",
+            only={"renorm": (False, "renorm=True adds weights convcalc does not count")},
+            extra={"renorm_clipping": ANY, "renorm_momentum": ANY, "synchronized": BOOL},
+        )
+    }
     NOTE = (
         "model.count_params() counts the moving mean and variance too: 4C with center and "
         "scale, 2C of them trainable (PyTorch: 2C parameters and 2C+1 buffers)."
@@ -316,6 +390,21 @@ class LayerNormalization(Layer):
         Param("rms_scaling", BOOL, False),
     )
     SUMMARY = "layer normalization"
+    KERAS = {
+        "LayerNormalization": keras_signature(
+            "axis",
+            "epsilon",
+            "center",
+            "scale",
+            "beta_initializer",
+            "gamma_initializer",
+            "beta_regularizer",
+            "gamma_regularizer",
+            "beta_constraint",
+            "gamma_constraint",
+            kwonly=("rms_scaling",),
+        )
+    }
     EXAMPLE_INPUT = "10x64"
 
     axis: tuple[int, ...]

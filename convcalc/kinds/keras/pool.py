@@ -10,6 +10,7 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INTS, Param
 from convcalc.kinds.keras.common import (
     KerasLayer,
+    keras_signature,
     padding_param,
     positive,
     register,
@@ -38,6 +39,18 @@ class Pool(KerasLayer):
 
     PARAMS = (_POOL, _STRIDES, padding_param("valid", "same"))
     SUMMARY = "pooling"
+    # Keras's AveragePooling needs its pool_size; MaxPooling's is 2 per axis.
+    KERAS = {
+        c.format(n=n): keras_signature(
+            "pool_size", "strides", "padding", "data_format", "name", required=required
+        )
+        for classes, required in (
+            (("MaxPooling{n}D", "MaxPool{n}D"), 0),
+            (("AveragePooling{n}D", "AvgPool{n}D"), 1),
+        )
+        for c in classes
+        for n in (1, 2, 3)
+    }
     EXAMPLE = "2"
     NOTE = (
         "strides default to pool_size; MaxPooling's pool_size defaults to 2, AveragePooling "
@@ -129,6 +142,11 @@ class GlobalPool(KerasLayer):
 
     PARAMS = (Param("keepdims", BOOL, False),)
     SUMMARY = "global pooling"
+    KERAS = {
+        f"{c}{n}D": keras_signature("data_format", "keepdims")
+        for c in ("GlobalAveragePooling", "GlobalAvgPool", "GlobalMaxPooling", "GlobalMaxPool")
+        for n in (1, 2, 3)
+    }
 
     dim: int | None
     op: str

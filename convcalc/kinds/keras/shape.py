@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
-from convcalc.kinds.keras.common import SPATIAL, KerasLayer, register, split
+from convcalc.kinds.keras.common import SPATIAL, KerasLayer, keras_signature, register, split
 from convcalc.kinds.layer import Layer, Out
 from convcalc.kinds.shapes import Shape, Window, fmt_shape, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
@@ -39,6 +39,7 @@ class ZeroPadding(KerasLayer):
     CLASS = "ZeroPadding{n}D"
     PARAMS = (Param("padding", INTS, (1,), aliases=("p",), positional=True),)
     SUMMARY = "zero padding"
+    KERAS = {f"ZeroPadding{n}D": keras_signature("padding", "data_format") for n in (1, 2, 3)}
     EXAMPLE = "1"
 
     dim: int | None
@@ -105,6 +106,10 @@ class Cropping(KerasLayer):
     DEFAULTS: ClassVar[dict[int, int]] = {1: 1, 2: 0, 3: 1}
     PARAMS = (Param("cropping", INTS, None, positional=True),)
     SUMMARY = "cropping"
+    KERAS = {
+        "Cropping1D": keras_signature("cropping"),
+        **{f"Cropping{n}D": keras_signature("cropping", "data_format") for n in (2, 3)},
+    }
     EXAMPLE = "1"
 
     dim: int | None
@@ -174,6 +179,11 @@ class UpSampling(KerasLayer):
         ),
     )
     SUMMARY = "upsampling by repetition"
+    KERAS = {
+        "UpSampling1D": keras_signature("size"),
+        "UpSampling2D": keras_signature("size", "data_format", "interpolation"),
+        "UpSampling3D": keras_signature("size", "data_format"),
+    }
     EXAMPLE = "2"
 
     dim: int | None
@@ -218,6 +228,7 @@ class Flatten(Layer):
 
     NAMES = {"flatten": {}}
     SUMMARY = "flatten"
+    KERAS = {"Flatten": keras_signature("data_format")}
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         return Out("Flatten", (prod(shape),), rf=None if len(shape) > 1 else ())
@@ -238,6 +249,7 @@ class Reshape(Layer):
     NAMES = {"reshape": {}}
     PARAMS = (Param("target_shape", INTS, positional=True, required=True),)
     SUMMARY = "reshape (the batch kept)"
+    KERAS = {"Reshape": keras_signature("target_shape", required=1)}
     EXAMPLE, EXAMPLE_INPUT = "16x64", "32x32"
 
     target_shape: tuple[int, ...]
