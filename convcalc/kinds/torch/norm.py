@@ -276,43 +276,27 @@ def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
     return prod(norm)
 
 
-@register
-class LayerNorm(Layer):
-    """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
+# LayerNorm's constructor; RMSNorm's has no bias.
+_LAYER_NORM_SIGNATURE = Signature(
+    ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
+    required=1,
+    extra=PLACED,
+)
+_ELEMENTWISE_AFFINE = Param("elementwise_affine", BOOL, True, aliases=("affine",))
+_NORMALIZED_SHAPE = Param(
+    "normalized_shape", INTS, None, positional=True, help="default: the last dimension"
+)
 
-    NAMES = {"layernorm": {}, "ln": {}, "layer_norm": {}}
-    TORCH = {
-        "LayerNorm": Signature(
-            ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
-            required=1,
-            extra=PLACED,
-        )
-    }
-    PARAMS = (
-        Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
-        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
-        Param("bias", BOOL, True),
-        _EPS,
-    )
-    SUMMARY = "layer normalization"
+
+class _TrailingNorm(Layer):
+    """What LayerNorm and RMSNorm share: statistics over the trailing
+    ``normalized_shape`` dims (default: the last one), an optional elementwise affine."""
+
     NOTE = "Its statistics span the normalized trailing dimensions; " + _WINDOW_NOTE
+    EXAMPLE_INPUT = "10x64"
 
     normalized_shape: tuple[int, ...] | None
     elementwise_affine: bool
-    bias: bool
-    eps: float
-
-    def infer(self, shape: Shape, batch: int = 1) -> Out:
-        size = _normalized_size(self.normalized_shape, shape)
-        if not self.elementwise_affine:
-            params: int | None = 0
-        elif size is None:
-            params = None
-        else:
-            params = size * (2 if self.bias else 1)
-        return Out("layernorm", shape, params=params)
-
-    EXAMPLE_INPUT = "10x64"
 
     # -- lint (convcalc.ask.lint)
     def norms_last_axis(self) -> bool:
@@ -324,7 +308,24 @@ class LayerNorm(Layer):
 
 
 @register
-class RMSNorm(Layer):
+class LayerNorm(_TrailingNorm):
+    """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
+
+    NAMES = {"layernorm": {}, "ln": {}, "layer_norm": {}}
+    TORCH = {"LayerNorm": _LAYER_NORM_SIGNATURE}
+    PARAMS = (_NORMALIZED_SHAPE, _ELEMENTWISE_AFFINE, Param("bias", BOOL, True), _EPS)
+    SUMMARY = "layer normalization"
+
+    bias: bool
+    eps: float
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        size = _normalized_size(self.normalized_shape, shape)
+        return Out("layernorm", shape, params=_affine(size, self.elementwise_affine, self.bias))
+
+
+@register
+class RMSNorm(_TrailingNorm):
     """RMSNorm(normalized_shape): like LayerNorm, with a weight and no bias."""
 
     NAMES = {"rmsnorm": {}, "rms_norm": {}}
@@ -335,32 +336,14 @@ class RMSNorm(Layer):
             extra=PLACED,
         )
     }
-    PARAMS = (
-        Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
-        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
-        Param("eps", FLOAT, None),
-    )
+    PARAMS = (_NORMALIZED_SHAPE, _ELEMENTWISE_AFFINE, Param("eps", FLOAT, None))
     SUMMARY = "RMS normalization"
-    NOTE = "Its statistics span the normalized trailing dimensions; " + _WINDOW_NOTE
 
-    normalized_shape: tuple[int, ...] | None
-    elementwise_affine: bool
     eps: float | None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         size = _normalized_size(self.normalized_shape, shape)
-        params = (None if size is None else size) if self.elementwise_affine else 0
-        return Out("rmsnorm", shape, params=params)
-
-    EXAMPLE_INPUT = "10x64"
-
-    # -- lint (convcalc.ask.lint)
-    def norms_last_axis(self) -> bool:
-        return self.normalized_shape is None
-
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        norm = self.normalized_shape
-        return {**self.__dict__, "normalized_shape": (shape[-1],) if norm is None else norm}
+        return Out("rmsnorm", shape, params=_affine(size, self.elementwise_affine, bias=False))
 
 
 @register
