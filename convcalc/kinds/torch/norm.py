@@ -10,6 +10,7 @@ from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_FLOAT, PLACED, PLACE
 from convcalc.kinds.layer import Layer, Out, Signature, SpatialLayer
 from convcalc.kinds.registry import by_rank
 from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.torch.common import ELEMENTWISE_AFFINE, LAYER_NORM_SIGNATURE, affine_params
 from convcalc.kinds.torch.registry import register
 
 _EPS = Param("eps", FLOAT, 1e-5)
@@ -24,13 +25,6 @@ _NORM_SIGNATURE = Signature(
     kwonly=("bias",),
     extra=PLACED,
 )
-
-
-def _affine(c: int | None, affine: bool, bias: bool) -> int | None:
-    """An affine norm's parameters: a weight, and a bias unless bias=False."""
-    if not affine:
-        return 0
-    return None if c is None else c * (2 if bias else 1)
 
 
 # Accepted input ranks (without the batch) per dimensionality: BatchNorm1d takes
@@ -187,7 +181,7 @@ class BatchNorm(_ChannelNorm):
                 "value per channel",
                 f"batch {batch} × {fmt_shape(shape[1:]) or '1'}",
             )
-        params = _affine(c, self.affine, self.bias)
+        params = affine_params(c, self.affine, self.bias)
         buffers = _running_stats(c) if track else 0
         return Out(
             f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
@@ -253,7 +247,7 @@ class InstanceNorm(_ChannelNorm):
             spatial = prod(per_channel)
             assert spatial is not None
             _check_statistics("instance norm", spatial, "spatial element", fmt_shape(per_channel))
-        params = _affine(c, self.affine, self.bias)
+        params = affine_params(c, self.affine, self.bias)
         buffers = _running_stats(c) if track else 0
         return Out(
             f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
@@ -276,13 +270,6 @@ def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
     return prod(norm)
 
 
-# LayerNorm's constructor; RMSNorm's has no bias.
-_LAYER_NORM_SIGNATURE = Signature(
-    ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
-    required=1,
-    extra=PLACED,
-)
-_ELEMENTWISE_AFFINE = Param("elementwise_affine", BOOL, True, aliases=("affine",))
 _NORMALIZED_SHAPE = Param(
     "normalized_shape", INTS, None, positional=True, help="default: the last dimension"
 )
@@ -312,8 +299,8 @@ class LayerNorm(_TrailingNorm):
     """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
 
     NAMES = {"layernorm": {}, "ln": {}, "layer_norm": {}}
-    TORCH = {"LayerNorm": _LAYER_NORM_SIGNATURE}
-    PARAMS = (_NORMALIZED_SHAPE, _ELEMENTWISE_AFFINE, Param("bias", BOOL, True), _EPS)
+    TORCH = {"LayerNorm": LAYER_NORM_SIGNATURE}
+    PARAMS = (_NORMALIZED_SHAPE, ELEMENTWISE_AFFINE, Param("bias", BOOL, True), _EPS)
     SUMMARY = "layer normalization"
 
     bias: bool
@@ -321,7 +308,8 @@ class LayerNorm(_TrailingNorm):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         size = _normalized_size(self.normalized_shape, shape)
-        return Out("layernorm", shape, params=_affine(size, self.elementwise_affine, self.bias))
+        params = affine_params(size, self.elementwise_affine, self.bias)
+        return Out("layernorm", shape, params=params)
 
 
 @register
@@ -336,14 +324,15 @@ class RMSNorm(_TrailingNorm):
             extra=PLACED,
         )
     }
-    PARAMS = (_NORMALIZED_SHAPE, _ELEMENTWISE_AFFINE, Param("eps", FLOAT, None))
+    PARAMS = (_NORMALIZED_SHAPE, ELEMENTWISE_AFFINE, Param("eps", FLOAT, None))
     SUMMARY = "RMS normalization"
 
     eps: float | None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         size = _normalized_size(self.normalized_shape, shape)
-        return Out("rmsnorm", shape, params=_affine(size, self.elementwise_affine, bias=False))
+        params = affine_params(size, self.elementwise_affine, bias=False)
+        return Out("rmsnorm", shape, params=params)
 
 
 @register
@@ -432,7 +421,7 @@ class GroupNorm(Layer):
                 f"batch {batch} × {c // g} channel{'s' if c // g > 1 else ''} per group"
                 + (f" × {fmt_shape(shape[1:])}" if len(shape) > 1 else ""),
             )
-        return Out("groupnorm", shape, params=_affine(c, self.affine, self.bias))
+        return Out("groupnorm", shape, params=affine_params(c, self.affine, self.bias))
 
     TORCH_LEFT_OUT = {"bias": True}
     EXAMPLE = "4"
