@@ -91,13 +91,29 @@ _WINDOW_NOTE = (
 )
 
 
+def _channel_norm_params(affine: bool, track: bool) -> tuple[Param, ...]:
+    """BatchNorm's and InstanceNorm's arguments: the same, but for two defaults."""
+    return (
+        Param("affine", BOOL, affine),
+        Param("track_running_stats", BOOL, track, aliases=("track",)),
+        _EPS,
+        _MOMENTUM,
+        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
+        _BIAS,
+    )
+
+
 class _ChannelNorm(SpatialLayer):
     """What BatchNorm and InstanceNorm share beyond their arithmetic: num_features,
     the channel count (its input's when not given), and their lint traits."""
 
-    num_features: int | None
+    dim: int | None
     affine: bool
     track_running_stats: bool
+    eps: float
+    momentum: float | None
+    num_features: int | None
+    bias: bool
 
     TORCH_LEFT_OUT = {"bias": True}
 
@@ -107,6 +123,14 @@ class _ChannelNorm(SpatialLayer):
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
+
+    def _out(self, kind: str, shape: Shape, c: int | None) -> Out:
+        """The figures of a norm over ``c`` channels: its affine weight (and bias), and
+        its running statistics when it tracks them."""
+        track = self.track_running_stats
+        params = affine_params(c, self.affine, self.bias)
+        buffers = _running_stats(c) if track else 0
+        return Out(kind, shape, params=params, buffers=buffers, int64_buffers=int(track))
 
     def ignored_channels(self, shape: Shape) -> int | None:
         """num_features, when it is not the input's channel count and the norm has no
@@ -134,27 +158,12 @@ class BatchNorm(_ChannelNorm):
         "batch_norm": {"dim": None},
     }
     TORCH = {f"BatchNorm{n}d": _NORM_SIGNATURE for n in (1, 2, 3)}
-    PARAMS = (
-        Param("affine", BOOL, True),
-        Param("track_running_stats", BOOL, True, aliases=("track",)),
-        _EPS,
-        _MOMENTUM,
-        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
-        _BIAS,
-    )
+    PARAMS = _channel_norm_params(affine=True, track=True)
     SUMMARY = "batch normalization"
     NOTE = (
         "With track_running_stats=false it normalizes with the batch's own statistics, "
         "even in eval mode: every output then depends on the whole batch; " + _WINDOW_NOTE
     )
-
-    dim: int | None
-    affine: bool
-    track_running_stats: bool
-    eps: float
-    momentum: float | None
-    num_features: int | None
-    bias: bool
 
     def spatial_rank(self) -> int | None:
         # BatchNorm1d takes C or C×L: a lone size is the channel count.
@@ -181,11 +190,7 @@ class BatchNorm(_ChannelNorm):
                 "value per channel",
                 f"batch {batch} × {fmt_shape(shape[1:]) or '1'}",
             )
-        params = affine_params(c, self.affine, self.bias)
-        buffers = _running_stats(c) if track else 0
-        return Out(
-            f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
-        )
+        return self._out(f"batchnorm{d}d", shape, c)
 
 
 @register
@@ -194,24 +199,9 @@ class InstanceNorm(_ChannelNorm):
 
     NAMES = {**by_rank("instancenorm"), "instance_norm": {"dim": None}}
     TORCH = {f"InstanceNorm{n}d": _NORM_SIGNATURE for n in (1, 2, 3)}
-    PARAMS = (
-        Param("affine", BOOL, False),
-        Param("track_running_stats", BOOL, False, aliases=("track",)),
-        _EPS,
-        _MOMENTUM,
-        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
-        _BIAS,
-    )
+    PARAMS = _channel_norm_params(affine=False, track=False)
     SUMMARY = "instance normalization"
     NOTE = "Its statistics span each channel's whole spatial extent; " + _WINDOW_NOTE
-
-    dim: int | None
-    affine: bool
-    track_running_stats: bool
-    eps: float
-    momentum: float | None
-    num_features: int | None
-    bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
@@ -247,11 +237,7 @@ class InstanceNorm(_ChannelNorm):
             spatial = prod(per_channel)
             assert spatial is not None
             _check_statistics("instance norm", spatial, "spatial element", fmt_shape(per_channel))
-        params = affine_params(c, self.affine, self.bias)
-        buffers = _running_stats(c) if track else 0
-        return Out(
-            f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
-        )
+        return self._out(f"instancenorm{n}d", shape, c)
 
 
 def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
