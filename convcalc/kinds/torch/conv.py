@@ -435,25 +435,19 @@ class ConvTranspose(_Convolution):
 
     def explain(self, row: Row) -> list[Step]:
         """(L−1)·s − 2p + d·(k−1) + op + 1 per spatial dimension; where op goes."""
-        from convcalc.kinds.explaining import Step, known, per_dim, sides
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, per_dim, sides, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
+        n = len(row.input) - 1
         k = per_dim(self.kernel_size, n)
         s = per_dim(self.stride, n)
         p = per_dim(self.padding, n)
         d = per_dim(self.dilation, n)
         op = per_dim(self.output_padding, n)
         steps = []
-        for i in range(n):
-            size = shape[i + 1]
+        for i, name, size, out in torch_sizes(row):
             expr = f"({size}−1)·{s[i]} − 2·{p[i]} + {d[i]}·({k[i]}−1) + {op[i]} + 1"
-            note = f"output_padding adds {op[i]} at the {sides(names[i])[1]}" if op[i] else ""
-            steps.append(Step(row.index, names[i], expr, row.output[i + 1], note))
+            note = f"output_padding adds {op[i]} at the {sides(name)[1]}" if op[i] else ""
+            steps.append(Step(row.index, name, expr, out, note))
         return steps
 
     EXAMPLE = "16 k=2 s=2"

@@ -352,20 +352,12 @@ class AdaptivePool(SpatialLayer):
 
     def explain(self, row: Row) -> list[Step]:
         """The sizes are given; the notes say which windows give them."""
-        from convcalc.kinds.explaining import Step, known, one_window
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, one_window, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
         steps = []
-        for i in range(n):
-            size, out = shape[i + 1], row.output[i + 1]
-            assert size is not None and out is not None
+        for _, name, size, out in torch_sizes(row):
             if out == 1:
-                steps.append(one_window(row.index, names[i], size))
+                steps.append(one_window(row.index, name, size))
                 continue
             if out == 0:
                 note = "an empty output"
@@ -385,7 +377,7 @@ class AdaptivePool(SpatialLayer):
                     else f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉), {widths[0]} "
                     f"wide, overlapping: {shown}{more}"
                 )
-            steps.append(Step(row.index, names[i], str(out), out, note))
+            steps.append(Step(row.index, name, str(out), out, note))
         return steps
 
     # -- lint (convcalc.ask.lint)
@@ -517,25 +509,15 @@ class MaxUnpool(SpatialLayer):
 
     def explain(self, row: Row) -> list[Step]:
         """(L − 1)·s + k − 2p per spatial dimension."""
-        from convcalc.kinds.explaining import Step, known, per_dim
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, per_dim, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
+        n = len(row.input) - 1
         k = per_dim(self.kernel_size, n)
         s = k if self.stride is None else per_dim(self.stride, n)
         p = per_dim(self.padding, n)
         return [
-            Step(
-                row.index,
-                names[i],
-                f"({shape[i + 1]}−1)·{s[i]} + {k[i]} − 2·{p[i]}",
-                row.output[i + 1],
-            )
-            for i in range(n)
+            Step(row.index, name, f"({size}−1)·{s[i]} + {k[i]} − 2·{p[i]}", out)
+            for i, name, size, out in torch_sizes(row)
         ]
 
     # -- lint (convcalc.ask.lint)

@@ -148,27 +148,20 @@ class Upsample(Layer):
 
     def explain(self, row: Row) -> list[Step]:
         """⌊L × scale⌋, the float64 product floored; or the size given."""
-        from convcalc.kinds.explaining import Step, known, per_dim
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, per_dim, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
+        n = len(row.input) - 1
         steps = []
-        for i in range(n):
-            size, out = shape[i + 1], row.output[i + 1]
-            assert size is not None and out is not None
+        for i, name, size, out in torch_sizes(row):
             if self.scale_factor is None:
-                steps.append(Step(row.index, names[i], str(out), out, "size given"))
+                steps.append(Step(row.index, name, str(out), out, "size given"))
                 continue
             f = per_dim(self.scale_factor, n)[i]
             product = float(size) * f
             note = ""
             if not product.is_integer():
                 note = f"the float64 product is {product!r}; PyTorch floors it"
-            steps.append(Step(row.index, names[i], f"⌊{size} × {f!r}⌋", out, note))
+            steps.append(Step(row.index, name, f"⌊{size} × {f!r}⌋", out, note))
         return steps
 
     # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
