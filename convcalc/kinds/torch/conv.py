@@ -24,6 +24,8 @@ from convcalc.kinds.torch.registry import register
 from convcalc.kinds.windows import Probe, Solve, conv_size, dilated, same_pads, transposed_size
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from convcalc.kinds.explaining import Row, Step
     from convcalc.kinds.windows import FloorFix, WindowDim
 
@@ -42,6 +44,9 @@ _G = Param(
     flags={"depthwise": "dw", "dw": "dw"},
 )
 _BIAS = Param("bias", BOOL, True)
+_P = Param("padding", UnionType(INTS, "same", "valid"), (0,), aliases=("p",), per_dim=True)
+_OP = Param("output_padding", INTS, (0,), aliases=("op",), per_dim=True)
+_PM = Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",))
 
 
 def _groups(groups: int | str, cin: int | None, cout: int | None) -> int | None:
@@ -76,8 +81,20 @@ def _in_channels(given: int | None, found: int | None) -> int | None:
     return given
 
 
-_CONV_ARGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
-_MODE_PLACED = ("padding_mode", *PLACEMENT)
+def _signatures(word: str, middle: tuple[str, ...], **options: Any) -> dict[str, Signature]:
+    """PyTorch's {word}1d/2d/3d constructors: the channels, kernel, stride and padding
+    first, ``middle`` next, then padding_mode and the device and dtype."""
+    args = ("in_channels", "out_channels", "kernel_size", "stride", "padding", *middle)
+    return {
+        f"{word}{n}d": Signature(
+            (*args, "padding_mode", *PLACEMENT),
+            required=3,
+            extra=PLACED,
+            whole=("kernel_size",),
+            **options,
+        )
+        for n in (1, 2, 3)
+    }
 
 
 class _Convolution(SpatialLayer):
@@ -106,6 +123,33 @@ class _Convolution(SpatialLayer):
             values["groups"] = cin
         return values
 
+    def _channels(self, shape: Shape) -> tuple[int | None, int | None, int | None]:
+        """(in, out, groups), checked: in_channels the input's, out_channels defaulting
+        to it, a depthwise groups resolved."""
+        cin = _in_channels(self.in_channels, shape[0])
+        cout = cin if self.out_channels is None else self.out_channels
+        _check_out_channels(cout)
+        return cin, cout, _groups(self.groups, cin, cout)
+
+    def _figures(
+        self,
+        cin: int | None,
+        cout: int | None,
+        g: int | None,
+        k: tuple[int, ...],
+        positions: Sequence[int | None],
+        transposed: bool = False,
+    ) -> tuple[int | None, int | None]:
+        """(parameters, MACs): the weight (in × out/groups × k when ``transposed``, else
+        out × in/groups × k) and the bias; every weight once at each of the
+        ``positions`` (a transposed conv's input, a conv's output)."""
+        if cin is None or g is None or cout is None:
+            return None, None
+        fan = cin * (cout // g) if transposed else cout * (cin // g)
+        weights = fan * prod(k)  # type: ignore[operator]
+        params = weights + (cout if self.bias else 0)
+        return params, weights * prod(positions)  # type: ignore[operator]
+
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
@@ -117,41 +161,17 @@ class Conv(_Convolution):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
 
     NAMES = by_rank("conv")
-    TORCH = {
-        f"Conv{n}d": Signature(
-            (*_CONV_ARGS, "dilation", "groups", "bias", *_MODE_PLACED),
-            required=3,
-            extra=PLACED,
-            whole=("kernel_size",),
-            whole_unless={"padding": ("padding_mode", "zeros")},
-        )
-        for n in (1, 2, 3)
-    }
-    PARAMS = (
-        _OUT,
-        _IN,
-        _K,
-        _S,
-        Param(
-            "padding",
-            UnionType(INTS, "same", "valid"),
-            (0,),
-            aliases=("p",),
-            per_dim=True,
-        ),
-        _D,
-        _G,
-        _BIAS,
-        Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",)),
+    TORCH = _signatures(
+        "Conv",
+        ("dilation", "groups", "bias"),
+        whole_unless={"padding": ("padding_mode", "zeros")},
     )
+    PARAMS = (_OUT, _IN, _K, _S, _P, _D, _G, _BIAS, _PM)
     SUMMARY = "convolution"
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("conv", self.dim, shape)
-        cin = _in_channels(self.in_channels, shape[0])
-        cout = cin if self.out_channels is None else self.out_channels
-        _check_out_channels(cout)
-        g = _groups(self.groups, cin, cout)
+        cin, cout, g = self._channels(shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = expand("stride", self.stride, n)
         d = expand("dilation", self.dilation, n)
@@ -190,13 +210,7 @@ class Conv(_Convolution):
         # PyTorch hands an input without channels to its "empty" backend, which returns
         # as many channels as the input has: none, whatever out_channels says.
         out_shape = (0 if cin == 0 else cout, *out)
-        kprod = prod(k)
-        if cin is None or g is None or cout is None:
-            params = macs = None
-        else:
-            weights = cout * (cin // g) * kprod  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        params, macs = self._figures(cin, cout, g, k, out)
         return Out(
             f"conv{n}d",
             out_shape,
@@ -342,28 +356,9 @@ class ConvTranspose(_Convolution):
         },
         **{name: {"dim": None} for name in ("convtranspose", "deconv", "convt", "tconv")},
     }
-    TORCH = {
-        f"ConvTranspose{n}d": Signature(
-            (*_CONV_ARGS, "output_padding", "groups", "bias", "dilation", *_MODE_PLACED),
-            required=3,
-            extra=PLACED,
-            whole=("kernel_size",),
-        )
-        for n in (1, 2, 3)
-    }
-    PARAMS = (
-        _OUT,
-        _IN,
-        _K,
-        _S,
-        # PyTorch does not validate string padding for transposed convs: it fails in forward.
-        Param("padding", UnionType(INTS, "same", "valid"), (0,), aliases=("p",), per_dim=True),
-        Param("output_padding", INTS, (0,), aliases=("op",), per_dim=True),
-        _D,
-        _G,
-        _BIAS,
-        Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",)),
-    )
+    TORCH = _signatures("ConvTranspose", ("output_padding", "groups", "bias", "dilation"))
+    # PyTorch does not validate string padding for transposed convs: it fails in forward.
+    PARAMS = (_OUT, _IN, _K, _S, _P, _OP, _D, _G, _BIAS, _PM)
     SUMMARY = "transposed convolution"
 
     output_padding: tuple[int, ...]
@@ -379,10 +374,7 @@ class ConvTranspose(_Convolution):
             raise LayerError(
                 f"transposed convolutions take integer padding, not padding={self.padding!r}"
             )
-        cin = _in_channels(self.in_channels, shape[0])
-        cout = cin if self.out_channels is None else self.out_channels
-        _check_out_channels(cout)
-        g = _groups(self.groups, cin, cout)
+        cin, cout, g = self._channels(shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = expand("stride", self.stride, n)
         d = expand("dilation", self.dilation, n)
@@ -423,13 +415,7 @@ class ConvTranspose(_Convolution):
                     + dim_suffix(n, i, len(set(zip(spatial, s, p, d, k, op))) > 1)
                 )
             out.append(o)
-        kprod = prod(k)
-        if cin is None or g is None or cout is None:
-            params = macs = None
-        else:
-            weights = cin * (cout // g) * kprod  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(spatial)  # type: ignore[operator]
+        params, macs = self._figures(cin, cout, g, k, spatial, transposed=True)
         # A transposed conv's receptive field is not uniform across outputs.
         return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)
 
