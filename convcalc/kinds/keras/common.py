@@ -246,3 +246,29 @@ def same_fix(layer: Layer, shape: Shape) -> list[FloorFix]:
 
     out = layer.variant_sizes(shape, LAST, padding="same")
     return [] if out is None else [FloorFix("padding='same'", out)]
+
+
+class SlidingLayer(KerasLayer):
+    """A Keras kind whose windows slide over its input (a convolution, not a transposed
+    one, or a pool): it explains them with ``window_steps``, and a 'valid' one answers
+    the floor warning with its windows and padding='same' as the fix."""
+
+    padding: str
+
+    def window_args(self, n: int) -> tuple[tuple[int, ...], ...]:
+        """(kernel, strides, dilation), one value per spatial axis."""
+        raise NotImplementedError
+
+    def explain(self, row: Row) -> list[Step]:
+        """Keras's windows (window_steps)."""
+        k, s, d = self.window_args(len(row.input) - 1)
+        return window_steps(row, k, s, d, self.padding)
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+        return valid_windows(shape, out, self.window_args)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)

@@ -9,14 +9,13 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.keras.common import (
     KerasLayer,
+    SlidingLayer,
     along,
     not_negative,
     padding_param,
     positive,
     register,
-    same_fix,
     split,
-    valid_windows,
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
@@ -26,7 +25,6 @@ from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windows import FloorFix, WindowDim
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
@@ -55,13 +53,25 @@ def _causal(name: str, n: int, padding: str) -> None:
         raise LayerError(f"{name}: padding='causal' is only for 1-d convolutions (Conv1D)")
 
 
-def _window_args(layer: KerasLayer, n: int) -> tuple[tuple[int, ...], ...]:
-    """(kernel_size, strides, dilation_rate), one value per spatial axis."""
-    return (
-        expand("kernel_size", layer.kernel_size, n),  # type: ignore[attr-defined]
-        expand("strides", layer.strides, n),  # type: ignore[attr-defined]
-        expand("dilation_rate", layer.dilation_rate, n),  # type: ignore[attr-defined]
-    )
+class _Convolution(KerasLayer):
+    """What Keras's convolutions share: a kernel, strides and a dilation rate per
+    spatial axis."""
+
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilation_rate: tuple[int, ...]
+
+    def window_args(self, n: int) -> tuple[tuple[int, ...], ...]:
+        """(kernel_size, strides, dilation_rate), one value per spatial axis."""
+        return (
+            expand("kernel_size", self.kernel_size, n),
+            expand("strides", self.strides, n),
+            expand("dilation_rate", self.dilation_rate, n),
+        )
+
+
+class _Sliding(_Convolution, SlidingLayer):
+    """A convolution whose windows slide over its input (not the transposed one)."""
 
 
 def _positive(k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> None:
@@ -92,7 +102,7 @@ def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, obje
     return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in (1, 2, 3)}
 
 
-class Conv(KerasLayer):
+class Conv(_Sliding):
     """Conv1D/2D/3D: valid ⌊(L − dk)/s⌋ + 1, same and causal ⌈L/s⌉."""
 
     CLASS = "Conv{n}D"
@@ -120,7 +130,7 @@ class Conv(KerasLayer):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k, s, d = _window_args(self, n)
+        k, s, d = self.window_args(n)
         _causal(name, n, self.padding)
         _filters(name, self.filters)
         g = self.groups
@@ -143,32 +153,13 @@ class Conv(KerasLayer):
 
     EXAMPLE = "16 k=3"
 
-    def explain(self, row: Row) -> list[Step]:
-        """Keras's windows (common.window_steps)."""
-        from convcalc.kinds.keras.common import window_steps
-
-        n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
-        return window_steps(row, k, s, d, self.padding)
-
-    # -- lint (convcalc.ask.lint)
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        if self.padding != "valid":
-            return None
-        return valid_windows(shape, out, lambda n: _window_args(self, n))
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return same_fix(self, shape)
-
     SOLVE = _SOLVE._replace(words=("valid", "same", "causal"))
 
 
 register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
 
 
-class ConvTranspose(KerasLayer):
+class ConvTranspose(_Convolution):
     """Conv1D/2D/3DTranspose (Keras's deconv_output_length): without output_padding,
     valid L·s + max(dk − s, 0) and same L·s; with it, (L − 1)·s + dk − 2·pad + op,
     pad = dk // 2 for same."""
@@ -204,7 +195,7 @@ class ConvTranspose(KerasLayer):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k, s, d = _window_args(self, n)
+        k, s, d = self.window_args(n)
         op = (
             None
             if self.output_padding is None
@@ -249,9 +240,7 @@ class ConvTranspose(KerasLayer):
         from convcalc.kinds.explaining import Step, sides, spatial_sizes
 
         n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
+        k, s, d = self.window_args(n)
         op = (
             None
             if self.output_padding is None
@@ -300,7 +289,7 @@ register(
 )
 
 
-class _Depthwise(KerasLayer):
+class _Depthwise(_Sliding):
     """What a depthwise and a separable convolution share: their windows."""
 
     kernel_size: tuple[int, ...]
@@ -314,7 +303,7 @@ class _Depthwise(KerasLayer):
         as Keras checks them."""
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k, s, d = _window_args(self, n)
+        k, s, d = self.window_args(n)
         dm = self.depth_multiplier
         if dm <= 0:
             raise LayerError(f"{name}: depth_multiplier must be strictly positive, got {dm}")
@@ -325,15 +314,6 @@ class _Depthwise(KerasLayer):
 
     def check(self, name: str) -> None:
         """What the kind checks after depth_multiplier (the separable one: filters)."""
-
-    # -- lint (convcalc.ask.lint)
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        if self.padding != "valid":
-            return None
-        return valid_windows(shape, out, lambda n: _window_args(self, n))
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return same_fix(self, shape)
 
 
 class DepthwiseConv(_Depthwise):
@@ -376,13 +356,8 @@ class DepthwiseConv(_Depthwise):
         """Keras's windows (common.window_steps), and the channels a depth_multiplier
         other than 1 multiplies."""
         from convcalc.kinds.explaining import Step
-        from convcalc.kinds.keras.common import window_steps
 
-        n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
-        out = window_steps(row, k, s, d, self.padding)
+        out = super().explain(row)
         dm = self.depth_multiplier
         cin, cout = row.input[-1], row.output[-1]
         if dm != 1 and cin is not None:
@@ -444,17 +419,7 @@ class SeparableConv(_Depthwise):
             macs = (depthwise + pointwise) * prod(out)  # type: ignore[operator]
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
 
-    def explain(self, row: Row) -> list[Step]:
-        """Keras's windows (common.window_steps); the pointwise step sets the channels."""
-        from convcalc.kinds.keras.common import window_steps
-
-        n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
-        return window_steps(row, k, s, d, self.padding)
-
-    SOLVE = _SOLVE
+    SOLVE = _SOLVE  # its windows explained as a Conv's; the pointwise step sets the channels
 
 
 register(
