@@ -24,6 +24,8 @@ from convcalc.kinds.shapes import Shape, expand, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from convcalc.kinds.explaining import Row, Step
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
@@ -57,9 +59,12 @@ class _Convolution(KerasLayer):
     """What Keras's convolutions share: a kernel, strides and a dilation rate per
     spatial axis."""
 
+    dim: int | None
     kernel_size: tuple[int, ...]
     strides: tuple[int, ...]
+    padding: str
     dilation_rate: tuple[int, ...]
+    use_bias: bool
 
     def window_args(self, n: int) -> tuple[tuple[int, ...], ...]:
         """(kernel_size, strides, dilation_rate), one value per spatial axis."""
@@ -68,6 +73,16 @@ class _Convolution(KerasLayer):
             expand("strides", self.strides, n),
             expand("dilation_rate", self.dilation_rate, n),
         )
+
+    def _figures(
+        self, weights: int | None, biases: int, positions: Sequence[int | None]
+    ) -> tuple[int | None, int | None]:
+        """(parameters, MACs): the kernels' ``weights`` (None: unknown) and, with
+        use_bias, ``biases``; each weight once at every one of ``positions``."""
+        if weights is None:
+            return None, None
+        params = weights + (biases if self.use_bias else 0)
+        return params, weights * prod(positions)  # type: ignore[operator]
 
 
 class _Sliding(_Convolution, SlidingLayer):
@@ -118,14 +133,8 @@ class Conv(_Sliding):
     )
     SUMMARY = "convolution"
 
-    dim: int | None
     filters: int
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
-    dilation_rate: tuple[int, ...]
     groups: int
-    use_bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
@@ -143,12 +152,8 @@ class Conv(_Sliding):
         if cin is not None and cin % g:
             raise LayerError(f"{name}: the input's {cin} channels are not divisible by groups={g}")
         out, wins = windows(name, spatial, k, s, d, self.padding)
-        if cin is None:
-            params = macs = None
-        else:
-            weights = prod(k) * (cin // g) * self.filters  # type: ignore[operator]
-            params = weights + (self.filters if self.use_bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        weights = None if cin is None else prod(k) * (cin // g) * self.filters  # type: ignore[operator]
+        params, macs = self._figures(weights, self.filters, out)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
 
     EXAMPLE = "16 k=3"
@@ -183,14 +188,8 @@ class ConvTranspose(_Convolution):
         "Keras builds and runs that (an empty tensor), and so does convcalc."
     )
 
-    dim: int | None
     filters: int
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
     output_padding: tuple[int, ...] | None
-    dilation_rate: tuple[int, ...]
-    use_bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
@@ -223,12 +222,8 @@ class ConvTranspose(_Convolution):
             else:
                 o = (size - 1) * s[i] + dk % 2 + op[i]
             out.append(o)
-        if cin is None:
-            params = macs = None
-        else:
-            weights = prod(k) * self.filters * cin  # type: ignore[operator]
-            params = weights + (self.filters if self.use_bias else 0)
-            macs = weights * prod(spatial)  # type: ignore[operator]
+        weights = None if cin is None else prod(k) * self.filters * cin  # type: ignore[operator]
+        params, macs = self._figures(weights, self.filters, spatial)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=None)
 
     EXAMPLE = "16 k=2 s=2"
@@ -292,11 +287,7 @@ register(
 class _Depthwise(_Sliding):
     """What a depthwise and a separable convolution share: their windows."""
 
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
     depth_multiplier: int
-    dilation_rate: tuple[int, ...]
 
     def sized(self, shape: Shape) -> tuple[str, int | None, tuple[int, ...], list[int], Any]:
         """(its name, the input's channels, kernel, output sizes, windows), checked
@@ -332,24 +323,12 @@ class DepthwiseConv(_Depthwise):
     )
     SUMMARY = "depthwise convolution"
 
-    dim: int | None
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
-    depth_multiplier: int
-    dilation_rate: tuple[int, ...]
-    use_bias: bool
-
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         name, cin, k, out, wins = self.sized(shape)
         dm = self.depth_multiplier
         cout = None if cin is None else cin * dm
-        if cout is None:
-            params = macs = None
-        else:
-            weights = prod(k) * cout  # type: ignore[operator]
-            params = weights + (cout if self.use_bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        weights = None if cout is None else prod(k) * cout  # type: ignore[operator]
+        params, macs = self._figures(weights, cout or 0, out)
         return Out(name, (*out, cout), params=params, macs=macs, rf=wins)
 
     def explain(self, row: Row) -> list[Step]:
@@ -395,14 +374,7 @@ class SeparableConv(_Depthwise):
     )
     SUMMARY = "depthwise separable convolution"
 
-    dim: int | None
     filters: int
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
-    depth_multiplier: int
-    dilation_rate: tuple[int, ...]
-    use_bias: bool
 
     def check(self, name: str) -> None:
         _filters(name, self.filters)
@@ -410,13 +382,10 @@ class SeparableConv(_Depthwise):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         name, cin, k, out, wins = self.sized(shape)
         dm = self.depth_multiplier
-        if cin is None:
-            params = macs = None
-        else:
-            depthwise = prod(k) * cin * dm  # type: ignore[operator]
-            pointwise = cin * dm * self.filters
-            params = depthwise + pointwise + (self.filters if self.use_bias else 0)
-            macs = (depthwise + pointwise) * prod(out)  # type: ignore[operator]
+        weights = None
+        if cin is not None:  # the depthwise kernels, then the pointwise ones
+            weights = prod(k) * cin * dm + cin * dm * self.filters  # type: ignore[operator]
+        params, macs = self._figures(weights, self.filters, out)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
 
     SOLVE = _SOLVE  # its windows explained as a Conv's; the pointwise step sets the channels
