@@ -78,27 +78,19 @@ class Pool(SlidingLayer):
     )
 
 
+def _pool_names(op: str, keras: str, word: str) -> dict[str, dict[str, object]]:
+    """A pool's words: Keras's class name and convcalc's word for each rank, then the
+    word alone, taking the rank from its input."""
+    names: dict[str, dict[str, object]] = {
+        f"{w}{n}d": {"dim": n, "op": op} for w in (keras, word) for n in (1, 2, 3)
+    }
+    return {**names, word: {"dim": None, "op": op}}
+
+
+register(Pool, names=_pool_names("Max", "maxpooling", "maxpool"))
 register(
     Pool,
-    names={
-        **{
-            f"{word}{n}d": {"dim": n, "op": "Max"}
-            for word in ("maxpooling", "maxpool")
-            for n in (1, 2, 3)
-        },
-        "maxpool": {"dim": None, "op": "Max"},
-    },
-)
-register(
-    Pool,
-    names={
-        **{
-            f"{word}{n}d": {"dim": n, "op": "Average"}
-            for word in ("averagepooling", "avgpool")
-            for n in (1, 2, 3)
-        },
-        "avgpool": {"dim": None, "op": "Average"},
-    },
+    names=_pool_names("Average", "averagepooling", "avgpool"),
     params=(_POOL_AVG, _STRIDES, padding_param("valid", "same")),
 )
 
