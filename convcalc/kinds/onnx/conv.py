@@ -13,7 +13,9 @@ from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
+    WINDOW_ATTRS,
     OnnxOp,
+    WindowOp,
     floor_windows,
     pads_fix,
     per_axis,
@@ -43,12 +45,7 @@ _BIAS = Param("bias", BOOL, True, help="the optional input B")
 # numbers, uneven (begin, end) pairs or SAME_UPPER (SAME_LOWER gives the same sizes),
 # an auto_pad holding for every dimension.
 _SOLVE = Solve(
-    {
-        "kernel_size": "kernel_shape",
-        "stride": "strides",
-        "padding": "pads",
-        "dilation": "dilations",
-    },
+    WINDOW_ATTRS,
     {"stride": 1, "padding": 0, "dilation": 1},
     words=("same_upper",),
     channels="out_channels",
@@ -82,7 +79,7 @@ def _group(op: OnnxOp, g: int, cin: int | None, cout: int | None) -> None:
         raise LayerError(f"{op.op_name()}: {cout} output channels are not divisible by group={g}")
 
 
-class Conv(OnnxOp):
+class Conv(WindowOp):
     """Conv: out = ⌊(L + begin + end − dk)/s⌋ + 1; SAME_* ⌈L/s⌉."""
 
     OP = "Conv"
@@ -95,11 +92,6 @@ class Conv(OnnxOp):
     )
 
     out_channels: int | None
-    kernel_shape: tuple[int, ...]
-    strides: tuple[int, ...] | None
-    pads: tuple[int, ...] | str | None
-    auto_pad: str | None
-    dilations: tuple[int, ...] | None
     group: int
     bias: bool
 
@@ -144,7 +136,6 @@ class Conv(OnnxOp):
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
-    RANK_FROM_INPUT = True
 
     def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         return floor_windows(self, shape, out, exclusive=True)
@@ -158,7 +149,7 @@ class Conv(OnnxOp):
 register(Conv, names={"conv": {"dim": None}, **{f"conv{n}d": {"dim": n} for n in (1, 2, 3)}})
 
 
-class ConvTranspose(OnnxOp):
+class ConvTranspose(WindowOp):
     """ConvTranspose: out = s·(L − 1) + output_padding + dk − begin − end; SAME_*
     take max(dk − s, 0) in all; output_shape fixes the size (and the pads)."""
 
@@ -184,13 +175,8 @@ class ConvTranspose(OnnxOp):
     )
 
     out_channels: int | None
-    kernel_shape: tuple[int, ...]
-    strides: tuple[int, ...] | None
-    pads: tuple[int, ...] | str | None
-    auto_pad: str | None
     output_padding: tuple[int, ...] | None
     output_shape: tuple[int, ...] | None
-    dilations: tuple[int, ...] | None
     group: int
     bias: bool
 
@@ -288,7 +274,6 @@ class ConvTranspose(OnnxOp):
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
-    RANK_FROM_INPUT = True
 
     SOLVE = _SOLVE._replace(
         attrs={**_SOLVE.attrs, "output_padding": "output_padding"},
