@@ -21,7 +21,7 @@ from convcalc.kinds.keras.common import (
 from convcalc.kinds.keras.core import ACTIVATION
 from convcalc.kinds.layer import Out
 from convcalc.kinds.shapes import Shape, expand, fmt_tuple, prod
-from convcalc.kinds.windows import Solve
+from convcalc.kinds.windows import Solve, conv_figures
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -73,16 +73,6 @@ class _Convolution(KerasLayer):
             expand("strides", self.strides, n),
             expand("dilation_rate", self.dilation_rate, n),
         )
-
-    def _figures(
-        self, weights: int | None, biases: int, positions: Sequence[int | None]
-    ) -> tuple[int | None, int | None]:
-        """(parameters, MACs): the kernels' ``weights`` (None: unknown) and, with
-        use_bias, ``biases``; each weight once at every one of ``positions``."""
-        if weights is None:
-            return None, None
-        params = weights + (biases if self.use_bias else 0)
-        return params, weights * prod(positions)  # type: ignore[operator]
 
 
 class _Sliding(_Convolution, SlidingLayer):
@@ -152,8 +142,7 @@ class Conv(_Sliding):
         if cin is not None and cin % g:
             raise LayerError(f"{name}: the input's {cin} channels are not divisible by groups={g}")
         out, wins = windows(name, spatial, k, s, d, self.padding)
-        weights = None if cin is None else prod(k) * (cin // g) * self.filters  # type: ignore[operator]
-        params, macs = self._figures(weights, self.filters, out)
+        params, macs = conv_figures(cin, self.filters, g, k, out, self.use_bias)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
 
     EXAMPLE = "16 k=3"
@@ -222,8 +211,8 @@ class ConvTranspose(_Convolution):
             else:
                 o = (size - 1) * s[i] + dk % 2 + op[i]
             out.append(o)
-        weights = None if cin is None else prod(k) * self.filters * cin  # type: ignore[operator]
-        params, macs = self._figures(weights, self.filters, spatial)
+        filters = self.filters
+        params, macs = conv_figures(cin, filters, 1, k, spatial, self.use_bias, transposed=True)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=None)
 
     EXAMPLE = "16 k=2 s=2"
@@ -305,6 +294,16 @@ class _Depthwise(_Sliding):
 
     def check(self, name: str) -> None:
         """What the kind checks after depth_multiplier (the separable one: filters)."""
+
+    def _figures(
+        self, weights: int | None, biases: int, positions: Sequence[int | None]
+    ) -> tuple[int | None, int | None]:
+        """(parameters, MACs): the kernels' ``weights`` (None: unknown) and, with
+        use_bias, ``biases``; each weight once at every one of ``positions``."""
+        if weights is None:
+            return None, None
+        params = weights + (biases if self.use_bias else 0)
+        return params, weights * prod(positions)  # type: ignore[operator]
 
 
 class DepthwiseConv(_Depthwise):

@@ -26,8 +26,8 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
-from convcalc.kinds.shapes import Shape, fmt_tuple, prod
-from convcalc.kinds.windows import Solve
+from convcalc.kinds.shapes import Shape, fmt_tuple
+from convcalc.kinds.windows import Solve, conv_figures
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -120,12 +120,7 @@ class Conv(WindowOp):
                     )
             out.append(o)
             windows.append((dk, s[i], pb))
-        if cin is None or cout is None:
-            params = macs = None
-        else:
-            weights = cout * (cin // self.group) * prod(k)  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        params, macs = conv_figures(cin, cout, self.group, k, out, self.bias)
         return Out("Conv", (cout, *out), params=params, macs=macs, rf=tuple(windows))
 
     def explain(self, row: Row) -> list[Step]:
@@ -229,12 +224,7 @@ class ConvTranspose(WindowOp):
                     f"{begins[i]} − {ends[i]}): a size below 1, which onnxruntime refuses"
                 )
             out.append(o)
-        if cin is None or cout is None:
-            params = macs = None
-        else:
-            weights = cin * (cout // self.group) * prod(k)  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(sizes)  # type: ignore[operator]
+        params, macs = conv_figures(cin, cout, self.group, k, sizes, self.bias, transposed=True)
         return Out("ConvTranspose", (cout, *out), params=params, macs=macs, rf=None)
 
     def explain(self, row: Row) -> list[Step]:

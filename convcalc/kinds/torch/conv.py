@@ -17,15 +17,20 @@ from convcalc.kinds.shapes import (
     expand,
     fmt_shape,
     fmt_tuple,
-    prod,
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.windows import Probe, Solve, conv_size, dilated, same_pads, transposed_size
+from convcalc.kinds.windows import (
+    Probe,
+    Solve,
+    conv_figures,
+    conv_size,
+    dilated,
+    same_pads,
+    transposed_size,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from convcalc.kinds.explaining import Row, Step
     from convcalc.kinds.windows import FloorFix, WindowDim
 
@@ -131,25 +136,6 @@ class _Convolution(SpatialLayer):
         _check_out_channels(cout)
         return cin, cout, _groups(self.groups, cin, cout)
 
-    def _figures(
-        self,
-        cin: int | None,
-        cout: int | None,
-        g: int | None,
-        k: tuple[int, ...],
-        positions: Sequence[int | None],
-        transposed: bool = False,
-    ) -> tuple[int | None, int | None]:
-        """(parameters, MACs): the weight (in × out/groups × k when ``transposed``, else
-        out × in/groups × k) and the bias; every weight once at each of the
-        ``positions`` (a transposed conv's input, a conv's output)."""
-        if cin is None or g is None or cout is None:
-            return None, None
-        fan = cin * (cout // g) if transposed else cout * (cin // g)
-        weights = fan * prod(k)  # type: ignore[operator]
-        params = weights + (cout if self.bias else 0)
-        return params, weights * prod(positions)  # type: ignore[operator]
-
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
@@ -210,7 +196,7 @@ class Conv(_Convolution):
         # PyTorch hands an input without channels to its "empty" backend, which returns
         # as many channels as the input has: none, whatever out_channels says.
         out_shape = (0 if cin == 0 else cout, *out)
-        params, macs = self._figures(cin, cout, g, k, out)
+        params, macs = conv_figures(cin, cout, g, k, out, self.bias)
         return Out(
             f"conv{n}d",
             out_shape,
@@ -415,7 +401,7 @@ class ConvTranspose(_Convolution):
                     + dim_suffix(n, i, len(set(zip(spatial, s, p, d, k, op))) > 1)
                 )
             out.append(o)
-        params, macs = self._figures(cin, cout, g, k, spatial, transposed=True)
+        params, macs = conv_figures(cin, cout, g, k, spatial, self.bias, transposed=True)
         # A transposed conv's receptive field is not uniform across outputs.
         return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)
 
