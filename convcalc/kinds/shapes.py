@@ -4,7 +4,7 @@ arguments, products of sizes, shape text, and the checks PyTorch makes on them."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from convcalc.errors import LayerError
@@ -48,6 +48,12 @@ def prod(values: Iterable[int | None]) -> int | None:
             return None
         out *= v
     return out
+
+
+def add_up(values: Sequence[int | None]) -> int | None:
+    """Sum of counts; None if any is unknown."""
+    known = [v for v in values if v is not None]
+    return sum(known) if len(known) == len(values) else None
 
 
 def fmt_shape(shape: Iterable[int | None]) -> str:

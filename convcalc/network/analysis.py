@@ -11,7 +11,7 @@ from convcalc._records import NamedTuple
 from convcalc.errors import ConvcalcError, InternalError, LayerError, ShapeError, SpecError
 from convcalc.kinds import Layer, Out, Shape
 from convcalc.kinds.frameworks import TORCH, Framework
-from convcalc.kinds.shapes import fmt_shape
+from convcalc.kinds.shapes import add_up, fmt_shape
 from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
@@ -143,15 +143,6 @@ class BlockResult(NamedTuple):
         }
 
 
-def _sum(values: Sequence[int | None]) -> int | None:
-    total = 0
-    for v in values:
-        if v is None:
-            return None
-        total += v
-    return total
-
-
 class Analysis(NamedTuple):
     """The result of analysing a network: per-row results in execution order, and
     totals. ``result`` is the row whose output the network returns (0: the input;
@@ -174,26 +165,26 @@ class Analysis(NamedTuple):
 
     @property
     def params(self) -> int | None:
-        return _sum([lay.params for lay in self.layers])
+        return add_up([lay.params for lay in self.layers])
 
     @property
     def trainable(self) -> int | None:
-        return _sum([lay.trainable for lay in self.layers])
+        return add_up([lay.trainable for lay in self.layers])
 
     @property
     def frozen(self) -> int | None:
         """Parameters that do not require grad (``frozen`` layers), and those the
         framework never trains (Keras's moving statistics)."""
-        return _sum([lay.params if lay.frozen else lay.non_trainable for lay in self.layers])
+        return add_up([lay.params if lay.frozen else lay.non_trainable for lay in self.layers])
 
     @property
     def buffers(self) -> int | None:
-        return _sum([lay.buffers for lay in self.layers])
+        return add_up([lay.buffers for lay in self.layers])
 
     @property
     def macs(self) -> int | None:
         """MACs of an eval-mode forward pass: side outputs are not run."""
-        return _sum([lay.macs for lay in self.layers if not lay.side])
+        return add_up([lay.macs for lay in self.layers if not lay.side])
 
     @property
     def rf(self) -> ReceptiveField | None:
@@ -687,10 +678,10 @@ def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple
                 inst.last + 1,
                 shape if first_input == 0 else results[first_input - 1].output,
                 shape if inst.result == 0 else results[inst.result - 1].output,
-                _sum([r.params for r in rows]),
-                _sum([r.trainable for r in rows]),
-                _sum([r.buffers for r in rows]),
-                _sum([r.macs for r in rows if side or not r.side]),
+                add_up([r.params for r in rows]),
+                add_up([r.trainable for r in rows]),
+                add_up([r.buffers for r in rows]),
+                add_up([r.macs for r in rows if side or not r.side]),
                 side,
             )
         )
