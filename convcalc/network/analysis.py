@@ -13,6 +13,7 @@ from convcalc.kinds import Layer, Out, Shape
 from convcalc.kinds.frameworks import TORCH, Framework
 from convcalc.kinds.shapes import add_up, fmt_shape
 from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value
+from convcalc.network.blocks import spec_error
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
 
@@ -274,18 +275,12 @@ def parse_shape(text: str | Sequence[int]) -> tuple[int, ...]:
         sizes = []
         for atom in value.atoms():
             if atom.kind != "int":
-                raise SpecError(
-                    f"a shape holds whole numbers, got {text[atom.start : atom.end]!r}",
-                    source=text,
-                    start=atom.start,
-                    end=atom.end,
+                raise spec_error(
+                    f"a shape holds whole numbers, got {text[atom.start : atom.end]!r}", text, atom
                 )
             if atom.value < 1:  # type: ignore[operator]
-                raise SpecError(
-                    f"every size in a shape must be at least 1, got {atom.value}",
-                    source=text,
-                    start=atom.start,
-                    end=atom.end,
+                raise spec_error(
+                    f"every size in a shape must be at least 1, got {atom.value}", text, atom
                 )
             sizes.append(int(atom.value))  # type: ignore[arg-type]
         return tuple(sizes)
