@@ -87,12 +87,7 @@ class LayerResult(NamedTuple):
             "index": self.index,
             "kind": self.kind,
             "spec": self.spec,
-            "input": list(self.input),
-            "output": list(self.output),
-            "params": self.params,
-            "trainable": self.trainable,
-            "buffers": self.buffers,
-            "macs": self.macs,
+            **_figures(self),
             "rf": None if self.rf is None else self.rf.to_dict(),
             "inputs": list(self.inputs),
             "name": self.name,
@@ -134,14 +129,21 @@ class BlockResult(NamedTuple):
             "spec": self.spec,
             "first": self.first,
             "last": self.last,
-            "input": list(self.input),
-            "output": list(self.output),
-            "params": self.params,
-            "trainable": self.trainable,
-            "buffers": self.buffers,
-            "macs": self.macs,
+            **_figures(self),
             "side": self.side,
         }
+
+
+def _figures(row: LayerResult | BlockResult) -> dict[str, Any]:
+    """What a layer's row and a block's row both show, as JSON has it."""
+    return {
+        "input": list(row.input),
+        "output": list(row.output),
+        "params": row.params,
+        "trainable": row.trainable,
+        "buffers": row.buffers,
+        "macs": row.macs,
+    }
 
 
 class Analysis(NamedTuple):
