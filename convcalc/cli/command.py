@@ -132,48 +132,9 @@ def _solve_command() -> click.Command:
 @options.HELP_OPTION
 @options.VERSION_OPTION
 @click.pass_context
-def main_command(
-    ctx: click.Context,
-    layers: tuple[str, ...],
-    input_shape: str | None,
-    spec_file: str | None,
-    fmt: str,
-    batch: int,
-    dtype: str,
-    optimizer: str | None,
-    depth: int | None,
-    explain: bool,
-    rf: bool,
-    warnings: bool | None,
-    strict: bool,
-    model: str | None,
-    from_torch: str | None,
-    assume_sequential: bool,
-    framework: str | None,
-    opset: int | None,
-) -> None:
-    guarded(
-        ctx,
-        lambda: run(
-            layers,
-            input_shape,
-            spec_file,
-            fmt,
-            batch,
-            dtype,
-            optimizer,
-            depth,
-            model,
-            explain=explain,
-            rf=rf,
-            warnings=warnings,
-            strict=strict,
-            from_torch=from_torch,
-            assume_sequential=assume_sequential,
-            framework=framework,
-            opset=opset,
-        ),
-    )
+def main_command(ctx: click.Context, **options: Any) -> None:
+    # The options' names are run's parameters: the decorators above declare them.
+    guarded(ctx, lambda: run(**options))
 
 
 # The command line: ``solve`` by its first word, anything else the main job. (Named
