@@ -3,7 +3,8 @@ Keras's argument types and its window arithmetic (docs/frameworks.md#keras)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import ChoiceType as Choice
@@ -28,14 +29,8 @@ SPATIAL = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
 LAYOUT = {1: "steps×channels", 2: "rows×cols×channels", 3: "dim1×dim2×dim3×channels"}
 
 
-def register(
-    cls: type[Layer] | None = None,
-    *,
-    names: dict[str, dict[str, Any]] | None = None,
-    params: tuple[Param, ...] | None = None,
-) -> Any:
-    """base.register into Keras's registry."""
-    return _register(cls, names=names, params=params, registry=REGISTRY)
+# convcalc.kinds.registry.register into Keras's registry.
+register = partial(_register, registry=REGISTRY)
 
 
 class KerasLayer(SpatialLayer):

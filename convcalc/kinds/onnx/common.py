@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param, UnionType
@@ -26,14 +27,8 @@ AUTO_PAD = Choice(*AUTO_PADS)
 SPATIAL = {1: ("D1",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
-def register(
-    cls: type[Layer] | None = None,
-    *,
-    names: dict[str, dict[str, Any]] | None = None,
-    params: tuple[Param, ...] | None = None,
-) -> Any:
-    """base.register into ONNX's registry."""
-    return _register(cls, names=names, params=params, registry=REGISTRY)
+# convcalc.kinds.registry.register into ONNX's registry.
+register = partial(_register, registry=REGISTRY)
 
 
 # ``pads``: 2·n numbers (every begin, then every end), or one for all, or an
