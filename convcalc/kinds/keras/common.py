@@ -43,6 +43,9 @@ class KerasLayer(SpatialLayer):
     def keras_name(self, n: int | None = None) -> str:
         return self.CLASS.format(n=n if n is not None else (self.dim or ""))
 
+    def class_name(self) -> str:
+        return self.keras_name()
+
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "last"
 

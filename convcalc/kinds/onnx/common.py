@@ -54,6 +54,9 @@ class OnnxOp(Layer):
     def op_name(self) -> str:
         return self.OP
 
+    def class_name(self) -> str:
+        return self.op_name()
+
     def spatial_rank(self) -> int | None:
         return self.dim
 
