@@ -178,40 +178,22 @@ class Upsample(Layer):
 
 
 _FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
-register(
-    Upsample,
-    names={
-        "upsample_nearest": {
-            "mode": "nearest",
-            "align_corners": None,
-            "recompute_scale_factor": None,
-        },
-        "upsamplingnearest2d": {
-            "mode": "nearest",
-            "align_corners": None,
-            "recompute_scale_factor": None,
-        },
-    },
-    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
-    torch={"UpsamplingNearest2d": _FIXED_MODE},
-)
-register(
-    Upsample,
-    names={
-        "upsample_bilinear": {
-            "mode": "bilinear",
-            "align_corners": True,
-            "recompute_scale_factor": None,
-        },
-        "upsamplingbilinear2d": {
-            "mode": "bilinear",
-            "align_corners": True,
-            "recompute_scale_factor": None,
-        },
-    },
-    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
-    torch={"UpsamplingBilinear2d": _FIXED_MODE},
-)
+
+
+def _fixed_mode(word: str, torch_class: str, mode: str, align_corners: bool | None) -> None:
+    """Registers F.upsample_*'s word and nn's Upsampling*2d: an Upsample whose mode is
+    fixed, taking only size or scale_factor."""
+    fixed = {"mode": mode, "align_corners": align_corners, "recompute_scale_factor": None}
+    register(
+        Upsample,
+        names={word: fixed, torch_class.lower(): {**fixed}},
+        params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
+        torch={torch_class: _FIXED_MODE},
+    )
+
+
+_fixed_mode("upsample_nearest", "UpsamplingNearest2d", "nearest", None)
+_fixed_mode("upsample_bilinear", "UpsamplingBilinear2d", "bilinear", True)
 
 
 @register
