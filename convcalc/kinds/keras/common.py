@@ -11,7 +11,15 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.args import Param
 from convcalc.kinds.layer import Entry, Layer, SpatialLayer
 from convcalc.kinds.registry import register as _register
-from convcalc.kinds.shapes import RankError, Shape, Window, fmt_shape, fmt_tuple, unbatched
+from convcalc.kinds.shapes import (
+    RankError,
+    Shape,
+    Window,
+    batch_axis_index,
+    fmt_shape,
+    fmt_tuple,
+    unbatched,
+)
 from convcalc.language import Value
 
 if TYPE_CHECKING:
@@ -162,17 +170,13 @@ def windows(
 def batch_axis(name: str, arg: str, axis: int, shape: Shape) -> int:
     """A Keras axis (the batch is axis 0) as an index into ``shape`` (no batch)."""
     rank = len(shape) + 1
-    if not -rank <= axis < rank:
-        raise LayerError(
-            f"{name}: {arg}={axis} is out of bounds for a {rank}-d input (batch included): "
-            f"expected {-rank} to {rank - 1}"
-        )
-    if axis % rank == 0:
-        raise LayerError(
-            f"{name}: {arg}={axis} is the batch axis, whose size is not known when the "
-            "layer is built"
-        )
-    return axis % rank - 1
+    return batch_axis_index(
+        axis,
+        rank,
+        f"{name}: {arg}={axis} is out of bounds for a {rank}-d input (batch included): "
+        f"expected {-rank} to {rank - 1}",
+        f"{name}: {arg}={axis} is the batch axis, whose size is not known when the layer is built",
+    )
 
 
 def shape_text(shape: Shape) -> str:

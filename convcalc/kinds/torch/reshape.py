@@ -10,7 +10,15 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, OPT_BOOL, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Layer, Out, Signature, WrittenTuple
-from convcalc.kinds.shapes import Shape, check_float32, fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.shapes import (
+    Shape,
+    batch_axis_index,
+    check_float32,
+    fmt_shape,
+    fmt_tuple,
+    prod,
+    rank_error,
+)
 from convcalc.kinds.torch.registry import register
 from convcalc.kinds.windows import Solve
 
@@ -746,14 +754,13 @@ class Linear(Layer):
 def _batched_dim(name: str, d: int, shape: Shape) -> int:
     """A PyTorch dim (batch counted as 0) as an index into ``shape`` (no batch)."""
     rank = len(shape) + 1
-    if not -rank <= d < rank:
-        raise LayerError(
-            f"{name}={d} is out of range for a {rank}-d input (batch included): "
-            f"expected {-rank}..{rank - 1}"
-        )
-    if d % rank == 0:
-        raise LayerError(f"{name}={d} is the batch dimension; convcalc keeps the batch apart")
-    return d % rank - 1
+    return batch_axis_index(
+        d,
+        rank,
+        f"{name}={d} is out of range for a {rank}-d input (batch included): "
+        f"expected {-rank}..{rank - 1}",
+        f"{name}={d} is the batch dimension; convcalc keeps the batch apart",
+    )
 
 
 @register
