@@ -102,9 +102,16 @@ _SOLVE = Solve(
 )
 
 
-def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, object]]:
+def _names(
+    stem: str, *extra: str, suffix: str = "", ranks: tuple[int, ...] = (1, 2, 3)
+) -> dict[str, dict[str, object]]:
     """{conv1d: {dim: 1}, …} for the Keras class name stem and convcalc's spellings."""
-    return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in (1, 2, 3)}
+    return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in ranks}
+
+
+def _any_rank(*words: str) -> dict[str, dict[str, object]]:
+    """Words that take the number of spatial dimensions from the input."""
+    return {word: {"dim": None} for word in words}
 
 
 class Conv(_Sliding):
@@ -150,7 +157,7 @@ class Conv(_Sliding):
     SOLVE = _SOLVE._replace(words=("valid", "same", "causal"))
 
 
-register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
+register(Conv, names={**_names("conv"), **_names("convolution"), **_any_rank("conv")})
 
 
 class ConvTranspose(_Convolution):
@@ -267,10 +274,13 @@ register(
         **_names("conv", suffix="transpose"),
         **_names("convolution", suffix="transpose"),
         **_names("convtranspose", "deconv"),
-        "convtranspose": {"dim": None},
-        "deconv": {"dim": None},
+        **_any_rank("convtranspose", "deconv"),
     },
 )
+
+
+# A depthwise convolution's arguments; a separable one's after its filters.
+_DEPTHWISE = (_K, _S, padding_param("valid", "same"), _DM, _D, _BIAS, _ACT)
 
 
 class _Depthwise(_Sliding):
@@ -311,15 +321,7 @@ class DepthwiseConv(_Depthwise):
 
     CLASS = "DepthwiseConv{n}D"
     MAX_DIM = 2
-    PARAMS = (
-        Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True),
-        _S,
-        padding_param("valid", "same"),
-        _DM,
-        _D,
-        _BIAS,
-        _ACT,
-    )
+    PARAMS = _DEPTHWISE
     SUMMARY = "depthwise convolution"
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
@@ -348,9 +350,8 @@ class DepthwiseConv(_Depthwise):
 register(
     DepthwiseConv,
     names={
-        **{f"{w}{n}d": {"dim": n} for w in ("depthwiseconv", "dwconv") for n in (1, 2)},
-        "depthwiseconv": {"dim": None},
-        "dwconv": {"dim": None},
+        **_names("depthwiseconv", "dwconv", ranks=(1, 2)),
+        **_any_rank("depthwiseconv", "dwconv"),
     },
 )
 
@@ -361,16 +362,7 @@ class SeparableConv(_Depthwise):
 
     CLASS = "SeparableConv{n}D"
     MAX_DIM = 2
-    PARAMS = (
-        _FILTERS,
-        _K,
-        _S,
-        padding_param("valid", "same"),
-        _DM,
-        _D,
-        _BIAS,
-        _ACT,
-    )
+    PARAMS = (_FILTERS, *_DEPTHWISE)
     SUMMARY = "depthwise separable convolution"
 
     filters: int
@@ -393,12 +385,7 @@ class SeparableConv(_Depthwise):
 register(
     SeparableConv,
     names={
-        **{
-            f"{w}{n}d": {"dim": n}
-            for w in ("separableconv", "separableconvolution", "sepconv")
-            for n in (1, 2)
-        },
-        "separableconv": {"dim": None},
-        "sepconv": {"dim": None},
+        **_names("separableconv", "separableconvolution", "sepconv", ranks=(1, 2)),
+        **_any_rank("separableconv", "sepconv"),
     },
 )
