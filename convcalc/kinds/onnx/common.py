@@ -13,6 +13,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Entry, Layer
 from convcalc.kinds.registry import register as _register
 from convcalc.kinds.shapes import RankError, Shape, fmt_shape, fmt_tuple, unbatched
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -75,13 +76,21 @@ class WindowOp(OnnxOp):
     RANK_FROM_INPUT = True
 
 
-# What solve calls the window attributes.
-WINDOW_ATTRS = {
-    "kernel_size": "kernel_shape",
-    "stride": "strides",
-    "padding": "pads",
-    "dilation": "dilations",
-}
+# What solve searches on a Conv or a pool: an attribute left out is its neutral value;
+# pads numbers, uneven (begin, end) pairs or SAME_UPPER (SAME_LOWER gives the same
+# sizes), an auto_pad holding for every dimension.
+WINDOW_SOLVE = Solve(
+    {
+        "kernel_size": "kernel_shape",
+        "stride": "strides",
+        "padding": "pads",
+        "dilation": "dilations",
+    },
+    {"stride": 1, "padding": 0, "dilation": 1},
+    words=("same_upper",),
+    layer_wide=frozenset({"padding"}),
+    pads_pairs=True,
+)
 
 
 def spatial(op: OnnxOp, shape: Shape, least: int = 1) -> tuple[int, Shape]:

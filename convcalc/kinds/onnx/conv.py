@@ -13,7 +13,7 @@ from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
-    WINDOW_ATTRS,
+    WINDOW_SOLVE,
     OnnxOp,
     WindowOp,
     floor_windows,
@@ -27,7 +27,7 @@ from convcalc.kinds.onnx.common import (
     window_args,
 )
 from convcalc.kinds.shapes import Shape, fmt_tuple
-from convcalc.kinds.windows import Solve, conv_figures
+from convcalc.kinds.windows import conv_figures
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -41,17 +41,7 @@ _G = Param("group", INT, 1, aliases=("g",))
 _BIAS = Param("bias", BOOL, True, help="the optional input B")
 
 
-# What solve searches on a Conv: an attribute left out is its neutral value; pads
-# numbers, uneven (begin, end) pairs or SAME_UPPER (SAME_LOWER gives the same sizes),
-# an auto_pad holding for every dimension.
-_SOLVE = Solve(
-    WINDOW_ATTRS,
-    {"stride": 1, "padding": 0, "dilation": 1},
-    words=("same_upper",),
-    channels="out_channels",
-    layer_wide=frozenset({"padding"}),
-    pads_pairs=True,
-)
+_SOLVE = WINDOW_SOLVE._replace(channels="out_channels")
 
 
 def _window_args(

@@ -13,7 +13,7 @@ from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
-    WINDOW_ATTRS,
+    WINDOW_SOLVE,
     OnnxOp,
     WindowOp,
     floor_windows,
@@ -26,7 +26,6 @@ from convcalc.kinds.onnx.common import (
     window_args,
 )
 from convcalc.kinds.shapes import Shape
-from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -145,14 +144,7 @@ class Pool(WindowOp):
             found.append(FloorFix("ceil_mode=1", ceil))
         return found + pads_fix(self, shape, dims, short)
 
-    # An attribute left out is its neutral value (strides 1); pads as a Conv's.
-    SOLVE = Solve(
-        WINDOW_ATTRS,
-        {"stride": 1, "padding": 0, "dilation": 1},
-        words=("same_upper",),
-        layer_wide=frozenset({"padding"}),
-        pads_pairs=True,
-    )
+    SOLVE = WINDOW_SOLVE  # as a Conv's, but for the channels
 
 
 register(
