@@ -36,8 +36,7 @@ from convcalc.cli.streams import _Stdout
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
-    from convcalc.ask.lint import LintWarning
-    from convcalc.formats.report import Extras, Source
+    from convcalc.formats.report import Source
     from convcalc.formats.torch_print import Reading
     from convcalc.network.analysis import Analysis
 
@@ -133,48 +132,9 @@ def _solve_command() -> click.Command:
 @options.HELP_OPTION
 @options.VERSION_OPTION
 @click.pass_context
-def main_command(
-    ctx: click.Context,
-    layers: tuple[str, ...],
-    input_shape: str | None,
-    spec_file: str | None,
-    fmt: str,
-    batch: int,
-    dtype: str,
-    optimizer: str | None,
-    depth: int | None,
-    explain: bool,
-    rf: bool,
-    warnings: bool | None,
-    strict: bool,
-    model: str | None,
-    from_torch: str | None,
-    assume_sequential: bool,
-    framework: str | None,
-    opset: int | None,
-) -> None:
-    guarded(
-        ctx,
-        lambda: run(
-            layers,
-            input_shape,
-            spec_file,
-            fmt,
-            batch,
-            dtype,
-            optimizer,
-            depth,
-            model,
-            explain=explain,
-            rf=rf,
-            warnings=warnings,
-            strict=strict,
-            from_torch=from_torch,
-            assume_sequential=assume_sequential,
-            framework=framework,
-            opset=opset,
-        ),
-    )
+def main_command(ctx: click.Context, **options: Any) -> None:
+    # The options' names are run's parameters: the decorators above declare them.
+    guarded(ctx, lambda: run(**options))
 
 
 # The command line: ``solve`` by its first word, anything else the main job. (Named
@@ -308,18 +268,15 @@ def run(
     shape = _input_shape(input_shape)
     if fmt == "torch" and framework not in (None, "torch"):  # before any work on the spec
         raise Failure(_torch_only(framework, f"--framework {framework}"), EXIT_USAGE)
-    training = None
     try:
         if reading is None:
             analysis, sources = _analyze(text, filename, extra, shape, batch, conventions)
         else:
             analysis, sources = _analyze_print(reading, filename or "", extra, shape, batch, fmt)
         # Memory figures are computed here so a bad dtype fails before any output.
-        memory = analysis.memory(batch, dtype)
-        if optimizer is not None:
-            from convcalc.network.memory import training_memory
+        from convcalc.formats.report import memory_figures
 
-            training = training_memory(analysis, batch, dtype, optimizer, inference=memory)
+        memory, training = memory_figures(analysis, batch, dtype, optimizer)
     except SpecError as exc:
         detail = exc.excerpt()
         if reading is None:  # a slip of the spec's writer, not of a print's reader
@@ -361,8 +318,10 @@ def run(
     out = cast(TextIO, _Stdout(sys.stdout))
     # JSON lists the warnings when there are any (always with --warnings).
     in_json = found if fmt == "json" and (found or warnings) else None
-    extras = _extras(analysis, fmt, out, explain, rf, in_json)
-    from convcalc.formats.report import Report
+    from convcalc.formats.report import Report, gather_extras
+
+    ascii = explain and _ascii(fmt, out)
+    extras = gather_extras(analysis, explain=explain, ascii=ascii, rf=rf, warnings=in_json)
 
     report = Report.of(
         analysis, memory, training=training, sources=sources, depth=depth, extras=extras
@@ -393,34 +352,12 @@ def _torch_only(framework: str, said: str) -> str:
     )
 
 
-def _extras(
-    analysis: Analysis,
-    fmt: str,
-    out: TextIO,
-    explain: bool,
-    rf: bool,
-    warnings: list[LintWarning] | None,
-) -> Extras | None:
-    """What --explain, --rf and JSON's warnings add; None when nothing was asked
-    (nothing more is imported then)."""
-    if not (explain or rf or warnings is not None):
-        return None
-    from convcalc.formats.report import Extras
+def _ascii(fmt: str, out: TextIO) -> bool:
+    """Whether --explain writes ASCII expressions: for the machine formats, and for a
+    terminal without Unicode."""
+    from convcalc.formats.text import is_unicode
 
-    steps = None
-    if explain:
-        from convcalc.ask.explain import explain as explain_steps
-        from convcalc.formats.text import is_unicode
-
-        # The machine formats and a terminal without Unicode get ASCII expressions.
-        ascii = fmt in ("json", "csv", "tsv") or (fmt == "table" and not is_unicode(out))
-        steps = explain_steps(analysis, ascii=ascii)
-    summary = None
-    if rf:
-        from convcalc.network.field import field
-
-        summary = field(analysis)
-    return Extras(steps, rf, summary, warnings)
+    return fmt in ("json", "csv", "tsv") or (fmt == "table" and not is_unicode(out))
 
 
 def main() -> NoReturn:

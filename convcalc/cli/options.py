@@ -5,6 +5,9 @@ them in that order)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from convcalc.cli.types import FORMAT_TYPE, FRAMEWORK_TYPE, OPTIMIZER_TYPE, SpecFile
@@ -24,13 +27,30 @@ from convcalc.network.memory import DTYPE_ALIASES, DTYPES
 
 SHELLS = ("bash", "zsh", "fish")
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _eager(*decls: str, callback: Callable[..., Any], **attrs: Any) -> Decorator:
+    """An option that does its whole job (print something and exit) from its callback,
+    as soon as click reads it: it hands the command no value."""
+    return click.option(*decls, is_eager=True, expose_value=False, callback=callback, **attrs)
+
+
+def _flag(*decls: str, help: str) -> Decorator:
+    """An on/off switch the command receives as a bool."""
+    return click.option(*decls, is_flag=True, help=help)
+
+
+def _count(*decls: str, low: int, default: int | None, **attrs: Any) -> Decorator:
+    """A whole number of at least ``low``, written N in --help."""
+    return click.option(*decls, type=click.IntRange(min=low), default=default, metavar="N", **attrs)
+
+
 # Shared with ``convcalc solve``.
-HELP_OPTION = click.option(
+HELP_OPTION = _eager(
     "-h",
     "--help",
     is_flag=True,
-    is_eager=True,
-    expose_value=False,
     callback=_print_help,
     help="Show this message and exit.",
 )
@@ -44,11 +64,10 @@ FRAMEWORK_OPTION = click.option(
     "last: -i 224x224x3) or onnx. A spec may say it in its first statement: framework keras.",
 )
 
-OPSET_OPTION = click.option(
+OPSET_OPTION = _count(
     "--opset",
-    type=click.IntRange(min=1),
+    low=1,
     default=None,
-    metavar="N",
     is_eager=True,
     help="The ONNX opset (default 22; 13 and later); a spec may say framework onnx opset=N.",
 )
@@ -89,12 +108,11 @@ FORMAT_OPTION = click.option(
     help="Output format (md = markdown).",
 )
 
-BATCH_OPTION = click.option(
+BATCH_OPTION = _count(
     "--batch",
-    type=click.IntRange(min=1),
+    low=1,
     default=1,
     show_default=True,
-    metavar="N",
     help="Batch size: sets the memory figures (MACs stay per sample; norms that use the "
     "batch's own statistics reject a batch of one value per channel, as PyTorch does).",
 )
@@ -116,25 +134,22 @@ OPTIMIZER_OPTION = click.option(
     "(sgd none, momentum 1 copy, adam 2) and the activations kept for backward.",
 )
 
-DEPTH_OPTION = click.option(
+DEPTH_OPTION = _count(
     "--depth",
-    type=click.IntRange(min=0),
+    low=0,
     default=None,
-    metavar="N",
     help="Fold block instances nested deeper than N into one row each "
     "(0: every top-level block is one row); the totals do not change.",
 )
 
-EXPLAIN_OPTION = click.option(
+EXPLAIN_OPTION = _flag(
     "--explain",
-    is_flag=True,
     help="Show how each size is computed, with your numbers, under the table "
     '(JSON: "explain"; CSV/TSV: an explain column).',
 )
 
-RF_OPTION = click.option(
+RF_OPTION = _flag(
     "--rf",
-    is_flag=True,
     help="Receptive field in three columns (size, effective stride, start) and a "
     'summary against the input size (JSON: "receptive_field").',
 )
@@ -147,9 +162,8 @@ WARNINGS_OPTION = click.option(
     "empty). On by default.",
 )
 
-STRICT_OPTION = click.option(
+STRICT_OPTION = _flag(
     "--strict",
-    is_flag=True,
     help="Make warnings errors: exit 1 and nothing on stdout.",
 )
 
@@ -171,66 +185,53 @@ FROM_TORCH_OPTION = click.option(
     "containers around PyTorch layers. Give the input with -i.",
 )
 
-ASSUME_SEQUENTIAL_OPTION = click.option(
+ASSUME_SEQUENTIAL_OPTION = _flag(
     "--assume-sequential",
-    is_flag=True,
     help="With --from-torch: run the children of other containers (a model class) in "
     "print order; the output says so.",
 )
 
-LIST_MODELS_OPTION = click.option(
+LIST_MODELS_OPTION = _eager(
     "--list-models",
     is_flag=True,
-    is_eager=True,
-    expose_value=False,
     callback=_print_model_list,
     help="List the built-in networks and exit.",
 )
 
-MODEL_SPEC_OPTION = click.option(
+MODEL_SPEC_OPTION = _eager(
     "--model-spec",
     metavar="NAME",
-    is_eager=True,
-    expose_value=False,
     callback=_print_model_spec,
     shell_complete=_complete_models,
     help="Print a built-in network's spec file (a start for your own) and exit.",
 )
 
-LIST_LAYERS_OPTION = click.option(
+LIST_LAYERS_OPTION = _eager(
     "--list-layers",
     is_flag=True,
-    is_eager=True,
-    expose_value=False,
     callback=_print_layer_list,
     help="List the layer kinds and exit.",
 )
 
-HELP_LAYER_OPTION = click.option(
+HELP_LAYER_OPTION = _eager(
     "--help-layer",
     metavar="KIND",
-    is_eager=True,
-    expose_value=False,
     callback=_print_layer_help,
     shell_complete=_complete_kinds,
     help="Describe a layer kind (arguments, defaults, an example) and exit.",
 )
 
-COMPLETION_OPTION = click.option(
+COMPLETION_OPTION = _eager(
     "--completion",
     type=click.Choice(SHELLS),
-    is_eager=True,
-    expose_value=False,
     callback=_print_completion,
     help="Print the shell completion script for bash, zsh or fish, and exit.",
 )
 
-VERSION_OPTION = click.option(
+VERSION_OPTION = _eager(
     "-V",
     "--version",
     is_flag=True,
-    is_eager=True,
-    expose_value=False,
     callback=_print_version,
     help="Show the version and exit.",
 )

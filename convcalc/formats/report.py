@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     from convcalc.network.field import Field
     from convcalc.network.memory import Memory, TrainingMemory
 
-__all__ = ["COMMAND_LINE", "Extras", "Report", "Source", "is_graph", "make_report"]
+__all__ = [
+    "COMMAND_LINE",
+    "Extras",
+    "Report",
+    "Source",
+    "gather_extras",
+    "is_graph",
+    "make_report",
+    "memory_figures",
+]
 
 COMMAND_LINE = "the command line"
 
@@ -138,13 +147,45 @@ def make_report(
     ``explain`` (``ascii``: without Unicode), ``rf`` and ``warnings`` ask for
     (``input_text``: the input as written, for the warnings). Raises SpecError for an
     unknown dtype or optimizer."""
-    memory = analysis.memory(batch, dtype)
-    training = None
-    if optimizer is not None:
-        from convcalc.network.memory import training_memory
+    memory, training = memory_figures(analysis, batch, dtype, optimizer)
+    found = None
+    if warnings:
+        from convcalc.ask.lint import lint
 
-        training = training_memory(analysis, batch, dtype, optimizer, inference=memory)
-    steps = found = summary = None
+        found = lint(analysis, input_text=input_text)
+    extras = gather_extras(analysis, explain=explain, ascii=ascii, rf=rf, warnings=found)
+    return Report.of(
+        analysis, memory, training=training, sources=sources, depth=depth, extras=extras
+    )
+
+
+def memory_figures(
+    analysis: Analysis, batch: int | None, dtype: str, optimizer: str | None
+) -> tuple[Memory, TrainingMemory | None]:
+    """The memory at ``batch`` (None: the analysis's) and ``dtype``, and the training
+    estimate for ``optimizer`` (None: not asked). Raises SpecError for an unknown dtype
+    or optimizer."""
+    memory = analysis.memory(batch, dtype)
+    if optimizer is None:
+        return memory, None
+    from convcalc.network.memory import training_memory
+
+    return memory, training_memory(analysis, batch, dtype, optimizer, inference=memory)
+
+
+def gather_extras(
+    analysis: Analysis,
+    *,
+    explain: bool = False,
+    ascii: bool = False,
+    rf: bool = False,
+    warnings: Sequence[LintWarning] | None = None,
+) -> Extras | None:
+    """What ``explain`` (``ascii``: without Unicode), ``rf`` and the ``warnings`` to
+    list add; None when nothing was asked (nothing more is imported then)."""
+    if not (explain or rf or warnings is not None):
+        return None
+    steps = summary = None
     if explain:
         from convcalc.ask.explain import explain as explain_steps
 
@@ -153,11 +194,4 @@ def make_report(
         from convcalc.network.field import field
 
         summary = field(analysis)
-    if warnings:
-        from convcalc.ask.lint import lint
-
-        found = lint(analysis, input_text=input_text)
-    extras = Extras(steps, rf, summary, found)
-    return Report.of(
-        analysis, memory, training=training, sources=sources, depth=depth, extras=extras
-    )
+    return Extras(steps, rf, summary, warnings)

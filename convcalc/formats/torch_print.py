@@ -95,18 +95,7 @@ class Reading(NamedTuple):
             return SpecError(
                 exc.message, source=self.source, start=start, end=end, filename=exc.filename
             )
-        return ShapeError(
-            exc.reason,
-            index=exc.index,
-            text=exc.text,
-            results=exc.results,
-            input=exc.input,
-            where=exc.where,
-            source=self.source,
-            start=start,
-            end=end,
-            filename=exc.filename,
-        )
+        return exc.moved(self.source, start, end, exc.filename)
 
     def _map(self, offset: int | None) -> int | None:
         if offset is None:

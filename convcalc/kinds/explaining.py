@@ -105,6 +105,12 @@ def spatial_sizes(row: Row, last: bool = False) -> Iterator[tuple[int, str, int,
             yield i, name, size, out
 
 
+def torch_sizes(row: Row) -> list[tuple[int, str, int, int]]:
+    """:func:`spatial_sizes` of a PyTorch row (channels first): none unless every size of
+    its input is known (see :func:`known`)."""
+    return list(spatial_sizes(row)) if known(row.input) else []
+
+
 def shape_text(shape: Sequence[int | None]) -> str:
     return "×".join("?" if v is None else str(v) for v in shape)
 

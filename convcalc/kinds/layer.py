@@ -86,6 +86,10 @@ class Layer:
         """Number of spatial dims this layer needs, if its name fixes it (conv2d: 2)."""
         return None
 
+    def class_name(self) -> str:
+        """The framework's name for this kind: its class (or ONNX operator) name."""
+        return type(self).__name__
+
     # -- dtypes (convcalc.network.analysis) --------------------------------------------
     # The engine tracks which tensors hold integer indices: the network's input does when
     # a kind that reads indices reads it, directly or through kinds that keep the dtype;

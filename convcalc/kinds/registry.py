@@ -165,6 +165,17 @@ def register(
     return add(cls) if cls is not None else add
 
 
+def class_names(registry: Mapping[str, Entry]) -> dict[str, str]:
+    """The framework's class names of the kinds in ``registry``, each with the word that
+    names it: the words that are a class name lower-cased."""
+    names = {}
+    for word, entry in registry.items():
+        name = entry.cls(**entry.fixed).class_name()
+        if name.lower() == word:
+            names[name] = word
+    return names
+
+
 def by_rank(word: str, generic: bool = True, **fixed: Any) -> dict[str, dict[str, Any]]:
     """A kind's words for each number of spatial dimensions, ``word1d`` to ``word3d``
     (``dim`` 1 to 3), then ``word`` itself taking them from its input (``dim`` None)

@@ -4,7 +4,7 @@ arguments, products of sizes, shape text, and the checks PyTorch makes on them."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from convcalc.errors import LayerError
@@ -48,6 +48,23 @@ def prod(values: Iterable[int | None]) -> int | None:
             return None
         out *= v
     return out
+
+
+def batch_axis_index(axis: int, rank: int, out_of_range: str, is_batch: str) -> int:
+    """An axis of a ``rank``-d tensor counting the batch as 0 (negative: from the end)
+    as an index into its shape without the batch; raises LayerError with each
+    framework's own words, ``out_of_range`` or ``is_batch``."""
+    if not -rank <= axis < rank:
+        raise LayerError(out_of_range)
+    if axis % rank == 0:
+        raise LayerError(is_batch)
+    return axis % rank - 1
+
+
+def add_up(values: Sequence[int | None]) -> int | None:
+    """Sum of counts; None if any is unknown."""
+    known = [v for v in values if v is not None]
+    return sum(known) if len(known) == len(values) else None
 
 
 def fmt_shape(shape: Iterable[int | None]) -> str:

@@ -17,12 +17,13 @@ framework's kinds say how their arguments and padding give the windows."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 from convcalc._records import NamedTuple
-from convcalc.kinds.shapes import Shape, per_dim
+from convcalc.kinds.shapes import Shape, per_dim, prod
 
 
 def dilated(k: int, d: int) -> int:
@@ -46,6 +47,27 @@ def conv_size(size: int, k: int, s: int, left: int, right: int, d: int) -> int:
 def transposed_size(size: int, k: int, s: int, p: int, d: int, op: int) -> int:
     """A transposed convolution's output size: (L − 1)·s − 2p + d·(k − 1) + op + 1."""
     return (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+def conv_figures(
+    cin: int | None,
+    cout: int | None,
+    groups: int | None,
+    k: Sequence[int],
+    positions: Sequence[int | None],
+    bias: bool,
+    transposed: bool = False,
+) -> tuple[int | None, int | None]:
+    """(parameters, MACs) of a grouped convolution, in any framework: its weight, out ×
+    in/groups × ∏k (in × out/groups × ∏k when ``transposed``), and a bias per output
+    channel; each weight used once at every one of ``positions`` (a convolution's
+    outputs, a transposed one's inputs: docs/arithmetic.md#macs). None: unknown."""
+    if cin is None or cout is None or groups is None:
+        return None, None
+    fan = cin * (cout // groups) if transposed else cout * (cin // groups)
+    weights = fan * math.prod(k)
+    macs = prod(positions)
+    return weights + (cout if bias else 0), None if macs is None else weights * macs
 
 
 def pool_output(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:

@@ -462,18 +462,11 @@ class _Parser:
         return _atom(text, start, end, self.source)
 
     def value(self) -> Value:
+        """A value as a key=value setting takes it: a call's, or a bare a,b tuple."""
         tokens = self.tokens
-        kind, text, start, end = tokens[self.pos]
-        if text in _CLOSE and kind == PUNCT:
-            return self.paren_tuple()
-        if kind == STRING:
-            self.pos += 1
-            return Value("string", text[1:-1], start, end)
-        if kind != WORD:
-            raise self.error(f"unexpected {text!r}; expected a value", start, end)
-        self.pos += 1
-        first = _atom(text, start, end, self.source)
-        if self.pos < len(tokens) and tokens[self.pos][1] == ",":
+        word = tokens[self.pos][0] == WORD
+        first = self.call_value()
+        if word and self.pos < len(tokens) and tokens[self.pos][1] == ",":
             items = [*first.atoms()]
             while self.pos < len(tokens) and tokens[self.pos][1] == ",":
                 comma = tokens[self.pos]
@@ -483,7 +476,7 @@ class _Parser:
                 _, t, s, e = tokens[self.pos]
                 self.pos += 1
                 items.extend(_atom(t, s, e, self.source).atoms())
-            return Value("tuple", tuple(items), start, items[-1].end)
+            return Value("tuple", tuple(items), first.start, items[-1].end)
         return first
 
     def paren_tuple(self) -> Value:

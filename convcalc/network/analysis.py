@@ -11,8 +11,9 @@ from convcalc._records import NamedTuple
 from convcalc.errors import ConvcalcError, InternalError, LayerError, ShapeError, SpecError
 from convcalc.kinds import Layer, Out, Shape
 from convcalc.kinds.frameworks import TORCH, Framework
-from convcalc.kinds.shapes import fmt_shape
+from convcalc.kinds.shapes import add_up, fmt_shape
 from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value
+from convcalc.network.blocks import spec_error
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
 
@@ -86,12 +87,7 @@ class LayerResult(NamedTuple):
             "index": self.index,
             "kind": self.kind,
             "spec": self.spec,
-            "input": list(self.input),
-            "output": list(self.output),
-            "params": self.params,
-            "trainable": self.trainable,
-            "buffers": self.buffers,
-            "macs": self.macs,
+            **_figures(self),
             "rf": None if self.rf is None else self.rf.to_dict(),
             "inputs": list(self.inputs),
             "name": self.name,
@@ -133,23 +129,21 @@ class BlockResult(NamedTuple):
             "spec": self.spec,
             "first": self.first,
             "last": self.last,
-            "input": list(self.input),
-            "output": list(self.output),
-            "params": self.params,
-            "trainable": self.trainable,
-            "buffers": self.buffers,
-            "macs": self.macs,
+            **_figures(self),
             "side": self.side,
         }
 
 
-def _sum(values: Sequence[int | None]) -> int | None:
-    total = 0
-    for v in values:
-        if v is None:
-            return None
-        total += v
-    return total
+def _figures(row: LayerResult | BlockResult) -> dict[str, Any]:
+    """What a layer's row and a block's row both show, as JSON has it."""
+    return {
+        "input": list(row.input),
+        "output": list(row.output),
+        "params": row.params,
+        "trainable": row.trainable,
+        "buffers": row.buffers,
+        "macs": row.macs,
+    }
 
 
 class Analysis(NamedTuple):
@@ -174,26 +168,26 @@ class Analysis(NamedTuple):
 
     @property
     def params(self) -> int | None:
-        return _sum([lay.params for lay in self.layers])
+        return add_up([lay.params for lay in self.layers])
 
     @property
     def trainable(self) -> int | None:
-        return _sum([lay.trainable for lay in self.layers])
+        return add_up([lay.trainable for lay in self.layers])
 
     @property
     def frozen(self) -> int | None:
         """Parameters that do not require grad (``frozen`` layers), and those the
         framework never trains (Keras's moving statistics)."""
-        return _sum([lay.params if lay.frozen else lay.non_trainable for lay in self.layers])
+        return add_up([lay.params if lay.frozen else lay.non_trainable for lay in self.layers])
 
     @property
     def buffers(self) -> int | None:
-        return _sum([lay.buffers for lay in self.layers])
+        return add_up([lay.buffers for lay in self.layers])
 
     @property
     def macs(self) -> int | None:
         """MACs of an eval-mode forward pass: side outputs are not run."""
-        return _sum([lay.macs for lay in self.layers if not lay.side])
+        return add_up([lay.macs for lay in self.layers if not lay.side])
 
     @property
     def rf(self) -> ReceptiveField | None:
@@ -283,18 +277,12 @@ def parse_shape(text: str | Sequence[int]) -> tuple[int, ...]:
         sizes = []
         for atom in value.atoms():
             if atom.kind != "int":
-                raise SpecError(
-                    f"a shape holds whole numbers, got {text[atom.start : atom.end]!r}",
-                    source=text,
-                    start=atom.start,
-                    end=atom.end,
+                raise spec_error(
+                    f"a shape holds whole numbers, got {text[atom.start : atom.end]!r}", text, atom
                 )
             if atom.value < 1:  # type: ignore[operator]
-                raise SpecError(
-                    f"every size in a shape must be at least 1, got {atom.value}",
-                    source=text,
-                    start=atom.start,
-                    end=atom.end,
+                raise spec_error(
+                    f"every size in a shape must be at least 1, got {atom.value}", text, atom
                 )
             sizes.append(int(atom.value))  # type: ignore[arg-type]
         return tuple(sizes)
@@ -691,10 +679,10 @@ def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple
                 inst.last + 1,
                 shape if first_input == 0 else results[first_input - 1].output,
                 shape if inst.result == 0 else results[inst.result - 1].output,
-                _sum([r.params for r in rows]),
-                _sum([r.trainable for r in rows]),
-                _sum([r.buffers for r in rows]),
-                _sum([r.macs for r in rows if side or not r.side]),
+                add_up([r.params for r in rows]),
+                add_up([r.trainable for r in rows]),
+                add_up([r.buffers for r in rows]),
+                add_up([r.macs for r in rows if side or not r.side]),
                 side,
             )
         )

@@ -26,6 +26,19 @@ class BlockDef:
         self.name, self.params, self.body, self.stmt = name, params, body, stmt
 
 
+Located = LayerStmt | InputStmt | Value | Arg
+
+
+def spec_error(message: str, source: str, where: Located) -> SpecError:
+    """A SpecError pointing into ``source`` at ``where`` (an argument: from its key to
+    the end of its value)."""
+    if isinstance(where, Arg):
+        start, end = where.key_start, where.value.end
+    else:
+        start, end = where.start, where.end
+    return SpecError(message, source=source, start=start, end=end)
+
+
 class Blocks(dict[str, "BlockDef"]):
     """The blocks a spec defines, by name (lower-cased)."""
 
@@ -36,12 +49,8 @@ class Blocks(dict[str, "BlockDef"]):
         # Bodies with their parameters substituted, by block and argument texts.
         self.bodies: dict[tuple[str, ...], list[LayerStmt]] = {}
 
-    def error(self, message: str, where: LayerStmt | Value | Arg) -> SpecError:
-        if isinstance(where, Arg):
-            start, end = where.key_start, where.value.end
-        else:
-            start, end = where.start, where.end
-        return SpecError(message, source=self.source, start=start, end=end)
+    def error(self, message: str, where: Located) -> SpecError:
+        return spec_error(message, self.source, where)
 
     def text(self, value: Value) -> str:
         return self.source[value.start : value.end]
@@ -54,12 +63,7 @@ class Blocks(dict[str, "BlockDef"]):
             stmt = stmts[i]
             i += 1
             if isinstance(stmt, InputStmt):
-                raise SpecError(
-                    "'input' must come before the first layer",
-                    source=self.source,
-                    start=stmt.start,
-                    end=stmt.end,
-                )
+                raise self.error("'input' must come before the first layer", stmt)
             if stmt.kind != "block":
                 if stmt.kind == "include":  # its family's blocks are in the text already
                     continue
@@ -75,12 +79,7 @@ class Blocks(dict[str, "BlockDef"]):
                 inner = stmts[i]
                 i += 1
                 if isinstance(inner, InputStmt):
-                    raise SpecError(
-                        "'input' cannot stand inside a block",
-                        source=self.source,
-                        start=inner.start,
-                        end=inner.end,
-                    )
+                    raise self.error("'input' cannot stand inside a block", inner)
                 if inner.kind == "end":
                     if inner.args:
                         raise self.error("'end' takes nothing after it", inner)
@@ -178,12 +177,10 @@ class Blocks(dict[str, "BlockDef"]):
         if word in self.registry or word in self or word in KEYWORDS:
             return
         hint = suggest(word, [*self.registry, *self])
-        raise SpecError(
+        raise self.error(
             f"unknown layer kind {self.text(value)!r}"
             + (f"; did you mean {hint!r}?" if hint else ""),
-            source=self.source,
-            start=value.start,
-            end=value.end,
+            value,
         )
 
 
@@ -200,11 +197,10 @@ def _substitute(stmt: LayerStmt, env: dict[str, Value], source: str) -> LayerStm
     if kind is not None:
         word = source[kind.start : kind.end]
         if kind.kind != "name":
-            raise SpecError(
+            raise spec_error(
                 f"{stmt.kind} stands for a layer kind in this block; {word!r} is not one",
-                source=source,
-                start=kind.start,
-                end=kind.end,
+                source,
+                kind,
             )
         pieces.append(word)
         pos += len(stmt.kind)

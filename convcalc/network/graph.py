@@ -29,7 +29,7 @@ from convcalc.kinds import Layer, bind
 from convcalc.kinds.args import BOOL, Param
 from convcalc.kinds.merge import GraphOp, concat, crop, elementwise, part
 from convcalc.language import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value, suggest
-from convcalc.network.blocks import Blocks
+from convcalc.network.blocks import Blocks, Located, spec_error
 
 if TYPE_CHECKING:
     from convcalc.kinds.frameworks import Framework
@@ -149,12 +149,8 @@ class _Builder:
 
     # -- errors -------------------------------------------------------------
 
-    def error(self, message: str, where: LayerStmt | Value | Arg) -> SpecError:
-        if isinstance(where, Arg):
-            start, end = where.key_start, where.value.end
-        else:
-            start, end = where.start, where.end
-        return SpecError(message, source=self.source, start=start, end=end)
+    def error(self, message: str, where: Located) -> SpecError:
+        return spec_error(message, self.source, where)
 
     # -- names ----------------------------------------------------------------
 
@@ -559,12 +555,7 @@ def build(program: Program, framework: Framework | None = None) -> Graph:
     while stmts and isinstance(stmts[0], InputStmt):
         if input_stmt is not None:
             stmt = stmts[0]
-            raise SpecError(
-                "the input shape is given twice",
-                source=program.source,
-                start=stmt.start,
-                end=stmt.end,
-            )
+            raise spec_error("the input shape is given twice", program.source, stmt)
         input_stmt = stmts.pop(0)  # type: ignore[assignment]
     builder = _Builder(program, framework)
     builder.run(builder.blocks.define(stmts), _Scope(), (), False)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
+from convcalc.kinds.shapes import add_up, prod
 
 if TYPE_CHECKING:  # protocols for the annotations only: creating them costs start-up time
 
@@ -195,24 +196,6 @@ def _batch(analysis: Analysed, batch: int | None) -> int:
     return batch
 
 
-def _sum(values: Sequence[int | None]) -> int | None:
-    total = 0
-    for v in values:
-        if v is None:
-            return None
-        total += v
-    return total
-
-
-def _numel(shape: Sequence[int | None]) -> int | None:
-    out = 1
-    for v in shape:
-        if v is None:
-            return None
-        out *= v
-    return out
-
-
 def _model_bytes(rows: Sequence[Row], size: int) -> int | None:
     """Parameters and buffers, each buffer at its real dtype."""
     total = 0
@@ -230,7 +213,7 @@ def _activations(analysis: Analysed, size: int) -> tuple[int | None, int | None]
     input-plus-output pair — and the input plus every row's output. A tensor that
     an embedding reads holds int64 indices."""
     rows = analysis.layers
-    first = _numel(analysis.input)
+    first = prod(analysis.input)
     index_input = False
     last_read: dict[int, int] = {}
     for n, row in enumerate(rows, start=1):
@@ -245,7 +228,7 @@ def _activations(analysis: Analysed, size: int) -> tuple[int | None, int | None]
     live = {0: first}
     held = peak = total = first
     for n, row in enumerate(rows, start=1):
-        n_out = _numel(row.output)
+        n_out = prod(row.output)
         if n_out is None:
             return None, None
         n_out *= size
@@ -294,10 +277,10 @@ def training_memory(
         inference = inference_memory(analysis, batch, dtype)
     optimizer = optimizer_name(optimizer)
     size = DTYPES[inference.dtype]
-    trainable = _sum([row.trainable for row in analysis.layers])
+    trainable = add_up([row.trainable for row in analysis.layers])
     gradients = None if trainable is None else trainable * size
     state = None if gradients is None else OPTIMIZERS[optimizer] * gradients
-    total = _sum([inference.params, gradients, state, inference.activations_total])
+    total = add_up([inference.params, gradients, state, inference.activations_total])
     return TrainingMemory(
         inference.batch,
         inference.dtype,

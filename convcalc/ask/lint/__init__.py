@@ -149,15 +149,28 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
 # --------------------------------------------------------------------------
 
 
-def _channels_last(analysis: Analysis) -> list[LintWarning]:
+def _image_input(
+    analysis: Analysis, reads: str
+) -> tuple[LayerResult, int, list[int | None], int] | None:
+    """A known input of three or more sizes whose first reader takes the channels
+    ``reads`` (first or last): that row, and the input's first, middle and last sizes."""
     shape = analysis.input
     if len(shape) < 3 or any(v is None for v in shape):
-        return []
+        return None
     first = next((r for r in analysis.layers if 0 in r.inputs), None)
-    if first is None or first.layer.READS_CHANNELS != "first":
-        return []
+    if first is None or reads != first.layer.READS_CHANNELS:
+        return None
     c, *middle, last = shape
     assert c is not None and last is not None
+    return first, c, middle, last
+
+
+def _channels_last(analysis: Analysis) -> list[LintWarning]:
+    found = _image_input(analysis, "first")
+    if found is None:
+        return []
+    first, c, middle, last = found
+    shape = analysis.input
     if last not in (1, 3, 4) or c < 8 or any(v is None or v < 8 for v in middle):
         return []
     fixed = "x".join(str(v) for v in (last, c, *middle))
@@ -174,14 +187,11 @@ def _channels_last(analysis: Analysis) -> list[LintWarning]:
 
 def _channels_first(analysis: Analysis) -> list[LintWarning]:
     """Keras reads the last axis as the channels: 3x224x224 is a 3×224 map of 224."""
+    found = _image_input(analysis, "last")
+    if found is None:
+        return []
+    first, c, middle, last = found
     shape = analysis.input
-    if len(shape) < 3 or any(v is None for v in shape):
-        return []
-    first = next((r for r in analysis.layers if 0 in r.inputs), None)
-    if first is None or first.layer.READS_CHANNELS != "last":
-        return []
-    c, *middle, last = shape
-    assert c is not None and last is not None
     if c not in (1, 3, 4) or last < 8 or any(v is None or v < 8 for v in middle):
         return []
     fixed = "x".join(str(v) for v in (*middle, last, c))

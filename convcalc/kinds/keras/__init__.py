@@ -6,7 +6,8 @@ Importing the package registers every kind in :data:`REGISTRY`."""
 from __future__ import annotations
 
 from convcalc.kinds.keras import conv, core, pool, shape  # noqa: F401  (registration)
-from convcalc.kinds.keras.common import REGISTRY, KerasLayer
+from convcalc.kinds.keras.common import REGISTRY
+from convcalc.kinds.registry import class_names as registry_class_names
 
 KINDS = frozenset(REGISTRY)
 # Kinds whose first value is a word that may itself name a kind (Activation relu).
@@ -19,10 +20,4 @@ def class_names() -> dict[str, str]:
     """Keras's class names (Conv2D, MaxPooling2D, Dense, …), each with the word that
     names its kind: the words that are a class name lower-cased (for the hint on a
     Keras spec read under PyTorch's conventions)."""
-    names = {}
-    for word, entry in REGISTRY.items():
-        layer = entry.cls(**entry.fixed)
-        name = layer.keras_name() if isinstance(layer, KerasLayer) else entry.cls.__name__
-        if name.lower() == word:
-            names[name] = word
-    return names
+    return registry_class_names(REGISTRY)

@@ -10,7 +10,15 @@ from convcalc.kinds.args import ANY, BOOL, ArgType, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Entry, Layer, Signature, SpatialLayer
 from convcalc.kinds.registry import register as _register
-from convcalc.kinds.shapes import RankError, Shape, Window, fmt_shape, fmt_tuple, unbatched
+from convcalc.kinds.shapes import (
+    RankError,
+    Shape,
+    Window,
+    batch_axis_index,
+    fmt_shape,
+    fmt_tuple,
+    unbatched,
+)
 from convcalc.language import Value
 
 if TYPE_CHECKING:
@@ -115,6 +123,9 @@ class KerasLayer(SpatialLayer):
 
     def keras_name(self, n: int | None = None) -> str:
         return self.CLASS.format(n=n if n is not None else (self.dim or ""))
+
+    def class_name(self) -> str:
+        return self.keras_name()
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "last"
@@ -232,17 +243,13 @@ def windows(
 def batch_axis(name: str, arg: str, axis: int, shape: Shape) -> int:
     """A Keras axis (the batch is axis 0) as an index into ``shape`` (no batch)."""
     rank = len(shape) + 1
-    if not -rank <= axis < rank:
-        raise LayerError(
-            f"{name}: {arg}={axis} is out of bounds for a {rank}-d input (batch included): "
-            f"expected {-rank} to {rank - 1}"
-        )
-    if axis % rank == 0:
-        raise LayerError(
-            f"{name}: {arg}={axis} is the batch axis, whose size is not known when the "
-            "layer is built"
-        )
-    return axis % rank - 1
+    return batch_axis_index(
+        axis,
+        rank,
+        f"{name}: {arg}={axis} is out of bounds for a {rank}-d input (batch included): "
+        f"expected {-rank} to {rank - 1}",
+        f"{name}: {arg}={axis} is the batch axis, whose size is not known when the layer is built",
+    )
 
 
 def shape_text(shape: Shape) -> str:
@@ -314,3 +321,29 @@ def same_fix(layer: Layer, shape: Shape) -> list[FloorFix]:
 
     out = layer.variant_sizes(shape, LAST, padding="same")
     return [] if out is None else [FloorFix("padding='same'", out)]
+
+
+class SlidingLayer(KerasLayer):
+    """A Keras kind whose windows slide over its input (a convolution, not a transposed
+    one, or a pool): it explains them with ``window_steps``, and a 'valid' one answers
+    the floor warning with its windows and padding='same' as the fix."""
+
+    padding: str
+
+    def window_args(self, n: int) -> tuple[tuple[int, ...], ...]:
+        """(kernel, strides, dilation), one value per spatial axis."""
+        raise NotImplementedError
+
+    def explain(self, row: Row) -> list[Step]:
+        """Keras's windows (window_steps)."""
+        k, s, d = self.window_args(len(row.input) - 1)
+        return window_steps(row, k, s, d, self.padding)
+
+    # -- lint (convcalc.ask.lint)
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        if self.padding != "valid":
+            return None
+        return valid_windows(shape, out, self.window_args)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return same_fix(self, shape)

@@ -9,25 +9,25 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.keras.common import (
     KerasLayer,
+    SlidingLayer,
     along,
     keras_signature,
     not_negative,
     padding_param,
     positive,
     register,
-    same_fix,
     split,
-    valid_windows,
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
 from convcalc.kinds.layer import Out, Signature
 from convcalc.kinds.shapes import Shape, expand, fmt_tuple, prod
-from convcalc.kinds.windows import Solve
+from convcalc.kinds.windows import Solve, conv_figures
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windows import FloorFix, WindowDim
 
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
@@ -56,13 +56,28 @@ def _causal(name: str, n: int, padding: str) -> None:
         raise LayerError(f"{name}: padding='causal' is only for 1-d convolutions (Conv1D)")
 
 
-def _window_args(layer: KerasLayer, n: int) -> tuple[tuple[int, ...], ...]:
-    """(kernel_size, strides, dilation_rate), one value per spatial axis."""
-    return (
-        expand("kernel_size", layer.kernel_size, n),  # type: ignore[attr-defined]
-        expand("strides", layer.strides, n),  # type: ignore[attr-defined]
-        expand("dilation_rate", layer.dilation_rate, n),  # type: ignore[attr-defined]
-    )
+class _Convolution(KerasLayer):
+    """What Keras's convolutions share: a kernel, strides and a dilation rate per
+    spatial axis."""
+
+    dim: int | None
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    dilation_rate: tuple[int, ...]
+    use_bias: bool
+
+    def window_args(self, n: int) -> tuple[tuple[int, ...], ...]:
+        """(kernel_size, strides, dilation_rate), one value per spatial axis."""
+        return (
+            expand("kernel_size", self.kernel_size, n),
+            expand("strides", self.strides, n),
+            expand("dilation_rate", self.dilation_rate, n),
+        )
+
+
+class _Sliding(_Convolution, SlidingLayer):
+    """A convolution whose windows slide over its input (not the transposed one)."""
 
 
 def _positive(k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> None:
@@ -121,12 +136,19 @@ _TRANSPOSE = (
 )
 
 
-def _names(stem: str, *extra: str, suffix: str = "") -> dict[str, dict[str, object]]:
+def _names(
+    stem: str, *extra: str, suffix: str = "", ranks: tuple[int, ...] = (1, 2, 3)
+) -> dict[str, dict[str, object]]:
     """{conv1d: {dim: 1}, …} for the Keras class name stem and convcalc's spellings."""
-    return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in (1, 2, 3)}
+    return {f"{word}{n}d{suffix}": {"dim": n} for word in (stem, *extra) for n in ranks}
 
 
-class Conv(KerasLayer):
+def _any_rank(*words: str) -> dict[str, dict[str, object]]:
+    """Words that take the number of spatial dimensions from the input."""
+    return {word: {"dim": None} for word in words}
+
+
+class Conv(_Sliding):
     """Conv1D/2D/3D: valid ⌊(L − dk)/s⌋ + 1, same and causal ⌈L/s⌉."""
 
     CLASS = "Conv{n}D"
@@ -157,19 +179,13 @@ class Conv(KerasLayer):
         *_CONSTRAINTS,
     )
 
-    dim: int | None
     filters: int
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
-    dilation_rate: tuple[int, ...]
     groups: int
-    use_bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k, s, d = _window_args(self, n)
+        k, s, d = self.window_args(n)
         _causal(name, n, self.padding)
         _filters(name, self.filters)
         g = self.groups
@@ -182,42 +198,18 @@ class Conv(KerasLayer):
         if cin is not None and cin % g:
             raise LayerError(f"{name}: the input's {cin} channels are not divisible by groups={g}")
         out, wins = windows(name, spatial, k, s, d, self.padding)
-        if cin is None:
-            params = macs = None
-        else:
-            weights = prod(k) * (cin // g) * self.filters  # type: ignore[operator]
-            params = weights + (self.filters if self.use_bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        params, macs = conv_figures(cin, self.filters, g, k, out, self.use_bias)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
 
     EXAMPLE = "16 k=3"
 
-    def explain(self, row: Row) -> list[Step]:
-        """Keras's windows (common.window_steps)."""
-        from convcalc.kinds.keras.common import window_steps
-
-        n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
-        return window_steps(row, k, s, d, self.padding)
-
-    # -- lint (convcalc.ask.lint)
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        if self.padding != "valid":
-            return None
-        return valid_windows(shape, out, lambda n: _window_args(self, n))
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return same_fix(self, shape)
-
     SOLVE = _SOLVE._replace(words=("valid", "same", "causal"))
 
 
-register(Conv, names={**_names("conv"), **_names("convolution"), "conv": {"dim": None}})
+register(Conv, names={**_names("conv"), **_names("convolution"), **_any_rank("conv")})
 
 
-class ConvTranspose(KerasLayer):
+class ConvTranspose(_Convolution):
     """Conv1D/2D/3DTranspose (Keras's deconv_output_length): without output_padding,
     valid L·s + max(dk − s, 0) and same L·s; with it, (L − 1)·s + dk − 2·pad + op,
     pad = dk // 2 for same."""
@@ -253,19 +245,13 @@ class ConvTranspose(KerasLayer):
         "Keras builds and runs that (an empty tensor), and so does convcalc."
     )
 
-    dim: int | None
     filters: int
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
     output_padding: tuple[int, ...] | None
-    dilation_rate: tuple[int, ...]
-    use_bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k, s, d = _window_args(self, n)
+        k, s, d = self.window_args(n)
         op = (
             None
             if self.output_padding is None
@@ -293,12 +279,8 @@ class ConvTranspose(KerasLayer):
             else:
                 o = (size - 1) * s[i] + dk % 2 + op[i]
             out.append(o)
-        if cin is None:
-            params = macs = None
-        else:
-            weights = prod(k) * self.filters * cin  # type: ignore[operator]
-            params = weights + (self.filters if self.use_bias else 0)
-            macs = weights * prod(spatial)  # type: ignore[operator]
+        filters = self.filters
+        params, macs = conv_figures(cin, filters, 1, k, spatial, self.use_bias, transposed=True)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=None)
 
     EXAMPLE = "16 k=2 s=2"
@@ -310,9 +292,7 @@ class ConvTranspose(KerasLayer):
         from convcalc.kinds.explaining import Step, sides, spatial_sizes
 
         n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
+        k, s, d = self.window_args(n)
         op = (
             None
             if self.output_padding is None
@@ -355,27 +335,26 @@ register(
         **_names("conv", suffix="transpose"),
         **_names("convolution", suffix="transpose"),
         **_names("convtranspose", "deconv"),
-        "convtranspose": {"dim": None},
-        "deconv": {"dim": None},
+        **_any_rank("convtranspose", "deconv"),
     },
 )
 
 
-class _Depthwise(KerasLayer):
+# A depthwise convolution's arguments; a separable one's after its filters.
+_DEPTHWISE = (_K, _S, padding_param("valid", "same"), _DM, _D, _BIAS, _ACT)
+
+
+class _Depthwise(_Sliding):
     """What a depthwise and a separable convolution share: their windows."""
 
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
     depth_multiplier: int
-    dilation_rate: tuple[int, ...]
 
     def sized(self, shape: Shape) -> tuple[str, int | None, tuple[int, ...], list[int], Any]:
         """(its name, the input's channels, kernel, output sizes, windows), checked
         as Keras checks them."""
         n, spatial, cin = split(self, shape)
         name = self.keras_name(n)
-        k, s, d = _window_args(self, n)
+        k, s, d = self.window_args(n)
         dm = self.depth_multiplier
         if dm <= 0:
             raise LayerError(f"{name}: depth_multiplier must be strictly positive, got {dm}")
@@ -387,14 +366,15 @@ class _Depthwise(KerasLayer):
     def check(self, name: str) -> None:
         """What the kind checks after depth_multiplier (the separable one: filters)."""
 
-    # -- lint (convcalc.ask.lint)
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        if self.padding != "valid":
-            return None
-        return valid_windows(shape, out, lambda n: _window_args(self, n))
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return same_fix(self, shape)
+    def _figures(
+        self, weights: int | None, biases: int, positions: Sequence[int | None]
+    ) -> tuple[int | None, int | None]:
+        """(parameters, MACs): the kernels' ``weights`` (None: unknown) and, with
+        use_bias, ``biases``; each weight once at every one of ``positions``."""
+        if weights is None:
+            return None, None
+        params = weights + (biases if self.use_bias else 0)
+        return params, weights * prod(positions)  # type: ignore[operator]
 
 
 class DepthwiseConv(_Depthwise):
@@ -402,15 +382,7 @@ class DepthwiseConv(_Depthwise):
 
     CLASS = "DepthwiseConv{n}D"
     MAX_DIM = 2
-    PARAMS = (
-        Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True),
-        _S,
-        padding_param("valid", "same"),
-        _DM,
-        _D,
-        _BIAS,
-        _ACT,
-    )
+    PARAMS = _DEPTHWISE
     SUMMARY = "depthwise convolution"
     KERAS = _keras(
         ("DepthwiseConv{n}D",),
@@ -433,37 +405,20 @@ class DepthwiseConv(_Depthwise):
         dims=(1, 2),
     )
 
-    dim: int | None
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
-    depth_multiplier: int
-    dilation_rate: tuple[int, ...]
-    use_bias: bool
-
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         name, cin, k, out, wins = self.sized(shape)
         dm = self.depth_multiplier
         cout = None if cin is None else cin * dm
-        if cout is None:
-            params = macs = None
-        else:
-            weights = prod(k) * cout  # type: ignore[operator]
-            params = weights + (cout if self.use_bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        weights = None if cout is None else prod(k) * cout  # type: ignore[operator]
+        params, macs = self._figures(weights, cout or 0, out)
         return Out(name, (*out, cout), params=params, macs=macs, rf=wins)
 
     def explain(self, row: Row) -> list[Step]:
         """Keras's windows (common.window_steps), and the channels a depth_multiplier
         other than 1 multiplies."""
         from convcalc.kinds.explaining import Step
-        from convcalc.kinds.keras.common import window_steps
 
-        n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
-        out = window_steps(row, k, s, d, self.padding)
+        out = super().explain(row)
         dm = self.depth_multiplier
         cin, cout = row.input[-1], row.output[-1]
         if dm != 1 and cin is not None:
@@ -476,9 +431,8 @@ class DepthwiseConv(_Depthwise):
 register(
     DepthwiseConv,
     names={
-        **{f"{w}{n}d": {"dim": n} for w in ("depthwiseconv", "dwconv") for n in (1, 2)},
-        "depthwiseconv": {"dim": None},
-        "dwconv": {"dim": None},
+        **_names("depthwiseconv", "dwconv", ranks=(1, 2)),
+        **_any_rank("depthwiseconv", "dwconv"),
     },
 )
 
@@ -489,16 +443,7 @@ class SeparableConv(_Depthwise):
 
     CLASS = "SeparableConv{n}D"
     MAX_DIM = 2
-    PARAMS = (
-        _FILTERS,
-        _K,
-        _S,
-        padding_param("valid", "same"),
-        _DM,
-        _D,
-        _BIAS,
-        _ACT,
-    )
+    PARAMS = (_FILTERS, *_DEPTHWISE)
     SUMMARY = "depthwise separable convolution"
     KERAS = _keras(
         ("SeparableConv{n}D", "SeparableConvolution{n}D"),
@@ -524,14 +469,7 @@ class SeparableConv(_Depthwise):
         dims=(1, 2),
     )
 
-    dim: int | None
     filters: int
-    kernel_size: tuple[int, ...]
-    strides: tuple[int, ...]
-    padding: str
-    depth_multiplier: int
-    dilation_rate: tuple[int, ...]
-    use_bias: bool
 
     def check(self, name: str) -> None:
         _filters(name, self.filters)
@@ -539,37 +477,19 @@ class SeparableConv(_Depthwise):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         name, cin, k, out, wins = self.sized(shape)
         dm = self.depth_multiplier
-        if cin is None:
-            params = macs = None
-        else:
-            depthwise = prod(k) * cin * dm  # type: ignore[operator]
-            pointwise = cin * dm * self.filters
-            params = depthwise + pointwise + (self.filters if self.use_bias else 0)
-            macs = (depthwise + pointwise) * prod(out)  # type: ignore[operator]
+        weights = None
+        if cin is not None:  # the depthwise kernels, then the pointwise ones
+            weights = prod(k) * cin * dm + cin * dm * self.filters  # type: ignore[operator]
+        params, macs = self._figures(weights, self.filters, out)
         return Out(name, (*out, self.filters), params=params, macs=macs, rf=wins)
 
-    def explain(self, row: Row) -> list[Step]:
-        """Keras's windows (common.window_steps); the pointwise step sets the channels."""
-        from convcalc.kinds.keras.common import window_steps
-
-        n = len(row.input) - 1
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("strides", self.strides, n)
-        d = expand("dilation_rate", self.dilation_rate, n)
-        return window_steps(row, k, s, d, self.padding)
-
-    SOLVE = _SOLVE
+    SOLVE = _SOLVE  # its windows explained as a Conv's; the pointwise step sets the channels
 
 
 register(
     SeparableConv,
     names={
-        **{
-            f"{w}{n}d": {"dim": n}
-            for w in ("separableconv", "separableconvolution", "sepconv")
-            for n in (1, 2)
-        },
-        "separableconv": {"dim": None},
-        "sepconv": {"dim": None},
+        **_names("separableconv", "separableconvolution", "sepconv", ranks=(1, 2)),
+        **_any_rank("separableconv", "sepconv"),
     },
 )

@@ -10,13 +10,12 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INTS, Param
 from convcalc.kinds.keras.common import (
     KerasLayer,
+    SlidingLayer,
     keras_signature,
     padding_param,
     positive,
     register,
-    same_fix,
     split,
-    valid_windows,
     windows,
 )
 from convcalc.kinds.layer import Out
@@ -25,7 +24,6 @@ from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
-    from convcalc.kinds.windows import FloorFix, WindowDim
 
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).
@@ -33,7 +31,7 @@ _POOL_AVG = _POOL._replace(default=None, required=True)
 _STRIDES = Param("strides", INTS, None, aliases=("s",), per_dim=True, help="default: pool_size")
 
 
-class Pool(KerasLayer):
+class Pool(SlidingLayer):
     """MaxPooling/AveragePooling: valid ⌊(L − k)/s⌋ + 1, same ⌈L/s⌉ (an average
     over 'same' padding leaves the padded cells out of the divisor)."""
 
@@ -69,8 +67,7 @@ class Pool(KerasLayer):
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, spatial, c = split(self, shape)
         name = self.keras_name(n)
-        k = expand("pool_size", self.pool_size, n)
-        s = k if self.strides is None else expand("strides", self.strides, n)
+        k, s, _ = self.window_args(n)
         positive("pool_size", k)
         if any(v <= 0 for v in s):
             # Keras takes strides of 0 at construction; computing the size divides by it.
@@ -78,29 +75,11 @@ class Pool(KerasLayer):
         out, wins = windows(name, spatial, k, s, (1,) * n, self.padding)
         return Out(name, (*out, c), rf=wins)
 
-    def explain(self, row: Row) -> list[Step]:
-        """Keras's windows (common.window_steps); the pool size is the default stride."""
-        from convcalc.kinds.keras.common import window_steps
-
-        n = len(row.input) - 1
+    def window_args(self, n: int) -> tuple[tuple[int, ...], ...]:
+        """(pool_size, strides, no dilation): the pool size is the default stride."""
         k = expand("pool_size", self.pool_size, n)
         s = k if self.strides is None else expand("strides", self.strides, n)
-        return window_steps(row, k, s, (1,) * n, self.padding)
-
-    # -- lint (convcalc.ask.lint)
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        if self.padding != "valid":
-            return None
-
-        def args(n: int) -> tuple[tuple[int, ...], ...]:
-            k = expand("pool_size", self.pool_size, n)
-            s = k if self.strides is None else expand("strides", self.strides, n)
-            return k, s, (1,) * n
-
-        return valid_windows(shape, out, args)
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return same_fix(self, shape)
+        return k, s, (1,) * n
 
     # strides None: the pool size; the padding a word for every dimension
     SOLVE = Solve(
@@ -112,27 +91,19 @@ class Pool(KerasLayer):
     )
 
 
+def _pool_names(op: str, keras: str, word: str) -> dict[str, dict[str, object]]:
+    """A pool's words: Keras's class name and convcalc's word for each rank, then the
+    word alone, taking the rank from its input."""
+    names: dict[str, dict[str, object]] = {
+        f"{w}{n}d": {"dim": n, "op": op} for w in (keras, word) for n in (1, 2, 3)
+    }
+    return {**names, word: {"dim": None, "op": op}}
+
+
+register(Pool, names=_pool_names("Max", "maxpooling", "maxpool"))
 register(
     Pool,
-    names={
-        **{
-            f"{word}{n}d": {"dim": n, "op": "Max"}
-            for word in ("maxpooling", "maxpool")
-            for n in (1, 2, 3)
-        },
-        "maxpool": {"dim": None, "op": "Max"},
-    },
-)
-register(
-    Pool,
-    names={
-        **{
-            f"{word}{n}d": {"dim": n, "op": "Average"}
-            for word in ("averagepooling", "avgpool")
-            for n in (1, 2, 3)
-        },
-        "avgpool": {"dim": None, "op": "Average"},
-    },
+    names=_pool_names("Average", "averagepooling", "avgpool"),
     params=(_POOL_AVG, _STRIDES, padding_param("valid", "same")),
 )
 

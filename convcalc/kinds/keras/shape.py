@@ -33,7 +33,34 @@ def _pairs(name: str, arg: str, values: tuple[int, ...], n: int) -> list[tuple[i
     )
 
 
-class ZeroPadding(KerasLayer):
+class _Edges(KerasLayer):
+    """What ZeroPadding and Cropping share: a (before, after) pair along each spatial
+    axis, added to it or cut from it, as --explain shows it."""
+
+    SIGN: ClassVar[str] = "+"  # L + before + after, or − for a cut
+    # The note on an axis (before, after and the names of its sides).
+    EDGES: ClassVar[str] = "{before} {lo}, {after} {hi}"
+
+    def pairs(self, n: int) -> list[tuple[int, int]]:
+        """(before, after) along each of the ``n`` spatial axes."""
+        raise NotImplementedError
+
+    def explain(self, row: Row) -> list[Step]:
+        """L + before + after (or − for a cut) per spatial axis."""
+        from convcalc.kinds.explaining import Step, sides, spatial_sizes
+
+        pairs = self.pairs(len(row.input) - 1)
+        out: list[Step] = []
+        for i, name, size, o in spatial_sizes(row, last=True):
+            before, after = pairs[i]
+            lo, hi = sides(name)
+            expr = f"{size} {self.SIGN} {before} {self.SIGN} {after}"
+            note = self.EDGES.format(before=before, after=after, lo=lo, hi=hi)
+            out.append(Step(row.index, name, expr, o, note))
+        return out
+
+
+class ZeroPadding(_Edges):
     """ZeroPadding1D/2D/3D: zeros before and after each spatial axis."""
 
     CLASS = "ZeroPadding{n}D"
@@ -61,26 +88,6 @@ class ZeroPadding(KerasLayer):
         wins: tuple[Window, ...] = tuple((1, 1, before) for before, _ in pairs)
         return Out(name, (*out, c), rf=wins)
 
-    def explain(self, row: Row) -> list[Step]:
-        """L + before + after per spatial axis."""
-        from convcalc.kinds.explaining import Step, sides, spatial_sizes
-
-        pairs = self.pairs(len(row.input) - 1)
-        out: list[Step] = []
-        for i, name, size, o in spatial_sizes(row, last=True):
-            before, after = pairs[i]
-            lo, hi = sides(name)
-            out.append(
-                Step(
-                    row.index,
-                    name,
-                    f"{size} + {before} + {after}",
-                    o,
-                    f"{before} {lo}, {after} {hi}",
-                )
-            )
-        return out
-
 
 register(
     ZeroPadding,
@@ -95,7 +102,7 @@ register(
 _CROPPING_HELP = "cut off each side: one number for all, one per axis, or a pair per axis"
 
 
-class Cropping(KerasLayer):
+class Cropping(_Edges):
     """Cropping1D/2D/3D: rows cut off before and after each spatial axis; at
     least one must remain."""
 
@@ -111,6 +118,8 @@ class Cropping(KerasLayer):
         **{f"Cropping{n}D": keras_signature("cropping", "data_format") for n in (2, 3)},
     }
     EXAMPLE = "1"
+    SIGN = "−"
+    EDGES = "{before} off the {lo}, {after} off the {hi}"
 
     dim: int | None
     cropping: tuple[int, ...] | None
@@ -142,20 +151,6 @@ class Cropping(KerasLayer):
             out.append(size - before - after)
         wins: tuple[Window, ...] = tuple((1, 1, -before) for before, _ in pairs)
         return Out(name, (*out, c), rf=wins)
-
-    def explain(self, row: Row) -> list[Step]:
-        """L − before − after per spatial axis."""
-        from convcalc.kinds.explaining import Step, sides, spatial_sizes
-
-        pairs = self.pairs(len(row.input) - 1)
-        out: list[Step] = []
-        for i, name, size, o in spatial_sizes(row, last=True):
-            before, after = pairs[i]
-            lo, hi = sides(name)
-            expr = f"{size} − {before} − {after}"
-            note = f"{before} off the {lo}, {after} off the {hi}"
-            out.append(Step(row.index, name, expr, o, note))
-        return out
 
 
 for _n, _default in Cropping.DEFAULTS.items():

@@ -7,7 +7,8 @@ registers every operator in :data:`REGISTRY`."""
 from __future__ import annotations
 
 from convcalc.kinds.onnx import conv, core, pool  # noqa: F401  (registration)
-from convcalc.kinds.onnx.common import REGISTRY, OnnxOp
+from convcalc.kinds.onnx.common import REGISTRY
+from convcalc.kinds.registry import class_names as registry_class_names
 
 KINDS = frozenset(REGISTRY)
 WORD_KINDS: frozenset[str] = frozenset()
@@ -19,10 +20,4 @@ def class_names() -> dict[str, str]:
     """ONNX's operator names (Conv, MaxPool, GlobalAveragePool, Gemm, …), each with
     the word that names it (for the hint on an ONNX spec read under PyTorch's
     conventions)."""
-    names = {}
-    for word, entry in REGISTRY.items():
-        op = entry.cls(**entry.fixed)
-        name = op.op_name() if isinstance(op, OnnxOp) else entry.cls.__name__
-        if name.lower() == word:
-            names[name] = word
-    return names
+    return registry_class_names(REGISTRY)

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param, UnionType
@@ -12,6 +13,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Entry, Layer
 from convcalc.kinds.registry import register as _register
 from convcalc.kinds.shapes import RankError, Shape, fmt_shape, fmt_tuple, unbatched
+from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -26,14 +28,8 @@ AUTO_PAD = Choice(*AUTO_PADS)
 SPATIAL = {1: ("D1",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
-def register(
-    cls: type[Layer] | None = None,
-    *,
-    names: dict[str, dict[str, Any]] | None = None,
-    params: tuple[Param, ...] | None = None,
-) -> Any:
-    """base.register into ONNX's registry."""
-    return _register(cls, names=names, params=params, registry=REGISTRY)
+# convcalc.kinds.registry.register into ONNX's registry.
+register = partial(_register, registry=REGISTRY)
 
 
 # ``pads``: 2·n numbers (every begin, then every end), or one for all, or an
@@ -59,8 +55,42 @@ class OnnxOp(Layer):
     def op_name(self) -> str:
         return self.OP
 
+    def class_name(self) -> str:
+        return self.op_name()
+
     def spatial_rank(self) -> int | None:
         return self.dim
+
+
+class WindowOp(OnnxOp):
+    """An operator with windows (Conv, ConvTranspose, MaxPool, AveragePool, LpPool):
+    kernel_shape, strides and dilations per axis, and pads or auto_pad."""
+
+    kernel_shape: tuple[int, ...]
+    strides: tuple[int, ...] | None
+    pads: tuple[int, ...] | str | None
+    auto_pad: str | None
+    dilations: tuple[int, ...] | None
+
+    # -- lint (convcalc.ask.lint)
+    RANK_FROM_INPUT = True
+
+
+# What solve searches on a Conv or a pool: an attribute left out is its neutral value;
+# pads numbers, uneven (begin, end) pairs or SAME_UPPER (SAME_LOWER gives the same
+# sizes), an auto_pad holding for every dimension.
+WINDOW_SOLVE = Solve(
+    {
+        "kernel_size": "kernel_shape",
+        "stride": "strides",
+        "padding": "pads",
+        "dilation": "dilations",
+    },
+    {"stride": 1, "padding": 0, "dilation": 1},
+    words=("same_upper",),
+    layer_wide=frozenset({"padding"}),
+    pads_pairs=True,
+)
 
 
 def spatial(op: OnnxOp, shape: Shape, least: int = 1) -> tuple[int, Shape]:
@@ -148,12 +178,12 @@ def same_pads(mode: str, size: int, k: int, s: int, d: int) -> tuple[int, int]:
     return (small, total - small) if mode == "same_upper" else (total - small, small)
 
 
-def window_args(op: OnnxOp, n: int) -> tuple[tuple[int, ...], ...]:
+def window_args(op: WindowOp, n: int) -> tuple[tuple[int, ...], ...]:
     """(kernel_shape, strides, dilations) of a Conv, ConvTranspose or pool node,
     one value per spatial axis (strides and dilations default to 1), checked."""
-    k = per_axis(op, "kernel_shape", op.kernel_shape, n, 1)  # type: ignore[attr-defined]
-    s = per_axis(op, "strides", op.strides, n, 1)  # type: ignore[attr-defined]
-    d = per_axis(op, "dilations", op.dilations, n, 1)  # type: ignore[attr-defined]
+    k = per_axis(op, "kernel_shape", op.kernel_shape, n, 1)
+    s = per_axis(op, "strides", op.strides, n, 1)
+    d = per_axis(op, "dilations", op.dilations, n, 1)
     positive(op, "kernel_shape", k)
     positive(op, "strides", s)
     positive(op, "dilations", d)
@@ -178,7 +208,7 @@ def too_small(op: OnnxOp, n: int, i: int, size: int, detail: str) -> LayerError:
 
 def window_steps(
     row: Row,
-    op: OnnxOp,
+    op: WindowOp,
     pads: tuple[int, ...] | str | None,
     auto_pad: str | None,
     pool: bool = False,
@@ -267,7 +297,9 @@ def window_steps(
     return out
 
 
-def floor_windows(op: OnnxOp, shape: Shape, out: Shape, exclusive: bool) -> list[WindowDim] | None:
+def floor_windows(
+    op: WindowOp, shape: Shape, out: Shape, exclusive: bool
+) -> list[WindowDim] | None:
     """The windows of a Conv or pool node with explicit pads (or none), whose floor
     may leave the end of its input unseen; None under SAME_* (⌈L/s⌉ sees it all).
     ``exclusive``: as resolve_pads."""
@@ -277,7 +309,7 @@ def floor_windows(op: OnnxOp, shape: Shape, out: Shape, exclusive: bool) -> list
     if n < 1 or None in shape[1:]:
         return None
     try:
-        mode, begins, _ = resolve_pads(op, op.pads, op.auto_pad, n, exclusive)  # type: ignore[attr-defined]
+        mode, begins, _ = resolve_pads(op, op.pads, op.auto_pad, n, exclusive)
         k, s, d = window_args(op, n)
     except LayerError:  # pragma: no cover - the row ran
         return None
@@ -286,13 +318,13 @@ def floor_windows(op: OnnxOp, shape: Shape, out: Shape, exclusive: bool) -> list
     return window_dims(shape[1:], out[1:], k, s, d, begins)
 
 
-def pads_fix(op: OnnxOp, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+def pads_fix(op: WindowOp, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
     """The fewest more end ``pads`` on the short axes after which the windows reach the
     end, sized by the node itself."""
     from convcalc.kinds.windows import FIRST, FloorFix, covers
 
     begins = [w.left for w in dims]
-    _, _, ends = resolve_pads(op, op.pads, op.auto_pad, len(dims), False)  # type: ignore[attr-defined]
+    _, _, ends = resolve_pads(op, op.pads, op.auto_pad, len(dims), False)
     for extra in range(1, 8):
         pads = (*begins, *(e + extra if i in short else e for i, e in enumerate(ends)))
         out = op.variant_sizes(shape, FIRST, pads=pads, auto_pad=None)

@@ -13,7 +13,9 @@ from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
+    WINDOW_SOLVE,
     OnnxOp,
+    WindowOp,
     floor_windows,
     pads_fix,
     per_axis,
@@ -24,8 +26,8 @@ from convcalc.kinds.onnx.common import (
     too_small,
     window_args,
 )
-from convcalc.kinds.shapes import Shape, fmt_tuple, prod
-from convcalc.kinds.windows import Solve
+from convcalc.kinds.shapes import Shape, fmt_tuple
+from convcalc.kinds.windows import conv_figures
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -39,22 +41,7 @@ _G = Param("group", INT, 1, aliases=("g",))
 _BIAS = Param("bias", BOOL, True, help="the optional input B")
 
 
-# What solve searches on a Conv: an attribute left out is its neutral value; pads
-# numbers, uneven (begin, end) pairs or SAME_UPPER (SAME_LOWER gives the same sizes),
-# an auto_pad holding for every dimension.
-_SOLVE = Solve(
-    {
-        "kernel_size": "kernel_shape",
-        "stride": "strides",
-        "padding": "pads",
-        "dilation": "dilations",
-    },
-    {"stride": 1, "padding": 0, "dilation": 1},
-    words=("same_upper",),
-    channels="out_channels",
-    layer_wide=frozenset({"padding"}),
-    pads_pairs=True,
-)
+_SOLVE = WINDOW_SOLVE._replace(channels="out_channels")
 
 
 def _window_args(
@@ -82,7 +69,7 @@ def _group(op: OnnxOp, g: int, cin: int | None, cout: int | None) -> None:
         raise LayerError(f"{op.op_name()}: {cout} output channels are not divisible by group={g}")
 
 
-class Conv(OnnxOp):
+class Conv(WindowOp):
     """Conv: out = ⌊(L + begin + end − dk)/s⌋ + 1; SAME_* ⌈L/s⌉."""
 
     OP = "Conv"
@@ -95,11 +82,6 @@ class Conv(OnnxOp):
     )
 
     out_channels: int | None
-    kernel_shape: tuple[int, ...]
-    strides: tuple[int, ...] | None
-    pads: tuple[int, ...] | str | None
-    auto_pad: str | None
-    dilations: tuple[int, ...] | None
     group: int
     bias: bool
 
@@ -128,12 +110,7 @@ class Conv(OnnxOp):
                     )
             out.append(o)
             windows.append((dk, s[i], pb))
-        if cin is None or cout is None:
-            params = macs = None
-        else:
-            weights = cout * (cin // self.group) * prod(k)  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        params, macs = conv_figures(cin, cout, self.group, k, out, self.bias)
         return Out("Conv", (cout, *out), params=params, macs=macs, rf=tuple(windows))
 
     def explain(self, row: Row) -> list[Step]:
@@ -144,7 +121,6 @@ class Conv(OnnxOp):
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
-    RANK_FROM_INPUT = True
 
     def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         return floor_windows(self, shape, out, exclusive=True)
@@ -158,7 +134,7 @@ class Conv(OnnxOp):
 register(Conv, names={"conv": {"dim": None}, **{f"conv{n}d": {"dim": n} for n in (1, 2, 3)}})
 
 
-class ConvTranspose(OnnxOp):
+class ConvTranspose(WindowOp):
     """ConvTranspose: out = s·(L − 1) + output_padding + dk − begin − end; SAME_*
     take max(dk − s, 0) in all; output_shape fixes the size (and the pads)."""
 
@@ -184,13 +160,8 @@ class ConvTranspose(OnnxOp):
     )
 
     out_channels: int | None
-    kernel_shape: tuple[int, ...]
-    strides: tuple[int, ...] | None
-    pads: tuple[int, ...] | str | None
-    auto_pad: str | None
     output_padding: tuple[int, ...] | None
     output_shape: tuple[int, ...] | None
-    dilations: tuple[int, ...] | None
     group: int
     bias: bool
 
@@ -243,12 +214,7 @@ class ConvTranspose(OnnxOp):
                     f"{begins[i]} − {ends[i]}): a size below 1, which onnxruntime refuses"
                 )
             out.append(o)
-        if cin is None or cout is None:
-            params = macs = None
-        else:
-            weights = cin * (cout // self.group) * prod(k)  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(sizes)  # type: ignore[operator]
+        params, macs = conv_figures(cin, cout, self.group, k, sizes, self.bias, transposed=True)
         return Out("ConvTranspose", (cout, *out), params=params, macs=macs, rf=None)
 
     def explain(self, row: Row) -> list[Step]:
@@ -288,7 +254,6 @@ class ConvTranspose(OnnxOp):
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
-    RANK_FROM_INPUT = True
 
     SOLVE = _SOLVE._replace(
         attrs={**_SOLVE.attrs, "output_padding": "output_padding"},

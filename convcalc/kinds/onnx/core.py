@@ -14,7 +14,7 @@ from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import OnnxOp, register
-from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod
+from convcalc.kinds.shapes import Shape, batch_axis_index, fmt_shape, fmt_tuple, prod
 from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
@@ -23,14 +23,13 @@ if TYPE_CHECKING:
 
 def _axis(op: str, axis: int, rank: int, what: str = "axis") -> int:
     """An ONNX axis (the batch is 0) as an index into a shape of ``rank`` - 1 sizes."""
-    if not -rank <= axis < rank:
-        raise LayerError(
-            f"{op}: {what}={axis} is out of range for a {rank}-d input (batch included): "
-            f"expected {-rank} to {rank - 1}"
-        )
-    if axis % rank == 0:
-        raise LayerError(f"{op}: {what}={axis} is the batch axis; convcalc keeps the batch apart")
-    return axis % rank - 1
+    return batch_axis_index(
+        axis,
+        rank,
+        f"{op}: {what}={axis} is out of range for a {rank}-d input (batch included): "
+        f"expected {-rank} to {rank - 1}",
+        f"{op}: {what}={axis} is the batch axis; convcalc keeps the batch apart",
+    )
 
 
 class Gemm(OnnxOp):

@@ -13,7 +13,9 @@ from convcalc.kinds.layer import Out
 from convcalc.kinds.onnx.common import (
     AUTO_PAD_PARAM,
     PADS,
+    WINDOW_SOLVE,
     OnnxOp,
+    WindowOp,
     floor_windows,
     pads_fix,
     register,
@@ -24,7 +26,6 @@ from convcalc.kinds.onnx.common import (
     window_args,
 )
 from convcalc.kinds.shapes import Shape
-from convcalc.kinds.windows import Solve
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -35,6 +36,8 @@ _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
 _S = Param("strides", INTS, None, aliases=("s",), help="default 1")
 _D = Param("dilations", INTS, None, aliases=("d",))
 _CEIL = Param("ceil_mode", BOOL, False, aliases=("ceil",))
+# MaxPool's and AveragePool's first attributes (LpPool's pads have no p=: p is its order).
+_WINDOWS = (_K, _S, PADS, AUTO_PAD_PARAM, _D, _CEIL)
 
 # Since when an attribute exists (op → attribute → opset).
 SINCE = {"AveragePool": {"dilations": 19}, "LpPool": {"dilations": 18, "ceil_mode": 18}}
@@ -59,19 +62,11 @@ def _positions(room: int, s: int, ceil: bool, opset: int) -> int:
     return -(-room // s)
 
 
-class Pool(OnnxOp):
+class Pool(WindowOp):
     """MaxPool / AveragePool / LpPool: ⌊(L + begin + end − dk)/s⌋ + 1, ⌈…⌉ with
     ceil_mode; SAME_* ⌈L/s⌉."""
 
-    PARAMS = (
-        _K,
-        _S,
-        PADS,
-        AUTO_PAD_PARAM,
-        _D,
-        _CEIL,
-        Param("storage_order", INT, 0),
-    )
+    PARAMS = (*_WINDOWS, Param("storage_order", INT, 0))
     SUMMARY = "pooling"
     EXAMPLE = "k=2 s=2"
     NOTE = (
@@ -82,11 +77,6 @@ class Pool(OnnxOp):
     )
 
     op: str
-    kernel_shape: tuple[int, ...]
-    strides: tuple[int, ...] | None
-    pads: tuple[int, ...] | str | None
-    auto_pad: str | None
-    dilations: tuple[int, ...] | None
     ceil_mode: bool
 
     def op_name(self) -> str:
@@ -139,8 +129,6 @@ class Pool(OnnxOp):
         return window_steps(row, self, self.pads, self.auto_pad, pool=True, ceil_rule=rule)
 
     # -- lint (convcalc.ask.lint)
-    RANK_FROM_INPUT = True
-
     def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
         return None if self.ceil_mode else floor_windows(self, shape, out, exclusive=False)
 
@@ -156,19 +144,7 @@ class Pool(OnnxOp):
             found.append(FloorFix("ceil_mode=1", ceil))
         return found + pads_fix(self, shape, dims, short)
 
-    # An attribute left out is its neutral value (strides 1); pads as a Conv's.
-    SOLVE = Solve(
-        {
-            "kernel_size": "kernel_shape",
-            "stride": "strides",
-            "padding": "pads",
-            "dilation": "dilations",
-        },
-        {"stride": 1, "padding": 0, "dilation": 1},
-        words=("same_upper",),
-        layer_wide=frozenset({"padding"}),
-        pads_pairs=True,
-    )
+    SOLVE = WINDOW_SOLVE  # as a Conv's, but for the channels
 
 
 register(
@@ -184,15 +160,7 @@ register(
         **{w: {"op": "AveragePool", "dim": None} for w in ("averagepool", "avgpool")},
         **{f"avgpool{n}d": {"op": "AveragePool", "dim": n} for n in (1, 2, 3)},
     },
-    params=(
-        _K,
-        _S,
-        PADS,
-        AUTO_PAD_PARAM,
-        _D,
-        _CEIL,
-        Param("count_include_pad", BOOL, False),
-    ),
+    params=(*_WINDOWS, Param("count_include_pad", BOOL, False)),
 )
 register(
     Pool,

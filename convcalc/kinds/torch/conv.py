@@ -17,11 +17,18 @@ from convcalc.kinds.shapes import (
     expand,
     fmt_shape,
     fmt_tuple,
-    prod,
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.windows import Probe, Solve, conv_size, dilated, same_pads, transposed_size
+from convcalc.kinds.windows import (
+    Probe,
+    Solve,
+    conv_figures,
+    conv_size,
+    dilated,
+    same_pads,
+    transposed_size,
+)
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -42,6 +49,9 @@ _G = Param(
     flags={"depthwise": "dw", "dw": "dw"},
 )
 _BIAS = Param("bias", BOOL, True)
+_P = Param("padding", UnionType(INTS, "same", "valid"), (0,), aliases=("p",), per_dim=True)
+_OP = Param("output_padding", INTS, (0,), aliases=("op",), per_dim=True)
+_PM = Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",))
 
 
 def _groups(groups: int | str, cin: int | None, cout: int | None) -> int | None:
@@ -76,8 +86,20 @@ def _in_channels(given: int | None, found: int | None) -> int | None:
     return given
 
 
-_CONV_ARGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
-_MODE_PLACED = ("padding_mode", *PLACEMENT)
+def _signatures(word: str, middle: tuple[str, ...], **options: Any) -> dict[str, Signature]:
+    """PyTorch's {word}1d/2d/3d constructors: the channels, kernel, stride and padding
+    first, ``middle`` next, then padding_mode and the device and dtype."""
+    args = ("in_channels", "out_channels", "kernel_size", "stride", "padding", *middle)
+    return {
+        f"{word}{n}d": Signature(
+            (*args, "padding_mode", *PLACEMENT),
+            required=3,
+            extra=PLACED,
+            whole=("kernel_size",),
+            **options,
+        )
+        for n in (1, 2, 3)
+    }
 
 
 class _Convolution(SpatialLayer):
@@ -106,6 +128,14 @@ class _Convolution(SpatialLayer):
             values["groups"] = cin
         return values
 
+    def _channels(self, shape: Shape) -> tuple[int | None, int | None, int | None]:
+        """(in, out, groups), checked: in_channels the input's, out_channels defaulting
+        to it, a depthwise groups resolved."""
+        cin = _in_channels(self.in_channels, shape[0])
+        cout = cin if self.out_channels is None else self.out_channels
+        _check_out_channels(cout)
+        return cin, cout, _groups(self.groups, cin, cout)
+
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
@@ -117,41 +147,17 @@ class Conv(_Convolution):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
 
     NAMES = by_rank("conv")
-    TORCH = {
-        f"Conv{n}d": Signature(
-            (*_CONV_ARGS, "dilation", "groups", "bias", *_MODE_PLACED),
-            required=3,
-            extra=PLACED,
-            whole=("kernel_size",),
-            whole_unless={"padding": ("padding_mode", "zeros")},
-        )
-        for n in (1, 2, 3)
-    }
-    PARAMS = (
-        _OUT,
-        _IN,
-        _K,
-        _S,
-        Param(
-            "padding",
-            UnionType(INTS, "same", "valid"),
-            (0,),
-            aliases=("p",),
-            per_dim=True,
-        ),
-        _D,
-        _G,
-        _BIAS,
-        Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",)),
+    TORCH = _signatures(
+        "Conv",
+        ("dilation", "groups", "bias"),
+        whole_unless={"padding": ("padding_mode", "zeros")},
     )
+    PARAMS = (_OUT, _IN, _K, _S, _P, _D, _G, _BIAS, _PM)
     SUMMARY = "convolution"
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = spatial_dims("conv", self.dim, shape)
-        cin = _in_channels(self.in_channels, shape[0])
-        cout = cin if self.out_channels is None else self.out_channels
-        _check_out_channels(cout)
-        g = _groups(self.groups, cin, cout)
+        cin, cout, g = self._channels(shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = expand("stride", self.stride, n)
         d = expand("dilation", self.dilation, n)
@@ -190,13 +196,7 @@ class Conv(_Convolution):
         # PyTorch hands an input without channels to its "empty" backend, which returns
         # as many channels as the input has: none, whatever out_channels says.
         out_shape = (0 if cin == 0 else cout, *out)
-        kprod = prod(k)
-        if cin is None or g is None or cout is None:
-            params = macs = None
-        else:
-            weights = cout * (cin // g) * kprod  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(out)  # type: ignore[operator]
+        params, macs = conv_figures(cin, cout, g, k, out, self.bias)
         return Out(
             f"conv{n}d",
             out_shape,
@@ -342,28 +342,9 @@ class ConvTranspose(_Convolution):
         },
         **{name: {"dim": None} for name in ("convtranspose", "deconv", "convt", "tconv")},
     }
-    TORCH = {
-        f"ConvTranspose{n}d": Signature(
-            (*_CONV_ARGS, "output_padding", "groups", "bias", "dilation", *_MODE_PLACED),
-            required=3,
-            extra=PLACED,
-            whole=("kernel_size",),
-        )
-        for n in (1, 2, 3)
-    }
-    PARAMS = (
-        _OUT,
-        _IN,
-        _K,
-        _S,
-        # PyTorch does not validate string padding for transposed convs: it fails in forward.
-        Param("padding", UnionType(INTS, "same", "valid"), (0,), aliases=("p",), per_dim=True),
-        Param("output_padding", INTS, (0,), aliases=("op",), per_dim=True),
-        _D,
-        _G,
-        _BIAS,
-        Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",)),
-    )
+    TORCH = _signatures("ConvTranspose", ("output_padding", "groups", "bias", "dilation"))
+    # PyTorch does not validate string padding for transposed convs: it fails in forward.
+    PARAMS = (_OUT, _IN, _K, _S, _P, _OP, _D, _G, _BIAS, _PM)
     SUMMARY = "transposed convolution"
 
     output_padding: tuple[int, ...]
@@ -379,10 +360,7 @@ class ConvTranspose(_Convolution):
             raise LayerError(
                 f"transposed convolutions take integer padding, not padding={self.padding!r}"
             )
-        cin = _in_channels(self.in_channels, shape[0])
-        cout = cin if self.out_channels is None else self.out_channels
-        _check_out_channels(cout)
-        g = _groups(self.groups, cin, cout)
+        cin, cout, g = self._channels(shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = expand("stride", self.stride, n)
         d = expand("dilation", self.dilation, n)
@@ -423,37 +401,25 @@ class ConvTranspose(_Convolution):
                     + dim_suffix(n, i, len(set(zip(spatial, s, p, d, k, op))) > 1)
                 )
             out.append(o)
-        kprod = prod(k)
-        if cin is None or g is None or cout is None:
-            params = macs = None
-        else:
-            weights = cin * (cout // g) * kprod  # type: ignore[operator]
-            params = weights + (cout if self.bias else 0)
-            macs = weights * prod(spatial)  # type: ignore[operator]
+        params, macs = conv_figures(cin, cout, g, k, spatial, self.bias, transposed=True)
         # A transposed conv's receptive field is not uniform across outputs.
         return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)
 
     def explain(self, row: Row) -> list[Step]:
         """(L−1)·s − 2p + d·(k−1) + op + 1 per spatial dimension; where op goes."""
-        from convcalc.kinds.explaining import Step, known, per_dim, sides
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, per_dim, sides, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
+        n = len(row.input) - 1
         k = per_dim(self.kernel_size, n)
         s = per_dim(self.stride, n)
         p = per_dim(self.padding, n)
         d = per_dim(self.dilation, n)
         op = per_dim(self.output_padding, n)
         steps = []
-        for i in range(n):
-            size = shape[i + 1]
+        for i, name, size, out in torch_sizes(row):
             expr = f"({size}−1)·{s[i]} − 2·{p[i]} + {d[i]}·({k[i]}−1) + {op[i]} + 1"
-            note = f"output_padding adds {op[i]} at the {sides(names[i])[1]}" if op[i] else ""
-            steps.append(Step(row.index, names[i], expr, row.output[i + 1], note))
+            note = f"output_padding adds {op[i]} at the {sides(name)[1]}" if op[i] else ""
+            steps.append(Step(row.index, name, expr, out, note))
         return steps
 
     EXAMPLE = "16 k=2 s=2"

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INTS, PLACED, PLACEMENT, Param
-from convcalc.kinds.layer import Layer, Out, Signature
+from convcalc.kinds.args import BOOL, FLOAT, INTS, Param
+from convcalc.kinds.layer import Layer, Out
 from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, rank_error
+from convcalc.kinds.torch.common import ELEMENTWISE_AFFINE, LAYER_NORM_SIGNATURE, affine_params
 from convcalc.kinds.torch.registry import register
 
 
@@ -20,13 +21,7 @@ class LayerNorm2d(Layer):
     H×W×C view (default: C alone); 2·∏normalized_shape parameters."""
 
     NAMES = {"layernorm2d": {}}
-    TORCH = {
-        "LayerNorm2d": Signature(
-            ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
-            required=1,
-            extra=PLACED,
-        )
-    }
+    TORCH = {"LayerNorm2d": LAYER_NORM_SIGNATURE}
     PARAMS = (
         Param(
             "normalized_shape",
@@ -35,7 +30,7 @@ class LayerNorm2d(Layer):
             positional=True,
             help="default: the channel count; a tuple covers trailing dims of H×W×C",
         ),
-        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
+        ELEMENTWISE_AFFINE,
         Param("bias", BOOL, True),
         Param("eps", FLOAT, 1e-5),
     )
@@ -56,12 +51,7 @@ class LayerNorm2d(Layer):
             raise rank_error("layernorm2d", shape, "C×H×W")
         c, h, w = shape
         size = c if self.normalized_shape is None else self._normalized_size((h, w, c))
-        if not self.elementwise_affine:
-            params: int | None = 0
-        elif size is None:
-            params = None
-        else:
-            params = size * (2 if self.bias else 1)
+        params = affine_params(size, self.elementwise_affine, self.bias)
         # Statistics per position (over the channels): the receptive field is unchanged.
         return Out("layernorm2d", shape, params=params)
 

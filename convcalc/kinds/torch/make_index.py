@@ -8,7 +8,7 @@ importing every module at each start of the command.
     python -m convcalc.kinds.torch.make_index --check  # exit 1 if it is out of date
 
 The index is read off the registrations themselves, in a fresh interpreter: every
-module of this package (but base and these two) is imported in name order — the
+module of this package (but common and these two) is imported in name order — the
 order the registry keeps, which ``--list-layers`` follows — and each word is
 credited to the module whose import registered it. tests/kinds/test_layer_index.py runs
 the check.
@@ -25,7 +25,7 @@ from convcalc.kinds.layer import Entry
 from convcalc.kinds.torch import __path__ as _package_path
 from convcalc.kinds.torch.registry import REGISTRY
 
-NOT_KINDS = frozenset({"index", "make_index", "registry"})
+NOT_KINDS = frozenset({"common", "index", "make_index", "registry"})
 INDEX = Path(__file__).with_name("index.py")
 
 HEADER = '''"""Which module registers each of PyTorch's layer kinds, and the kind word of each

@@ -10,6 +10,7 @@ from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_FLOAT, PLACED, PLACE
 from convcalc.kinds.layer import Layer, Out, Signature, SpatialLayer
 from convcalc.kinds.registry import by_rank
 from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.torch.common import ELEMENTWISE_AFFINE, LAYER_NORM_SIGNATURE, affine_params
 from convcalc.kinds.torch.registry import register
 
 _EPS = Param("eps", FLOAT, 1e-5)
@@ -24,13 +25,6 @@ _NORM_SIGNATURE = Signature(
     kwonly=("bias",),
     extra=PLACED,
 )
-
-
-def _affine(c: int | None, affine: bool, bias: bool) -> int | None:
-    """An affine norm's parameters: a weight, and a bias unless bias=False."""
-    if not affine:
-        return 0
-    return None if c is None else c * (2 if bias else 1)
 
 
 # Accepted input ranks (without the batch) per dimensionality: BatchNorm1d takes
@@ -97,13 +91,29 @@ _WINDOW_NOTE = (
 )
 
 
+def _channel_norm_params(affine: bool, track: bool) -> tuple[Param, ...]:
+    """BatchNorm's and InstanceNorm's arguments: the same, but for two defaults."""
+    return (
+        Param("affine", BOOL, affine),
+        Param("track_running_stats", BOOL, track, aliases=("track",)),
+        _EPS,
+        _MOMENTUM,
+        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
+        _BIAS,
+    )
+
+
 class _ChannelNorm(SpatialLayer):
     """What BatchNorm and InstanceNorm share beyond their arithmetic: num_features,
     the channel count (its input's when not given), and their lint traits."""
 
-    num_features: int | None
+    dim: int | None
     affine: bool
     track_running_stats: bool
+    eps: float
+    momentum: float | None
+    num_features: int | None
+    bias: bool
 
     TORCH_LEFT_OUT = {"bias": True}
 
@@ -113,6 +123,14 @@ class _ChannelNorm(SpatialLayer):
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "first"
     MAKES_MAP = True
+
+    def _out(self, kind: str, shape: Shape, c: int | None) -> Out:
+        """The figures of a norm over ``c`` channels: its affine weight (and bias), and
+        its running statistics when it tracks them."""
+        track = self.track_running_stats
+        params = affine_params(c, self.affine, self.bias)
+        buffers = _running_stats(c) if track else 0
+        return Out(kind, shape, params=params, buffers=buffers, int64_buffers=int(track))
 
     def ignored_channels(self, shape: Shape) -> int | None:
         """num_features, when it is not the input's channel count and the norm has no
@@ -140,27 +158,12 @@ class BatchNorm(_ChannelNorm):
         "batch_norm": {"dim": None},
     }
     TORCH = {f"BatchNorm{n}d": _NORM_SIGNATURE for n in (1, 2, 3)}
-    PARAMS = (
-        Param("affine", BOOL, True),
-        Param("track_running_stats", BOOL, True, aliases=("track",)),
-        _EPS,
-        _MOMENTUM,
-        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
-        _BIAS,
-    )
+    PARAMS = _channel_norm_params(affine=True, track=True)
     SUMMARY = "batch normalization"
     NOTE = (
         "With track_running_stats=false it normalizes with the batch's own statistics, "
         "even in eval mode: every output then depends on the whole batch; " + _WINDOW_NOTE
     )
-
-    dim: int | None
-    affine: bool
-    track_running_stats: bool
-    eps: float
-    momentum: float | None
-    num_features: int | None
-    bias: bool
 
     def spatial_rank(self) -> int | None:
         # BatchNorm1d takes C or C×L: a lone size is the channel count.
@@ -187,11 +190,7 @@ class BatchNorm(_ChannelNorm):
                 "value per channel",
                 f"batch {batch} × {fmt_shape(shape[1:]) or '1'}",
             )
-        params = _affine(c, self.affine, self.bias)
-        buffers = _running_stats(c) if track else 0
-        return Out(
-            f"batchnorm{d}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
-        )
+        return self._out(f"batchnorm{d}d", shape, c)
 
 
 @register
@@ -200,24 +199,9 @@ class InstanceNorm(_ChannelNorm):
 
     NAMES = {**by_rank("instancenorm"), "instance_norm": {"dim": None}}
     TORCH = {f"InstanceNorm{n}d": _NORM_SIGNATURE for n in (1, 2, 3)}
-    PARAMS = (
-        Param("affine", BOOL, False),
-        Param("track_running_stats", BOOL, False, aliases=("track",)),
-        _EPS,
-        _MOMENTUM,
-        Param("num_features", INT, None, aliases=("c",), help="checked against the input"),
-        _BIAS,
-    )
+    PARAMS = _channel_norm_params(affine=False, track=False)
     SUMMARY = "instance normalization"
     NOTE = "Its statistics span each channel's whole spatial extent; " + _WINDOW_NOTE
-
-    dim: int | None
-    affine: bool
-    track_running_stats: bool
-    eps: float
-    momentum: float | None
-    num_features: int | None
-    bias: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n = len(shape) - 1
@@ -253,11 +237,7 @@ class InstanceNorm(_ChannelNorm):
             spatial = prod(per_channel)
             assert spatial is not None
             _check_statistics("instance norm", spatial, "spatial element", fmt_shape(per_channel))
-        params = _affine(c, self.affine, self.bias)
-        buffers = _running_stats(c) if track else 0
-        return Out(
-            f"instancenorm{n}d", shape, params=params, buffers=buffers, int64_buffers=int(track)
-        )
+        return self._out(f"instancenorm{n}d", shape, c)
 
 
 def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
@@ -276,43 +256,20 @@ def _normalized_size(norm: tuple[int, ...] | None, shape: Shape) -> int | None:
     return prod(norm)
 
 
-@register
-class LayerNorm(Layer):
-    """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
+_NORMALIZED_SHAPE = Param(
+    "normalized_shape", INTS, None, positional=True, help="default: the last dimension"
+)
 
-    NAMES = {"layernorm": {}, "ln": {}, "layer_norm": {}}
-    TORCH = {
-        "LayerNorm": Signature(
-            ("normalized_shape", "eps", "elementwise_affine", "bias", *PLACEMENT),
-            required=1,
-            extra=PLACED,
-        )
-    }
-    PARAMS = (
-        Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
-        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
-        Param("bias", BOOL, True),
-        _EPS,
-    )
-    SUMMARY = "layer normalization"
+
+class _TrailingNorm(Layer):
+    """What LayerNorm and RMSNorm share: statistics over the trailing
+    ``normalized_shape`` dims (default: the last one), an optional elementwise affine."""
+
     NOTE = "Its statistics span the normalized trailing dimensions; " + _WINDOW_NOTE
+    EXAMPLE_INPUT = "10x64"
 
     normalized_shape: tuple[int, ...] | None
     elementwise_affine: bool
-    bias: bool
-    eps: float
-
-    def infer(self, shape: Shape, batch: int = 1) -> Out:
-        size = _normalized_size(self.normalized_shape, shape)
-        if not self.elementwise_affine:
-            params: int | None = 0
-        elif size is None:
-            params = None
-        else:
-            params = size * (2 if self.bias else 1)
-        return Out("layernorm", shape, params=params)
-
-    EXAMPLE_INPUT = "10x64"
 
     # -- lint (convcalc.ask.lint)
     def norms_last_axis(self) -> bool:
@@ -324,7 +281,25 @@ class LayerNorm(Layer):
 
 
 @register
-class RMSNorm(Layer):
+class LayerNorm(_TrailingNorm):
+    """LayerNorm(normalized_shape): normalizes the trailing dims; 2·∏shape parameters."""
+
+    NAMES = {"layernorm": {}, "ln": {}, "layer_norm": {}}
+    TORCH = {"LayerNorm": LAYER_NORM_SIGNATURE}
+    PARAMS = (_NORMALIZED_SHAPE, ELEMENTWISE_AFFINE, Param("bias", BOOL, True), _EPS)
+    SUMMARY = "layer normalization"
+
+    bias: bool
+    eps: float
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        size = _normalized_size(self.normalized_shape, shape)
+        params = affine_params(size, self.elementwise_affine, self.bias)
+        return Out("layernorm", shape, params=params)
+
+
+@register
+class RMSNorm(_TrailingNorm):
     """RMSNorm(normalized_shape): like LayerNorm, with a weight and no bias."""
 
     NAMES = {"rmsnorm": {}, "rms_norm": {}}
@@ -335,32 +310,15 @@ class RMSNorm(Layer):
             extra=PLACED,
         )
     }
-    PARAMS = (
-        Param("normalized_shape", INTS, None, positional=True, help="default: the last dimension"),
-        Param("elementwise_affine", BOOL, True, aliases=("affine",)),
-        Param("eps", FLOAT, None),
-    )
+    PARAMS = (_NORMALIZED_SHAPE, ELEMENTWISE_AFFINE, Param("eps", FLOAT, None))
     SUMMARY = "RMS normalization"
-    NOTE = "Its statistics span the normalized trailing dimensions; " + _WINDOW_NOTE
 
-    normalized_shape: tuple[int, ...] | None
-    elementwise_affine: bool
     eps: float | None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         size = _normalized_size(self.normalized_shape, shape)
-        params = (None if size is None else size) if self.elementwise_affine else 0
+        params = affine_params(size, self.elementwise_affine, bias=False)
         return Out("rmsnorm", shape, params=params)
-
-    EXAMPLE_INPUT = "10x64"
-
-    # -- lint (convcalc.ask.lint)
-    def norms_last_axis(self) -> bool:
-        return self.normalized_shape is None
-
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        norm = self.normalized_shape
-        return {**self.__dict__, "normalized_shape": (shape[-1],) if norm is None else norm}
 
 
 @register
@@ -449,7 +407,7 @@ class GroupNorm(Layer):
                 f"batch {batch} × {c // g} channel{'s' if c // g > 1 else ''} per group"
                 + (f" × {fmt_shape(shape[1:])}" if len(shape) > 1 else ""),
             )
-        return Out("groupnorm", shape, params=_affine(c, self.affine, self.bias))
+        return Out("groupnorm", shape, params=affine_params(c, self.affine, self.bias))
 
     TORCH_LEFT_OUT = {"bias": True}
     EXAMPLE = "4"

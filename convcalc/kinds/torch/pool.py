@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
@@ -108,8 +108,62 @@ def _solve_size(probe: Probe, ceil: bool, full_kernel: bool) -> int | None:
     return out if out >= 1 else None
 
 
+class _WindowPool(SpatialLayer):
+    """What MaxPool, AvgPool and LPPool share: PyTorch's sliding windows, whose stride
+    defaults to the kernel size, and the answers they give about them."""
+
+    dim: int | None
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    ceil_mode: bool
+
+    def _dilation_padding(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Its windows' dilation and padding, as written (per_dim)."""
+        raise NotImplementedError
+
+    EXAMPLE = "k=2"
+
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        stride = self.kernel_size if self.stride is None else self.stride
+        return {**self.__dict__, "stride": stride}
+
+    def explain(self, row: Row) -> list[Step]:
+        """⌊…⌋ + 1 (or ceil_mode's ⌈…⌉ + 1, less a window starting in the padding)."""
+        from convcalc.kinds.explaining import known, torch_windows
+
+        if not known(row.input):
+            return []
+        d, p = self._dilation_padding()
+        return torch_windows(row, self.kernel_size, self.stride, d, p, self.ceil_mode, False)
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    RANK_FROM_INPUT = True
+    # Whether its fixes may offer more padding (LPPool takes none).
+    TAKES_PADDING: ClassVar[bool] = True
+
+    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        from convcalc.kinds.windows import torch_windows
+
+        d, p = self._dilation_padding()
+        return torch_windows(shape, out, self.kernel_size, self.stride, d, p)
+
+    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
+        return None if self.ceil_mode else self.windows(shape, out)
+
+    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
+        return _floor_fixes(dims, short, padding=self.TAKES_PADDING)
+
+    # -- solve (convcalc.ask.solve)
+    # Whether its 3-d form needs the unpadded input to hold the kernel (as _window checks).
+    FULL_KERNEL_3D: ClassVar[bool] = True
+
+    def solve_size(self, probe: Probe) -> int | None:
+        return _solve_size(probe, self.ceil_mode, self.FULL_KERNEL_3D and probe.n == 3)
+
+
 @register
-class MaxPool(SpatialLayer):
+class MaxPool(_WindowPool):
     """MaxPool1d/2d/3d."""
 
     NAMES = {**by_rank("maxpool"), **by_rank("max_pool", generic=False)}
@@ -124,12 +178,8 @@ class MaxPool(SpatialLayer):
     PARAMS = (_K, _S, _P, Param("dilation", INTS, (1,), aliases=("d",), per_dim=True), _CEIL)
     SUMMARY = "max pooling"
 
-    dim: int | None
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...] | None
     padding: tuple[int, ...]
     dilation: tuple[int, ...]
-    ceil_mode: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         n, lead, spatial = _layout("maxpool", self.dim, shape)
@@ -139,35 +189,8 @@ class MaxPool(SpatialLayer):
         d = expand("dilation", self.dilation, n)
         return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
 
-    EXAMPLE = "k=2"
-
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        return _torch_values(self)
-
-    def explain(self, row: Row) -> list[Step]:
-        """⌊…⌋ + 1 (or ceil_mode's ⌈…⌉ + 1, less a window starting in the padding)."""
-        from convcalc.kinds.explaining import known, torch_windows
-
-        if not known(row.input):
-            return []
-        return torch_windows(
-            row, self.kernel_size, self.stride, self.dilation, self.padding, self.ceil_mode, False
-        )
-
-    # -- lint (convcalc.ask.lint)
-    MAKES_MAP = True
-    RANK_FROM_INPUT = True
-
-    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        from convcalc.kinds.windows import torch_windows
-
-        return torch_windows(shape, out, self.kernel_size, self.stride, self.dilation, self.padding)
-
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        return None if self.ceil_mode else self.windows(shape, out)
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return _floor_fixes(dims, short, padding=True)
+    def _dilation_padding(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.dilation, self.padding
 
     # stride None: the kernel size (a pool's default); padding at most kernel_size // 2
     SOLVE = Solve(
@@ -176,12 +199,11 @@ class MaxPool(SpatialLayer):
         half_pad=True,
     )
 
-    def solve_size(self, probe: Probe) -> int | None:
-        return _solve_size(probe, self.ceil_mode, False)
+    FULL_KERNEL_3D = False
 
 
 @register
-class AvgPool(SpatialLayer):
+class AvgPool(_WindowPool):
     """AvgPool1d/2d/3d (no dilation)."""
 
     NAMES = {**by_rank("avgpool"), **by_rank("avg_pool", generic=False)}
@@ -203,11 +225,7 @@ class AvgPool(SpatialLayer):
     )
     SUMMARY = "average pooling"
 
-    dim: int | None
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...] | None
     padding: tuple[int, ...]
-    ceil_mode: bool
     count_include_pad: bool
     divisor_override: int | None
 
@@ -220,44 +238,14 @@ class AvgPool(SpatialLayer):
             raise LayerError("divisor_override must not be zero")
         return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
 
-    EXAMPLE = "k=2"
-
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        return _torch_values(self)
-
-    def explain(self, row: Row) -> list[Step]:
-        """⌊…⌋ + 1 (or ceil_mode's ⌈…⌉ + 1, less a window starting in the padding)."""
-        from convcalc.kinds.explaining import known, torch_windows
-
-        if not known(row.input):
-            return []
-        return torch_windows(
-            row, self.kernel_size, self.stride, (1,), self.padding, self.ceil_mode, False
-        )
-
-    # -- lint (convcalc.ask.lint)
-    MAKES_MAP = True
-    RANK_FROM_INPUT = True
-
-    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        from convcalc.kinds.windows import torch_windows
-
-        return torch_windows(shape, out, self.kernel_size, self.stride, (1,), self.padding)
-
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        return None if self.ceil_mode else self.windows(shape, out)
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return _floor_fixes(dims, short, padding=True)
+    def _dilation_padding(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return (1,), self.padding
 
     SOLVE = Solve(
         {k: k for k in ("kernel_size", "stride", "padding")},
         {"stride": None, "padding": 0},
         half_pad=True,
     )
-
-    def solve_size(self, probe: Probe) -> int | None:
-        return _solve_size(probe, self.ceil_mode, probe.n == 3)
 
 
 @register
@@ -352,20 +340,12 @@ class AdaptivePool(SpatialLayer):
 
     def explain(self, row: Row) -> list[Step]:
         """The sizes are given; the notes say which windows give them."""
-        from convcalc.kinds.explaining import Step, known, one_window
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, one_window, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
         steps = []
-        for i in range(n):
-            size, out = shape[i + 1], row.output[i + 1]
-            assert size is not None and out is not None
+        for _, name, size, out in torch_sizes(row):
             if out == 1:
-                steps.append(one_window(row.index, names[i], size))
+                steps.append(one_window(row.index, name, size))
                 continue
             if out == 0:
                 note = "an empty output"
@@ -385,7 +365,7 @@ class AdaptivePool(SpatialLayer):
                     else f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉), {widths[0]} "
                     f"wide, overlapping: {shown}{more}"
                 )
-            steps.append(Step(row.index, names[i], str(out), out, note))
+            steps.append(Step(row.index, name, str(out), out, note))
         return steps
 
     # -- lint (convcalc.ask.lint)
@@ -397,7 +377,7 @@ class AdaptivePool(SpatialLayer):
 
 
 @register
-class LPPool(SpatialLayer):
+class LPPool(_WindowPool):
     """LPPool1d/2d/3d: power-average pooling, shaped like an average pool without
     padding (it runs avg_pool on x^p)."""
 
@@ -419,11 +399,7 @@ class LPPool(SpatialLayer):
     )
     SUMMARY = "power-average pooling"
 
-    dim: int | None
     norm_type: float
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...] | None
-    ceil_mode: bool
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         if self.norm_type == 0:
@@ -437,36 +413,13 @@ class LPPool(SpatialLayer):
 
     EXAMPLE = "2 k=2"
 
-    def torch_values(self, shape: Shape) -> dict[str, Any]:
-        return _torch_values(self)
-
-    def explain(self, row: Row) -> list[Step]:
-        """An average pool's windows without padding."""
-        from convcalc.kinds.explaining import known, torch_windows
-
-        if not known(row.input):
-            return []
-        return torch_windows(row, self.kernel_size, self.stride, (1,), (0,), self.ceil_mode, False)
+    def _dilation_padding(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return (1,), (0,)  # an average pool's windows without padding
 
     # -- lint (convcalc.ask.lint)
-    MAKES_MAP = True
-    RANK_FROM_INPUT = True
-
-    def windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        from convcalc.kinds.windows import torch_windows
-
-        return torch_windows(shape, out, self.kernel_size, self.stride, (1,), (0,))
-
-    def floor_windows(self, shape: Shape, out: Shape) -> list[WindowDim] | None:
-        return None if self.ceil_mode else self.windows(shape, out)
-
-    def floor_fixes(self, shape: Shape, dims: list[WindowDim], short: list[int]) -> list[FloorFix]:
-        return _floor_fixes(dims, short, padding=False)  # LPPool takes no padding
+    TAKES_PADDING = False
 
     SOLVE = Solve({"kernel_size": "kernel_size", "stride": "stride"}, {"stride": None})
-
-    def solve_size(self, probe: Probe) -> int | None:
-        return _solve_size(probe, self.ceil_mode, probe.n == 3)
 
 
 @register
@@ -517,25 +470,15 @@ class MaxUnpool(SpatialLayer):
 
     def explain(self, row: Row) -> list[Step]:
         """(L − 1)·s + k − 2p per spatial dimension."""
-        from convcalc.kinds.explaining import Step, known, per_dim
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, per_dim, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
+        n = len(row.input) - 1
         k = per_dim(self.kernel_size, n)
         s = k if self.stride is None else per_dim(self.stride, n)
         p = per_dim(self.padding, n)
         return [
-            Step(
-                row.index,
-                names[i],
-                f"({shape[i + 1]}−1)·{s[i]} + {k[i]} − 2·{p[i]}",
-                row.output[i + 1],
-            )
-            for i in range(n)
+            Step(row.index, name, f"({size}−1)·{s[i]} + {k[i]} − 2·{p[i]}", out)
+            for i, name, size, out in torch_sizes(row)
         ]
 
     # -- lint (convcalc.ask.lint)
@@ -565,12 +508,6 @@ register(
     },
     params=(),
 )
-
-
-def _torch_values(pool: MaxPool | AvgPool | LPPool) -> dict[str, Any]:
-    """A pool's constructor values: its stride defaults to its kernel_size."""
-    stride = pool.kernel_size if pool.stride is None else pool.stride
-    return {**pool.__dict__, "stride": stride}
 
 
 def _floor_fixes(dims: list[WindowDim], short: list[int], padding: bool) -> list[FloorFix]:

@@ -10,7 +10,15 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, FLOATS, INT, INTS, OPT_BOOL, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Layer, Out, Signature, WrittenTuple
-from convcalc.kinds.shapes import Shape, check_float32, fmt_shape, fmt_tuple, prod, rank_error
+from convcalc.kinds.shapes import (
+    Shape,
+    batch_axis_index,
+    check_float32,
+    fmt_shape,
+    fmt_tuple,
+    prod,
+    rank_error,
+)
 from convcalc.kinds.torch.registry import register
 from convcalc.kinds.windows import Solve
 
@@ -148,27 +156,20 @@ class Upsample(Layer):
 
     def explain(self, row: Row) -> list[Step]:
         """⌊L × scale⌋, the float64 product floored; or the size given."""
-        from convcalc.kinds.explaining import Step, known, per_dim
-        from convcalc.kinds.shapes import SPATIAL_NAMES
+        from convcalc.kinds.explaining import Step, per_dim, torch_sizes
 
-        shape = row.input
-        if not known(shape):
-            return []
-        n = len(shape) - 1
-        names = SPATIAL_NAMES.get(n, ())
+        n = len(row.input) - 1
         steps = []
-        for i in range(n):
-            size, out = shape[i + 1], row.output[i + 1]
-            assert size is not None and out is not None
+        for i, name, size, out in torch_sizes(row):
             if self.scale_factor is None:
-                steps.append(Step(row.index, names[i], str(out), out, "size given"))
+                steps.append(Step(row.index, name, str(out), out, "size given"))
                 continue
             f = per_dim(self.scale_factor, n)[i]
             product = float(size) * f
             note = ""
             if not product.is_integer():
                 note = f"the float64 product is {product!r}; PyTorch floors it"
-            steps.append(Step(row.index, names[i], f"⌊{size} × {f!r}⌋", out, note))
+            steps.append(Step(row.index, name, f"⌊{size} × {f!r}⌋", out, note))
         return steps
 
     # torch.nn.functional's deprecated shorthands and nn's UpsamplingNearest2d and
@@ -185,40 +186,22 @@ class Upsample(Layer):
 
 
 _FIXED_MODE = Signature(("size", "scale_factor"), kwonly=("mode",), whole=("size", "scale_factor"))
-register(
-    Upsample,
-    names={
-        "upsample_nearest": {
-            "mode": "nearest",
-            "align_corners": None,
-            "recompute_scale_factor": None,
-        },
-        "upsamplingnearest2d": {
-            "mode": "nearest",
-            "align_corners": None,
-            "recompute_scale_factor": None,
-        },
-    },
-    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
-    torch={"UpsamplingNearest2d": _FIXED_MODE},
-)
-register(
-    Upsample,
-    names={
-        "upsample_bilinear": {
-            "mode": "bilinear",
-            "align_corners": True,
-            "recompute_scale_factor": None,
-        },
-        "upsamplingbilinear2d": {
-            "mode": "bilinear",
-            "align_corners": True,
-            "recompute_scale_factor": None,
-        },
-    },
-    params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
-    torch={"UpsamplingBilinear2d": _FIXED_MODE},
-)
+
+
+def _fixed_mode(word: str, torch_class: str, mode: str, align_corners: bool | None) -> None:
+    """Registers F.upsample_*'s word and nn's Upsampling*2d: an Upsample whose mode is
+    fixed, taking only size or scale_factor."""
+    fixed = {"mode": mode, "align_corners": align_corners, "recompute_scale_factor": None}
+    register(
+        Upsample,
+        names={word: fixed, torch_class.lower(): {**fixed}},
+        params=tuple(p for p in Upsample.PARAMS if p.name in ("scale_factor", "size")),
+        torch={torch_class: _FIXED_MODE},
+    )
+
+
+_fixed_mode("upsample_nearest", "UpsamplingNearest2d", "nearest", None)
+_fixed_mode("upsample_bilinear", "UpsamplingBilinear2d", "bilinear", True)
 
 
 @register
@@ -771,14 +754,13 @@ class Linear(Layer):
 def _batched_dim(name: str, d: int, shape: Shape) -> int:
     """A PyTorch dim (batch counted as 0) as an index into ``shape`` (no batch)."""
     rank = len(shape) + 1
-    if not -rank <= d < rank:
-        raise LayerError(
-            f"{name}={d} is out of range for a {rank}-d input (batch included): "
-            f"expected {-rank}..{rank - 1}"
-        )
-    if d % rank == 0:
-        raise LayerError(f"{name}={d} is the batch dimension; convcalc keeps the batch apart")
-    return d % rank - 1
+    return batch_axis_index(
+        d,
+        rank,
+        f"{name}={d} is out of range for a {rank}-d input (batch included): "
+        f"expected {-rank}..{rank - 1}",
+        f"{name}={d} is the batch dimension; convcalc keeps the batch apart",
+    )
 
 
 @register

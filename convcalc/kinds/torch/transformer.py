@@ -14,7 +14,7 @@ from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, PLACED, PLACEMENT, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Layer, Out, Signature
-from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple
+from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod
 from convcalc.kinds.torch.registry import register
 
 if TYPE_CHECKING:
@@ -40,15 +40,6 @@ def _tokens(kind: str, shape: Shape) -> tuple[int | None, int | None]:
             + (" (flatten and transpose a C×H×W map first?)" if len(shape) > 2 else "")
         )
     return shape[0], shape[1]
-
-
-def _mul(*values: int | None) -> int | None:
-    out = 1
-    for v in values:
-        if v is None:
-            return None
-        out *= v
-    return out
 
 
 @register
@@ -424,7 +415,7 @@ class TransformerEncoderLayer(Layer):
         # self_attn (4E² + 4E), linear1 (E·F + F), linear2 (F·E + E), norm1 and norm2 (2E).
         params = 4 * e * e + 4 * e * b + 2 * e * ff + (ff + e) * b + 2 * (e + e * b)
         attention = _attention_macs(length, e, length)
-        feed_forward = _mul(length, 2 * e * ff)
+        feed_forward = prod((length, 2 * e * ff))
         macs = None if attention is None or feed_forward is None else attention + feed_forward
         return Out("transformerencoderlayer", shape, params=params, macs=macs, rf=None)
 
@@ -506,7 +497,7 @@ class PosEmbedding(Layer):
             out = max(n, length)
         elif length is None and n is not None and n != 1:
             out = n
-        params = _mul(n, features)
+        params = prod((n, features))
         return Out("posembedding", (out, features), params=params, rf=() if out == length else None)
 
     EXAMPLE_INPUT = "197x768"
