@@ -1,12 +1,46 @@
 """The layer kinds: what every kind shares (argument types, the ``Layer``
 protocol, binding, registries) and each framework's kinds in ``torch/``,
 ``keras/`` and ``onnx/``, side by side. PyTorch's are the default: every word is
-known from its index, and a kind's module is imported the first time it is used."""
+known from its index, and a kind's module is imported the first time it is used.
 
-from convcalc.kinds.args import Param
-from convcalc.kinds.binding import bind
-from convcalc.kinds.layer import Entry, Layer, Out
-from convcalc.kinds.shapes import Shape
-from convcalc.kinds.torch.registry import KINDS, REGISTRY
+The names below are imported on first use: a module of the package (shapes.py,
+for the memory figures) costs no more than itself — a completion request imports
+no parser and no registry."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from convcalc.kinds.args import Param
+    from convcalc.kinds.binding import bind
+    from convcalc.kinds.layer import Entry, Layer, Out
+    from convcalc.kinds.shapes import Shape
+    from convcalc.kinds.torch.registry import KINDS, REGISTRY
 
 __all__ = ["KINDS", "REGISTRY", "Entry", "Layer", "Out", "Param", "Shape", "bind"]
+
+_LAZY = {
+    "Param": "args",
+    "bind": "binding",
+    "Entry": "layer",
+    "Layer": "layer",
+    "Out": "layer",
+    "Shape": "shapes",
+    "KINDS": "torch.registry",
+    "REGISTRY": "torch.registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
