@@ -27,7 +27,6 @@ from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
 from convcalc.kinds import Layer, bind
 from convcalc.kinds.args import BOOL, Param
-from convcalc.kinds.merge import GraphOp, concat, crop, elementwise, part
 from convcalc.language import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value, suggest
 from convcalc.network.blocks import Blocks, Located, spec_error
 
@@ -383,6 +382,8 @@ class _Builder:
                 # A concat lists its tensors: the current one is put first only when it
                 # is not listed, so 'concat c' after c is cat([c]) (docs/language.md).
                 operands.insert(0, self.current)
+            from convcalc.kinds.merge import concat, elementwise  # graphs only: chains skip it
+
             op = (
                 concat(self.axis(keys), self.framework.channels_last, self.framework.axis_word)
                 if kind in ("concat", "cat")
@@ -395,6 +396,8 @@ class _Builder:
             (value,) = self.names_of(stmt, 1, 1)
             self.keys_of(stmt, ())
             target = self.lookup(value, scope)
+            from convcalc.kinds.merge import crop
+
             self.emit(
                 stmt.text, crop(self.framework.channels_last), (self.current, target), path, stmt
             )
@@ -434,6 +437,8 @@ class _Builder:
                 raise self.error(f"{kind} parts take names; {self.text(value)!r} is not one", value)
             if str(value.value).lower() == "input":
                 raise self.error("'input' names the network's input; choose another name", value)
+        from convcalc.kinds.merge import part
+
         dim = self.axis(keys)
         source = self.current
         parts = []
@@ -462,6 +467,8 @@ class _Builder:
             made = range(first, len(self.nodes))
             if len(made) != len(named.nodes):  # pragma: no cover - same block, same args
                 raise self.error("internal: a shared block expanded differently", stmt)
+            from convcalc.kinds.merge import GraphOp
+
             for new, old in zip(made, named.nodes):
                 if not isinstance(self.nodes[new].op, GraphOp):  # merges have no weights
                     self.nodes[new] = self.nodes[new]._replace(shared=old)
