@@ -487,6 +487,14 @@ class _Builder:
 
     # -- blocks -------------------------------------------------------------
 
+    def arg_text(self, arg: Arg) -> str:
+        """An argument as written: its key as written, then its value's own text (a
+        block parameter's value stands elsewhere in the source than its key)."""
+        value = " ".join(self.source[arg.value.start : arg.value.end].split())
+        if arg.key is None:
+            return value
+        return f"{self.source[arg.key_start : arg.key_start + len(arg.key)]}={value}"
+
     def instance(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
         args, repeat, name, frozen_here = self.specials(stmt)
         block = self.blocks[stmt.kind]
@@ -494,7 +502,7 @@ class _Builder:
         instance_stmt = stmt
         if len(args) != len(stmt.args):
             words = [stmt.text.split(" ", 1)[0]]
-            words += [" ".join(self.source[a.key_start : a.value.end].split()) for a in args]
+            words += [self.arg_text(a) for a in args]
             instance_stmt = stmt._replace(args=tuple(args), text=" ".join(w for w in words if w))
         first = len(self.nodes)
         for i in range(repeat):

@@ -413,3 +413,12 @@ def test_a_block_parameter_may_stand_for_a_layer_kind() -> None:
 def test_a_kind_parameter_errors(spec: str, message: str) -> None:
     with pytest.raises(convcalc.SpecError, match=re.escape(message)):
         convcalc.analyze(spec, "3x8x8")
+
+
+def test_a_repeated_instance_inside_a_block_is_titled_by_its_own_text() -> None:
+    # A block parameter's value stands elsewhere in the source than its key: the
+    # title is the instance's words, not the source between them ('res C x2; end; …').
+    spec = "block res C K=3; conv2d C k=K p=1; end; block stage C; res C K=3 x2; end; stage 16"
+    analysis = convcalc.analyze(spec, (16, 16, 16))
+    titles = [block.spec for block in analysis.blocks if block.label.startswith("res")]
+    assert titles == ["res 16 K=3", "res 16 K=3"]
