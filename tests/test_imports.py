@@ -44,7 +44,7 @@ PACKAGE = ROOT / "convcalc"
 # the formats; convcalc/__init__.py, the library's face (each name imported on first
 # use), and __main__ are the top.
 LEVELS: list[tuple[str, ...]] = [
-    ("convcalc.errors", "convcalc._records", "convcalc._gc", "convcalc._version"),
+    ("convcalc.errors", "convcalc._records", "convcalc._gc", "convcalc._version", "convcalc._lazy"),
     ("convcalc.language",),
     ("convcalc.kinds",),
     ("convcalc.network",),

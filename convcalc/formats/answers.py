@@ -195,18 +195,13 @@ def _text_explained(explained: Sequence[Sequence[Explained]], chain: bool) -> li
 
 def _md_explained(explained: Sequence[Sequence[Explained]], chain: bool) -> list[str]:
     """--explain in Markdown: an item per answer's layer, its steps nested under it."""
+    from convcalc.formats.markdown import step_item
+
     lines = ["", "**How each answer's size is computed**", ""]
     for n, layers in enumerate(explained, start=1):
         for e in layers:
             where = f"answer {n}, layer {e.row}" if chain else f"answer {n}"
             spec = e.spec.replace("|", "\\|")
             lines.append(f"- {where}: `{spec}`")
-            for step in e.steps:
-                if step.expression is None:
-                    text = step.note
-                else:
-                    same = step.expression == str(step.value)
-                    text = f"`{step.value if same else f'{step.expression} = {step.value}'}`"
-                    text += f" ({step.note})" if step.note else ""
-                lines.append(f"  - {step.dim}: {text}")
+            lines += [step_item(step) for step in e.steps]
     return lines

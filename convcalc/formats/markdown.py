@@ -40,14 +40,19 @@ def _md_explain(analysis: Analysis, steps: Sequence[Step]) -> list[str]:
         if step.row != row:
             row = step.row
             lines.append(f"- layer {row}: `{_md_cell(analysis.layers[row - 1].spec)}`")
-        if step.expression is None:
-            text = step.note
-        else:
-            same = step.expression == str(step.value)
-            text = f"`{step.value if same else f'{step.expression} = {step.value}'}`"
-            text += f" ({step.note})" if step.note else ""
-        lines.append(f"  - {step.dim}: {text}")
+        lines.append(step_item(step))
     return lines
+
+
+def step_item(step: Step) -> str:
+    """One explained step as a nested Markdown list item (the main table's and solve's)."""
+    if step.expression is None:
+        text = step.note
+    else:
+        same = step.expression == str(step.value)
+        text = f"`{step.value if same else f'{step.expression} = {step.value}'}`"
+        text += f" ({step.note})" if step.note else ""
+    return f"  - {step.dim}: {text}"
 
 
 def to_markdown(report: Report) -> str:
