@@ -6,6 +6,7 @@ click nor rich. Every example is run through convcalc before it is shown.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,22 +18,19 @@ if TYPE_CHECKING:
     from convcalc.kinds.layer import Entry
     from convcalc.network.analysis import Analysis
 
-# Section titles of the layer modules, in the order they are listed; a module
-# not named here is listed last, under OTHER.
-GROUPS = {
-    "conv": "Convolution",
-    "pool": "Pooling",
-    "fractional": "Pooling",
-    "norm": "Normalization",
-    "activation": "Activation and dropout",
-    "reshape": "Resampling, reshaping and linear",
-    "layernorm2d": "Normalization",
-    "embedding": "Embedding",
-    "recurrent": "Sequences and transformers",
-    "transformer": "Sequences and transformers",
-    "shape": "Padding, cropping, resampling and reshaping",  # Keras's
-    "core": "Core layers, normalization and activations",  # Keras's and ONNX's
-}
+# The sections of the catalog, in the order they are listed; each kind module names
+# its own (its SECTION), and one that names none is listed last, under OTHER.
+SECTIONS = (
+    "Convolution",
+    "Pooling",
+    "Normalization",
+    "Activation and dropout",
+    "Resampling, reshaping and linear",
+    "Embedding",
+    "Sequences and transformers",
+    "Padding, cropping, resampling and reshaping",  # Keras's
+    "Core layers, normalization and activations",  # Keras's and ONNX's
+)
 # Whose names the long keys are, per framework.
 LONG_KEYS = {"torch": "PyTorch's name", "keras": "Keras's name", "onnx": "ONNX's attribute name"}
 OTHER = "Other layers"
@@ -60,10 +58,10 @@ def _sections(framework: Framework | None = None) -> dict[str, dict[tuple[type, 
     """Registry words by section, then by (class, summary): a family's names together."""
     sections: dict[str, dict[tuple[type, str], list[str]]] = {}
     for word, entry in _framework(framework).registry.items():
-        module = entry.cls.__module__.rsplit(".", 1)[-1]
-        families = sections.setdefault(GROUPS.get(module, OTHER), {})
+        section = getattr(sys.modules[entry.cls.__module__], "SECTION", OTHER)
+        families = sections.setdefault(section, {})
         families.setdefault(_family(entry), []).append(word)
-    order = {title: n for n, title in enumerate(dict.fromkeys(GROUPS.values()))}
+    order = {title: n for n, title in enumerate(SECTIONS)}
     return dict(sorted(sections.items(), key=lambda item: order.get(item[0], len(order))))
 
 

@@ -31,8 +31,8 @@ def test_every_kind_is_listed_once_with_its_summary() -> None:
 def test_sections_follow_the_modules() -> None:
     text = catalog.layer_list()
     titles = [line[:-1] for line in text.splitlines() if line.endswith(":") and line[0] != " "]
-    known = [t for t in titles if t in catalog.GROUPS.values()]
-    assert known == [t for t in dict.fromkeys(catalog.GROUPS.values()) if t in titles]
+    known = [t for t in titles if t in catalog.SECTIONS]
+    assert known == [t for t in catalog.SECTIONS if t in titles]
     assert titles[0] == "Convolution"
     section = text.split("Pooling:\n", 1)[1].split("\n\n", 1)[0]
     assert "maxpool2d" in section
@@ -118,3 +118,14 @@ def test_keras_croppings_state_the_default_a_bare_layer_has(word: str) -> None:
         explicit = f"{word} {default}"
         result = convcalc.analyze(explicit, tuple(case["input"]), framework="keras")
         assert list(result.output) == case["layers"][-1]["output"]
+
+
+def test_every_kind_module_names_a_known_section() -> None:
+    import sys
+
+    from convcalc.kinds import frameworks
+
+    for name in frameworks.FRAMEWORKS:
+        for entry in frameworks.get(name).registry.values():
+            module = sys.modules[entry.cls.__module__]
+            assert getattr(module, "SECTION", None) in catalog.SECTIONS, module.__name__

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
     from convcalc.kinds.explaining import Row, Step
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Convolution"
+
 _FILTERS = Param("filters", INT, positional=True, required=True, help="output channels")
 _K = Param("kernel_size", INTS, aliases=("k",), positional=True, required=True, per_dim=True)
 _S = Param("strides", INTS, (1,), aliases=("s",), per_dim=True)

@@ -17,6 +17,9 @@ from convcalc.kinds.shapes import Shape, fmt_shape, prod
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Core layers, normalization and activations"
+
 # keras.activations' names (keras.activations.get accepts each).
 ACTIVATIONS = (
     "celu",

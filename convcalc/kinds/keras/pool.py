@@ -25,6 +25,9 @@ from convcalc.kinds.windows import Solve
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Pooling"
+
 _POOL = Param("pool_size", INTS, (2,), aliases=("k",), positional=True, per_dim=True)
 # Keras's average poolings have no default pool size (its max poolings have 2).
 _POOL_AVG = _POOL._replace(default=None, required=True)

@@ -16,6 +16,9 @@ from convcalc.kinds.windows import Solve
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Padding, cropping, resampling and reshaping"
+
 
 def _pairs(name: str, arg: str, values: tuple[int, ...], n: int) -> list[tuple[int, int]]:
     """Keras's per-side amounts: one number for every side; one per spatial axis

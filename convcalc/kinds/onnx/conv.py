@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
     from convcalc.kinds.windows import FloorFix, WindowDim
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Convolution"
+
 _M = Param("out_channels", INT, None, positional=True, help="M, W's output channels (default: C)")
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
 _S = Param("strides", INTS, None, aliases=("s",))

@@ -20,6 +20,9 @@ from convcalc.kinds.windows import Solve
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Core layers, normalization and activations"
+
 
 def _axis(op: str, axis: int, rank: int, what: str = "axis") -> int:
     """An ONNX axis (the batch is 0) as an index into a shape of ``rank`` - 1 sizes."""

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
     from convcalc.kinds.windows import FloorFix, WindowDim
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Pooling"
+
 
 _K = Param("kernel_shape", INTS, aliases=("k",), required=True)
 _S = Param("strides", INTS, None, aliases=("s",), help="default 1")

@@ -10,6 +10,9 @@ from convcalc.kinds.layer import Layer, Out, Signature
 from convcalc.kinds.shapes import Shape, check_float32, rank_error
 from convcalc.kinds.torch.registry import register
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Activation and dropout"
+
 _INPLACE = Param("inplace", BOOL, False)
 _DIM = Param("dim", INT, None)
 _P = Param("p", FLOAT, 0.5)

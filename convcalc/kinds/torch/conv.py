@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
     from convcalc.kinds.windows import FloorFix, WindowDim
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Convolution"
+
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 _OUT = Param("out_channels", INT, None, positional=True, help="output channels (default: input's)")

@@ -8,6 +8,9 @@ from convcalc.kinds.layer import Layer, Out, Signature
 from convcalc.kinds.shapes import Shape
 from convcalc.kinds.torch.registry import register
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Embedding"
+
 
 @register
 class Embedding(Layer):

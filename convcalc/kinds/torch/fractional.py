@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
     from convcalc.language import Value
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Pooling"
+
 # What PyTorch's messages call each spatial dimension ("pool height 3 too large…").
 _DIM_WORDS = {2: ("height", "width"), 3: ("time", "height", "width")}
 

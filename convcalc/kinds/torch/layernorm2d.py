@@ -14,6 +14,9 @@ from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, rank_error
 from convcalc.kinds.torch.common import ELEMENTWISE_AFFINE, LAYER_NORM_SIGNATURE, affine_params
 from convcalc.kinds.torch.registry import register
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Normalization"
+
 
 @register
 class LayerNorm2d(Layer):

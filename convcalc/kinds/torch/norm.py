@@ -13,6 +13,9 @@ from convcalc.kinds.shapes import Shape, fmt_shape, fmt_tuple, prod, rank_error
 from convcalc.kinds.torch.common import ELEMENTWISE_AFFINE, LAYER_NORM_SIGNATURE, affine_params
 from convcalc.kinds.torch.registry import register
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Normalization"
+
 _EPS = Param("eps", FLOAT, 1e-5)
 _MOMENTUM = Param("momentum", OPT_FLOAT, 0.1)
 # PyTorch 2.13's bias=False keeps the affine weight and drops the affine bias.

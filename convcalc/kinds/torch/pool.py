@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
     from convcalc.kinds.windows import FloorFix, WindowDim
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Pooling"
+
 _K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
 _S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
 _P = Param("padding", INTS, (0,), aliases=("p",), per_dim=True)

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
     from convcalc.kinds.explaining import Row, Step
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Sequences and transformers"
+
 # Gates per kind: the rows of weight_ih and weight_hh are gates·hidden_size.
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 _TORCH_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}

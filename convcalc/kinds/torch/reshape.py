@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
     from convcalc.kinds.explaining import Row, Step
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Resampling, reshaping and linear"
+
 MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
 

@@ -20,6 +20,9 @@ from convcalc.kinds.torch.registry import register
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
 
+# The section of --list-layers the module's kinds are listed under.
+SECTION = "Sequences and transformers"
+
 
 def _dim_index(what: str, d: int, rank: int) -> int:
     """A PyTorch dim of a ``rank``-d batched tensor as 0..rank-1 (0 = the batch);
