@@ -43,7 +43,7 @@ FALLBACK_INPUTS = ("16x32x32", "16x100", "4x16x32x32", "10x64", "784", "12")
 
 
 def _family(entry: Entry) -> tuple[type, str]:
-    return entry.cls, entry.cls.SUMMARY or entry.cls.__name__.lower()
+    return entry.cls, entry.summary
 
 
 def _framework(framework: Framework | None) -> Framework:

@@ -28,11 +28,11 @@ from convcalc.cli.errors import (
     EXIT_USAGE,
     Failure,
     _quiet_stdout,
+    _Stdout,
     _warn,
     guarded,
 )
 from convcalc.cli.sources import _input_shape, _model_text, _source, _torch_print
-from convcalc.cli.streams import _Stdout
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:

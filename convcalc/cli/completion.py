@@ -73,19 +73,19 @@ def _kinds(
 
         registry = REGISTRY
 
-    def about(entry: Entry) -> str:
-        return entry.cls.SUMMARY or entry.cls.__name__.lower()
+    from convcalc.kinds.registry import summaries
 
+    about = summaries(registry)  # PyTorch's without importing its kind modules
     classes = classes or {}
     items = [
-        (name, about(registry[word]))
+        (name, about[word])
         for name, word in sorted(classes.items(), key=lambda item: item[1])
         if word.startswith(prefix)
     ]
     named = set(classes.values())
     items += [
-        (word, about(entry))
-        for word, entry in sorted(registry.items())
+        (word, text)
+        for word, text in sorted(about.items())
         if word.startswith(prefix) and word not in named
     ]
     items += [(word, text) for word, text in KEYWORD_HELP.items() if word.startswith(prefix)]

@@ -1,6 +1,7 @@
 """How the command fails: convcalc's exit codes, the :class:`Failure` a command's
 job raises, the guard that turns it (or a closed pipe, or a bug) into a message
-and an exit status, and the ``convcalc: error: …`` lines on stderr.
+and an exit status, and the ``convcalc: error: …`` lines on stderr; and the
+standard output that fails loudly rather than cut a result short.
 
 Exit status: 0 done, 1 a network the framework would reject, 2 a malformed spec or
 command line (or a file that cannot be read), 70 a bug in convcalc, 130 Ctrl-C,
@@ -10,10 +11,11 @@ every format.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -102,3 +104,52 @@ def exit_status(run: Callable[[], object]) -> int:
         _quiet_stdout()
         return EXIT_PIPE
     return code if isinstance(code, int) else 0
+
+
+class _Stdout(io.TextIOBase):
+    """Standard output for the results, writing every byte or raising
+    BrokenPipeError. CPython's BufferedWriter may return a short count for a large
+    block written into a pipe whose reader has left, and TextIOWrapper ignores the
+    count: a big JSON or table would be cut silently, exit status 0. Writing the
+    encoded bytes until all are taken makes the next write fail as it should."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._buffer = getattr(stream, "buffer", None)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "errors", None) or "strict"
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._buffer is None:
+            return int(self._stream.write(text))
+        self._stream.flush()  # anything written to the text layer before
+        view = memoryview(text.encode(self.encoding, self.errors))
+        while view:
+            view = view[self._buffer.write(view) :]
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _stdin_is_terminal() -> bool:
+    stdin = sys.stdin
+    try:
+        return stdin is None or stdin.isatty()
+    except (AttributeError, ValueError):  # pragma: no cover - a closed or odd stdin
+        return True

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from convcalc.cli.types import FORMAT_TYPE, FRAMEWORK_TYPE, OPTIMIZER_TYPE, SpecFile
+from convcalc.cli.types import DTYPE_TYPE, FORMAT_TYPE, FRAMEWORK_TYPE, OPTIMIZER_TYPE, SpecFile
 from convcalc.cli.views import (
     _complete_kinds,
     _complete_layers,
@@ -23,7 +23,6 @@ from convcalc.cli.views import (
     _print_model_spec,
     _print_version,
 )
-from convcalc.network.memory import DTYPE_ALIASES, DTYPES
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -119,11 +118,10 @@ BATCH_OPTION = _count(
 
 DTYPE_OPTION = click.option(
     "--dtype",
-    type=click.Choice([*DTYPES, *DTYPE_ALIASES], case_sensitive=False),
+    type=DTYPE_TYPE,  # its words are network/memory.py's, imported when it is used
     default="float32",
     show_default=True,
-    metavar="DTYPE",
-    help=f"Element type for the memory figures: {', '.join(DTYPES)} (or fp16, bf16, …).",
+    help="Element type for the memory figures (fp32, fp16, bf16, … are aliases).",
 )
 
 OPTIMIZER_OPTION = click.option(

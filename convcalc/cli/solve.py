@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 import click
 
 from convcalc.cli.dispatch import LayerCommand
-from convcalc.cli.errors import EXIT_SHAPE, EXIT_USAGE, Failure, guarded
+from convcalc.cli.errors import EXIT_SHAPE, EXIT_USAGE, Failure, _Stdout, guarded
 from convcalc.cli.options import FRAMEWORK_OPTION, HELP_OPTION, OPSET_OPTION
 from convcalc.cli.sources import _source
-from convcalc.cli.streams import _Stdout
 from convcalc.cli.types import _FORMAT_WORDS, FORMAT_TYPE, SpecFile
 from convcalc.errors import ConvcalcError, ShapeError, SpecError
 from convcalc.network.analysis import analyze, parse_shape

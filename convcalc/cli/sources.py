@@ -6,8 +6,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from convcalc.cli.errors import EXIT_USAGE, Failure
-from convcalc.cli.streams import _stdin_is_terminal
+from convcalc.cli.errors import EXIT_USAGE, Failure, _stdin_is_terminal
 from convcalc.errors import SpecError
 
 if TYPE_CHECKING:

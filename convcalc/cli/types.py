@@ -101,6 +101,12 @@ def _frameworks() -> tuple[Sequence[str], dict[str, str]]:
     return FRAMEWORKS, FRAMEWORK_ALIASES
 
 
+def _dtypes() -> tuple[Sequence[str], dict[str, str]]:
+    from convcalc.network.memory import DTYPE_ALIASES, DTYPES
+
+    return tuple(DTYPES), DTYPE_ALIASES
+
+
 def _optimizers() -> tuple[Sequence[str], dict[str, str]]:
     from convcalc.network.memory import OPTIMIZER_ALIASES, OPTIMIZERS
 
@@ -108,4 +114,5 @@ def _optimizers() -> tuple[Sequence[str], dict[str, str]]:
 
 
 FRAMEWORK_TYPE = Words(_frameworks)
+DTYPE_TYPE = Words(_dtypes)
 OPTIMIZER_TYPE = Words(_optimizers)

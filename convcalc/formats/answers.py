@@ -102,14 +102,15 @@ def write(
     ``explained``: for each answer, its solved layers' steps (--explain)."""
     conventions = conventions or {}
     if fmt == "json":
-        import json
+        from convcalc.formats.jsonenc import dumps_function
 
+        dumps = dumps_function()
         items = []
         for n, answer in enumerate(answers):
             data = answer.to_dict()
             if explained is not None:
                 data["explain"] = [step.to_dict() for e in explained[n] for step in e.steps]
-            items.append(json.dumps(data))
+            items.append(dumps(data))
         out.write("[\n" + ",\n".join(f"  {item}" for item in items) + "\n]\n" if items else "[]\n")
         return
     keys = _keys(answers)

@@ -17,7 +17,7 @@ __all__ = ["to_json"]
 @gc_paused()  # 100,000 rows make a million small objects: see _gc.py
 def to_json(report: Report) -> str:
     """The object of docs/output.md#json, one layer per line: readable, and built with the
-    C encoder (fast for long chains). ``training_memory`` and ``sources`` are
+    C encoder (fast for long chains: formats/jsonenc.py). ``training_memory`` and ``sources`` are
     added when there is such a thing to say; the receptive-field summary, steps
     and warnings when the report holds them."""
     memory = report.memory
@@ -34,9 +34,9 @@ def to_json(report: Report) -> str:
         data["explain"] = [step.to_dict() for step in report.explain]
     if report.warnings is not None:
         data["warnings"] = [warning.to_dict() for warning in report.warnings]
-    import json  # here, not at the top: completion and the table never need it
+    from convcalc.formats.jsonenc import dumps_function  # completion and tables never need it
 
-    dumps = json.dumps
+    dumps = dumps_function()
     parts = ["{"]
     keys = list(data)
     for n, key in enumerate(keys):

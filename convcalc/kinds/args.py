@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
-from convcalc.language import Value, suggest
+
+if TYPE_CHECKING:
+    from convcalc.language import Value
 
 
 class ArgType:
@@ -134,6 +136,8 @@ class ChoiceType(ArgType):
             return text
         if text in self.aliases:
             return self.aliases[text]
+        from convcalc.language import suggest  # a near miss only: completion needs no parser
+
         hint = suggest(text, list(self.choices) + list(self.aliases))
         message = f"expected one of {', '.join(self.choices)}; got {text!r}"
         if hint:

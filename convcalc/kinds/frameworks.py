@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
 from convcalc.kinds.torch.registry import KINDS, REGISTRY, TORCH_CLASSES
-from convcalc.language import LayerStmt, suggest
 
 if TYPE_CHECKING:
     from convcalc.kinds.layer import Entry
+    from convcalc.language import LayerStmt
 
 __all__ = [
     "DEFAULT_OPSET",
@@ -84,6 +84,8 @@ def get(name: str = "torch", opset: int | None = None) -> Framework:
     """The framework ``name`` (an alias is fine); ``opset`` for ONNX only."""
     key = FRAMEWORK_ALIASES.get(name.lower(), name.lower())
     if key not in FRAMEWORKS:
+        from convcalc.language import suggest
+
         hint = suggest(key, [*FRAMEWORKS, *FRAMEWORK_ALIASES])
         message = f"unknown framework {name!r}: expected one of {', '.join(FRAMEWORKS)}"
         raise SpecError(message + (f" (did you mean {hint!r}?)" if hint else ""))

@@ -394,3 +394,8 @@ class Entry(NamedTuple):
     torch_class: str = ""
     # Whose classes ``torch`` describes, as messages name it: "PyTorch" or "Keras".
     framework: str = "PyTorch"
+
+    @property
+    def summary(self) -> str:
+        """The kind in a few words, as the catalog and completion show it."""
+        return self.cls.SUMMARY or self.cls.__name__.lower()

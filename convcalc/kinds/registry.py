@@ -31,6 +31,13 @@ class LazyRegistry(dict[str, Entry]):
         self.modules, self.package = modules, package
         self.complete = False  # every module is loaded, in the index's order
 
+    @property
+    def summaries(self) -> Mapping[str, str]:
+        """Each word's :attr:`Entry.summary`, from the package's generated
+        ``summaries`` module (KIND_SUMMARIES), no kind module imported."""
+        summaries: Mapping[str, str] = import_module(f"{self.package}.summaries").KIND_SUMMARIES
+        return summaries
+
     def __missing__(self, word: str) -> Entry:
         module = self.modules.get(word)
         if module is None:
@@ -88,6 +95,14 @@ class LazyRegistry(dict[str, Entry]):
     def __repr__(self) -> str:
         self.load_all()
         return dict.__repr__(self)
+
+
+def summaries(registry: Mapping[str, Entry]) -> Mapping[str, str]:
+    """Each word's :attr:`Entry.summary`, by word; a lazy registry's from its index,
+    without importing its modules (a completion request lists words, not kinds)."""
+    if isinstance(registry, LazyRegistry):
+        return registry.summaries
+    return {word: entry.summary for word, entry in registry.items()}
 
 
 # Held while load_all reorders the entries (a lookup that misses then waits for it).

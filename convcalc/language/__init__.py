@@ -8,11 +8,13 @@ from convcalc.language.parse import (
     Arg,
     InputStmt,
     LayerStmt,
+    Located,
     Program,
     Value,
     block_names,
     parse,
     parse_value,
+    spec_error,
     suggest,
 )
 
@@ -23,10 +25,12 @@ __all__ = [
     "Arg",
     "InputStmt",
     "LayerStmt",
+    "Located",
     "Program",
     "Value",
     "block_names",
     "parse",
     "parse_value",
+    "spec_error",
     "suggest",
 ]

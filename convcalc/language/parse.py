@@ -39,10 +39,12 @@ __all__ = [
     "Arg",
     "InputStmt",
     "LayerStmt",
+    "Located",
     "Program",
     "Value",
     "parse",
     "parse_value",
+    "spec_error",
     "suggest",
 ]
 
@@ -167,6 +169,19 @@ class Program(NamedTuple):
 
     source: str
     statements: tuple[LayerStmt | InputStmt, ...]
+
+
+Located = LayerStmt | InputStmt | Value | Arg
+
+
+def spec_error(message: str, source: str, where: Located) -> SpecError:
+    """A SpecError pointing into ``source`` at ``where`` (an argument: from its key to
+    the end of its value)."""
+    if isinstance(where, Arg):
+        start, end = where.key_start, where.value.end
+    else:
+        start, end = where.start, where.end
+    return SpecError(message, source=source, start=start, end=end)
 
 
 def _tokenize(

@@ -12,8 +12,7 @@ from convcalc.errors import ConvcalcError, InternalError, LayerError, ShapeError
 from convcalc.kinds import Layer, Out, Shape
 from convcalc.kinds.frameworks import TORCH, Framework
 from convcalc.kinds.shapes import add_up, fmt_shape
-from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value
-from convcalc.network.blocks import spec_error
+from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value, spec_error
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
 

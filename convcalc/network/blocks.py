@@ -8,7 +8,16 @@ from collections.abc import Mapping
 
 from convcalc.errors import SpecError
 from convcalc.kinds.layer import Entry
-from convcalc.language import KEYWORDS, Arg, InputStmt, LayerStmt, Value, suggest
+from convcalc.language import (
+    KEYWORDS,
+    Arg,
+    InputStmt,
+    LayerStmt,
+    Located,
+    Value,
+    spec_error,
+    suggest,
+)
 
 __all__ = ["BlockDef", "Blocks"]
 
@@ -24,19 +33,6 @@ class BlockDef:
         stmt: LayerStmt,
     ) -> None:
         self.name, self.params, self.body, self.stmt = name, params, body, stmt
-
-
-Located = LayerStmt | InputStmt | Value | Arg
-
-
-def spec_error(message: str, source: str, where: Located) -> SpecError:
-    """A SpecError pointing into ``source`` at ``where`` (an argument: from its key to
-    the end of its value)."""
-    if isinstance(where, Arg):
-        start, end = where.key_start, where.value.end
-    else:
-        start, end = where.start, where.end
-    return SpecError(message, source=source, start=start, end=end)
 
 
 class Blocks(dict[str, "BlockDef"]):

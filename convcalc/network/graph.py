@@ -20,18 +20,28 @@ eval-mode forward pass does not run it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, cast
 
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
 from convcalc.kinds import Layer, bind
 from convcalc.kinds.args import BOOL, Param
-from convcalc.language import KEYWORDS, Arg, InputStmt, LayerStmt, Program, Value, suggest
-from convcalc.network.blocks import Blocks, Located, spec_error
+from convcalc.language import (
+    KEYWORDS,
+    Arg,
+    InputStmt,
+    LayerStmt,
+    Located,
+    Program,
+    Value,
+    spec_error,
+    suggest,
+)
 
 if TYPE_CHECKING:
     from convcalc.kinds.frameworks import Framework
+    from convcalc.network.blocks import BlockDef, Blocks
 
 __all__ = ["Graph", "Node", "build"]
 
@@ -140,7 +150,8 @@ class _Builder:
         self.named_tensors: dict[int, str] = {}
         self.consumed: set[int] = set()
         self.plans: dict[str, _Plan] = {}
-        self.blocks = Blocks(self.source, self.registry)
+        # The spec's blocks: made (and their module imported) only when it defines one.
+        self.blocks: Mapping[str, BlockDef] = {}
         self.layer_names: dict[str, _Named] = {}
         self.counters: dict[str, int] = {}
         self.instances: dict[tuple[str, ...], Instance] = {}
@@ -487,6 +498,18 @@ class _Builder:
 
     # -- blocks -------------------------------------------------------------
 
+    def define_blocks(self, stmts: list[LayerStmt | InputStmt]) -> list[LayerStmt]:
+        """The top-level statements, the block definitions taken out of them."""
+        from convcalc.network.blocks import Blocks
+
+        blocks = Blocks(self.source, self.registry)
+        self.blocks = blocks
+        return blocks.define(stmts)
+
+    def defined(self) -> Blocks:
+        """The spec's blocks, once a statement has named one."""
+        return cast("Blocks", self.blocks)
+
     def arg_text(self, arg: Arg) -> str:
         """An argument as written: its key as written, then its value's own text (a
         block parameter's value stands elsewhere in the source than its key)."""
@@ -498,7 +521,7 @@ class _Builder:
     def instance(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
         args, repeat, name, frozen_here = self.specials(stmt)
         block = self.blocks[stmt.kind]
-        env = self.blocks.bind(block, stmt, args)
+        env = self.defined().bind(block, stmt, args)
         instance_stmt = stmt
         if len(args) != len(stmt.args):
             words = [stmt.text.split(" ", 1)[0]]
@@ -537,7 +560,7 @@ class _Builder:
         first = len(self.nodes)
         self.instances[inner] = Instance(stmt.text, stmt.start, first, first - 1, self.current)
         self.stack.append(block.name)
-        self.run(self.blocks.body(block, env), _Scope(scope), inner, frozen)
+        self.run(self.defined().body(block, env), _Scope(scope), inner, frozen)
         self.stack.pop()
         self.instances[inner] = Instance(
             stmt.text, stmt.start, first, len(self.nodes) - 1, self.current
@@ -558,6 +581,10 @@ _EXAMPLES = {
 }
 
 
+# Statements that only the block definitions' reader (network/blocks.py) handles.
+_BLOCK_WORDS = frozenset(("block", "end", "include"))
+
+
 def build(program: Program, framework: Framework | None = None) -> Graph:
     """The network a parsed spec describes, its layers bound by ``framework``'s
     registry (PyTorch's by default)."""
@@ -573,7 +600,11 @@ def build(program: Program, framework: Framework | None = None) -> Graph:
             raise spec_error("the input shape is given twice", program.source, stmt)
         input_stmt = stmts.pop(0)  # type: ignore[assignment]
     builder = _Builder(program, framework)
-    builder.run(builder.blocks.define(stmts), _Scope(), (), False)
+    if all(type(s) is LayerStmt and s.kind not in _BLOCK_WORDS for s in stmts):
+        top: list[LayerStmt] = stmts  # type: ignore[assignment]
+    else:
+        top = builder.define_blocks(stmts)
+    builder.run(top, _Scope(), (), False)
     result = builder.current
     side = _side_nodes(builder.nodes, result)
     return Graph(
