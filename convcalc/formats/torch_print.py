@@ -31,7 +31,7 @@ from convcalc.language import KEYWORDS
 if TYPE_CHECKING:
     from convcalc.network.analysis import Analysis
 
-__all__ = ["Reading", "analyze_print", "read_print"]
+__all__ = ["Module", "Reading", "analyze_print", "parse_modules", "read_print"]
 
 ORDERED = ("Sequential", "ModuleList")
 _NAME = re.compile(r"[A-Za-z_][\w.\-]*")
@@ -56,7 +56,7 @@ _EXAMPLE = {
 _PROMPT = re.compile(r"\s*(?:(?:>>>|\.\.\.)(?: |$)|(?:In|Out) ?\[\d*\]: ?)\s*")
 
 
-class _Module(NamedTuple):
+class Module(NamedTuple):
     """One module of the print: a leaf (``text``: its repr) or a container."""
 
     cls: str
@@ -64,7 +64,7 @@ class _Module(NamedTuple):
     repeat: int  # "3 x": a run of identical modules
     start: int  # offset of the class name in the print
     text: str  # a leaf's repr ("" for a container)
-    children: tuple[_Module, ...]
+    children: tuple[Module, ...]
 
 
 # A statement of the spec: its text, and the offset and length of the print's text it
@@ -127,7 +127,7 @@ class _Lines:
             pos += len(raw) + 1
         self.i = 0
 
-    def module(self) -> _Module:
+    def module(self) -> Module:
         start, text = self.lines[self.i]
         m = _LINE.fullmatch(text)
         if m is None:
@@ -149,15 +149,15 @@ class _Lines:
                 raise _error(
                     f"{cls}( is not closed on its line", self.source, offset, offset + len(cls)
                 )
-            return _Module(cls, name, count, offset, leaf, ())
-        children: list[_Module] = []
+            return Module(cls, name, count, offset, leaf, ())
+        children: list[Module] = []
         while True:
             if self.i >= len(self.lines):
                 raise _error(f"{cls}( is never closed", self.source, offset, offset + len(cls))
             line_start, line = self.lines[self.i]
             if line == ")":
                 self.i += 1
-                return _Module(cls, name, count, offset, "", tuple(children))
+                return Module(cls, name, count, offset, "", tuple(children))
             if not line:
                 self.i += 1
                 continue
@@ -171,7 +171,7 @@ class _Lines:
                 )
             children.append(self.module())
 
-    def modules(self) -> list[_Module]:
+    def modules(self) -> list[Module]:
         """Every top-level module; lines before the first (a prompt such as
         '>>> print(model)') and between them are skipped."""
         out = []
@@ -206,14 +206,14 @@ class _Writer:
         self.names: set[str] = set()
         self.layers = 0
 
-    def body(self, modules: tuple[_Module, ...] | list[_Module], path: str) -> list[_Stmt]:
+    def body(self, modules: tuple[Module, ...] | list[Module], path: str) -> list[_Stmt]:
         """Statements for modules in a row."""
         out: list[_Stmt] = []
         for module in modules:
             out += self.statements(module, path)
         return out
 
-    def statements(self, module: _Module, path: str) -> list[_Stmt]:
+    def statements(self, module: Module, path: str) -> list[_Stmt]:
         cls = module.cls.rsplit(".", 1)[-1]
         if module.text:
             if cls in ORDERED and module.text.endswith("()"):
@@ -306,7 +306,7 @@ class _Writer:
 _RESERVED = KEYWORDS | {"input"}
 
 
-def _indices(module: _Module) -> list[str]:
+def _indices(module: Module) -> list[str]:
     """The names of a run's members: (0-2) → 0, 1, 2."""
     name = module.name
     if module.repeat == 1:
@@ -341,11 +341,9 @@ def analyze_print(
         raise reading.locate(exc) from None
 
 
-def read_print(source: str, *, assume_sequential: bool = False) -> Reading:
-    """Spec text for a model's print (see the module's docstring); raises SpecError for
-    text that is not such a print, an unknown module kind or a custom container."""
-    from convcalc.kinds import KINDS
-
+def parse_modules(source: str) -> list[Module]:
+    """The modules of a print (its top-level ones, each with its children); raises
+    SpecError, at the line, for text that is not a print."""
     modules = _Lines(source).modules()
     if not modules:
         raise SpecError(
@@ -353,6 +351,15 @@ def read_print(source: str, *, assume_sequential: bool = False) -> Reading:
             "'Sequential(' then '(0): Conv2d(3, 64, kernel_size=(3, 3))' lines and ')'",
             source=source,
         )
+    return modules
+
+
+def read_print(source: str, *, assume_sequential: bool = False) -> Reading:
+    """Spec text for a model's print (see the module's docstring); raises SpecError for
+    text that is not such a print, an unknown module kind or a custom container."""
+    from convcalc.kinds import KINDS
+
+    modules = parse_modules(source)
     writer = _Writer(source, assume_sequential, KINDS)
     top: list[_Stmt] = []
     for module in modules:
