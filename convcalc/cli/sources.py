@@ -130,8 +130,9 @@ def _torch_print(
     try:
         if not assume_sequential:
             from convcalc.formats.torch_count import count_print
+            from convcalc.formats.torch_print import forward_known
 
-            count = count_print(text, shape)
+            count = count_print(text, shape, placed=forward_known)
             if count.unplaced or count.unknown:
                 return text, name, " ".join(layers), count
         reading = read_print(text, assume_sequential=assume_sequential)

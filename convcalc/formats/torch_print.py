@@ -22,7 +22,7 @@ print order — which the reading then records (``assumed``) for the output to s
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.errors import ConvcalcError, ShapeError, SpecError
@@ -69,7 +69,7 @@ class Module(NamedTuple):
 
 # A statement of the spec: its text, and the offset and length of the print's text it
 # stands for (a leaf's repr, a container's class name).
-_Stmt = tuple[str, int, int]
+_Stmt = tuple[str, int | None, int]
 
 
 class Reading(NamedTuple):
@@ -236,7 +236,10 @@ class _Writer:
                 module.start,
                 module.start + len(module.cls),
             )
-        if cls not in ORDERED:
+        forward = _FORWARDS.get(cls)
+        if forward is not None and (path or module.name):
+            return self.mapped(module, path, cls, forward)
+        if cls not in ORDERED and forward is None:
             if not self.assume:
                 names = ", ".join(c.name for c in module.children[:6])
                 names += ", …" if len(module.children) > 6 else ""
@@ -255,13 +258,37 @@ class _Writer:
         for index in _indices(module):
             label = _join(path, index)
             if not path and not module.name:  # the top level: its children stand alone
-                out += self.body(module.children, "")
+                if forward is not None:
+                    out += self.mapped_body(module, "", forward)
+                else:
+                    out += self.body(module.children, "")
                 continue
             block = self.block_name(cls)
             inner = self.body(module.children, label)
             self.define(block, inner)
             shown = label if _NAME.fullmatch(label) else f"'{label}'"
             out.append((f"{block} name={shown}", module.start, len(module.cls)))
+        return out
+
+    def mapped(self, module: Module, path: str, cls: str, forward: _Forward) -> list[_Stmt]:
+        """A module whose forward convcalc knows (``_FORWARDS``): a block of its graph."""
+        out: list[_Stmt] = []
+        for index in _indices(module):
+            label = _join(path, index)
+            block = self.block_name(cls)
+            self.define(block, self.mapped_body(module, label, forward))
+            shown = label if _NAME.fullmatch(label) else f"'{label}'"
+            out.append((f"{block} name={shown}", module.start, len(module.cls)))
+        return out
+
+    def mapped_body(self, module: Module, label: str, forward: _Forward) -> list[_Stmt]:
+        children = {c.name: c for c in module.children}
+        out: list[_Stmt] = []
+        for step in forward(children):
+            if isinstance(step, str):
+                out.append((step, None, 0))
+            else:
+                out += self.statements(step, label)
         return out
 
     def block_name(self, cls: str) -> str:
@@ -304,6 +331,62 @@ class _Writer:
 
 
 _RESERVED = KEYWORDS | {"input"}
+
+# A forward convcalc knows: the steps of a module's graph from its children by name —
+# a child (run where it stands) or a statement of the spec language (as, from, add,
+# flatten …).
+_Forward = Callable[[dict[str, Module]], list["Module | str"]]
+
+
+def _in_order(flatten_before: str) -> _Forward:
+    """A model whose forward runs its children in print order, flattening before one
+    (torchvision's AlexNet, VGG and ResNet: ``torch.flatten(x, 1)`` before the
+    classifier)."""
+
+    def forward(children: dict[str, Module]) -> list[Module | str]:
+        out: list[Module | str] = []
+        for name, child in children.items():
+            if name == flatten_before:
+                out.append("flatten")
+            out.append(child)
+        return out
+
+    return forward
+
+
+def _residual(*main: str) -> _Forward:
+    """torchvision's BasicBlock and Bottleneck: the ``main`` children in order, plus the
+    input (through ``downsample`` when it has one), then ``relu``."""
+
+    def forward(children: dict[str, Module]) -> list[Module | str]:
+        out: list[Module | str] = ["as x"]
+        for name in main:
+            out.append(children[name])
+            if name.startswith("bn") and name != main[-1]:
+                out.append(children["relu"])
+        down = children.get("downsample")
+        if down is not None:
+            out += ["as y", "from x", down, "add y"]
+        else:
+            out.append("add x")
+        out.append(children["relu"])
+        return out
+
+    return forward
+
+
+_FORWARDS: dict[str, _Forward] = {
+    "AlexNet": _in_order("classifier"),
+    "VGG": _in_order("classifier"),
+    "ResNet": _in_order("fc"),
+    "BasicBlock": _residual("conv1", "bn1", "conv2", "bn2"),
+    "Bottleneck": _residual("conv1", "bn1", "conv2", "bn2", "conv3", "bn3"),
+}
+
+
+def forward_known(cls: str) -> bool:
+    """Whether convcalc maps the container class ``cls`` to a graph."""
+    return cls in ORDERED or cls in _FORWARDS
 
 
 def _indices(module: Module) -> list[str]:

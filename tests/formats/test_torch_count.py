@@ -111,3 +111,49 @@ def test_a_malformed_print_names_its_line(tmp_path: Path, text: str, message: st
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert result.stdout == ""
+
+
+# -- torchvision's blocks mapped to graphs: the same table as the built-in model --------
+
+# The models whose every container convcalc maps to a graph (formats/torch_print.py's
+# _FORWARDS); each has a built-in model (-m NAME).
+MAPPED = [
+    "alexnet",
+    *("vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"),
+    *("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"),
+    *("resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d"),
+    *("wide_resnet50_2", "wide_resnet101_2"),
+]
+
+
+def _rows(analysis: Any) -> list[tuple[Any, ...]]:
+    return [(r.output, r.params, r.buffers, r.macs) for r in analysis.layers]
+
+
+def test_which_prints_are_mapped() -> None:
+    from convcalc.formats.torch_print import forward_known
+
+    mapped = [
+        row["name"]
+        for row in TORCHVISION
+        if not count_print(row["print"], row["input"], placed=forward_known).unplaced
+    ]
+    assert sorted(mapped) == sorted(MAPPED)
+
+
+@pytest.mark.parametrize("name", MAPPED)
+def test_mapped_prints_give_the_built_in_models_table(name: str) -> None:
+    import convcalc
+    from convcalc.formats.torch_print import analyze_print
+    from convcalc.network.zoo import model_spec
+
+    row = BY_NAME[name]
+    printed = analyze_print(row["print"], row["input"])
+    built_in = convcalc.analyze(model_spec(name), row["input"])
+    assert _rows(printed) == _rows(built_in)
+    assert (printed.params, printed.macs, printed.output) == (
+        built_in.params,
+        built_in.macs,
+        built_in.output,
+    )
+    assert printed.params == row["num_params"]
