@@ -27,6 +27,7 @@ from convcalc.cli.errors import (
     EXIT_SHAPE,
     EXIT_USAGE,
     Failure,
+    _color,
     _quiet_stdout,
     _Stdout,
     _warn,
@@ -37,6 +38,7 @@ from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
     from convcalc.formats.report import Source
+    from convcalc.formats.torch_count import Count
     from convcalc.formats.torch_print import Reading
     from convcalc.network.analysis import Analysis
 
@@ -214,6 +216,33 @@ def _analyze_print(
     return analysis, sources
 
 
+def _print_count(count: Count, fmt: str, extra: str, filename: str) -> None:
+    """A print convcalc cannot run: its parameters and buffers, and why no more."""
+    if extra:
+        raise Failure(
+            f"{filename}: layer words after a print convcalc cannot run ({extra!r}) have "
+            "nowhere to go",
+            EXIT_USAGE,
+        )
+    if fmt not in ("table", "json"):
+        raise Failure(
+            f"{filename}: convcalc cannot run this print (below), only count its "
+            "parameters: give -o table or -o json\n" + "\n".join(count.warnings()),
+            EXIT_USAGE,
+        )
+    head = click.style("convcalc: warning:", fg="yellow", bold=True)
+    for line in count.warnings():
+        click.echo(f"{head} {line}", err=True, color=_color())
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(count.to_dict(), indent=2))
+    else:
+        from convcalc.formats.torch_count import render_count
+
+        click.echo(render_count(count), nl=False)
+
+
 def run(
     layers: tuple[str, ...],
     input_shape: str | None,
@@ -246,9 +275,14 @@ def run(
     lint_on = strict or warnings is not False
     reading = None
     if from_torch is not None or assume_sequential:
-        text, filename, extra, reading = _torch_print(
-            from_torch, layers, spec_file, model, assume_sequential
+        text, filename, extra, read = _torch_print(
+            from_torch, layers, spec_file, model, assume_sequential, _input_shape(input_shape)
         )
+        from convcalc.formats.torch_count import Count
+
+        if isinstance(read, Count):
+            return _print_count(read, fmt, extra, filename)
+        reading = read
     elif model is not None:
         if spec_file is not None:
             raise Failure("give either -m/--model or -f/--file, not both", EXIT_USAGE)

@@ -10,6 +10,7 @@ from convcalc.cli.errors import EXIT_USAGE, Failure, _stdin_is_terminal
 from convcalc.errors import SpecError
 
 if TYPE_CHECKING:
+    from convcalc.formats.torch_count import Count
     from convcalc.formats.torch_print import Reading
 
 SHORT_USAGE = """\
@@ -110,8 +111,12 @@ def _torch_print(
     spec_file: str | None,
     model: str | None,
     assume_sequential: bool,
-) -> tuple[str, str, str, Reading]:
-    """--from-torch: the print read as spec text (fromtorch.py)."""
+    shape: tuple[int, ...] | None = None,
+) -> tuple[str, str, str, Reading | Count]:
+    """--from-torch: the print read as spec text (formats/torch_print.py); or, when
+    convcalc cannot place some of its modules in a forward order or does not know a
+    leaf (and --assume-sequential is not given), its parameters and buffers alone
+    (formats/torch_count.py)."""
     if path is None:
         raise Failure("--assume-sequential goes with --from-torch FILE", EXIT_USAGE)
     if spec_file is not None or model is not None:
@@ -122,6 +127,13 @@ def _torch_print(
 
     text, name = _read(path)
     try:
+        if not assume_sequential:
+            from convcalc.formats.torch_count import count_print
+            from convcalc.formats.torch_print import forward_known
+
+            count = count_print(text, shape, placed=forward_known)
+            if count.unplaced or count.unknown:
+                return text, name, " ".join(layers), count
         reading = read_print(text, assume_sequential=assume_sequential)
     except SpecError as exc:
         exc = exc.located(name)

@@ -22,7 +22,7 @@ print order — which the reading then records (``assumed``) for the output to s
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.errors import ConvcalcError, ShapeError, SpecError
@@ -31,7 +31,7 @@ from convcalc.language import KEYWORDS
 if TYPE_CHECKING:
     from convcalc.network.analysis import Analysis
 
-__all__ = ["Reading", "analyze_print", "read_print"]
+__all__ = ["Module", "Reading", "analyze_print", "parse_modules", "read_print"]
 
 ORDERED = ("Sequential", "ModuleList")
 _NAME = re.compile(r"[A-Za-z_][\w.\-]*")
@@ -56,7 +56,7 @@ _EXAMPLE = {
 _PROMPT = re.compile(r"\s*(?:(?:>>>|\.\.\.)(?: |$)|(?:In|Out) ?\[\d*\]: ?)\s*")
 
 
-class _Module(NamedTuple):
+class Module(NamedTuple):
     """One module of the print: a leaf (``text``: its repr) or a container."""
 
     cls: str
@@ -64,12 +64,12 @@ class _Module(NamedTuple):
     repeat: int  # "3 x": a run of identical modules
     start: int  # offset of the class name in the print
     text: str  # a leaf's repr ("" for a container)
-    children: tuple[_Module, ...]
+    children: tuple[Module, ...]
 
 
 # A statement of the spec: its text, and the offset and length of the print's text it
 # stands for (a leaf's repr, a container's class name).
-_Stmt = tuple[str, int, int]
+_Stmt = tuple[str, int | None, int]
 
 
 class Reading(NamedTuple):
@@ -127,7 +127,7 @@ class _Lines:
             pos += len(raw) + 1
         self.i = 0
 
-    def module(self) -> _Module:
+    def module(self) -> Module:
         start, text = self.lines[self.i]
         m = _LINE.fullmatch(text)
         if m is None:
@@ -149,15 +149,15 @@ class _Lines:
                 raise _error(
                     f"{cls}( is not closed on its line", self.source, offset, offset + len(cls)
                 )
-            return _Module(cls, name, count, offset, leaf, ())
-        children: list[_Module] = []
+            return Module(cls, name, count, offset, leaf, ())
+        children: list[Module] = []
         while True:
             if self.i >= len(self.lines):
                 raise _error(f"{cls}( is never closed", self.source, offset, offset + len(cls))
             line_start, line = self.lines[self.i]
             if line == ")":
                 self.i += 1
-                return _Module(cls, name, count, offset, "", tuple(children))
+                return Module(cls, name, count, offset, "", tuple(children))
             if not line:
                 self.i += 1
                 continue
@@ -171,7 +171,7 @@ class _Lines:
                 )
             children.append(self.module())
 
-    def modules(self) -> list[_Module]:
+    def modules(self) -> list[Module]:
         """Every top-level module; lines before the first (a prompt such as
         '>>> print(model)') and between them are skipped."""
         out = []
@@ -206,14 +206,14 @@ class _Writer:
         self.names: set[str] = set()
         self.layers = 0
 
-    def body(self, modules: tuple[_Module, ...] | list[_Module], path: str) -> list[_Stmt]:
+    def body(self, modules: tuple[Module, ...] | list[Module], path: str) -> list[_Stmt]:
         """Statements for modules in a row."""
         out: list[_Stmt] = []
         for module in modules:
             out += self.statements(module, path)
         return out
 
-    def statements(self, module: _Module, path: str) -> list[_Stmt]:
+    def statements(self, module: Module, path: str) -> list[_Stmt]:
         cls = module.cls.rsplit(".", 1)[-1]
         if module.text:
             if cls in ORDERED and module.text.endswith("()"):
@@ -236,7 +236,10 @@ class _Writer:
                 module.start,
                 module.start + len(module.cls),
             )
-        if cls not in ORDERED:
+        forward = _FORWARDS.get(cls)
+        if forward is not None and (path or module.name):
+            return self.mapped(module, path, cls, forward)
+        if cls not in ORDERED and forward is None:
             if not self.assume:
                 names = ", ".join(c.name for c in module.children[:6])
                 names += ", …" if len(module.children) > 6 else ""
@@ -255,13 +258,37 @@ class _Writer:
         for index in _indices(module):
             label = _join(path, index)
             if not path and not module.name:  # the top level: its children stand alone
-                out += self.body(module.children, "")
+                if forward is not None:
+                    out += self.mapped_body(module, "", forward)
+                else:
+                    out += self.body(module.children, "")
                 continue
             block = self.block_name(cls)
             inner = self.body(module.children, label)
             self.define(block, inner)
             shown = label if _NAME.fullmatch(label) else f"'{label}'"
             out.append((f"{block} name={shown}", module.start, len(module.cls)))
+        return out
+
+    def mapped(self, module: Module, path: str, cls: str, forward: _Forward) -> list[_Stmt]:
+        """A module whose forward convcalc knows (``_FORWARDS``): a block of its graph."""
+        out: list[_Stmt] = []
+        for index in _indices(module):
+            label = _join(path, index)
+            block = self.block_name(cls)
+            self.define(block, self.mapped_body(module, label, forward))
+            shown = label if _NAME.fullmatch(label) else f"'{label}'"
+            out.append((f"{block} name={shown}", module.start, len(module.cls)))
+        return out
+
+    def mapped_body(self, module: Module, label: str, forward: _Forward) -> list[_Stmt]:
+        children = {c.name: c for c in module.children}
+        out: list[_Stmt] = []
+        for step in forward(children):
+            if isinstance(step, str):
+                out.append((step, None, 0))
+            else:
+                out += self.statements(step, label)
         return out
 
     def block_name(self, cls: str) -> str:
@@ -305,8 +332,64 @@ class _Writer:
 
 _RESERVED = KEYWORDS | {"input"}
 
+# A forward convcalc knows: the steps of a module's graph from its children by name —
+# a child (run where it stands) or a statement of the spec language (as, from, add,
+# flatten …).
+_Forward = Callable[[dict[str, Module]], list["Module | str"]]
 
-def _indices(module: _Module) -> list[str]:
+
+def _in_order(flatten_before: str) -> _Forward:
+    """A model whose forward runs its children in print order, flattening before one
+    (torchvision's AlexNet, VGG and ResNet: ``torch.flatten(x, 1)`` before the
+    classifier)."""
+
+    def forward(children: dict[str, Module]) -> list[Module | str]:
+        out: list[Module | str] = []
+        for name, child in children.items():
+            if name == flatten_before:
+                out.append("flatten")
+            out.append(child)
+        return out
+
+    return forward
+
+
+def _residual(*main: str) -> _Forward:
+    """torchvision's BasicBlock and Bottleneck: the ``main`` children in order, plus the
+    input (through ``downsample`` when it has one), then ``relu``."""
+
+    def forward(children: dict[str, Module]) -> list[Module | str]:
+        out: list[Module | str] = ["as x"]
+        for name in main:
+            out.append(children[name])
+            if name.startswith("bn") and name != main[-1]:
+                out.append(children["relu"])
+        down = children.get("downsample")
+        if down is not None:
+            out += ["as y", "from x", down, "add y"]
+        else:
+            out.append("add x")
+        out.append(children["relu"])
+        return out
+
+    return forward
+
+
+_FORWARDS: dict[str, _Forward] = {
+    "AlexNet": _in_order("classifier"),
+    "VGG": _in_order("classifier"),
+    "ResNet": _in_order("fc"),
+    "BasicBlock": _residual("conv1", "bn1", "conv2", "bn2"),
+    "Bottleneck": _residual("conv1", "bn1", "conv2", "bn2", "conv3", "bn3"),
+}
+
+
+def forward_known(cls: str) -> bool:
+    """Whether convcalc maps the container class ``cls`` to a graph."""
+    return cls in ORDERED or cls in _FORWARDS
+
+
+def _indices(module: Module) -> list[str]:
     """The names of a run's members: (0-2) → 0, 1, 2."""
     name = module.name
     if module.repeat == 1:
@@ -341,11 +424,9 @@ def analyze_print(
         raise reading.locate(exc) from None
 
 
-def read_print(source: str, *, assume_sequential: bool = False) -> Reading:
-    """Spec text for a model's print (see the module's docstring); raises SpecError for
-    text that is not such a print, an unknown module kind or a custom container."""
-    from convcalc.kinds import KINDS
-
+def parse_modules(source: str) -> list[Module]:
+    """The modules of a print (its top-level ones, each with its children); raises
+    SpecError, at the line, for text that is not a print."""
     modules = _Lines(source).modules()
     if not modules:
         raise SpecError(
@@ -353,6 +434,15 @@ def read_print(source: str, *, assume_sequential: bool = False) -> Reading:
             "'Sequential(' then '(0): Conv2d(3, 64, kernel_size=(3, 3))' lines and ')'",
             source=source,
         )
+    return modules
+
+
+def read_print(source: str, *, assume_sequential: bool = False) -> Reading:
+    """Spec text for a model's print (see the module's docstring); raises SpecError for
+    text that is not such a print, an unknown module kind or a custom container."""
+    from convcalc.kinds import KINDS
+
+    modules = parse_modules(source)
     writer = _Writer(source, assume_sequential, KINDS)
     top: list[_Stmt] = []
     for module in modules:
