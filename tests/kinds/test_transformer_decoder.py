@@ -116,3 +116,17 @@ def test_explain_writes_the_parameter_formulas() -> None:
     analysis = convcalc.analyze(spec, (8, 16))
     assert steps["params"] == analysis.params == 2 * 3344 + 32
     assert steps["MACs"] == analysis.macs
+
+
+def test_torch_code_calls_them_with_their_memory_and_source() -> None:
+    # (tests/vectors/codegen.py runs this code for every accepted case of the data.)
+    spec = (
+        "split 3,5 dim=1 s t; from t; decoderlayer 16 4 ff=32 memory=s causal; "
+        "transformer 16 4 1 1 ff=32 src=s; transformerdecoder 16 2 2 norm memory=s"
+    )
+    code = convcalc.to_torch(convcalc.analyze(spec, (8, 16)))
+    mask = "tgt_mask=nn.Transformer.generate_square_subsequent_mask(x2.size(1)), tgt_is_causal=True"
+    assert f"x3 = self.transformerdecoderlayer_3(x2, x1, {mask})" in code
+    assert "x4 = self.transformer_4(x1, x3)" in code  # forward(src, tgt)
+    assert "x5 = self.transformerdecoder_5(x4, x1)" in code
+    assert "norm=nn.LayerNorm(16, eps=1e-05, bias=True))" in code
