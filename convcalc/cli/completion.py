@@ -174,6 +174,8 @@ def suggest(
             key = low.split("=", 1)[0].replace("-", "_")
             if entry is not None and key in entry.by_key:
                 given.add(entry.by_key[key].name)
+            elif entry is not None and key in entry.cls.TENSOR_KEYS:
+                given.add(key)
         elif low == "input":
             entry, in_input = None, True
         elif low in registry or low in blocks:
@@ -201,14 +203,25 @@ def suggest(
         return _kinds(prefix, first=False, blocks=blocks, registry=registry, classes=classes)
     if entry is None:
         return _kinds(prefix, first=not tokens, blocks=blocks, registry=registry, classes=classes)
+    tensor_keys = entry.cls.TENSOR_KEYS  # memory=NAME: the names given so far
     if "=" in incomplete:
         key, partial = incomplete.split("=", 1)
+        if key.lower() in tensor_keys:
+            return [
+                (f"{key}={n}", "a tensor named so far")
+                for n in dict.fromkeys(tensors)
+                if n.startswith(partial.lower())
+            ]
         values = [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
         param = entry.by_key.get(key.lower().replace("-", "_"))
         if unknowns and param is not None and param.name in UNKNOWN_KEYS and partial in ("", "?"):
             values.append((f"{key}=?", "solve for it"))
         return values
-    items: list[tuple[str, str]] = []
+    items: list[tuple[str, str]] = [
+        (f"{key}=", f"names {what}")
+        for key, what in tensor_keys.items()
+        if key.startswith(prefix) and key not in given
+    ]
     for param in entry.params:
         if param.name in given:
             continue

@@ -171,7 +171,7 @@ def _graph(analysis: Analysis) -> tuple[list[str], list[str]]:
                     init.append(f"self.{attr}.requires_grad_(False)")
                 comment = f"# -> {_shape_text(row.output)}"
             attrs[row.index] = attr
-            expr = f"self.{attr}({args[0]})"
+            expr = row.layer.torch_call(f"self.{attr}", args)
         named = f" (as {row.name})" if row.name else ""
         out.append(f"{_var(row.index)} = {expr}  {comment}{named}")
     result = len(rows) if analysis.result == -1 else analysis.result

@@ -107,6 +107,13 @@ class Layer:
     # know of a kind lives here, each with a neutral default that a kind overrides:
     # those modules ask the kind, and hold no per-kind tables of their own.
 
+    # -- more inputs than one (convcalc.network.graph) ----------------------------------
+    # Keys naming another tensor the layer reads beside its input, each required: key →
+    # what the tensor is, for messages (a transformer decoder's ``memory=NAME``). The graph
+    # takes them out of the statement; the layer then gets its shapes through
+    # ``infer_many`` (its input first, then these in this order). {}: one input.
+    TENSOR_KEYS: ClassVar[Mapping[str, str]] = MappingProxyType({})
+
     # -- explain (convcalc.ask.explain) --------------------------------------------
 
     def explain(self, row: Row) -> list[Step]:
@@ -323,6 +330,12 @@ class Layer:
         helper = self.TORCH_HELPER
         prefix = "" if helper else "nn."
         return TorchCode(f"{prefix}{cname}({', '.join(args)})", helper)
+
+    def torch_call(self, module: str, args: list[str]) -> str:
+        """How forward() calls the layer's module on its inputs' variables, in the
+        graph's order (``self.conv_1(x0)``; a kind with ``TENSOR_KEYS`` may reorder them
+        or add arguments)."""
+        return f"{module}({', '.join(args)})"
 
     def torch_forward(self, args: list[str]) -> TorchCode | None:
         """A graph operation's expression in forward() over its inputs' variables

@@ -118,10 +118,18 @@ class _Scope:
 class _Plan:
     """What a layer statement asks for, once its graph keys are taken out."""
 
-    __slots__ = ("frozen", "layer", "name", "repeat")
+    __slots__ = ("frozen", "layer", "name", "repeat", "tensors")
 
-    def __init__(self, layer: Layer, repeat: int, name: str | None, frozen: bool) -> None:
+    def __init__(
+        self,
+        layer: Layer,
+        repeat: int,
+        name: str | None,
+        frozen: bool,
+        tensors: tuple[Value, ...] = (),
+    ) -> None:
         self.layer, self.repeat, self.name, self.frozen = layer, repeat, name, frozen
+        self.tensors = tensors  # the names its TENSOR_KEYS give, in their order
 
 
 class _Named:
@@ -302,16 +310,22 @@ class _Builder:
             elif kind in self.blocks:
                 self.instance(stmt, scope, path, frozen)
             else:
-                self.layer(stmt, path, frozen)
+                self.layer(stmt, scope, path, frozen)
 
-    def layer(self, stmt: LayerStmt, path: tuple[str, ...], frozen: bool) -> None:
+    def layer(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
         plan = self.plans.get(stmt.text)
         if plan is None:
             plan = self.plans[stmt.text] = self.plan(stmt)
+        others = tuple(self.lookup(value, scope) for value in plan.tensors)
         first = len(self.nodes)
         for _ in range(plan.repeat):
             self.emit(
-                stmt.text, plan.layer, (self.current,), path, stmt, frozen=frozen or plan.frozen
+                stmt.text,
+                plan.layer,
+                (self.current, *others),
+                path,
+                stmt,
+                frozen=frozen or plan.frozen,
             )
         if plan.name is not None:
             self.name_layer(plan.name, stmt, (first,), {})
@@ -319,10 +333,44 @@ class _Builder:
     def plan(self, stmt: LayerStmt) -> _Plan:
         """Take the graph's own keys (xN, name=, frozen) out of a layer statement and
         bind the rest."""
+        stmt, tensors = self.tensor_args(stmt)
         args, repeat, name, frozen = self.specials(stmt)
         layer_stmt = stmt if len(args) == len(stmt.args) else stmt._replace(args=tuple(args))
         layer = bind(layer_stmt, self.source, self.registry, self.extra)
-        return _Plan(layer, repeat, name, frozen)
+        return _Plan(layer, repeat, name, frozen, tensors)
+
+    def tensor_args(self, stmt: LayerStmt) -> tuple[LayerStmt, tuple[Value, ...]]:
+        """Take out the keys that name the other tensors a kind reads (its TENSOR_KEYS:
+        a decoder's memory=NAME), after a call's parentheses or among the short form's
+        keys; each is required and names a tensor."""
+        entry = self.registry.get(stmt.kind)
+        wanted = {} if entry is None else entry.cls.TENSOR_KEYS
+        if not wanted:
+            return stmt, ()
+        given: dict[str, Value] = {}
+        kept: list[Arg] = []
+        for i, arg in enumerate(stmt.args):
+            key = arg.key
+            if i < stmt.inside or key is None or key not in wanted:
+                kept.append(arg)
+                continue
+            value = arg.value
+            if value.kind != "name":
+                raise self.error(
+                    f"{key}= names a tensor ({wanted[key]}): one named earlier with "
+                    f"'as NAME', or input; got {self.text(value)!r}",
+                    value,
+                )
+            given[key] = value
+        for key, what in wanted.items():
+            if key not in given:
+                raise self.error(
+                    f"{stmt.kind} reads a second tensor, {what}: name it with {key}=NAME "
+                    f"(a tensor named earlier with 'as NAME', or {key}=input for the "
+                    "network's input)",
+                    stmt,
+                )
+        return stmt._replace(args=tuple(kept)), tuple(given[key] for key in wanted)
 
     def specials(self, stmt: LayerStmt) -> tuple[list[Arg], int, str | None, bool]:
         args: list[Arg] = []
@@ -489,7 +537,7 @@ class _Builder:
         self.emit(
             f"use {name}",
             node.op,
-            (self.current,),
+            (self.current, *node.inputs[1:]),  # the same other tensors (a decoder's memory)
             path,
             stmt,
             shared=origin,

@@ -228,3 +228,15 @@ def test_graph_statements_complete(words: list[str], incomplete: str, expected: 
         assert set(expected) <= set(got)
     if words == ["as"]:
         assert got == []
+
+
+def test_a_decoders_memory_key_and_the_tensor_names() -> None:
+    # memory= (src= for transformer) names a tensor: its key first, then the names so far.
+    assert complete(["-i", "10x64"], "decod") == ["decoderlayer"]
+    assert complete(["-i", "10x64", "as", "enc", "decoderlayer", "64", "8"], "mem") == ["memory="]
+    assert complete(["as", "enc", "transformer"], "src")[0] == "src="
+    assert complete(["as", "enc", "decoderlayer", "64", "8"], "memory=") == [
+        "memory=input",
+        "memory=enc",
+    ]
+    assert complete(["as", "enc", "decoderlayer", "64", "8", "memory=enc"], "me") == []

@@ -9,7 +9,8 @@ generators (it reads their data)::
 Written against torch 2.13.0 (CPU). The networks are those of the other data files that
 PyTorch accepted — the chains of ``torch_cases.jsonl`` and a sample of its single layers
 (every kind), the graphs of ``torch_graphs.jsonl``, the printed models of
-``torch_prints.jsonl`` (read by convcalc's --from-torch reader) and the built-in models.
+``torch_prints.jsonl`` (read by convcalc's --from-torch reader), the built-in models and
+the transformer decoders of ``torch_decoder.jsonl``.
 For each, convcalc (imported from this checkout) analyses the spec and writes the code,
 which is executed here: ``nn.Sequential`` for a chain, the ``Net`` class for a graph, in
 eval mode on ``torch.randn(1, *input)`` (int64 zeros for an embedding). It writes
@@ -91,7 +92,10 @@ def candidates(rng: random.Random) -> list[tuple[str, list[int]]]:
         if p["error"] is None:
             prints.append((read_print(p["print"], assume_sequential=p["assume"]).spec, p["input"]))
     zoo = [(model_spec(m.name), []) for m in models()]
-    return [*chains, *((c["spec"], c["input"]) for c in picked), *graphs, *prints, *zoo, *later]
+    # The transformer decoders (families/decoder.py), last: adding them changed no row.
+    decoders = [(d["spec"], d["input"]) for d in load("torch_decoder.jsonl") if d["error"] is None]
+    picked_pairs = ((c["spec"], c["input"]) for c in picked)
+    return [*chains, *picked_pairs, *graphs, *prints, *zoo, *later, *decoders]
 
 
 def execute(code: str, analysis: convcalc.Analysis) -> dict[str, Any]:

@@ -203,6 +203,10 @@ KIND_MODULES: dict[str, str] = {
     "posembed": "transformer",
     "selecttoken": "transformer",
     "token": "transformer",
+    "transformerdecoderlayer": "transformer_decoder",
+    "decoderlayer": "transformer_decoder",
+    "transformerdecoder": "transformer_decoder",
+    "transformer": "transformer_decoder",
 }
 
 # PyTorch class name → its kind word
@@ -308,4 +312,6 @@ TORCH_WORDS: dict[str, str] = {
     "StochasticDepth": "stochasticdepth",
     "MultiheadAttention": "multiheadattention",
     "TransformerEncoderLayer": "transformerencoderlayer",
+    "TransformerDecoderLayer": "transformerdecoderlayer",
+    "Transformer": "transformer",
 }
