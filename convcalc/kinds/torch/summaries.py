@@ -202,4 +202,8 @@ KIND_SUMMARIES: dict[str, str] = {
     "posembed": "learned position embedding",
     "selecttoken": "select one token",
     "token": "select one token",
+    "transformerdecoderlayer": "transformer decoder layer (memory=NAME)",
+    "decoderlayer": "transformer decoder layer (memory=NAME)",
+    "transformerdecoder": "stack of transformer decoder layers (memory=NAME)",
+    "transformer": "encoder–decoder transformer (src=NAME)",
 }
