@@ -49,13 +49,15 @@ KEYWORD_HELP = {
     "split": "split into named parts by sizes",
     "chunk": "split into a number of named parts",
     "crop": "centre-crop to a named tensor's size",
+    "resize_to": "interpolate to a named tensor's size",
+    "return": "the network's outputs: return out aux",
     "use": "apply a named layer again (shared weights)",
     "block": "define a block: block NAME PARAM… then end",
     "end": "end a block definition",
     "include": "take a family's blocks: include resnet",
 }
 # Statements whose arguments are tensor names, and the one that names a tensor.
-_TAKES_NAMES = frozenset(("from", "add", "mul", "concat", "cat", "crop"))
+_TAKES_NAMES = frozenset(("from", "add", "mul", "concat", "cat", "crop", "resize_to", "return"))
 
 
 def _kinds(

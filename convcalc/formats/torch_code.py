@@ -94,12 +94,13 @@ def _example(analysis: Analysis, build: str) -> list[str]:
         f"torch.zeros({sizes}, dtype=torch.long)" if analysis.indices else f"torch.randn({sizes})"
     )
     out = ", ".join(str(s) for s in (1, *analysis.output))
+    first = "[0]" if analysis.outputs else ""  # 'return out aux': a tuple, the result first
     return [
         'if __name__ == "__main__":',
         f"    model = {build}.eval()",
         f"    x = {make}",
         "    with torch.no_grad():",
-        f"        print(model(x).shape)  # torch.Size([{out}])",
+        f"        print(model(x){first}.shape)  # torch.Size([{out}])",
     ]
 
 
@@ -118,7 +119,11 @@ def to_torch(analysis: Analysis, note: str = "") -> str:
     # A frozen or shared layer (one module applied twice) needs __init__ and forward too.
     graph = is_graph(analysis) or any(r.frozen or r.shared for r in analysis.layers)
     body, helpers = _graph(analysis) if graph else _chain(analysis)
-    head = [*_header(analysis, note), "", *_imports(helpers, any(r.side for r in analysis.layers))]
+    head = [
+        *_header(analysis, note),
+        "",
+        *_imports(helpers, any(r.side for r in analysis.layers) or bool(analysis.outputs)),
+    ]
     parts = ["\n".join(head), *helpers, "\n".join(body)]
     parts.append("\n".join(_example(analysis, "Net()" if graph else "model")))
     return "\n\n\n".join(parts) + "\n"
@@ -175,7 +180,8 @@ def _graph(analysis: Analysis) -> tuple[list[str], list[str]]:
         named = f" (as {row.name})" if row.name else ""
         out.append(f"{_var(row.index)} = {expr}  {comment}{named}")
     result = len(rows) if analysis.result == -1 else analysis.result
-    returns = "Any" if forward_side else "torch.Tensor"
+    returned = ", ".join(_var(t) for t in (result, *analysis.outputs))
+    returns = "Any" if forward_side or analysis.outputs else "torch.Tensor"
     lines = [
         "class Net(nn.Module):",
         "    def __init__(self) -> None:",
@@ -188,8 +194,8 @@ def _graph(analysis: Analysis) -> tuple[list[str], list[str]]:
         ends = [_var(r.index) for r in analysis.side_outputs]
         lines.append("        if self.training:  # side outputs: eval mode does not run them")
         lines += [f"            {line}" for line in forward_side]
-        lines.append(f"            return {_var(result)}, {', '.join(ends)}")
-    lines.append(f"        return {_var(result)}")
+        lines.append(f"            return {returned}, {', '.join(ends)}")
+    lines.append(f"        return {returned}")
     return lines, helpers
 
 

@@ -1,6 +1,7 @@
 """The graph operations that take or give more than one tensor: elementwise
 ``add``/``mul`` with PyTorch's broadcasting, ``concat``, the parts of ``split`` and
-``chunk``, and the centre ``crop`` of the 2015 U-Net.
+``chunk``, the centre ``crop`` of the 2015 U-Net, and ``resize_to``, F.interpolate to
+another tensor's size (DeepLab's and FCN's heads).
 
 They are not layer kinds (graph.py creates them from graph statements), but they
 answer the same question a layer does — what comes out of these shapes — and
@@ -15,6 +16,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
+from convcalc.kinds.args import BOOL, Param
+from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Layer, Out
 from convcalc.kinds.shapes import Shape, Window, fmt_shape
 
@@ -347,6 +350,112 @@ class Crop(GraphOp):
     # -- lint (convcalc.ask.lint)
     MAKES_MAP = True
     CROPS_TO_FIT = True
+
+
+# F.interpolate's modes, and the number of spatial dimensions each one needs.
+_RESIZE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+RESIZE_PARAMS = (
+    Param(
+        "mode",
+        Choice(
+            "nearest",
+            "linear",
+            "bilinear",
+            "bicubic",
+            "trilinear",
+            "area",
+            "nearest-exact",
+            aliases={"nearest_exact": "nearest-exact"},
+        ),
+        "nearest",
+    ),
+    Param("align_corners", BOOL, None),
+)
+
+
+class Resize(GraphOp):
+    """``resize_to NAME [mode=…] [align_corners=…]``: ``F.interpolate(x, size=NAME.shape[2:],
+    mode=…, align_corners=…)``, the current tensor's channels at the named tensor's
+    spatial size (torchvision's segmentation heads resize to the input's H×W; DeepLab's
+    image pooling back to the map it pooled). No parameters and, as PyTorch's flop
+    counter has it, no MACs."""
+
+    mode: str
+    align_corners: bool | None
+
+    def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
+        shape, target = shapes
+        n = len(shape) - 1
+        if not 1 <= n <= 3:
+            raise LayerError(
+                f"resize expects a C×L, C×H×W or C×D×H×W input, got {fmt_shape(shape)} "
+                f"({labels[0]})"
+            )
+        if len(target) != len(shape):
+            raise LayerError(
+                f"cannot resize {fmt_shape(shape)} ({labels[0]}) to the size of "
+                f"{fmt_shape(target)} ({labels[1]}): {n} spatial dimension"
+                f"{'s' if n != 1 else ''} vs {len(target) - 1}"
+            )
+        want = _RESIZE_RANK.get(self.mode)
+        if want is not None and want != n:
+            raise LayerError(
+                f"mode={self.mode!r} needs {want} spatial dimension{'s' if want > 1 else ''}, "
+                f"the input {fmt_shape(shape)} has {n}"
+            )
+        if self.align_corners is not None and self.mode not in _RESIZE_RANK:
+            raise LayerError(
+                "align_corners can only be set with the interpolating modes: "
+                f"{', '.join(_RESIZE_RANK)} (mode is {self.mode!r})"
+            )
+        spatial, out = shape[1:], target[1:]
+        known = all(v is not None for v in (*spatial, *out))
+        if self.mode == "area":
+            if known and any(o != 1 for o in out) and 0 in (shape if n == 3 else spatial):
+                raise LayerError(
+                    f"mode='area' needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                    "accepts an empty batch only" + ("" if n == 3 else " or no channels")
+                )
+        elif known and (0 in spatial or 0 in out):
+            raise LayerError(
+                f"input and output sizes must be greater than 0: input {fmt_shape(spatial)}, "
+                f"output {fmt_shape(out)} ({labels[1]})"
+            )
+        elif shape[0] == 0:
+            raise LayerError(
+                f"mode={self.mode!r} needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
+                "accepts an empty batch only"
+            )
+        return Out("resize", (shape[0], *out), rf=None)
+
+    def torch_forward(self, args: list[str]) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        align = "" if self.align_corners is None else f", align_corners={self.align_corners}"
+        return TorchCode(
+            f"nn.functional.interpolate({args[0]}, size={args[1]}.shape[2:], "
+            f"mode={self.mode!r}{align})"
+        )
+
+    def explain(self, row: Row) -> list[Step]:
+        """Each spatial size is the named tensor's."""
+        from convcalc.kinds.explaining import Step, dim_names, known
+
+        if not known(row.input):
+            return []
+        names = dim_names(row.output, False)
+        return [
+            Step(row.index, names[i], str(row.output[i]), row.output[i], "the named tensor's")
+            for i in range(1, len(row.output))
+        ]
+
+    # -- lint (convcalc.ask.lint)
+    MAKES_MAP = True
+    UPSAMPLES = True
+
+
+def resize(mode: str = "nearest", align_corners: bool | None = None) -> Resize:
+    return Resize(mode=mode, align_corners=align_corners)
 
 
 def elementwise(op: str, last: bool = False, word: str = "dim") -> Elementwise:

@@ -66,11 +66,15 @@ KEYWORDS = frozenset(
         "end",
         "framework",
         "include",  # include NAME: a family's blocks (network/zoo.py appends its file)
+        "resize_to",  # resize_to NAME: interpolated to a named tensor's size (DeepLab's heads)
+        "return",  # return NAME…: the network's outputs (a segmentation model's out and aux)
     )
 )
 # Statements whose arguments are tensor names: among them the word 'input' is
 # the network's input tensor, not the start of an 'input SHAPE' statement.
-NAME_KEYWORDS = frozenset(("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop"))
+NAME_KEYWORDS = frozenset(
+    ("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop", "resize_to", "return")
+)
 
 # Largest magnitude a number may have: PyTorch sizes are int64.
 INT_LIMIT = 2**63 - 1

@@ -158,6 +158,7 @@ class Analysis(NamedTuple):
     framework: str = "torch"  # whose conventions: torch, keras or onnx
     opset: int | None = None  # ONNX's opset
     indices: bool = False  # the input holds integer indices (an embedding reads it)
+    outputs: tuple[int, ...] = ()  # the rows 'return' names after the result (also run)
 
     @property
     def output(self) -> Shape:
@@ -252,6 +253,8 @@ class Analysis(NamedTuple):
             data["blocks"] = [b.to_dict() for b in self.blocks]
         if self.result != -1 and self.result != len(self.layers):
             data["result"] = self.result
+        if self.outputs:
+            data["outputs"] = list(self.outputs)
         side = self.side_outputs
         if side:
             data["side_outputs"] = [lay.index for lay in side]
@@ -438,6 +441,7 @@ def _analyze(
         fw.name,
         fw.opset,
         indices,
+        graph.outputs,
     )
 
 

@@ -158,7 +158,7 @@ class Blocks(dict[str, "BlockDef"]):
         """The block's statements with its parameters substituted, made once per
         distinct set of argument texts (a network repeats its blocks)."""
         source = self.source
-        key = (block.name, *(source[v.start : v.end] for v in env.values()))
+        key = (block.name, *(_value_text(v, source) for v in env.values()))
         body = self.bodies.get(key)
         if body is None:
             body = self.bodies[key] = [_substitute(stmt, env, source) for stmt in block.body]
@@ -216,9 +216,13 @@ def _substitute(stmt: LayerStmt, env: dict[str, Value], source: str) -> LayerStm
 
 
 def _value_text(value: Value, source: str) -> str:
-    if value.kind == "tuple" and not source[value.start : value.end].startswith("("):
-        return ",".join(source[a.start : a.end] for a in value.atoms())
-    return source[value.start : value.end]
+    """A substituted value's text: a tuple's from its atoms (a parameter among them is
+    replaced), in parentheses if it was written in them (``s=(1,S,S)``)."""
+    text = source[value.start : value.end]
+    if value.kind == "tuple":
+        atoms = ",".join(source[a.start : a.end] for a in value.atoms())
+        return f"({atoms})" if text.startswith("(") else atoms
+    return text
 
 
 def _sub_value(value: Value, env: dict[str, Value]) -> Value:

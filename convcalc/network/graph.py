@@ -6,16 +6,19 @@ made. Graph statements (README: "Graphs"):
 
 * ``as NAME`` names the current tensor, ``from NAME`` continues from a named one;
 * ``add``/``mul``/``concat NAME…`` merge the current tensor with named ones,
-  ``split``/``chunk … NAME…`` cut it into named parts, ``crop NAME`` centre-crops it;
+  ``split``/``chunk … NAME…`` cut it into named parts, ``crop NAME`` centre-crops it,
+  ``resize_to NAME`` interpolates it to a named tensor's size;
 * ``block NAME PARAM… [PARAM=DEFAULT…]`` … ``end`` defines a block; ``NAME ARGS…``
   instantiates it (its ``as`` names are local to the instance);
 * ``xN`` after a layer or block instance repeats it, ``name=NAME`` names a layer or
   instance and ``use NAME`` applies it again with the same weights; ``frozen`` (or
   ``requires_grad=false``) marks its parameters as not trainable.
 
-The network's result is the current tensor at the end; a branch left behind under
-a name is a side output (Inception's auxiliary head): its parameters count, but an
-eval-mode forward pass does not run it.
+The network's result is the current tensor at the end, or the first tensor a
+final ``return NAME…`` names (the others are outputs too, which eval mode computes:
+a segmentation model's auxiliary classifier); a branch left behind under a name is a
+side output (Inception's auxiliary head): its parameters count, but an eval-mode
+forward pass does not run it.
 """
 
 from __future__ import annotations
@@ -83,8 +86,9 @@ class Graph(NamedTuple):
     nodes: tuple[Node, ...]
     result: int  # the tensor the network returns
     names: dict[int, str]  # tensor id → the name it was first given
-    side: frozenset[int]  # nodes the result does not depend on (side outputs)
+    side: frozenset[int]  # nodes no output depends on (side outputs)
     instances: dict[tuple[str, ...], Instance]
+    outputs: tuple[int, ...] = ()  # the tensors 'return' names after the result
 
 
 class _Scope:
@@ -164,6 +168,7 @@ class _Builder:
         self.counters: dict[str, int] = {}
         self.instances: dict[tuple[str, ...], Instance] = {}
         self.stack: list[str] = []  # block names being expanded (no recursion)
+        self.returned: list[int] | None = None  # what 'return NAME…' named
 
     # -- errors -------------------------------------------------------------
 
@@ -304,6 +309,8 @@ class _Builder:
         frozen: bool,
     ) -> None:
         for stmt in stmts:
+            if self.returned is not None:
+                raise self.error("'return' ends the network: nothing may follow it", stmt)
             kind = stmt.kind
             if kind in KEYWORDS:
                 self.keyword(stmt, scope, path, frozen)
@@ -460,6 +467,28 @@ class _Builder:
             self.emit(
                 stmt.text, crop(self.framework.channels_last), (self.current, target), path, stmt
             )
+        elif kind == "resize_to":
+            (value,) = self.names_of(stmt, 1, 1)
+            keys = self.keys_of(stmt, ("mode", "align_corners"))
+            target = self.lookup(value, scope)
+            if self.framework.channels_last:
+                raise self.error("'resize_to' is PyTorch's F.interpolate: channels first", stmt)
+            from convcalc.kinds.merge import resize
+
+            resized = resize(**self.resize_keys(keys))  # type: ignore[arg-type]
+            self.emit(stmt.text, resized, (self.current, target), path, stmt)
+        elif kind == "return":
+            if path:
+                raise self.error("'return' stands at the top level, not inside a block", stmt)
+            values = self.names_of(stmt, 1)
+            self.keys_of(stmt, ())
+            tensors = [self.lookup(v, scope) for v in values]
+            if len(set(tensors)) != len(tensors):
+                raise self.error("'return' names a tensor twice", stmt)
+            if self.current not in tensors:
+                self.leave(stmt)
+            self.returned = tensors
+            self.current = tensors[0]
         elif kind == "use":
             self.use(stmt, scope, path, frozen)
         elif kind == "block":
@@ -473,6 +502,17 @@ class _Builder:
             )
         else:  # "end"
             raise self.error("'end' without a 'block' to close", stmt)
+
+    def resize_keys(self, keys: dict[str, Arg]) -> dict[str, object]:
+        """``resize_to``'s mode= and align_corners=, read as nn.Upsample's."""
+        from convcalc.kinds.merge import RESIZE_PARAMS
+
+        out: dict[str, object] = {}
+        for param in RESIZE_PARAMS:
+            arg = keys.get(param.name)
+            if arg is not None:
+                out[param.name] = param.type.convert(arg.value, self.source)
+        return out
 
     def split(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
         kind = stmt.kind
@@ -626,6 +666,8 @@ _EXAMPLES = {
     "chunk": "chunk 2 a b (the number of chunks, then one name per part)",
     "crop": "crop up",
     "use": "use enc (a layer given name=enc)",
+    "resize_to": "resize_to input mode=bilinear (to the spatial size of the tensor named)",
+    "return": "return out aux (the network's outputs; the first is its result)",
 }
 
 
@@ -654,7 +696,8 @@ def build(program: Program, framework: Framework | None = None) -> Graph:
         top = builder.define_blocks(stmts)
     builder.run(top, _Scope(), (), False)
     result = builder.current
-    side = _side_nodes(builder.nodes, result)
+    outputs = tuple(builder.returned[1:]) if builder.returned else ()
+    side = _side_nodes(builder.nodes, (result, *outputs))
     return Graph(
         program.source,
         input_stmt,
@@ -663,17 +706,20 @@ def build(program: Program, framework: Framework | None = None) -> Graph:
         builder.named_tensors,
         side,
         builder.instances,
+        outputs,
     )
 
 
-def _side_nodes(nodes: list[Node], result: int) -> frozenset[int]:
-    """The nodes whose outputs the result does not depend on."""
-    if result == len(nodes) and all(
+def _side_nodes(nodes: list[Node], ends: tuple[int, ...]) -> frozenset[int]:
+    """The nodes whose outputs no output (the result and any other 'return' names)
+    depends on."""
+    if ends == (len(nodes),) and all(
         node.inputs == (i,) for i, node in enumerate(nodes)
     ):  # a plain chain: the common case, without a walk
         return frozenset()
     needed = [False] * (len(nodes) + 1)
-    needed[result] = True
+    for end in ends:
+        needed[end] = True
     for i in range(len(nodes), 0, -1):
         if needed[i]:
             for tensor in nodes[i - 1].inputs:

@@ -40,7 +40,11 @@ class ModelInfo(NamedTuple):
 
 
 # Weights' data sets (the start of their names) and the task they name.
-TASKS = (("IMAGENET1K_", "Classification, ImageNet-1K"),)
+TASKS = (
+    ("IMAGENET1K_", "Classification, ImageNet-1K"),
+    ("COCO_WITH_VOC_LABELS_", "Semantic segmentation, COCO with VOC's 21 labels"),
+    ("KINETICS400_", "Video classification, Kinetics-400"),
+)
 OTHER_TASK = "Not in torchvision's zoo"
 
 

@@ -14,7 +14,7 @@ import convcalc
 from convcalc.errors import SpecError
 from convcalc.kinds.frameworks import TORCH
 from convcalc.language import parse
-from convcalc.network.zoo import families, family_spec, model_spec, models
+from convcalc.network.zoo import TASKS, families, family_spec, model_spec, models
 from tests import paths
 
 DATA = paths.DATA / "torch_models.jsonl"
@@ -55,6 +55,10 @@ def test_totals_equal_pytorch(model: tuple[dict[str, Any], convcalc.Analysis]) -
     assert analysis.params == record["params"]
     assert analysis.buffers == record["buffers"]
     assert analysis.macs == record["macs"]
+    # A segmentation model returns {"out", "aux"}: 'return out aux' in its spec.
+    outputs = record.get("outputs", {"out": record["output"]})
+    returned = [analysis.output, *(analysis.layers[i - 1].output for i in analysis.outputs)]
+    assert [list(s) for s in returned] == [outputs[k] for k in ("out", "aux") if k in outputs]
 
 
 def test_published_figures(model: tuple[dict[str, Any], convcalc.Analysis]) -> None:
@@ -186,7 +190,7 @@ def test_include_from_the_command_line(tmp_path: Any) -> None:
 
 
 def test_list_models_by_task_and_weights() -> None:
-    """Each model once, under a title naming its default weights (the record's), with
+    """Each model once, under a title naming its task and default weights (the record's), with
     its parameters, GFLOPS (the published ones, where torchvision publishes them) and
     default input."""
     from convcalc.cli.catalog import model_list
@@ -212,8 +216,7 @@ def test_list_models_by_task_and_weights() -> None:
             assert gflops == f"{record['macs'] / 1e9:.3f}"
             continue
         weights = record["weights"].split(".")[1]
-        assert title == (
-            f"Classification, ImageNet-1K: torchvision's {weights} weights, their published figures:"
-        )
+        task = next(t for prefix, t in TASKS if weights.startswith(prefix))
+        assert title == f"{task}: torchvision's {weights} weights, their published figures:"
         assert params == f"{published['num_params']:,}"
         assert gflops == f"{published['gflops']:.3f}"

@@ -11,14 +11,19 @@ model is built and run on the meta device (shapes and counts need no values; the
 recorded on the CPU before gave the same records, byte for byte). It writes
 ``tests/data/torch_models.jsonl``, one JSON object per line (sorted keys), in
 ``TORCHVISION_MODELS`` order (every ImageNet classifier of torchvision's zoo), then the two
-hand-built models:
+hand-built models, then ``SEGMENTATION_MODELS`` (at 520×520, the size their weights'
+``transforms()`` resize a square image to) and ``VIDEO_MODELS`` (3×16×H×W: 16 frames, at the
+weights' crop size):
 
 * ``name``; ``source``: ``"torchvision"`` or ``"hand"`` (built in this script);
   ``builder_kwargs``: the keyword arguments the model class was constructed with — for
   torchvision exactly those its builder sets when it loads the published weights
   (``weights`` names that enum member, the builder's ``DEFAULT``), e.g. googlenet
   ``aux_logits=False, init_weights=False, transform_input=True``;
-* ``input`` / ``output``: shapes without the batch (PyTorch ran batch 1, eval mode, no_grad);
+* ``input`` / ``output``: shapes without the batch (PyTorch ran batch 1, eval mode, no_grad;
+  a segmentation model's ``output`` is its ``"out"``, and ``outputs`` — only in their rows —
+  has every entry of the dict it returns: ``{"out", "aux"}``, ``aux`` where the builder adds
+  the auxiliary classifier);
   ``input`` is the size torchvision's published figures were measured at (the weights'
   ``transforms().crop_size``: 224, inception_v3 299, efficientnet_b1…b7 240…600,
   efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518);
@@ -35,7 +40,8 @@ hand-built models:
 * ``layers``: every call, in execution order (forward hooks), of a module of the types in
   ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention;
   modules inside an attention module are not recorded separately):
-  ``{"type": class name, "output": shape without batch, "params": the module's own
+  ``{"type": class name (the video ResNets' Conv3DSimple and Conv3DNoTemporal: Conv3d, the
+  nn class they subclass), "output": shape without batch, "params": the module's own
   parameters (recursively), "buffers": likewise, "macs": FlopCounterMode / 2 of that call
   alone}``. The call's MACs come from re-running the module on the hooked input inside its
   own counter (a guard keeps the re-run from being recorded again). ``sum(layers.macs)``
@@ -138,6 +144,17 @@ TORCHVISION_MODELS = (
     *("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
 )
 
+# Recorded after the hand-built models: semantic segmentation (COCO with VOC's 21 labels,
+# 520×520) and video classification (Kinetics-400, 16 frames).
+SEGMENTATION_MODELS = (
+    *("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101"),
+    *("deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"),
+)
+# Not yet: mvit_v1_b and mvit_v2_s (FlopCounterMode gives mvit_v1_b 56.169555456 G MACs
+# against its published 70.599 GFLOPS: their figure counts what this counter does not).
+VIDEO_MODELS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d")
+FRAMES = 16  # video weights' figures are for 16-frame clips
+
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
 # num_classes = len(meta["categories"]) (set for all below):
 # * googlenet: transform_input=True (unless given), aux_logits=True, init_weights=False; after
@@ -155,6 +172,14 @@ BUILDER_KWARGS: dict[str, dict[str, Any]] = {
     "inception_v3": {"aux_logits": True, "init_weights": False, "transform_input": True},
 }
 BUILDER_KWARGS.update({n: {"init_weights": False} for n in TORCHVISION_MODELS if n[:3] == "vgg"})
+# Segmentation builders given weights set weights_backbone=None (no ImageNet backbone is
+# loaded under them), and fcn_* and deeplabv3_* aux_loss=True: an auxiliary classifier on
+# layer3's output (the MobileNet's stage of stride 8), which eval mode runs too: its
+# parameters and MACs are in the published figures.
+BUILDER_KWARGS.update(
+    {n: {"weights_backbone": None, "aux_loss": True} for n in SEGMENTATION_MODELS}
+)
+BUILDER_KWARGS["lraspp_mobilenet_v3_large"] = {"weights_backbone": None}
 
 
 def shape(t: torch.Tensor) -> list[int]:
@@ -202,6 +227,14 @@ def recorded_modules(model: nn.Module) -> list[nn.Module]:
     return found
 
 
+def type_name(m: nn.Module) -> str:
+    """The module's class name; for the video ResNets' convolution builders (Conv3DSimple,
+    Conv3DNoTemporal: nn.Conv3d with their own names) the torch.nn class they are."""
+    if type(m).__module__ == "torchvision.models.video.resnet":
+        return next(c.__name__ for c in type(m).__mro__ if c in RECORDED)
+    return type(m).__name__
+
+
 class LayerRecorder:
     """Forward hooks that log each recorded call with the MACs of that call alone."""
 
@@ -223,7 +256,7 @@ class LayerRecorder:
         self.called[id(m)] = m
         self.calls.append(
             {
-                "type": type(m).__name__,
+                "type": type_name(m),
                 "output": shape(main),
                 "params": count(m.parameters()),
                 "buffers": count(m.buffers()),
@@ -319,11 +352,17 @@ def record(
     x = torch.randn(1, *input_shape, device=DEVICE)
     with torch.no_grad():
         y = model(x)
+        outputs = None
+        if isinstance(y, dict):  # segmentation: {"out": …, "aux": …}
+            outputs = {k: shape(v) for k, v in y.items()}
+            y = y["out"]
         macs = flops_of(lambda: model(x)) // 2
 
         recorder = LayerRecorder(recorded_modules(model))
         y2 = model(x)
         recorder.remove()
+    if isinstance(y2, dict):
+        y2 = y2["out"]
     assert y2.shape == y.shape
 
     side_layers: list[dict[str, Any]] = []
@@ -356,7 +395,7 @@ def record(
         assert params == published["num_params"], (name, params, published)
         assert round(macs / 1e9, 3) == published["gflops"], (name, macs, published)
 
-    return {
+    row = {
         "name": name,
         "source": source,
         "weights": None if weights is None else f"{type(weights).__name__}.{weights.name}",
@@ -373,6 +412,9 @@ def record(
         "side_layers": side_layers,
         "side": side,
     }
+    if outputs is not None:
+        row["outputs"] = outputs
+    return row
 
 
 def record_side(
@@ -410,11 +452,16 @@ def torchvision_record(name: str) -> dict[str, Any]:
     kwargs.update(BUILDER_KWARGS.get(name, {}))
     if name.startswith("vit_"):
         kwargs["image_size"] = weights.meta["min_size"][0]
-    crop = weights.transforms().crop_size
-    size = crop[0] if isinstance(crop, list | tuple) else crop
+    transforms = weights.transforms()
+    if name in SEGMENTATION_MODELS:  # SemanticSegmentation(resize_size=520): a square stays square
+        (size,) = transforms.resize_size
+    else:
+        crop = transforms.crop_size
+        size = crop[0] if isinstance(crop, list | tuple) else crop
+    input_shape = [3, FRAMES, size, size] if name in VIDEO_MODELS else [3, size, size]
     with torch.device(DEVICE):
         model = get_model(name, weights=None, **kwargs)
-    return record(name, model, [3, size, size], "torchvision", kwargs, weights)
+    return record(name, model, input_shape, "torchvision", kwargs, weights)
 
 
 def main() -> None:
@@ -436,6 +483,10 @@ def main() -> None:
     rows += [record(name, model, size, "hand", {}) for name, model, size in hand]
     assert rows[-2]["output"] == [2, 388, 388], rows[-2]["output"]
     assert rows[-1]["output"] == [10], rows[-1]["output"]
+    for name in (*SEGMENTATION_MODELS, *VIDEO_MODELS):
+        t = time.perf_counter()
+        rows.append(torchvision_record(name))
+        print(f"{name}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     with OUT_PATH.open("w", encoding="utf-8", newline="\n") as f:
         for row in rows:
             f.write(json.dumps(row, sort_keys=True) + "\n")
