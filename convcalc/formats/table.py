@@ -14,11 +14,23 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from convcalc._records import NamedTuple
 from convcalc.formats.rows import Row, Total, convention, rows, sources_text, totals
+from convcalc.formats.terminal import (
+    Ink,
+    Lines,
+    Run,
+    Style,
+    cell_len,
+    pad,
+    paint,
+    painted,
+    print_runs,
+    wrap_text,
+)
 from convcalc.formats.text import UNKNOWN, compact, exact, is_unicode, shape
 
 if TYPE_CHECKING:
@@ -44,8 +56,6 @@ LAYOUTS = (Layout(True, exact), Layout(False, exact), Layout(False, compact))
 # With --rf the receptive field was asked for: the params become compact first.
 RF_LAYOUTS = (Layout(True, exact, True), Layout(True, compact, True))
 
-Style = tuple[str, ...]  # Rich style names, each laid over the ones before
-Run = tuple[str, Style]  # a piece of text in one style
 PLAIN: Style = ()
 BOLD, DIM, CYAN, YELLOW, RED = ("bold",), ("dim",), ("cyan",), ("yellow",), ("red",)
 
@@ -77,8 +87,8 @@ def write_table(
     )
     plain = not console.is_terminal  # a pipe or a test: no colour, no trailing blanks
     limit = 10_000 if plain and width is None else console.width  # a pipe: never wrapped
-    ink = _Ink(console)
-    emit = _Lines(out, plain)
+    ink = Ink(console)
+    emit = Lines(out, plain)
     unicode = is_unicode(out)
     analysis, failed = report.analysis, report.failed
     marks = ("×", "·", "✗", "–") if unicode else ("x", "-", "x", "-")
@@ -88,9 +98,9 @@ def write_table(
     note = convention(analysis)
     if note:
         header.append((f"  ({note})", (*BOLD, *DIM)))  # Rich's Text: bold under it all
-    _print(header, limit, ink, emit)
+    print_runs(header, limit, ink, emit)
     if report.sources:
-        _print([(sources_text(report.sources, dash), DIM)], limit, ink, emit)
+        print_runs([(sources_text(report.sources, dash), DIM)], limit, ink, emit)
     table_rows = rows(report, sep, unicode=unicode)
     if failed is not None:
         index, spec = failed
@@ -107,7 +117,7 @@ def write_table(
         _draw_table(columns, layout, box, limit, ink, emit)
     else:
         for line in _stacked_rows(table_rows, limit, dot):
-            emit(_painted(line, ink))
+            emit(painted(line, ink))
     if failed is None:
         emit("")
         lines = totals(report, sep=sep, dot=dot)
@@ -115,200 +125,13 @@ def write_table(
             _totals_grid(lines, limit, ink, emit)
         else:
             for line in _stacked_totals(lines, limit):
-                emit(_painted(line, ink))
+                emit(painted(line, ink))
         if report.rf:
             summary = "no layer has one" if report.field is None else report.field.text(sep)
-            _print(_labelled("receptive field", summary), limit, ink, emit)
+            print_runs(_labelled("receptive field", summary), limit, ink, emit)
         if report.explain:
             _print_explain(analysis, report.explain, limit, ink, emit)
     emit.flush()
-
-
-# -- writing: lines a block at a time, styles as escape codes ------------------------------------
-
-FIRST_BLOCK = 2_000  # characters: the first rows reach a pipe at once
-BLOCK = 64_000  # then blocks this large, each written and flushed
-
-
-class _Lines:
-    """The table's lines to ``out``, a block at a time, each block flushed: a
-    reader sees the first rows as soon as they are known, and a closed pipe stops
-    the writing at the next block. ``plain``: trailing blanks trimmed."""
-
-    def __init__(self, out: TextIO, plain: bool) -> None:
-        self._out = out
-        self._plain = plain
-        self._lines: list[str] = []
-        self._size = 0
-        self._limit = FIRST_BLOCK
-
-    def __call__(self, line: str) -> None:
-        if self._plain:
-            line = line.rstrip()
-        self._lines.append(line)
-        self._size += len(line) + 1
-        if self._size >= self._limit:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._lines:
-            self._out.write("\n".join(self._lines) + "\n")
-            self._lines.clear()
-            self._size = 0
-            self._limit = BLOCK
-        self._out.flush()
-
-
-class _Ink:
-    """Text in a style, as the escape codes Rich writes for it on ``console``:
-    none off a terminal, with color=False or on a dumb terminal; under NO_COLOR
-    bold and dim but no colour. (A legacy Windows console, which takes no escape
-    codes, gets none: Rich styled it through the console's own calls.)"""
-
-    def __init__(self, console: Any) -> None:
-        self._console = console
-        self.on = console.color_system is not None and not console.legacy_windows
-        self._codes: dict[Style, tuple[str, str]] = {}
-
-    def __call__(self, text: str, style: Style) -> str:
-        if not (self.on and style and text):
-            return text
-        codes = self._codes.get(style)
-        if codes is None:
-            codes = self._codes[style] = self._make(style)
-        return codes[0] + text + codes[1]
-
-    def _make(self, style: Style) -> tuple[str, str]:
-        from rich.style import Style as RichStyle
-        from rich.text import Text
-
-        console = self._console
-        combined = RichStyle.combine(console.get_style(name) for name in style)
-        with console.capture() as captured:
-            console.print(Text("X", style=combined), end="")
-        before, _, after = captured.get().partition("X")
-        return before, after
-
-
-def _painted(runs: Iterable[Run], ink: _Ink) -> str:
-    return "".join(ink(text, style) for text, style in runs)
-
-
-def _paint(runs: Sequence[Run], start: int, text: str, ink: _Ink) -> str:
-    """``text``, a line that starts at ``start`` in the runs' joined text, in the
-    runs' styles (past their end: unstyled)."""
-    if not ink.on:
-        return text
-    out = []
-    end = start + len(text)
-    pos = 0
-    for piece, style in runs:
-        low, high = max(start, pos), min(end, pos + len(piece))
-        if low < high:
-            out.append(ink(text[low - start : high - start], style))
-        pos += len(piece)
-    if end > pos:
-        out.append(text[max(pos - start, 0) :])
-    return "".join(out)
-
-
-# -- Rich's measure and word wrap, on plain strings -------------------------------------------
-
-
-def _cells(text: str) -> int:
-    """How many terminal cells ``text`` takes (a wide character two)."""
-    if text.isascii():
-        return len(text)
-    from rich.cells import cell_len
-
-    return int(cell_len(text))
-
-
-def _chop(word: str, width: int) -> list[str]:
-    """``word`` in pieces of at most ``width`` cells."""
-    if word.isascii():
-        return [word[i : i + width] for i in range(0, len(word), width)]
-    from rich.cells import chop_cells
-
-    return list(chop_cells(word, width))
-
-
-def _crop(text: str, width: int) -> str:
-    """``text`` cut to ``width`` cells."""
-    if text.isascii():
-        return text[:width]
-    from rich.cells import set_cell_size
-
-    return str(set_cell_size(text, width))
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _cells(text))
-
-
-WORD = re.compile(r"\s*\S+\s*")  # a word with the blanks around it, as Rich splits text
-
-
-def _breaks(text: str, width: int, fold: bool) -> list[int]:
-    """Where Rich's word wrap breaks ``text`` to fit ``width`` (rich._wrap.divide_line):
-    before a word that does not fit on the line; a word longer than a line is folded
-    (``fold``) or left whole."""
-    breaks: list[int] = []
-    used = 0
-    for match in WORD.finditer(text):
-        start, word = match.start(), match.group()
-        length = _cells(word.rstrip())
-        if width - used >= length:
-            used += _cells(word)
-        elif length > width:
-            if fold:
-                pieces = _chop(word, width)
-                for piece in pieces[:-1]:
-                    if start:
-                        breaks.append(start)
-                    start += len(piece)
-                if start:
-                    breaks.append(start)
-                used = _cells(pieces[-1])
-            else:
-                if start:
-                    breaks.append(start)
-                used = _cells(word)
-        elif used and start:
-            breaks.append(start)
-            used = _cells(word)
-    return breaks
-
-
-def _wrap_text(
-    text: str, width: int, *, fold: bool = True, ellipsis: bool = False
-) -> list[tuple[int, str]]:
-    """Rich's Text.wrap of ``text`` at ``width``: each line's start in ``text`` and
-    the line, blanks past the width dropped, a line still too long cut (``ellipsis``:
-    ending in …)."""
-    if _cells(text) <= width:  # the common case: it fits
-        return [(0, text)]
-    starts = [0, *_breaks(text, width, fold)]
-    lines = []
-    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
-        line = text[start:end]
-        if len(line) > width:  # Rich's rstrip_end counts characters
-            blanks = len(line) - len(line.rstrip())
-            line = line[: len(line) - min(blanks, len(line) - width)]
-        if _cells(line) > width:
-            line = _crop(line, width - 1) + "…" if ellipsis else _crop(line, width)
-        lines.append((start, line))
-    return lines
-
-
-def _print(runs: Sequence[Run], width: int, ink: _Ink, emit: Callable[[str], None]) -> None:
-    """What console.print(text) prints: the runs wrapped at ``width``."""
-    text = "".join(piece for piece, _ in runs)
-    offset = 0
-    for part in text.split("\n"):
-        for start, line in _wrap_text(part, width):
-            emit(_paint(runs, offset + start, line, ink))
-        offset += len(part) + 1
 
 
 # -- the widths -----------------------------------------------------------------------------------
@@ -480,7 +303,7 @@ def _draw_table(
     layout: Layout,
     box: tuple[str, str, str],
     limit: int,
-    ink: _Ink,
+    ink: Ink,
     emit: Callable[[str], None],
 ) -> None:
     """The table in ``layout``, as Rich lays out its Table (box SIMPLE_HEAD, no
@@ -493,7 +316,7 @@ def _draw_table(
     cells = [table.cells(c.key) for c in columns]
     layers = cells[1]
     natural = [table.width(c.key, c.header) for c in columns]
-    natural[1] = max(_cells("layer"), max(map(_cells, layers), default=0))
+    natural[1] = max(cell_len("layer"), max(map(cell_len, layers), default=0))
     pads = [1] + [2] * (len(columns) - 2) + [1]
     padded = [w + p for w, p in zip(natural, pads, strict=True)]
     padded = _collapse(padded, 1, limit - len(columns) + 1)
@@ -515,11 +338,11 @@ def _draw_table(
     line = gap.join(f"{{:{'>' if r else '<'}{w}}}" for r, w in zip(rights, widths, strict=True))
     for row, texts in zip(table.rows, zip(*cells, strict=True), strict=True):
         layer = texts[1]
-        single = len(layer) <= layer_width if layer.isascii() else _cells(layer) <= layer_width
-        if not ink.on and single and (layer.isascii() or _cells(layer) == len(layer)):
+        single = len(layer) <= layer_width if layer.isascii() else cell_len(layer) <= layer_width
+        if not ink.on and single and (layer.isascii() or cell_len(layer) == len(layer)):
             emit(line.format(*texts))  # the common case: one line, no styles
             continue
-        layer_lines = [(0, layer)] if single else _wrap_text(layer, layer_width)
+        layer_lines = [(0, layer)] if single else wrap_text(layer, layer_width)
         styles = _styles(row, texts)
         runs: list[Run] = [(row.layer, styles[1])]
         if row.note:
@@ -530,14 +353,14 @@ def _draw_table(
         ):
             if i == 1:
                 start, text = layer_lines[0]
-                parts.append(_paint(runs, start, text, ink) + " " * (width - _cells(text)))
+                parts.append(paint(runs, start, text, ink) + " " * (width - cell_len(text)))
                 continue
             painted = ink(text, (*column.style, *styles[i]))
             fill = " " * (width - len(text))
             parts.append(fill + painted if right else painted + fill)
         emit(gap.join(parts))
         for start, text in layer_lines[1:]:
-            blanks[1] = _paint(runs, start, text, ink) + " " * (layer_width - _cells(text))
+            blanks[1] = paint(runs, start, text, ink) + " " * (layer_width - cell_len(text))
             emit(gap.join(blanks))
 
 
@@ -606,45 +429,43 @@ def _print_explain(
     analysis: Analysis,
     steps: Sequence[Step],
     width: int,
-    ink: _Ink,
+    ink: Ink,
     emit: Callable[[str], None],
 ) -> None:
     """``--explain``: each row's steps under its number and spec."""
     emit("")
-    _print([("how each size is computed", BOLD)], width, ink, emit)
+    print_runs([("how each size is computed", BOLD)], width, ink, emit)
     pad = len(str(max(step.row for step in steps)))
     row = None
     for step in steps:
         if step.row != row:
             row = step.row
             spec = analysis.layers[row - 1].spec
-            _print([(str(row).rjust(pad) + "  " + spec, DIM)], width, ink, emit)
-        _print([(" " * (pad + 2) + step.line(), PLAIN)], width, ink, emit)
+            print_runs([(str(row).rjust(pad) + "  " + spec, DIM)], width, ink, emit)
+        print_runs([(" " * (pad + 2) + step.line(), PLAIN)], width, ink, emit)
 
 
 def _value_style(total: Total) -> Style:
     return YELLOW if total.value == UNKNOWN else (CYAN if total.shape else PLAIN)
 
 
-def _totals_grid(
-    lines: Sequence[Total], limit: int, ink: _Ink, emit: Callable[[str], None]
-) -> None:
+def _totals_grid(lines: Sequence[Total], limit: int, ink: Ink, emit: Callable[[str], None]) -> None:
     """The totals as Rich's grid of three columns: label (bold), value
     (right-aligned), note (dim, wrapped at its spaces when the grid is too wide)."""
-    label = max(_cells(t.label) for t in lines)
+    label = max(cell_len(t.label) for t in lines)
     value = max(len(t.value) for t in lines)
-    note = max(_cells(t.note) for t in lines)
+    note = max(cell_len(t.note) for t in lines)
     padded = [min(label + TOTALS_GAP, limit), min(value + TOTALS_GAP, limit), min(note, limit) or 1]
     label, value, note = _collapse(padded, 2, limit)
     label, value = label - TOTALS_GAP, value - TOTALS_GAP
     gap = " " * TOTALS_GAP
     for t in lines:
-        notes = _wrap_text(t.note, note, fold=False, ellipsis=True)
-        head = ink(_pad(t.label, label), BOLD) + gap
+        notes = wrap_text(t.note, note, fold=False, ellipsis=True)
+        head = ink(pad(t.label, label), BOLD) + gap
         head += ink(t.value.rjust(value), _value_style(t)) + gap
         for n, (_, text) in enumerate(notes):
             lead = head if n == 0 else " " * (label + value + 2 * TOTALS_GAP)
-            emit(lead + ink(_pad(text, note), DIM))
+            emit(lead + ink(pad(text, note), DIM))
 
 
 def _stacked_totals(lines: Sequence[Total], width: int) -> list[list[Run]]:
