@@ -14,6 +14,7 @@ from convcalc.language.parse import (
     parse,
     parse_value,
     suggest,
+    tokenize,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "parse",
     "parse_value",
     "suggest",
+    "tokenize",
 ]

@@ -187,6 +187,13 @@ def _tokenize(
     return tokens
 
 
+def tokenize(source: str) -> list[tuple[str, str, int, int]]:
+    """The tokens of ``source`` as (kind, text, start, end): kinds "sep" (';', '|' or a
+    newline), "string", "punct" and "word"; blanks and comments left out. (Readers of
+    pasted code, kinds/keras/sequential.py, find its brackets with them.)"""
+    return _tokenize(source)
+
+
 def _atom(text: str, start: int, end: int, source: str) -> Value:
     """Classify one word as an int, a float, a DIMS tuple or a name."""
     if text.isdigit() and text.isascii():  # the common case, without a regex
