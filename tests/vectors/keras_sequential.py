@@ -169,12 +169,41 @@ def run(text: str) -> dict[str, Any] | None:
     }
 
 
+# The docs' --framework keras commands of recurrent layers (docs/frameworks.md): their
+# words, their input, and the same network as Keras's calls (tests/cli/test_frameworks.py
+# finds them by their words).
+DOCUMENTED = [
+    (
+        '"Bidirectional(LSTM(64, return_sequences=True))" "LSTM(32)" "Dense(10)"',
+        (20, 8),
+        ["Bidirectional(LSTM(64, return_sequences=True))", "LSTM(32)", "Dense(10)"],
+    ),
+    (
+        '"TimeDistributed(Conv2D(16, 3, strides=2))" "ConvLSTM2D(8, 3, padding=\'same\')" '
+        '"GlobalAveragePooling2D()"',
+        (10, 32, 32, 3),
+        [
+            "TimeDistributed(Conv2D(16, 3, strides=2))",
+            "ConvLSTM2D(8, 3, padding='same')",
+            "GlobalAveragePooling2D()",
+        ],
+    ),
+    ("lstm 32 out=hidden Dense 5", (20, 8), ["LSTM(32)", "Dense(5)"]),
+]
+
+
 def main() -> None:
     rng = random.Random(SEED)
     rows = []
     # The documented example (docs/frameworks.md), pasted as keras.io writes it.
     example = (ROOT / "examples" / "frameworks" / "keras_mnist.py").read_text()
     rows.append({"source": example, "input": [28, 28, 1], **run(example)})  # type: ignore[dict-item]
+    for words, shape, calls in DOCUMENTED:
+        items = ", ".join(
+            [f"keras.Input(shape={shape})", *(_prefixed(c, "layers.") for c in calls)]
+        )
+        text = f"model = keras.Sequential([{items}])\n"
+        rows.append({"documented": words, "source": text, "input": list(shape), **run(text)})  # type: ignore[dict-item]
     while len(rows) < COUNT:
         shape, body = rng.choice([_image, _sequence, _sequence, _video])(rng)
         text, runnable = source(rng, shape, body)
