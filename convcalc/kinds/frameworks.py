@@ -180,3 +180,14 @@ def from_statement(
             )
         framework = framework._replace(opset=get("onnx", asked_opset).opset)
     return framework
+
+
+def prepared(fw: Framework, source: str) -> str:
+    """The spec text as ``fw``'s parser reads it, of the same length: under Keras a
+    pasted ``keras.Sequential([...])`` is rewritten as the chain it spells
+    (kinds/keras/sequential.py); any other text is returned as it is."""
+    if fw.name != "keras" or "Sequential" not in source:
+        return source
+    from convcalc.kinds.keras import sequential
+
+    return sequential.rewrite(source) if sequential.is_sequential(source) else source

@@ -16,6 +16,7 @@ from convcalc.language.parse import (
     parse_value,
     spec_error,
     suggest,
+    tokenize,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "parse_value",
     "spec_error",
     "suggest",
+    "tokenize",
 ]

@@ -11,7 +11,7 @@ the line)::
     tuple     := '(' [item (',' item)* [',']] ')' | '[' [item (',' item)* [',']] ']'
     atom      := INT | FLOAT | DIMS | NAME | STRING     DIMS := INT ('x' | '×') INT ...
     call      := CLASS '(' [carg (',' carg)* [',']] ')' (no blank between CLASS and '(')
-    carg      := NAME '=' cvalue | cvalue               cvalue := atom | tuple
+    carg      := NAME '=' cvalue | cvalue               cvalue := atom | tuple | call
     CLASS     := a word that starts with a capital letter or holds a '.' (nn.Conv2d)
 
 A word that names a layer kind, a graph keyword (``as``, ``from``, ``add``, …) or a
@@ -20,7 +20,10 @@ ends the statement before it and starts a new one, so a network needs no separat
 on a command line; so does a call, PyTorch's own spelling of a layer
 (``nn.Conv2d(3, 64, 7, stride=2)``), whose class names the kind (its last dotted
 part, in any case). Inside a call a comma separates arguments, as in Python; what
-its arguments mean is the layer registry's business (layers/base.py: ``bind``). What
+its arguments mean is the layer registry's business (kinds/binding.py: ``bind``). A
+call may stand as a value, inside another call or after a key (Keras's wrappers:
+``Bidirectional(LSTM(64))``, ``TimeDistributed(layer=Dense(10))``): a ``call`` Value
+holding its statement, read as text, never run. What
 the graph statements mean is graph.py's business; here they are statements like any
 other. Every node keeps the offsets of its text, for error messages with a caret.
 """
@@ -102,10 +105,11 @@ WORD, SEP, PUNCT, STRING = "word", "sep", "punct", "string"
 
 class Value(NamedTuple):
     """A parsed value: an int, a float, a bare word, a quoted string (its text
-    without the quotes), or a tuple of atoms."""
+    without the quotes), a tuple of atoms, or a call (its LayerStmt: a layer given as
+    another's argument)."""
 
-    kind: str  # "int" | "float" | "name" | "string" | "tuple"
-    value: int | float | str | tuple[Value, ...]
+    kind: str  # "int" | "float" | "name" | "string" | "tuple" | "call"
+    value: int | float | str | tuple[Value, ...] | LayerStmt
     start: int
     end: int
 
@@ -200,6 +204,13 @@ def _tokenize(
         if kind is not None:
             append((kind, m.group(), m.start(), m.end()))
     return tokens
+
+
+def tokenize(source: str) -> list[tuple[str, str, int, int]]:
+    """The tokens of ``source`` as (kind, text, start, end): kinds "sep" (';', '|' or a
+    newline), "string", "punct" and "word"; blanks and comments left out. (Readers of
+    pasted code, kinds/keras/sequential.py, find its brackets with them.)"""
+    return _tokenize(source)
 
 
 def _atom(text: str, start: int, end: int, source: str) -> Value:
@@ -387,9 +398,10 @@ class _Parser:
         layer_text = _text(self.source, start, end)
         return LayerStmt(word.lower(), tuple(args), start, end, layer_text, anchor=start)
 
-    def call(self) -> LayerStmt:
+    def call(self, nested: bool = False) -> LayerStmt:
         """``Conv2d(3, 64, kernel_size=(7, 7))``, then (outside the parentheses) the
-        graph's own words: ``x2``, ``name=…``, ``frozen``."""
+        graph's own words: ``x2``, ``name=…``, ``frozen`` — but for a ``nested`` call,
+        another's argument, which ends at its ')'."""
         tokens = self.tokens
         _, callee, start, end = tokens[self.pos]
         kind = callee.rsplit(".", 1)[-1].lower()
@@ -444,7 +456,7 @@ class _Parser:
                 args.append(Arg(None, value.start, value))
             expect_arg = False
         inside = len(args)
-        while self.pos < n:  # the graph's words after the call
+        while self.pos < n and not nested:  # the graph's words after the call
             kind_, text, tstart, _tend = tokens[self.pos]
             if kind_ == SEP or self.is_kind(self.pos):
                 break
@@ -477,6 +489,9 @@ class _Parser:
             return Value("string", text[1:-1], start, end)
         if kind != WORD:
             raise self.error(f"unexpected {text!r}; expected a value", start, end)
+        if self.is_call(self.pos):  # a layer as an argument: Bidirectional(LSTM(64))
+            stmt = self.call(nested=True)
+            return Value("call", stmt, stmt.start, stmt.end)
         self.pos += 1
         return _atom(text, start, end, self.source)
 
@@ -485,7 +500,7 @@ class _Parser:
         tokens = self.tokens
         word = tokens[self.pos][0] == WORD
         first = self.call_value()
-        if word and self.pos < len(tokens) and tokens[self.pos][1] == ",":
+        if word and first.kind != "call" and self.pos < len(tokens) and tokens[self.pos][1] == ",":
             items = [*first.atoms()]
             while self.pos < len(tokens) and tokens[self.pos][1] == ",":
                 comma = tokens[self.pos]

@@ -381,11 +381,18 @@ def _framework(
         chosen = frameworks.get(word if word is not None else (framework or "torch"))
     except SpecError:  # a misspelt name: the statement's own check says so, in place
         chosen = frameworks.get(framework or "torch")
-    program = (
-        spec
-        if isinstance(spec, Program)
-        else parse(spec, chosen.kinds, chosen.word_kinds, chosen.classes)
-    )
+    if isinstance(spec, Program):
+        program = spec
+    else:  # a pasted keras.Sequential is read as the chain it spells, offsets kept
+        text = frameworks.prepared(chosen, spec)
+        try:
+            program = parse(text, chosen.kinds, chosen.word_kinds, chosen.classes)
+        except SpecError as exc:  # pointed at in the text as the user wrote it
+            if text is spec:
+                raise
+            raise SpecError(exc.message, source=spec, start=exc.start, end=exc.end) from None
+        if text is not spec:
+            program = program._replace(source=spec)
     stmts = program.statements
     if stmts and isinstance(stmts[0], LayerStmt) and stmts[0].kind == "framework":
         fw = frameworks.from_statement(stmts[0], source, framework, opset)

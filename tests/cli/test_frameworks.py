@@ -6,6 +6,7 @@ arithmetic itself is checked against Keras and ONNX in kinds/test_vectors.py; wh
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from click.testing import CliRunner, Result
 import convcalc
 from convcalc.cli.command import cli
 from convcalc.cli.completion import suggest
-from tests.paths import DATA, ROOT
+from tests.paths import DATA, ROOT, read_jsonl
 
 
 def run(args: list[str] | str, input: str | None = None) -> Result:
@@ -368,8 +369,21 @@ def test_the_readme_shows_networks_the_frameworks_built() -> None:
         (c["call"], tuple(c["input"]))
         for c in json.loads((DATA / "keras_calls.json").read_text())["calls"]
     }
+    # The recurrent layers' commands: Keras built them as a Sequential of the same calls.
+    built = {
+        (m["documented"], tuple(m["input"])): m
+        for m in read_jsonl("keras_sequential.jsonl")
+        if m.get("documented")
+    }
     for framework, shape, words in commands:
         size = [int(v) for v in shape.split("x")]
+        model = built.get((words, tuple(size)))
+        if model is not None:
+            args = shlex.split(words)
+            result = convcalc.analyze(" ".join(args), size, framework="keras")
+            assert [list(r.output) for r in result.layers] == model["layers"], words
+            assert (result.params, result.trainable) == (model["params"], model["trainable"])
+            continue
         if framework == "keras" and "(" in words:  # a Keras call: Keras built it
             assert (words.strip("'"), tuple(size)) in calls, words
             continue

@@ -213,3 +213,26 @@ def test_spec_error_location_and_caret() -> None:
 def test_missing_input_shape_is_a_spec_error() -> None:
     with pytest.raises(convcalc.SpecError, match="no input shape"):
         convcalc.analyze("conv2d 8 k=3")
+
+
+def test_a_call_may_be_another_call_s_argument() -> None:
+    # Keras's wrappers: Bidirectional(LSTM(64)), parsed (never run) into a "call" value.
+    kinds = {"bidirectional", "lstm", "dense", "timedistributed"}
+    source = 'Bidirectional(LSTM(64, return_sequences=True), merge_mode="sum") x2 dense 3'
+    first, second = parse(source, kinds).statements
+    assert isinstance(first, LayerStmt) and isinstance(second, LayerStmt)
+    inner = first.args[0].value
+    assert inner.kind == "call" and (inner.start, inner.end) == (14, 45)
+    assert isinstance(inner.value, LayerStmt)
+    assert (inner.value.call, inner.value.inside, inner.value.text) == (
+        "LSTM",
+        2,
+        "LSTM(64, return_sequences=True)",
+    )
+    assert [a.key for a in first.args] == [None, "merge_mode", None]  # then x2, outside
+    assert second.kind == "dense"
+    # After a key in the word form, across lines, and refusing an unknown class.
+    (stmt,) = parse("timedistributed layer=Dense(\n  10,\n)", kinds).statements
+    assert isinstance(stmt, LayerStmt) and stmt.args[0].value.kind == "call"
+    with pytest.raises(convcalc.SpecError, match="does not know the module Lstm2"):
+        parse("Bidirectional(Lstm2(4))", kinds)
