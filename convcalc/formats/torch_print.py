@@ -13,10 +13,11 @@ out (AvgPool2d its ceil_mode, count_include_pad and divisor_override; Upsample i
 align_corners): those are read at PyTorch's defaults, as the print states them.
 
 Only Sequential and ModuleList say in what order their children run. Any other container
-(``VGG(…)``, torchvision's ``Conv2dNormActivation``) prints its children but not its
-``forward``, which may skip, reorder or combine them (VGG flattens between ``avgpool`` and
-``classifier``): it is an error, unless ``assume_sequential`` says to run its children in
-print order — which the reading then records (``assumed``) for the output to state.
+(``Net(…)``) prints its children but not its ``forward``, which may skip, reorder or
+combine them (VGG flattens between ``avgpool`` and ``classifier``). torchvision's classes
+are known (formats/torch_blocks.py: their forwards as graph steps); any other is an
+error, unless ``assume_sequential`` says to run its children in print order — which the
+reading then records (``assumed``) for the output to state.
 """
 
 from __future__ import annotations
