@@ -64,7 +64,7 @@ def _keeps_shape(children: dict[str, Module]) -> bool:
     first = [int(n) for n in _INT.findall(convs[0].text)]
     last = [int(n) for n in _INT.findall(convs[-1].text)]
     strides = [int(m.group(1)) for c in convs for m in _STRIDE.finditer(c.text)]
-    return first[0] == last[1] and max(strides, default=1) == 1
+    return first[:1] == last[1:2] != [] and max(strides, default=1) == 1
 
 
 def _in_order(flatten_before: str | None = None, *extra: tuple[str, list[str]]) -> Forward:

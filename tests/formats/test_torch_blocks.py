@@ -152,3 +152,67 @@ def test_a_printed_torchvision_model_runs_from_the_command_line(tmp_path: Path) 
     assert [(r["output"], r["params"], r["macs"]) for r in got["layers"]] == [
         (r["output"], r["params"], r["macs"]) for r in want["layers"]
     ]
+
+
+def _cut(text: str, head: str) -> str:
+    """The print of one module of a model's print: from its line ``head`` to its ``)``,
+    dedented, without its name."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == head)
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] == " " * indent + ")")
+    block = [line[indent:] for line in lines[start : end + 1]]
+    block[0] = block[0].split(": ", 1)[1]
+    return "\n".join(block) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "label"),
+    [
+        ("mobilenet_v2", "(2): InvertedResidual(", "features.2"),  # no shortcut
+        ("mobilenet_v2", "(3): InvertedResidual(", "features.3"),  # a shortcut
+        ("densenet121", "(denseblock1): _DenseBlock(", "features.denseblock1"),
+        ("inception_v3", "(Mixed_7b): InceptionE(", "Mixed_7b"),
+    ],
+)
+def test_a_blocks_own_print_gives_its_figures_in_the_model(
+    name: str, head: str, label: str
+) -> None:
+    """print(model.features[2]): the block alone, at the input it has in the model
+    (block labels are names, which the spec language reads in lower case)."""
+    row = BY_NAME[name]
+    whole = analyze_print(row["print"], row["input"])
+    (inside,) = [b for b in whole.blocks if b.block[-1] == label.lower()]
+    alone = analyze_print(_cut(row["print"], head), inside.input)
+    assert (alone.params, alone.buffers, alone.macs, alone.output) == (
+        inside.params,
+        inside.buffers,
+        inside.macs,
+        inside.output,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        # a convolution's channels that do not follow: the shape error, at its line
+        ("mobilenet_v2", "(1): Conv2d(32, 16,", "(1): Conv2d(33, 16,"),
+        # ConvNeXt's block without its second Permute: the shortcut adds channels-last to C×H×W
+        ("convnext_tiny", "          (6): Permute()\n", ""),
+        # a ResNet block's downsample that no longer halves the size
+        ("resnet18", "kernel_size=(1, 1), stride=(2, 2)", "kernel_size=(1, 1), stride=(1, 1)"),
+    ],
+)
+def test_a_broken_torchvision_print_is_a_clear_error(
+    tmp_path: Path, name: str, old: str, new: str
+) -> None:
+    row = BY_NAME[name]
+    assert old in row["print"]
+    path = tmp_path / "model.txt"
+    path.write_text(row["print"].replace(old, new, 1), encoding="utf-8")
+    size = "x".join(map(str, row["input"]))
+    result = CliRunner().invoke(cli, ["--from-torch", str(path), "-i", size])
+    assert result.exit_code in (1, 2), result.output
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("convcalc: ") or "model.txt:" in result.stderr
