@@ -95,8 +95,12 @@ def _name(cls: str) -> str:
     return cls.rsplit(".", 1)[-1]
 
 
+# Whether a container (in a parent of that class) has a forward convcalc knows.
+_Placed = Callable[[Module, str], bool]
+
+
 class _Counter:
-    def __init__(self, shape: tuple[int, ...] | None, placed: Callable[[str], bool]) -> None:
+    def __init__(self, shape: tuple[int, ...] | None, placed: _Placed) -> None:
         self.shape = shape
         self.placed = placed
         self.leaves: dict[str, tuple[int, int] | None] = {}
@@ -113,13 +117,15 @@ class _Counter:
             self.leaves[text] = _leaf_figures(_SAME_AS.get(cls, cls) + text[len(cls) :])
         return self.leaves[text]
 
-    def module(self, module: Module, path: str, depth: int = 0) -> tuple[int, int]:
-        p, b = self.figures(module, path, depth)
+    def module(
+        self, module: Module, path: str, depth: int = 0, parent: str = ""
+    ) -> tuple[int, int]:
+        p, b = self.figures(module, path, depth, parent)
         if depth == 1 or (depth == 0 and module.text):
             self.rows.append(Counted(path, _name(module.cls), p, b))
         return p, b
 
-    def figures(self, module: Module, path: str, depth: int) -> tuple[int, int]:
+    def figures(self, module: Module, path: str, depth: int, parent: str) -> tuple[int, int]:
         cls = _name(module.cls)
         if module.text:
             if cls in PLACED and module.text.endswith("()"):
@@ -131,7 +137,7 @@ class _Counter:
             return figures[0] * module.repeat, figures[1] * module.repeat
         params = buffers = 0
         for child in module.children:
-            p, b = self.module(child, _join(path, child.name), depth + 1)
+            p, b = self.module(child, _join(path, child.name), depth + 1, cls)
             params += p
             buffers += b
         hidden = _HIDDEN.get(cls)
@@ -139,7 +145,7 @@ class _Counter:
             p, b = hidden(self, module)
             params += p
             buffers += b
-        if cls not in PLACED and not self.placed(cls):
+        if cls not in PLACED and not self.placed(module, parent):
             self.unplaced.setdefault(cls, path)
         return params * module.repeat, buffers * module.repeat
 
@@ -317,11 +323,11 @@ def count_print(
     source: str,
     input_shape: Sequence[int] | None = None,
     *,
-    placed: Callable[[str], bool] = lambda cls: False,
+    placed: _Placed = lambda module, parent: False,
 ) -> Count:
     """The parameters and buffers of a model's print (see the module's docstring);
     ``input_shape`` (without the batch) sizes what follows the input (ViT's position
-    embedding); ``placed`` says which other container classes have a known forward.
+    embedding); ``placed(module, parent class)`` says which other containers have a known forward.
     Raises SpecError for text that is not a print."""
     modules = parse_modules(source)
     counter = _Counter(None if input_shape is None else tuple(input_shape), placed)

@@ -13,19 +13,21 @@ out (AvgPool2d its ceil_mode, count_include_pad and divisor_override; Upsample i
 align_corners): those are read at PyTorch's defaults, as the print states them.
 
 Only Sequential and ModuleList say in what order their children run. Any other container
-(``VGG(…)``, torchvision's ``Conv2dNormActivation``) prints its children but not its
-``forward``, which may skip, reorder or combine them (VGG flattens between ``avgpool`` and
-``classifier``): it is an error, unless ``assume_sequential`` says to run its children in
-print order — which the reading then records (``assumed``) for the output to state.
+(``Net(…)``) prints its children but not its ``forward``, which may skip, reorder or
+combine them (VGG flattens between ``avgpool`` and ``classifier``). torchvision's classes
+are known (formats/torch_blocks.py: their forwards as graph steps); any other is an
+error, unless ``assume_sequential`` says to run its children in print order — which the
+reading then records (``assumed``) for the output to state.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.errors import ConvcalcError, ShapeError, SpecError
+from convcalc.formats.torch_blocks import READ_BY_PARENT, Forward, forward_of
 from convcalc.language import KEYWORDS
 
 if TYPE_CHECKING:
@@ -236,7 +238,7 @@ class _Writer:
                 module.start,
                 module.start + len(module.cls),
             )
-        forward = _FORWARDS.get(cls)
+        forward = forward_of(module)
         if forward is not None and (path or module.name):
             return self.mapped(module, path, cls, forward)
         if cls not in ORDERED and forward is None:
@@ -270,8 +272,8 @@ class _Writer:
             out.append((f"{block} name={shown}", module.start, len(module.cls)))
         return out
 
-    def mapped(self, module: Module, path: str, cls: str, forward: _Forward) -> list[_Stmt]:
-        """A module whose forward convcalc knows (``_FORWARDS``): a block of its graph."""
+    def mapped(self, module: Module, path: str, cls: str, forward: Forward) -> list[_Stmt]:
+        """A module whose forward convcalc knows (formats/torch_blocks.py): a block of its graph."""
         out: list[_Stmt] = []
         for index in _indices(module):
             label = _join(path, index)
@@ -281,7 +283,7 @@ class _Writer:
             out.append((f"{block} name={shown}", module.start, len(module.cls)))
         return out
 
-    def mapped_body(self, module: Module, label: str, forward: _Forward) -> list[_Stmt]:
+    def mapped_body(self, module: Module, label: str, forward: Forward) -> list[_Stmt]:
         children = {c.name: c for c in module.children}
         out: list[_Stmt] = []
         for step in forward(children):
@@ -332,61 +334,12 @@ class _Writer:
 
 _RESERVED = KEYWORDS | {"input"}
 
-# A forward convcalc knows: the steps of a module's graph from its children by name —
-# a child (run where it stands) or a statement of the spec language (as, from, add,
-# flatten …).
-_Forward = Callable[[dict[str, Module]], list["Module | str"]]
 
-
-def _in_order(flatten_before: str) -> _Forward:
-    """A model whose forward runs its children in print order, flattening before one
-    (torchvision's AlexNet, VGG and ResNet: ``torch.flatten(x, 1)`` before the
-    classifier)."""
-
-    def forward(children: dict[str, Module]) -> list[Module | str]:
-        out: list[Module | str] = []
-        for name, child in children.items():
-            if name == flatten_before:
-                out.append("flatten")
-            out.append(child)
-        return out
-
-    return forward
-
-
-def _residual(*main: str) -> _Forward:
-    """torchvision's BasicBlock and Bottleneck: the ``main`` children in order, plus the
-    input (through ``downsample`` when it has one), then ``relu``."""
-
-    def forward(children: dict[str, Module]) -> list[Module | str]:
-        out: list[Module | str] = ["as x"]
-        for name in main:
-            out.append(children[name])
-            if name.startswith("bn") and name != main[-1]:
-                out.append(children["relu"])
-        down = children.get("downsample")
-        if down is not None:
-            out += ["as y", "from x", down, "add y"]
-        else:
-            out.append("add x")
-        out.append(children["relu"])
-        return out
-
-    return forward
-
-
-_FORWARDS: dict[str, _Forward] = {
-    "AlexNet": _in_order("classifier"),
-    "VGG": _in_order("classifier"),
-    "ResNet": _in_order("fc"),
-    "BasicBlock": _residual("conv1", "bn1", "conv2", "bn2"),
-    "Bottleneck": _residual("conv1", "bn1", "conv2", "bn2", "conv3", "bn3"),
-}
-
-
-def forward_known(cls: str) -> bool:
-    """Whether convcalc maps the container class ``cls`` to a graph."""
-    return cls in ORDERED or cls in _FORWARDS
+def forward_known(module: Module, parent: str = "") -> bool:
+    """Whether convcalc maps the container ``module`` to a graph (in ``parent``, the
+    class of the module holding it: some blocks read a child themselves)."""
+    cls = module.cls.rsplit(".", 1)[-1]
+    return cls in ORDERED or forward_of(module) is not None or (parent, cls) in READ_BY_PARENT
 
 
 def _indices(module: Module) -> list[str]:

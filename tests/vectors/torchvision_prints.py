@@ -18,6 +18,15 @@ JSON object per line (sorted keys), in ``torchvision.models.list_models`` order:
 
 ``params`` = ``sum(p.numel() for p in model.parameters())`` (asserted equal to
 ``num_params``), ``buffers`` likewise over ``model.buffers()``.
+
+It also writes ``tests/data/torchvision_print_variants.jsonl.gz``: the prints of models built
+with other arguments than their weights' (``VARIANTS``: auxiliary heads on or off, other
+widths, dilation, another input size), each run in eval mode on the meta device::
+
+    {"name": …, "kwargs": {…}, "input": […], "print": repr(model), "params": …,
+     "buffers": …, "output": the output's shape without the batch,
+     "macs": FlopCounterMode's total / 2 (as tests/vectors/models.py counts),
+     "aux": {head: its output's shape in train mode} (GoogLeNet's aux1 and aux2)}
 """
 
 from __future__ import annotations
@@ -43,6 +52,25 @@ from torchvision.models import get_model, get_model_weights, list_models  # noqa
 
 ROOT = Path(__file__).resolve().parents[2]
 PATH = ROOT / "tests" / "data" / "torchvision_prints.jsonl.gz"
+VARIANTS_PATH = ROOT / "tests" / "data" / "torchvision_print_variants.jsonl.gz"
+
+# (name, builder arguments, input size): models built otherwise than their weights build
+# them, so that a print's forward is checked against PyTorch itself.
+VARIANTS: list[tuple[str, dict[str, Any], int]] = [
+    ("googlenet", {"aux_logits": True, "init_weights": False}, 224),
+    ("inception_v3", {"aux_logits": False, "init_weights": False}, 299),
+    ("vit_b_16", {"image_size": 384}, 384),
+    ("mobilenet_v3_large", {"reduced_tail": True, "dilated": True, "num_classes": 10}, 160),
+    ("mobilenet_v2", {"width_mult": 0.5}, 160),
+    ("efficientnet_b0", {"num_classes": 10}, 256),
+    ("efficientnet_v2_s", {}, 256),
+    ("regnet_y_400mf", {}, 160),
+    ("shufflenet_v2_x1_0", {"num_classes": 10}, 192),
+    ("densenet121", {"memory_efficient": True}, 160),
+    ("convnext_tiny", {}, 160),
+    ("squeezenet1_1", {}, 227),
+    ("mnasnet0_5", {}, 192),
+]
 
 
 def record(name: str) -> dict[str, Any]:
@@ -67,6 +95,34 @@ def record(name: str) -> dict[str, Any]:
     }
 
 
+def variant(name: str, kwargs: dict[str, Any], size: int) -> dict[str, Any]:
+    with torch.device("meta"):
+        model = get_model(name, weights=None, **kwargs)
+        x = torch.zeros(1, 3, size, size)
+    models.force_need_weights(model)
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+        macs = models.flops_of(lambda: model(x)) // 2
+    aux = {}
+    if name == "googlenet" and kwargs.get("aux_logits"):
+        model.train()
+        with torch.no_grad():
+            train = model(x)
+        aux = {"aux1": models.shape(train.aux_logits1), "aux2": models.shape(train.aux_logits2)}
+    return {
+        "name": name,
+        "kwargs": kwargs,
+        "input": [3, size, size],
+        "print": repr(model),
+        "params": sum(p.numel() for p in model.parameters()),
+        "buffers": sum(b.numel() for b in model.buffers()),
+        "output": models.shape(out),
+        "macs": macs,
+        "aux": aux,
+    }
+
+
 def main() -> None:
     assert torch.__version__.startswith("2.13."), torch.__version__
     assert torchvision.__version__.startswith("0.28."), torchvision.__version__
@@ -78,6 +134,11 @@ def main() -> None:
         for row in rows:
             fh.write((json.dumps(row, sort_keys=True) + "\n").encode())
     print(f"{len(rows)} prints -> {PATH.relative_to(ROOT)}", file=sys.stderr)
+    torch.backends.mha.set_fastpath_enabled(False)  # as models.py: attention's bmm's counted
+    with VARIANTS_PATH.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
+        for name, kwargs, size in VARIANTS:
+            fh.write((json.dumps(variant(name, kwargs, size), sort_keys=True) + "\n").encode())
+    print(f"{len(VARIANTS)} variants -> {VARIANTS_PATH.relative_to(ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
