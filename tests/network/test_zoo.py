@@ -35,6 +35,12 @@ WEIGHTED = {
     "layernorm2d",
     "groupnorm",
     "multiheadattention",
+    # torchvision's own modules, each recorded as one (tests/vectors/models.py's RECORDED)
+    "shiftedwindowattention",
+    "shiftedwindowattentionv2",
+    "relposattention",
+    "patchmerging",
+    "patchmergingv2",
 }
 
 
@@ -76,9 +82,18 @@ def _weighted(rows: Any) -> list[dict[str, Any]]:
     ]
 
 
+# The kind of a torch module type where it is not the type's name in lower case.
+KIND_OF_TYPE = {"RelativePositionalMultiHeadAttention": "relposattention"}
+
+
 def _torch(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"type": x["type"].lower(), "output": x["output"], "params": x["params"], "macs": x["macs"]}
+        {
+            "type": KIND_OF_TYPE.get(x["type"], x["type"].lower()),
+            "output": x["output"],
+            "params": x["params"],
+            "macs": x["macs"],
+        }
         for x in layers
     ]
 

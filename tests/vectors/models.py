@@ -21,7 +21,7 @@ hand-built models:
 * ``input`` / ``output``: shapes without the batch (PyTorch ran batch 1, eval mode, no_grad);
   ``input`` is the size torchvision's published figures were measured at (the weights'
   ``transforms().crop_size``: 224, inception_v3 299, efficientnet_b1…b7 240…600,
-  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518);
+  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518, swin_v2_* 256);
 * ``params`` = ``sum(p.numel() for p in model.parameters())``; ``buffers`` = the same over
   ``model.buffers()``, of which ``int64_buffers`` are int64 (BatchNorm's num_batches_tracked);
 * ``macs`` = ``FlopCounterMode`` total / 2 of the eval forward, run with every
@@ -33,8 +33,9 @@ hand-built models:
   ``null`` for the hand-built models. The script asserts ``params == num_params`` and
   ``round(macs / 1e9, 3) == gflops`` for every torchvision model;
 * ``layers``: every call, in execution order (forward hooks), of a module of the types in
-  ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention;
-  modules inside an attention module are not recorded separately):
+  ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention,
+  torchvision's Swin window attention (v1 and v2), MaxViT's relative-position attention and
+  Swin's patch merging (v1 and v2); modules inside one of them are not recorded separately):
   ``{"type": class name, "output": shape without batch, "params": the module's own
   parameters (recursively), "buffers": likewise, "macs": FlopCounterMode / 2 of that call
   alone}``. The call's MACs come from re-running the module on the hooked input inside its
@@ -75,7 +76,13 @@ sys.modules.setdefault(
 )
 import torchvision  # noqa: E402
 from torchvision.models import get_model, get_model_weights  # noqa: E402
+from torchvision.models.maxvit import RelativePositionalMultiHeadAttention  # noqa: E402
 from torchvision.models.regnet import BlockParams  # noqa: E402
+from torchvision.models.swin_transformer import (  # noqa: E402
+    PatchMerging,
+    PatchMergingV2,
+    ShiftedWindowAttention,
+)
 
 SEED = 20250607
 # Shapes and counts need no values: every model is built and run on the meta device
@@ -112,6 +119,14 @@ RECORDED: tuple[type[nn.Module], ...] = (
     nn.LayerNorm,
     nn.GroupNorm,
     nn.MultiheadAttention,
+    # torchvision's attention modules call F.linear with their projections' weights (Swin)
+    # or hold their projections and the attention matmuls (MaxViT): each is one record,
+    # as nn.MultiheadAttention is. ShiftedWindowAttentionV2 subclasses ShiftedWindowAttention.
+    ShiftedWindowAttention,
+    RelativePositionalMultiHeadAttention,
+    # Swin's patch merging: a LayerNorm and a Linear around a 2×2 gather, one record.
+    PatchMerging,
+    PatchMergingV2,
 )
 
 # Families together, the 19 first built in first within each.
@@ -136,6 +151,8 @@ TORCHVISION_MODELS = (
     *("efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"),
     *("convnext_tiny", "convnext_small", "convnext_base", "convnext_large"),
     *("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
+    *("swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b"),
+    "maxvit_t",
 )
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
@@ -148,6 +165,7 @@ TORCHVISION_MODELS = (
 # * vgg*: init_weights=False.
 # * vit_*: image_size = meta["min_size"][0] (224 for IMAGENET1K_V1, 518 for vit_h_14's
 #   default IMAGENET1K_SWAG_E2E_V1).
+# * maxvit_t: input_size = meta["min_size"] (224, 224): the grid its attention is built for.
 # The others only set num_classes. transform_input is an elementwise rescale of the three
 # channels (no parameters, no MACs); init_weights only changes the initial values.
 BUILDER_KWARGS: dict[str, dict[str, Any]] = {
@@ -155,6 +173,7 @@ BUILDER_KWARGS: dict[str, dict[str, Any]] = {
     "inception_v3": {"aux_logits": True, "init_weights": False, "transform_input": True},
 }
 BUILDER_KWARGS.update({n: {"init_weights": False} for n in TORCHVISION_MODELS if n[:3] == "vgg"})
+BUILDER_KWARGS["maxvit_t"] = {"input_size": [224, 224]}
 
 
 def shape(t: torch.Tensor) -> list[int]:
