@@ -60,6 +60,8 @@ def test_totals_equal_pytorch(model: tuple[dict[str, Any], convcalc.Analysis]) -
     assert list(analysis.output) == record["output"]
     assert analysis.params == record["params"]
     assert analysis.buffers == record["buffers"]
+    # int64: BatchNorm's num_batches_tracked, Swin's and MaxViT's relative_position_index
+    assert sum(r.int64_buffers or 0 for r in analysis.layers) == record["int64_buffers"]
     assert analysis.macs == record["macs"]
 
 

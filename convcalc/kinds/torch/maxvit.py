@@ -173,8 +173,12 @@ class RelativePositionalMultiHeadAttention(Layer):
         params = 4 * d * d + 4 * d + (2 * size - 1) ** 2 * heads
         index = m * m  # relative_position_index, int64
         tokens = prod((g, p))
-        # to_qkv (3D²) and merge (D²) per token; QKᵀ and AV (P · D per token each).
-        macs = None if tokens is None or p is None else tokens * (4 * d * d + 2 * p * d)
+        # to_qkv (3D²) and merge (D²) per token; QKᵀ and AV (P · D per token each). With
+        # one token a group, AV's einsum sums over a single key: PyTorch computes it as an
+        # element-wise product, which FlopCounterMode (and so the MAC rule) does not count.
+        macs = None
+        if tokens is not None and p is not None:
+            macs = tokens * (4 * d * d + (2 if p > 1 else 1) * p * d)
         return Out(
             "relposattention",
             shape,

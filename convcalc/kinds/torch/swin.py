@@ -166,7 +166,7 @@ class _WindowAttention(Layer):
             return []
         wh, ww = self._window()
         ph, pw = _ceil_div(h, wh) * wh, _ceil_div(w, ww) * ww
-        note = f"padded to {ph}×{pw} (a multiple of the {wh}×{ww} window)"
+        note = f"the map padded to {ph}×{pw}, whole {wh}×{ww} windows" if (ph, pw) != (h, w) else ""
         return [
             Step(row.index, "windows", f"⌈{h} / {wh}⌉·⌈{w} / {ww}⌉", (ph // wh) * (pw // ww), note),
             Step(row.index, "tokens", f"{wh}·{ww}", wh * ww, "per window, each attending to all"),
