@@ -40,7 +40,10 @@ class ModelInfo(NamedTuple):
 
 
 # Weights' data sets (the start of their names) and the task they name.
-TASKS = (("IMAGENET1K_", "Classification, ImageNet-1K"),)
+TASKS = (
+    ("IMAGENET1K_", "Classification, ImageNet-1K"),
+    ("KINETICS400_", "Video classification, Kinetics-400"),
+)
 OTHER_TASK = "Not in torchvision's zoo"
 
 

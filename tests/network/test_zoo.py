@@ -38,6 +38,7 @@ WEIGHTED = {
     # torchvision's own modules, each recorded as one (tests/vectors/models.py's RECORDED)
     "shiftedwindowattention",
     "shiftedwindowattentionv2",
+    "shiftedwindowattention3d",
     "relposattention",
     "patchmerging",
     "patchmergingv2",
@@ -229,8 +230,9 @@ def test_list_models_by_task_and_weights() -> None:
             assert gflops == f"{record['macs'] / 1e9:.3f}"
             continue
         weights = record["weights"].split(".")[1]
-        assert title == (
-            f"Classification, ImageNet-1K: torchvision's {weights} weights, their published figures:"
+        task = {"IMAGENET1K": "Classification, ImageNet-1K"}.get(
+            weights.split("_")[0], "Video classification, Kinetics-400"
         )
+        assert title == f"{task}: torchvision's {weights} weights, their published figures:"
         assert params == f"{published['num_params']:,}"
         assert gflops == f"{published['gflops']:.3f}"

@@ -21,7 +21,8 @@ hand-built models:
 * ``input`` / ``output``: shapes without the batch (PyTorch ran batch 1, eval mode, no_grad);
   ``input`` is the size torchvision's published figures were measured at (the weights'
   ``transforms().crop_size``: 224, inception_v3 299, efficientnet_b1…b7 240…600,
-  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518, swin_v2_* 256);
+  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518, swin_v2_* 256;
+  video models: 16 frames of 224×224);
 * ``params`` = ``sum(p.numel() for p in model.parameters())``; ``buffers`` = the same over
   ``model.buffers()``, of which ``int64_buffers`` are int64 (BatchNorm's num_batches_tracked);
 * ``macs`` = ``FlopCounterMode`` total / 2 of the eval forward, run with every
@@ -34,7 +35,7 @@ hand-built models:
   ``round(macs / 1e9, 3) == gflops`` for every torchvision model;
 * ``layers``: every call, in execution order (forward hooks), of a module of the types in
   ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention,
-  torchvision's Swin window attention (v1 and v2), MaxViT's relative-position attention and
+  torchvision's Swin window attention (v1, v2 and 3-d), MaxViT's relative-position attention and
   Swin's patch merging (v1 and v2); modules inside one of them are not recorded separately):
   ``{"type": class name, "output": shape without batch, "params": the module's own
   parameters (recursively), "buffers": likewise, "macs": FlopCounterMode / 2 of that call
@@ -83,6 +84,7 @@ from torchvision.models.swin_transformer import (  # noqa: E402
     PatchMergingV2,
     ShiftedWindowAttention,
 )
+from torchvision.models.video.swin_transformer import ShiftedWindowAttention3d  # noqa: E402
 
 SEED = 20250607
 # Shapes and counts need no values: every model is built and run on the meta device
@@ -123,6 +125,7 @@ RECORDED: tuple[type[nn.Module], ...] = (
     # or hold their projections and the attention matmuls (MaxViT): each is one record,
     # as nn.MultiheadAttention is. ShiftedWindowAttentionV2 subclasses ShiftedWindowAttention.
     ShiftedWindowAttention,
+    ShiftedWindowAttention3d,
     RelativePositionalMultiHeadAttention,
     # Swin's patch merging: a LayerNorm and a Linear around a 2×2 gather, one record.
     PatchMerging,
@@ -153,7 +156,11 @@ TORCHVISION_MODELS = (
     *("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
     *("swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b"),
     "maxvit_t",
+    # video (Kinetics-400), 16 frames
+    *("swin3d_t", "swin3d_s", "swin3d_b"),
 )
+# Frames of a video model's input: torchvision's published video figures are for 16.
+VIDEO_FRAMES = 16
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
 # num_classes = len(meta["categories"]) (set for all below):
@@ -431,9 +438,10 @@ def torchvision_record(name: str) -> dict[str, Any]:
         kwargs["image_size"] = weights.meta["min_size"][0]
     crop = weights.transforms().crop_size
     size = crop[0] if isinstance(crop, list | tuple) else crop
+    frames = [VIDEO_FRAMES] if ".video." in type(weights).__module__ else []
     with torch.device(DEVICE):
         model = get_model(name, weights=None, **kwargs)
-    return record(name, model, [3, size, size], "torchvision", kwargs, weights)
+    return record(name, model, [3, *frames, size, size], "torchvision", kwargs, weights)
 
 
 def main() -> None:

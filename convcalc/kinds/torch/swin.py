@@ -6,6 +6,7 @@ its features after the patch embedding's permute (docs/language.md#the-layer-kin
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from convcalc.errors import LayerError
@@ -30,7 +31,7 @@ def _ceil_div(a: int, b: int) -> int:
 
 def _channels_last(kind: str, shape: Shape, rank: int | None = 3) -> None:
     if (rank is not None and len(shape) != rank) or len(shape) < 3:
-        want = "H×W×C" if rank == 3 else "…×H×W×C"
+        want = {3: "H×W×C", 4: "T×H×W×C"}.get(rank or 0, "…×H×W×C")
         raise LayerError(
             f"{kind} expects a channels-last {want} input, got {fmt_shape(shape)}"
             + (" (permute a C×H×W map with permute 0,2,3,1 first?)" if len(shape) == 3 else "")
@@ -83,7 +84,10 @@ class _WindowAttention(Layer):
     window with a relative-position bias, and cut back to H×W×C."""
 
     PARAMS = _WINDOW_PARAMS
-    VERSION: ClassVar[int] = 1
+    RANK: ClassVar[int] = 2  # H×W windows; 3: T×H×W
+    # Shrinks a window to an input smaller than it (ShiftedWindowAttention3d); the 2-d
+    # attention pads the input to a whole window instead.
+    ADAPTS: ClassVar[bool] = False
     EXAMPLE, EXAMPLE_INPUT = "96 3 window=7 shift=3", "56x56x96"
     TORCH_UNWRITABLE = (
         "torchvision's ShiftedWindowAttention has no nn class; build it with "
@@ -99,54 +103,68 @@ class _WindowAttention(Layer):
     attention_dropout: float
     dropout: float
 
-    def _window(self) -> tuple[int, int]:
+    def _window(self) -> tuple[int, ...]:
+        rank = self.RANK
         ws, ss = self.window_size, self.shift_size
-        ws = ws * 2 if len(ws) == 1 else ws
-        ss = ss * 2 if len(ss) == 1 else ss
-        if len(ws) != 2 or len(ss) != 2:
+        ws = ws * rank if len(ws) == 1 else ws
+        ss = ss * rank if len(ss) == 1 else ss
+        if len(ws) != rank or len(ss) != rank:
             raise LayerError(
-                f"window_size and shift_size must be of length 2, got window_size="
+                f"window_size and shift_size must be of length {rank}, got window_size="
                 f"{fmt_tuple(ws)} and shift_size={fmt_tuple(ss)}"
             )
         if min(ws) <= 0:
             raise LayerError(f"window_size must be positive, got {fmt_tuple(ws)}")
-        return ws[0], ws[1]
+        return ws
 
-    def _check(self, kind: str, shape: Shape) -> tuple[int, int]:
-        wh, ww = self._window()
+    def _check(self, kind: str, shape: Shape) -> tuple[int, ...]:
+        window = self._window()
         if self.num_heads <= 0:
             raise LayerError(f"num_heads must be positive, got {self.num_heads}")
         if self.dim <= 0:
             raise LayerError(f"dim must be positive, got {self.dim}")
         if self.dim % self.num_heads:
             raise LayerError(f"dim {self.dim} is not divisible by num_heads {self.num_heads}")
-        _channels_last(kind, shape)
+        _channels_last(kind, shape, self.RANK + 1)
         _check_channels(kind, shape, self.dim)
-        return wh, ww
+        return window
 
-    def bias_params(self, wh: int, ww: int) -> tuple[int, int]:
+    def _windows(
+        self, shape: Shape, window: tuple[int, ...]
+    ) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """(the input's sizes, the window used on them: the 3-d attention shrinks a
+        window to a smaller input); None if a size is unknown."""
+        sizes = tuple(s for s in shape[: self.RANK] if s is not None)
+        if len(sizes) < self.RANK:
+            return None
+        if not self.ADAPTS:
+            return sizes, window
+        return sizes, tuple(min(s, w) for s, w in zip(sizes, window))
+
+    def bias_params(self, window: tuple[int, ...]) -> tuple[int, int]:
         """(parameters, buffers) of the relative-position bias: v1's learned table of
         (2Wh−1)(2Ww−1) offsets × heads, its index of (Wh·Ww)² offsets (an int64 buffer)."""
-        return (2 * wh - 1) * (2 * ww - 1) * self.num_heads, 0
+        return math.prod(2 * w - 1 for w in window) * self.num_heads, 0
 
-    def bias_macs(self, wh: int, ww: int) -> int:
+    def bias_macs(self, window: tuple[int, ...]) -> int:
         return 0
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         kind = type(self).__name__.lower()
-        wh, ww = self._check(kind, shape)
-        c, n = self.dim, wh * ww
-        h, w = shape[0], shape[1]
-        windows = None if h is None or w is None else _ceil_div(h, wh) * _ceil_div(w, ww)
+        window = self._check(kind, shape)
+        c, full = self.dim, math.prod(window)
         linear = 4 * c * c + (3 * c if self.qkv_bias else 0) + (c if self.proj_bias else 0)
-        bias, floats = self.bias_params(wh, ww)
-        index = n * n  # relative_position_index, int64
+        bias, floats = self.bias_params(window)
+        index = full * full  # relative_position_index, int64
         # qkv (3C² a token) and proj (C²) on every token of the padded map, QKᵀ and AV
         # (N² · C/heads per head each) in every window; the bias MLP once (v2).
-        tokens = prod((windows, n))
+        known = self._windows(shape, window)
         macs = None
-        if tokens is not None:
-            macs = tokens * 4 * c * c + 2 * tokens * n * c + self.bias_macs(wh, ww)
+        if known is not None:
+            sizes, used = known
+            n = math.prod(used)
+            tokens = math.prod(_ceil_div(s, w) for s, w in zip(sizes, used)) * n
+            macs = tokens * 4 * c * c + 2 * tokens * n * c + self.bias_macs(window)
         return Out(
             kind,
             shape,
@@ -161,15 +179,26 @@ class _WindowAttention(Layer):
         """The windows over the padded map, and the tokens each attends to."""
         from convcalc.kinds.explaining import Step
 
-        h, w = row.input[0], row.input[1]
-        if h is None or w is None:
+        known = self._windows(row.input, self._window())
+        if known is None:
             return []
-        wh, ww = self._window()
-        ph, pw = _ceil_div(h, wh) * wh, _ceil_div(w, ww) * ww
-        note = f"the map padded to {ph}×{pw}, whole {wh}×{ww} windows" if (ph, pw) != (h, w) else ""
+        sizes, used = known
+        padded = tuple(_ceil_div(s, w) * w for s, w in zip(sizes, used))
+        shown = "×".join(map(str, used))
+        note = ""
+        if padded != sizes:
+            note = f"the map padded to {'×'.join(map(str, padded))}, whole {shown} windows"
+        count = math.prod(p // w for p, w in zip(padded, used))
+        expression = "·".join(f"⌈{s} / {w}⌉" for s, w in zip(sizes, used))
         return [
-            Step(row.index, "windows", f"⌈{h} / {wh}⌉·⌈{w} / {ww}⌉", (ph // wh) * (pw // ww), note),
-            Step(row.index, "tokens", f"{wh}·{ww}", wh * ww, "per window, each attending to all"),
+            Step(row.index, "windows", expression, count, note),
+            Step(
+                row.index,
+                "tokens",
+                "·".join(map(str, used)),
+                math.prod(used),
+                "per window, each attending to all",
+            ),
         ]
 
     # -- lint (convcalc.ask.lint)
@@ -194,21 +223,41 @@ class ShiftedWindowAttentionV2(_WindowAttention):
     NAMES = {"shiftedwindowattentionv2": {}, "windowattentionv2": {}}
     TORCH = {"ShiftedWindowAttentionV2": _WINDOW_SIGNATURE}
     SUMMARY = "Swin v2's window attention"
-    VERSION = 2
     EXAMPLE, EXAMPLE_INPUT = "96 3 window=8 shift=4", "64x64x96"
     TORCH_UNWRITABLE = (
         "torchvision's ShiftedWindowAttentionV2 has no nn class; build it with "
         "torchvision.models.swin_transformer"
     )
 
-    def bias_params(self, wh: int, ww: int) -> tuple[int, int]:
+    def bias_params(self, window: tuple[int, ...]) -> tuple[int, int]:
         """logit_scale (heads), cpb_mlp (2·512 + 512, 512·heads); its input, the
         (2Wh−1)(2Ww−1) offsets' coordinates, is a float buffer."""
+        wh, ww = window
         mlp = 2 * CPB_HIDDEN + CPB_HIDDEN + CPB_HIDDEN * self.num_heads
         return self.num_heads + mlp, (2 * wh - 1) * (2 * ww - 1) * 2
 
-    def bias_macs(self, wh: int, ww: int) -> int:
+    def bias_macs(self, window: tuple[int, ...]) -> int:
+        wh, ww = window
         return (2 * wh - 1) * (2 * ww - 1) * (2 * CPB_HIDDEN + CPB_HIDDEN * self.num_heads)
+
+
+@register
+class ShiftedWindowAttention3d(_WindowAttention):
+    """torchvision's ShiftedWindowAttention3d (Video Swin): window attention over
+    T×H×W×C with Wd×Wh×Ww windows and a (2Wd−1)(2Wh−1)(2Ww−1) × heads bias table; a
+    window larger than the input along an axis shrinks to the input's size there (no
+    shift then), otherwise the input is padded to whole windows."""
+
+    NAMES = {"shiftedwindowattention3d": {}, "windowattention3d": {}}
+    TORCH = {"ShiftedWindowAttention3d": _WINDOW_SIGNATURE}
+    SUMMARY = "Video Swin's 3-d window attention"
+    RANK = 3
+    ADAPTS = True
+    EXAMPLE, EXAMPLE_INPUT = "96 3 window=8,7,7 shift=4,3,3", "8x56x56x96"
+    TORCH_UNWRITABLE = (
+        "torchvision's ShiftedWindowAttention3d has no nn class; build it with "
+        "torchvision.models.video.swin_transformer"
+    )
 
 
 class _PatchMerging(Layer):

@@ -1,7 +1,8 @@
 """swin: torchvision's Swin Transformer and MaxViT layers, each its own class from
 torchvision.models.swin_transformer and torchvision.models.maxvit —
 ``ShiftedWindowAttention`` / ``ShiftedWindowAttentionV2`` (dim, window_size, shift_size,
-num_heads) on a channels-last H×W×C input, ``PatchMerging`` / ``PatchMergingV2`` (dim),
+num_heads) on a channels-last H×W×C input, ``ShiftedWindowAttention3d`` (Video Swin) on
+T×H×W×C, ``PatchMerging`` / ``PatchMergingV2`` (dim),
 ``WindowPartition`` / ``WindowDepartition`` (their sizes passed at construction here, to
 forward) and ``RelativePositionalMultiHeadAttention`` (feat_dim, head_dim, max_seq_len) on
 G×P×D groups of tokens.
@@ -9,7 +10,8 @@ G×P×D groups of tokens.
 Corners: window attention pads H and W up to whole windows (any size works), rejects a
 window of 0, channels other than dim, dim not divisible by the heads and an input that is
 not H×W×C; a shift never matters to the figures (torchvision drops it where the window
-covers the map). Patch merging pads to even sizes and keeps leading dimensions. A partition
+covers the map). The 3-d attention shrinks a window larger than its input along an axis
+instead of padding there. Patch merging pads to even sizes and keeps leading dimensions. A partition
 needs H and W multiples of P; a departition is a reshape (only the element counts must
 agree). Relative-position attention needs its groups of exactly max_seq_len tokens (or a
 max_seq_len of 1, a bias broadcast over any group), feat_dim divisible by head_dim and D =
@@ -50,6 +52,7 @@ from torchvision.models.swin_transformer import (  # noqa: E402
     ShiftedWindowAttention,
     ShiftedWindowAttentionV2,
 )
+from torchvision.models.video.swin_transformer import ShiftedWindowAttention3d  # noqa: E402
 
 from families.activation import act_layer  # noqa: E402
 from families.chains import tail_after_error  # noqa: E402
@@ -99,14 +102,13 @@ def window_layer(
 ) -> Layer:
     """``shiftedwindowattention[v2] dim heads window=… [shift=…]``; a missing shift is
     convcalc's default (0, 0)."""
-    word = rng.choice(
-        ["shiftedwindowattention", "windowattention"]
-        if version == 1
-        else ["shiftedwindowattentionv2", "windowattentionv2"]
-    )
+    suffix = {1: "", 2: "v2", 3: "3d"}[version]
+    word = rng.choice([f"shiftedwindowattention{suffix}", f"windowattention{suffix}"])
+    rank = 3 if version == 3 else 2
     pos = [str(dim)]
-    # (Three equal sizes stay three: one would be read as the same size for both axes.)
-    opts = [f"{sp.key('window', 'window_size')}={sp.ints(window, scalar=len(window) < 3)}"]
+    # (A wrong count of equal sizes stays as written: one would be read as one per axis.)
+    whole = len(window) in (1, rank)
+    opts = [f"{sp.key('window', 'window_size')}={sp.ints(window, scalar=whole)}"]
     if rng.random() < 0.7:
         pos.append(str(heads))
     else:
@@ -118,14 +120,16 @@ def window_layer(
     if proj_bias is not None:
         opts.append(f"proj_bias={sp.boolean(proj_bias)}")
     text = finish(word, pos, opts, rng)
-    cls = ShiftedWindowAttention if version == 1 else ShiftedWindowAttentionV2
-    ws = window * 2 if len(window) == 1 else list(window)
-    ss = [0, 0] if shift is None else (shift * 2 if len(shift) == 1 else list(shift))
+    cls = {1: ShiftedWindowAttention, 2: ShiftedWindowAttentionV2, 3: ShiftedWindowAttention3d}
+    ws = window * rank if len(window) == 1 else list(window)
+    ss = [0] * rank if shift is None else (shift * rank if len(shift) == 1 else list(shift))
     kw = {
         "qkv_bias": True if qkv_bias is None else qkv_bias,
         "proj_bias": True if proj_bias is None else proj_bias,
     }
-    return Layer(f"windowattn_v{version}", text, lambda: cls(dim, ws, ss, heads, **kw))
+    return Layer(
+        f"windowattn_{suffix or 'v1'}", text, lambda: cls[version](dim, ws, ss, heads, **kw)
+    )
 
 
 def merging_layer(version: int, dim: int) -> Layer:
@@ -192,6 +196,23 @@ def case_window(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
     qkv = rng.choice([None, None, None, True, False])
     proj = rng.choice([None, None, None, True, False])
     return shape, window_layer(rng, sp, version, dim, heads, window, shift, qkv, proj)
+
+
+def case_window3d(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
+    """T×H×W×C with windows that often exceed the input along an axis (they shrink)."""
+    c = rng.choice([4, 6, 8, 12])
+    shape = [rng.randint(1, 6), rng.randint(1, 9), rng.randint(1, 9), c]
+    sc = weighted(rng, {"ok": 75, "channels": 7, "rank": 8, "window0": 5, "len2": 5})
+    dim = c if sc != "channels" else rng.choice([x for x in (4, 6, 8, 12) if x != c])
+    if sc == "rank":
+        shape = shape[1:]
+    window = [rng.randint(1, 5)] if rng.random() < 0.3 else [rng.randint(1, 5) for _ in range(3)]
+    if sc == "window0":
+        window = [rng.randint(1, 4), 0, rng.randint(1, 4)]
+    if sc == "len2":
+        window = [rng.randint(1, 4)] * 2
+    shift = None if rng.random() < 0.4 else [w // 2 for w in (window * 3)[:3]]
+    return shape, window_layer(rng, sp, 3, dim, pick_heads(rng, dim), window, shift)
 
 
 def case_merging(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
@@ -265,6 +286,12 @@ def pinned_cases(rng: random.Random, sp: Speller) -> list[tuple[str, Shape, Laye
         ("windowattn_v2", [9, 10, 12], window_layer(r, s, 2, 12, 3, [0, 3], None)),
         ("windowattn_v1", [2, 9, 10, 12], window_layer(r, s, 1, 12, 3, [3, 3], None)),
         ("windowattn_v2", [9, 10, 12], window_layer(r, s, 2, 12, 3, [1, 4], [0, 0])),
+        ("windowattn_3d", [8, 56, 56, 96], window_layer(r, s, 3, 96, 3, [8, 7, 7], [4, 3, 3])),
+        ("windowattn_3d", [8, 7, 7, 768], window_layer(r, s, 3, 768, 24, [8, 7, 7], [4, 3, 3])),
+        ("windowattn_3d", [3, 10, 9, 8], window_layer(r, s, 3, 8, 2, [4, 4, 4], [2, 2, 2])),
+        ("windowattn_3d", [9, 10, 12], window_layer(r, s, 3, 12, 3, [3, 3, 3], None)),
+        ("windowattn_3d", [2, 9, 10, 12], window_layer(r, s, 3, 12, 3, [3, 3], None)),
+        ("patchmerging", [8, 56, 56, 96], merging_layer(1, 96)),
         ("patchmerging", [56, 56, 96], merging_layer(1, 96)),
         ("patchmergingv2", [64, 64, 96], merging_layer(2, 96)),
         ("patchmerging", [9, 10, 12], merging_layer(1, 12)),
@@ -289,6 +316,7 @@ def pinned_cases(rng: random.Random, sp: Speller) -> list[tuple[str, Shape, Laye
 
 PLAN = [
     ("windowattention", 160, 0.3, case_window),
+    ("windowattention3d", 80, 0.3, case_window3d),
     ("patchmerging", 60, 0.15, case_merging),
     ("windowpartition", 50, 0.3, case_partition),
     ("windowdepartition", 50, 0.25, case_departition),
