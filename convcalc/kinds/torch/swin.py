@@ -184,22 +184,14 @@ class _WindowAttention(Layer):
             return []
         sizes, used = known
         padded = tuple(_ceil_div(s, w) * w for s, w in zip(sizes, used))
-        shown = "×".join(map(str, used))
-        note = ""
-        if padded != sizes:
-            note = f"the map padded to {'×'.join(map(str, padded))}, whole {shown} windows"
         count = math.prod(p // w for p, w in zip(padded, used))
         expression = "·".join(f"⌈{s} / {w}⌉" for s, w in zip(sizes, used))
-        return [
-            Step(row.index, "windows", expression, count, note),
-            Step(
-                row.index,
-                "tokens",
-                "·".join(map(str, used)),
-                math.prod(used),
-                "per window, each attending to all",
-            ),
-        ]
+        shown = "×".join(map(str, used))
+        note = f"{expression} = {count} windows of {shown} = {math.prod(used)} tokens"
+        if padded != sizes:
+            note += f", the map padded to {'×'.join(map(str, padded))}"
+        # A remark: the output keeps the input's shape.
+        return [Step(row.index, "windows", None, None, note + "; each token attends to its window")]
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True
@@ -293,12 +285,14 @@ class _PatchMerging(Layer):
 
         steps = []
         rank = len(row.input)
-        for name, i in (("H", rank - 3), ("W", rank - 2)):
+        # Channels last: named in words, as H, W and C name a channels-first map's axes.
+        for name, i in (("height", rank - 3), ("width", rank - 2)):
             size = row.input[i]
             if size is not None:
                 note = "padded by one to an even size" if size % 2 else ""
                 steps.append(Step(row.index, name, f"⌈{size} / 2⌉", row.output[i], note))
-        steps.append(Step(row.index, "C", f"4·{self.dim} → 2·{self.dim}", 2 * self.dim))
+        note = "each 2×2 patch's 4·C features, then a linear 4C → 2C"
+        steps.append(Step(row.index, "channels", f"2·{self.dim}", 2 * self.dim, note))
         return steps
 
     def torch_module(self, kind: str, shape: Shape) -> None:

@@ -123,6 +123,10 @@ def window_layer(
     cls = {1: ShiftedWindowAttention, 2: ShiftedWindowAttentionV2, 3: ShiftedWindowAttention3d}
     ws = window * rank if len(window) == 1 else list(window)
     ss = [0] * rank if shift is None else (shift * rank if len(shift) == 1 else list(shift))
+    if rng.random() < 0.2:  # torchvision's own call: lists, as its forward copies them
+        extra = "" if qkv_bias is None else f", qkv_bias={qkv_bias}"
+        extra += "" if proj_bias is None else f", proj_bias={proj_bias}"
+        text = f"{cls[version].__name__}({dim}, {ws}, {ss}, {heads}{extra})"
     kw = {
         "qkv_bias": True if qkv_bias is None else qkv_bias,
         "proj_bias": True if proj_bias is None else proj_bias,
@@ -132,10 +136,10 @@ def window_layer(
     )
 
 
-def merging_layer(version: int, dim: int) -> Layer:
+def merging_layer(version: int, dim: int, call: bool = False) -> Layer:
     word = "patchmerging" if version == 1 else "patchmergingv2"
     cls = PatchMerging if version == 1 else PatchMergingV2
-    return Layer(word, f"{word} {dim}", lambda: cls(dim))
+    return Layer(word, f"{cls.__name__}({dim})" if call else f"{word} {dim}", lambda: cls(dim))
 
 
 def partition_layer(p: int) -> Layer:
@@ -221,7 +225,7 @@ def case_merging(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
     if rng.random() < 0.15:
         shape = [rng.randint(1, 3), *shape]
     dim = c if rng.random() < 0.85 else c + rng.choice([1, 2])
-    return shape, merging_layer(rng.choice([1, 2]), dim)
+    return shape, merging_layer(rng.choice([1, 2]), dim, call=rng.random() < 0.2)
 
 
 def case_partition(rng: random.Random, sp: Speller) -> tuple[Shape, Layer]:
@@ -292,6 +296,8 @@ def pinned_cases(rng: random.Random, sp: Speller) -> list[tuple[str, Shape, Laye
         ("windowattn_3d", [9, 10, 12], window_layer(r, s, 3, 12, 3, [3, 3, 3], None)),
         ("windowattn_3d", [2, 9, 10, 12], window_layer(r, s, 3, 12, 3, [3, 3], None)),
         ("patchmerging", [8, 56, 56, 96], merging_layer(1, 96)),
+        ("patchmerging", [9, 10, 12], merging_layer(1, 12, call=True)),
+        ("patchmergingv2", [9, 10, 12], merging_layer(2, 12, call=True)),
         ("patchmerging", [56, 56, 96], merging_layer(1, 96)),
         ("patchmergingv2", [64, 64, 96], merging_layer(2, 96)),
         ("patchmerging", [9, 10, 12], merging_layer(1, 12)),
