@@ -51,7 +51,14 @@ def test_keys_already_given_are_not_proposed() -> None:
 
 
 def test_keys_filtered_by_prefix() -> None:
-    assert complete(["conv2d", "64"], "pa") == ["padding=", "padding_mode=", "pad"]
+    # keys first, then the layer words that may start a new layer
+    assert complete(["conv2d", "64"], "pa") == [
+        "padding=",
+        "padding_mode=",
+        "pad",
+        "patchmerging",
+        "patchmergingv2",
+    ]
     assert complete(["maxpool"], "cei") == ["ceil=", "ceil_mode="]
 
 
@@ -78,7 +85,7 @@ def test_closed_values(args: list[str], incomplete: str, expected: list[str]) ->
 
 
 def test_after_a_separator_a_layer_starts() -> None:
-    assert complete(["conv2d", "k=3", ";"], "rel") == ["relu", "relu6"]
+    assert complete(["conv2d", "k=3", ";"], "relu") == ["relu", "relu6"]
     assert complete(["conv2d k=3; relu"], "") == ["inplace=", *complete([], "")[2:]]
 
 

@@ -35,6 +35,13 @@ WEIGHTED = {
     "layernorm2d",
     "groupnorm",
     "multiheadattention",
+    # torchvision's own modules, each recorded as one (tests/vectors/models.py's RECORDED)
+    "shiftedwindowattention",
+    "shiftedwindowattentionv2",
+    "shiftedwindowattention3d",
+    "relposattention",
+    "patchmerging",
+    "patchmergingv2",
 }
 
 
@@ -54,6 +61,8 @@ def test_totals_equal_pytorch(model: tuple[dict[str, Any], convcalc.Analysis]) -
     assert list(analysis.output) == record["output"]
     assert analysis.params == record["params"]
     assert analysis.buffers == record["buffers"]
+    # int64: BatchNorm's num_batches_tracked, Swin's and MaxViT's relative_position_index
+    assert sum(r.int64_buffers or 0 for r in analysis.layers) == record["int64_buffers"]
     assert analysis.macs == record["macs"]
     # A segmentation model returns {"out", "aux"}: 'return out aux' in its spec.
     outputs = record.get("outputs", {"out": record["output"]})
@@ -80,9 +89,18 @@ def _weighted(rows: Any) -> list[dict[str, Any]]:
     ]
 
 
+# The kind of a torch module type where it is not the type's name in lower case.
+KIND_OF_TYPE = {"RelativePositionalMultiHeadAttention": "relposattention"}
+
+
 def _torch(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"type": x["type"].lower(), "output": x["output"], "params": x["params"], "macs": x["macs"]}
+        {
+            "type": KIND_OF_TYPE.get(x["type"], x["type"].lower()),
+            "output": x["output"],
+            "params": x["params"],
+            "macs": x["macs"],
+        }
         for x in layers
     ]
 

@@ -26,7 +26,8 @@ weights' crop size):
   the auxiliary classifier);
   ``input`` is the size torchvision's published figures were measured at (the weights'
   ``transforms().crop_size``: 224, inception_v3 299, efficientnet_b1…b7 240…600,
-  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518);
+  efficientnet_v2_s 384, _m and _l 480, regnet_y_128gf 384, vit_h_14 518, swin_v2_* 256;
+  video models: 16 frames of 224×224);
 * ``params`` = ``sum(p.numel() for p in model.parameters())``; ``buffers`` = the same over
   ``model.buffers()``, of which ``int64_buffers`` are int64 (BatchNorm's num_batches_tracked);
 * ``macs`` = ``FlopCounterMode`` total / 2 of the eval forward, run with every
@@ -38,8 +39,9 @@ weights' crop size):
   ``null`` for the hand-built models. The script asserts ``params == num_params`` and
   ``round(macs / 1e9, 3) == gflops`` for every torchvision model;
 * ``layers``: every call, in execution order (forward hooks), of a module of the types in
-  ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention;
-  modules inside an attention module are not recorded separately):
+  ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention,
+  torchvision's Swin window attention (v1, v2 and 3-d), MaxViT's relative-position attention and
+  Swin's patch merging (v1 and v2); modules inside one of them are not recorded separately):
   ``{"type": class name (the video ResNets' Conv3DSimple and Conv3DNoTemporal: Conv3d, the
   nn class they subclass), "output": shape without batch, "params": the module's own
   parameters (recursively), "buffers": likewise, "macs": FlopCounterMode / 2 of that call
@@ -81,7 +83,14 @@ sys.modules.setdefault(
 )
 import torchvision  # noqa: E402
 from torchvision.models import get_model, get_model_weights  # noqa: E402
+from torchvision.models.maxvit import RelativePositionalMultiHeadAttention  # noqa: E402
 from torchvision.models.regnet import BlockParams  # noqa: E402
+from torchvision.models.swin_transformer import (  # noqa: E402
+    PatchMerging,
+    PatchMergingV2,
+    ShiftedWindowAttention,
+)
+from torchvision.models.video.swin_transformer import ShiftedWindowAttention3d  # noqa: E402
 
 SEED = 20250607
 # Shapes and counts need no values: every model is built and run on the meta device
@@ -118,6 +127,15 @@ RECORDED: tuple[type[nn.Module], ...] = (
     nn.LayerNorm,
     nn.GroupNorm,
     nn.MultiheadAttention,
+    # torchvision's attention modules call F.linear with their projections' weights (Swin)
+    # or hold their projections and the attention matmuls (MaxViT): each is one record,
+    # as nn.MultiheadAttention is. ShiftedWindowAttentionV2 subclasses ShiftedWindowAttention.
+    ShiftedWindowAttention,
+    ShiftedWindowAttention3d,
+    RelativePositionalMultiHeadAttention,
+    # Swin's patch merging: a LayerNorm and a Linear around a 2×2 gather, one record.
+    PatchMerging,
+    PatchMergingV2,
 )
 
 # Families together, the 19 first built in first within each.
@@ -142,6 +160,10 @@ TORCHVISION_MODELS = (
     *("efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"),
     *("convnext_tiny", "convnext_small", "convnext_base", "convnext_large"),
     *("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
+    *("swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b"),
+    "maxvit_t",
+    # video (Kinetics-400), 16 frames
+    *("swin3d_t", "swin3d_s", "swin3d_b"),
 )
 
 # Recorded after the hand-built models: semantic segmentation (COCO with VOC's 21 labels,
@@ -165,6 +187,7 @@ FRAMES = 16  # video weights' figures are for 16-frame clips
 # * vgg*: init_weights=False.
 # * vit_*: image_size = meta["min_size"][0] (224 for IMAGENET1K_V1, 518 for vit_h_14's
 #   default IMAGENET1K_SWAG_E2E_V1).
+# * maxvit_t: input_size = meta["min_size"] (224, 224): the grid its attention is built for.
 # The others only set num_classes. transform_input is an elementwise rescale of the three
 # channels (no parameters, no MACs); init_weights only changes the initial values.
 BUILDER_KWARGS: dict[str, dict[str, Any]] = {
@@ -180,6 +203,7 @@ BUILDER_KWARGS.update(
     {n: {"weights_backbone": None, "aux_loss": True} for n in SEGMENTATION_MODELS}
 )
 BUILDER_KWARGS["lraspp_mobilenet_v3_large"] = {"weights_backbone": None}
+BUILDER_KWARGS["maxvit_t"] = {"input_size": [224, 224]}
 
 
 def shape(t: torch.Tensor) -> list[int]:
@@ -458,10 +482,10 @@ def torchvision_record(name: str) -> dict[str, Any]:
     else:
         crop = transforms.crop_size
         size = crop[0] if isinstance(crop, list | tuple) else crop
-    input_shape = [3, FRAMES, size, size] if name in VIDEO_MODELS else [3, size, size]
+    frames = [FRAMES] if ".video." in type(weights).__module__ else []  # r3d_18…, swin3d_*
     with torch.device(DEVICE):
         model = get_model(name, weights=None, **kwargs)
-    return record(name, model, input_shape, "torchvision", kwargs, weights)
+    return record(name, model, [3, *frames, size, size], "torchvision", kwargs, weights)
 
 
 def main() -> None:
