@@ -201,6 +201,12 @@ KIND_MODULES: dict[str, str] = {
     "cls": "transformer",
     "posembedding": "transformer",
     "posembed": "transformer",
+    "positions": "transformer",
+    "postable": "transformer",
+    "tokentypes": "transformer",
+    "token_types": "transformer",
+    "swiglu": "transformer",
+    "gatedmlp": "transformer",
     "selecttoken": "transformer",
     "token": "transformer",
 }
