@@ -90,8 +90,36 @@ def candidates(rng: random.Random) -> list[tuple[str, list[int]]]:
     for p in load("torch_prints.jsonl"):
         if p["error"] is None:
             prints.append((read_print(p["print"], assume_sequential=p["assume"]).spec, p["input"]))
-    zoo = [(model_spec(m.name), []) for m in models()]
-    return [*chains, *((c["spec"], c["input"]) for c in picked), *graphs, *prints, *zoo, *later]
+    # The language models hold billions of parameters: small ones of their families instead.
+    zoo = [(model_spec(m.name), []) for m in models() if not m.weights.startswith("hf:")]
+    return [
+        *chains,
+        *((c["spec"], c["input"]) for c in picked),
+        *graphs,
+        *prints,
+        *zoo,
+        *later,
+        *LANGUAGE,
+    ]
+
+
+# Small networks of the language models' families and words (tie=, the tables, rope, GQA),
+# after everything else.
+LANGUAGE: list[tuple[str, list[int]]] = [
+    (
+        "embedding 1000 128 name=wte positions 256 layernorm mha 128 4 causal=true layernorm "
+        "swiglu 512 linear 1000 bias=false tie=wte",
+        [64],
+    ),
+    ("include gpt2\ngpt2_embed 64\ngpt2_block 64 4 256 x2\ngpt2_head", [16]),
+    ("include bert\nbert_embed 64\nbert_layer 64 4 128 x2\nbert_pooler 64", [16]),
+    (
+        "include llama\nembedding 100 64 name=emb\nllama_layer 64 8 2 96 x2\nrmsnorm\n"
+        "linear 100 bias=false tie=emb",
+        [16],
+    ),
+    ("include llama\nembedding 100 64\nllama_layer 64 4 1 96\nrmsnorm\nlinear 100", [10]),
+]
 
 
 def execute(code: str, analysis: convcalc.Analysis) -> dict[str, Any]:

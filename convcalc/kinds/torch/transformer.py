@@ -19,6 +19,7 @@ from convcalc.kinds.torch.registry import register
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
+    from convcalc.kinds.explaining import Row, Step
 
 # The section of --list-layers the module's kinds are listed under.
 SECTION = "Sequences and transformers"
@@ -400,6 +401,51 @@ class MultiheadAttention(Layer):
             return 0
         length = shape[0] if shape else None
         return None if length is None else 2 * length * self._kv_dim()
+
+    def explain(self, row: Row) -> list[Step]:
+        """Its parameters, MACs and key/value cache, with the projections' sizes."""
+        from convcalc.kinds.explaining import Step
+
+        length = row.input[0] if row.input else None
+        e, h = self.embed_dim, self.num_heads
+        if length is None or e % h:
+            return []
+        kvd, b = self._kv_dim(), self.bias
+        if self._grouped():
+            expr = f"2·({e}·{e}{f' + {e}' if b else ''}) + 2·({e}·{kvd}{f' + {kvd}' if b else ''})"
+            kv = self.kv_heads or h
+            note = (
+                f"q_proj and o_proj {e}×{e}, k_proj and v_proj {kvd}×{e} ({kv} key/value "
+                f"heads of {e // h})" + (", each with a bias" if b else "")
+            )
+        else:
+            expr = f"4·{e}²" + (f" + 4·{e}" if b else "") + (f" + 2·{e}" if self.add_bias_kv else "")
+            note = f"in_proj {3 * e}×{e} and out_proj {e}×{e}" + (", with biases" if b else "")
+        params = 2 * (e * e + e * b) + 2 * (e * kvd + kvd * b) + (2 * e if self.add_bias_kv else 0)
+        steps = [Step(row.index, "params", expr, params, note)]
+        source = length + int(self.add_bias_kv) + int(self.add_zero_attn)
+        macs = _attention_macs(length, e, source, kvd)
+        steps.append(
+            Step(
+                row.index,
+                "MACs",
+                f"2·{length}·{e}·({e} + {kvd}) + 2·{length}·{source}·{e}",
+                macs,
+                f"the projections, then QKᵀ and AV over all {h} query heads"
+                + (", in full whatever the causal mask" if self.causal else ""),
+            )
+        )
+        if self.causal:
+            steps.append(
+                Step(
+                    row.index,
+                    "KV cache",
+                    f"2·{length}·{kvd}",
+                    2 * length * kvd,
+                    "elements per sample: the keys and values of every position",
+                )
+            )
+        return steps
 
     EXAMPLE, EXAMPLE_INPUT = "64 8", "10x64"
     TORCH_HELPER = '''
