@@ -16,14 +16,14 @@ from convcalc.kinds import KINDS, REGISTRY, Layer, bind
 from convcalc.kinds.torch.transformer import (
     ClassToken,
     GatedMLP,
-    PositionTable,
-    TokenTypes,
     MultiheadAttention,
     Permute,
     PosEmbedding,
+    PositionTable,
     Scale,
     SelectToken,
     StochasticDepth,
+    TokenTypes,
     TransformerEncoderLayer,
     Transpose,
 )

@@ -419,7 +419,8 @@ class MultiheadAttention(Layer):
                 f"heads of {e // h})" + (", each with a bias" if b else "")
             )
         else:
-            expr = f"4·{e}²" + (f" + 4·{e}" if b else "") + (f" + 2·{e}" if self.add_bias_kv else "")
+            expr = f"4·{e}²" + (f" + 4·{e}" if b else "")
+            expr += f" + 2·{e}" if self.add_bias_kv else ""
             note = f"in_proj {3 * e}×{e} and out_proj {e}×{e}" + (", with biases" if b else "")
         params = 2 * (e * e + e * b) + 2 * (e * kvd + kvd * b) + (2 * e if self.add_bias_kv else 0)
         steps = [Step(row.index, "params", expr, params, note)]
