@@ -89,6 +89,7 @@ SETS = [
     "torchcalls",
     "fractional",
     "recurrent",
+    "language",
 ]
 
 
