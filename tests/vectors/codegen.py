@@ -21,7 +21,8 @@ eval mode on ``torch.randn(1, *input)`` (int64 zeros for an embedding). It write
 
 ``calls`` are the module calls of the forward pass in order, each named by the convcalc
 row that built the module (a shared module: the row of its first use) with the shape it
-returned (batch left out); ``modules`` the parameters of each module. A network convcalc
+returned (batch left out); ``modules`` the parameters of each module (a weight tied to an
+earlier module's, ``tie=NAME``, counted there only). A network convcalc
 cannot write (an unknown size, MaxUnpool) or whose code PyTorch cannot run (an embedding
 after float layers) is left out and counted. The test (tests/formats/test_torch_code.py) needs no
 torch: convcalc's figures must equal these, and its code for every case must still hash
@@ -130,10 +131,13 @@ def execute(code: str, analysis: convcalc.Analysis) -> dict[str, Any]:
     model.eval()
     calls: list[list[Any]] = []
     modules: list[list[int]] = []
+    seen: set[int] = set()  # a tied weight (tie=NAME) counts at its first module only
     for name, module in model.named_children():
         m = _ROW.search(name)
         row = int(m.group(1)) if m else int(name) + 1
-        modules.append([row, sum(p.numel() for p in module.parameters())])
+        own = [p for p in module.parameters() if id(p) not in seen]
+        seen.update(id(p) for p in own)
+        modules.append([row, sum(p.numel() for p in own)])
         module.register_forward_hook(
             lambda _m, _i, out, row=row: calls.append([row, list(out.shape[1:])])
         )
