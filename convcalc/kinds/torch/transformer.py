@@ -419,7 +419,7 @@ class MultiheadAttention(Layer):
                 f"heads of {e // h})" + (", each with a bias" if b else "")
             )
         else:
-            expr = f"4·{e}²" + (f" + 4·{e}" if b else "")
+            expr = f"4·{e}·{e}" + (f" + 4·{e}" if b else "")
             expr += f" + 2·{e}" if self.add_bias_kv else ""
             note = f"in_proj {3 * e}×{e} and out_proj {e}×{e}" + (", with biases" if b else "")
         params = 2 * (e * e + e * b) + 2 * (e * kvd + kvd * b) + (2 * e if self.add_bias_kv else 0)
@@ -432,7 +432,7 @@ class MultiheadAttention(Layer):
                 "MACs",
                 f"2·{length}·{e}·({e} + {kvd}) + 2·{length}·{source}·{e}",
                 macs,
-                f"the projections, then QKᵀ and AV over all {h} query heads"
+                f"the projections, then Q·K^T and A·V over all {h} query heads"
                 + (", in full whatever the causal mask" if self.causal else ""),
             )
         )
