@@ -258,8 +258,9 @@ def model_list() -> str:
         thousandths = None if a.macs is None else (a.macs + 500_000) // 1_000_000
         gflops = "?" if thousandths is None else f"{thousandths // 1000}.{thousandths % 1000:03d}"
         params = "?" if a.params is None else exact(a.params)
-        title = m.summary.split(", as torchvision.", 1)[0]
-        key = (order.index(m.task), len(m.weights), m.weights)
+        title = m.summary.split(", as torchvision.", 1)[0].split(", as Hugging Face's", 1)[0]
+        weights = "" if m.weights.startswith("hf:") else m.weights  # one group
+        key = (order.index(m.task), len(weights), weights)
         groups.setdefault(key, []).append((m.name, params, gflops, shape(a.input, "×"), title))
     rows = [row for group in groups.values() for row in group]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -278,6 +279,11 @@ def model_list() -> str:
     for (task, _n, weights), group in sorted(groups.items()):
         if weights:
             title = f"{order[task]}: torchvision's {weights} weights, their published figures"
+        elif order[task] == "Language models":
+            title = (
+                f"{order[task]}: Hugging Face's configurations, their published parameter "
+                "counts (GFLOPS at the input's length):"
+            )
         else:
             title = f"{order[task]} (no published figures):"
         out += ["", title + ("" if title.endswith(":") else ":")]

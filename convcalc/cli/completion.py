@@ -158,6 +158,7 @@ def suggest(
     given: set[str] = set()
     statement = ""  # the graph keyword of the current statement, if it is one
     tensors: list[str] = ["input"]  # names given with 'as' and to parts so far
+    layer_names: list[str] = []  # names given with name= so far (tie= takes one)
     blocks: dict[str, str] = {}
     previous = ""
     for tok in tokens:
@@ -174,6 +175,8 @@ def suggest(
             entry, in_input, statement = None, False, low
         elif "=" in tok:
             key = low.split("=", 1)[0].replace("-", "_")
+            if key == "name" and tok.split("=", 1)[1]:
+                layer_names.append(tok.split("=", 1)[1])
             if entry is not None and key in entry.by_key:
                 given.add(entry.by_key[key].name)
             elif entry is not None and key in entry.cls.TENSOR_KEYS:
@@ -214,6 +217,12 @@ def suggest(
                 for n in dict.fromkeys(tensors)
                 if n.startswith(partial.lower())
             ]
+        if key.lower() == "tie":
+            return [
+                (f"{key}={n}", "a layer named so far")
+                for n in dict.fromkeys(layer_names)
+                if n.lower().startswith(partial.lower())
+            ]
         values = [(f"{key}={w}", "") for w in _closed_values(entry, key, partial)]
         param = entry.by_key.get(key.lower().replace("-", "_"))
         if unknowns and param is not None and param.name in UNKNOWN_KEYS and partial in ("", "?"):
@@ -232,6 +241,10 @@ def suggest(
         items.extend(
             (word, f"sets {param.name}") for word in param.flags if word.startswith(prefix)
         )
+    from convcalc.kinds.layer import Layer  # the registry has loaded it
+
+    if entry.cls.tie_weight is not Layer.tie_weight and "tie=".startswith(prefix):
+        items.append(("tie=", "use a layer's weight as its own (one given name=NAME)"))
     return items + _kinds(prefix, first=False, blocks=blocks, registry=registry, classes=classes)
 
 

@@ -122,9 +122,11 @@ class Report(NamedTuple):
 
 
 def is_graph(analysis: Analysis) -> bool:
-    """Whether the analysis is more than a chain (branches, merges, names, blocks)."""
+    """Whether the analysis is more than a chain (branches, merges, names, blocks, tied
+    weights)."""
     return bool(analysis.blocks) or any(
-        lay.inputs != (lay.index - 1,) or lay.name or lay.side for lay in analysis.layers
+        lay.inputs != (lay.index - 1,) or lay.name or lay.side or lay.tied is not None
+        for lay in analysis.layers
     )
 
 

@@ -95,7 +95,7 @@ def _note(
     entered: dict[int, str] | None = None,
 ) -> str:
     """The graph beside a row: ← its inputs (unless it reads the row above), → the
-    name of its output, shared weights, a side output. ``entered``: see _entered."""
+    name of its output, shared or tied weights, a side output. ``entered``: see _entered."""
     parts = []
     if len(lay.inputs) > 1 or lay.inputs != (lay.index - 1,):
         parts.append(f"{back} {', '.join(label(t) for t in lay.inputs)}")
@@ -105,6 +105,8 @@ def _note(
         parts.append(f"{arrow} {lay.name}")
     if lay.shared is not None:
         parts.append(f"(weights of #{lay.shared})")
+    if lay.tied is not None:
+        parts.append(f"(weight tied to #{lay.tied})")
     if lay.side:
         parts.append("(side output)" if not parts else "(side)")
     return " ".join(parts)
@@ -259,6 +261,17 @@ def totals(report: Report, *, sep: str = "×", dot: str = "·") -> list[Total]:
             "",
             size(mem.activations_peak),
             f"peak activations, a lower bound (batch {mem.batch}, {mem.dtype})",
+        ),
+        *(
+            [
+                Total(
+                    "",
+                    size(mem.kv_cache),
+                    f"key/value cache at the input's length (batch {mem.batch}, {mem.dtype})",
+                )
+            ]
+            if mem.kv_cache != 0
+            else []
         ),
     ]
     if analysis.framework == "keras":  # Keras counts its moving statistics as params

@@ -116,8 +116,8 @@ def to_torch(analysis: Analysis, note: str = "") -> str:
     its header (how the network was read)."""
     if not analysis.layers:
         raise CodeError("-o torch needs at least one layer")
-    # A frozen or shared layer (one module applied twice) needs __init__ and forward too.
-    graph = is_graph(analysis) or any(r.frozen or r.shared for r in analysis.layers)
+    # A frozen, shared (one module applied twice) or tied layer needs __init__ and forward too.
+    graph = is_graph(analysis) or any(r.frozen or r.shared or r.tied for r in analysis.layers)
     body, helpers = _graph(analysis) if graph else _chain(analysis)
     head = [
         *_header(analysis, note),
@@ -172,6 +172,8 @@ def _graph(analysis: Analysis) -> tuple[list[str], list[str]]:
                 attr = f"{_attr_kind(row)}_{row.index}"
                 init.append(comment)
                 init.append(f"self.{attr} = {module.code}")
+                if row.tied is not None:  # tie=NAME: one weight, two modules
+                    init.append(f"self.{attr}.weight = self.{attrs[row.tied]}.weight")
                 if row.frozen:
                     init.append(f"self.{attr}.requires_grad_(False)")
                 comment = f"# -> {_shape_text(row.output)}"

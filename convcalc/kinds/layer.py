@@ -114,6 +114,20 @@ class Layer:
     # ``infer_many`` (its input first, then these in this order). {}: one input.
     TENSOR_KEYS: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
+    # -- memory (convcalc.network.memory) and tied weights (convcalc.network.graph) ----
+
+    def kv_cache(self, shape: Shape) -> int | None:
+        """Elements per sample of the key/value cache the layer keeps when it decodes its
+        input ``shape`` one token at a time (a causal attention: 2 · L · kv_heads ·
+        head_dim); 0: none; None: a size it needs is unknown."""
+        return 0
+
+    def tie_weight(self, shape: Shape) -> tuple[int, ...] | None:
+        """The shape of the ``weight`` another layer may share with this one (``tie=NAME``:
+        nn.Linear's (out, in), nn.Embedding's (num, dim)) for an input ``shape``; None: it
+        has no such weight, or a size is unknown."""
+        return None
+
     # -- explain (convcalc.ask.explain) --------------------------------------------
 
     def explain(self, row: Row) -> list[Step]:

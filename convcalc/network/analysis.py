@@ -67,6 +67,8 @@ class LayerResult(NamedTuple):
     frozen: bool = False  # its parameters do not require grad
     # Of ``params``, those the framework never trains (Keras's moving statistics).
     non_trainable: int | None = 0
+    # The row whose weight it uses as its own (tie=NAME): ``params`` leaves that out.
+    tied: int | None = None
 
     @property
     def trainable(self) -> int | None:
@@ -93,6 +95,7 @@ class LayerResult(NamedTuple):
             "block": "/".join(self.block) if self.block else None,
             "shared": self.shared,
             "side": self.side,
+            **({} if self.tied is None else {"tied": self.tied}),
         }
 
 
@@ -644,6 +647,8 @@ def _propagate(
                 results,
                 shape,
             )
+        if node.tied is not None:
+            out = _tied(out, node, shape, results[node.tied], graph, index, results)
         fields.append(rf)
         shapes.append(out.shape)
         params, buffers = (out.params, out.buffers) if shared is None else (0, 0)
@@ -667,9 +672,52 @@ def _propagate(
                 pos in side,
                 node.frozen,
                 out.non_trainable if shared is None else 0,
+                None if node.tied is None else node.tied + 1,
             )
         )
     return tuple(results)
+
+
+def _tied(
+    out: Out,
+    node: Node,
+    shape: Shape,
+    origin: LayerResult,
+    graph: Graph,
+    index: int,
+    results: list[LayerResult],
+) -> Out:
+    """``out`` of a layer that uses ``origin``'s weight as its own (tie=NAME): the weight
+    counted once, at ``origin``; its MACs stay its own. The weights' shapes must agree,
+    as PyTorch's ``head.weight = embedding.weight`` needs for the forward pass."""
+    mine = node.op.tie_weight(shape)
+    theirs = origin.layer.tie_weight(origin.input)
+    where = f"layer {origin.index} ({origin.spec})"
+    if mine is None or theirs is None:
+        whose = "it has" if mine is None else f"{where} has"
+        raise _failure(
+            f"tie= shares a weight, and {whose} no weight of known shape to share",
+            graph,
+            node,
+            index,
+            results,
+            shape,
+        )
+    if mine != theirs:
+        raise _failure(
+            f"tie= uses the weight of {where}, of shape {fmt_shape(theirs)}, but its own "
+            f"weight would be {fmt_shape(mine)}",
+            graph,
+            node,
+            index,
+            results,
+            shape,
+        )
+    weight = 1
+    for n in mine:
+        weight *= n
+    params = None if out.params is None else out.params - weight
+    return out._replace(params=params)
 
 
 def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple[BlockResult, ...]:

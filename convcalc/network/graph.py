@@ -11,8 +11,10 @@ made. Graph statements (README: "Graphs"):
 * ``block NAME PARAM… [PARAM=DEFAULT…]`` … ``end`` defines a block; ``NAME ARGS…``
   instantiates it (its ``as`` names are local to the instance);
 * ``xN`` after a layer or block instance repeats it, ``name=NAME`` names a layer or
-  instance and ``use NAME`` applies it again with the same weights; ``frozen`` (or
-  ``requires_grad=false``) marks its parameters as not trainable.
+  instance and ``use NAME`` applies it again with the same weights; ``tie=NAME`` makes a
+  layer use a named layer's weight as its own (a language model's output head and its
+  token embedding: counted once); ``frozen`` (or ``requires_grad=false``) marks its
+  parameters as not trainable.
 
 The network's result is the current tensor at the end, or the first tensor a
 final ``return NAME…`` names (the others are outputs too, which eval mode computes:
@@ -64,6 +66,7 @@ class Node(NamedTuple):
     frozen: bool
     start: int  # where its statement stands in the source
     end: int
+    tied: int | None = None  # the node (0-based) whose weight it uses as its own (tie=)
 
 
 class Instance:
@@ -122,7 +125,7 @@ class _Scope:
 class _Plan:
     """What a layer statement asks for, once its graph keys are taken out."""
 
-    __slots__ = ("frozen", "layer", "name", "repeat", "tensors")
+    __slots__ = ("frozen", "layer", "name", "repeat", "tensors", "tie")
 
     def __init__(
         self,
@@ -130,9 +133,11 @@ class _Plan:
         repeat: int,
         name: str | None,
         frozen: bool,
+        tie: Value | None,
         tensors: tuple[Value, ...] = (),
     ) -> None:
         self.layer, self.repeat, self.name, self.frozen = layer, repeat, name, frozen
+        self.tie = tie  # tie=NAME: the named layer whose weight it uses
         self.tensors = tensors  # the names its TENSOR_KEYS give, in their order
 
 
@@ -279,11 +284,12 @@ class _Builder:
         *,
         shared: int | None = None,
         frozen: bool = False,
+        tied: int | None = None,
     ) -> int:
         if len(self.nodes) >= _MAX_UNROLL:
             raise self.error(f"the network unrolls to more than {_MAX_UNROLL:,} operations", stmt)
         self.consumed.update(inputs)
-        self.nodes.append(Node(text, op, inputs, path, shared, frozen, stmt.start, stmt.end))
+        self.nodes.append(Node(text, op, inputs, path, shared, frozen, stmt.start, stmt.end, tied))
         self.current = len(self.nodes)
         return self.current
 
@@ -325,6 +331,7 @@ class _Builder:
             plan = self.plans[stmt.text] = self.plan(stmt)
         others = tuple(self.lookup(value, scope) for value in plan.tensors)
         first = len(self.nodes)
+        tied = None if plan.tie is None else self.tied_node(plan.tie)
         for _ in range(plan.repeat):
             self.emit(
                 stmt.text,
@@ -333,6 +340,7 @@ class _Builder:
                 path,
                 stmt,
                 frozen=frozen or plan.frozen,
+                tied=tied,
             )
         if plan.name is not None:
             self.name_layer(plan.name, stmt, (first,), {})
@@ -341,10 +349,10 @@ class _Builder:
         """Take the graph's own keys (xN, name=, frozen) out of a layer statement and
         bind the rest."""
         stmt, tensors = self.tensor_args(stmt)
-        args, repeat, name, frozen = self.specials(stmt)
+        args, repeat, name, frozen, tie = self.specials(stmt)
         layer_stmt = stmt if len(args) == len(stmt.args) else stmt._replace(args=tuple(args))
         layer = bind(layer_stmt, self.source, self.registry, self.extra)
-        return _Plan(layer, repeat, name, frozen, tensors)
+        return _Plan(layer, repeat, name, frozen, tie, tensors)
 
     def tensor_args(self, stmt: LayerStmt) -> tuple[LayerStmt, tuple[Value, ...]]:
         """Take out the keys that name the other tensors a kind reads (its TENSOR_KEYS:
@@ -379,9 +387,31 @@ class _Builder:
                 )
         return stmt._replace(args=tuple(kept)), tuple(given[key] for key in wanted)
 
-    def specials(self, stmt: LayerStmt) -> tuple[list[Arg], int, str | None, bool]:
+    def tied_node(self, value: Value) -> int:
+        """The node of the layer ``tie=NAME`` names (given name=NAME before)."""
+        name = str(value.value).lower()
+        named = self.layer_names.get(name)
+        if named is None:
+            hint = suggest(name, list(self.layer_names))
+            message = f"tie={self.text(value)}: no layer is named {self.text(value)!r}"
+            message += (
+                f"; did you mean {hint!r}?"
+                if hint
+                else " (name the layer whose weight it uses first, e.g. embedding 50257 768 "
+                "name=wte)"
+            )
+            raise self.error(message, value)
+        if len(named.nodes) != 1 or named.stmt.kind in self.blocks:
+            raise self.error(
+                f"tie={self.text(value)} names a block instance; tie= takes one layer's weight",
+                value,
+            )
+        return named.nodes[0]
+
+    def specials(self, stmt: LayerStmt) -> tuple[list[Arg], int, str | None, bool, Value | None]:
         args: list[Arg] = []
         repeat, name, frozen = 1, None, False
+        tie: Value | None = None
         for i, arg in enumerate(stmt.args):
             value = arg.value
             if i < stmt.inside:  # inside a call's parentheses: the layer's own
@@ -406,10 +436,22 @@ class _Builder:
                 flag = BOOL.convert(value, self.source)
                 frozen = flag if arg.key == "frozen" else not flag
                 continue
+            elif arg.key == "tie":
+                if value.kind not in ("name", "string"):
+                    raise self.error(
+                        f"tie= takes a layer's name (given with name=), got {self.text(value)!r}",
+                        value,
+                    )
+                if stmt.kind in self.blocks:
+                    raise self.error("tie= ties one layer's weight, not a block instance's", arg)
+                tie = value
+                continue
             args.append(arg)
         if name is not None and repeat != 1 and stmt.kind not in self.blocks:
             raise self.error("name= names one layer; it cannot go with a repeat (xN)", stmt)
-        return args, repeat, name, frozen
+        if tie is not None and repeat != 1:
+            raise self.error("tie= ties one layer's weight; it cannot go with a repeat (xN)", stmt)
+        return args, repeat, name, frozen, tie
 
     def name_layer(
         self, name: str, stmt: LayerStmt, nodes: tuple[int, ...], env: dict[str, Value]
@@ -607,7 +649,7 @@ class _Builder:
         return f"{self.source[arg.key_start : arg.key_start + len(arg.key)]}={value}"
 
     def instance(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
-        args, repeat, name, frozen_here = self.specials(stmt)
+        args, repeat, name, frozen_here, _ = self.specials(stmt)
         block = self.blocks[stmt.kind]
         env = self.defined().bind(block, stmt, args)
         instance_stmt = stmt

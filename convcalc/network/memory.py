@@ -16,6 +16,9 @@ Definitions (the README repeats them for users):
   pooling indices and the allocator's rounding come on top.
 - **activations kept for backward** (training): the input and every layer's
   output, once each.
+- **key/value cache** (inference, decoders): what a causal attention keeps to decode
+  one token at a time, at the input's sequence length L: ``2 · L · kv_heads · head_dim``
+  elements a layer, batch included, at the dtype's size (``Layer.kv_cache``).
 - **gradients**: one per trainable parameter; **optimizer state**: SGD keeps
   none, SGD with momentum one copy of the trainable parameters, Adam two.
 
@@ -50,6 +53,8 @@ if TYPE_CHECKING:  # protocols for the annotations only: creating them costs sta
         def buffers(self) -> int | None: ...
         @property
         def int64_buffers(self) -> int | None: ...
+        @property
+        def layer(self) -> Any: ...
 
     class Analysed(Protocol):
         """What the figures need of an analysis."""
@@ -128,15 +133,20 @@ class Memory(NamedTuple):
     params: int | None  # parameters and buffers held by the model
     activations_peak: int | None  # largest input+output pair of one layer: a lower bound
     activations_total: int | None  # the input and every layer's output, once each
+    # The causal attentions' key/value cache at the input's length (0: no causal attention).
+    kv_cache: int | None = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "batch": self.batch,
             "dtype": self.dtype,
             "params_bytes": self.params,
             "activations_peak_bytes": self.activations_peak,
             "activations_total_bytes": self.activations_total,
         }
+        if self.kv_cache != 0:  # a decoder's: present when it has a causal attention
+            out["kv_cache_bytes"] = self.kv_cache
+        return out
 
 
 class TrainingMemory(NamedTuple):
@@ -207,6 +217,17 @@ def _model_bytes(rows: Sequence[Row], size: int) -> int | None:
     return total
 
 
+def _kv_cache(rows: Sequence[Row]) -> int | None:
+    """Elements per sample of every causal attention's key/value cache."""
+    total = 0
+    for row in rows:
+        n = row.layer.kv_cache(row.input)
+        if n is None:
+            return None
+        total += n
+    return total
+
+
 def _activations(analysis: Analysed, size: int) -> tuple[int | None, int | None]:
     """Per sample: the most that is alive at once — the tensors still to be read
     (a skip connection's, say) plus the one being made; for a chain, the largest
@@ -251,12 +272,14 @@ def inference_memory(
     dtype = dtype_name(dtype)
     size = DTYPES[dtype]
     peak, total = _activations(analysis, size)
+    cache = _kv_cache(analysis.layers)
     return Memory(
         batch,
         dtype,
         _model_bytes(analysis.layers, size),
         None if peak is None else peak * batch,
         None if total is None else total * batch,
+        None if cache is None else cache * batch * size,
     )
 
 

@@ -26,7 +26,8 @@ class ModelInfo(NamedTuple):
     name: str
     summary: str  # the spec's first comment line
     # The torchvision weights whose published figures it reproduces, from its
-    # ``# weights: NAME`` comment line ("" for a network torchvision does not publish).
+    # ``# weights: NAME`` comment line ("" for a network torchvision does not publish;
+    # ``hf:NAME`` for a language model: Hugging Face's configuration of that name).
     weights: str = ""
 
     @property
@@ -40,10 +41,12 @@ class ModelInfo(NamedTuple):
 
 
 # Weights' data sets (the start of their names) and the task they name.
+# A language model's weights are named ``hf:NAME`` (Hugging Face's model of that name).
 TASKS = (
     ("IMAGENET1K_", "Classification, ImageNet-1K"),
     ("COCO_WITH_VOC_LABELS_", "Semantic segmentation, COCO with VOC's 21 labels"),
     ("KINETICS400_", "Video classification, Kinetics-400"),
+    ("hf:", "Language models"),
 )
 OTHER_TASK = "Not in torchvision's zoo"
 

@@ -82,7 +82,12 @@ def check(analysis: convcalc.Analysis, torch_outputs: list[Any] | None = None) -
         assert value == step.value, (row.spec, step)
         assert evaluate(plain.expression or "") == value, (row.spec, plain)
         index = position(step.dim, row.output)
-        totals = {"params": row.params, "MACs": row.macs}  # a recurrent layer's formulas
+        # A recurrent layer's formulas; attention's, with its key/value cache.
+        totals = {
+            "params": row.params,
+            "MACs": row.macs,
+            "KV cache": row.layer.kv_cache(row.input),
+        }
         if step.dim in totals:
             assert totals[step.dim] == value, (row.spec, step)
         elif step.dim.startswith("params, layer "):

@@ -62,6 +62,16 @@ def test_keys_filtered_by_prefix() -> None:
     assert complete(["maxpool"], "cei") == ["ceil=", "ceil_mode="]
 
 
+def test_tie_offers_the_layers_named_so_far() -> None:
+    """tie= after a layer with a weight to share; its value: a name given with name=."""
+    words = ["-i", "16", "embedding", "100", "8", "name=wte", "relu", "name=r", "linear", "100"]
+    assert complete(words, "ti") == ["tie="]
+    assert complete(words, "tie=") == ["tie=wte", "tie=r"]
+    assert complete(words, "tie=w") == ["tie=wte"]
+    assert "tie=" not in complete(["relu"], "")
+    assert complete(["mha", "64", "8"], "kv") == ["kv_heads="]
+
+
 def test_only_the_current_layers_keys() -> None:
     values = complete(["conv2d", "k=3", "maxpool"], "")
     assert "ceil_mode=" in values

@@ -48,9 +48,18 @@ def test_every_class_reads_through_its_signature(cname: str) -> None:
     missing = {p.name for p in entry.params} - reachable
     # AvgPool1d has no divisor_override; a recurrent layer's out= (what it hands on:
     # output, h_n or c_n) is convcalc's own, as PyTorch's module returns them all.
-    # A decoder's causal (forward's tgt_is_causal) is convcalc's own too.
-    own = {"AvgPool1d": {"divisor_override"}, "RNN": {"out"}, "LSTM": {"out"}, "GRU": {"out"}}
-    own |= {"Transformer": {"causal"}, "TransformerDecoderLayer": {"causal"}}
+    # causal, kv_heads and rope describe a decoder's attention, which nn.MultiheadAttention's
+    # constructor does not take (is_causal is its forward's); a decoder's causal (forward's
+    # tgt_is_causal) is convcalc's own too.
+    own = {
+        "AvgPool1d": {"divisor_override"},
+        "RNN": {"out"},
+        "LSTM": {"out"},
+        "GRU": {"out"},
+        "MultiheadAttention": {"causal", "kv_heads", "rope"},
+        "Transformer": {"causal"},
+        "TransformerDecoderLayer": {"causal"},
+    }
     assert missing <= own.get(cname, set()), missing
 
 

@@ -15,12 +15,15 @@ import convcalc
 from convcalc.kinds import KINDS, REGISTRY, Layer, bind
 from convcalc.kinds.torch.transformer import (
     ClassToken,
+    GatedMLP,
     MultiheadAttention,
     Permute,
     PosEmbedding,
+    PositionTable,
     Scale,
     SelectToken,
     StochasticDepth,
+    TokenTypes,
     TransformerEncoderLayer,
     Transpose,
 )
@@ -45,6 +48,9 @@ def _layer(text: str) -> Layer:
         (("classtoken", "cls"), ClassToken),
         (("posembedding", "posembed"), PosEmbedding),
         (("selecttoken", "token"), SelectToken),
+        (("positions", "postable"), PositionTable),
+        (("tokentypes", "token_types"), TokenTypes),
+        (("swiglu", "gatedmlp"), GatedMLP),
     ],
 )
 def test_kind_words_and_summaries(words: tuple[str, ...], cls: type[Layer]) -> None:
@@ -130,6 +136,31 @@ def test_kind_words_and_summaries(words: tuple[str, ...], cls: type[Layer]) -> N
         ("droppath 1.5", "5x8", "drop probability has to be between 0 and 1, got 1.5"),
         ("token -6", "5x8", "index -6 is out of range for 5 tokens: -5..4"),
         ("posembed length=4", "5x8", "the position embedding has 4 positions, the input 5 tokens"),
+        # the language models' keys and kinds (issue 16)
+        (
+            "mha 64 8 kv_heads=3",
+            "5x64",
+            "num_heads 8 is not a multiple of kv_heads 3: each key/value head serves a whole group of query heads",
+        ),
+        ("mha 64 8 kv_heads=0", "5x64", "kv_heads must be positive, got 0"),
+        (
+            "mha 24 8 rope",
+            "5x24",
+            "rotary position embedding rotates pairs of features: head_dim 3 (embed_dim 24 / num_heads 8) must be even",
+        ),
+        (
+            "mha 64 8 kv_heads=2 add_bias_kv",
+            "5x64",
+            "add_bias_kv and add_zero_attn are nn.MultiheadAttention's; with kv_heads= or rope= the attention is written with its own projections, which have neither",
+        ),
+        (
+            "positions 4",
+            "5x8",
+            "the position table has 4 positions, but the input has 5 tokens (PyTorch: index out of range)",
+        ),
+        ("tokentypes 0", "5x8", "num_embeddings must be positive, got 0"),
+        ("swiglu 0", "5x8", "hidden must be positive, got 0"),
+        ("positions 8", "8", "positions expects an L×E input (L tokens of E features), got 8"),
     ],
 )
 def test_rejections(spec: str, shape: str, reason: str) -> None:
@@ -209,3 +240,24 @@ def test_vit_b16_encoder_layer_matches_torch() -> None:
     (want,) = case["layers"]
     (got,) = convcalc.analyze(spec, tuple(case["input"])).layers
     assert (got.params, got.macs) == (want["params"], want["macs"])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "mha 64 8",
+        "mha 64 8 bias=false add_bias_kv add_zero_attn",
+        "mha 64 8 causal",
+        "mha 64 8 kv_heads=2 causal rope bias=false",
+        "mha 64 8 kv_heads=1 rope",
+    ],
+)
+def test_attention_explains_its_params_macs_and_cache(spec: str) -> None:
+    """--explain's figures are the row's own (the row's are checked against PyTorch)."""
+    analysis = convcalc.analyze(spec, "16x64")
+    steps = {s.dim: s.value for s in convcalc.explain(analysis)}
+    row = analysis.layers[0]
+    assert steps["params"] == row.params and steps["MACs"] == row.macs
+    cache = row.layer.kv_cache(row.input)
+    assert steps.get("KV cache", 0) == cache
+    assert (cache != 0) == ("causal" in spec)

@@ -159,6 +159,21 @@ def test_shared_weights_count_once_and_run_every_time() -> None:
     assert twice.layers[2].shared == 1 and twice.layers[2].params == 0
 
 
+def test_a_tied_weight_counts_once_and_keeps_its_macs() -> None:
+    """GPT-2's head: linear(d → vocab) whose weight is the token embedding's."""
+    untied = convcalc.analyze("embedding 100 32; relu; linear 100 bias=false", "16")
+    tied = convcalc.analyze("embedding 100 32 name=wte; relu; linear 100 bias=false tie=wte", "16")
+    head = tied.layers[2]
+    assert head.tied == 1 and head.params == 0 and head.shared is None
+    assert head.macs == untied.layers[2].macs == 16 * 32 * 100
+    assert tied.params == untied.params - 100 * 32 and tied.macs == untied.macs
+    # A bias of its own stays its own.
+    assert (
+        convcalc.analyze("embedding 100 32 name=e; linear 100 tie=e", "16").layers[1].params == 100
+    )
+    assert head.to_dict()["tied"] == 1 and "tied" not in tied.layers[0].to_dict()
+
+
 def test_shared_block_instance() -> None:
     spec = "block enc; conv2d 16 k=3 p=1; bn; relu; end; enc name=e; as a; from input; use e; add a"
     a = run(spec)
@@ -262,6 +277,27 @@ SPEC_ERRORS = [
     ("relu x2 name=a", "name= names one layer; it cannot go with a repeat (xN)"),
     ("relu x0", "a repeat needs at least 1, got 'x0'"),
     ("relu name=3", "name= takes a word, got '3'"),
+    (
+        "linear 4 tie=wte",
+        "tie=wte: no layer is named 'wte' (name the layer whose weight it uses first, e.g. embedding 50257 768 name=wte)",
+    ),
+    (
+        "linear 4 name=wte; linear 4 tie=wtf",
+        "tie=wtf: no layer is named 'wtf'; did you mean 'wte'?",
+    ),
+    ("linear 8 tie=3", "tie= takes a layer's name (given with name=), got '3'"),
+    (
+        "linear 8 name=a; linear 8 tie=a x2",
+        "tie= ties one layer's weight; it cannot go with a repeat (xN)",
+    ),
+    (
+        "block b; linear 8; end; b name=e; linear 8 tie=e",
+        "tie=e names a block instance; tie= takes one layer's weight",
+    ),
+    (
+        "block b; linear 8; end; linear 8 name=a; b tie=a",
+        "tie= ties one layer's weight, not a block instance's",
+    ),
 ]
 
 
@@ -313,6 +349,22 @@ SHAPE_ERRORS = [
     (
         "block b C; as x; conv2d C k=1; add x; end; b 16; b 8",
         "layer 4 (add x) in b#2 (b 8): cannot add 8x8x8 (layer 3, conv2d 8 k=1) and 16x8x8 (x: layer 2, add x): dim 1 (channels) is 8 vs 16 (sizes must be equal, or 1 to broadcast)",
+    ),
+]
+
+
+SHAPE_ERRORS += [
+    (
+        "embedding 100 32 name=wte; linear 99 bias=false tie=wte",
+        "layer 2 (linear 99 bias=false tie=wte): tie= uses the weight of layer 1 (embedding 100 32 name=wte), of shape 100x32, but its own weight would be 99x32",
+    ),
+    (
+        "embedding 100 32 name=wte; relu tie=wte",
+        "layer 2 (relu tie=wte): tie= shares a weight, and it has no weight of known shape to share",
+    ),
+    (
+        "relu name=r; linear 16 tie=r",
+        "layer 2 (linear 16 tie=r): tie= shares a weight, and layer 1 (relu name=r) has no weight of known shape to share",
     ),
 ]
 

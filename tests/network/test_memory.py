@@ -181,3 +181,16 @@ def test_memory_imports_neither_click_nor_rich() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["False", "False"]
+
+
+def test_a_causal_attention_keeps_a_key_value_cache() -> None:
+    """2 · layers · L · kv_heads · head_dim elements, batch included, at the dtype's size;
+    a non-causal attention keeps none, and the JSON field is there only with a cache."""
+    spec = "mha 64 8 kv_heads=2 causal=true; mha 64 8 kv_heads=2 causal=true"
+    analysis = convcalc.analyze(spec, "10x64")
+    for dtype, size in (("float32", 4), ("float16", 2), ("bfloat16", 2), ("int8", 1)):
+        figures = memory.inference_memory(analysis, 3, dtype)
+        assert figures.kv_cache == 2 * 2 * 10 * 2 * 8 * 3 * size
+        assert figures.to_dict()["kv_cache_bytes"] == figures.kv_cache
+    encoder = memory.inference_memory(convcalc.analyze("mha 64 8", "10x64"), 1, "float32")
+    assert encoder.kv_cache == 0 and "kv_cache_bytes" not in encoder.to_dict()

@@ -90,6 +90,7 @@ SETS = [
     "fractional",
     "recurrent",
     "swin",
+    "language",
 ]
 
 

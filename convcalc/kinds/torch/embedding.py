@@ -61,6 +61,9 @@ class Embedding(Layer):
         # A lookup multiplies nothing: 0 MACs.
         return Out("embedding", (*shape, d), params=n * d, rf=None)
 
+    def tie_weight(self, shape: Shape) -> tuple[int, ...] | None:
+        return (self.num_embeddings, self.embedding_dim)
+
     EXAMPLE, EXAMPLE_INPUT = "1000 64", "12"
 
     # -- dtypes (convcalc.network.analysis; -o torch's example input is long zeros)

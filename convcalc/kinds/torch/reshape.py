@@ -406,6 +406,10 @@ class Linear(Layer):
 
     EXAMPLE, EXAMPLE_INPUT = "10", "512"
 
+    def tie_weight(self, shape: Shape) -> tuple[int, ...] | None:
+        fin = shape[-1] if self.in_features is None else self.in_features
+        return None if fin is None else (self.out_features, fin)
+
     def torch_values(self, shape: Shape) -> dict[str, Any]:
         return {**self.__dict__, "in_features": shape[-1]}
 

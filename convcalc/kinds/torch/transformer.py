@@ -8,7 +8,7 @@ Token layers take an (L, E) input: L tokens of E features, batch first as with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, PLACED, PLACEMENT, Param
@@ -19,6 +19,7 @@ from convcalc.kinds.torch.registry import register
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
+    from convcalc.kinds.explaining import Row, Step
 
 # The section of --list-layers the module's kinds are listed under.
 SECTION = "Sequences and transformers"
@@ -248,13 +249,17 @@ def _check_heads(embed_dim: int, num_heads: int) -> None:
         raise LayerError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
 
 
-def _attention_macs(length: int | None, embed_dim: int, source: int | None) -> int | None:
-    """Self-attention over ``length`` tokens attending to ``source`` keys: the q, k, v
-    projections (3·L·E²), QKᵀ and AV (L·S·E each, over all heads), the output
-    projection (L·E²)."""
+def _attention_macs(
+    length: int | None, embed_dim: int, source: int | None, kv_dim: int | None = None
+) -> int | None:
+    """Self-attention over ``length`` tokens attending to ``source`` keys: the q and output
+    projections (L·E² each), the k and v projections (L·E·kv_dim each; kv_dim = E unless
+    fewer key/value heads), QKᵀ and AV (L·S·E each, over all query heads, in full whatever
+    the mask: docs/arithmetic.md#macs)."""
     if length is None or source is None:
         return None
-    return 4 * length * embed_dim * embed_dim + 2 * length * source * embed_dim
+    kv = embed_dim if kv_dim is None else kv_dim
+    return 2 * length * embed_dim * (embed_dim + kv) + 2 * length * source * embed_dim
 
 
 def _check_tokens(kind: str, shape: Shape, embed_dim: int) -> int | None:
@@ -271,7 +276,9 @@ def _check_tokens(kind: str, shape: Shape, embed_dim: int) -> int | None:
 @register
 class MultiheadAttention(Layer):
     """nn.MultiheadAttention(embed_dim, num_heads, batch_first=True) as self-attention:
-    (L, E) → (L, E)."""
+    (L, E) → (L, E); ``causal`` masks the future (``is_causal``), ``kv_heads`` gives
+    fewer key/value heads (grouped-query, multi-query at 1), ``rope`` rotates q and k
+    (rotary position embedding, no parameters): the attention of today's decoders."""
 
     NAMES = {"multiheadattention": {}, "mha": {}}
     TORCH = {
@@ -302,8 +309,28 @@ class MultiheadAttention(Layer):
         Param("add_zero_attn", BOOL, False),
         Param("kdim", INT, None, help="must equal embed_dim for self-attention"),
         Param("vdim", INT, None, help="must equal embed_dim for self-attention"),
+        Param(
+            "causal",
+            BOOL,
+            False,
+            aliases=("is_causal",),
+            help="mask the future (is_causal); MACs unchanged, a key/value cache counted",
+        ),
+        Param(
+            "kv_heads",
+            INT,
+            None,
+            aliases=("num_kv_heads", "num_key_value_heads"),
+            help="key/value heads (grouped-query; 1: multi-query); default num_heads",
+        ),
+        Param("rope", BOOL, False, aliases=("rotary",), help="rotary position embedding on q, k"),
     )
     SUMMARY = "multi-head self-attention"
+    NOTE = (
+        "Self-attention: the input is the query, the keys and the values. kv_heads=, rope= "
+        "and causal= describe the attention of decoder language models (LLaMA's "
+        "q_proj/k_proj/v_proj/o_proj); MACs count QKᵀ and AV in full whatever the mask."
+    )
 
     embed_dim: int
     num_heads: int
@@ -313,10 +340,22 @@ class MultiheadAttention(Layer):
     add_zero_attn: bool
     kdim: int | None
     vdim: int | None
+    causal: bool
+    kv_heads: int | None
+    rope: bool
+
+    def _kv_dim(self) -> int:
+        """Features of the keys (and of the values): kv_heads × head_dim."""
+        e, h = self.embed_dim, self.num_heads
+        return e if self.kv_heads is None else self.kv_heads * (e // h)
+
+    def _grouped(self) -> bool:
+        """Written with separate q/k/v/o projections, not nn.MultiheadAttention's."""
+        return self.kv_heads is not None or self.rope
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        e = self.embed_dim
-        _check_heads(e, self.num_heads)
+        e, h = self.embed_dim, self.num_heads
+        _check_heads(e, h)
         length = _check_tokens("multiheadattention", shape, e)
         for name, value in (("kdim", self.kdim), ("vdim", self.vdim)):
             if value is not None and value != e:
@@ -325,12 +364,89 @@ class MultiheadAttention(Layer):
                     f"{name}={value}, but self-attention's keys and values are the input, "
                     f"with {e} features"
                 )
-        params = 4 * e * e + (4 * e if self.bias else 0) + (2 * e if self.add_bias_kv else 0)
+        kv = self.kv_heads
+        if kv is not None:
+            if kv <= 0:
+                raise LayerError(f"kv_heads must be positive, got {kv}")
+            if h % kv:
+                # F.scaled_dot_product_attention(..., enable_gqa=True) refuses it.
+                raise LayerError(
+                    f"num_heads {h} is not a multiple of kv_heads {kv}: each key/value head "
+                    "serves a whole group of query heads"
+                )
+        if self._grouped() and (self.add_bias_kv or self.add_zero_attn):
+            raise LayerError(
+                "add_bias_kv and add_zero_attn are nn.MultiheadAttention's; with kv_heads= or "
+                "rope= the attention is written with its own projections, which have neither"
+            )
+        if self.rope and (e // h) % 2:
+            raise LayerError(
+                f"rotary position embedding rotates pairs of features: head_dim "
+                f"{e // h} (embed_dim {e} / num_heads {h}) must be even"
+            )
+        kvd = self._kv_dim()
+        b = 1 if self.bias else 0
+        # q and out (E² + E each), k and v (E·kvd + kvd each), bias_k and bias_v.
+        params = 2 * (e * e + e * b) + 2 * (e * kvd + kvd * b) + (2 * e if self.add_bias_kv else 0)
         # bias_kv appends a learned key/value, add_zero_attn a zero one: S = L (+1) (+1).
         extra = int(self.add_bias_kv) + int(self.add_zero_attn)
         source = None if length is None else length + extra
-        macs = _attention_macs(length, e, source)
+        macs = _attention_macs(length, e, source, kvd)
         return Out("multiheadattention", shape, params=params, macs=macs, rf=None)
+
+    def kv_cache(self, shape: Shape) -> int | None:
+        """A causal (decoder) attention keeps the keys and values of every position seen:
+        2 · L · kv_heads · head_dim elements per sample."""
+        if not self.causal:
+            return 0
+        length = shape[0] if shape else None
+        return None if length is None else 2 * length * self._kv_dim()
+
+    def explain(self, row: Row) -> list[Step]:
+        """Its parameters, MACs and key/value cache, with the projections' sizes."""
+        from convcalc.kinds.explaining import Step
+
+        length = row.input[0] if row.input else None
+        e, h = self.embed_dim, self.num_heads
+        if length is None or e % h:
+            return []
+        kvd, b = self._kv_dim(), self.bias
+        if self._grouped():
+            expr = f"2·({e}·{e}{f' + {e}' if b else ''}) + 2·({e}·{kvd}{f' + {kvd}' if b else ''})"
+            kv = self.kv_heads or h
+            note = (
+                f"q_proj and o_proj {e}×{e}, k_proj and v_proj {kvd}×{e} ({kv} key/value "
+                f"heads of {e // h})" + (", each with a bias" if b else "")
+            )
+        else:
+            expr = f"4·{e}·{e}" + (f" + 4·{e}" if b else "")
+            expr += f" + 2·{e}" if self.add_bias_kv else ""
+            note = f"in_proj {3 * e}×{e} and out_proj {e}×{e}" + (", with biases" if b else "")
+        params = 2 * (e * e + e * b) + 2 * (e * kvd + kvd * b) + (2 * e if self.add_bias_kv else 0)
+        steps = [Step(row.index, "params", expr, params, note)]
+        source = length + int(self.add_bias_kv) + int(self.add_zero_attn)
+        macs = _attention_macs(length, e, source, kvd)
+        steps.append(
+            Step(
+                row.index,
+                "MACs",
+                f"2·{length}·{e}·({e} + {kvd}) + 2·{length}·{source}·{e}",
+                macs,
+                f"the projections, then Q·K^T and A·V over all {h} query heads"
+                + (", in full whatever the causal mask" if self.causal else ""),
+            )
+        )
+        if self.causal:
+            steps.append(
+                Step(
+                    row.index,
+                    "KV cache",
+                    f"2·{length}·{kvd}",
+                    2 * length * kvd,
+                    "elements per sample: the keys and values of every position",
+                )
+            )
+        return steps
 
     EXAMPLE, EXAMPLE_INPUT = "64 8", "10x64"
     TORCH_HELPER = '''
@@ -344,17 +460,87 @@ class MultiheadAttention(Layer):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.attn(x, x, x, need_weights=False)[0]
     '''
+    CAUSAL_HELPER = '''
+    class CausalSelfAttention(nn.Module):
+        """nn.MultiheadAttention as causal self-attention: each token attends to itself and
+        the tokens before it (is_causal, with the mask PyTorch needs beside it)."""
+
+        def __init__(self, embed_dim: int, num_heads: int, **kwargs: Any) -> None:
+            super().__init__()
+            self.attn = nn.MultiheadAttention(embed_dim, num_heads, batch_first=True, **kwargs)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            n = x.shape[1]
+            mask = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
+            return self.attn(x, x, x, attn_mask=mask, is_causal=True, need_weights=False)[0]
+    '''
+    GROUPED_HELPER = '''
+    class Attention(nn.Module):
+        """Self-attention with kv_heads key/value heads (grouped-query; 1: multi-query),
+        rotary position embedding on q and k (rope) and a causal mask, as LLaMA's and
+        Mistral's: q_proj, k_proj, v_proj, o_proj."""
+
+        def __init__(
+            self,
+            embed_dim: int,
+            num_heads: int,
+            kv_heads: int,
+            bias: bool = True,
+            causal: bool = False,
+            rope: bool = False,
+        ) -> None:
+            super().__init__()
+            self.num_heads, self.kv_heads = num_heads, kv_heads
+            self.head_dim = embed_dim // num_heads
+            self.causal, self.rope = causal, rope
+            kv_dim = kv_heads * self.head_dim
+            self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+            self.k_proj = nn.Linear(embed_dim, kv_dim, bias=bias)
+            self.v_proj = nn.Linear(embed_dim, kv_dim, bias=bias)
+            self.o_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+
+        def rotate(self, x: torch.Tensor) -> torch.Tensor:
+            """Rotary position embedding (no parameters): feature pairs turned by position."""
+            n, d = x.shape[-2], self.head_dim
+            inv_freq = 1.0 / 10000.0 ** (torch.arange(0, d, 2, device=x.device).float() / d)
+            angles = torch.outer(torch.arange(n, device=x.device).float(), inv_freq)
+            cos, sin = torch.cat([angles, angles], -1).cos(), torch.cat([angles, angles], -1).sin()
+            half = torch.cat([-x[..., d // 2 :], x[..., : d // 2]], -1)
+            return x * cos.to(x.dtype) + half * sin.to(x.dtype)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            b, n, _ = x.shape
+            q = self.q_proj(x).view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+            k = self.k_proj(x).view(b, n, self.kv_heads, self.head_dim).transpose(1, 2)
+            v = self.v_proj(x).view(b, n, self.kv_heads, self.head_dim).transpose(1, 2)
+            if self.rope:
+                q, k = self.rotate(q), self.rotate(k)
+            y = nn.functional.scaled_dot_product_attention(
+                q, k, v, is_causal=self.causal, enable_gqa=True
+            )
+            return self.o_proj(y.transpose(1, 2).reshape(b, n, -1))
+    '''
 
     def torch_module(self, kind: str, shape: Shape) -> TorchCode:
         # Self-attention: nn.MultiheadAttention takes the query, keys and values apart.
         from convcalc.kinds.code import TorchCode, py
 
+        e, h = self.embed_dim, self.num_heads
+        if self._grouped():
+            kv = h if self.kv_heads is None else self.kv_heads
+            return TorchCode(
+                f"Attention(embed_dim={e}, num_heads={h}, kv_heads={kv}, bias={self.bias}, "
+                f"causal={self.causal}, rope={self.rope})",
+                self.GROUPED_HELPER,
+            )
         keys = ("dropout", "bias", "add_bias_kv", "add_zero_attn", "kdim", "vdim")
         args = ", ".join(f"{k}={py(self.__dict__[k])}" for k in keys)
-        return TorchCode(
-            f"SelfAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads}, {args})",
-            self.TORCH_HELPER,
+        cls, helper = (
+            ("CausalSelfAttention", self.CAUSAL_HELPER)
+            if self.causal
+            else ("SelfAttention", self.TORCH_HELPER)
         )
+        return TorchCode(f"{cls}(embed_dim={e}, num_heads={h}, {args})", helper)
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True
@@ -524,6 +710,167 @@ class PosEmbedding(Layer):
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True
+
+
+class _Table(Layer):
+    """A learned table of ``num_embeddings`` rows of E features, one row looked up per token
+    (nn.Embedding(num, E) on indices the layer makes itself) and added to the tokens."""
+
+    PARAMS = (Param("num_embeddings", INT, positional=True, required=True, aliases=("num",)),)
+    EXAMPLE, EXAMPLE_INPUT = "1024", "128x768"
+
+    num_embeddings: int
+
+    def table(self, shape: Shape) -> tuple[int | None, int | None]:
+        """(L, E) of the tokens after the table's own checks."""
+        n = self.num_embeddings
+        if n <= 0:
+            raise LayerError(f"num_embeddings must be positive, got {n}")
+        return _tokens(self.KIND, shape)
+
+    KIND: ClassVar[str] = ""
+    ROWS: ClassVar[str] = ""  # the indices it looks up, for the helper's forward
+    TORCH_HELPER_NAME: ClassVar[str] = ""
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        _, features = self.table(shape)
+        # A lookup and an addition: no MACs (FlopCounterMode counts none).
+        return Out(self.KIND, shape, params=prod((self.num_embeddings, features)), rf=None)
+
+    def tie_weight(self, shape: Shape) -> tuple[int, ...] | None:
+        return None if shape[-1] is None else (self.num_embeddings, shape[-1])
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(
+            f"{self.TORCH_HELPER_NAME}(num_embeddings={self.num_embeddings}, "
+            f"embedding_dim={shape[1]})",
+            self.TORCH_HELPER,
+        )
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+
+
+@register
+class PositionTable(_Table):
+    """GPT-2's and BERT's learned positions: nn.Embedding(max_positions, E) read at
+    positions 0..L-1 and added to the tokens; L may not exceed the table."""
+
+    NAMES = {"positions": {}, "postable": {}}
+    SUMMARY = "learned position table (added)"
+    KIND = "positions"
+    TORCH_HELPER_NAME = "PositionTable"
+    TORCH_HELPER = '''
+    class PositionTable(nn.Module):
+        """A learned position table (GPT-2's wpe, BERT's position_embeddings): row i is
+        added to token i."""
+
+        def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(num_embeddings, embedding_dim)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + self.embedding(torch.arange(x.shape[1], device=x.device))
+    '''
+
+    def table(self, shape: Shape) -> tuple[int | None, int | None]:
+        length, features = super().table(shape)
+        if length is not None and length > self.num_embeddings:
+            # nn.Embedding: "IndexError: index out of range in self".
+            raise LayerError(
+                f"the position table has {self.num_embeddings} positions, but the input has "
+                f"{length} tokens (PyTorch: index out of range)"
+            )
+        return length, features
+
+
+@register
+class TokenTypes(_Table):
+    """BERT's token-type (segment) table: nn.Embedding(types, E) read at token type 0
+    (token_type_ids left out) and added to the tokens."""
+
+    NAMES = {"tokentypes": {}, "token_types": {}}
+    SUMMARY = "learned token-type table (added)"
+    KIND = "tokentypes"
+    EXAMPLE = "2"
+    TORCH_HELPER_NAME = "TokenTypes"
+    TORCH_HELPER = '''
+    class TokenTypes(nn.Module):
+        """A learned token-type table (BERT's token_type_embeddings): every token is of
+        type 0, as when token_type_ids are left out."""
+
+        def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(num_embeddings, embedding_dim)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            types = torch.zeros(x.shape[1], dtype=torch.long, device=x.device)
+            return x + self.embedding(types)
+    '''
+
+
+@register
+class GatedMLP(Layer):
+    """A gated feed-forward block, down(act(gate(x)) · up(x)): SwiGLU (LLaMA's MLP, silu)
+    or GeGLU (gelu); three E×F matrices, bias-free by default."""
+
+    NAMES = {"swiglu": {}, "gatedmlp": {}}
+    PARAMS = (
+        Param("hidden", INT, positional=True, required=True, aliases=("ff", "intermediate_size")),
+        Param("bias", BOOL, False),
+        Param("activation", Choice("silu", "gelu"), "silu", aliases=("act",)),
+    )
+    SUMMARY = "gated MLP (SwiGLU)"
+    EXAMPLE, EXAMPLE_INPUT = "11008", "16x4096"
+
+    hidden: int
+    bias: bool
+    activation: str
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:
+        f = self.hidden
+        if f <= 0:
+            raise LayerError(f"hidden must be positive, got {f}")
+        if not shape:
+            raise LayerError("swiglu needs an input with a feature dimension")
+        e = shape[-1]
+        b = 1 if self.bias else 0
+        # gate_proj and up_proj (E·F + F each), down_proj (F·E + E).
+        params = None if e is None else 3 * e * f + (2 * f + e) * b
+        lead = prod(shape[:-1])
+        macs = None if e is None or lead is None else 3 * lead * e * f
+        return Out("swiglu", shape, params=params, macs=macs, rf=None)
+
+    TORCH_HELPER = '''
+    class GatedMLP(nn.Module):
+        """down_proj(act(gate_proj(x)) * up_proj(x)): SwiGLU (LLaMA's MLP) with silu,
+        GeGLU with gelu."""
+
+        def __init__(self, dim: int, hidden: int, bias: bool, activation: str) -> None:
+            super().__init__()
+            self.gate_proj = nn.Linear(dim, hidden, bias=bias)
+            self.up_proj = nn.Linear(dim, hidden, bias=bias)
+            self.down_proj = nn.Linear(hidden, dim, bias=bias)
+            self.act = nn.SiLU() if activation == "silu" else nn.GELU()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.down_proj(self.act(self.gate_proj(x)) * self.up_proj(x))
+    '''
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(
+            f"GatedMLP(dim={shape[-1]}, hidden={self.hidden}, bias={self.bias}, "
+            f"activation={self.activation!r})",
+            self.TORCH_HELPER,
+        )
+
+    # -- lint (convcalc.ask.lint)
+    BREAKS_MAP = True
+    LINEAR_ON_LAST_AXIS = True
 
 
 @register
