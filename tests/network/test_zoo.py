@@ -35,6 +35,7 @@ WEIGHTED = {
     "layernorm2d",
     "groupnorm",
     "multiheadattention",
+    "multiscaleattention",
 }
 
 
