@@ -158,7 +158,7 @@ SEGMENTATION_MODELS = (
 # mvit_v1_b's and mvit_v2_s's figures are FlopCounterMode's too (70.599, 64.224): their
 # attention is MultiscaleAttention's own matmuls, which the counter sees as bmm calls, so
 # that module is recorded as one layer (RECORDED); the modules inside it are not.
-VIDEO_MODELS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b")
+VIDEO_MODELS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s")
 FRAMES = 16  # video weights' figures are for 16-frame clips
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
