@@ -42,6 +42,7 @@ WEIGHTED = {
     "relposattention",
     "patchmerging",
     "patchmergingv2",
+    "multiscaleattention",
 }
 
 

@@ -40,8 +40,9 @@ weights' crop size):
   ``round(macs / 1e9, 3) == gflops`` for every torchvision model;
 * ``layers``: every call, in execution order (forward hooks), of a module of the types in
   ``RECORDED`` (conv, transposed conv, linear, batch/layer/group norm, multi-head attention,
-  torchvision's Swin window attention (v1, v2 and 3-d), MaxViT's relative-position attention and
-  Swin's patch merging (v1 and v2); modules inside one of them are not recorded separately):
+  torchvision's Swin window attention (v1, v2 and 3-d), MaxViT's relative-position attention,
+  Swin's patch merging (v1 and v2) and MViT's MultiscaleAttention; modules inside one of them
+  are not recorded separately):
   ``{"type": class name (the video ResNets' Conv3DSimple and Conv3DNoTemporal: Conv3d, the
   nn class they subclass), "output": shape without batch, "params": the module's own
   parameters (recursively), "buffers": likewise, "macs": FlopCounterMode / 2 of that call
@@ -49,7 +50,8 @@ weights' crop size):
   own counter (a guard keeps the re-run from being recorded again). ``sum(layers.macs)``
   equals ``macs`` for every model here (asserted);
 * ``extra_params``: learnable parameters that live outside recorded modules (ViT's
-  class_token and pos_embedding, ConvNeXt's layer_scale), ``[{"name", "shape", "numel"}]`` in
+  class_token and pos_embedding, ConvNeXt's layer_scale, MViT's pos_encoding),
+  ``[{"name", "shape", "numel"}]`` in
   registration order;
 * ``side_layers`` / ``side``: inception_v3's auxiliary head (``AuxLogits``). Its parameters
   are in ``params``, but eval mode does not run it, so its MACs are not in ``macs``.
@@ -90,6 +92,7 @@ from torchvision.models.swin_transformer import (  # noqa: E402
     PatchMergingV2,
     ShiftedWindowAttention,
 )
+from torchvision.models.video.mvit import MultiscaleAttention  # noqa: E402
 from torchvision.models.video.swin_transformer import ShiftedWindowAttention3d  # noqa: E402
 
 SEED = 20250607
@@ -136,6 +139,9 @@ RECORDED: tuple[type[nn.Module], ...] = (
     # Swin's patch merging: a LayerNorm and a Linear around a 2×2 gather, one record.
     PatchMerging,
     PatchMergingV2,
+    # MViT's pooling attention, one layer as convcalc's multiscaleattention is: its QKᵀ, AV
+    # and relative-position products are bmm calls of its own forward, in no module within.
+    MultiscaleAttention,
 )
 
 # Families together, the 19 first built in first within each.
@@ -172,9 +178,10 @@ SEGMENTATION_MODELS = (
     *("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101"),
     *("deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"),
 )
-# Not yet: mvit_v1_b and mvit_v2_s (FlopCounterMode gives mvit_v1_b 56.169555456 G MACs
-# against its published 70.599 GFLOPS: their figure counts what this counter does not).
-VIDEO_MODELS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d")
+# mvit_v1_b's and mvit_v2_s's figures are FlopCounterMode's too (70.599, 64.224): their
+# attention is MultiscaleAttention's own matmuls, which the counter sees as bmm calls, so
+# that module is recorded as one layer (RECORDED); the modules inside it are not.
+VIDEO_MODELS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s")
 FRAMES = 16  # video weights' figures are for 16-frame clips
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
