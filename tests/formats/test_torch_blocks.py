@@ -284,3 +284,20 @@ def test_a_broken_torchvision_print_is_a_clear_error(
     assert result.stdout == ""
     assert "Traceback" not in result.output
     assert result.stderr.startswith("convcalc: ") or "model.txt:" in result.stderr
+
+
+def test_maxvit_built_for_448_from_the_command_line_and_the_library(tmp_path: Path) -> None:
+    """-i gives the grid MaxViT's print does not show: the model torchvision built for
+    448×448 (its print is maxvit_t's) gives PyTorch's MACs."""
+    row = next(r for r in VARIANTS if r["name"] == "maxvit_t")
+    assert row["print"] == BY_NAME["maxvit_t"]["print"]
+    path = tmp_path / "maxvit.txt"
+    path.write_text(row["print"], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--from-torch", str(path), "-i", "3x448x448", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    assert (got["total"]["params"], got["total"]["macs"]) == (row["params"], row["macs"])
+    assert (
+        "windowdepartition 16 7 7"
+        in convcalc.read_print(row["print"], input_shape="3x448x448").spec
+    )
