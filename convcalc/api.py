@@ -149,12 +149,18 @@ def to_torch(
     return code(_analysis(spec, input_shape, batch=batch, framework=framework, opset=opset))
 
 
-def read_print(text: str, *, assume_sequential: bool = False) -> Reading:
+def read_print(
+    text: str, *, assume_sequential: bool = False, input_shape: Shape | None = None
+) -> Reading:
     """A model's ``print(model)`` read as spec text: a Reading (``.spec``, ``.layers``;
-    ``.assumed``: the containers run in print order with ``assume_sequential``)."""
+    ``.assumed``: the containers run in print order with ``assume_sequential``).
+    ``input_shape``: the input the model was built for, where its print does not show
+    it (MaxViT's attention partitions a grid fixed by it; 224×224 if not given)."""
     from convcalc.formats.torch_print import read_print as reading
+    from convcalc.network.analysis import parse_shape
 
-    return reading(text, assume_sequential=assume_sequential)
+    sizes = None if input_shape is None else parse_shape(input_shape)
+    return reading(text, assume_sequential=assume_sequential, input_shape=sizes)
 
 
 def analyze_print(

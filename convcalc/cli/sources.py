@@ -134,7 +134,7 @@ def _torch_print(
             count = count_print(text, shape, placed=forward_known)
             if count.unplaced or count.unknown:
                 return text, name, " ".join(layers), count
-        reading = read_print(text, assume_sequential=assume_sequential)
+        reading = read_print(text, assume_sequential=assume_sequential, input_shape=shape)
     except SpecError as exc:
         exc = exc.located(name)
         raise Failure(str(exc), EXIT_USAGE, exc.excerpt()) from None

@@ -20,22 +20,35 @@ What a print cannot show is taken at torchvision's defaults, and said here:
   rescales the three input channels: no parameters, no MACs, and no row, as in the
   built-in models. Their auxiliary classifiers are side outputs that eval mode skips.
 - Stochastic depth and dropout are rows of their own (the identity in eval mode).
+- Swin's and MaxViT's windows, shifts, heads and partitions: formats/torch_windows.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from convcalc.formats.torch_windows import WINDOWED, maxvit_mbconv
 
 if TYPE_CHECKING:
     from convcalc.formats.torch_print import Module
 
-__all__ = ["FORWARDS", "READ_BY_PARENT", "Forward", "forward_of"]
+__all__ = ["FORWARDS", "READ_BY_PARENT", "Context", "Forward", "forward_of"]
 
 # The steps of a module's graph from its children by name.
 Forward = Callable[[dict[str, "Module"]], list["Module | str"]]
 Steps = list["Module | str"]
+
+
+class Context(NamedTuple):
+    """What some forwards read besides the children: the module's name in its parent
+    (Swin shifts its odd blocks' windows) and, for the print's top module, the print's
+    input shape without the batch (MaxViT's partitions follow the input size)."""
+
+    name: str = ""
+    shape: tuple[int, ...] | None = None
+
 
 _INT = re.compile(r"(?<![\w.])\d+(?![\w.])")
 _STRIDE = re.compile(r"stride=\(?(\d+)")
@@ -137,6 +150,12 @@ def _inverted_residual(children: dict[str, Module]) -> Steps:
         return ["chunk 2 x1 x2", "from x2", branch2, *tail]
     assert branch1 is not None
     return ["as x", branch1, "as b1", "from x", branch2, *tail]
+
+
+def _mbconv(children: dict[str, Module]) -> Steps:
+    """EfficientNet's MBConv (block, stochastic_depth) or MaxViT's (proj, layers, …)."""
+    maxvit = maxvit_mbconv(children)
+    return _shortcut(children) if maxvit is None else maxvit
 
 
 def _empty(module: Module | None) -> bool:
@@ -282,8 +301,9 @@ class _Known(NamedTuple):
     A module of that class name whose children differ (a user's own ``Encoder``) is not
     torchvision's, and its forward stays unknown."""
 
-    forward: Forward
+    forward: Callable[..., Steps]  # (children) or, when contextual, (children, context)
     shapes: tuple[str | tuple[frozenset[str], frozenset[str]], ...]
+    contextual: bool = False
 
     def accepts(self, names: set[str]) -> bool:
         for shape in self.shapes:
@@ -295,7 +315,7 @@ class _Known(NamedTuple):
         return False
 
 
-def _known(forward: Forward, *shapes: str) -> _Known:
+def _known(forward: Callable[..., Steps], *shapes: str, contextual: bool = False) -> _Known:
     """``shapes``: a pattern (``re:…``) or the children's names, optional ones with a
     trailing ``?`` (``"conv1 bn1 relu conv2 bn2 downsample?"``)."""
     out: list[str | tuple[frozenset[str], frozenset[str]]] = []
@@ -307,7 +327,7 @@ def _known(forward: Forward, *shapes: str) -> _Known:
         required = frozenset(w for w in words if not w.endswith("?"))
         optional = frozenset(w[:-1] for w in words if w.endswith("?"))
         out.append((required, optional))
-    return _Known(forward, tuple(out))
+    return _Known(forward, tuple(out), contextual)
 
 
 def _branch_names(*branches: tuple[str, ...]) -> str:
@@ -358,6 +378,7 @@ FORWARDS: dict[str, _Known] = {
     "Conv2dNormActivation": _known(_in_order(), _NUMBERED),
     "SimpleStemIN": _known(_in_order(), _NUMBERED),
     "MLPBlock": _known(_in_order(), _NUMBERED),
+    "MLP": _known(_in_order(), _NUMBERED),  # torchvision.ops.MLP (Swin's)
     "AnyStage": _known(_in_order(), r"re:block\d+-\d+"),
     "BottleneckTransform": _known(_in_order(), "a b se? c"),
     "_DenseBlock": _known(_in_order(), r"re:denselayer\d+"),
@@ -376,7 +397,7 @@ FORWARDS: dict[str, _Known] = {
     # MobileNet, EfficientNet, MNASNet, ShuffleNet
     "SqueezeExcitation": _known(_squeeze_excitation, "avgpool fc1 fc2 activation scale_activation"),
     "InvertedResidual": _known(_inverted_residual, "conv", "block", "branch1 branch2"),
-    "MBConv": _known(_shortcut, "block stochastic_depth"),
+    "MBConv": _known(_mbconv, "block stochastic_depth", "proj stochastic_depth layers"),
     "FusedMBConv": _known(_shortcut, "block stochastic_depth"),
     "_InvertedResidual": _known(_shortcut, "layers"),
     "MobileNetV2": _known(
@@ -419,6 +440,11 @@ FORWARDS: dict[str, _Known] = {
     "EncoderBlock": _known(_encoder_block, "ln_1 self_attention dropout ln_2 mlp"),
     "Encoder": _known(_then(head=("posembedding",)), "dropout layers ln"),
     "VisionTransformer": _known(_vit, "conv_proj encoder heads"),
+    # Swin (v1, v2, Video Swin) and MaxViT: formats/torch_windows.py
+    **{
+        cls: _known(forward, *shapes, contextual=True)
+        for cls, (forward, shapes) in WINDOWED.items()
+    },
 }
 
 # Containers a mapped parent reads itself, whose own print convcalc cannot read alone:
@@ -426,10 +452,21 @@ FORWARDS: dict[str, _Known] = {
 READ_BY_PARENT = frozenset({("EncoderBlock", "MultiheadAttention")})
 
 
-def forward_of(module: Module) -> Forward | None:
+def forward_of(module: Module, context: Context | None = None) -> Forward | None:
     """The forward of a torchvision module convcalc maps to a graph, None for any other
-    (an unknown class, or a class of torchvision's name with other children)."""
+    (an unknown class, or a class of torchvision's name with other children).
+    ``context``: the module's name in its parent (its own name if not given) and, at
+    the print's top, the input shape."""
     known = FORWARDS.get(_name(module.cls))
     if known is None or module.text:
         return None
-    return known.forward if known.accepts({c.name for c in module.children}) else None
+    if not known.accepts({c.name for c in module.children}):
+        return None
+    if not known.contextual:
+        return known.forward
+    bound = context or Context(module.name)
+
+    def forward(children: dict[str, Any]) -> Steps:
+        return known.forward(children, bound)
+
+    return forward

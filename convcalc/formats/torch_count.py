@@ -21,6 +21,13 @@ from typing import Any, NamedTuple
 
 from convcalc.errors import ConvcalcError, LayerError
 from convcalc.formats.torch_print import ORDERED, Module, parse_modules
+from convcalc.formats.torch_windows import (
+    HEAD_DIM,
+    MAXVIT_PARTITION,
+    SWIN3D_WINDOW,
+    SWIN_V2_WINDOW,
+    SWIN_WINDOW,
+)
 
 __all__ = ["Count", "Counted", "count_print", "render_count"]
 
@@ -262,20 +269,24 @@ def _layer_scale(counter: _Counter, module: Module) -> tuple[int, int]:
     return (ints[0], 0) if ints else (0, 0)
 
 
-# torchvision's Swin and MaxViT builders: windows of 7 (Swin), 8 (Swin V2) and
-# partitions of 7 (MaxViT), heads of 32 channels (their print shows neither).
-_SWIN_WINDOW, _SWIN_V2_WINDOW, _MAXVIT_PARTITION, _HEAD_DIM = 7, 8, 7, 32
+def _swin(window: tuple[int, ...]) -> Callable[[_Counter, Module], tuple[int, int]]:
+    """ShiftedWindowAttention (and Video Swin's ...3d): relative_position_bias_table
+    (∏(2W-1) × heads) and its relative_position_index buffer ((∏W)²)."""
 
+    def hidden(counter: _Counter, module: Module) -> tuple[int, int]:
+        ints = counter.first_ints(module, "Linear")
+        if not ints:
+            return 0, 0
+        heads = ints[0] // HEAD_DIM
+        table = tokens = 1
+        for w in window:
+            table *= 2 * w - 1
+            tokens *= w
+        size = "x".join(map(str, window))
+        counter.note(f"{_name(module.cls)}: windows of {size}, heads of {HEAD_DIM} channels")
+        return table * heads, tokens**2
 
-def _swin(counter: _Counter, module: Module) -> tuple[int, int]:
-    """ShiftedWindowAttention: relative_position_bias_table ((2W-1)² × heads) and its
-    relative_position_index buffer (W⁴)."""
-    ints = counter.first_ints(module, "Linear")
-    if not ints:
-        return 0, 0
-    w, heads = _SWIN_WINDOW, ints[0] // _HEAD_DIM
-    counter.note(f"ShiftedWindowAttention: windows of {w}x{w}, heads of {_HEAD_DIM} channels")
-    return (2 * w - 1) ** 2 * heads, w**4
+    return hidden
 
 
 def _swin_v2(counter: _Counter, module: Module) -> tuple[int, int]:
@@ -286,7 +297,7 @@ def _swin_v2(counter: _Counter, module: Module) -> tuple[int, int]:
     if not linears:
         return 0, 0
     heads = [int(n) for n in _INT.findall(linears[-1].text)][1]
-    w = _SWIN_V2_WINDOW
+    w = SWIN_V2_WINDOW[0]
     counter.note(f"ShiftedWindowAttentionV2: windows of {w}x{w}")
     return heads, (2 * w - 1) ** 2 * 2 + w**4
 
@@ -297,10 +308,9 @@ def _maxvit(counter: _Counter, module: Module) -> tuple[int, int]:
     ints = counter.first_ints(module, "Linear")
     if not ints:
         return 0, 0
-    p, heads = _MAXVIT_PARTITION, ints[0] // _HEAD_DIM
+    p, heads = MAXVIT_PARTITION, ints[0] // HEAD_DIM
     counter.note(
-        f"RelativePositionalMultiHeadAttention: partitions of {p}x{p}, heads of "
-        f"{_HEAD_DIM} channels"
+        f"RelativePositionalMultiHeadAttention: partitions of {p}x{p}, heads of {HEAD_DIM} channels"
     )
     return (2 * p - 1) ** 2 * heads, p**4
 
@@ -309,7 +319,8 @@ _HIDDEN: dict[str, Callable[[_Counter, Module], tuple[int, int]]] = {
     "MultiheadAttention": _mha,
     "VisionTransformer": _vit,
     "CNBlock": _layer_scale,
-    "ShiftedWindowAttention": _swin,
+    "ShiftedWindowAttention": _swin(SWIN_WINDOW),
+    "ShiftedWindowAttention3d": _swin(SWIN3D_WINDOW),
     "ShiftedWindowAttentionV2": _swin_v2,
     "RelativePositionalMultiHeadAttention": _maxvit,
 }

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.errors import ConvcalcError, ShapeError, SpecError
-from convcalc.formats.torch_blocks import READ_BY_PARENT, Forward, forward_of
+from convcalc.formats.torch_blocks import READ_BY_PARENT, Context, Forward, forward_of
 from convcalc.language import KEYWORDS
 
 if TYPE_CHECKING:
@@ -198,8 +198,15 @@ def _depth(text: str) -> int:
 class _Writer:
     """Spec text for the modules, with the offsets of every piece copied from the print."""
 
-    def __init__(self, source: str, assume_sequential: bool, kinds: frozenset[str]) -> None:
+    def __init__(
+        self,
+        source: str,
+        assume_sequential: bool,
+        kinds: frozenset[str],
+        shape: tuple[int, ...] | None = None,
+    ) -> None:
         self.source = source
+        self.shape = shape
         self.assume = assume_sequential
         self.kinds = kinds
         self.blocks: list[tuple[str, list[_Stmt]]] = []  # block definitions
@@ -222,7 +229,10 @@ class _Writer:
                 return []  # an empty container
             self.layers += module.repeat
             repeat = f" x{module.repeat}" if module.repeat > 1 else ""
-            return [(module.text + repeat, module.start, len(module.text))]
+            # a leaf a forward wrote as a statement (Swin's "permute 0,2,3,1") stands
+            # for its class name in the print
+            shown = module.text if module.text.startswith(module.cls) else module.cls
+            return [(module.text + repeat, module.start, len(shown))]
         if cls in _UNREADABLE:
             raise _error(
                 f"the print of {cls} leaves out {_UNREADABLE[cls]}: convcalc cannot read it; "
@@ -231,16 +241,16 @@ class _Writer:
                 module.start,
                 module.start + len(module.cls),
             )
-        if cls.lower() in self.kinds and cls not in ORDERED:
+        forward = forward_of(module)
+        if cls.lower() in self.kinds and cls not in ORDERED and forward is None:
             raise _error(
                 f"{cls}'s print lists submodules; convcalc reads it from its arguments",
                 self.source,
                 module.start,
                 module.start + len(module.cls),
             )
-        forward = forward_of(module)
         if forward is not None and (path or module.name):
-            return self.mapped(module, path, cls, forward)
+            return self.mapped(module, path, cls)
         if cls not in ORDERED and forward is None:
             if not self.assume:
                 names = ", ".join(c.name for c in module.children[:6])
@@ -261,7 +271,9 @@ class _Writer:
             label = _join(path, index)
             if not path and not module.name:  # the top level: its children stand alone
                 if forward is not None:
-                    out += self.mapped_body(module, "", forward)
+                    top = forward_of(module, Context(module.name, self.shape))
+                    assert top is not None
+                    out += self.mapped_body(module, "", top)
                 else:
                     out += self.body(module.children, "")
                 continue
@@ -272,11 +284,13 @@ class _Writer:
             out.append((f"{block} name={shown}", module.start, len(module.cls)))
         return out
 
-    def mapped(self, module: Module, path: str, cls: str, forward: Forward) -> list[_Stmt]:
+    def mapped(self, module: Module, path: str, cls: str) -> list[_Stmt]:
         """A module whose forward convcalc knows (formats/torch_blocks.py): a block of its graph."""
         out: list[_Stmt] = []
         for index in _indices(module):
             label = _join(path, index)
+            forward = forward_of(module, Context(index.rsplit(".", 1)[-1]))
+            assert forward is not None
             block = self.block_name(cls)
             self.define(block, self.mapped_body(module, label, forward))
             shown = label if _NAME.fullmatch(label) else f"'{label}'"
@@ -286,7 +300,12 @@ class _Writer:
     def mapped_body(self, module: Module, label: str, forward: Forward) -> list[_Stmt]:
         children = {c.name: c for c in module.children}
         out: list[_Stmt] = []
-        for step in forward(children):
+        try:
+            steps = forward(children)
+        except SpecError as exc:  # what the forward needs and the print does not show
+            end = module.start + len(module.cls)
+            raise _error(exc.message, self.source, module.start, end) from None
+        for step in steps:
             if isinstance(step, str):
                 out.append((step, None, 0))
             else:
@@ -298,12 +317,13 @@ class _Writer:
         for the next containers of that class (each its own definition, so that an error
         points at its own lines). Not its path: the instance is labelled with that, and
         its row shows both (``features: Sequential``)."""
-        name, n = cls, 1
+        base = cls
+        while base.lower() in self.kinds or base.lower() in _RESERVED:
+            base = f"_{base}"  # PatchMerging is also a layer word
+        name, n = base, 1
         while name.lower() in self.names:
             n += 1
-            name = f"{cls}_{n}"
-        while name.lower() in self.kinds or name.lower() in _RESERVED:
-            name = f"_{name}"
+            name = f"{base}_{n}"
         self.names.add(name.lower())
         return name
 
@@ -368,11 +388,12 @@ def analyze_print(
 ) -> Analysis:
     """Read a model's print and analyse it (see :func:`convcalc.analyze`); errors point
     into the print."""
-    from convcalc.network.analysis import analyze
+    from convcalc.network.analysis import analyze, parse_shape
 
-    reading = read_print(source, assume_sequential=assume_sequential)
+    sizes = None if input_shape is None else parse_shape(input_shape)
+    reading = read_print(source, assume_sequential=assume_sequential, input_shape=sizes)
     try:
-        return analyze(reading.spec, input_shape, batch=batch, filename=filename)
+        return analyze(reading.spec, sizes, batch=batch, filename=filename)
     except (SpecError, ShapeError) as exc:
         raise reading.locate(exc) from None
 
@@ -390,13 +411,18 @@ def parse_modules(source: str) -> list[Module]:
     return modules
 
 
-def read_print(source: str, *, assume_sequential: bool = False) -> Reading:
+def read_print(
+    source: str, *, assume_sequential: bool = False, input_shape: Sequence[int] | None = None
+) -> Reading:
     """Spec text for a model's print (see the module's docstring); raises SpecError for
-    text that is not such a print, an unknown module kind or a custom container."""
+    text that is not such a print, an unknown module kind or a custom container.
+    ``input_shape`` (without the batch): what the model was built for, where its print
+    does not show it (MaxViT's partitions, formats/torch_windows.py)."""
     from convcalc.kinds import KINDS
 
     modules = parse_modules(source)
-    writer = _Writer(source, assume_sequential, KINDS)
+    shape = None if input_shape is None else tuple(input_shape)
+    writer = _Writer(source, assume_sequential, KINDS, shape)
     top: list[_Stmt] = []
     for module in modules:
         top += writer.statements(module, "")

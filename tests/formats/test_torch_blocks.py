@@ -23,11 +23,12 @@ from tests.paths import DATA
 
 with gzip.open(DATA / "torchvision_print_variants.jsonl.gz", "rt", encoding="utf-8") as _fh:
     VARIANTS = [json.loads(line) for line in _fh]
+# Video Swin's prints (swin3d_t/s/b), by the same script
+with gzip.open(DATA / "torchvision_video_prints.jsonl.gz", "rt", encoding="utf-8") as _fh:
+    VIDEO = {row["name"]: row for row in map(json.loads, _fh)}
 
-# Every torchvision classifier but Swin and MaxViT (no built-in model, no mapping: their
-# prints give their parameters and buffers only).
-COUNT_ONLY = ["maxvit_t", "swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b"]
-MAPPED = [row["name"] for row in TORCHVISION if row["name"] not in COUNT_ONLY]
+# Every torchvision classifier (Swin and MaxViT: formats/torch_windows.py).
+MAPPED = [row["name"] for row in TORCHVISION]
 
 
 def _rows(analysis: Any) -> list[tuple[Any, ...]]:
@@ -41,12 +42,12 @@ def test_which_prints_are_mapped() -> None:
         if not count_print(row["print"], row["input"], placed=forward_known).unplaced
     ]
     assert sorted(mapped) == sorted(MAPPED)
-    assert len(MAPPED) == 73
+    assert len(MAPPED) == 80
 
 
-@pytest.mark.parametrize("name", MAPPED)
+@pytest.mark.parametrize("name", [*MAPPED, *VIDEO])
 def test_mapped_prints_give_the_built_in_models_table(name: str) -> None:
-    row = BY_NAME[name]
+    row = BY_NAME.get(name) or VIDEO[name]
     printed = analyze_print(row["print"], row["input"])
     built_in = convcalc.analyze(model_spec(name), row["input"])
     assert _rows(printed) == _rows(built_in)
@@ -76,10 +77,59 @@ def test_variant_prints_agree_with_torch(row: dict[str, Any]) -> None:
     assert all(r.side for r in analysis.layers if r.name in row["aux"])
 
 
-def test_the_variants_cover_the_auxiliary_heads() -> None:
+def test_video_swin_prints_are_mapped_and_counted() -> None:
+    """swin3d_t/s/b: every container placed, and the count (with ShiftedWindowAttention3d's
+    bias table and index) PyTorch's."""
+    assert sorted(VIDEO) == ["swin3d_b", "swin3d_s", "swin3d_t"]
+    for row in VIDEO.values():
+        count = count_print(row["print"], row["input"], placed=forward_known)
+        assert not count.unplaced and not count.unknown
+        assert (count.params, count.buffers) == (row["params"], row["buffers"])
+        assert row["params"] == row["num_params"]
+
+
+def test_the_variants_cover_the_auxiliary_heads_and_the_windows() -> None:
     names = {(row["name"], row["kwargs"].get("aux_logits")) for row in VARIANTS}
     assert {("googlenet", True), ("inception_v3", False)} <= names
-    assert len(VARIANTS) >= 13
+    assert len(VARIANTS) >= 18
+    # Swin without stochastic depth and at other sizes, MaxViT built for 448, Video Swin
+    # on 8 frames of 112
+    windowed = {"SwinTransformer", "swin_s", "swin_v2_t", "maxvit_t", "swin3d_t"}
+    assert windowed <= {row["name"] for row in VARIANTS}
+
+
+def test_swins_windows_shift_on_odd_blocks_and_heads_follow_the_width() -> None:
+    """The shift alternates with the block's index in its stage; v1's heads are of 32
+    channels, v2's the outputs of its cpb_mlp; v1's windows 7, v2's 8, Video Swin's 8x7x7."""
+    spec = read_print(BY_NAME["swin_t"]["print"]).spec
+    assert "shiftedwindowattention 96 3 window=7,7 shift=0\n" in spec
+    assert "shiftedwindowattention 96 3 window=7,7 shift=3,3\n" in spec
+    assert "shiftedwindowattention 768 24 window=7,7 shift=3,3\n" in spec
+    spec = read_print(BY_NAME["swin_v2_b"]["print"]).spec
+    assert "shiftedwindowattentionv2 128 4 window=8,8 shift=0\n" in spec
+    assert "shiftedwindowattentionv2 1024 32 window=8,8 shift=4,4\n" in spec
+    spec = read_print(VIDEO["swin3d_t"]["print"]).spec
+    assert "shiftedwindowattention3d 96 3 window=8,7,7 shift=4,3,3\n" in spec
+
+
+def test_maxvits_partitions_follow_the_input() -> None:
+    """Block attention on windows of 7, grid attention on a 7x7 grid of a map the input
+    sizes (224: 56/7 = 8 a side in the first block); 224 without an input."""
+    print_ = BY_NAME["maxvit_t"]["print"]
+    spec = read_print(print_, input_shape=(3, 224, 224)).spec
+    assert spec == read_print(print_).spec
+    assert "windowpartition 7\n" in spec and "windowdepartition 7 8 8\n" in spec
+    assert "windowpartition 8\ntranspose -3 -2\n" in spec
+    assert "windowdepartition 8 7 7\n" in spec
+    spec = read_print(print_, input_shape=(3, 448, 448)).spec
+    assert "windowdepartition 7 16 16\n" in spec and "windowdepartition 16 7 7\n" in spec
+
+
+def test_a_maxvit_attention_layer_alone_needs_the_input() -> None:
+    cut = _cut(BY_NAME["maxvit_t"]["print"], "(window_attention): PartitionAttentionLayer(")
+    with pytest.raises(convcalc.SpecError, match=r"give the input \(-i") as info:
+        read_print(cut)
+    assert info.value.word == "PartitionAttentionLayer"
 
 
 def test_vit_position_embedding_follows_the_input() -> None:
@@ -173,6 +223,16 @@ def _cut(text: str, head: str) -> str:
         ("mobilenet_v2", "(3): InvertedResidual(", "features.3"),  # a shortcut
         ("densenet121", "(denseblock1): _DenseBlock(", "features.denseblock1"),
         ("inception_v3", "(Mixed_7b): InceptionE(", "Mixed_7b"),
+        ("swin_t", "(1): SwinTransformerBlock(", "features.1.1"),  # shifted
+        ("swin_v2_t", "(2): PatchMergingV2(", "features.2"),
+        ("maxvit_t", "(0): MaxVitBlock(", "blocks.0"),
+        ("maxvit_t", "(0): MaxVitLayer(", "blocks.0.layers.0"),  # strides: its grid halves
+        ("maxvit_t", "(1): MaxVitLayer(", "blocks.0.layers.1"),
+        (
+            "maxvit_t",
+            "(grid_attention): PartitionAttentionLayer(",
+            "blocks.0.layers.0.layers.grid_attention",
+        ),
     ],
 )
 def test_a_blocks_own_print_gives_its_figures_in_the_model(
@@ -201,6 +261,14 @@ def test_a_blocks_own_print_gives_its_figures_in_the_model(
         ("convnext_tiny", "          (6): Permute()\n", ""),
         # a ResNet block's downsample that no longer halves the size
         ("resnet18", "kernel_size=(1, 1), stride=(2, 2)", "kernel_size=(1, 1), stride=(1, 1)"),
+        # a Swin block's norm of another width than its attention's
+        ("swin_t", "(norm1): LayerNorm((96,)", "(norm1): LayerNorm((97,)"),
+        # a MaxViT MLP that does not come back to the block's width
+        (
+            "maxvit_t",
+            "(3): Linear(in_features=256, out_features=64,",
+            "(3): Linear(in_features=256, out_features=65,",
+        ),
     ],
 )
 def test_a_broken_torchvision_print_is_a_clear_error(
@@ -216,3 +284,20 @@ def test_a_broken_torchvision_print_is_a_clear_error(
     assert result.stdout == ""
     assert "Traceback" not in result.output
     assert result.stderr.startswith("convcalc: ") or "model.txt:" in result.stderr
+
+
+def test_maxvit_built_for_448_from_the_command_line_and_the_library(tmp_path: Path) -> None:
+    """-i gives the grid MaxViT's print does not show: the model torchvision built for
+    448×448 (its print is maxvit_t's) gives PyTorch's MACs."""
+    row = next(r for r in VARIANTS if r["name"] == "maxvit_t")
+    assert row["print"] == BY_NAME["maxvit_t"]["print"]
+    path = tmp_path / "maxvit.txt"
+    path.write_text(row["print"], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--from-torch", str(path), "-i", "3x448x448", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    assert (got["total"]["params"], got["total"]["macs"]) == (row["params"], row["macs"])
+    assert (
+        "windowdepartition 16 7 7"
+        in convcalc.read_print(row["print"], input_shape="3x448x448").spec
+    )

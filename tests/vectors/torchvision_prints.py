@@ -19,6 +19,9 @@ JSON object per line (sorted keys), in ``torchvision.models.list_models`` order:
 ``params`` = ``sum(p.numel() for p in model.parameters())`` (asserted equal to
 ``num_params``), ``buffers`` likewise over ``model.buffers()``.
 
+``tests/data/torchvision_video_prints.jsonl.gz`` holds the same for Video Swin
+(``VIDEO``: swin3d_t/s/b, 16 frames of the weights' crop).
+
 It also writes ``tests/data/torchvision_print_variants.jsonl.gz``: the prints of models built
 with other arguments than their weights' (``VARIANTS``: auxiliary heads on or off, other
 widths, dilation, another input size), each run in eval mode on the meta device::
@@ -53,10 +56,12 @@ from torchvision.models import get_model, get_model_weights, list_models  # noqa
 ROOT = Path(__file__).resolve().parents[2]
 PATH = ROOT / "tests" / "data" / "torchvision_prints.jsonl.gz"
 VARIANTS_PATH = ROOT / "tests" / "data" / "torchvision_print_variants.jsonl.gz"
+VIDEO_PATH = ROOT / "tests" / "data" / "torchvision_video_prints.jsonl.gz"
+VIDEO = ("swin3d_t", "swin3d_s", "swin3d_b")
 
-# (name, builder arguments, input size): models built otherwise than their weights build
-# them, so that a print's forward is checked against PyTorch itself.
-VARIANTS: list[tuple[str, dict[str, Any], int]] = [
+# (name, builder arguments, input size or shape): models built otherwise than their
+# weights build them, so that a print's forward is checked against PyTorch itself.
+VARIANTS: list[tuple[str, dict[str, Any], int | list[int]]] = [
     ("googlenet", {"aux_logits": True, "init_weights": False}, 224),
     ("inception_v3", {"aux_logits": False, "init_weights": False}, 299),
     ("vit_b_16", {"image_size": 384}, 384),
@@ -70,10 +75,26 @@ VARIANTS: list[tuple[str, dict[str, Any], int]] = [
     ("convnext_tiny", {}, 160),
     ("squeezenet1_1", {}, 227),
     ("mnasnet0_5", {}, 192),
+    # Swin: no stochastic depth (every StochasticDepth at p=0), other
+    # sizes (windows larger than the last stages' maps); MaxViT built for 448×448
+    # (a class name: its constructor, for arguments swin_t's builder fixes)
+    (
+        "SwinTransformer",
+        {
+            **{"patch_size": [4, 4], "embed_dim": 96, "depths": [2, 2, 6, 2]},
+            **{"num_heads": [3, 6, 12, 24], "window_size": [7, 7]},
+            **{"stochastic_depth_prob": 0.0, "num_classes": 10},
+        },
+        224,
+    ),
+    ("swin_s", {}, 192),
+    ("swin_v2_t", {}, 224),
+    ("maxvit_t", {"input_size": [448, 448]}, 448),
+    ("swin3d_t", {}, [3, 8, 112, 112]),
 ]
 
 
-def record(name: str) -> dict[str, Any]:
+def record(name: str, frames: list[int] | None = None) -> dict[str, Any]:
     weights = get_model_weights(name).DEFAULT
     kwargs: dict[str, Any] = {"num_classes": len(weights.meta["categories"])}
     kwargs.update(models.BUILDER_KWARGS.get(name, {}))
@@ -87,7 +108,7 @@ def record(name: str) -> dict[str, Any]:
     assert params == weights.meta["num_params"], (name, params)
     return {
         "name": name,
-        "input": [3, size, size],
+        "input": [3, *(frames or []), size, size],
         "print": repr(model),
         "params": params,
         "buffers": sum(b.numel() for b in model.buffers()),
@@ -95,10 +116,14 @@ def record(name: str) -> dict[str, Any]:
     }
 
 
-def variant(name: str, kwargs: dict[str, Any], size: int) -> dict[str, Any]:
+def variant(name: str, kwargs: dict[str, Any], size: int | list[int]) -> dict[str, Any]:
+    dims = [3, size, size] if isinstance(size, int) else size
     with torch.device("meta"):
-        model = get_model(name, weights=None, **kwargs)
-        x = torch.zeros(1, 3, size, size)
+        if name[0].isupper():
+            model = getattr(torchvision.models, name)(**kwargs)
+        else:
+            model = get_model(name, weights=None, **kwargs)
+        x = torch.zeros(1, *dims)
     models.force_need_weights(model)
     model.eval()
     with torch.no_grad():
@@ -113,7 +138,7 @@ def variant(name: str, kwargs: dict[str, Any], size: int) -> dict[str, Any]:
     return {
         "name": name,
         "kwargs": kwargs,
-        "input": [3, size, size],
+        "input": dims,
         "print": repr(model),
         "params": sum(p.numel() for p in model.parameters()),
         "buffers": sum(b.numel() for b in model.buffers()),
@@ -134,6 +159,11 @@ def main() -> None:
         for row in rows:
             fh.write((json.dumps(row, sort_keys=True) + "\n").encode())
     print(f"{len(rows)} prints -> {PATH.relative_to(ROOT)}", file=sys.stderr)
+    with VIDEO_PATH.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
+        for name in VIDEO:
+            row = record(name, [models.FRAMES])
+            fh.write((json.dumps(row, sort_keys=True) + "\n").encode())
+    print(f"{len(VIDEO)} prints -> {VIDEO_PATH.relative_to(ROOT)}", file=sys.stderr)
     torch.backends.mha.set_fastpath_enabled(False)  # as models.py: attention's bmm's counted
     with VARIANTS_PATH.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
         for name, kwargs, size in VARIANTS:
