@@ -477,12 +477,25 @@ def record_side(
     return side, recorder.calls
 
 
-def torchvision_record(name: str) -> dict[str, Any]:
-    weights = get_model_weights(name).DEFAULT
-    kwargs: dict[str, Any] = {"num_classes": len(weights.meta["categories"])}
+def builder_kwargs(name: str, weights: Any) -> dict[str, Any]:
+    """The keyword arguments `name`'s builder constructs its model with when given `weights`
+    (see BUILDER_KWARGS; num_classes only where the weights name their categories, which
+    vgg16's IMAGENET1K_FEATURES do not)."""
+    kwargs: dict[str, Any] = {}
+    if weights.meta["categories"] is not None:
+        kwargs["num_classes"] = len(weights.meta["categories"])
     kwargs.update(BUILDER_KWARGS.get(name, {}))
     if name.startswith("vit_"):
         kwargs["image_size"] = weights.meta["min_size"][0]
+    return kwargs
+
+
+def torchvision_record(name: str, weights: Any = None) -> dict[str, Any]:
+    """`name` built as its builder builds it for `weights` (its DEFAULT unless given), run at
+    the size the weights' transforms() make."""
+    if weights is None:
+        weights = get_model_weights(name).DEFAULT
+    kwargs = builder_kwargs(name, weights)
     transforms = weights.transforms()
     if name in SEGMENTATION_MODELS:  # SemanticSegmentation(resize_size=520): a square stays square
         (size,) = transforms.resize_size
