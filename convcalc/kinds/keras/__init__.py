@@ -6,6 +6,7 @@ Importing the package registers every kind in :data:`REGISTRY`."""
 from __future__ import annotations
 
 from convcalc.kinds.keras import conv, core, pool, shape  # noqa: F401  (registration)
+from convcalc.kinds.keras import preprocessing as _preprocessing  # noqa: F401  (registration)
 from convcalc.kinds.keras.common import REGISTRY
 from convcalc.kinds.registry import class_names as registry_class_names
 

@@ -1,0 +1,87 @@
+"""--from-keras (issue 17): a Keras model's configuration — model.to_json(), or the
+config.json of a .keras archive — gives model.count_params() (trainable and not),
+model.summary()'s output shapes and the model's output. Keras's answers:
+tests/data/keras_models.jsonl.gz (random Sequential and Functional models) and
+tests/data/keras_apps/ (every keras.applications model), written by
+tests/vectors/keras_models.py with Keras 3 itself."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import zipfile
+from typing import Any
+
+import pytest
+
+from convcalc.formats.keras_model import KerasReading, read_keras
+from convcalc.network.analysis import Analysis, analyze
+from tests.paths import DATA
+
+MODELS = [
+    json.loads(line)
+    for line in gzip.decompress((DATA / "keras_models.jsonl.gz").read_bytes()).decode().splitlines()
+]
+_NAME = re.compile(r" name=(\S+)")
+
+
+def figures(reading: KerasReading, shape: Any = None) -> Analysis:
+    return analyze(reading.spec, shape)
+
+
+def check(analysis: Analysis, reading: KerasReading, case: dict[str, Any]) -> None:
+    assert analysis.params == case["params"]
+    assert analysis.trainable == case["trainable"]
+    assert list(analysis.output) == case["output"]
+    seen = {}
+    for row in analysis.layers:
+        found = _NAME.search(row.spec)
+        if row.spec.split()[0] in ("add", "mul", "concat"):
+            seen[reading.names[row.name]] = list(row.output)
+        elif found and not row.spec.startswith("use "):
+            seen[reading.names[found.group(1)]] = list(row.output)
+    want = case["layers"]
+    for model, last in reading.nested.items():  # a nested model: its last layer's output
+        seen[model] = seen[last]
+    assert {k: seen[k] for k in want} == want
+
+
+@pytest.mark.parametrize("case", MODELS, ids=lambda c: c["id"])
+def test_a_random_keras_model_gives_keras_figures(case: dict[str, Any]) -> None:
+    reading = read_keras(case["json"].encode())
+    assert reading.input == tuple(case["input"])
+    check(figures(reading), reading, case)
+
+
+def test_the_random_models_cover_both_kinds_and_every_graph_feature() -> None:
+    kinds = {c["kind"] for c in MODELS}
+    assert kinds == {"Sequential", "Functional"}
+    specs = "".join(read_keras(c["json"].encode()).spec for c in MODELS)
+    for word in ("\nadd ", "\nmul ", "\nconcat ", "\nuse ", " frozen\n", "\nfrom "):
+        assert word in specs
+
+
+def _keras_archive(config: str, *, extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata.json", "{}")
+        archive.writestr("config.json", config)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("case", MODELS[:4], ids=lambda c: c["id"])
+def test_a_keras_archive_reads_as_its_json(case: dict[str, Any]) -> None:
+    archive = read_keras(_keras_archive(case["json"]))
+    assert archive == read_keras(case["json"].encode())
+
+
+def test_a_keras_file_keras_saved() -> None:
+    reading = read_keras(str(DATA / "keras_small.keras"))
+    analysis = figures(reading)
+    # Conv2D(4, 3) on 8x8x3, Flatten, Dense(2): Keras's own figures.
+    assert list(analysis.output) == [2]
+    assert analysis.params == 3 * 3 * 3 * 4 + 4 + 6 * 6 * 4 * 2 + 2
