@@ -234,10 +234,10 @@ def read_config(config: Any) -> KerasReading:
     top = _dict(config, "the file")
     cls = top.get("class_name")
     if cls not in _MODELS:
-        got = f"{cls!r}" if isinstance(cls, str) else "no class_name"
+        got = f"its class_name is {cls!r}" if isinstance(cls, str) else "it has no class_name"
         raise _error(
-            f"not a Keras model's configuration: its class_name is {got}; expected "
-            "Sequential or Functional (model.to_json(), or config.json in a .keras archive)"
+            f"not a Keras model's configuration: {got}; expected Sequential or Functional "
+            "(model.to_json(), or config.json in a .keras archive)"
         )
     body = _dict(top.get("config"), f"the {cls} model's config")
     name = body.get("name") if isinstance(body.get("name"), str) else "model"
