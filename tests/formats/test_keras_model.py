@@ -85,3 +85,16 @@ def test_a_keras_file_keras_saved() -> None:
     # Conv2D(4, 3) on 8x8x3, Flatten, Dense(2): Keras's own figures.
     assert list(analysis.output) == [2]
     assert analysis.params == 3 * 3 * 3 * 4 + 4 + 6 * 6 * 4 * 2 + 2
+
+
+def test_the_library_reads_a_keras_file_as_the_command_does() -> None:
+    import convcalc
+
+    path = str(DATA / "keras_small.keras")
+    assert convcalc.read_keras(path).input == (8, 8, 3)
+    analysis = convcalc.analyze_keras(path, (10, 10, 3))
+    assert analysis.framework == "keras"
+    assert analysis.layers[0].output == (8, 8, 4)
+    open_size = MODELS[0]["json"].replace('"batch_shape": [null, ', '"batch_shape": [null, null, null, 0')
+    with pytest.raises(convcalc.SpecError, match="give its size with -i"):
+        convcalc.analyze_keras(open_size.replace(', 0', ', ', 1).encode())

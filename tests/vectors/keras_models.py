@@ -66,8 +66,7 @@ def _record(model: keras.Model) -> dict[str, object]:
 
 def applications(names: list[str]) -> None:
     APPS.mkdir(exist_ok=True)
-    index = DATA / "keras_apps.json"
-    records = json.loads(index.read_text()) if index.exists() else {}
+    index = Path(os.environ.get("KERAS_APPS_INDEX", DATA / "keras_apps.json"))
     for name in names:
         print(name, file=sys.stderr, flush=True)
         keras.backend.clear_session()
@@ -83,6 +82,8 @@ def applications(names: list[str]) -> None:
         # Fixed mtime: the same bytes on every run.
         with gzip.GzipFile(APPS / f"{name}.json.gz", "wb", mtime=0) as fh:
             fh.write(text.encode())
+        # Read again before writing: another run may be writing other models.
+        records = json.loads(index.read_text()) if index.exists() else {}
         records[name] = record
         index.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
 
