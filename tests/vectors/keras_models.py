@@ -8,7 +8,8 @@ output shape and every layer's output shape (model.summary()'s column).
 * random Sequential and Functional models (seeded; branches merged by Add, Concatenate
   and Multiply, shared layers, a nested Sequential, frozen layers):
   ``tests/data/keras_models.jsonl.gz``, each record holding its to_json text;
-* a real ``.keras`` archive of a small model: ``tests/data/keras_small.keras``.
+* a real ``.keras`` archive of a small model: ``tests/data/keras_small.keras``;
+* the docs' example, a small residual network: ``examples/keras_model.json``.
 
     KERAS_BACKEND=jax /work/tvenv/bin/python tests/vectors/keras_models.py [NAME…]
 
@@ -243,10 +244,29 @@ def random_models() -> None:
     small.save(DATA / "keras_small.keras")
 
 
+def example() -> None:
+    """examples/keras_model.json, the docs' example: a small residual network."""
+    keras.backend.clear_session()
+    inputs = keras.Input((32, 32, 3), name="image")
+    x = layers.Conv2D(16, 3, padding="same", use_bias=False, name="stem")(inputs)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.ReLU(name="stem_relu")(x)
+    y = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv_a")(x)
+    y = layers.Conv2D(16, 3, padding="same", name="conv_b")(y)
+    x = layers.Add(name="residual")([x, y])
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = layers.Dense(10, activation="softmax", name="classifier")(x)
+    model = keras.Model(inputs, outputs, name="resnet_tiny")
+    text = json.dumps(json.loads(model.to_json()), indent=1) + "\n"
+    (ROOT / "examples" / "keras_model.json").write_text(text)
+    print(f"example: {model.count_params()} params, output {model.outputs[0].shape}")
+
+
 def main() -> None:
     names = sys.argv[1:]
     if not names or "random" in names:
         random_models()
+        example()
     apps = [n for n in names if n != "random"] or (
         [] if names else sorted(n for n in dir(keras.applications) if n[0].isupper())
     )
