@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from convcalc.ask.explain import Step
     from convcalc.ask.lint import LintWarning
     from convcalc.ask.solve import Limits, Solution
-    from convcalc.formats.report import Report
     from convcalc.formats.keras_model import KerasReading
+    from convcalc.formats.report import Report
     from convcalc.formats.torch_print import Reading
     from convcalc.network.analysis import Analysis
 

@@ -22,7 +22,7 @@ import json
 import re
 import struct
 import zipfile
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from convcalc.errors import SpecError
 
@@ -84,26 +84,26 @@ def _error(message: str) -> SpecError:
 # -- the file -----------------------------------------------------------------
 
 
-def load_config(data: bytes | io.IOBase | str) -> Any:
+def load_config(data: bytes | BinaryIO | str) -> Any:
     """The configuration (a dict) in ``data``: JSON text, or a .keras archive (bytes, a
     binary file object, or a path). Raises SpecError for anything else."""
     if isinstance(data, str):
         try:
-            with open(data, "rb") as handle:
-                return load_config(handle)  # type: ignore[arg-type]
+            with open(data, "rb") as opened:
+                return load_config(opened)
         except OSError as exc:
             raise _error(f"cannot read it ({exc.strerror or exc})") from None
-    handle = io.BytesIO(data) if isinstance(data, bytes) else data
-    head = handle.read(8)  # type: ignore[union-attr]
+    handle: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data
+    head = handle.read(8)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        handle.seek(0)  # type: ignore[union-attr]
-        return _parse(_from_zip(handle), "config.json")  # type: ignore[arg-type]
+        handle.seek(0)
+        return _parse(_from_zip(handle), "config.json")
     if head.startswith(b"\x89HDF"):
         raise _error(
             "an HDF5 file (.h5), which convcalc does not read: give model.to_json() or a "
             ".keras archive (model.save('model.keras'))"
         )
-    rest = handle.read(MAX_BYTES + 1 - len(head))  # type: ignore[union-attr]
+    rest = handle.read(MAX_BYTES + 1 - len(head))
     text = head + rest
     if len(text) > MAX_BYTES:
         raise _error(
@@ -113,11 +113,11 @@ def load_config(data: bytes | io.IOBase | str) -> Any:
     return _parse(text, "the file")
 
 
-def _from_zip(handle: io.IOBase) -> bytes:
+def _from_zip(handle: BinaryIO) -> bytes:
     """config.json from a .keras archive, read within MAX_BYTES whatever its header says."""
     _check_directory(handle)
     try:
-        with zipfile.ZipFile(handle) as archive:  # type: ignore[arg-type]
+        with zipfile.ZipFile(handle) as archive:
             try:
                 info = archive.getinfo("config.json")
             except KeyError:
@@ -140,7 +140,7 @@ def _from_zip(handle: io.IOBase) -> bytes:
         raise _error(f"a zip archive convcalc cannot read ({exc})") from None
 
 
-def _check_directory(handle: io.IOBase) -> None:
+def _check_directory(handle: BinaryIO) -> None:
     """Refuse an archive whose central directory lists more than _MAX_ENTRIES files or
     takes more than MAX_BYTES, before zipfile reads it all into memory."""
     end = handle.seek(0, io.SEEK_END)
@@ -225,7 +225,7 @@ class _Node(NamedTuple):
     """One call of a layer: its inputs, tensors (layer name, node, tensor index)."""
 
     layer: _Layer
-    index: int
+    call: int  # which call of the layer (Keras's node index)
     inputs: tuple[tuple[str, int, int], ...]
 
 
@@ -445,7 +445,7 @@ def _keras_tensor(item: Any, where: str) -> tuple[str, int, int]:
 def _order(nodes: list[_Node], output: tuple[str, int, int]) -> list[_Node]:
     """The nodes the output depends on, each after its inputs, in the file's order
     where it allows (Kahn's algorithm with the file's position as priority)."""
-    made = {(n.layer.name, n.index, 0): i for i, n in enumerate(nodes)}
+    made = {(n.layer.name, n.call, 0): i for i, n in enumerate(nodes)}
     made[("", 0, 0)] = -1
     for n in nodes:
         for t in n.inputs:
@@ -528,7 +528,7 @@ def _emit(
     current: tuple[str, int, int] = ("", 0, 0)
     defined: set[str] = set()
     for i, node in enumerate(nodes):
-        key = (node.layer.name, node.index, 0)
+        key = (node.layer.name, node.call, 0)
         first = node.inputs[0]
         if first != current:
             lines.append(f"from {names.tensor(first)}")
@@ -690,13 +690,13 @@ def _literal(value: Any, layer: _Layer, key: str, depth: int) -> str:
     )
 
 
-def read_keras(data: bytes | io.IOBase | str) -> KerasReading:
+def read_keras(data: bytes | BinaryIO | str) -> KerasReading:
     """Spec text for a Keras model file (a path, its bytes or a binary file object)."""
     return read_config(load_config(data))
 
 
 def analyze_keras(
-    data: bytes | io.IOBase | str,
+    data: bytes | BinaryIO | str,
     input_shape: str | Sequence[int] | None = None,
     *,
     batch: int = 1,

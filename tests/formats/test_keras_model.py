@@ -95,6 +95,8 @@ def test_the_library_reads_a_keras_file_as_the_command_does() -> None:
     analysis = convcalc.analyze_keras(path, (10, 10, 3))
     assert analysis.framework == "keras"
     assert analysis.layers[0].output == (8, 8, 4)
-    open_size = MODELS[0]["json"].replace('"batch_shape": [null, ', '"batch_shape": [null, null, null, 0')
+    open_size = MODELS[0]["json"].replace(
+        '"batch_shape": [null, ', '"batch_shape": [null, null, null, 0'
+    )
     with pytest.raises(convcalc.SpecError, match="give its size with -i"):
-        convcalc.analyze_keras(open_size.replace(', 0', ', ', 1).encode())
+        convcalc.analyze_keras(open_size.replace(", 0", ", ", 1).encode())
