@@ -100,3 +100,62 @@ def test_the_library_reads_a_keras_file_as_the_command_does() -> None:
     )
     with pytest.raises(convcalc.SpecError, match="give its size with -i"):
         convcalc.analyze_keras(open_size.replace(", 0", ", ", 1).encode())
+
+
+def test_tf_keras_2_configurations() -> None:
+    # tf.keras 2 writes the input shape into the first layer's config (Sequential) and
+    # a Functional model's inbound nodes as [[name, node, tensor, kwargs], …].
+    sequential = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {
+                    "class_name": "Conv2D",
+                    "config": {
+                        "name": "c",
+                        "batch_input_shape": [None, 8, 8, 3],
+                        "filters": 4,
+                        "kernel_size": [3, 3],
+                        "dtype": "float32",
+                    },
+                },
+                {"class_name": "Flatten", "config": {"name": "f"}},
+            ],
+        },
+    }
+    analysis = analyze(read_keras(json.dumps(sequential).encode()).spec)
+    assert (analysis.output, analysis.params) == ((144,), 112)
+    functional = {
+        "class_name": "Functional",
+        "config": {
+            "name": "f",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "name": "x",
+                    "config": {"batch_input_shape": [None, 6], "name": "x"},
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "Dense",
+                    "name": "d",
+                    "config": {"name": "d", "units": 6},
+                    "inbound_nodes": [[["x", 0, 0, {}]], [["d", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "Concatenate",
+                    "name": "cat",
+                    "config": {"name": "cat", "axis": -1},
+                    "inbound_nodes": [[["d", 1, 0, {}], ["x", 0, 0, {}]]],
+                },
+            ],
+            "input_layers": [["x", 0, 0]],
+            "output_layers": [["cat", 0, 0]],
+        },
+    }
+    reading = read_keras(json.dumps(functional).encode())
+    analysis = analyze(reading.spec)
+    # Dense called twice (shared: 42 weights once), then cat([d(d(x)), x]).
+    assert (analysis.output, analysis.params) == ((12,), 42)
+    assert "\nuse d\n" in reading.spec
