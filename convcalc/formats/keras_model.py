@@ -58,6 +58,9 @@ _MODELS = ("Sequential", "Functional", "Model")
 # Merges: the graph statement each is (CustomScaleLayer, InceptionResNetV2's x + s·y:
 # an add, with no weights).
 _MERGES = {"Add": "add", "Multiply": "mul", "Concatenate": "concat", "CustomScaleLayer": "add"}
+# Operations on a tensor and numbers (keras.ops.add(x, 3.0), MobileNetV3's hard sigmoid):
+# their identity; each is read as the Rescaling it equals.
+_SCALAR_OPS = {"Add": 0.0, "Multiply": 1.0}
 # Keys of a layer's config that are not its constructor's arguments to read.
 _SKIP = frozenset({"name", "trainable", "dtype", "batch_input_shape", "batch_shape", "input_shape"})
 _WORD = re.compile(r"[A-Za-z_][\w.\-/]*")
@@ -375,7 +378,14 @@ def _functional(
             expanded[layer.name] = (inner[-1].layer.name, 0, 0)
             continue
         for k, call in enumerate(calls):
-            nodes.append(_Node(layer, k, _node_inputs(call, layer.where)))
+            numbers = [_SCALAR_OPS[layer.cls]] if layer.cls in _SCALAR_OPS else None
+            takes = _node_inputs(call, layer.where, numbers)
+            called = layer
+            if numbers is not None and len(numbers) > 1:
+                if len(takes) != 1:
+                    raise _error(f"{layer.where} takes numbers and {len(takes)} tensors")
+                called = _scalar_op(layer, numbers)
+            nodes.append(_Node(called, k, takes))
     if inputs[0][0] not in by_name or by_name[inputs[0][0]].cls != "InputLayer":
         raise _error(f"input_layers names {inputs[0][0]!r}, which is not an InputLayer")
     # Tensors of a nested model: its last layer's.
@@ -411,9 +421,12 @@ def _history(item: Any, what: str) -> tuple[str, int, int]:
     return parts[0], parts[1], 0
 
 
-def _node_inputs(call: Any, where: str) -> tuple[tuple[str, int, int], ...]:
+def _node_inputs(
+    call: Any, where: str, numbers: list[float] | None = None
+) -> tuple[tuple[str, int, int], ...]:
     """The tensors a call takes: Keras 3's {"args": [...], "kwargs": {...}}, or tf.keras
-    2's [[name, node, tensor, kwargs], …]."""
+    2's [[name, node, tensor, kwargs], …]. ``numbers`` (a list holding its operation's
+    identity): collects the numbers an operation such as keras.ops.add takes."""
     if isinstance(call, list):  # tf.keras 2
         return tuple(_history(item, f"{where}'s inbound_nodes") for item in call)
     node = _dict(call, f"{where}'s inbound node")
@@ -421,6 +434,9 @@ def _node_inputs(call: Any, where: str) -> tuple[tuple[str, int, int], ...]:
     found: list[tuple[str, int, int]] = []
     for arg in args:
         for item in arg if isinstance(arg, list) else [arg]:
+            if isinstance(item, (int, float)) and not isinstance(item, bool) and numbers:
+                numbers.append(float(item))  # keras.ops.add(x, 3.0)
+                continue
             found.append(_keras_tensor(item, where))
     for key, value in _dict(node.get("kwargs", {}), f"{where}'s kwargs").items():
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
@@ -430,6 +446,19 @@ def _node_inputs(call: Any, where: str) -> tuple[tuple[str, int, int], ...]:
     if not found:
         raise _error(f"{where} is called on no tensor")
     return tuple(found)
+
+
+def _scalar_op(layer: _Layer, numbers: list[float]) -> _Layer:
+    """keras.ops.add(x, a) as Rescaling(1.0, offset=a), keras.ops.multiply(x, a) as
+    Rescaling(a): the same shape, no weights."""
+    if layer.cls == "Add":
+        config = {"scale": 1.0, "offset": sum(numbers)}
+    else:
+        scale = 1.0
+        for n in numbers[1:]:
+            scale *= n
+        config = {"scale": scale, "offset": 0.0}
+    return layer._replace(cls="Rescaling", config={"name": layer.name, **config})
 
 
 def _keras_tensor(item: Any, where: str) -> tuple[str, int, int]:
