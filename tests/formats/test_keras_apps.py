@@ -1,6 +1,7 @@
 """Every keras.applications model (weights=None), read from its model.to_json(), gives
 Keras's count_params() (trainable and not), its output shape and every layer's output
-shape (tests/vectors/keras_models.py, Keras 3 on JAX: tests/data/keras_apps/)."""
+shape (tests/vectors/keras_models.py, Keras 3 on JAX: tests/data/keras_apps/ and
+keras_apps.json.gz)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from convcalc.network.analysis import analyze
 from tests.formats.test_keras_model import check
 from tests.paths import DATA
 
-APPS: dict[str, dict[str, Any]] = json.loads((DATA / "keras_apps.json").read_text())
+APPS: dict[str, dict[str, Any]] = json.loads(
+    gzip.decompress((DATA / "keras_apps.json.gz").read_bytes())
+)
 
 
 @pytest.mark.parametrize("name", sorted(APPS))
@@ -37,6 +40,10 @@ def test_the_anchors() -> None:
         "DenseNet121": 8_062_504,
         "ConvNeXtTiny": 28_589_128,
     }
-    assert {k: APPS[k]["params"] for k in anchors if k in APPS} == {
-        k: v for k, v in anchors.items() if k in APPS
-    }
+    assert {k: APPS[k]["params"] for k in anchors} == anchors
+
+
+def test_every_application_is_there() -> None:
+    # keras.applications of Keras 3.15: 40 models.
+    assert len(APPS) == 40
+    assert {APPS[k]["keras"] for k in APPS} == {"3.15.1"}

@@ -4,7 +4,7 @@ output shape and every layer's output shape (model.summary()'s column).
 
 * every ``keras.applications`` model, built with ``weights=None``:
   ``tests/data/keras_apps/NAME.json.gz`` (the to_json text, gzipped) and one record per
-  model in ``tests/data/keras_apps.json``;
+  model in ``tests/data/keras_apps.json.gz``;
 * random Sequential and Functional models (seeded; branches merged by Add, Concatenate
   and Multiply, shared layers, a nested Sequential, frozen layers):
   ``tests/data/keras_models.jsonl.gz``, each record holding its to_json text;
@@ -13,7 +13,7 @@ output shape and every layer's output shape (model.summary()'s column).
 
     KERAS_BACKEND=jax /work/tvenv/bin/python tests/vectors/keras_models.py [NAME…]
 
-Applications whose input size is not fixed (input_shape=None) are measured at their
+The runs that made the files took Keras 3.15.1 on JAX (CPU). Applications whose input size is not fixed (input_shape=None) are measured at their
 default size, which the record gives as ``input``; the JSON is the one the default
 build writes."""
 
@@ -67,7 +67,8 @@ def _record(model: keras.Model) -> dict[str, object]:
 
 def applications(names: list[str]) -> None:
     APPS.mkdir(exist_ok=True)
-    index = Path(os.environ.get("KERAS_APPS_INDEX", DATA / "keras_apps.json"))
+    # KERAS_APPS_INDEX: another file, for runs side by side (merged afterwards).
+    index = Path(os.environ.get("KERAS_APPS_INDEX", DATA / "keras_apps.json.gz"))
     for name in names:
         print(name, file=sys.stderr, flush=True)
         keras.backend.clear_session()
@@ -84,9 +85,10 @@ def applications(names: list[str]) -> None:
         with gzip.GzipFile(APPS / f"{name}.json.gz", "wb", mtime=0) as fh:
             fh.write(text.encode())
         # Read again before writing: another run may be writing other models.
-        records = json.loads(index.read_text()) if index.exists() else {}
+        records = json.loads(gzip.decompress(index.read_bytes())) if index.exists() else {}
         records[name] = record
-        index.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+        with gzip.GzipFile(index, "wb", mtime=0) as fh:
+            fh.write((json.dumps(records, indent=1, sort_keys=True) + "\n").encode())
 
 
 # -- random models
