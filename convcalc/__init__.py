@@ -19,7 +19,17 @@ from convcalc._version import __version__
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
-    from convcalc.api import analyze_print, explain, lint, read_print, report, solve, to_torch
+    from convcalc.api import (
+        analyze_keras,
+        analyze_print,
+        explain,
+        lint,
+        read_keras,
+        read_print,
+        report,
+        solve,
+        to_torch,
+    )
     from convcalc.formats.report import Report
     from convcalc.kinds import KINDS, REGISTRY
     from convcalc.kinds.frameworks import FRAMEWORKS
@@ -52,10 +62,12 @@ __all__ = [
     "SpecError",
     "__version__",
     "analyze",
+    "analyze_keras",
     "analyze_print",
     "explain",
     "lint",
     "parse_shape",
+    "read_keras",
     "read_print",
     "report",
     "solve",
@@ -81,7 +93,18 @@ _LAZY = {
     ),
     # What the command asks besides the analysis, and what it writes (api.py).
     **dict.fromkeys(
-        ("analyze_print", "explain", "lint", "read_print", "report", "solve", "to_torch"), "api"
+        (
+            "analyze_keras",
+            "analyze_print",
+            "explain",
+            "lint",
+            "read_keras",
+            "read_print",
+            "report",
+            "solve",
+            "to_torch",
+        ),
+        "api",
     ),
     "Report": "formats.report",
     "FRAMEWORKS": "kinds.frameworks",

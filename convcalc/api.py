@@ -17,11 +17,22 @@ if TYPE_CHECKING:
     from convcalc.ask.explain import Step
     from convcalc.ask.lint import LintWarning
     from convcalc.ask.solve import Limits, Solution
+    from convcalc.formats.keras_model import KerasReading
     from convcalc.formats.report import Report
     from convcalc.formats.torch_print import Reading
     from convcalc.network.analysis import Analysis
 
-__all__ = ["analyze_print", "explain", "lint", "read_print", "report", "solve", "to_torch"]
+__all__ = [
+    "analyze_keras",
+    "analyze_print",
+    "explain",
+    "lint",
+    "read_keras",
+    "read_print",
+    "report",
+    "solve",
+    "to_torch",
+]
 
 Shape = str | Sequence[int]
 
@@ -175,3 +186,23 @@ def analyze_print(
     from convcalc.formats.torch_print import analyze_print as analysed
 
     return analysed(text, input_shape, assume_sequential=assume_sequential, batch=batch)
+
+
+def read_keras(source: str | bytes) -> KerasReading:
+    """A Keras model file — model.to_json()'s JSON or a .keras archive (a path, or its
+    bytes) — read as spec text: a KerasReading (``.spec``, ``.input``, ``.names``).
+    Raises SpecError for a file that is not one, or names a layer convcalc does not know."""
+    from convcalc.formats.keras_model import read_keras as reading
+
+    return reading(source)
+
+
+def analyze_keras(
+    source: str | bytes, input_shape: Shape | None = None, *, batch: int = 1
+) -> Analysis:
+    """A Keras model file analysed, as ``--from-keras`` does: model.count_params(), the
+    output shapes, MACs and receptive fields; ``input_shape`` (channels last) replaces the
+    file's, and must be given where the file leaves a size open (None)."""
+    from convcalc.formats.keras_model import analyze_keras as analysed
+
+    return analysed(source, input_shape, batch=batch)

@@ -33,7 +33,7 @@ from convcalc.cli.errors import (
     _warn,
     guarded,
 )
-from convcalc.cli.sources import _input_shape, _model_text, _source, _torch_print
+from convcalc.cli.sources import _input_shape, _keras_model, _model_text, _source, _torch_print
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ def _solve_command() -> click.Command:
 @options.OPSET_OPTION
 @options.MODEL_OPTION
 @options.FROM_TORCH_OPTION
+@options.FROM_KERAS_OPTION
 @options.ASSUME_SEQUENTIAL_OPTION
 @options.LIST_MODELS_OPTION
 @options.MODEL_SPEC_OPTION
@@ -262,6 +263,7 @@ def run(
     assume_sequential: bool = False,
     framework: str | None = None,
     opset: int | None = None,
+    from_keras: str | None = None,
 ) -> None:
     """The main job: read the network, analyse it, print it. ``warnings`` None or
     True: on stderr after the text formats, a "warnings" list in JSON (with None,
@@ -274,7 +276,19 @@ def run(
         conventions["opset"] = opset
     lint_on = strict or warnings is not False
     reading = None
-    if from_torch is not None or assume_sequential:
+    if from_keras is not None:
+        if from_torch is not None or assume_sequential:
+            raise Failure("give --from-keras alone, without --from-torch", EXIT_USAGE)
+        if framework not in (None, "keras"):
+            raise Failure(
+                f"--from-keras reads a Keras model, under Keras's conventions: leave out "
+                f"--framework {framework}",
+                EXIT_USAGE,
+            )
+        text, filename, extra = _keras_model(
+            from_keras, layers, spec_file, model, input_shape is not None
+        )
+    elif from_torch is not None or assume_sequential:
         text, filename, extra, read = _torch_print(
             from_torch, layers, spec_file, model, assume_sequential, _input_shape(input_shape)
         )

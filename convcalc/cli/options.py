@@ -183,6 +183,15 @@ FROM_TORCH_OPTION = click.option(
     "containers around PyTorch layers. Give the input with -i.",
 )
 
+FROM_KERAS_OPTION = click.option(
+    "--from-keras",
+    "from_keras",
+    type=SpecFile(),
+    metavar="FILE",
+    help="Read a Keras model: the JSON model.to_json() writes, or a .keras file ('-' = "
+    "stdin, JSON only); Sequential or Functional. -i (channels last) replaces its input.",
+)
+
 ASSUME_SEQUENTIAL_OPTION = _flag(
     "--assume-sequential",
     help="With --from-torch: run the children of other containers (a model class) in "

@@ -139,3 +139,45 @@ def _torch_print(
         exc = exc.located(name)
         raise Failure(str(exc), EXIT_USAGE, exc.excerpt()) from None
     return reading.spec, name, " ".join(layers), reading
+
+
+def _keras_model(
+    path: str,
+    layers: tuple[str, ...],
+    spec_file: str | None,
+    model: str | None,
+    sized: bool,
+) -> tuple[str, str, str]:
+    """--from-keras: the model's configuration read as spec text (formats/keras_model.py);
+    ``sized``: -i gives the input."""
+    if spec_file is not None or model is not None:
+        raise Failure("give --from-keras alone, without -f/--file or -m/--model", EXIT_USAGE)
+    if "-" in layers:
+        raise Failure("'-' reads stdin; with --from-keras give further layers as words", EXIT_USAGE)
+    from convcalc.formats.keras_model import MAX_BYTES, check_input, read_keras
+
+    name = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            stdin = sys.stdin
+            data = (
+                stdin.buffer.read(MAX_BYTES + 1)
+                if hasattr(stdin, "buffer")
+                else stdin.read(MAX_BYTES + 1).encode()
+            )
+            reading = read_keras(data)
+        else:
+            with open(path, "rb") as handle:
+                reading = read_keras(handle)
+        check_input(reading, sized)
+    except FileNotFoundError:
+        raise Failure(f"{path}: no such file", EXIT_USAGE) from None
+    except IsADirectoryError:
+        raise Failure(f"{path}: is a directory, not a Keras model file", EXIT_USAGE) from None
+    except PermissionError:
+        raise Failure(f"{path}: permission denied", EXIT_USAGE) from None
+    except OSError as exc:
+        raise Failure(f"{path}: cannot read it ({exc.strerror or exc})", EXIT_USAGE) from None
+    except SpecError as exc:
+        raise Failure(f"{name}: {exc.message}", EXIT_USAGE) from None
+    return reading.spec, name, " ".join(layers)

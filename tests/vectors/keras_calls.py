@@ -18,6 +18,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras
 import numpy as np
+from keras.src.applications import convnext
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "data" / "keras_calls.json"
@@ -113,11 +114,26 @@ CALLS = [
     ((6, 6, 4), "PReLU()", "PReLU"),
     ((6, 6, 4), "Flatten()", "Flatten"),
     ((6, 6, 4), "Reshape((36, 4))", "Reshape 36,4"),
+    # --from-keras (formats/keras_model.py): preprocessing and keras.applications' own.
+    ((8, 8, 3), "Rescaling(0.00392156862745098)", "Rescaling 0.00392156862745098"),
+    ((8, 8, 3), "Rescaling([0.5, 0.25, 2.0], offset=-1.0)", "Rescaling 0.5,0.25,2.0 offset=-1.0"),
+    ((8, 8, 3), "Normalization()", "Normalization"),
+    ((8, 8, 3), "Normalization(axis=(1, 3))", "Normalization axis=1,3"),
+    (
+        (8, 8, 3),
+        "Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 4.0, 9.0])",
+        "Normalization mean=1.0,2.0,3.0 variance=1.0,4.0,9.0",
+    ),
+    ((8, 8, 16), "LayerScale(1e-6, 16)", "LayerScale 1e-6 16"),
 ]
 
 
+# keras.applications' own layer classes a model file names.
+APPLICATIONS = {"LayerScale": convnext.LayerScale}
+
+
 def _build(call: str) -> keras.layers.Layer:
-    namespace = {"keras": keras, "layers": keras.layers, **vars(keras.layers)}
+    namespace = {"keras": keras, "layers": keras.layers, **vars(keras.layers), **APPLICATIONS}
     namespace["tf"] = type("tf", (), {"keras": keras})
     return eval(call, namespace)
 
@@ -151,9 +167,8 @@ def main() -> None:
         "MaxPool1D",
     ]
     for name in sorted({*names, *extra}):
-        params = list(inspect.signature(getattr(keras.layers, name).__init__).parameters.values())[
-            1:
-        ]
+        cls = APPLICATIONS.get(name) or getattr(keras.layers, name)
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
         args = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
         required = sum(
             1 for p in params if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is p.empty

@@ -37,7 +37,18 @@ class KLayer:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def make(self) -> Any:
-        return getattr(L, self.cls)(*self.args, **self.kwargs)
+        cls = getattr(L, self.cls, None) or APPLICATION_LAYERS[self.cls]
+        return cls(*self.args, **self.kwargs)
+
+
+def _application_layers() -> dict[str, Any]:
+    """keras.applications' own layer classes a model file names (--from-keras)."""
+    from keras.src.applications import convnext
+
+    return {"LayerScale": convnext.LayerScale}
+
+
+APPLICATION_LAYERS = _application_layers()
 
 
 def _words(n: int, *names: str) -> list[str]:

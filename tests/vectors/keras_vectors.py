@@ -548,6 +548,19 @@ PINNED = [
     ("Activation threshold", (4,), [_doc("", "Activation", "threshold")]),
     ("PReLU shared_axes=1,2", (5, 4, 3), [_doc("", "PReLU", shared_axes=[1, 2])]),
     ("GlobalMaxPooling1D keepdims=true", (5, 3), [_doc("", "GlobalMaxPooling1D", keepdims=True)]),
+    # The kinds a Keras model file may hold (--from-keras): after the others, drawing
+    # nothing from the random generator, so the cases above stay as they were.
+    ("Rescaling 0.5", (6, 6, 3), [_doc("", "Rescaling", 0.5)]),
+    ("rescaling scale=2.0 offset=-1.0", (4, 5), [_doc("", "Rescaling", 2.0, offset=-1.0)]),
+    ("Normalization", (6, 6, 3), [_doc("", "Normalization")]),
+    ("normalization axis=1", (5, 4, 3), [_doc("", "Normalization", axis=1)]),
+    ("Normalization axis=1,3", (5, 4, 3), [_doc("", "Normalization", axis=(1, 3))]),
+    ("Normalization axis=-1 mean=1.0 variance=4.0", (7, 2), [
+        _doc("", "Normalization", axis=-1, mean=1.0, variance=4.0)
+    ]),
+    ("Normalization axis=4", (5, 4, 3), [_doc("", "Normalization", axis=4)]),
+    ("LayerScale 1e-6 8", (4, 4, 8), [_doc("", "LayerScale", 1e-6, 8)]),
+    ("layerscale 0.1 projection_dim=5", (3, 5), [_doc("", "LayerScale", 0.1, 5)]),
 ]  # fmt: skip
 
 

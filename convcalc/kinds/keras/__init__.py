@@ -5,7 +5,14 @@ Importing the package registers every kind in :data:`REGISTRY`."""
 
 from __future__ import annotations
 
-from convcalc.kinds.keras import conv, core, pool, recurrent, shape  # noqa: F401  (registration)
+from convcalc.kinds.keras import (  # noqa: F401  (registration)
+    conv,
+    core,
+    pool,
+    preprocessing,
+    recurrent,
+    shape,
+)
 from convcalc.kinds.keras.common import REGISTRY
 from convcalc.kinds.registry import class_names as registry_class_names
 
