@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, Param
-from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.interpolate import MODE_PARAMS, check_mode
 from convcalc.kinds.layer import Layer, Out
 from convcalc.kinds.shapes import Shape, Window, fmt_shape
 
@@ -352,25 +351,7 @@ class Crop(GraphOp):
     CROPS_TO_FIT = True
 
 
-# F.interpolate's modes, and the number of spatial dimensions each one needs.
-_RESIZE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-RESIZE_PARAMS = (
-    Param(
-        "mode",
-        Choice(
-            "nearest",
-            "linear",
-            "bilinear",
-            "bicubic",
-            "trilinear",
-            "area",
-            "nearest-exact",
-            aliases={"nearest_exact": "nearest-exact"},
-        ),
-        "nearest",
-    ),
-    Param("align_corners", BOOL, None),
-)
+RESIZE_PARAMS = MODE_PARAMS  # F.interpolate's mode and align_corners
 
 
 class Resize(GraphOp):
@@ -397,17 +378,7 @@ class Resize(GraphOp):
                 f"{fmt_shape(target)} ({labels[1]}): {n} spatial dimension"
                 f"{'s' if n != 1 else ''} vs {len(target) - 1}"
             )
-        want = _RESIZE_RANK.get(self.mode)
-        if want is not None and want != n:
-            raise LayerError(
-                f"mode={self.mode!r} needs {want} spatial dimension{'s' if want > 1 else ''}, "
-                f"the input {fmt_shape(shape)} has {n}"
-            )
-        if self.align_corners is not None and self.mode not in _RESIZE_RANK:
-            raise LayerError(
-                "align_corners can only be set with the interpolating modes: "
-                f"{', '.join(_RESIZE_RANK)} (mode is {self.mode!r})"
-            )
+        check_mode(self.mode, self.align_corners, shape)
         spatial, out = shape[1:], target[1:]
         known = all(v is not None for v in (*spatial, *out))
         if self.mode == "area":

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, FLOATS, INT, INTS, OPT_BOOL, PLACED, PLACEMENT, Param
-from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.interpolate import MODE_PARAMS, check_mode
 from convcalc.kinds.layer import Layer, Out, Signature, WrittenTuple
 from convcalc.kinds.shapes import (
     Shape,
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 # The section of --list-layers the module's kinds are listed under.
 SECTION = "Resampling, reshaping and linear"
 
-MODES_BY_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
-
 
 @register
 class Upsample(Layer):
@@ -46,21 +43,7 @@ class Upsample(Layer):
     PARAMS = (
         Param("scale_factor", FLOATS, None, aliases=("scale",), per_dim=True),
         Param("size", INTS, None, per_dim=True),
-        Param(
-            "mode",
-            Choice(
-                "nearest",
-                "linear",
-                "bilinear",
-                "bicubic",
-                "trilinear",
-                "area",
-                "nearest-exact",
-                aliases={"nearest_exact": "nearest-exact"},
-            ),
-            "nearest",
-        ),
-        Param("align_corners", BOOL, None),
+        *MODE_PARAMS,
         # With a scale factor it changes how values are computed, never the size.
         Param("recompute_scale_factor", OPT_BOOL, None),
     )
@@ -85,17 +68,7 @@ class Upsample(Layer):
             raise LayerError("give exactly one of size= and scale_factor=")
         if self.recompute_scale_factor and self.size is not None:
             raise LayerError("recompute_scale_factor=true is not meaningful with an explicit size")
-        want = MODES_BY_RANK.get(self.mode)
-        if want is not None and want != n:
-            raise LayerError(
-                f"mode={self.mode!r} needs {want} spatial dimension{'s' if want > 1 else ''}, "
-                f"the input {fmt_shape(shape)} has {n}"
-            )
-        if self.align_corners is not None and self.mode not in INTERPOLATING:
-            raise LayerError(
-                "align_corners can only be set with the interpolating modes: "
-                f"{', '.join(INTERPOLATING)} (mode is {self.mode!r})"
-            )
+        check_mode(self.mode, self.align_corners, shape)
         spatial = shape[1:]
         if self.size is not None:
             one = len(self.size) == 1 and not isinstance(self.size, WrittenTuple)
