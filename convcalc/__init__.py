@@ -19,7 +19,16 @@ from convcalc._version import __version__
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
-    from convcalc.api import analyze_print, explain, lint, read_print, report, solve, to_torch
+    from convcalc.api import (
+        analyze_print,
+        explain,
+        lint,
+        read_print,
+        report,
+        solve,
+        to_keras,
+        to_torch,
+    )
     from convcalc.formats.report import Report
     from convcalc.kinds import KINDS, REGISTRY
     from convcalc.kinds.frameworks import FRAMEWORKS
@@ -59,6 +68,7 @@ __all__ = [
     "read_print",
     "report",
     "solve",
+    "to_keras",
     "to_torch",
 ]
 
@@ -81,7 +91,17 @@ _LAZY = {
     ),
     # What the command asks besides the analysis, and what it writes (api.py).
     **dict.fromkeys(
-        ("analyze_print", "explain", "lint", "read_print", "report", "solve", "to_torch"), "api"
+        (
+            "analyze_print",
+            "explain",
+            "lint",
+            "read_print",
+            "report",
+            "solve",
+            "to_keras",
+            "to_torch",
+        ),
+        "api",
     ),
     "Report": "formats.report",
     "FRAMEWORKS": "kinds.frameworks",
