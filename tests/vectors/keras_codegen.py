@@ -18,7 +18,7 @@ functional ``keras.Model`` for a graph. It writes ``tests/data/keras_codegen.jso
 
     {"id": "k00001", "spec": "...", "input": [H, W, C], "sha256": "<of the code>",
      "params": int, "trainable": int, "non_trainable": int, "output": [...],
-     "layers": [[output shape], …] | null}
+     "layers": [[output shape], …] | null, "documented": "<the words>" (the docs' own)}
 
 ``params`` is ``model.count_params()``, ``trainable``/``non_trainable`` the sizes of its
 weights, ``output`` its (first) output shape without the batch, and ``layers`` each
@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import random
+import shlex
 import sys
 import time
 import warnings
@@ -58,6 +59,17 @@ DATA = ROOT / "tests" / "data"
 PATH = DATA / "keras_codegen.jsonl"
 SEED = 20260301
 SINGLES = 1000  # single layers sampled from keras_cases.jsonl (every kind, then at random)
+# docs/frameworks.md's -o keras commands: (the layer words as the shell gets them, input).
+DOCUMENTED = [
+    (
+        """'Conv2D(8, 3, activation="relu")' 'MaxPooling2D()' 'Flatten()' 'Dense(10)'""",
+        [28, 28, 1],
+    ),
+    (
+        "as x lstm 16 out=hidden as h from x GlobalAveragePooling1D Dense 16 concat h Dense 3",
+        [20, 8],
+    ),
+]
 
 
 def _lines(name: str) -> list[dict[str, Any]]:
@@ -86,6 +98,8 @@ def candidates() -> list[tuple[str, list[int] | None]]:
     calls = json.loads((DATA / "keras_calls.json").read_text(encoding="utf-8"))["calls"]
     out += [(c["call"], c["input"]) for c in calls if c.get("params") is not None]
     out += [(s["source"], None) for s in _lines("keras_sequential.jsonl")]
+    # The networks docs/frameworks.md writes with -o keras, last (rows with "documented").
+    out += [(" ".join(shlex.split(words)), shape) for words, shape in DOCUMENTED]
     return out
 
 
@@ -142,7 +156,11 @@ def main() -> None:
             print(f"keras failed to run the code for {spec!r} on {shape}:\n{code}")
             raise
         digest = hashlib.sha256(code.encode()).hexdigest()
-        rows.append({"spec": spec, "input": list(analysis.input), "sha256": digest, **ran})
+        row = {"spec": spec, "input": list(analysis.input), "sha256": digest, **ran}
+        documented = [w for w, i in DOCUMENTED if " ".join(shlex.split(w)) == spec and i == shape]
+        if documented:
+            row["documented"] = documented[0]
+        rows.append(row)
         keras.backend.clear_session()
     with PATH.open("w", encoding="utf-8", newline="\n") as fh:
         for i, row in enumerate(rows, 1):
