@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         read_print,
         report,
         solve,
+        to_keras,
         to_torch,
     )
     from convcalc.formats.report import Report
@@ -71,6 +72,7 @@ __all__ = [
     "read_print",
     "report",
     "solve",
+    "to_keras",
     "to_torch",
 ]
 
@@ -102,6 +104,7 @@ _LAZY = {
             "read_print",
             "report",
             "solve",
+            "to_keras",
             "to_torch",
         ),
         "api",

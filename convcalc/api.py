@@ -1,6 +1,7 @@
 """The library face of what the command does besides ``analyze``: solve, explain,
-lint, report, PyTorch code and printed models, each taking plain values (a spec
-string, an input shape) and returning records — only ``to_torch`` returns text.
+lint, report, PyTorch and Keras code and printed models, each taking plain values (a
+spec string, an input shape) and returning records — only ``to_torch`` and ``to_keras``
+return text.
 ``convcalc`` exports these names and imports this module on first use.
 
 Each function that asks about a network takes a spec (then ``input_shape``,
@@ -31,6 +32,7 @@ __all__ = [
     "read_print",
     "report",
     "solve",
+    "to_keras",
     "to_torch",
 ]
 
@@ -158,6 +160,24 @@ def to_torch(
     from convcalc.formats.torch_code import to_torch as code
 
     return code(_analysis(spec, input_shape, batch=batch, framework=framework, opset=opset))
+
+
+def to_keras(
+    spec: str | Analysis,
+    input_shape: Shape | None = None,
+    *,
+    batch: int | None = None,
+    framework: str | None = None,
+) -> str:
+    """The network as Keras 3 code, as ``-o keras`` writes it (a ``keras.Sequential``
+    for a chain, a functional ``keras.Model`` for a graph); the spec is read under
+    Keras's conventions unless it says otherwise. Raises CodeError (a ConvcalcError)
+    for a spec of another framework or a layer Keras cannot hold as one."""
+    from convcalc.formats.keras_code import to_keras as code
+
+    if isinstance(spec, str) and framework is None and "framework" not in spec:
+        framework = "keras"
+    return code(_analysis(spec, input_shape, batch=batch, framework=framework))
 
 
 def read_print(

@@ -303,6 +303,22 @@ def test_to_torch_is_the_commands(spec: str, shape: str) -> None:
     assert code == convcalc.to_torch(convcalc.analyze(spec, shape))
 
 
+@pytest.mark.parametrize(
+    ("spec", "shape"),
+    [
+        (
+            "Conv2D 16 3 padding=same; BatchNormalization; ReLU; GlobalAveragePooling2D; Dense 10",
+            "32x32x3",
+        ),
+        ("Conv2D 8 3 padding=same; as x; Conv2D 8 3 padding=same; add x", "16x16x8"),  # a graph
+    ],
+)
+def test_to_keras_is_the_commands(spec: str, shape: str) -> None:
+    code = convcalc.to_keras(spec, shape)
+    assert code == _cli("--framework", "keras", "-i", shape, *spec.split(), "-o", "keras")
+    assert code == convcalc.to_keras(convcalc.analyze(spec, shape, framework="keras"))
+
+
 PRINT = """Sequential(
   (0): Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
   (1): ReLU(inplace=True)

@@ -316,6 +316,8 @@ def run(
     shape = _input_shape(input_shape)
     if fmt == "torch" and framework not in (None, "torch"):  # before any work on the spec
         raise Failure(_torch_only(framework, f"--framework {framework}"), EXIT_USAGE)
+    if fmt == "keras" and framework not in (None, "keras"):
+        raise Failure(_keras_only(framework, f"--framework {framework}"), EXIT_USAGE)
     try:
         if reading is None:
             analysis, sources = _analyze(text, filename, extra, shape, batch, conventions)
@@ -353,6 +355,13 @@ def run(
     if fmt == "torch" and analysis.framework != "torch":
         said = f"its statement 'framework {analysis.framework}'"
         raise Failure(_torch_only(analysis.framework, said), EXIT_USAGE)
+    if fmt == "keras" and analysis.framework != "keras":
+        said = (
+            "PyTorch's conventions, the default"
+            if analysis.framework == "torch"
+            else f"its statement 'framework {analysis.framework}'"
+        )
+        raise Failure(_keras_only(analysis.framework, said), EXIT_USAGE)
     found = None
     if lint_on:
         from convcalc.ask.lint import lint
@@ -397,6 +406,17 @@ def _torch_only(framework: str, said: str) -> str:
     return (
         f"-o torch writes PyTorch code only for PyTorch specs, and this one is {whose} "
         f"({said}); leave out -o torch, or write the network with PyTorch's layer words"
+    )
+
+
+def _keras_only(framework: str, said: str) -> str:
+    """-o keras under another framework's conventions."""
+    whose = {"torch": "PyTorch", "onnx": "ONNX"}.get(framework, framework)
+    other = "-o torch for PyTorch code" if framework == "torch" else "leave out -o keras"
+    return (
+        f"-o keras writes Keras code only for Keras specs, and this one is {whose} "
+        f"({said}); give --framework keras and write the network with Keras's layers "
+        f"(channels last), or {other}"
     )
 
 

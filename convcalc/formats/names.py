@@ -6,7 +6,7 @@ from __future__ import annotations
 
 __all__ = ["FORMATS", "FORMAT_ALIASES"]
 
-FORMATS = ("table", "json", "csv", "tsv", "markdown", "torch", "mermaid", "dot", "tree")
+FORMATS = ("table", "json", "csv", "tsv", "markdown", "torch", "keras", "mermaid", "dot", "tree")
 # Other spellings -o accepts (case never matters).
 FORMAT_ALIASES = {
     "md": "markdown",

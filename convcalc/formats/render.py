@@ -1,8 +1,9 @@
 """Writing a report in the format asked for: the table (table.py, Rich) for people;
 JSON (jsonout.py), CSV/TSV (delimited.py) and Markdown (markdown.py) for programs and
-documents; PyTorch code (torch_code.py); the network as a picture: Mermaid (mermaid.py),
-Graphviz DOT (dot.py) and the block tree (tree.py). Each writer is imported only when
-its format is written, so that ``--format json`` loads neither Rich nor the table code.
+documents; PyTorch code (torch_code.py) and Keras code (keras_code.py); the network as
+a picture: Mermaid (mermaid.py), Graphviz DOT (dot.py) and the block tree (tree.py).
+Each writer is imported only when its format is written, so that ``--format json``
+loads neither Rich nor the table code.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def write(
         from convcalc.formats.torch_code import to_torch
 
         out.write(to_torch(report.analysis, sources_text(report.sources, "-")))
+    elif fmt == "keras":  # code: keras_code.py (it may raise its CodeError)
+        from convcalc.formats.keras_code import to_keras
+        from convcalc.formats.rows import sources_text
+
+        out.write(to_keras(report.analysis, sources_text(report.sources, "-")))
     elif fmt == "mermaid":
         from convcalc.formats.mermaid import write_mermaid
 

@@ -356,6 +356,58 @@ class Layer:
         (``x1 + x2``); None = the layer is a module, called on ``args[0]``."""
         return None
 
+    # -- Keras code (convcalc.formats.keras_code) ------------------------------------
+
+    # Constructor arguments written as a tuple even when they hold one value (Reshape's
+    # target_shape); any other 1-tuple is written as its value, which Keras broadcasts.
+    KERAS_TUPLES: ClassVar[tuple[str, ...]] = ()
+
+    def keras_unwritable(self) -> str:
+        """Why -o keras cannot write the layer ("" = it can)."""
+        return ""
+
+    def keras_values(self, shape: Shape) -> dict[str, Any]:
+        """The layer's values by Param name, as its Keras constructor is given them."""
+        return dict(self.__dict__)
+
+    def keras_layer(self, kind: str, shape: Shape) -> str | None:
+        """The layer as Keras's constructor for an input ``shape`` (every size known):
+        ``layers.Conv2D(filters=64, kernel_size=3, …)``; None = the kind has no Keras
+        class. The default writes the ``KERAS`` class named ``kind`` (its ``Out.kind``)
+        from its Signature, every argument that sets a figure by Keras's name, the
+        initializers, names and other arguments without effect left out."""
+        from convcalc.kinds.code import keras_py
+
+        sig = self.KERAS.get(kind)
+        if sig is None:
+            return None
+        values = self.keras_values(shape)
+        done: set[str] = set()
+        args: list[str] = []
+        for arg in (*sig.args, *sig.kwonly):
+            if arg in sig.extra or arg in sig.only:
+                continue
+            param = sig.renames.get(arg, arg)
+            if param not in values or param in done:
+                continue
+            done.add(param)
+            value = values[param]
+            if isinstance(value, tuple) and len(value) == 1 and arg not in self.KERAS_TUPLES:
+                value = value[0]
+            args.append(f"{arg}={keras_py(value)}")
+        return f"layers.{kind}({', '.join(args)})"
+
+    def keras_output(self) -> int | None:
+        """Which of the tensors the Keras layer returns the network goes on with (an
+        LSTM's ``return_state=True``: [output, h, c]); None = it returns one tensor."""
+        return None
+
+    def keras_forward(self, args: list[str], shapes: list[Shape]) -> str | None:
+        """A graph operation's expression in Keras's functional API over its inputs'
+        variables and shapes (``layers.Add()([x1, x2])``); None = the layer is a layer,
+        called on ``args[0]``."""
+        return None
+
 
 class SpatialLayer(Layer):
     """A layer over C×spatial inputs whose name may fix the number of spatial

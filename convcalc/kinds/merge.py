@@ -108,6 +108,10 @@ class Elementwise(GraphOp):
 
         return TorchCode((" + " if self.op == "add" else " * ").join(args))
 
+    def keras_forward(self, args: list[str], shapes: list[Shape]) -> str:
+        """Keras's Add or Multiply layer, which broadcasts as convcalc's Keras does."""
+        return f"layers.{'Add' if self.op == 'add' else 'Multiply'}()([{', '.join(args)}])"
+
     def explain(self, row: Row) -> list[Step]:
         """A remark: the operands, the result and any broadcasting."""
         from convcalc.kinds.explaining import Step, dim_names, known, shape_text
@@ -169,6 +173,10 @@ class Concat(GraphOp):
         from convcalc.kinds.code import TorchCode
 
         return TorchCode(f"torch.cat([{', '.join(args)}], dim={self.dim})")
+
+    def keras_forward(self, args: list[str], shapes: list[Shape]) -> str:
+        """Keras's Concatenate layer along the same axis (the batch is axis 0 there too)."""
+        return f"layers.Concatenate(axis={self.dim})([{', '.join(args)}])"
 
     def explain(self, row: Row) -> list[Step]:
         """The sum of the operands' sizes along the concatenated dimension."""
@@ -252,6 +260,17 @@ class Part(GraphOp):
         amount = str(sizes[0]) if len(sizes) == 1 else "[" + ", ".join(map(str, sizes)) + "]"
         return TorchCode(f"torch.split({args[0]}, {amount}, dim={self.dim})[{self.part}]")
 
+    def keras_forward(self, args: list[str], shapes: list[Shape]) -> str:
+        """The part as a slice of the tensor along its axis (Keras has no split layer; a
+        slice of a symbolic tensor is an operation of the functional model)."""
+        shape = shapes[0]
+        d = _dim(self.op, self.dim, len(shape), self.word)
+        length = shape[d]
+        assert length is not None
+        parts = self.parts(length)
+        start = sum(parts[: self.part])
+        return f"{args[0]}[{':, ' * (d + 1)}{start}:{start + parts[self.part]}]"
+
     def explain(self, row: Row) -> list[Step]:
         """This part's size along the split dimension (the last part takes the rest)."""
         from convcalc.kinds.explaining import Step, dim_names, known
@@ -325,6 +344,20 @@ class Crop(GraphOp):
         from convcalc.kinds.code import TorchCode
 
         return TorchCode(f"center_crop({args[0]}, {args[1]})", self.TORCH_HELPER)
+
+    def keras_forward(self, args: list[str], shapes: list[Shape]) -> str | None:
+        """Keras's Cropping layer with the centre crop's amounts (channels last only)."""
+        shape, target = shapes
+        n = len(shape) - 1
+        if not self.last or not 1 <= n <= 3:
+            return None
+        pairs = []
+        for size, want in zip(shape[:-1], target[:-1]):
+            assert size is not None and want is not None
+            before = (size - want) // 2
+            pairs.append((before, size - want - before))
+        amounts = pairs[0] if n == 1 else tuple(pairs)
+        return f"layers.Cropping{n}D(cropping={amounts!r})({args[0]})"
 
     def explain(self, row: Row) -> list[Step]:
         """The centre crop per spatial dimension: what comes off each side."""

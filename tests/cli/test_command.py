@@ -545,16 +545,16 @@ def test_format_spellings(option: str, first_line: str) -> None:
     [
         (
             "-o jsn",
-            "'jsn' is not one of table, json, csv, tsv, markdown, torch, mermaid, dot, tree; did you mean json?",
+            "'jsn' is not one of table, json, csv, tsv, markdown, torch, keras, mermaid, dot, tree; did you mean json?",
         ),
         ("-o mardown", "did you mean markdown?"),
         (
             "-o yml",
-            "'yml' is not one of table, json, csv, tsv, markdown, torch, mermaid, dot, tree; JSON is valid YAML: -o json",
+            "'yml' is not one of table, json, csv, tsv, markdown, torch, keras, mermaid, dot, tree; JSON is valid YAML: -o json",
         ),
         (
             "-o xml",
-            "'xml' is not one of table, json, csv, tsv, markdown, torch, mermaid, dot, tree",
+            "'xml' is not one of table, json, csv, tsv, markdown, torch, keras, mermaid, dot, tree",
         ),
         ("--json", "no such option: --json (the format is an option's value: -o json)"),
         ("--JSON", "-o json"),

@@ -111,12 +111,14 @@ def test_format_values_and_files() -> None:
         "tsv",
         "markdown",
         "torch",
+        "keras",
         "mermaid",
         "dot",
         "tree",
     ]
     assert complete(["--format"], "m") == ["markdown", "mermaid"]
     assert complete(["--format"], "d") == ["dot"]
+    assert complete(["--format"], "k") == ["keras"]
     comp = ShellComplete(cli, {}, "convcalc", "_CONVCALC_COMPLETE")
     items = comp.get_completions(["-f"], "")
     assert [item.type for item in items] == ["file"]

@@ -33,6 +33,7 @@ from convcalc.kinds.layer import Layer, Out
 from convcalc.kinds.shapes import Shape, expand, fmt_shape, fmt_tuple, prod
 
 if TYPE_CHECKING:
+    from convcalc.kinds.code import Source
     from convcalc.kinds.explaining import Row, Step
     from convcalc.language import Value
 
@@ -157,6 +158,20 @@ class Recurrent(KerasLayer):
         if self.out == "output" and self.return_sequences:
             return (steps, *state)
         return state
+
+    # -- Keras code (convcalc.formats.keras_code)
+    def keras_values(self, shape: Shape) -> dict[str, Any]:
+        """A state handed on (out=hidden, cell) is one Keras returns with return_state."""
+        values = dict(self.__dict__)
+        if self.out != "output":
+            values["return_state"] = True
+        return values
+
+    def keras_output(self) -> int | None:
+        """[output, h(, c)] with return_state: the output, or the state out= names."""
+        if self.out == "output":
+            return 0 if self.return_state else None
+        return 1 if self.out == "hidden" else 2
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True
@@ -544,9 +559,38 @@ class Bidirectional(KerasLayer):
         macs = None if one.macs is None else 2 * one.macs
         return Out("Bidirectional", out, params=params, macs=macs, rf=None)
 
+    # -- Keras code (convcalc.formats.keras_code)
+    def keras_unwritable(self) -> str:
+        if self.out != "output":
+            return (
+                f"out={self.out} hands on both directions' final states concatenated, which "
+                "Keras returns apart (return_state=True): Keras has no one layer for it"
+            )
+        return ""
+
+    def keras_values(self, shape: Shape) -> dict[str, Any]:
+        """The wrapped layer as its own constructor."""
+        return {**self.__dict__, "layer": _inner(self.layer, shape)}
+
+    def keras_output(self) -> int | None:
+        """merge_mode=None returns [forward, backward], return_state adds the states
+        after the output: the first either way."""
+        inner = self.layer
+        returns_list = self.merge_mode is None or getattr(inner, "return_state", False)
+        return 0 if returns_list else None
+
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True
     READS_STEPS = True
+
+
+def _inner(layer: Layer, shape: Shape) -> Source:
+    """A wrapper's layer as Keras's constructor for its input ``shape``."""
+    from convcalc.kinds.code import Source
+
+    code = layer.keras_layer(layer.infer(shape).kind, shape)
+    assert code is not None  # every layer a wrapper takes is a Keras kind's
+    return Source(code)
 
 
 register(Bidirectional)
@@ -587,6 +631,23 @@ class TimeDistributed(KerasLayer):
             rf=None,
             non_trainable=one.non_trainable,
         )
+
+    # -- Keras code (convcalc.formats.keras_code)
+    def keras_unwritable(self) -> str:
+        inner = self.layer
+        why = inner.keras_unwritable()
+        if why:
+            return why
+        if inner.keras_output() is not None:
+            return (
+                f"the wrapped {inner.class_name()} returns several tensors (return_state, "
+                "out=, merge_mode=None), which TimeDistributed does not hand on"
+            )
+        return ""
+
+    def keras_values(self, shape: Shape) -> dict[str, Any]:
+        """The wrapped layer as its own constructor, for one step's shape."""
+        return {**self.__dict__, "layer": _inner(self.layer, shape[1:])}
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True

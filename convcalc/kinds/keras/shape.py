@@ -3,7 +3,7 @@ Flatten and Reshape, channels last."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import INTS, Param
@@ -41,12 +41,25 @@ class _Edges(KerasLayer):
     axis, added to it or cut from it, as --explain shows it."""
 
     SIGN: ClassVar[str] = "+"  # L + before + after, or − for a cut
+    EDGE_ARG: ClassVar[str] = "padding"  # the constructor's argument holding the amounts
     # The note on an axis (before, after and the names of its sides).
     EDGES: ClassVar[str] = "{before} {lo}, {after} {hi}"
 
     def pairs(self, n: int) -> list[tuple[int, int]]:
         """(before, after) along each of the ``n`` spatial axes."""
         raise NotImplementedError
+
+    def keras_values(self, shape: Shape) -> dict[str, Any]:
+        """The (before, after) pairs as Keras takes them: one number when every side
+        has it, the pair of a 1-d layer, else a pair per axis, nested."""
+        n = len(shape) - 1
+        pairs = self.pairs(n)
+        first = pairs[0][0]
+        if all(pair == (first, first) for pair in pairs):
+            value: Any = first
+        else:
+            value = pairs[0] if n == 1 else tuple(pairs)
+        return {**self.__dict__, self.EDGE_ARG: value}
 
     def explain(self, row: Row) -> list[Step]:
         """L + before + after (or − for a cut) per spatial axis."""
@@ -122,6 +135,7 @@ class Cropping(_Edges):
     }
     EXAMPLE = "1"
     SIGN = "−"
+    EDGE_ARG = "cropping"
     EDGES = "{before} off the {lo}, {after} off the {hi}"
 
     dim: int | None
@@ -248,6 +262,7 @@ class Reshape(Layer):
     PARAMS = (Param("target_shape", INTS, positional=True, required=True),)
     SUMMARY = "reshape (the batch kept)"
     KERAS = {"Reshape": keras_signature("target_shape", required=1)}
+    KERAS_TUPLES = ("target_shape",)
     EXAMPLE, EXAMPLE_INPUT = "16x64", "32x32"
 
     target_shape: tuple[int, ...]
