@@ -43,6 +43,7 @@ WEIGHTED = {
     "patchmerging",
     "patchmergingv2",
     "multiscaleattention",
+    "frozenbatchnorm2d",  # torchvision.ops.FrozenBatchNorm2d: the detectors' backbones
 }
 
 
@@ -70,6 +71,8 @@ def test_totals_equal_pytorch(model: tuple[dict[str, Any], convcalc.Analysis]) -
     # int64: BatchNorm's num_batches_tracked, Swin's and MaxViT's relative_position_index
     assert sum(r.int64_buffers or 0 for r in analysis.layers) == record["int64_buffers"]
     assert analysis.macs == record["macs"]
+    if "trainable" in record:  # a detector's builder freezes its stem and layer1
+        assert analysis.trainable == record["trainable"]
     # A segmentation model returns {"out", "aux"}: 'return out aux' in its spec; a
     # detector its heads' dict ("returns": its keys in order), 'return cls_logits …'.
     outputs = record.get("outputs", {"out": record["output"]})
