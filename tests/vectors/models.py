@@ -192,7 +192,10 @@ SEGMENTATION_MODELS = (
 VIDEO_MODELS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s")
 FRAMES = 16  # video weights' figures are for 16-frame clips
 # Object detection (COCO_V1 weights), recorded last: see detection_record.
-DETECTION_MODELS = ("retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "fcos_resnet50_fpn")
+DETECTION_MODELS = (
+    *("retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "fcos_resnet50_fpn"),
+    "ssd300_vgg16",
+)
 DETECTION_SIDE = 512  # test/common_extended_utils.py's get_ops feeds one 3×512×512 image
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
