@@ -194,7 +194,7 @@ FRAMES = 16  # video weights' figures are for 16-frame clips
 # Object detection (COCO_V1 weights), recorded last: see detection_record.
 DETECTION_MODELS = (
     *("retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "fcos_resnet50_fpn"),
-    "ssd300_vgg16",
+    *("ssd300_vgg16", "ssdlite320_mobilenet_v3_large"),
 )
 DETECTION_SIDE = 512  # test/common_extended_utils.py's get_ops feeds one 3×512×512 image
 
