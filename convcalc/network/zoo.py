@@ -46,6 +46,7 @@ TASKS = (
     ("IMAGENET1K_", "Classification, ImageNet-1K"),
     ("COCO_WITH_VOC_LABELS_", "Semantic segmentation, COCO with VOC's 21 labels"),
     ("KINETICS400_", "Video classification, Kinetics-400"),
+    ("COCO_V", "Object detection, COCO"),  # after COCO_WITH_VOC_LABELS_
     ("hf:", "Language models"),
 )
 OTHER_TASK = "Not in torchvision's zoo"

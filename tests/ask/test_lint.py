@@ -246,6 +246,12 @@ def test_built_in_models(name: str) -> None:
         # row and column 223 of the image never reach the network. SqueezeNet 1.1's
         # Conv2d(3, 64, 3, stride=2) likewise: its 111th window covers rows 220–222.
         assert found == [("floor-drop", 1)]
+    elif name.startswith("ssd"):
+        # A real finding: SSD's last extra layer brings the map to 1×1 by design (SSD300's
+        # conv11_2, SSDLite's fourth extra block), and its heads' 3×3 convolutions (padding
+        # 1) still run there.
+        layer = {"ssd300_vgg16": 51, "ssdlite320_mobilenet_v3_large": 212}[name]
+        assert found == [("tiny-map", layer)]
     else:
         assert found == []
 

@@ -380,6 +380,10 @@ def test_built_in_models_warn_only_of_real_findings(name: str) -> None:
         # Conv2d(3, 64, 3, stride=2) (1.1), no padding: on 224 their windows never reach
         # row and column 223 (see ask/test_lint.py).
         assert len(found) == 1 and found[0].startswith("layer 1: ")
+    elif name.startswith("ssd"):
+        # SSD's last extra layer brings its map to 1×1 by design (300 and 320 px), and its
+        # heads still run 3×3 convolutions (padding 1) there: a real finding, once.
+        assert len(found) == 1 and "shrinks H to 1" in found[0], found
     else:
         assert found == []
 

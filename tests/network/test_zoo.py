@@ -43,6 +43,7 @@ WEIGHTED = {
     "patchmerging",
     "patchmergingv2",
     "multiscaleattention",
+    "frozenbatchnorm2d",  # torchvision.ops.FrozenBatchNorm2d: the detectors' backbones
 }
 
 
@@ -70,10 +71,14 @@ def test_totals_equal_pytorch(model: tuple[dict[str, Any], convcalc.Analysis]) -
     # int64: BatchNorm's num_batches_tracked, Swin's and MaxViT's relative_position_index
     assert sum(r.int64_buffers or 0 for r in analysis.layers) == record["int64_buffers"]
     assert analysis.macs == record["macs"]
-    # A segmentation model returns {"out", "aux"}: 'return out aux' in its spec.
+    if "trainable" in record:  # a detector's builder freezes its stem and layer1
+        assert analysis.trainable == record["trainable"]
+    # A segmentation model returns {"out", "aux"}: 'return out aux' in its spec; a
+    # detector its heads' dict ("returns": its keys in order), 'return cls_logits …'.
     outputs = record.get("outputs", {"out": record["output"]})
+    order = record.get("returns", [k for k in ("out", "aux") if k in outputs])
     returned = [analysis.output, *(analysis.layers[i - 1].output for i in analysis.outputs)]
-    assert [list(s) for s in returned] == [outputs[k] for k in ("out", "aux") if k in outputs]
+    assert [list(s) for s in returned] == [outputs[k] for k in order]
 
 
 def test_published_figures(model: tuple[dict[str, Any], convcalc.Analysis]) -> None:
@@ -87,9 +92,16 @@ def test_published_figures(model: tuple[dict[str, Any], convcalc.Analysis]) -> N
     assert round(analysis.macs / 1e9, 3) == pytest.approx(published["gflops"], abs=1e-9)
 
 
-def _weighted(rows: Any) -> list[dict[str, Any]]:
+def _weighted(rows: Any, layers: Any = ()) -> list[dict[str, Any]]:
+    """The weighted rows as torch records them: a layer applied again with the same
+    weights (``use NAME``, a detector's heads at every level: params 0, ``shared`` = the
+    first application's index) with the parameters of its module."""
+
+    def params(r: Any) -> int:
+        return layers[r.shared - 1].params if r.shared else r.params
+
     return [
-        {"type": r.kind, "output": list(r.output), "params": r.params, "macs": r.macs}
+        {"type": r.kind, "output": list(r.output), "params": params(r), "macs": r.macs}
         for r in rows
         if r.kind in WEIGHTED
     ]
@@ -114,7 +126,7 @@ def _torch(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_layer_by_layer(model: tuple[dict[str, Any], convcalc.Analysis]) -> None:
     record, analysis = model
     main = [r for r in analysis.layers if not r.side]
-    assert _weighted(main) == _torch(record["layers"])
+    assert _weighted(main, analysis.layers) == _torch(record["layers"])
 
 
 def test_side_outputs(model: tuple[dict[str, Any], convcalc.Analysis]) -> None:

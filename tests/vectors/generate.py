@@ -91,6 +91,7 @@ SETS = [
     "recurrent",
     "swin",
     "language",
+    "frozenbn",
 ]
 
 

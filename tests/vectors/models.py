@@ -12,8 +12,12 @@ recorded on the CPU before gave the same records, byte for byte). It writes
 ``tests/data/torch_models.jsonl``, one JSON object per line (sorted keys), in
 ``TORCHVISION_MODELS`` order (every ImageNet classifier of torchvision's zoo), then the two
 hand-built models, then ``SEGMENTATION_MODELS`` (at 520×520, the size their weights'
-``transforms()`` resize a square image to) and ``VIDEO_MODELS`` (3×16×H×W: 16 frames, at the
-weights' crop size):
+``transforms()`` resize a square image to), ``VIDEO_MODELS`` (3×16×H×W: 16 frames, at the
+weights' crop size) and ``DETECTION_MODELS`` (COCO_V1 weights; their backbone and heads at
+the size the model's own transform makes of torchvision's 3×512×512 image: see
+``detection_record``; their ``outputs`` are the heads' dict and ``returns`` its keys in order;
+``builder_kwargs`` names the weights they were built for, the loading of whose state dict
+alone is skipped):
 
 * ``name``; ``source``: ``"torchvision"`` or ``"hand"`` (built in this script);
   ``builder_kwargs``: the keyword arguments the model class was constructed with — for
@@ -85,6 +89,7 @@ sys.modules.setdefault(
 )
 import torchvision  # noqa: E402
 from torchvision.models import get_model, get_model_weights  # noqa: E402
+from torchvision.models._api import WeightsEnum  # noqa: E402
 from torchvision.models.maxvit import RelativePositionalMultiHeadAttention  # noqa: E402
 from torchvision.models.regnet import BlockParams  # noqa: E402
 from torchvision.models.swin_transformer import (  # noqa: E402
@@ -94,6 +99,7 @@ from torchvision.models.swin_transformer import (  # noqa: E402
 )
 from torchvision.models.video.mvit import MultiscaleAttention  # noqa: E402
 from torchvision.models.video.swin_transformer import ShiftedWindowAttention3d  # noqa: E402
+from torchvision.ops.misc import FrozenBatchNorm2d  # noqa: E402
 
 SEED = 20250607
 # Shapes and counts need no values: every model is built and run on the meta device
@@ -142,6 +148,8 @@ RECORDED: tuple[type[nn.Module], ...] = (
     # MViT's pooling attention, one layer as convcalc's multiscaleattention is: its QKᵀ, AV
     # and relative-position products are bmm calls of its own forward, in no module within.
     MultiscaleAttention,
+    # The detectors' backbones when their builders are given weights: buffers only.
+    FrozenBatchNorm2d,
 )
 
 # Families together, the 19 first built in first within each.
@@ -183,6 +191,12 @@ SEGMENTATION_MODELS = (
 # that module is recorded as one layer (RECORDED); the modules inside it are not.
 VIDEO_MODELS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s")
 FRAMES = 16  # video weights' figures are for 16-frame clips
+# Object detection (COCO_V1 weights), recorded last: see detection_record.
+DETECTION_MODELS = (
+    *("retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "fcos_resnet50_fpn"),
+    *("ssd300_vgg16", "ssdlite320_mobilenet_v3_large"),
+)
+DETECTION_SIDE = 512  # test/common_extended_utils.py's get_ops feeds one 3×512×512 image
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
 # num_classes = len(meta["categories"]) (set for all below):
@@ -384,16 +398,18 @@ def record(
     with torch.no_grad():
         y = model(x)
         outputs = None
-        if isinstance(y, dict):  # segmentation: {"out": …, "aux": …}
+        returns = None
+        if isinstance(y, dict):  # segmentation: {"out": …, "aux": …}; detection's heads
             outputs = {k: shape(v) for k, v in y.items()}
-            y = y["out"]
+            returns = list(y)
+            y = y[returns[0]]
         macs = flops_of(lambda: model(x)) // 2
 
         recorder = LayerRecorder(recorded_modules(model))
         y2 = model(x)
         recorder.remove()
     if isinstance(y2, dict):
-        y2 = y2["out"]
+        y2 = next(iter(y2.values()))
     assert y2.shape == y.shape
 
     side_layers: list[dict[str, Any]] = []
@@ -445,6 +461,8 @@ def record(
     }
     if outputs is not None:
         row["outputs"] = outputs
+        if returns != ["out", "aux"][: len(returns or [])]:
+            row["returns"] = returns  # the dict's keys in order (JSON's are sorted)
     return row
 
 
@@ -508,6 +526,55 @@ def torchvision_record(name: str, weights: Any = None) -> dict[str, Any]:
     return record(name, model, [3, *frames, size, size], "torchvision", kwargs, weights)
 
 
+class DetectorNetwork(nn.Module):
+    """A detector's backbone (with its FPN or extra layers) and its heads: every
+    parameter, and every convolution torchvision's counter sees (the rest of the model —
+    the transform's normalize and resize, anchors, box decoding, top-k and NMS — has no
+    parameters and runs no convolution or matrix product). Returns the heads' dict."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.backbone = model.backbone
+        self.head = model.head
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = self.backbone(x)
+        return self.head(list(features.values()))
+
+
+def build_with_weights(name: str, weights: Any) -> nn.Module:
+    """`name` exactly as its builder builds it for `weights` (FrozenBatchNorm2d in the
+    backbone, frozen layers, the weights' classes), on the meta device, without
+    downloading them: only the state-dict loading is skipped."""
+    original = WeightsEnum.get_state_dict, nn.Module.load_state_dict
+    WeightsEnum.get_state_dict = lambda *_a, **_k: {}  # type: ignore[method-assign]
+    nn.Module.load_state_dict = lambda *_a, **_k: None  # type: ignore[method-assign,assignment]
+    try:
+        with torch.device(DEVICE):
+            return get_model(name, weights=weights)
+    finally:
+        WeightsEnum.get_state_dict, nn.Module.load_state_dict = original  # type: ignore[method-assign]
+
+
+def detection_record(name: str) -> dict[str, Any]:
+    """A detector's backbone and heads (DetectorNetwork) at the size its own transform
+    (GeneralizedRCNNTransform) resizes torchvision's 3×512×512 image to: SSD300 300×300,
+    SSDLite 320×320, RetinaNet and FCOS 800×800 (min_size 800, max_size 1333)."""
+    weights = get_model_weights(name).DEFAULT
+    model = build_with_weights(name, weights).eval()
+    image = weights.transforms()(torch.zeros(3, DETECTION_SIDE, DETECTION_SIDE, device=DEVICE))
+    images, _ = model.transform([image])
+    size = shape(images.tensors)
+    network = DetectorNetwork(model)
+    assert count(network.parameters()) == count(model.parameters()), name
+    assert count(network.buffers()) == count(model.buffers()), name
+    kwargs = {"weights": f"{type(weights).__name__}.{weights.name}", "input_size": size}
+    row = record(name, network, size, "torchvision", kwargs, weights)
+    # The builder freezes the backbone's first layers (trainable_backbone_layers).
+    row["trainable"] = count(p for p in network.parameters() if p.requires_grad)
+    return row
+
+
 def main() -> None:
     assert torch.__version__.startswith("2.13."), torch.__version__
     assert torchvision.__version__.startswith("0.28."), torchvision.__version__
@@ -527,9 +594,10 @@ def main() -> None:
     rows += [record(name, model, size, "hand", {}) for name, model, size in hand]
     assert rows[-2]["output"] == [2, 388, 388], rows[-2]["output"]
     assert rows[-1]["output"] == [10], rows[-1]["output"]
-    for name in (*SEGMENTATION_MODELS, *VIDEO_MODELS):
+    for name in (*SEGMENTATION_MODELS, *VIDEO_MODELS, *DETECTION_MODELS):
         t = time.perf_counter()
-        rows.append(torchvision_record(name))
+        detector = name in DETECTION_MODELS
+        rows.append(detection_record(name) if detector else torchvision_record(name))
         print(f"{name}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     with OUT_PATH.open("w", encoding="utf-8", newline="\n") as f:
         for row in rows:
