@@ -27,6 +27,7 @@ WATCHED = (
     "rich",
     "convcalc.network.analysis",
     "convcalc.network.graph",
+    "convcalc.network.statements",
     "convcalc.kinds",
     "convcalc.formats.render",
     "convcalc.formats.table",
@@ -93,6 +94,17 @@ def test_a_drawing_loads_its_writer_not_rich(writer: str) -> None:
             ]
         )
     )
+
+
+def test_only_a_graph_loads_the_graph_statements() -> None:
+    """A chain never imports network/statements.py; a spec with as/add does."""
+    spec = ["-i", "3x8x8", "conv2d", "4", "k=3", "p=1", "as", "x", "relu", "add", "x"]
+    out, modules = _modules([*spec, "-o", "json"], {}, ("convcalc.network.statements",))
+    assert '"output": [4, 8, 8]' in out
+    assert modules == "['convcalc.network.statements']"
+    out, modules = _modules(spec[:6] + ["-o", "json"], {}, ("convcalc.network.statements",))
+    assert '"output": [4, 8, 8]' in out
+    assert modules == "[]"
 
 
 # Every module that registers layer kinds (the transformer layers among them).
