@@ -27,6 +27,9 @@ WATCHED = (
     "rich",
     "convcalc.network.analysis",
     "convcalc.network.graph",
+    "convcalc.network.statements",
+    "convcalc.network.failure",
+    "convcalc.network.weights",
     "convcalc.kinds",
     "convcalc.formats.render",
     "convcalc.formats.table",
@@ -93,6 +96,40 @@ def test_a_drawing_loads_its_writer_not_rich(writer: str) -> None:
             ]
         )
     )
+
+
+def test_only_a_graph_loads_the_graph_statements() -> None:
+    """A chain never imports network/statements.py; a spec with as/add does."""
+    spec = ["-i", "3x8x8", "conv2d", "4", "k=3", "p=1", "as", "x", "relu", "add", "x"]
+    out, modules = _modules([*spec, "-o", "json"], {}, ("convcalc.network.statements",))
+    assert '"output": [4, 8, 8]' in out
+    assert modules == "['convcalc.network.statements']"
+    out, modules = _modules([*spec[:6], "-o", "json"], {}, ("convcalc.network.statements",))
+    assert '"output": [4, 8, 8]' in out
+    assert modules == "[]"
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["conv2d", "4", "k=3"], "[]"),
+        (["conv2d", "4", "k=9"], "['convcalc.network.failure']"),
+        (["linear", "8", "name=proj", "use", "proj"], "[]"),
+        (
+            ["linear", "8", "name=proj", "linear", "4", "use", "proj"],
+            "['convcalc.network.failure', 'convcalc.network.weights']",
+        ),
+        (["linear", "8", "as", "x", "relu", "add", "x"], "[]"),
+    ],
+)
+def test_the_engine_loads_its_failures_and_shared_weights_on_demand(
+    args: list[str], loaded: str
+) -> None:
+    """A network that runs imports neither network/failure.py (a failing layer's
+    error) nor, without use and tie=, network/weights.py."""
+    watched = ("convcalc.network.failure", "convcalc.network.weights")
+    _, stderr = _modules(["-i", "8x8", *args, "-o", "json"], {}, watched)
+    assert stderr.splitlines()[-1] == loaded  # after the error message, if any
 
 
 # Every module that registers layer kinds (the transformer layers among them).

@@ -114,7 +114,7 @@ class Layer:
     # ``infer_many`` (its input first, then these in this order). {}: one input.
     TENSOR_KEYS: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
-    # -- memory (convcalc.network.memory) and tied weights (convcalc.network.graph) ----
+    # -- memory (convcalc.network.memory) and tied weights (convcalc.network.weights) --
 
     def kv_cache(self, shape: Shape) -> int | None:
         """Elements per sample of the key/value cache the layer keeps when it decodes its

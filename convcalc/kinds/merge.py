@@ -3,9 +3,9 @@
 ``chunk``, the centre ``crop`` of the 2015 U-Net, and ``resize_to``, F.interpolate to
 another tensor's size (DeepLab's and FCN's heads).
 
-They are not layer kinds (graph.py creates them from graph statements), but they
-answer the same question a layer does — what comes out of these shapes — and
-carry no parameters. Shapes exclude the batch; a dimension number counts the batch
+They are not layer kinds (network/statements.py makes them from graph statements),
+but they answer the same question a layer does — what comes out of these shapes —
+and carry no parameters. Shapes exclude the batch; a dimension number counts the batch
 as 0, as PyTorch's ``dim`` does (and Keras's and ONNX's ``axis``). Under Keras the
 channels come last (``last``), which only the messages and ``crop`` need to know.
 """

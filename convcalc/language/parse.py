@@ -23,9 +23,9 @@ part, in any case). Inside a call a comma separates arguments, as in Python; wha
 its arguments mean is the layer registry's business (kinds/binding.py: ``bind``). A
 call may stand as a value, inside another call or after a key (Keras's wrappers:
 ``Bidirectional(LSTM(64))``, ``TimeDistributed(layer=Dense(10))``): a ``call`` Value
-holding its statement, read as text, never run. What
-the graph statements mean is graph.py's business; here they are statements like any
-other. Every node keeps the offsets of its text, for error messages with a caret.
+holding its statement, read as text, never run. What the graph statements mean is
+network/statements.py's business; here they are statements like any other. Every
+node keeps the offsets of its text, for error messages with a caret.
 """
 
 from __future__ import annotations

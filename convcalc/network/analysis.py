@@ -1,5 +1,6 @@
 """Propagation of shapes through a network (a chain is the simplest one), and
-the result objects."""
+the result objects. Two parts are imported only when they are used: the error of a
+failing layer (failure.py) and weights used again, ``use`` and ``tie=`` (weights.py)."""
 
 from __future__ import annotations
 
@@ -477,18 +478,6 @@ def _dtypes(nodes: Sequence[Node]) -> tuple[bool, dict[int, int]]:
     return indices, floats
 
 
-def _where(graph: Graph, node: Node) -> str:
-    """' in basic#2 (basic 64)', the block instances a node sits in."""
-    if not node.path:
-        return ""
-    parts = []
-    for depth in range(len(node.path), 0, -1):
-        instance = graph.instances.get(node.path[:depth])
-        label = node.path[depth - 1]
-        parts.append(f"{label} ({instance.text})" if instance else label)
-    return " in " + " in ".join(parts)
-
-
 def _label(graph: Graph, tensor: int) -> str:
     """How an error names a tensor: 'x, layer 4: relu' or 'the input'."""
     name = graph.names.get(tensor)
@@ -510,43 +499,6 @@ def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
         for i in range(len(first.start))
     ]
     return ReceptiveField(tuple(h - low for h, low in zip(hi, lo)), first.stride, tuple(lo))
-
-
-def _failure(
-    reason: str,
-    graph: Graph,
-    node: Node,
-    index: int,
-    results: list[LayerResult],
-    shape: Shape,
-) -> ShapeError:
-    """A ShapeError for ``node``: the layer, the block instances it sits in, the
-    rows before it, and where its statement stands."""
-    return ShapeError(
-        reason,
-        index=index,
-        text=node.text,
-        results=tuple(results),
-        input=shape,
-        where=_where(graph, node),
-        source=graph.source,
-        start=node.start,
-        end=node.end,
-    )
-
-
-def _float_indices(graph: Graph, node: Node, tensor: int, shape: Shape) -> str:
-    """Why a kind that reads indices cannot read ``shape``: floats made by ``tensor``."""
-    made = "the input" if tensor == 0 else _label(graph, tensor)
-    return (
-        f"it looks up integer indices, but its input {fmt_shape(shape)} "
-        f"holds floats (made by {made}): only the network's input holds indices, and what "
-        f"flatten, unflatten, permute, split and the like make of it; {node.op.READS_INDICES}"
-    )
-
-
-def _count(n: int | None) -> str:
-    return "?" if n is None else f"{n:,}"
 
 
 def _propagate(
@@ -574,9 +526,11 @@ def _propagate(
         first = inputs[0]
         shape = shapes[first]
         if floats and pos in floats:
-            raise _failure(
-                _float_indices(graph, node, floats[pos], shape), graph, node, index, results, shape
-            )
+            from convcalc.network.failure import failure, float_indices
+
+            made = "the input" if floats[pos] == 0 else _label(graph, floats[pos])
+            reason = float_indices(node, made, shape)
+            raise failure(reason, graph, node, index, results, shape)
         try:
             if len(inputs) == 1:
                 key = (node.text, shape)
@@ -597,7 +551,9 @@ def _propagate(
                     "; did you include the batch? convcalc's -i excludes it: "
                     f"-i {fmt_shape(unbatched)}"
                 )
-            raise _failure(reason, graph, node, index, results, shape) from None
+            from convcalc.network.failure import failure
+
+            raise failure(reason, graph, node, index, results, shape) from None
         except ConvcalcError:
             raise
         except Exception as exc:  # a bug: report it, never a traceback
@@ -634,21 +590,13 @@ def _propagate(
             and None not in (out.params, results[shared].params)
             and out.params != results[shared].params
         ):
-            # The same weights again: they fix the sizes they read (PyTorch: "expected
-            # input … to have 16 channels, but got 8 channels instead").
-            origin = results[shared]
-            raise _failure(
-                f"it applies the weights of layer {origin.index} ({origin.spec}) again, made "
-                f"for a {fmt_shape(origin.input)} input ({_count(origin.params)} params), but "
-                f"its input is {fmt_shape(shape)}, which would need {_count(out.params)}",
-                graph,
-                node,
-                index,
-                results,
-                shape,
-            )
+            from convcalc.network.weights import reused_elsewhere
+
+            raise reused_elsewhere(out, node, shape, results[shared], graph, index, results)
         if node.tied is not None:
-            out = _tied(out, node, shape, results[node.tied], graph, index, results)
+            from convcalc.network.weights import tied
+
+            out = tied(out, node, shape, results[node.tied], graph, index, results)
         fields.append(rf)
         shapes.append(out.shape)
         params, buffers = (out.params, out.buffers) if shared is None else (0, 0)
@@ -676,48 +624,6 @@ def _propagate(
             )
         )
     return tuple(results)
-
-
-def _tied(
-    out: Out,
-    node: Node,
-    shape: Shape,
-    origin: LayerResult,
-    graph: Graph,
-    index: int,
-    results: list[LayerResult],
-) -> Out:
-    """``out`` of a layer that uses ``origin``'s weight as its own (tie=NAME): the weight
-    counted once, at ``origin``; its MACs stay its own. The weights' shapes must agree,
-    as PyTorch's ``head.weight = embedding.weight`` needs for the forward pass."""
-    mine = node.op.tie_weight(shape)
-    theirs = origin.layer.tie_weight(origin.input)
-    where = f"layer {origin.index} ({origin.spec})"
-    if mine is None or theirs is None:
-        whose = "it has" if mine is None else f"{where} has"
-        raise _failure(
-            f"tie= shares a weight, and {whose} no weight of known shape to share",
-            graph,
-            node,
-            index,
-            results,
-            shape,
-        )
-    if mine != theirs:
-        raise _failure(
-            f"tie= uses the weight of {where}, of shape {fmt_shape(theirs)}, but its own "
-            f"weight would be {fmt_shape(mine)}",
-            graph,
-            node,
-            index,
-            results,
-            shape,
-        )
-    weight = 1
-    for n in mine:
-        weight *= n
-    params = None if out.params is None else out.params - weight
-    return out._replace(params=params)
 
 
 def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple[BlockResult, ...]:

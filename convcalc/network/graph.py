@@ -2,7 +2,8 @@
 names resolved and layers bound, giving a flat list of nodes in execution order.
 
 A chain is the special case where every node reads the tensor the node before it
-made. Graph statements (README: "Graphs"):
+made. Graph statements (README: "Graphs"; the keyword ones are run by statements.py,
+imported only by a spec that uses one):
 
 * ``as NAME`` names the current tensor, ``from NAME`` continues from a named one;
 * ``add``/``mul``/``concat NAME…`` merge the current tensor with named ones,
@@ -182,44 +183,8 @@ class _Builder:
 
     # -- names ----------------------------------------------------------------
 
-    def names_of(self, stmt: LayerStmt, least: int, most: int | None = None) -> list[Value]:
-        values = [a.value for a in stmt.args if a.key is None]
-        if len(values) < least or (most is not None and len(values) > most):
-            if most == least == 1:
-                want = "one tensor name"
-            elif most is None:
-                want = f"at least {least} tensor name{'s' if least > 1 else ''}"
-            else:
-                want = f"{least} to {most} tensor names"
-            raise self.error(f"'{stmt.kind}' takes {want}, e.g. {_EXAMPLES[stmt.kind]}", stmt)
-        for value in values:
-            if value.kind != "name":
-                raise self.error(
-                    f"'{stmt.kind}' takes tensor names; {self.text(value)!r} is not a name", value
-                )
-        return values
-
     def text(self, value: Value) -> str:
         return self.source[value.start : value.end]
-
-    def bind_name(self, scope: _Scope, value: Value, tensor: int) -> None:
-        """Name ``tensor`` (``as NAME``, a split's parts). Names ignore case, as layer
-        kinds do; one written again in another case would silently replace the first
-        (``as X`` … ``as x``), so that is an error, while ``as x`` again rebinds."""
-        spelt = str(value.value)
-        name = spelt.lower()
-        if name == "input":
-            raise self.error("'input' names the network's input; choose another name", value)
-        earlier = scope.spelling.get(name)
-        if earlier is not None and earlier != spelt:
-            raise self.error(
-                f"'{spelt}' and '{earlier}' are one name (tensor names ignore case): "
-                f"naming this {spelt} would replace {earlier}; choose another name",
-                value,
-            )
-        scope.names[name] = tensor
-        scope.spelling[name] = spelt
-        self.named_tensors.setdefault(tensor, spelt)
 
     def lookup(self, value: Value, scope: _Scope) -> int:
         name = str(value.value).lower()
@@ -238,39 +203,6 @@ class _Builder:
                 message += "; name one first with 'as NAME'"
             raise self.error(message, value)
         return tensor
-
-    def keys_of(self, stmt: LayerStmt, allowed: Iterable[str]) -> dict[str, Arg]:
-        keys: dict[str, Arg] = {}
-        allowed = tuple(allowed)
-        for arg in stmt.args:
-            if arg.key is None:
-                continue
-            if arg.key not in allowed:
-                takes = f" (it takes {', '.join(k + '=' for k in allowed)})" if allowed else ""
-                raise self.error(f"'{stmt.kind}' has no argument {arg.key!r}{takes}", arg)
-            keys[arg.key] = arg
-        return keys
-
-    def axis_keys(self) -> tuple[str, ...]:
-        """The keys naming the axis of concat/split/chunk: PyTorch's dim; the
-        others' axis (dim too)."""
-        return ("dim",) if self.framework.name == "torch" else ("axis", "dim")
-
-    def axis(self, keys: dict[str, Arg]) -> int:
-        """The axis a statement names, by default the channels (batch = 0)."""
-        if "axis" in keys and "dim" in keys:
-            raise self.error("give the axis once: axis= or dim=", keys["dim"])
-        key = "axis" if "axis" in keys else "dim"
-        return self.int_key(keys, key, self.framework.axis)
-
-    def int_key(self, keys: dict[str, Arg], key: str, default: int) -> int:
-        arg = keys.get(key)
-        if arg is None:
-            return default
-        value = arg.value
-        if value.kind != "int":
-            raise self.error(f"{key} must be an integer, got {self.text(value)!r}", value)
-        return int(value.value)  # type: ignore[arg-type]
 
     # -- nodes --------------------------------------------------------------
 
@@ -293,18 +225,6 @@ class _Builder:
         self.current = len(self.nodes)
         return self.current
 
-    def leave(self, stmt: LayerStmt) -> None:
-        """Moving away from the current tensor: it must be used, named or the input."""
-        tensor = self.current
-        if tensor == 0 or tensor in self.consumed or tensor in self.named_tensors:
-            return
-        node = self.nodes[tensor - 1]
-        raise self.error(
-            f"the branch ending at layer {tensor} ({node.text}) is never used: merge it "
-            f"(add, mul, concat), or name it with 'as NAME' to keep it as a side output",
-            stmt,
-        )
-
     # -- statements ---------------------------------------------------------
 
     def run(
@@ -319,7 +239,9 @@ class _Builder:
                 raise self.error("'return' ends the network: nothing may follow it", stmt)
             kind = stmt.kind
             if kind in KEYWORDS:
-                self.keyword(stmt, scope, path, frozen)
+                from convcalc.network.statements import keyword  # graphs only: chains skip it
+
+                keyword(self, stmt, scope, path, frozen)
             elif kind in self.blocks:
                 self.instance(stmt, scope, path, frozen)
             else:
@@ -460,172 +382,6 @@ class _Builder:
             raise self.error(f"a layer or block instance is already named {name!r}", stmt)
         self.layer_names[name] = _Named(nodes, stmt, env)
 
-    def keyword(
-        self,
-        stmt: LayerStmt,
-        scope: _Scope,
-        path: tuple[str, ...],
-        frozen: bool,
-    ) -> None:
-        kind = stmt.kind
-        if kind == "as":
-            (value,) = self.names_of(stmt, 1, 1)
-            self.keys_of(stmt, ())
-            self.bind_name(scope, value, self.current)
-        elif kind == "from":
-            (value,) = self.names_of(stmt, 1, 1)
-            self.keys_of(stmt, ())
-            tensor = self.lookup(value, scope)
-            if tensor != self.current:
-                self.leave(stmt)
-            self.current = tensor
-        elif kind in ("add", "mul", "concat", "cat"):
-            values = self.names_of(stmt, 1)
-            keys = self.keys_of(stmt, self.axis_keys() if kind in ("concat", "cat") else ())
-            operands = [self.lookup(v, scope) for v in values]
-            arithmetic = kind in ("add", "mul")
-            if self.current not in operands or (arithmetic and len(operands) == 1):
-                # 'add x' is current + x; naming the current one too ('add a b' after
-                # b) does not add it twice, but 'add c' after c is c + c, as in torch.
-                # A concat lists its tensors: the current one is put first only when it
-                # is not listed, so 'concat c' after c is cat([c]) (docs/language.md).
-                operands.insert(0, self.current)
-            from convcalc.kinds.merge import concat, elementwise  # graphs only: chains skip it
-
-            op = (
-                concat(self.axis(keys), self.framework.channels_last, self.framework.axis_word)
-                if kind in ("concat", "cat")
-                else elementwise(kind, self.framework.channels_last, self.framework.axis_word)
-            )
-            self.emit(stmt.text, op, tuple(operands), path, stmt)
-        elif kind in ("split", "chunk"):
-            self.split(stmt, scope, path)
-        elif kind == "crop":
-            (value,) = self.names_of(stmt, 1, 1)
-            self.keys_of(stmt, ())
-            target = self.lookup(value, scope)
-            from convcalc.kinds.merge import crop
-
-            self.emit(
-                stmt.text, crop(self.framework.channels_last), (self.current, target), path, stmt
-            )
-        elif kind == "resize_to":
-            (value,) = self.names_of(stmt, 1, 1)
-            keys = self.keys_of(stmt, ("mode", "align_corners"))
-            target = self.lookup(value, scope)
-            if self.framework.channels_last:
-                raise self.error("'resize_to' is PyTorch's F.interpolate: channels first", stmt)
-            from convcalc.kinds.merge import resize
-
-            resized = resize(**self.resize_keys(keys))  # type: ignore[arg-type]
-            self.emit(stmt.text, resized, (self.current, target), path, stmt)
-        elif kind == "return":
-            if path:
-                raise self.error("'return' stands at the top level, not inside a block", stmt)
-            values = self.names_of(stmt, 1)
-            self.keys_of(stmt, ())
-            tensors = [self.lookup(v, scope) for v in values]
-            if len(set(tensors)) != len(tensors):
-                raise self.error("'return' names a tensor twice", stmt)
-            if self.current not in tensors:
-                self.leave(stmt)
-            self.returned = tensors
-            self.current = tensors[0]
-        elif kind == "use":
-            self.use(stmt, scope, path, frozen)
-        elif kind == "block":
-            raise self.error("a block is defined at the top level, not inside another", stmt)
-        elif kind == "include":  # Blocks.define drops the top level's (zoo.py appends the family)
-            raise self.error("'include' stands at the top level, not inside a block", stmt)
-        elif kind == "framework":
-            raise self.error(
-                "'framework' must be the spec's first statement, before 'input' and the layers",
-                stmt,
-            )
-        else:  # "end"
-            raise self.error("'end' without a 'block' to close", stmt)
-
-    def resize_keys(self, keys: dict[str, Arg]) -> dict[str, object]:
-        """``resize_to``'s mode= and align_corners=, read as nn.Upsample's."""
-        from convcalc.kinds.merge import RESIZE_PARAMS
-
-        out: dict[str, object] = {}
-        for param in RESIZE_PARAMS:
-            arg = keys.get(param.name)
-            if arg is not None:
-                out[param.name] = param.type.convert(arg.value, self.source)
-        return out
-
-    def split(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
-        kind = stmt.kind
-        positional = [a.value for a in stmt.args if a.key is None]
-        keys = self.keys_of(stmt, self.axis_keys())
-        if not positional or positional[0].kind not in ("int", "tuple"):
-            raise self.error(f"'{kind}' starts with {_EXAMPLES[kind]}", stmt)
-        amount = positional[0]
-        sizes: list[int] = []
-        for atom in amount.atoms():
-            if atom.kind != "int":
-                raise self.error(f"{kind} sizes are integers, got {self.text(atom)!r}", atom)
-            sizes.append(int(atom.value))  # type: ignore[arg-type]
-        if kind == "chunk" and len(sizes) != 1:
-            raise self.error("chunk takes one number of chunks; split takes sizes", amount)
-        names = positional[1:]
-        if not names:
-            raise self.error(f"name each part: {_EXAMPLES[kind]}", stmt)
-        for value in names:
-            if value.kind != "name":
-                raise self.error(f"{kind} parts take names; {self.text(value)!r} is not one", value)
-            if str(value.value).lower() == "input":
-                raise self.error("'input' names the network's input; choose another name", value)
-        from convcalc.kinds.merge import part
-
-        dim = self.axis(keys)
-        source = self.current
-        parts = []
-        for i, value in enumerate(names):
-            op = part(kind, tuple(sizes), dim, i, len(names), self.framework.axis_word)
-            text = f"{stmt.text} [{i + 1}/{len(names)}]"
-            parts.append(self.emit(text, op, (source,), path, stmt))
-            self.bind_name(scope, value, parts[-1])
-        self.current = parts[0]
-
-    def use(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...], frozen: bool) -> None:
-        (value,) = self.names_of(stmt, 1, 1)
-        self.keys_of(stmt, ())
-        name = str(value.value).lower()
-        named = self.layer_names.get(name)
-        if named is None:
-            hint = suggest(name, list(self.layer_names))
-            message = f"no layer or block instance is named {self.text(value)!r}"
-            message += f"; did you mean {hint!r}?" if hint else " (name one with name=NAME)"
-            raise self.error(message, value)
-        if named.stmt.kind in self.blocks:
-            first = len(self.nodes)
-            uses = self.counters[f"use {name}"] = self.counters.get(f"use {name}", 1) + 1
-            label = f"{name}~{uses}"
-            self.expand(named.stmt, named.env, scope, path, label, frozen, stmt)
-            made = range(first, len(self.nodes))
-            if len(made) != len(named.nodes):  # pragma: no cover - same block, same args
-                raise self.error("internal: a shared block expanded differently", stmt)
-            from convcalc.kinds.merge import GraphOp
-
-            for new, old in zip(made, named.nodes):
-                if not isinstance(self.nodes[new].op, GraphOp):  # merges have no weights
-                    self.nodes[new] = self.nodes[new]._replace(shared=old)
-            return
-        (origin,) = named.nodes
-        node = self.nodes[origin]
-        self.emit(
-            f"use {name}",
-            node.op,
-            (self.current, *node.inputs[1:]),  # the same other tensors (a decoder's memory)
-            path,
-            stmt,
-            shared=origin,
-            frozen=node.frozen,
-        )
-
     # -- blocks -------------------------------------------------------------
 
     def define_blocks(self, stmts: list[LayerStmt | InputStmt]) -> list[LayerStmt]:
@@ -695,22 +451,6 @@ class _Builder:
         self.instances[inner] = Instance(
             stmt.text, stmt.start, first, len(self.nodes) - 1, self.current
         )
-
-
-_EXAMPLES = {
-    "as": "as skip",
-    "from": "from skip",
-    "add": "add skip",
-    "mul": "mul gate",
-    "concat": "concat a b",
-    "cat": "cat a b",
-    "split": "split 24,40 a b (sizes, then one name per part)",
-    "chunk": "chunk 2 a b (the number of chunks, then one name per part)",
-    "crop": "crop up",
-    "use": "use enc (a layer given name=enc)",
-    "resize_to": "resize_to input mode=bilinear (to the spatial size of the tensor named)",
-    "return": "return out aux (the network's outputs; the first is its result)",
-}
 
 
 # Statements that only the block definitions' reader (network/blocks.py) handles.

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from convcalc.cli.command import cli
-from convcalc.formats import keras_model
+from convcalc.formats import keras_file
 from tests.paths import DATA
 
 MODELS = [
@@ -180,7 +180,7 @@ def test_a_gigabyte_file_is_refused_unread(tmp_path: Path) -> None:
 
 
 def test_a_zip_bomb_is_refused_at_the_limit(tmp_path: Path, monkeypatch: Any) -> None:
-    monkeypatch.setattr(keras_model, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(keras_file, "MAX_BYTES", 10_000)  # the reader's limit
     # Its header says 1 MB: refused before unpacking.
     bomb = _archive({"config.json": b" " * 1_000_000})
     fails(["--from-keras", _write(tmp_path, "bomb.keras", bomb)], "1,000,000 bytes")

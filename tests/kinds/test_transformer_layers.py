@@ -1,6 +1,7 @@
-"""The transformer / whole-network kinds (convcalc/layers/transformer.py) beyond what
-the torch vectors can check: convcalc's own rules (the batch stays apart, token layers
-take an L×E input), the words of their messages, and unknown sizes.
+"""The transformer / whole-network kinds (kinds/torch/transformer.py and
+transformer_attention.py) beyond what the torch vectors can check: convcalc's own rules
+(the batch stays apart, token layers take an L×E input), the words of their messages,
+and unknown sizes.
 
 Every figure for an accepted layer is checked against PyTorch in kinds/test_vectors.py; the
 numbers here are the inputs echoed back, or figures taken from those vectors."""
@@ -16,7 +17,6 @@ from convcalc.kinds import KINDS, REGISTRY, Layer, bind
 from convcalc.kinds.torch.transformer import (
     ClassToken,
     GatedMLP,
-    MultiheadAttention,
     Permute,
     PosEmbedding,
     PositionTable,
@@ -24,9 +24,9 @@ from convcalc.kinds.torch.transformer import (
     SelectToken,
     StochasticDepth,
     TokenTypes,
-    TransformerEncoderLayer,
     Transpose,
 )
+from convcalc.kinds.torch.transformer_attention import MultiheadAttention, TransformerEncoderLayer
 from convcalc.language import LayerStmt, parse
 from tests.paths import DATA
 

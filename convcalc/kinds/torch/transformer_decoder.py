@@ -22,7 +22,7 @@ from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.layer import Layer, Out, Signature
 from convcalc.kinds.shapes import Shape, fmt_shape
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.torch.transformer import _BATCH_FIRST, _check_heads
+from convcalc.kinds.torch.transformer_attention import _BATCH_FIRST, _check_heads
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
