@@ -12,6 +12,7 @@ from convcalc.kinds.keras import (  # noqa: F401  (registration)
     preprocessing,
     recurrent,
     shape,
+    wrappers,
 )
 from convcalc.kinds.keras.common import REGISTRY
 from convcalc.kinds.registry import class_names as registry_class_names
