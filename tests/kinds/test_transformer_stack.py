@@ -140,3 +140,13 @@ def test_torch_code_writes_the_stacks() -> None:
     ) in code
     assert "num_layers=1, norm=None)" in code
     assert "self.transformerdecoder_4(x3, x1)" in code
+
+
+def test_completion_knows_the_stack_words_and_their_keys() -> None:
+    from tests.cli.test_completion import complete
+
+    assert "transformerencoder" in complete(["-i", "10x64"], "transformerenc")
+    keys = complete(["-i", "10x64", "transformerencoder", "64", "8", "2"], "no")
+    assert "norm_first=" in keys or "norm" in keys or "norm=" in keys, keys
+    memory = complete(["-i", "10x64", "as", "m", "transformerdecoder", "64", "8", "2"], "mem")
+    assert "memory=" in memory, memory
