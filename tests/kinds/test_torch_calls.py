@@ -32,6 +32,18 @@ def _layer(text: str) -> Layer:
 # The table (the TORCH signatures on the layer classes)
 
 
+_STACK_KEYS = (
+    "d_model",
+    "nhead",
+    "dim_feedforward",
+    "dropout",
+    "activation",
+    "layer_norm_eps",
+    "norm_first",
+    "bias",
+)
+
+
 @pytest.mark.parametrize("cname", sorted(TORCH_CLASSES))
 def test_every_class_reads_through_its_signature(cname: str) -> None:
     word = TORCH_CLASSES[cname]
@@ -59,6 +71,9 @@ def test_every_class_reads_through_its_signature(cname: str) -> None:
         "MultiheadAttention": {"causal", "kv_heads", "rope"},
         "Transformer": {"causal"},
         "TransformerDecoderLayer": {"causal"},
+        # The stacks' short word takes the layer's keys, which the call gives its layer.
+        "TransformerEncoder": {*_STACK_KEYS},
+        "TransformerDecoder": {*_STACK_KEYS, "causal"},
     }
     assert missing <= own.get(cname, set()), missing
 
@@ -67,10 +82,12 @@ def test_every_class_is_in_the_torch_data() -> None:
     specs = [json.loads(line)["spec"] for line in (DATA / "torch_cases.jsonl").open()]
     called = {s.split("(")[0].rsplit(".", 1)[-1] for s in specs if "(" in s.split()[0]}
     # The decoders read a second tensor: their calls are in the graphs of torch_decoder.jsonl.
-    for line in (DATA / "torch_decoder.jsonl").open():
+    # The stacks nest their layer's call (families/stack.py, torch_stack.jsonl).
+    lines = [*(DATA / "torch_decoder.jsonl").open(), *(DATA / "torch_stack.jsonl").open()]
+    for line in lines:
         for stmt in json.loads(line)["spec"].split("; "):
             if "(" in stmt.split()[0]:
-                called.add(stmt.split("(")[0])
+                called.add(stmt.split("(")[0].rsplit(".", 1)[-1])
     assert set(TORCH_CLASSES) <= called
 
 

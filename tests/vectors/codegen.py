@@ -96,6 +96,8 @@ def candidates(rng: random.Random) -> list[tuple[str, list[int]]]:
     zoo = [(model_spec(m.name), []) for m in models() if not m.weights.startswith("hf:")]
     # The transformer decoders (families/decoder.py), after the zoo: adding them changed no row.
     decoders = [(d["spec"], d["input"]) for d in load("torch_decoder.jsonl") if d["error"] is None]
+    # The transformer stacks (families/stack.py), after everything else.
+    stacks = [(d["spec"], d["input"]) for d in load("torch_stack.jsonl") if d["error"] is None]
     return [
         *chains,
         *((c["spec"], c["input"]) for c in picked),
@@ -105,6 +107,7 @@ def candidates(rng: random.Random) -> list[tuple[str, list[int]]]:
         *later,
         *decoders,
         *LANGUAGE,
+        *stacks,
     ]
 
 

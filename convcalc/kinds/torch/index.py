@@ -229,8 +229,9 @@ KIND_MODULES: dict[str, str] = {
     "encoderlayer": "transformer_attention",
     "transformerdecoderlayer": "transformer_decoder",
     "decoderlayer": "transformer_decoder",
-    "transformerdecoder": "transformer_decoder",
     "transformer": "transformer_decoder",
+    "transformerencoder": "transformer_stack",
+    "transformerdecoder": "transformer_stack",
 }
 
 # PyTorch class name → its kind word
@@ -344,4 +345,6 @@ TORCH_WORDS: dict[str, str] = {
     "TransformerEncoderLayer": "transformerencoderlayer",
     "TransformerDecoderLayer": "transformerdecoderlayer",
     "Transformer": "transformer",
+    "TransformerEncoder": "transformerencoder",
+    "TransformerDecoder": "transformerdecoder",
 }

@@ -228,6 +228,7 @@ KIND_SUMMARIES: dict[str, str] = {
     "encoderlayer": "transformer encoder layer",
     "transformerdecoderlayer": "transformer decoder layer (memory=NAME)",
     "decoderlayer": "transformer decoder layer (memory=NAME)",
-    "transformerdecoder": "stack of transformer decoder layers (memory=NAME)",
     "transformer": "encoder–decoder transformer (src=NAME)",
+    "transformerencoder": "stack of transformer encoder layers",
+    "transformerdecoder": "stack of transformer decoder layers (memory=NAME)",
 }

@@ -291,7 +291,7 @@ def _check_count(name: str, n: int, module: str) -> None:
         )
 
 
-@register
+# Registered by kinds/torch/transformer_stack.py, which reads its call form too.
 class TransformerDecoder(_Blocks):
     """nn.TransformerDecoder(nn.TransformerDecoderLayer(d_model, nhead, ...), num_layers,
     norm=nn.LayerNorm(d_model) or None): num_layers decoder layers, each reading the
