@@ -158,14 +158,18 @@ def register(
                 word, klass, fixed, plist, by_key, flags, positional, sig, cname, "", framework
             )
         for word in words:
-            # The class a word follows: its own, else the first registered with its signature.
+            # The class a word follows: its own, else the first with its signature among
+            # this registration's words (instancenorm: InstanceNorm1d), else in the whole
+            # registry (dwconv2d: Conv2d). A signature object may be shared by classes
+            # (BatchNorm's and InstanceNorm's): the registration's own come first.
             entry = dict.__getitem__(into, word)
             if entry.torch is None:
                 continue
+            own = (dict.__getitem__(into, w) for w in words)
             owner = entry.torch_name or next(
                 (
                     e.torch_name
-                    for e in dict.values(into)
+                    for e in (*own, *dict.values(into))
                     if e.torch is entry.torch and e.torch_name
                 ),
                 "",

@@ -362,3 +362,22 @@ def test_call_like_text_raises_only_convcalc_errors(text: str) -> None:
     for read in (convcalc.analyze, analyze_print):
         with contextlib.suppress(convcalc.ConvcalcError):
             read(text, (3, 8, 8))
+
+
+def test_a_word_follows_a_class_of_its_own_kind() -> None:
+    """A word that is no class name follows the call of a class of its own kind
+    (instancenorm: InstanceNorm1d, not BatchNorm1d, whose signature object it shares);
+    a class of another kind only when its kind has none (dwconv2d: Conv2d)."""
+    by_cls: dict[type, set[str]] = {}
+    for entry in REGISTRY.values():
+        if entry.torch_name:
+            by_cls.setdefault(entry.cls, set()).add(entry.torch_name)
+    wrong = {
+        entry.word: entry.torch_class
+        for entry in REGISTRY.values()
+        if entry.torch is not None
+        and entry.torch_class not in by_cls.get(entry.cls, {entry.torch_class})
+    }
+    assert wrong == {}
+    assert REGISTRY["instancenorm"].torch_class == "InstanceNorm1d"
+    assert REGISTRY["upsample_bilinear"].torch_class == "UpsamplingBilinear2d"
