@@ -1,7 +1,7 @@
-"""PyTorch's transformer decoders and its whole transformer: nn.TransformerDecoderLayer,
-nn.TransformerDecoder (a stack of them, with an optional final LayerNorm) and
-nn.Transformer (an encoder stack and a decoder stack, each with its final LayerNorm)
-(docs/language.md#transformer-decoders).
+"""PyTorch's transformer decoder layer and its whole transformer: nn.TransformerDecoderLayer
+and nn.Transformer (an encoder stack and a decoder stack, each with its final LayerNorm)
+(docs/language.md#transformer-decoders); nn.TransformerDecoder, a stack of decoder
+layers, is in transformer_stack.py on the arithmetic kept here.
 
 A decoder reads two tensors: its target, the tensor before it, and the memory it
 attends to, which the layer names (``memory=enc``: a tensor named with ``as enc``, or
@@ -155,9 +155,6 @@ class _Blocks(Layer):
         given += ["batch_first=True", f"norm_first={self.norm_first}", f"bias={self.bias}"]
         return ", ".join(given)
 
-    def final_norm(self) -> str:
-        return f"nn.LayerNorm({self.d_model}, eps={self.layer_norm_eps!r}, bias={self.bias})"
-
     def part_steps(self, row: Row) -> list[Step]:
         """The parameters of one attention, one feed-forward block and one LayerNorm."""
         from convcalc.kinds.explaining import Step
@@ -289,104 +286,6 @@ def _check_count(name: str, n: int, module: str) -> None:
         raise LayerError(
             f"{name}={n}: {module}'s forward reads its first layer, so it needs at least one"
         )
-
-
-# Registered by kinds/torch/transformer_stack.py, which reads its call form too.
-class TransformerDecoder(_Blocks):
-    """nn.TransformerDecoder(nn.TransformerDecoderLayer(d_model, nhead, ...), num_layers,
-    norm=nn.LayerNorm(d_model) or None): num_layers decoder layers, each reading the
-    same memory, and an optional final LayerNorm."""
-
-    NAMES = {"transformerdecoder": {}}
-    PARAMS = (
-        Param("d_model", INT, positional=True, required=True),
-        Param("nhead", INT, positional=True, required=True, aliases=("heads",)),
-        Param("num_layers", INT, positional=True, required=True, aliases=("layers",)),
-        *_LAYER_PARAMS,
-        Param("norm", BOOL, False, help="a final LayerNorm(d_model) (PyTorch's norm=)"),
-        _CAUSAL,
-    )
-    TENSOR_KEYS = {"memory": _MEMORY}
-    SUMMARY = "stack of transformer decoder layers (memory=NAME)"
-    NOTE = (
-        "nn.TransformerDecoder(nn.TransformerDecoderLayer(d_model, nhead, …), num_layers, "
-        "norm=…) in one word: the decoder layer's keys, num_layers, and norm for the final "
-        "LayerNorm(d_model, eps=layer_norm_eps, bias=bias). memory=NAME names the tensor "
-        "every layer attends to, as for transformerdecoderlayer; its call form is not read "
-        "(it nests a call)."
-    )
-
-    num_layers: int
-    norm: bool
-    causal: bool
-
-    def infer(self, shape: Shape, batch: int = 1) -> Out:  # pragma: no cover - graph.py
-        raise LayerError("a decoder reads a memory too: memory=NAME")
-
-    def params(self) -> int:
-        return self.num_layers * self.decoder_layer_params() + (
-            self.norm_params() if self.norm else 0
-        )
-
-    def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
-        self.check()
-        _check_count("num_layers", self.num_layers, "nn.TransformerDecoder")
-        kind = "transformerdecoder"
-        tgt, memory = shapes
-        length = _tokens(kind, "target", tgt, self.d_model)
-        s = _tokens(kind, f"memory ({labels[1]})", memory, self.d_model)
-        macs = _times(self.num_layers, self.decoder_layer_macs(length, s))
-        return Out(kind, tgt, params=self.params(), macs=macs, rf=None)
-
-    EXAMPLE, EXAMPLE_INPUT = "64 8 6 memory=input norm", "10x64"
-
-    def explain(self, row: Row) -> list[Step]:
-        """The parameters of one layer, of the stack and its norm; the MACs with L and S."""
-        from convcalc.kinds.explaining import Step
-
-        n = self.num_layers
-        steps = self.part_steps(row)
-        att, feed, norm = (step.value for step in steps)
-        one = self.decoder_layer_params()
-        steps.append(
-            Step(
-                row.index,
-                "params, one layer",
-                f"2·{att} + {feed} + 3·{norm}",
-                one,
-                "self_attn and multihead_attn, linear1 and linear2, norm1 to norm3",
-            )
-        )
-        expr = f"{n}·{one}" + (f" + {norm}" if self.norm else "")
-        note = f"{n} layer{'s' if n != 1 else ''}" + (
-            ", the final norm" if self.norm else ", no final norm"
-        )
-        steps.append(Step(row.index, "params", expr, self.params(), note))
-        length, s = row.input[0], row.operands[1][0] if len(row.operands) > 1 else None
-        macs = self.decoder_layer_macs(length, s)
-        if macs is not None and length is not None and s is not None:
-            steps.append(
-                Step(
-                    row.index,
-                    "MACs",
-                    f"{n}·({self.decoder_macs_text(length, s)})",
-                    n * macs,
-                    f"per layer: self-attention over L = {length}, attention to the memory's "
-                    f"S = {s}, feed-forward (QKᵀ and AV in full, whatever the mask)",
-                )
-            )
-        return steps
-
-    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
-        from convcalc.kinds.code import TorchCode
-
-        norm = self.final_norm() if self.norm else "None"
-        return TorchCode(
-            f"nn.TransformerDecoder(nn.TransformerDecoderLayer({self.layer_args()}), "
-            f"num_layers={self.num_layers}, norm={norm})"
-        )
-
-    torch_call = TransformerDecoderLayer.torch_call
 
 
 @register

@@ -284,16 +284,16 @@ class TransformerEncoder(_Stack):
 
 
 # nn.TransformerDecoder is read here, call and short word together; kinds/torch/
-# transformer_decoder.py keeps its arithmetic (the class this one extends).
+# transformer_decoder.py keeps its arithmetic (_Blocks).
 @register
-class TransformerDecoder(_Stack, _decoder.TransformerDecoder):
+class TransformerDecoder(_Stack):
     """nn.TransformerDecoder(nn.TransformerDecoderLayer(d_model, nhead, ...), num_layers,
     norm=nn.LayerNorm(d_model) or None): num_layers decoder layers, each reading the same
     memory, and an optional final norm."""
 
     NAMES = {"transformerdecoder": {}}
     TORCH = {"TransformerDecoder": Signature(("decoder_layer", "num_layers", "norm"), required=2)}
-    PARAMS = (  # type: ignore[assignment]
+    PARAMS = (
         *_shape_params(),
         *_decoder._LAYER_PARAMS,
         _NORM,
@@ -308,9 +308,16 @@ class TransformerDecoder(_Stack, _decoder.TransformerDecoder):
         "bias=bias). memory=NAME names the tensor every layer attends to, as for "
         "transformerdecoderlayer."
     )
+    TENSOR_KEYS = {"memory": _decoder._MEMORY}
+    SUMMARY = "stack of transformer decoder layers (memory=NAME)"
     LAYER_KEY = "decoder_layer"
     MODULE = "TransformerDecoder"
     LAYER_CLASS = _decoder.TransformerDecoderLayer
+
+    causal: bool
+
+    def infer(self, shape: Shape, batch: int = 1) -> Out:  # pragma: no cover - graph.py
+        raise LayerError("a decoder reads a memory too: memory=NAME")
 
     def params(self) -> int:
         one = self.decoder_layer_params()
@@ -324,6 +331,8 @@ class TransformerDecoder(_Stack, _decoder.TransformerDecoder):
         assert isinstance(layer, _decoder.TransformerDecoderLayer)
         one = layer.infer_many(shapes, labels, batch)
         return self.finish(one, shapes[0])
+
+    EXAMPLE, EXAMPLE_INPUT = "64 8 6 memory=input norm", "10x64"
 
     def explain(self, row: Row) -> list[Step]:
         """The parameters of one layer, of the stack and its norm; the MACs with L and S."""
@@ -353,4 +362,4 @@ class TransformerDecoder(_Stack, _decoder.TransformerDecoder):
             )
         return steps
 
-    torch_module = _Stack.torch_module
+    torch_call = _decoder.TransformerDecoderLayer.torch_call
