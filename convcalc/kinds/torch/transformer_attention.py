@@ -29,6 +29,48 @@ SECTION = "Sequences and transformers"
 # batch_first: convcalc's shapes leave the batch out, so either layout reads the same.
 _BATCH_FIRST = {"batch_first": BOOL, **PLACED}
 
+# The layer's arguments, nn.TransformerDecoderLayer's (and nn.TransformerEncoderLayer's).
+_LAYER_PARAMS = (
+    Param("dim_feedforward", INT, 2048, aliases=("ff",)),
+    Param("dropout", FLOAT, 0.1),
+    Param("activation", Choice("relu", "gelu"), "relu"),
+    Param("layer_norm_eps", FLOAT, 1e-5, aliases=("eps",)),
+    Param("norm_first", BOOL, False),
+    Param("bias", BOOL, True),
+)
+_LAYER_SIGNATURE = (
+    "d_model",
+    "nhead",
+    "dim_feedforward",
+    "dropout",
+    "activation",
+    "layer_norm_eps",
+    "batch_first",
+    "norm_first",
+    "bias",
+    *PLACEMENT,
+)
+
+
+def _check_feed_forward(dim_feedforward: int, dropout: float) -> None:
+    """The feed-forward block's rejections: nn.Linear's size, nn.Dropout's p (which
+    MultiheadAttention's dropout, never an nn.Dropout, escapes)."""
+    if dim_feedforward < 0:
+        raise LayerError(f"dim_feedforward must not be negative, got {dim_feedforward}")
+    if not 0.0 <= dropout <= 1.0:
+        raise LayerError(f"dropout probability has to be between 0 and 1, got {dropout:g}")
+
+
+def _layer_args(layer: Layer, first: tuple[str, ...] = ("d_model", "nhead")) -> str:
+    """An encoder or decoder layer's constructor arguments (nn.Transformer's with its
+    layer counts in ``first``), batch first."""
+    from convcalc.kinds.code import py
+
+    keys = (*first, "dim_feedforward", "dropout", "activation", "layer_norm_eps")
+    given = [f"{k}={py(layer.__dict__[k])}" for k in keys]
+    given += ["batch_first=True", f"norm_first={layer.__dict__['norm_first']}"]
+    return ", ".join([*given, f"bias={layer.__dict__['bias']}"])
+
 
 def _check_heads(embed_dim: int, num_heads: int) -> None:
     if embed_dim <= 0 or num_heads <= 0:
@@ -343,33 +385,11 @@ class TransformerEncoderLayer(Layer):
     and a 2-layer feed-forward block, each with a residual and a LayerNorm."""
 
     NAMES = {"transformerencoderlayer": {}, "encoderlayer": {}}
-    TORCH = {
-        "TransformerEncoderLayer": Signature(
-            (
-                "d_model",
-                "nhead",
-                "dim_feedforward",
-                "dropout",
-                "activation",
-                "layer_norm_eps",
-                "batch_first",
-                "norm_first",
-                "bias",
-                *PLACEMENT,
-            ),
-            required=2,
-            extra=_BATCH_FIRST,
-        )
-    }
+    TORCH = {"TransformerEncoderLayer": Signature(_LAYER_SIGNATURE, required=2, extra=_BATCH_FIRST)}
     PARAMS = (
         Param("d_model", INT, positional=True, required=True),
         Param("nhead", INT, positional=True, required=True, aliases=("heads",)),
-        Param("dim_feedforward", INT, 2048, aliases=("ff",)),
-        Param("dropout", FLOAT, 0.1),
-        Param("activation", Choice("relu", "gelu"), "relu"),
-        Param("layer_norm_eps", FLOAT, 1e-5, aliases=("eps",)),
-        Param("norm_first", BOOL, False),
-        Param("bias", BOOL, True),
+        *_LAYER_PARAMS,
     )
     SUMMARY = "transformer encoder layer"
 
@@ -384,11 +404,7 @@ class TransformerEncoderLayer(Layer):
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
         e, ff = self.d_model, self.dim_feedforward
-        if ff < 0:
-            raise LayerError(f"dim_feedforward must not be negative, got {ff}")
-        if not 0.0 <= self.dropout <= 1.0:
-            # Unlike MultiheadAttention's, its nn.Dropout modules check p.
-            raise LayerError(f"dropout probability has to be between 0 and 1, got {self.dropout:g}")
+        _check_feed_forward(ff, self.dropout)
         _check_heads(e, self.nhead)
         length = _checktoken_shape("transformerencoderlayer", shape, e)
         b = 1 if self.bias else 0
@@ -403,12 +419,9 @@ class TransformerEncoderLayer(Layer):
 
     def torch_module(self, kind: str, shape: Shape) -> TorchCode:
         # batch_first=True: convcalc's tokens are (L, E), the batch before them.
-        from convcalc.kinds.code import TorchCode, py
+        from convcalc.kinds.code import TorchCode
 
-        first = ("d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps")
-        given = [f"{k}={py(self.__dict__[k])}" for k in first]
-        given += ["batch_first=True", f"norm_first={self.norm_first}", f"bias={self.bias}"]
-        return TorchCode(f"nn.TransformerEncoderLayer({', '.join(given)})")
+        return TorchCode(f"nn.TransformerEncoderLayer({_layer_args(self)})")
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True

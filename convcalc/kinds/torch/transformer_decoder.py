@@ -17,12 +17,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INT, PLACEMENT, Param
-from convcalc.kinds.args import ChoiceType as Choice
+from convcalc.kinds.args import BOOL, INT, PLACEMENT, Param
 from convcalc.kinds.layer import Layer, Out, Signature
 from convcalc.kinds.shapes import Shape, fmt_shape
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.torch.transformer_attention import _BATCH_FIRST, _check_heads
+from convcalc.kinds.torch.transformer_attention import (
+    _BATCH_FIRST,
+    _LAYER_PARAMS,
+    _LAYER_SIGNATURE,
+    _check_feed_forward,
+    _check_heads,
+    _layer_args,
+)
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
@@ -34,33 +40,12 @@ SECTION = "Sequences and transformers"
 _MEMORY = "the memory it attends to (the encoder's output)"
 _SRC = "the source sequence its encoder reads"
 
-# The layer's arguments, nn.TransformerDecoderLayer's (and nn.TransformerEncoderLayer's).
-_LAYER_PARAMS = (
-    Param("dim_feedforward", INT, 2048, aliases=("ff",)),
-    Param("dropout", FLOAT, 0.1),
-    Param("activation", Choice("relu", "gelu"), "relu"),
-    Param("layer_norm_eps", FLOAT, 1e-5, aliases=("eps",)),
-    Param("norm_first", BOOL, False),
-    Param("bias", BOOL, True),
-)
 _CAUSAL = Param(
     "causal",
     BOOL,
     False,
     aliases=("tgt_is_causal",),
     help="a causal mask on the target's self-attention (-o torch passes it); no figure changes",
-)
-_LAYER_SIGNATURE = (
-    "d_model",
-    "nhead",
-    "dim_feedforward",
-    "dropout",
-    "activation",
-    "layer_norm_eps",
-    "batch_first",
-    "norm_first",
-    "bias",
-    *PLACEMENT,
 )
 
 
@@ -98,12 +83,8 @@ class _Blocks(Layer):
 
     def check(self) -> None:
         """PyTorch's rejections, in the order its constructor meets them."""
-        ff = self.dim_feedforward
         _check_heads(self.d_model, self.nhead)
-        if ff < 0:
-            raise LayerError(f"dim_feedforward must not be negative, got {ff}")
-        if not 0.0 <= self.dropout <= 1.0:
-            raise LayerError(f"dropout probability has to be between 0 and 1, got {self.dropout:g}")
+        _check_feed_forward(self.dim_feedforward, self.dropout)
 
     def norm_params(self) -> int:
         """One LayerNorm(d_model, bias=bias): weight and bias."""
@@ -148,12 +129,7 @@ class _Blocks(Layer):
 
     def layer_args(self) -> str:
         """nn.TransformerDecoderLayer's (or EncoderLayer's) constructor arguments."""
-        from convcalc.kinds.code import py
-
-        first = ("d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps")
-        given = [f"{k}={py(self.__dict__[k])}" for k in first]
-        given += ["batch_first=True", f"norm_first={self.norm_first}", f"bias={self.bias}"]
-        return ", ".join(given)
+        return _layer_args(self)
 
     def part_steps(self, row: Row) -> list[Step]:
         """The parameters of one attention, one feed-forward block and one LayerNorm."""
@@ -444,21 +420,10 @@ class Transformer(_Blocks):
         return steps
 
     def torch_module(self, kind: str, shape: Shape) -> TorchCode:
-        from convcalc.kinds.code import TorchCode, py
+        from convcalc.kinds.code import TorchCode
 
-        keys = (
-            "d_model",
-            "nhead",
-            "num_encoder_layers",
-            "num_decoder_layers",
-            "dim_feedforward",
-            "dropout",
-            "activation",
-            "layer_norm_eps",
-        )
-        given = [f"{k}={py(self.__dict__[k])}" for k in keys]
-        given += ["batch_first=True", f"norm_first={self.norm_first}", f"bias={self.bias}"]
-        return TorchCode(f"nn.Transformer({', '.join(given)})")
+        first = ("d_model", "nhead", "num_encoder_layers", "num_decoder_layers")
+        return TorchCode(f"nn.Transformer({_layer_args(self, first)})")
 
     def torch_call(self, module: str, args: list[str]) -> str:
         # forward(src, tgt): the source first; the graph's order is the target first.

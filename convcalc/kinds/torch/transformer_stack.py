@@ -21,7 +21,7 @@ from convcalc.kinds.layer import Layer, Out, Signature
 from convcalc.kinds.shapes import Shape, fmt_tuple
 from convcalc.kinds.torch import transformer_decoder as _decoder
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.torch.transformer_attention import TransformerEncoderLayer
+from convcalc.kinds.torch.transformer_attention import _LAYER_PARAMS, TransformerEncoderLayer
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import TorchCode
@@ -32,16 +32,7 @@ if TYPE_CHECKING:
 SECTION = "Sequences and transformers"
 
 # The layer's own arguments, which the stack takes from the layer it is given.
-_LAYER_KEYS = (
-    "d_model",
-    "nhead",
-    "dim_feedforward",
-    "dropout",
-    "activation",
-    "layer_norm_eps",
-    "norm_first",
-    "bias",
-)
+_LAYER_KEYS = ("d_model", "nhead", *(p.name for p in _LAYER_PARAMS))
 
 
 class CallType(ArgType):
@@ -232,7 +223,7 @@ class TransformerEncoder(_Stack):
     }
     PARAMS = (
         *_shape_params(),
-        *_decoder._LAYER_PARAMS,
+        *_LAYER_PARAMS,
         _NORM,
         Param("encoder_layer", _ENCODER_LAYER, None, help="the call's layer"),
     )
@@ -295,7 +286,7 @@ class TransformerDecoder(_Stack):
     TORCH = {"TransformerDecoder": Signature(("decoder_layer", "num_layers", "norm"), required=2)}
     PARAMS = (
         *_shape_params(),
-        *_decoder._LAYER_PARAMS,
+        *_LAYER_PARAMS,
         _NORM,
         _decoder._CAUSAL,
         Param("decoder_layer", _DECODER_LAYER, None, help="the call's layer"),
