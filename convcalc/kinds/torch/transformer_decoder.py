@@ -161,6 +161,34 @@ class _Blocks(Layer):
             ),
         ]
 
+    def layer_sum(self, parts: list[Step], decoder: bool) -> tuple[str, str]:
+        """One encoder (or decoder) layer's parameters as a sum of ``parts``
+        (part_steps'), and what it counts."""
+        att, feed, norm = (step.value for step in parts)
+        if decoder:
+            return (
+                f"2·{att} + {feed} + 3·{norm}",
+                "self_attn and multihead_attn, linear1 and linear2, norm1 to norm3",
+            )
+        return f"{att} + {feed} + 2·{norm}", "self_attn, linear1 and linear2, norm1 and norm2"
+
+    def decoder_macs_steps(self, row: Row, n: int | None = None) -> list[Step]:
+        """The MACs of one decoder layer (of ``n``, per layer) with L and the memory's S."""
+        from convcalc.kinds.explaining import Step
+
+        length, s = row.input[0], row.operands[1][0] if len(row.operands) > 1 else None
+        macs = self.decoder_layer_macs(length, s)
+        if macs is None or length is None or s is None:
+            return []
+        text = self.decoder_macs_text(length, s)
+        note = (
+            f"self-attention over L = {length}, attention to the memory's S = {s}, "
+            "feed-forward (QKᵀ and AV in full, whatever the mask)"
+        )
+        if n is None:
+            return [Step(row.index, "MACs", text, macs, note)]
+        return [Step(row.index, "MACs", f"{n}·({text})", n * macs, f"per layer: {note}")]
+
     def decoder_macs_text(self, length: int, s: int) -> str:
         e, ff = self.d_model, self.dim_feedforward
         return (
@@ -220,29 +248,9 @@ class TransformerDecoderLayer(_Blocks):
         from convcalc.kinds.explaining import Step
 
         steps = self.part_steps(row)
-        att, feed, norm = (step.value for step in steps)
-        steps.append(
-            Step(
-                row.index,
-                "params",
-                f"2·{att} + {feed} + 3·{norm}",
-                self.decoder_layer_params(),
-                "self_attn and multihead_attn, linear1 and linear2, norm1 to norm3",
-            )
-        )
-        length, s = row.input[0], row.operands[1][0] if len(row.operands) > 1 else None
-        macs = self.decoder_layer_macs(length, s)
-        if macs is not None and length is not None and s is not None:
-            steps.append(
-                Step(
-                    row.index,
-                    "MACs",
-                    self.decoder_macs_text(length, s),
-                    macs,
-                    f"self-attention over L = {length}, attention to the memory's S = {s}, "
-                    "feed-forward (QKᵀ and AV in full, whatever the mask)",
-                )
-            )
+        expr, note = self.layer_sum(steps, decoder=True)
+        steps.append(Step(row.index, "params", expr, self.decoder_layer_params(), note))
+        steps += self.decoder_macs_steps(row)
         return steps
 
     def torch_module(self, kind: str, shape: Shape) -> TorchCode:
@@ -351,23 +359,13 @@ class Transformer(_Blocks):
 
         ne, nd = self.num_encoder_layers, self.num_decoder_layers
         steps = self.part_steps(row)
-        att, feed, norm = (step.value for step in steps)
+        norm = steps[-1].value
         enc, dec = self.encoder_layer_params(), self.decoder_layer_params()
+        enc_expr, enc_note = self.layer_sum(steps, decoder=False)
+        dec_expr, dec_note = self.layer_sum(steps, decoder=True)
         steps += [
-            Step(
-                row.index,
-                "params, encoder layer",
-                f"{att} + {feed} + 2·{norm}",
-                enc,
-                "self_attn, linear1 and linear2, norm1 and norm2",
-            ),
-            Step(
-                row.index,
-                "params, decoder layer",
-                f"2·{att} + {feed} + 3·{norm}",
-                dec,
-                "self_attn and multihead_attn, linear1 and linear2, norm1 to norm3",
-            ),
+            Step(row.index, "params, encoder layer", enc_expr, enc, enc_note),
+            Step(row.index, "params, decoder layer", dec_expr, dec, dec_note),
             Step(
                 row.index,
                 "params, encoder",

@@ -250,14 +250,8 @@ class TransformerEncoder(_Stack):
         from convcalc.kinds.explaining import Step
 
         steps = self.part_steps(row)
-        att, feed, norm = (step.value for step in steps)
-        one = self.encoder_layer_params()
-        steps += self.stack_steps(
-            row,
-            one,
-            f"{att} + {feed} + 2·{norm}",
-            "self_attn, linear1 and linear2, norm1 and norm2",
-        )
+        expr, note = self.layer_sum(steps, decoder=False)
+        steps += self.stack_steps(row, self.encoder_layer_params(), expr, note)
         s, n = row.input[0], self.num_layers
         macs = self.encoder_layer_macs(s)
         if macs is not None and s is not None:
@@ -327,30 +321,9 @@ class TransformerDecoder(_Stack):
 
     def explain(self, row: Row) -> list[Step]:
         """The parameters of one layer, of the stack and its norm; the MACs with L and S."""
-        from convcalc.kinds.explaining import Step
-
-        n = self.num_layers
         steps = self.part_steps(row)
-        att, feed, norm = (step.value for step in steps)
-        steps += self.stack_steps(
-            row,
-            self.decoder_layer_params(),
-            f"2·{att} + {feed} + 3·{norm}",
-            "self_attn and multihead_attn, linear1 and linear2, norm1 to norm3",
-        )
-        length, s = row.input[0], row.operands[1][0] if len(row.operands) > 1 else None
-        macs = self.decoder_layer_macs(length, s)
-        if macs is not None and length is not None and s is not None:
-            steps.append(
-                Step(
-                    row.index,
-                    "MACs",
-                    f"{n}·({self.decoder_macs_text(length, s)})",
-                    n * macs,
-                    f"per layer: self-attention over L = {length}, attention to the memory's "
-                    f"S = {s}, feed-forward (QKᵀ and AV in full, whatever the mask)",
-                )
-            )
-        return steps
+        expr, note = self.layer_sum(steps, decoder=True)
+        steps += self.stack_steps(row, self.decoder_layer_params(), expr, note)
+        return steps + self.decoder_macs_steps(row, self.num_layers)
 
     torch_call = _decoder.TransformerDecoderLayer.torch_call
