@@ -328,6 +328,31 @@ def bind(
     return entry.cls(**values)
 
 
+def bind_call(
+    value: Value,
+    source: str,
+    registry: Mapping[str, Entry],
+    expected: str,
+    kinds: Iterable[str] | None = None,
+) -> Layer:
+    """A layer given as another's argument, written as a call (one of ``kinds``, any
+    when None), bound by ``registry`` as if alone; else a SpecError on the value:
+    "expected {expected}; got …"."""
+    stmt = value.value
+    if (
+        value.kind != "call"
+        or not isinstance(stmt, LayerStmt)
+        or (kinds is not None and stmt.kind not in kinds)
+    ):
+        raise SpecError(
+            f"expected {expected}; got {source[value.start : value.end]!r}",
+            source=source,
+            start=value.start,
+            end=value.end,
+        )
+    return bind(stmt, source, registry)
+
+
 def _unknown_torch_key(entry: Entry, callee: str, key: str, allowed: Iterable[str]) -> str:
     message = f"{callee}() has no argument {key!r}"
     param = entry.by_key.get(key.lower())

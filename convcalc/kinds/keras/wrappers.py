@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from convcalc.errors import LayerError, SpecError
+from convcalc.errors import LayerError
 from convcalc.kinds.args import ArgType, OptionalType, Param
 from convcalc.kinds.args import ChoiceType as Choice
 from convcalc.kinds.keras.common import (
@@ -35,20 +35,11 @@ class LayerType(ArgType):
     name = "a layer, as Keras's call (LSTM(64))"
 
     def convert(self, value: Value, source: str) -> Layer:
-        from convcalc.kinds.binding import bind
+        from convcalc.kinds.binding import bind_call
         from convcalc.kinds.keras.common import REGISTRY
-        from convcalc.language import LayerStmt
 
-        stmt = value.value
-        if value.kind != "call" or not isinstance(stmt, LayerStmt):
-            raise SpecError(
-                f"expected a layer written as Keras's call, e.g. LSTM(64); got "
-                f"{source[value.start : value.end]!r}",
-                source=source,
-                start=value.start,
-                end=value.end,
-            )
-        return bind(stmt, source, REGISTRY)
+        expected = "a layer written as Keras's call, e.g. LSTM(64)"
+        return bind_call(value, source, REGISTRY, expected)
 
 
 LAYER = LayerType()

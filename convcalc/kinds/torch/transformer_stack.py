@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from convcalc.errors import LayerError, SpecError
+from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, ArgType, BoolType, Param
 from convcalc.kinds.layer import Layer, Out, Signature
 from convcalc.kinds.shapes import Shape, fmt_tuple
@@ -44,24 +44,12 @@ class CallType(ArgType):
         self.name = " or ".join(f"{c}(…)" for c in classes)  # type: ignore[misc]
 
     def convert(self, value: Value, source: str) -> Layer:
-        from convcalc.kinds.binding import bind
+        from convcalc.kinds.binding import bind_call
         from convcalc.kinds.torch.registry import REGISTRY
-        from convcalc.language import LayerStmt
 
-        stmt = value.value
-        if (
-            value.kind != "call"
-            or not isinstance(stmt, LayerStmt)
-            or stmt.kind not in {c.lower() for c in self.classes}
-        ):
-            raise SpecError(
-                f"expected {self.name}, a layer written as PyTorch's call; got "
-                f"{source[value.start : value.end]!r}",
-                source=source,
-                start=value.start,
-                end=value.end,
-            )
-        return bind(stmt, source, REGISTRY)
+        kinds = {c.lower() for c in self.classes}
+        expected = f"{self.name}, a layer written as PyTorch's call"
+        return bind_call(value, source, REGISTRY, expected, kinds)
 
 
 class NormType(BoolType):
