@@ -479,11 +479,11 @@ class _Builder:
             if tensor != self.current:
                 self.leave(stmt)
             self.current = tensor
-        elif kind in ("add", "mul", "concat", "cat"):
+        elif kind in ("add", "sub", "mul", "concat", "cat"):
             values = self.names_of(stmt, 1)
             keys = self.keys_of(stmt, self.axis_keys() if kind in ("concat", "cat") else ())
             operands = [self.lookup(v, scope) for v in values]
-            arithmetic = kind in ("add", "mul")
+            arithmetic = kind in ("add", "sub", "mul")
             if self.current not in operands or (arithmetic and len(operands) == 1):
                 # 'add x' is current + x; naming the current one too ('add a b' after
                 # b) does not add it twice, but 'add c' after c is c + c, as in torch.
@@ -519,6 +519,8 @@ class _Builder:
 
             resized = resize(**self.resize_keys(keys))  # type: ignore[arg-type]
             self.emit(stmt.text, resized, (self.current, target), path, stmt)
+        elif kind in ("matmul", "corr_lookup", "coords_grid"):
+            self.raft_op(stmt, scope, path)
         elif kind == "return":
             if path:
                 raise self.error("'return' stands at the top level, not inside a block", stmt)
@@ -544,6 +546,34 @@ class _Builder:
             )
         else:  # "end"
             raise self.error("'end' without a 'block' to close", stmt)
+
+    def raft_op(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
+        """``matmul NAME``, ``coords_grid`` and ``corr_lookup LEVEL… radius=R`` (RAFT)."""
+        from convcalc.kinds import merge
+        from convcalc.kinds.args import INT
+
+        if self.framework.channels_last:
+            raise self.error(f"'{stmt.kind}' is PyTorch's (channels first)", stmt)
+        kind = stmt.kind
+        if kind == "coords_grid":
+            self.names_of(stmt, 0, 0)
+            self.keys_of(stmt, ())
+            self.emit(stmt.text, merge.coords_grid(), (self.current,), path, stmt)
+            return
+        if kind == "matmul":
+            (value,) = self.names_of(stmt, 1, 1)
+            self.keys_of(stmt, ())
+            operands = (self.current, self.lookup(value, scope))
+            self.emit(stmt.text, merge.matmul(), operands, path, stmt)
+            return
+        values = self.names_of(stmt, 1)
+        keys = self.keys_of(stmt, ("radius",))
+        if "radius" not in keys:
+            raise self.error("corr_lookup needs radius=R (RAFT's: 3 small, 4 large)", stmt)
+        radius = INT.convert(keys["radius"].value, self.source)
+        levels = tuple(self.lookup(v, scope) for v in values)
+        op = merge.corr_lookup(radius)
+        self.emit(stmt.text, op, (self.current, *levels), path, stmt)
 
     def resize_keys(self, keys: dict[str, Arg]) -> dict[str, object]:
         """``resize_to``'s mode= and align_corners=, read as nn.Upsample's."""
@@ -710,6 +740,10 @@ _EXAMPLES = {
     "use": "use enc (a layer given name=enc)",
     "resize_to": "resize_to input mode=bilinear (to the spatial size of the tensor named)",
     "return": "return out aux (the network's outputs; the first is its result)",
+    "sub": "sub coords0",
+    "coords_grid": "coords_grid (no arguments: the grid of the current map)",
+    "matmul": "matmul f2 (torch.matmul of the current tensor and the one named)",
+    "corr_lookup": "corr_lookup c0 c1 c2 c3 radius=4 (RAFT's lookup around the coordinates)",
 }
 
 
