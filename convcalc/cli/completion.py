@@ -56,7 +56,7 @@ KEYWORD_HELP = {
     "end": "end a block definition",
     "include": "take a family's blocks: include resnet",
     "sub": "subtract named tensors from the current one",
-    "matmul": "matrix product with a named tensor",
+    "bmm": "matrix product by a named tensor (torch.bmm)",
     "coords_grid": "RAFT's pixel-coordinate grid of the current map",
     "corr_lookup": "RAFT's correlation-pyramid lookup",
 }
@@ -64,7 +64,7 @@ KEYWORD_HELP = {
 _TAKES_NAMES = frozenset(
     (
         *("from", "add", "sub", "mul", "concat", "cat", "crop", "resize_to", "return"),
-        *("matmul", "corr_lookup"),
+        *("bmm", "corr_lookup"),
     )
 )
 

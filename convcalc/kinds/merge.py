@@ -1,7 +1,7 @@
 """The graph operations that take or give more than one tensor: elementwise
 ``add``/``mul`` with PyTorch's broadcasting, ``concat``, the parts of ``split`` and
 ``chunk``, the centre ``crop`` of the 2015 U-Net, ``resize_to``, F.interpolate to
-another tensor's size (DeepLab's and FCN's heads), ``sub``, ``matmul`` (torch.matmul of
+another tensor's size (DeepLab's and FCN's heads), ``sub``, ``bmm`` (torch.bmm of
 two tensors) and RAFT's shape-only ``coords_grid`` and ``corr_lookup``.
 
 They are not layer kinds (graph.py creates them from graph statements), but they
@@ -467,62 +467,37 @@ class Resize(GraphOp):
 
 
 class MatMul(GraphOp):
-    """``matmul NAME``: ``torch.matmul(x, NAME)``, the batch kept apart. The operands have
-    one rank, at least two dimensions besides the batch (otherwise what torch.matmul does
-    would depend on the batch size); the last two are the matrices (n×k by k×m gives
-    n×m), the others broadcast as PyTorch's do. MACs n·k·m per matrix product, as PyTorch's
-    flop counter has its bmm (RAFT's correlation volume, fmap1ᵀ·fmap2)."""
+    """``bmm NAME``: ``torch.bmm(x, NAME)``, a matrix product per sample: n×k by k×m
+    (each besides the batch) gives n×m, n·k·m MACs, as PyTorch's flop counter has it
+    (RAFT's correlation volume, fmap1ᵀ·fmap2)."""
 
     KEEPS_DTYPE = False
 
     def infer_many(self, shapes: Sequence[Shape], labels: Sequence[str], batch: int = 1) -> Out:
         a, b = shapes
         for shape, label in zip(shapes, labels):
-            if len(shape) < 2:
+            if len(shape) != 2:
                 raise LayerError(
-                    f"matmul needs at least 2 dimensions besides the batch, got "
-                    f"{fmt_shape(shape)} ({label}): with the batch, torch.matmul would "
-                    "multiply across it"
+                    f"bmm multiplies matrices: n×k by k×m besides the batch, got "
+                    f"{fmt_shape(shape)} ({label})"
                 )
-        _same_rank("matmul", shapes, labels)
-        n, k = a[-2:]
-        k2, m = b[-2:]
+        n, k = a
+        k2, m = b
         if k is not None and k2 is not None and k != k2:
             raise LayerError(
-                f"cannot matmul {fmt_shape(a)} ({labels[0]}) by {fmt_shape(b)} ({labels[1]}): "
-                f"{n}×{k} by {k2}×{m} (the first's last size must be the second's "
-                "next-to-last)"
+                f"cannot bmm {fmt_shape(a)} ({labels[0]}) by {fmt_shape(b)} ({labels[1]}): "
+                f"{n}×{k} by {k2}×{m} (the first's columns must be the second's rows)"
             )
-        lead: list[int | None] = []
-        for x, y in zip(a[:-2], b[:-2]):
-            if x == y or y == 1:
-                lead.append(x)
-            elif x == 1:
-                lead.append(y)
-            elif x is None or y is None:
-                lead.append(y if x is None else x)
-            else:
-                raise LayerError(
-                    f"cannot matmul {fmt_shape(a)} ({labels[0]}) by {fmt_shape(b)} "
-                    f"({labels[1]}): the dimensions before the matrices, "
-                    f"{fmt_shape(tuple(a[:-2]))} and {fmt_shape(tuple(b[:-2]))}, do not "
-                    f"broadcast ({x} vs {y})"
-                )
-        out = (*lead, n, m)
-        macs: int | None = None
-        if k is not None and all(v is not None for v in out):
-            macs = batch * k
-            for v in out:
-                macs *= v or 0
-        return Out("matmul", out, macs=macs, rf=None)
+        macs = None if None in (n, k, m) else batch * (n or 0) * (k or 0) * (m or 0)
+        return Out("bmm", (n, m), macs=macs, rf=None)
 
     def torch_forward(self, args: list[str]) -> TorchCode:
         from convcalc.kinds.code import TorchCode
 
-        return TorchCode(f"torch.matmul({args[0]}, {args[1]})")
+        return TorchCode(f"torch.bmm({args[0]}, {args[1]})")
 
     def explain(self, row: Row) -> list[Step]:
-        """The operands' shapes and the product's: n·k·m MACs per matrix product."""
+        """The operands' shapes and the product's: n·k·m MACs per sample."""
         from convcalc.kinds.explaining import Step, known, shape_text
 
         if not known(row.input):
@@ -631,7 +606,7 @@ class CorrLookup(GraphOp):
         )
 
 
-def matmul() -> MatMul:
+def bmm() -> MatMul:
     return MatMul()
 
 

@@ -519,7 +519,7 @@ class _Builder:
 
             resized = resize(**self.resize_keys(keys))  # type: ignore[arg-type]
             self.emit(stmt.text, resized, (self.current, target), path, stmt)
-        elif kind in ("matmul", "corr_lookup", "coords_grid"):
+        elif kind in ("bmm", "corr_lookup", "coords_grid"):
             self.raft_op(stmt, scope, path)
         elif kind == "return":
             if path:
@@ -548,7 +548,7 @@ class _Builder:
             raise self.error("'end' without a 'block' to close", stmt)
 
     def raft_op(self, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
-        """``matmul NAME``, ``coords_grid`` and ``corr_lookup LEVEL… radius=R`` (RAFT)."""
+        """``bmm NAME``, ``coords_grid`` and ``corr_lookup LEVEL… radius=R`` (RAFT)."""
         from convcalc.kinds import merge
         from convcalc.kinds.args import INT
 
@@ -560,11 +560,11 @@ class _Builder:
             self.keys_of(stmt, ())
             self.emit(stmt.text, merge.coords_grid(), (self.current,), path, stmt)
             return
-        if kind == "matmul":
+        if kind == "bmm":
             (value,) = self.names_of(stmt, 1, 1)
             self.keys_of(stmt, ())
             operands = (self.current, self.lookup(value, scope))
-            self.emit(stmt.text, merge.matmul(), operands, path, stmt)
+            self.emit(stmt.text, merge.bmm(), operands, path, stmt)
             return
         values = self.names_of(stmt, 1)
         keys = self.keys_of(stmt, ("radius",))
@@ -742,7 +742,7 @@ _EXAMPLES = {
     "return": "return out aux (the network's outputs; the first is its result)",
     "sub": "sub coords0",
     "coords_grid": "coords_grid (no arguments: the grid of the current map)",
-    "matmul": "matmul f2 (torch.matmul of the current tensor and the one named)",
+    "bmm": "bmm f2 (torch.bmm of the current tensor by the one named)",
     "corr_lookup": "corr_lookup c0 c1 c2 c3 radius=4 (RAFT's lookup around the coordinates)",
 }
 

@@ -1,4 +1,4 @@
-"""The graph statements RAFT needs (matmul, sub, coords_grid, corr_lookup), checked
+"""The graph statements RAFT needs (bmm, sub, coords_grid, corr_lookup), checked
 against PyTorch's vectors (tests/vectors/raft_ops.py) and in a spec."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 import convcalc
 from convcalc.errors import ConvcalcError, LayerError
-from convcalc.kinds.merge import coords_grid, corr_lookup, elementwise, matmul
+from convcalc.kinds.merge import bmm, coords_grid, corr_lookup, elementwise
 from tests import paths
 
 CASES = [
@@ -20,7 +20,7 @@ CASES = [
 
 def _op(case: dict[str, Any]) -> Any:
     return {
-        "matmul": matmul,
+        "bmm": bmm,
         "sub": lambda: elementwise("sub"),
         "coords_grid": coords_grid,
         "corr_lookup": lambda: corr_lookup(case.get("radius", 0)),
@@ -28,7 +28,7 @@ def _op(case: dict[str, Any]) -> Any:
 
 
 def test_the_data_has_acceptances_and_rejections() -> None:
-    for op in ("matmul", "sub", "coords_grid", "corr_lookup"):
+    for op in ("bmm", "sub", "coords_grid", "corr_lookup"):
         rows = [c for c in CASES if c["op"] == op]
         rejected = sum(c["error"] is not None for c in rows)
         assert 0.1 < rejected / len(rows) < 0.7, op
@@ -46,8 +46,8 @@ def test_as_pytorch(case: dict[str, Any]) -> None:
         return op.infer_many(shapes, labels, case["batch"])
 
     if case["error"] is not None or case.get("batch_dependent"):
-        # batch_dependent: convcalc refuses a matmul operand without two dimensions
-        # besides the batch, whatever PyTorch does at one batch size.
+        # batch_dependent: sub of tensors of different ranks, which convcalc refuses
+        # whatever PyTorch does at one batch size (as it does add and mul).
         with pytest.raises(LayerError):
             infer()
         return
@@ -64,7 +64,7 @@ from a; conv2d 16 k=8 s=8 name=enc; as f1
 from b; use enc; as f2
 from f1; flatten 2; transpose 1 2; as f1t
 from f2; flatten 2; as f2f
-from f1t; matmul f2f; unflatten 2 8,8; as c0
+from f1t; bmm f2f; unflatten 2 8,8; as c0
 avg_pool2d 2; as c1
 from f1; coords_grid; as coords0; as coords1
 corr_lookup c0 c1 radius=3; as corr
@@ -77,21 +77,21 @@ def test_in_a_spec() -> None:
     a = convcalc.analyze(RAFT_LIKE)
     assert list(a.output) == [2 * 49 + 2, 8, 8]
     kinds = {r.kind: r for r in a.layers}
-    assert kinds["matmul"].macs == 64 * 16 * 64  # (H·W)×C by C×(H·W)
-    assert list(kinds["matmul"].output) == [64, 64]
+    assert kinds["bmm"].macs == 64 * 16 * 64  # (H·W)×C by C×(H·W)
+    assert list(kinds["bmm"].output) == [64, 64]
     assert list(kinds["corr_lookup"].output) == [98, 8, 8]
     assert list(kinds["coords_grid"].output) == [2, 8, 8]
     assert a.macs == 2 * 16 * 3 * 64 * 64 + 64 * 16 * 64
     code = convcalc.to_torch(RAFT_LIKE)
-    for call in ("torch.matmul(", "coords_grid(", "corr_lookup(", "radius=3)", " - "):
+    for call in ("torch.bmm(", "coords_grid(", "corr_lookup(", "radius=3)", " - "):
         assert call in code
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("input 4x8x6\nas x; matmul x", "by 4x8x6 (x: the input): 8×6 by 8×6"),
-        ("input 4x8\nflatten; as x; matmul x", "at least 2 dimensions besides the batch"),
+        ("input 8x6\nas x; bmm x", "by 8x6 (x: the input): 8×6 by 8×6"),
+        ("input 4x8x8\nas x; bmm x", "bmm multiplies matrices: n×k by k×m besides the batch"),
         ("input 2x4x4\nas c; corr_lookup c radius=1", "has 2 channels, but the coordinates' 4×4"),
         ("input 2x4x4\nas c; corr_lookup c", "corr_lookup needs radius=R"),
         ("input 3x4x4\nas c; corr_lookup c radius=1", "coordinates as 2×H×W"),
