@@ -231,6 +231,8 @@ KIND_MODULES: dict[str, str] = {
     "decoderlayer": "transformer_decoder",
     "transformerdecoder": "transformer_decoder",
     "transformer": "transformer_decoder",
+    "unfold": "unfold",
+    "sum": "unfold",
 }
 
 # PyTorch class name → its kind word
@@ -344,4 +346,5 @@ TORCH_WORDS: dict[str, str] = {
     "TransformerEncoderLayer": "transformerencoderlayer",
     "TransformerDecoderLayer": "transformerdecoderlayer",
     "Transformer": "transformer",
+    "Unfold": "unfold",
 }

@@ -230,4 +230,6 @@ KIND_SUMMARIES: dict[str, str] = {
     "decoderlayer": "transformer decoder layer (memory=NAME)",
     "transformerdecoder": "stack of transformer decoder layers (memory=NAME)",
     "transformer": "encoder–decoder transformer (src=NAME)",
+    "unfold": "unfold (im2col)",
+    "sum": "sum over a dimension",
 }
