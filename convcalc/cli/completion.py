@@ -55,7 +55,7 @@ KEYWORD_HELP = {
     "block": "define a block: block NAME PARAM… then end",
     "end": "end a block definition",
     "include": "take a family's blocks: include resnet",
-    "sub": "subtract named tensors from the current one",
+    "subtract": "subtract named tensors from the current one",
     "bmm": "matrix product by a named tensor (torch.bmm)",
     "coords_grid": "RAFT's pixel-coordinate grid of the current map",
     "corr_lookup": "RAFT's correlation-pyramid lookup",
@@ -63,7 +63,7 @@ KEYWORD_HELP = {
 # Statements whose arguments are tensor names, and the one that names a tensor.
 _TAKES_NAMES = frozenset(
     (
-        *("from", "add", "sub", "mul", "concat", "cat", "crop", "resize_to", "return"),
+        *("from", "add", "subtract", "mul", "concat", "cat", "crop", "resize_to", "return"),
         *("bmm", "corr_lookup"),
     )
 )

@@ -1,7 +1,7 @@
 """The graph operations that take or give more than one tensor: elementwise
 ``add``/``mul`` with PyTorch's broadcasting, ``concat``, the parts of ``split`` and
 ``chunk``, the centre ``crop`` of the 2015 U-Net, ``resize_to``, F.interpolate to
-another tensor's size (DeepLab's and FCN's heads), ``sub``, ``bmm`` (torch.bmm of
+another tensor's size (DeepLab's and FCN's heads), ``subtract``, ``bmm`` (torch.bmm of
 two tensors) and RAFT's shape-only ``coords_grid`` and ``corr_lookup``.
 
 They are not layer kinds (graph.py creates them from graph statements), but they
@@ -69,17 +69,17 @@ class GraphOp(Layer):
     KEEPS_DTYPE = True
 
 
-_SIGNS = {"add": " + ", "sub": " - ", "mul": " * "}
-_KERAS_MERGE = {"add": "Add", "sub": "Subtract", "mul": "Multiply"}
+_SIGNS = {"add": " + ", "subtract": " - ", "mul": " * "}
+_KERAS_MERGE = {"add": "Add", "subtract": "Subtract", "mul": "Multiply"}
 
 
 class Elementwise(GraphOp):
-    """``add`` / ``sub`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are
+    """``add`` / ``subtract`` / ``mul``: PyTorch's broadcasting, the batch kept apart. Sizes are
     aligned dimension by dimension; each pair must be equal or one of them 1.
     Under Keras (``last``) a tensor of fewer dimensions first gets size-1 ones
     after the batch, as Keras's Add and Multiply do: a C gate broadcasts over H×W×C."""
 
-    op: str  # "add" | "sub" | "mul"
+    op: str  # "add" | "subtract" | "mul"
     last: bool  # channels last (Keras)
     word: str  # what the framework calls a dimension: dim or axis
 
@@ -116,7 +116,7 @@ class Elementwise(GraphOp):
     def keras_forward(self, args: list[str], shapes: list[Shape]) -> str | None:
         """Keras's Add, Subtract or Multiply layer, which broadcast as convcalc's Keras
         does (Subtract takes exactly two tensors)."""
-        if self.op == "sub" and len(args) != 2:
+        if self.op == "subtract" and len(args) != 2:
             return None
         return f"layers.{_KERAS_MERGE[self.op]}()([{', '.join(args)}])"
 
@@ -127,7 +127,7 @@ class Elementwise(GraphOp):
         if not known(row.input):
             return []
         shapes = list(row.operands)
-        sign = {"add": " + ", "sub": " − ", "mul": " × "}[self.op]
+        sign = {"add": " + ", "subtract": " − ", "mul": " × "}[self.op]
         text = sign.join(shape_text(s) for s in shapes) + " → " + shape_text(row.output)
         names = dim_names(row.output, self.last)
         if self.last:  # Keras gives a tensor of fewer dimensions size-1 ones after the batch

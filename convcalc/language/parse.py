@@ -71,7 +71,7 @@ KEYWORDS = frozenset(
         "include",  # include NAME: a family's blocks (network/zoo.py appends its file)
         "resize_to",  # resize_to NAME: interpolated to a named tensor's size (DeepLab's heads)
         "return",  # return NAME…: the network's outputs (a segmentation model's out and aux)
-        "sub",  # sub NAME…: the current tensor minus named ones
+        "subtract",  # subtract NAME…: the current tensor minus named ones
         "bmm",  # bmm NAME: torch.bmm(current, NAME) (RAFT's correlation volume)
         "coords_grid",  # RAFT's make_coords_grid at the current map's size
         "corr_lookup",  # corr_lookup LEVEL… radius=R: RAFT's correlation-pyramid lookup
@@ -82,7 +82,7 @@ KEYWORDS = frozenset(
 NAME_KEYWORDS = frozenset(
     (
         *("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop", "resize_to"),
-        *("return", "sub", "bmm", "corr_lookup"),
+        *("return", "subtract", "bmm", "corr_lookup"),
     )
 )
 

@@ -479,11 +479,11 @@ class _Builder:
             if tensor != self.current:
                 self.leave(stmt)
             self.current = tensor
-        elif kind in ("add", "sub", "mul", "concat", "cat"):
+        elif kind in ("add", "subtract", "mul", "concat", "cat"):
             values = self.names_of(stmt, 1)
             keys = self.keys_of(stmt, self.axis_keys() if kind in ("concat", "cat") else ())
             operands = [self.lookup(v, scope) for v in values]
-            arithmetic = kind in ("add", "sub", "mul")
+            arithmetic = kind in ("add", "subtract", "mul")
             if self.current not in operands or (arithmetic and len(operands) == 1):
                 # 'add x' is current + x; naming the current one too ('add a b' after
                 # b) does not add it twice, but 'add c' after c is c + c, as in torch.
@@ -740,7 +740,7 @@ _EXAMPLES = {
     "use": "use enc (a layer given name=enc)",
     "resize_to": "resize_to input mode=bilinear (to the spatial size of the tensor named)",
     "return": "return out aux (the network's outputs; the first is its result)",
-    "sub": "sub coords0",
+    "subtract": "subtract coords0",
     "coords_grid": "coords_grid (no arguments: the grid of the current map)",
     "bmm": "bmm f2 (torch.bmm of the current tensor by the one named)",
     "corr_lookup": "corr_lookup c0 c1 c2 c3 radius=4 (RAFT's lookup around the coordinates)",

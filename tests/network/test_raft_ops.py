@@ -1,4 +1,4 @@
-"""The graph statements RAFT needs (bmm, sub, coords_grid, corr_lookup), checked
+"""The graph statements RAFT needs (bmm, subtract, coords_grid, corr_lookup), checked
 against PyTorch's vectors (tests/vectors/raft_ops.py) and in a spec."""
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ CASES = [
 def _op(case: dict[str, Any]) -> Any:
     return {
         "bmm": bmm,
-        "sub": lambda: elementwise("sub"),
+        "subtract": lambda: elementwise("subtract"),
         "coords_grid": coords_grid,
         "corr_lookup": lambda: corr_lookup(case.get("radius", 0)),
     }[case["op"]]()
 
 
 def test_the_data_has_acceptances_and_rejections() -> None:
-    for op in ("bmm", "sub", "coords_grid", "corr_lookup"):
+    for op in ("bmm", "subtract", "coords_grid", "corr_lookup"):
         rows = [c for c in CASES if c["op"] == op]
         rejected = sum(c["error"] is not None for c in rows)
         assert 0.1 < rejected / len(rows) < 0.7, op
@@ -46,7 +46,7 @@ def test_as_pytorch(case: dict[str, Any]) -> None:
         return op.infer_many(shapes, labels, case["batch"])
 
     if case["error"] is not None or case.get("batch_dependent"):
-        # batch_dependent: sub of tensors of different ranks, which convcalc refuses
+        # batch_dependent: subtract of tensors of different ranks, which convcalc refuses
         # whatever PyTorch does at one batch size (as it does add and mul).
         with pytest.raises(LayerError):
             infer()
@@ -68,7 +68,7 @@ from f1t; bmm f2f; unflatten 2 8,8; as c0
 avg_pool2d 2; as c1
 from f1; coords_grid; as coords0; as coords1
 corr_lookup c0 c1 radius=3; as corr
-from coords1; sub coords0; as flow
+from coords1; subtract coords0; as flow
 concat corr flow dim=1
 """
 
@@ -103,3 +103,19 @@ def test_errors(spec: str, message: str) -> None:
     with pytest.raises(ConvcalcError) as info:
         convcalc.analyze(spec)
     assert message in str(info.value)
+
+
+def test_convex_upsampling_words_write_torch_code() -> None:
+    """raft_large's upsampling: unfold as nn.Unfold (sizes as single ints), sum as a module."""
+    spec = "input 2x8x8\nunfold 3 p=1; unflatten 2 (8,8); unflatten 1 (2,9,1,1); sum 2"
+    a = convcalc.analyze(spec)
+    assert [list(r.output) for r in a.layers] == [
+        [18, 64],
+        [18, 8, 8],
+        [2, 9, 1, 1, 8, 8],
+        [2, 1, 1, 8, 8],
+    ]
+    assert a.macs == 0
+    code = convcalc.to_torch(spec)
+    assert "nn.Unfold(kernel_size=3, dilation=1, padding=1, stride=1)" in code
+    assert "Sum(dim=2, keepdim=False)" in code

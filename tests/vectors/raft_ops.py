@@ -1,5 +1,5 @@
 """Record the graph statements RAFT needs, as PyTorch runs them: ``bmm NAME``
-(torch.bmm), ``sub NAME`` (broadcasting subtraction), ``coords_grid`` (torchvision's
+(torch.bmm), ``subtract NAME`` (broadcasting subtraction), ``coords_grid`` (torchvision's
 make_coords_grid) and ``corr_lookup LEVEL… radius=R`` (torchvision's
 CorrBlock.index_pyramid).
 
@@ -10,12 +10,12 @@ Random configurations (seeded; byte-identical output), re-run from the repositor
 Written against torch 2.13.0 (CPU) and torchvision 0.28.0 (its Python definitions only).
 Shapes exclude the batch; PyTorch runs a batch of 1 (``batch`` 2 for some bmm cases).
 ``tests/data/torch_raft_ops.jsonl`` gets one JSON object per line (sorted keys):
-``{"op": "bmm" | "sub" | "coords_grid" | "corr_lookup", "inputs": [shape…] (the current
+``{"op": "bmm" | "subtract" | "coords_grid" | "corr_lookup", "inputs": [shape…] (the current
 tensor first, then the named ones), "radius": R (corr_lookup), "batch", "output": shape |
 null, "macs": FlopCounterMode / 2 | null, "error": null | {"type", "message"}}``.
 
 Cases convcalc rejects by its own rule, not PyTorch's, marked ``"batch_dependent": true``
-with PyTorch's outcome recorded all the same: sub of operands of different ranks (PyTorch
+with PyTorch's outcome recorded all the same: subtract of operands of different ranks (PyTorch
 would broadcast one's batch against the other's features, as convcalc's add and mul
 refuse too).
 corr_lookup runs index_pyramid on levels given directly (each (H·W)×h×w, reshaped to
@@ -77,7 +77,7 @@ def sub_case(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.1:
         b = b[1:] or [2]
     output, macs, error = run(lambda: torch.zeros(1, *a) - torch.zeros(1, *b))
-    row = {"op": "sub", "inputs": [a, b], "batch": 1}
+    row = {"op": "subtract", "inputs": [a, b], "batch": 1}
     if len(a) != len(b):
         row["batch_dependent"] = True
     return {**row, "output": output, "macs": macs, "error": error}

@@ -3,7 +3,7 @@ torch.sum along one dimension: the shape-only words of RAFT's convex upsampling.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
 from convcalc.kinds.args import BOOL, INT, INTS, Param
@@ -15,6 +15,7 @@ from convcalc.kinds.torch.reshape import _batched_dim
 SECTION = "Resampling, reshaping and linear"
 
 if TYPE_CHECKING:
+    from convcalc.kinds.code import TorchCode
     from convcalc.kinds.explaining import Row, Step
 
 
@@ -92,6 +93,14 @@ class Unfold(Layer):
 
     EXAMPLE, EXAMPLE_INPUT = "3 p=1", "2x64x64"
 
+    def torch_values(self, shape: Shape) -> dict[str, Any]:
+        """Each size as nn.Unfold takes it: one int, or (H, W)."""
+        out: dict[str, Any] = {}
+        for name in ("kernel_size", "dilation", "padding", "stride"):
+            h, w = _pair(name, getattr(self, name))
+            out[name] = h if h == w else (h, w)
+        return out
+
     def explain(self, row: Row) -> list[Step]:
         """C·kh·kw, and the windows along each side multiplied."""
         from convcalc.kinds.explaining import Step, known
@@ -136,6 +145,23 @@ class Sum(Layer):
         return Out("sum", (*shape[:axis], *rest, *shape[axis + 1 :]), rf=None)
 
     EXAMPLE, EXAMPLE_INPUT = "2", "2x9x8x8"
+    TORCH_HELPER = """
+    class Sum(nn.Module):
+        \"\"\"torch.sum over one dimension, as a module.\"\"\"
+
+        def __init__(self, dim: int, keepdim: bool = False) -> None:
+            super().__init__()
+            self.dim = dim
+            self.keepdim = keepdim
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.sum(x, dim=self.dim, keepdim=self.keepdim)
+    """
+
+    def torch_module(self, kind: str, shape: Shape) -> TorchCode:
+        from convcalc.kinds.code import TorchCode
+
+        return TorchCode(f"Sum(dim={self.dim}, keepdim={self.keepdim})", self.TORCH_HELPER)
 
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True
