@@ -201,7 +201,7 @@ DETECTION_MODELS = (
 )
 DETECTION_SIDE = 512  # test/common_extended_utils.py's get_ops feeds one 3×512×512 image
 # Optical flow, recorded after the detectors: see flow_record.
-OPTICAL_FLOW_MODELS = ("raft_small",)
+OPTICAL_FLOW_MODELS = ("raft_small", "raft_large")
 FLOW_SIDE = 512  # get_ops feeds RAFT one pair of 3×512×512 images, unresized
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
