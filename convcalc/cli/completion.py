@@ -55,9 +55,18 @@ KEYWORD_HELP = {
     "block": "define a block: block NAME PARAM… then end",
     "end": "end a block definition",
     "include": "take a family's blocks: include resnet",
+    "subtract": "subtract named tensors from the current one",
+    "bmm": "matrix product by a named tensor (torch.bmm)",
+    "coords_grid": "RAFT's pixel-coordinate grid of the current map",
+    "corr_lookup": "RAFT's correlation-pyramid lookup",
 }
 # Statements whose arguments are tensor names, and the one that names a tensor.
-_TAKES_NAMES = frozenset(("from", "add", "mul", "concat", "cat", "crop", "resize_to", "return"))
+_TAKES_NAMES = frozenset(
+    (
+        *("from", "add", "subtract", "mul", "concat", "cat", "crop", "resize_to", "return"),
+        *("bmm", "corr_lookup"),
+    )
+)
 
 
 def _kinds(

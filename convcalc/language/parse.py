@@ -71,12 +71,19 @@ KEYWORDS = frozenset(
         "include",  # include NAME: a family's blocks (network/zoo.py appends its file)
         "resize_to",  # resize_to NAME: interpolated to a named tensor's size (DeepLab's heads)
         "return",  # return NAME…: the network's outputs (a segmentation model's out and aux)
+        "subtract",  # subtract NAME…: the current tensor minus named ones
+        "bmm",  # bmm NAME: torch.bmm(current, NAME) (RAFT's correlation volume)
+        "coords_grid",  # RAFT's make_coords_grid at the current map's size
+        "corr_lookup",  # corr_lookup LEVEL… radius=R: RAFT's correlation-pyramid lookup
     )
 )
 # Statements whose arguments are tensor names: among them the word 'input' is
 # the network's input tensor, not the start of an 'input SHAPE' statement.
 NAME_KEYWORDS = frozenset(
-    ("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop", "resize_to", "return")
+    (
+        *("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop", "resize_to"),
+        *("return", "subtract", "bmm", "corr_lookup"),
+    )
 )
 
 # Largest magnitude a number may have: PyTorch sizes are int64.

@@ -1,8 +1,8 @@
 """The graph statements (docs/language.md#whole-networks-branches-merges-and-blocks):
-``as``, ``from``, ``add``/``mul``/``concat``, ``split``/``chunk``, ``crop``,
-``resize_to``, ``use`` and ``return``, each applied to the network graph.py's builder is
-making. A plain chain has none: graph.py imports this module the first time a spec
-uses one."""
+``as``, ``from``, ``add``/``subtract``/``mul``/``concat``, ``split``/``chunk``, ``crop``,
+``resize_to``, ``use``, ``return`` and RAFT's ``bmm``/``coords_grid``/``corr_lookup``,
+each applied to the network graph.py's builder is making. A plain chain has none:
+graph.py imports this module the first time a spec uses one."""
 
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ def keyword(
         if tensor != builder.current:
             _leave(builder, stmt)
         builder.current = tensor
-    elif kind in ("add", "mul", "concat", "cat"):
+    elif kind in ("add", "subtract", "mul", "concat", "cat"):
         values = _names_of(builder, stmt, 1)
         keys = _keys_of(builder, stmt, _axis_keys(builder) if kind in ("concat", "cat") else ())
         operands = [builder.lookup(v, scope) for v in values]
-        arithmetic = kind in ("add", "mul")
+        arithmetic = kind in ("add", "subtract", "mul")
         if builder.current not in operands or (arithmetic and len(operands) == 1):
             # 'add x' is current + x; naming the current one too ('add a b' after
             # b) does not add it twice, but 'add c' after c is c + c, as in torch.
@@ -76,6 +76,8 @@ def keyword(
 
         resized = resize(**_resize_keys(builder, keys))  # type: ignore[arg-type]
         builder.emit(stmt.text, resized, (builder.current, target), path, stmt)
+    elif kind in ("bmm", "corr_lookup", "coords_grid"):
+        _raft_op(builder, stmt, scope, path)
     elif kind == "return":
         if path:
             raise builder.error("'return' stands at the top level, not inside a block", stmt)
@@ -101,6 +103,35 @@ def keyword(
         )
     else:  # "end"
         raise builder.error("'end' without a 'block' to close", stmt)
+
+
+def _raft_op(builder: _Builder, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
+    """``bmm NAME``, ``coords_grid`` and ``corr_lookup LEVEL… radius=R`` (RAFT)."""
+    from convcalc.kinds import merge
+    from convcalc.kinds.args import INT
+
+    if builder.framework.channels_last:
+        raise builder.error(f"'{stmt.kind}' is PyTorch's (channels first)", stmt)
+    kind = stmt.kind
+    if kind == "coords_grid":
+        _names_of(builder, stmt, 0, 0)
+        _keys_of(builder, stmt, ())
+        builder.emit(stmt.text, merge.coords_grid(), (builder.current,), path, stmt)
+        return
+    if kind == "bmm":
+        (value,) = _names_of(builder, stmt, 1, 1)
+        _keys_of(builder, stmt, ())
+        operands = (builder.current, builder.lookup(value, scope))
+        builder.emit(stmt.text, merge.bmm(), operands, path, stmt)
+        return
+    values = _names_of(builder, stmt, 1)
+    keys = _keys_of(builder, stmt, ("radius",))
+    if "radius" not in keys:
+        raise builder.error("corr_lookup needs radius=R (RAFT's: 3 small, 4 large)", stmt)
+    radius = INT.convert(keys["radius"].value, builder.source)
+    levels = tuple(builder.lookup(v, scope) for v in values)
+    op = merge.corr_lookup(radius)
+    builder.emit(stmt.text, op, (builder.current, *levels), path, stmt)
 
 
 def _split(builder: _Builder, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
@@ -294,4 +325,8 @@ _EXAMPLES = {
     "use": "use enc (a layer given name=enc)",
     "resize_to": "resize_to input mode=bilinear (to the spatial size of the tensor named)",
     "return": "return out aux (the network's outputs; the first is its result)",
+    "subtract": "subtract coords0",
+    "coords_grid": "coords_grid (no arguments: the grid of the current map)",
+    "bmm": "bmm f2 (torch.bmm of the current tensor by the one named)",
+    "corr_lookup": "corr_lookup c0 c1 c2 c3 radius=4 (RAFT's lookup around the coordinates)",
 }

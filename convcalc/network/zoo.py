@@ -47,6 +47,9 @@ TASKS = (
     ("COCO_WITH_VOC_LABELS_", "Semantic segmentation, COCO with VOC's 21 labels"),
     ("KINETICS400_", "Video classification, Kinetics-400"),
     ("COCO_V", "Object detection, COCO"),  # after COCO_WITH_VOC_LABELS_
+    # RAFT's: trained on FlyingChairs (C) and FlyingThings3D (T), then fine-tuned on Sintel,
+    # KITTI, HD1K and Things (SKHT).
+    ("C_T_", "Optical flow"),
     ("hf:", "Language models"),
 )
 OTHER_TASK = "Not in torchvision's zoo"

@@ -391,3 +391,10 @@ def test_evaluate_agrees_with_exact_arithmetic(case: tuple[str, str, Fraction]) 
     unicode, ascii_text, value = case
     assert evaluate(unicode) == value
     assert evaluate(ascii_text) == value
+
+
+def test_a_merged_label_of_numbered_dims_is_no_position() -> None:
+    """flatten 2 3 of a 5-d tensor (raft_large's convex upsampling) labels its step with
+    the merged names, dim 2×dim 3: a label, not one dimension."""
+    assert position("dim 2×dim 3", (2, 512, 64, 8)) is None
+    assert position("dim 3", (2, 512, 64, 8)) == 2

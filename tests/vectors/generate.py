@@ -92,6 +92,7 @@ SETS = [
     "swin",
     "language",
     "frozenbn",
+    "unfold",
 ]
 
 

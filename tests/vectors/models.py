@@ -17,7 +17,8 @@ weights' crop size) and ``DETECTION_MODELS`` (COCO_V1 weights; their backbone an
 the size the model's own transform makes of torchvision's 3×512×512 image: see
 ``detection_record``; their ``outputs`` are the heads' dict and ``returns`` its keys in order;
 ``builder_kwargs`` names the weights they were built for, the loading of whose state dict
-alone is skipped):
+alone is skipped), then ``OPTICAL_FLOW_MODELS`` (RAFT on one pair of 3×512×512 images given
+as one 6-channel input, returning its 12 flows: see ``flow_record``):
 
 * ``name``; ``source``: ``"torchvision"`` or ``"hand"`` (built in this script);
   ``builder_kwargs``: the keyword arguments the model class was constructed with — for
@@ -62,7 +63,9 @@ alone is skipped):
   ``side_layers`` has its recorded layers in registration order (same record as ``layers``)
   from running the head (eval mode) on the tensor it receives in train mode (Mixed_6e's
   output); ``side`` = ``{"module", "input", "output", "params", "buffers", "macs"}``.
-  ``[]`` / ``null`` for every other model.
+  ``[]`` / ``null`` for every other model;
+* ``unrecorded_macs`` (RAFT's only): MACs of the forward outside recorded modules, the
+  correlation volume's matmul (counted alone); ``sum(layers.macs)`` plus it is ``macs``.
 
 Consistency asserted per model: the parameters of the recorded modules that ran, plus
 ``extra_params``, plus the side head's, are all of ``params``.
@@ -197,6 +200,9 @@ DETECTION_MODELS = (
     *("ssd300_vgg16", "ssdlite320_mobilenet_v3_large"),
 )
 DETECTION_SIDE = 512  # test/common_extended_utils.py's get_ops feeds one 3×512×512 image
+# Optical flow, recorded after the detectors: see flow_record.
+OPTICAL_FLOW_MODELS = ("raft_small", "raft_large")
+FLOW_SIDE = 512  # get_ops feeds RAFT one pair of 3×512×512 images, unresized
 
 # What each builder in torchvision/models/*.py adds to kwargs when `weights` is given, besides
 # num_classes = len(meta["categories"]) (set for all below):
@@ -391,6 +397,7 @@ def record(
     source: str,
     kwargs: dict[str, Any],
     weights: Any = None,
+    unrecorded_macs: int = 0,
 ) -> dict[str, Any]:
     model.eval()
     force_need_weights(model)
@@ -434,7 +441,7 @@ def record(
         == params
     ), name
     layer_macs = sum(c["macs"] for c in recorder.calls)
-    assert layer_macs == macs, (name, layer_macs, macs)
+    assert layer_macs + unrecorded_macs == macs, (name, layer_macs, unrecorded_macs, macs)
 
     published = None
     if weights is not None:
@@ -459,6 +466,8 @@ def record(
         "side_layers": side_layers,
         "side": side,
     }
+    if unrecorded_macs:
+        row["unrecorded_macs"] = unrecorded_macs
     if outputs is not None:
         row["outputs"] = outputs
         if returns != ["out", "aux"][: len(returns or [])]:
@@ -575,6 +584,62 @@ def detection_record(name: str) -> dict[str, Any]:
     return row
 
 
+class PerImage(nn.Module):
+    """RAFT's feature encoder, which RAFT runs once on torch.cat([image1, image2], dim=0),
+    run on each image in turn: the same modules and weights, and (instance norm and eval
+    mode's batch norm being per image) the same result and MACs, recorded as two calls per
+    layer, in the order of a spec that applies the encoder to image1 and then again
+    (``use``) to image2."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.encoder(image) for image in x.chunk(2, dim=0)])
+
+
+class FlowNetwork(nn.Module):
+    """RAFT given its image pair as one 6-channel tensor (image1's channels, then image2's:
+    a spec has one input, which it splits), returning the flow predictions of its default
+    12 updates as a dict, ``flow1`` … ``flow12`` in order (a spec's ``return``)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        image1, image2 = x.split(3, dim=1)
+        flows = self.model(image1, image2)
+        return {f"flow{i + 1}": flow for i, flow in enumerate(flows)}
+
+
+def flow_record(name: str) -> dict[str, Any]:
+    """RAFT as test/common_extended_utils.py's get_ops measures it: the whole model (eval
+    mode, the default 12 flow updates) on one pair of 3×512×512 images, which its
+    transforms do not resize. Its counter's MACs are the convolutions' and the correlation
+    volume's one matmul (a bmm); grid_sample, the pooling of the correlation pyramid and the
+    flow's upsampling count none. Asserted: the per-image encoder (PerImage) changes neither
+    the MACs nor the output."""
+    weights = get_model_weights(name).DEFAULT
+    model = build_with_weights(name, weights).eval()
+    network = FlowNetwork(model)
+    x = torch.randn(1, 6, FLOW_SIDE, FLOW_SIDE, device=DEVICE)
+    with torch.no_grad():
+        whole = flops_of(lambda: network(x)) // 2
+        y = network(x)
+    model.feature_encoder = PerImage(model.feature_encoder)
+    with torch.no_grad():
+        assert flops_of(lambda: network(x)) // 2 == whole, name
+        assert network(x).keys() == y.keys(), name
+    # The correlation volume's matmul, in no module: counted on its own.
+    fmap = model.feature_encoder.encoder(x[:, :3])
+    corr = flops_of(lambda: model.corr_block.build_pyramid(fmap, fmap)) // 2
+    kwargs = {"weights": f"{type(weights).__name__}.{weights.name}"}
+    size = [6, FLOW_SIDE, FLOW_SIDE]
+    return record(name, network, size, "torchvision", kwargs, weights, unrecorded_macs=corr)
+
+
 def main() -> None:
     assert torch.__version__.startswith("2.13."), torch.__version__
     assert torchvision.__version__.startswith("0.28."), torchvision.__version__
@@ -598,6 +663,10 @@ def main() -> None:
         t = time.perf_counter()
         detector = name in DETECTION_MODELS
         rows.append(detection_record(name) if detector else torchvision_record(name))
+        print(f"{name}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    for name in OPTICAL_FLOW_MODELS:
+        t = time.perf_counter()
+        rows.append(flow_record(name))
         print(f"{name}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     with OUT_PATH.open("w", encoding="utf-8", newline="\n") as f:
         for row in rows:

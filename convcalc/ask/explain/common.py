@@ -23,7 +23,7 @@ def position(dim: str, shape: Shape, last: bool = False) -> int | None:
         return names.index(dim)
     if dim == "features":
         return len(shape) - 1
-    if dim.startswith("dim "):
+    if dim.startswith("dim ") and dim[4:].isdigit():  # not a merged label: dim 2×dim 3
         return int(dim[4:]) - 1
     return None
 

@@ -232,6 +232,8 @@ KIND_MODULES: dict[str, str] = {
     "transformer": "transformer_decoder",
     "transformerencoder": "transformer_stack",
     "transformerdecoder": "transformer_stack",
+    "unfold": "unfold",
+    "sum": "unfold",
 }
 
 # PyTorch class name → its kind word
@@ -347,4 +349,5 @@ TORCH_WORDS: dict[str, str] = {
     "Transformer": "transformer",
     "TransformerEncoder": "transformerencoder",
     "TransformerDecoder": "transformerdecoder",
+    "Unfold": "unfold",
 }

@@ -231,4 +231,6 @@ KIND_SUMMARIES: dict[str, str] = {
     "transformer": "encoder–decoder transformer (src=NAME)",
     "transformerencoder": "stack of transformer encoder layers",
     "transformerdecoder": "stack of transformer decoder layers (memory=NAME)",
+    "unfold": "unfold (im2col)",
+    "sum": "sum over a dimension",
 }
