@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import heapq
 import json
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from convcalc.errors import SpecError
 from convcalc.formats.keras_file import MAX_BYTES, load_config
-from convcalc.formats.keras_spec import KerasReading, emit
+from convcalc.formats.keras_spec import KerasReading, Layer, Node, emit
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,22 +81,6 @@ def _str(value: Any, what: str) -> str:
     return value
 
 
-class _Layer(NamedTuple):
-    cls: str
-    name: str
-    config: dict[str, Any]
-    frozen: bool
-    where: str  # how messages name it
-
-
-class _Node(NamedTuple):
-    """One call of a layer: its inputs, tensors (layer name, node, tensor index)."""
-
-    layer: _Layer
-    call: int  # which call of the layer (Keras's node index)
-    inputs: tuple[tuple[str, int, int], ...]
-
-
 def read_config(config: Any) -> KerasReading:
     """Spec text for a Keras model's configuration (the object to_json() writes)."""
     top = _dict(config, "the file")
@@ -121,14 +105,14 @@ def read_config(config: Any) -> KerasReading:
 
 def _sequential(
     body: dict[str, Any], frozen: bool, depth: int, nested: dict[str, str]
-) -> tuple[list[_Node], tuple[int | None, ...] | None]:
+) -> tuple[list[Node], tuple[int | None, ...] | None]:
     """A Sequential model's layers as a chain of nodes (nested Sequential ones inlined),
     and the input shape its configuration states."""
     if depth > _MAX_NESTING:
         raise _error(f"Sequential models nested more than {_MAX_NESTING} deep")
     layers = _list(body.get("layers"), "the Sequential model's layers")
     shape = _batch_shape(body.get("build_input_shape"), "build_input_shape")
-    nodes: list[_Node] = []
+    nodes: list[Node] = []
     previous: tuple[str, int, int] | None = None
     for i, raw in enumerate(layers):
         layer = _layer(raw, i, frozen)
@@ -147,7 +131,7 @@ def _sequential(
                 nodes.append(node._replace(inputs=inputs))
                 previous = (node.layer.name, 0, 0)
             continue
-        nodes.append(_Node(layer, 0, _after(previous)))
+        nodes.append(Node(layer, 0, _after(previous)))
         previous = (layer.name, 0, 0)
         if len(nodes) > MAX_LAYERS:
             raise _error(f"more than {MAX_LAYERS:,} layers")
@@ -159,8 +143,8 @@ def _after(previous: tuple[str, int, int] | None) -> tuple[tuple[str, int, int],
 
 
 def _nested(
-    layer: _Layer, depth: int, nested: dict[str, str]
-) -> tuple[list[_Node], tuple[int | None, ...] | None]:
+    layer: Layer, depth: int, nested: dict[str, str]
+) -> tuple[list[Node], tuple[int | None, ...] | None]:
     if layer.cls != "Sequential":
         raise _error(
             f"{layer.where} is a nested {layer.cls} model, which convcalc does not read "
@@ -173,7 +157,7 @@ def _nested(
     return inner, shape
 
 
-def _layer(raw: Any, i: int, frozen: bool) -> _Layer:
+def _layer(raw: Any, i: int, frozen: bool) -> Layer:
     where = f"layer {i + 1}"
     entry = _dict(raw, where)
     unknown = sorted(set(entry) - _LAYER_KEYS)
@@ -184,7 +168,7 @@ def _layer(raw: Any, i: int, frozen: bool) -> _Layer:
     where = f"layer {i + 1} ({name!r}, {cls})"
     if unknown:
         raise _error(f"{where} has keys convcalc does not know: {', '.join(unknown)}")
-    return _Layer(cls, name, config, frozen or config.get("trainable") is False, where)
+    return Layer(cls, name, config, frozen or config.get("trainable") is False, where)
 
 
 def _batch_shape(value: Any, what: str) -> tuple[int | None, ...] | None:
@@ -200,7 +184,7 @@ def _batch_shape(value: Any, what: str) -> tuple[int | None, ...] | None:
     return tuple(sizes[1:])
 
 
-def _input_shape(layer: _Layer) -> tuple[int | None, ...] | None:
+def _input_shape(layer: Layer) -> tuple[int | None, ...] | None:
     for key in ("batch_shape", "batch_input_shape"):
         if key in layer.config:
             return _batch_shape(layer.config[key], f"{layer.where}'s {key}")
@@ -209,7 +193,7 @@ def _input_shape(layer: _Layer) -> tuple[int | None, ...] | None:
 
 def _functional(
     body: dict[str, Any], frozen: bool, nested: dict[str, str]
-) -> tuple[list[_Node], tuple[int | None, ...] | None, tuple[str, int, int]]:
+) -> tuple[list[Node], tuple[int | None, ...] | None, tuple[str, int, int]]:
     layers = _list(body.get("layers"), "the Functional model's layers")
     if len(layers) > MAX_LAYERS:
         raise _error(f"more than {MAX_LAYERS:,} layers")
@@ -219,8 +203,8 @@ def _functional(
         raise _error(f"the model has {len(inputs)} inputs; convcalc reads a model with one")
     if len(outputs) != 1:
         raise _error(f"the model has {len(outputs)} outputs; convcalc reads a model with one")
-    by_name: dict[str, _Layer] = {}
-    nodes: list[_Node] = []
+    by_name: dict[str, Layer] = {}
+    nodes: list[Node] = []
     shape = None
     expanded: dict[str, tuple[str, int, int]] = {}  # a nested Sequential: its last layer
     for i, raw in enumerate(layers):
@@ -250,7 +234,7 @@ def _functional(
                 if len(takes) != 1:
                     raise _error(f"{layer.where} takes numbers and {len(takes)} tensors")
                 called = _scalar_op(layer, numbers)
-            nodes.append(_Node(called, k, takes))
+            nodes.append(Node(called, k, takes))
     if inputs[0][0] not in by_name or by_name[inputs[0][0]].cls != "InputLayer":
         raise _error(f"input_layers names {inputs[0][0]!r}, which is not an InputLayer")
     # Tensors of a nested model: its last layer's.
@@ -313,7 +297,7 @@ def _node_inputs(
     return tuple(found)
 
 
-def _scalar_op(layer: _Layer, numbers: list[float]) -> _Layer:
+def _scalar_op(layer: Layer, numbers: list[float]) -> Layer:
     """keras.ops.add(x, a) as Rescaling(1.0, offset=a), keras.ops.multiply(x, a) as
     Rescaling(a): the same shape, no weights."""
     if layer.cls == "Add":
@@ -336,7 +320,7 @@ def _keras_tensor(item: Any, where: str) -> tuple[str, int, int]:
     return _history(config.get("keras_history"), f"{where}'s keras_history")
 
 
-def _order(nodes: list[_Node], output: tuple[str, int, int]) -> list[_Node]:
+def _order(nodes: list[Node], output: tuple[str, int, int]) -> list[Node]:
     """The nodes the output depends on, each after its inputs, in the file's order
     where it allows (Kahn's algorithm with the file's position as priority)."""
     made = {(n.layer.name, n.call, 0): i for i, n in enumerate(nodes)}

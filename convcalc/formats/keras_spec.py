@@ -16,10 +16,28 @@ from convcalc.errors import SpecError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from convcalc.formats.keras_model import _Layer, _Node
     from convcalc.kinds.layer import Entry
 
-__all__ = ["KerasReading", "emit"]
+__all__ = ["KerasReading", "Layer", "Node", "emit"]
+
+
+class Layer(NamedTuple):
+    """One layer of the model: its Keras class, name and config."""
+
+    cls: str
+    name: str
+    config: dict[str, Any]
+    frozen: bool
+    where: str  # how messages name it
+
+
+class Node(NamedTuple):
+    """One call of a layer: its inputs, tensors (layer name, node, tensor index)."""
+
+    layer: Layer
+    call: int  # which call of the layer (Keras's node index)
+    inputs: tuple[tuple[str, int, int], ...]
+
 
 # Merges: the graph statement each is (CustomScaleLayer, InceptionResNetV2's x + s·y:
 # an add, with no weights).
@@ -48,7 +66,7 @@ def _error(message: str) -> SpecError:
 
 
 def emit(
-    nodes: Sequence[_Node],
+    nodes: Sequence[Node],
     shape: tuple[int | None, ...] | None,
     output: tuple[str, int, int] | None,
     name: str,
@@ -161,7 +179,7 @@ class _Names:
         return self.layers[name]
 
 
-def _merge(layer: _Layer, node: _Node, names: _Names) -> str:
+def _merge(layer: Layer, node: Node, names: _Names) -> str:
     op = _MERGES[layer.cls]
     others = [names.tensor(t) for t in node.inputs[1:]]
     if op == "concat":
@@ -175,7 +193,7 @@ def _merge(layer: _Layer, node: _Node, names: _Names) -> str:
     return f"{op} {' '.join(others)}"
 
 
-def _call(layer: _Layer, entry: Entry) -> str:
+def _call(layer: Layer, entry: Entry) -> str:
     """The layer's Keras call: the config's arguments, in the constructor's order, those
     without effect on any figure left out; a key the constructor does not take is an
     error."""
@@ -225,7 +243,7 @@ def _is_default(value: Any, entry: Entry, name: str) -> bool:
     return value == default and type(value) is type(default)
 
 
-def _literal(value: Any, layer: _Layer, key: str, depth: int) -> str:
+def _literal(value: Any, layer: Layer, key: str, depth: int) -> str:
     """A JSON value as Python writes it (lists as tuples)."""
     if depth > 4:
         raise _error(f"{layer.where}: {key} is nested too deep")

@@ -27,28 +27,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
+from convcalc.formats.torch_tree import Context, Forward, Module, Steps
 from convcalc.formats.torch_windows import WINDOWED, maxvit_mbconv
 
-if TYPE_CHECKING:
-    from convcalc.formats.torch_print import Module
-
-__all__ = ["FORWARDS", "READ_BY_PARENT", "Context", "Forward", "forward_of"]
-
-# The steps of a module's graph from its children by name.
-Forward = Callable[[dict[str, "Module"]], list["Module | str"]]
-Steps = list["Module | str"]
-
-
-class Context(NamedTuple):
-    """What some forwards read besides the children: the module's name in its parent
-    (Swin shifts its odd blocks' windows) and, for the print's top module, the print's
-    input shape without the batch (MaxViT's partitions follow the input size)."""
-
-    name: str = ""
-    shape: tuple[int, ...] | None = None
-
+__all__ = ["FORWARDS", "READ_BY_PARENT", "forward_of"]
 
 _INT = re.compile(r"(?<![\w.])\d+(?![\w.])")
 _STRIDE = re.compile(r"stride=\(?(\d+)")

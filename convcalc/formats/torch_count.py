@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from convcalc.errors import ConvcalcError, LayerError
-from convcalc.formats.torch_print import ORDERED, Module, parse_modules
+from convcalc.formats.torch_print import ORDERED, parse_modules
+from convcalc.formats.torch_tree import Module
 from convcalc.formats.torch_windows import (
     HEAD_DIM,
     MAXVIT_PARTITION,

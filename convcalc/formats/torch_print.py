@@ -27,7 +27,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcalc.errors import ConvcalcError, ShapeError, SpecError
-from convcalc.formats.torch_blocks import READ_BY_PARENT, Context, Forward, forward_of
+from convcalc.formats.torch_blocks import READ_BY_PARENT, forward_of
+from convcalc.formats.torch_tree import Context, Forward, Module
 from convcalc.language import KEYWORDS
 
 if TYPE_CHECKING:
@@ -56,17 +57,6 @@ _EXAMPLE = {
 
 # A REPL's or notebook's prompt before a line: '>>> ', '... ', 'Out[3]: '.
 _PROMPT = re.compile(r"\s*(?:(?:>>>|\.\.\.)(?: |$)|(?:In|Out) ?\[\d*\]: ?)\s*")
-
-
-class Module(NamedTuple):
-    """One module of the print: a leaf (``text``: its repr) or a container."""
-
-    cls: str
-    name: str  # as the parent prints it: "0", "features", "0-2"; "" at the top
-    repeat: int  # "3 x": a run of identical modules
-    start: int  # offset of the class name in the print
-    text: str  # a leaf's repr ("" for a container)
-    children: tuple[Module, ...]
 
 
 # A statement of the spec: its text, and the offset and length of the print's text it

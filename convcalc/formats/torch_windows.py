@@ -24,13 +24,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from convcalc.errors import SpecError
-
-if TYPE_CHECKING:
-    from convcalc.formats.torch_blocks import Context
-    from convcalc.formats.torch_print import Module
+from convcalc.formats.torch_tree import Context, Module, Steps
 
 __all__ = [
     "HEAD_DIM",
@@ -46,7 +42,6 @@ SWIN_WINDOW, SWIN_V2_WINDOW, SWIN3D_WINDOW = (7, 7), (8, 8), (8, 7, 7)
 MAXVIT_PARTITION, HEAD_DIM = 7, 32
 MAXVIT_INPUT = (224, 224)  # maxvit_t's input_size
 
-Steps = list["Module | str"]
 _INT = re.compile(r"(?<![\w.])\d+(?![\w.])")
 _STRIDE = re.compile(r"stride=\(?(\d+)")
 
