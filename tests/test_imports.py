@@ -18,10 +18,12 @@ and ``importlib.import_module("convcalc.…")`` / ``import_module(f"convcalc.x.{
 start with a literal ``convcalc.`` — the package's own lazy table, make_index's
 ``__package__`` — is not followed). TYPE_CHECKING imports are held to (a)–(d) like the
 rest: a type named in an annotation is still a dependency, and none breaks a rule
-today. They do not count for (e), since they never run and are the usual way to name
-a type across a circle. (e) is checked twice: the imports that run when a module is
-imported (top level, not TYPE_CHECKING) must form no circle at all; the imports that
-run at some point (lazy ones and import_module too) must form none either. An
+today. (e) is checked three times: the imports that run when a module is imported (top
+level, not TYPE_CHECKING) must form no circle at all; the imports that run at some
+point (lazy ones and import_module too) must form none either; and counting the
+TYPE_CHECKING ones too, none (a type named across a circle is still a circle in the
+design: farm-studio's reading counts it; name such a type by its shape, a Protocol,
+or move it down, as network/statements.py and formats/torch_tree.py do). An
 import names a module, not the packages above it (which Python has already
 initialised by then), so ``from convcalc.kinds.base import X`` is an edge to
 convcalc.kinds.base only.
@@ -310,6 +312,10 @@ def test_no_circle_at_import_time() -> None:  # (e)
 
 def test_no_import_circles() -> None:  # (e)
     _compare("circles", _circles([i for i in _own() if i.how != "typing"]))
+
+
+def test_no_circles_counting_the_types_named() -> None:  # (e)
+    _compare("circles with TYPE_CHECKING imports", _circles(list(_own())))
 
 
 def test_nothing_but_the_standard_library_and_the_dependencies() -> None:  # (f)

@@ -4,14 +4,14 @@ network/analysis.py imports it on a failure: a network that runs never does."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import ShapeError
 from convcalc.kinds.shapes import fmt_shape
 
 if TYPE_CHECKING:
     from convcalc.kinds import Shape
-    from convcalc.network.analysis import LayerResult
     from convcalc.network.graph import Graph, Node
 
 
@@ -20,7 +20,7 @@ def failure(
     graph: Graph,
     node: Node,
     index: int,
-    results: list[LayerResult],
+    results: Sequence[Any],  # analysis.py's LayerResults of the rows before it
     shape: Shape,
 ) -> ShapeError:
     """A ShapeError for ``node``: the layer, the block instances it sits in, the

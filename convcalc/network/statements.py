@@ -6,13 +6,68 @@ graph.py imports this module the first time a spec uses one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
-from convcalc.language import Arg, LayerStmt, Value, suggest
+from convcalc.language import Arg, LayerStmt, Located, Value, suggest
 
 if TYPE_CHECKING:
-    from convcalc.network.graph import _Builder, _Scope
+    from convcalc.errors import SpecError
+    from convcalc.kinds import Layer
+    from convcalc.kinds.frameworks import Framework
+
+
+class _Scope(Protocol):
+    """What the statements read of graph.py's scopes of tensor names."""
+
+    names: dict[str, int]
+    spelling: dict[str, str]
+
+
+class _Builder(Protocol):
+    """What the statements use of graph.py's builder, typed by its shape: graph.py
+    imports this module, so this one names nothing of graph.py's."""
+
+    current: int
+    source: str
+    framework: Framework
+    nodes: list[Any]  # graph.py's Nodes
+    named_tensors: dict[int, str]
+    consumed: set[int]
+    blocks: Mapping[str, Any]  # the block definitions, by name
+    layer_names: dict[str, Any]  # the layers and instances given name=
+    counters: dict[str, int]
+    returned: list[int] | None
+
+    def error(self, message: str, where: Located) -> SpecError: ...
+
+    def text(self, value: Value) -> str: ...
+
+    def lookup(self, value: Value, scope: Any) -> int: ...
+
+    def emit(
+        self,
+        text: str,
+        op: Layer,
+        inputs: tuple[int, ...],
+        path: tuple[str, ...],
+        stmt: LayerStmt,
+        *,
+        shared: int | None = None,
+        frozen: bool = False,
+        tied: int | None = None,
+    ) -> int: ...
+
+    def expand(
+        self,
+        stmt: LayerStmt,
+        env: dict[str, Value],
+        scope: Any,
+        path: tuple[str, ...],
+        label: str,
+        frozen: bool,
+        at: LayerStmt,
+    ) -> None: ...
 
 
 def keyword(

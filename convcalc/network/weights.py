@@ -5,26 +5,42 @@ network/analysis.py only for a network that does either."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from convcalc.errors import ShapeError
 from convcalc.kinds.shapes import fmt_shape
 from convcalc.network.failure import count, failure
 
 if TYPE_CHECKING:
-    from convcalc.kinds import Out, Shape
-    from convcalc.network.analysis import LayerResult
+    from convcalc.kinds import Layer, Out, Shape
     from convcalc.network.graph import Graph, Node
+
+
+class Row(Protocol):
+    """What these checks read of the row whose weights are used again (analysis.py's
+    LayerResult: typed structurally, so that this module needs nothing above it)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def spec(self) -> str: ...
+    @property
+    def input(self) -> Shape: ...
+    @property
+    def params(self) -> int | None: ...
+    @property
+    def layer(self) -> Layer: ...
 
 
 def reused_elsewhere(
     out: Out,
     node: Node,
     shape: Shape,
-    origin: LayerResult,
+    origin: Row,
     graph: Graph,
     index: int,
-    results: list[LayerResult],
+    results: Sequence[Any],
 ) -> ShapeError:
     """The error of ``use NAME`` on an input that ``origin``'s weights do not fit: the
     same weights fix the sizes they read (PyTorch: "expected input … to have 16
@@ -45,10 +61,10 @@ def tied(
     out: Out,
     node: Node,
     shape: Shape,
-    origin: LayerResult,
+    origin: Row,
     graph: Graph,
     index: int,
-    results: list[LayerResult],
+    results: Sequence[Any],
 ) -> Out:
     """``out`` of a layer that uses ``origin``'s weight as its own (tie=NAME): the weight
     counted once, at ``origin``; its MACs stay its own. The weights' shapes must agree,
