@@ -230,8 +230,8 @@ def test_two_inputs_are_refused(tmp_path: Path) -> None:
     fails(["--from-keras", _write(tmp_path, "two.json", json.dumps(config))], "2 inputs")
 
 
-def test_from_keras_goes_alone() -> None:
+def test_from_keras_goes_alone(tmp_path: Path) -> None:
     path = str(DATA / "keras_small.keras")
     fails(["--from-keras", path, "-m", "resnet18"], "alone")
     fails(["--from-keras", path, "--framework", "torch"], "--framework torch")
-    fails(["--from-keras", "/nonexistent/model.json"], "no such file")
+    fails(["--from-keras", str(tmp_path / "missing.json")], "no such file")

@@ -181,3 +181,20 @@ ONNX = Oracle(
 )
 
 ORACLES = (TORCH, KERAS, ONNX)
+
+
+def assert_as_torch(case: Case) -> None:
+    """One case of a standalone PyTorch family (tests/vectors/families/decoder.py,
+    stack.py, mvit.py: a spec, its input, and torch's output, parameters, buffers and
+    MACs, or the error torch raised): convcalc gives the same figures, or refuses it."""
+    import pytest
+
+    from convcalc.errors import ConvcalcError
+
+    if case["error"] is not None:
+        with pytest.raises(ConvcalcError):
+            convcalc.analyze(case["spec"], case["input"])
+        return
+    analysis = convcalc.analyze(case["spec"], case["input"])
+    got = [list(analysis.output), analysis.params, analysis.buffers, analysis.macs]
+    assert got == [case["output"], case["params"], case["buffers"], case["macs"]]

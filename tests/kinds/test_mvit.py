@@ -6,7 +6,6 @@ output, parameters, buffers and MACs, and reject what they reject; then --explai
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -14,10 +13,10 @@ import pytest
 
 import convcalc
 from convcalc.errors import ConvcalcError
-from tests import paths
+from tests.kinds.oracle import assert_as_torch
+from tests.paths import read_jsonl
 
-DATA = paths.DATA / "torch_mvit.jsonl"
-CASES = [json.loads(line) for line in DATA.read_text().splitlines()]
+CASES = read_jsonl("torch_mvit.jsonl")
 
 
 def test_the_data_covers_every_word_and_rejection() -> None:
@@ -59,13 +58,7 @@ def test_the_data_covers_every_word_and_rejection() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_mvit_layers_equal_torchvision(case: dict[str, Any]) -> None:
-    if case["error"] is not None:
-        with pytest.raises(ConvcalcError):
-            convcalc.analyze(case["spec"], case["input"])
-        return
-    analysis = convcalc.analyze(case["spec"], case["input"])
-    got = [list(analysis.output), analysis.params, analysis.buffers, analysis.macs]
-    assert got == [case["output"], case["params"], case["buffers"], case["macs"]]
+    assert_as_torch(case)
 
 
 @pytest.mark.parametrize(

@@ -6,17 +6,16 @@ rejects; then the nested layer's binding, the norm's messages, -o torch and --ex
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 import convcalc
 from convcalc.errors import ConvcalcError
-from tests import paths
+from tests.kinds.oracle import assert_as_torch
+from tests.paths import read_jsonl
 
-DATA = paths.DATA / "torch_stack.jsonl"
-CASES = [json.loads(line) for line in DATA.read_text().splitlines()]
+CASES = read_jsonl("torch_stack.jsonl")
 
 
 def test_the_data_covers_every_form_and_rejection() -> None:
@@ -47,13 +46,7 @@ def test_the_data_covers_every_form_and_rejection() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_stack_equals_pytorch(case: dict[str, Any]) -> None:
-    if case["error"] is not None:
-        with pytest.raises(ConvcalcError):
-            convcalc.analyze(case["spec"], case["input"])
-        return
-    analysis = convcalc.analyze(case["spec"], case["input"])
-    got = [list(analysis.output), analysis.params, analysis.buffers, analysis.macs]
-    assert got == [case["output"], case["params"], case["buffers"], case["macs"]]
+    assert_as_torch(case)
 
 
 def test_the_call_and_the_short_word_agree() -> None:

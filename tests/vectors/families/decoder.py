@@ -28,6 +28,7 @@ import json
 import random
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -248,11 +249,14 @@ class Exec(nn.Module):
         return tgt
 
 
-def run(desc: dict[str, Any], shape: list[int]) -> dict[str, Any]:
+def measure(build: Callable[[], nn.Module], shape: list[int]) -> dict[str, Any]:
+    """What torch makes of the module ``build`` makes, on a batch of one ``shape``:
+    output, parameters, buffers and FlopCounterMode / 2 with attention's products
+    counted (``_counted``), or the error building or running it raised."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = Exec(desc).eval()
+            model = build().eval()
         x = torch.randn(1, *shape)
         with torch.no_grad():
             out = model(x)
@@ -279,6 +283,10 @@ def run(desc: dict[str, Any], shape: list[int]) -> dict[str, Any]:
         "macs": counter.get_total_flops() // 2,
         "error": None,
     }
+
+
+def run(desc: dict[str, Any], shape: list[int]) -> dict[str, Any]:
+    return measure(lambda: Exec(desc), shape)
 
 
 def main() -> None:

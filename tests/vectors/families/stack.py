@@ -23,29 +23,20 @@ from __future__ import annotations
 import json
 import random
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.vectors.families.decoder import _config, _flag, _short  # noqa: E402
+from tests.vectors.families.decoder import _config, _flag, _short, measure  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "torch_stack.jsonl"
 SEED = 1603
 COUNT = 200
-
-_FORWARD = nn.MultiheadAttention.forward
-
-
-def _counted(self: nn.MultiheadAttention, *args: Any, **kwargs: Any) -> Any:
-    kwargs["need_weights"] = True
-    return _FORWARD(self, *args, **kwargs)
 
 
 def _norm(rng: random.Random, d_model: int) -> dict[str, Any] | None:
@@ -138,36 +129,7 @@ class Exec(nn.Module):
 
 
 def run(desc: dict[str, Any], shape: list[int]) -> dict[str, Any]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = Exec(desc).eval()
-            x = torch.randn(1, *shape)
-            with torch.no_grad():
-                out = model(x)
-        nn.MultiheadAttention.forward = _counted  # type: ignore[method-assign]
-        try:
-            counter = FlopCounterMode(display=False)
-            with counter, torch.enable_grad():
-                model(x)
-        finally:
-            nn.MultiheadAttention.forward = _FORWARD  # type: ignore[method-assign]
-    except Exception as exc:
-        message = str(exc).splitlines()[0] if str(exc) else ""
-        return {
-            "output": None,
-            "params": None,
-            "buffers": None,
-            "macs": None,
-            "error": {"type": type(exc).__name__, "message": message[:300]},
-        }
-    return {
-        "output": list(out.shape[1:]),
-        "params": sum(p.numel() for p in model.parameters()),
-        "buffers": sum(b.numel() for b in model.buffers()),
-        "macs": counter.get_total_flops() // 2,
-        "error": None,
-    }
+    return measure(lambda: Exec(desc), shape)
 
 
 def main() -> None:
