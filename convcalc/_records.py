@@ -33,7 +33,7 @@ else:
 
     _tuple_new = tuple.__new__
 
-    # ``__new__`` of a record of n fields, n = 1 to 12, written out so that they come
+    # ``__new__`` of a record of n fields, n = 1 to 20, written out so that they come
     # compiled in the .pyc (a longer record compiles its own, as namedtuple does). A
     # record's field names replace the parameters' (same count, same bytecode).
     _NEW = (
@@ -52,6 +52,30 @@ else:
         ),
         lambda _c, a, b, c, d, e, f, g, h, i, j, k, m: _tuple_new(
             _c, (a, b, c, d, e, f, g, h, i, j, k, m)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n, o: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n, o)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n, o, p: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n, o, p)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r, s: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r, s)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r, s, t: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r, s, t)
+        ),
+        lambda _c, a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r, s, t, u: _tuple_new(
+            _c, (a, b, c, d, e, f, g, h, i, j, k, m, n, o, p, q, r, s, t, u)
         ),
     )
 

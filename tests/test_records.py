@@ -74,7 +74,7 @@ class TypingOne(typing.NamedTuple):
     only: int
 
 
-class Fourteen(NamedTuple):  # longer than the precompiled constructors: it compiles its own
+class Fourteen(NamedTuple):
     a: int
     b: int
     c: int
@@ -108,9 +108,22 @@ class TypingFourteen(typing.NamedTuple):
     o: int = 15
 
 
+# Longer than the precompiled constructors (20 fields): it compiles its own.
+_LONG = {f"f{i}": int for i in range(21)}
+TwentyOne = type(NamedTuple)(
+    "TwentyOne", (), {"__annotations__": dict.fromkeys(_LONG, "int"), "__module__": __name__}
+)
+TypingTwentyOne = typing.NamedTuple("TypingTwentyOne", list(_LONG.items()))
+
+
 @pytest.mark.parametrize(
     ("ours", "theirs", "args"),
-    [(Point, TypingPoint, (1,)), (One, TypingOne, (7,)), (Fourteen, TypingFourteen, range(13))],
+    [
+        (Point, TypingPoint, (1,)),
+        (One, TypingOne, (7,)),
+        (Fourteen, TypingFourteen, range(13)),
+        (TwentyOne, TypingTwentyOne, range(21)),
+    ],
 )
 def test_same_constructor_as_typing(ours: type, theirs: type, args: typing.Iterable[int]) -> None:
     """The precompiled __new__ takes the record's own names, positions and defaults."""

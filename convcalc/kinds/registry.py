@@ -144,37 +144,32 @@ def register(
         sigs = (klass.TORCH if names is None else {}) if torch is None else torch
         first = next(iter(sigs.values()), None)
         words = names if names is not None else klass.NAMES
-        named = set()
-        for word, fixed in words.items():
+        # Each word's own class name (conv2d: Conv2d) and the signature it follows.
+        own: dict[str, tuple[str, Signature | None]] = {}
+        for word in words:
             if dict.__contains__(into, word):  # the entries, not the index's words
                 raise RuntimeError(f"layer name {word!r} registered twice")
             cname = next((c for c in sigs if c.lower() == word), "")
-            sig = sigs[cname] if cname else first
-            if cname:
-                if classes is not None:
-                    classes[cname] = word
-                named.add(cname)
+            own[word] = (cname, sigs[cname] if cname else first)
+        named = {cname for cname, _ in own.values() if cname}
+        if classes is not None:
+            classes.update((cname, word) for word, (cname, _) in own.items() if cname)
+        # The class a word follows: its own, else the first with its signature among
+        # this registration's words (instancenorm: InstanceNorm1d), else in the whole
+        # registry (dwconv2d: Conv2d). A signature object may be shared by classes
+        # (BatchNorm's and InstanceNorm's): the registration's own come first.
+        owners: dict[int, str] = {}
+        for cname, sig in own.values():
+            if cname and sig is not None:
+                owners.setdefault(id(sig), cname)
+        for word, fixed in words.items():
+            cname, sig = own[word]
+            owner = ""
+            if sig is not None:
+                owner = cname or owners.get(id(sig)) or _owner(into, sig)
             into[word] = Entry(
-                word, klass, fixed, plist, by_key, flags, positional, sig, cname, "", framework
+                word, klass, fixed, plist, by_key, flags, positional, sig, cname, owner, framework
             )
-        for word in words:
-            # The class a word follows: its own, else the first with its signature among
-            # this registration's words (instancenorm: InstanceNorm1d), else in the whole
-            # registry (dwconv2d: Conv2d). A signature object may be shared by classes
-            # (BatchNorm's and InstanceNorm's): the registration's own come first.
-            entry = dict.__getitem__(into, word)
-            if entry.torch is None:
-                continue
-            own = (dict.__getitem__(into, w) for w in words)
-            owner = entry.torch_name or next(
-                (
-                    e.torch_name
-                    for e in (*own, *dict.values(into))
-                    if e.torch is entry.torch and e.torch_name
-                ),
-                "",
-            )
-            into[word] = entry._replace(torch_class=owner)
         for cname in sigs:
             if cname and cname not in named:
                 message = f"{framework} class {cname} is not one of the names {list(words)}"
@@ -182,6 +177,12 @@ def register(
         return klass
 
     return add(cls) if cls is not None else add
+
+
+def _owner(registry: dict[str, Entry], sig: Signature) -> str:
+    """The first class name in ``registry`` whose words follow the signature ``sig``."""
+    named = (e.torch_name for e in dict.values(registry) if e.torch is sig and e.torch_name)
+    return next(named, "")
 
 
 def class_names(registry: Mapping[str, Entry]) -> dict[str, str]:
