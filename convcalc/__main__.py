@@ -1,4 +1,4 @@
-from convcalc.cli.command import main
+from convcalc.cli.script import main
 
 if __name__ == "__main__":
     main()

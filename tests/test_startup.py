@@ -162,3 +162,34 @@ def test_the_api_loads_on_first_use() -> None:
         assert getattr(convcalc, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'analyse'"):
         convcalc.analyse  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_the_console_script_runs_without_the_cyclic_collector() -> None:
+    """The console script (and ``python -m convcalc``) turns the cyclic collector off
+    before click is imported (cli/script.py); ``convcalc.cli.main``, called in a
+    process of someone else's, leaves it on."""
+    from importlib.metadata import entry_points
+
+    (installed,) = entry_points(group="console_scripts", name="convcalc")
+    assert installed.value == "convcalc.cli.script:main"
+    report = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.isenabled(), 'click' in sys.modules, file=sys.stderr))\n"
+    )
+    spec = ["-i", "3x8x8", "conv2d", "4", "k=3", "-o", "json"]
+    script = "import convcalc.cli.script as m, sys; print('click' in sys.modules); m.main()"
+    for entry, before, enabled in [
+        (script, "False\n", "False"),  # click is imported after the collector is off
+        ("from convcalc.cli import main; main()", "", "True"),
+    ]:
+        proc = subprocess.run(
+            [sys.executable, "-c", report + entry, *spec], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith(before + "{")
+        assert '"output": [4, 6, 6]' in proc.stdout
+        assert proc.stderr.split() == [enabled, "True"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "convcalc", *spec], capture_output=True, text=True, check=True
+    )
+    assert '"output": [4, 6, 6]' in proc.stdout
