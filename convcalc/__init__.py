@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from convcalc._lazy import lazy
-from convcalc._version import __version__
 from convcalc.errors import ConvcalcError, InternalError, ShapeError, SpecError
 
 if TYPE_CHECKING:
+    from convcalc._version import __version__
     from convcalc.api import (
         analyze_keras,
         analyze_print,
@@ -110,6 +110,7 @@ _LAZY = {
         "api",
     ),
     "Report": "formats.report",
+    "__version__": "_version",
     "FRAMEWORKS": "kinds.frameworks",
     "KINDS": "kinds",
     "REGISTRY": "kinds",

@@ -118,9 +118,16 @@ else:
     def __getnewargs__(self):
         return tuple(self)
 
-    def _record(typename, fields, defaults, module):
+    _ALIASES = []  # "Alias for field number i", the docstrings of the fields' getters
+
+    def _alias(index):
+        while len(_ALIASES) <= index:
+            _ALIASES.append(sys.intern(f"Alias for field number {len(_ALIASES)}"))
+        return _ALIASES[index]
+
+    def _record(typename, fields, defaults, module, body=None):
         """What ``collections.namedtuple(typename, fields, defaults=defaults,
-        module=module)`` makes."""
+        module=module)`` makes, with the entries of ``body`` (a class body's) added."""
         fields = tuple(map(sys.intern, fields))
         for name in fields:
             if name.startswith("_"):
@@ -138,12 +145,15 @@ else:
             "_asdict": _asdict,
             "__getnewargs__": __getnewargs__,
             "__match_args__": fields,
+            "__module__": module,
         }
         for index, name in enumerate(fields):
-            namespace[name] = _tuplegetter(index, sys.intern(f"Alias for field number {index}"))
-        cls = type(typename, (tuple,), namespace)
-        cls.__module__ = module
-        return cls
+            namespace[name] = _tuplegetter(index, _alias(index))
+        if body:
+            # Given to type() rather than set on the class after: each setattr on a
+            # class would update its slots and invalidate the method cache again.
+            namespace.update(body)
+        return type(typename, (tuple,), namespace)
 
     # What class syntax may not set, and what the namedtuple already has: as typing.
     _PROHIBITED = frozenset(
@@ -174,13 +184,15 @@ else:
                         f"Non-default namedtuple field {field_name} cannot follow default "
                         f"field{'s' if len(default_names) > 1 else ''} {', '.join(default_names)}"
                     )
-            cls = _record(typename, list(types), [ns[n] for n in default_names], ns["__module__"])
-            cls.__annotations__ = cls.__new__.__annotations__ = dict(types)
+            body = {"__annotations__": dict(types)}
             for key, value in ns.items():
                 if key in _PROHIBITED:
                     raise AttributeError("Cannot overwrite NamedTuple attribute " + key)
-                if key not in _SPECIAL and key not in cls._fields:
-                    setattr(cls, key, value)
+                if key not in _SPECIAL and key not in types:
+                    body[key] = value
+            defaults = [ns[n] for n in default_names]
+            cls = _record(typename, types, defaults, ns["__module__"], body)
+            cls.__new__.__annotations__ = body["__annotations__"]
             return cls
 
     NamedTuple = type.__new__(_Meta, "NamedTuple", (), {})

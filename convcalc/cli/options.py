@@ -11,22 +11,39 @@ from typing import Any
 import click
 
 from convcalc.cli.types import DTYPE_TYPE, FORMAT_TYPE, FRAMEWORK_TYPE, OPTIMIZER_TYPE, SpecFile
-from convcalc.cli.views import (
-    _complete_kinds,
-    _complete_layers,
-    _complete_models,
-    _print_completion,
-    _print_help,
-    _print_layer_help,
-    _print_layer_list,
-    _print_model_list,
-    _print_model_spec,
-    _print_version,
-)
 
 SHELLS = ("bash", "zsh", "fish")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _view(name: str) -> Callable[..., Any]:
+    """views.py's callback ``name`` for an option that answers and exits, the module
+    imported only when the option is given: click calls every option's callback at
+    every start, most with no value (None, or False for a flag), for which each of
+    them does nothing."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None or value is False:
+            return None
+        from convcalc.cli import views
+
+        return getattr(views, name)(ctx, param, value)
+
+    callback.__name__ = callback.__qualname__ = name
+    return callback
+
+
+def _completer(name: str) -> Callable[..., Any]:
+    """views.py's shell completer ``name``, the module imported when it is asked."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from convcalc.cli import views
+
+        return getattr(views, name)(ctx, param, incomplete)
+
+    complete.__name__ = complete.__qualname__ = name
+    return complete
 
 
 def _eager(*decls: str, callback: Callable[..., Any], **attrs: Any) -> Decorator:
@@ -50,7 +67,7 @@ HELP_OPTION = _eager(
     "-h",
     "--help",
     is_flag=True,
-    callback=_print_help,
+    callback=_view("_print_help"),
     help="Show this message and exit.",
 )
 
@@ -74,7 +91,7 @@ OPSET_OPTION = _count(
 
 # The main command's own.
 LAYERS_ARGUMENT = click.argument(
-    "layers", nargs=-1, metavar="[LAYER]...", shell_complete=_complete_layers
+    "layers", nargs=-1, metavar="[LAYER]...", shell_complete=_completer("_complete_layers")
 )
 
 INPUT_OPTION = click.option(
@@ -169,7 +186,7 @@ MODEL_OPTION = click.option(
     "-m",
     "--model",
     metavar="NAME",
-    shell_complete=_complete_models,
+    shell_complete=_completer("_complete_models"),
     help="Analyse a built-in network (resnet50, vit_b_16, unet, …) at its usual input "
     "(-i overrides it); layer words are added after it.",
 )
@@ -201,37 +218,37 @@ ASSUME_SEQUENTIAL_OPTION = _flag(
 LIST_MODELS_OPTION = _eager(
     "--list-models",
     is_flag=True,
-    callback=_print_model_list,
+    callback=_view("_print_model_list"),
     help="List the built-in networks and exit.",
 )
 
 MODEL_SPEC_OPTION = _eager(
     "--model-spec",
     metavar="NAME",
-    callback=_print_model_spec,
-    shell_complete=_complete_models,
+    callback=_view("_print_model_spec"),
+    shell_complete=_completer("_complete_models"),
     help="Print a built-in network's spec file (a start for your own) and exit.",
 )
 
 LIST_LAYERS_OPTION = _eager(
     "--list-layers",
     is_flag=True,
-    callback=_print_layer_list,
+    callback=_view("_print_layer_list"),
     help="List the layer kinds and exit.",
 )
 
 HELP_LAYER_OPTION = _eager(
     "--help-layer",
     metavar="KIND",
-    callback=_print_layer_help,
-    shell_complete=_complete_kinds,
+    callback=_view("_print_layer_help"),
+    shell_complete=_completer("_complete_kinds"),
     help="Describe a layer kind (arguments, defaults, an example) and exit.",
 )
 
 COMPLETION_OPTION = _eager(
     "--completion",
     type=click.Choice(SHELLS),
-    callback=_print_completion,
+    callback=_view("_print_completion"),
     help="Print the shell completion script for bash, zsh or fish, and exit.",
 )
 
@@ -239,6 +256,6 @@ VERSION_OPTION = _eager(
     "-V",
     "--version",
     is_flag=True,
-    callback=_print_version,
+    callback=_view("_print_version"),
     help="Show the version and exit.",
 )

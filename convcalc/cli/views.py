@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from convcalc._version import __version__
 from convcalc.cli.errors import _color
 from convcalc.errors import SpecError
 
@@ -34,6 +33,8 @@ def _print_help(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     # Not click.version_option: that one loads gettext and locale at every start.
     if value and not ctx.resilient_parsing:
+        from convcalc._version import __version__
+
         click.echo(f"convcalc, version {__version__}")
         ctx.exit(0)
 

@@ -31,7 +31,7 @@ node keeps the offsets of its text, for error messages with a caret.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 
 from convcalc._records import NamedTuple
 from convcalc.errors import SpecError
@@ -90,11 +90,16 @@ NAME_KEYWORDS = frozenset(
 INT_LIMIT = 2**63 - 1
 
 # Groups: 1 blank, 2 comment, 3 separator, 4 quoted string, 5 punctuation (a quote
-# without its closing one too), 6 word.
-_TOKEN = re.compile(
+# without its closing one too), 6 word. Compiled on first use, by re's own cache: a
+# statement of words, blanks and '=' (every one a command line gives, most in a spec
+# file) is split without it (_plain_tokens), and compiling it costs a start of the
+# command a third of a millisecond.
+_TOKEN = (
     r"([^\S\n]+)|(#[^\n]*)|([;|\n])|('[^'\n]*'|\"[^\"\n]*\")|([=(),\[\]'\"])"
     r"|([^\s=;|(),\[\]#'\"]+)"
 )
+# The characters a statement needs _TOKEN for: all but blanks, '=' and word characters.
+_NOT_PLAIN = frozenset(";|\n#'\"(),[]")
 _GROUP_KIND = (None, None, None, "sep", "string", "punct", "word")
 _CLOSE = {"(": ")", "[": "]"}
 # Patterns not every run needs are left to re's own cache, compiled on first use
@@ -203,13 +208,39 @@ def _tokenize(
     source: str, start: int = 0, end: int | None = None
 ) -> list[tuple[str, str, int, int]]:
     """Tokens of ``source[start:end]`` as (kind, text, start, end), offsets absolute."""
+    if end is None:
+        end = len(source)
+    if _NOT_PLAIN.isdisjoint(source[start:end]):
+        return _plain_tokens(source[start:end], start)
     tokens: list[tuple[str, str, int, int]] = []
     append = tokens.append
     kinds = _GROUP_KIND
-    for m in _TOKEN.finditer(source, start, len(source) if end is None else end):
+    for m in re.compile(_TOKEN).finditer(source, start, end):
         kind = kinds[m.lastindex]  # type: ignore[index]
         if kind is not None:
             append((kind, m.group(), m.start(), m.end()))
+    return tokens
+
+
+def _plain_tokens(text: str, offset: int) -> list[tuple[str, str, int, int]]:
+    """_tokenize's tokens of a text of words, blanks and '=' alone (``offset``: where
+    the text starts in its source): each run of non-blanks its words and '='."""
+    tokens: list[tuple[str, str, int, int]] = []
+    append = tokens.append
+    at = 0
+    for run in text.split():  # str.isspace's blanks: those of the pattern's \s
+        at = text.find(run, at)
+        if "=" not in run:
+            append((WORD, run, offset + at, offset + at + len(run)))
+            at += len(run)
+            continue
+        for i, word in enumerate(run.split("=")):
+            if i:
+                append((PUNCT, "=", offset + at, offset + at + 1))
+                at += 1
+            if word:
+                append((WORD, word, offset + at, offset + at + len(word)))
+                at += len(word)
     return tokens
 
 
@@ -557,7 +588,22 @@ _CLASS = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"
 
 # Separators and comments: a statement never spans one, so the text between two
 # of them (a segment) parses on its own.
-_SEGMENT_END = re.compile(r"#[^\n]*|[;|\n]")
+_SEGMENT_END = r"#[^\n]*|[;|\n]"
+# A text without comments is cut at its separators without the pattern (_separators).
+_SEPARATORS = str.maketrans(";|", "\n\n")
+
+
+def _separators(source: str) -> Iterator[tuple[int, int, str]]:
+    """Where ``source``'s segments end: each separator's or comment's start, end and
+    text, in order."""
+    if "#" in source:
+        for m in re.finditer(_SEGMENT_END, source):
+            yield m.start(), m.end(), m.group()
+        return
+    at = -1
+    for part in source.translate(_SEPARATORS).split("\n")[:-1]:
+        at += len(part) + 1
+        yield at, at + 1, source[at]
 
 
 _COMMENT = r"#[^\n]*"
@@ -592,14 +638,14 @@ def parse(
     seen: _Seen = {}
     params: frozenset[str] = frozenset()  # the parameters of the block being read
     pos = 0
-    for m in _SEGMENT_END.finditer(source):
-        if m.group() not in ";|" and _open(source, pos, m.start()):
+    for sep_start, sep_end, sep in _separators(source):
+        if sep not in ";|" and _open(source, pos, sep_start):
             continue  # a call (or tuple) spans lines: its newlines and comments are blanks
-        if m.start() > pos:
+        if sep_start > pos:
             params = _segment(
-                source, kinds, pos, m.start(), seen, statements, word_kinds, params, calls
+                source, kinds, pos, sep_start, seen, statements, word_kinds, params, calls
             )
-        pos = m.end()
+        pos = sep_end
     if pos < len(source):
         _segment(source, kinds, pos, len(source), seen, statements, word_kinds, params, calls)
     return Program(source, tuple(statements))
