@@ -145,11 +145,14 @@ def register(
         first = next(iter(sigs.values()), None)
         words = names if names is not None else klass.NAMES
         # Each word's own class name (conv2d: Conv2d) and the signature it follows.
+        lowered: dict[str, str] = {}
+        for cname in sigs:
+            lowered.setdefault(cname.lower(), cname)
         own: dict[str, tuple[str, Signature | None]] = {}
         for word in words:
             if dict.__contains__(into, word):  # the entries, not the index's words
                 raise RuntimeError(f"layer name {word!r} registered twice")
-            cname = next((c for c in sigs if c.lower() == word), "")
+            cname = lowered.get(word, "")
             own[word] = (cname, sigs[cname] if cname else first)
         named = {cname for cname, _ in own.values() if cname}
         if classes is not None:

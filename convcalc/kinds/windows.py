@@ -1,6 +1,6 @@
 """PyTorch's window arithmetic, written once: the output size along one spatial
 dimension of a convolution, a transposed convolution, a pool and a max unpool
-(docs/arithmetic.md#shapes). The kinds' shapes (kinds/torch/conv.py, kinds/torch/pool.py)
+(docs/arithmetic.md#shapes). The kinds' shapes (kinds/torch/conv.py, pool.py and theirs)
 and the solver's candidates (convcalc.ask.solve, through a kind's ``solve_size``)
 both come from here.
 

@@ -18,7 +18,7 @@ import pytest
 import convcalc
 from convcalc.ask.solve import Limits, NoSolution, Solution, solve, solve_chain
 from convcalc.kinds import KINDS, REGISTRY
-from convcalc.kinds.torch.conv import ConvTranspose
+from convcalc.kinds.torch.conv_transpose import ConvTranspose
 from convcalc.language import LayerStmt, parse
 from tests.paths import ROOT
 

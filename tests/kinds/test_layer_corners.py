@@ -18,7 +18,10 @@ from convcalc.language import LayerStmt, parse
 from tests.paths import DATA
 
 FACTS = json.loads((DATA / "torch_layer_facts.json").read_text(encoding="utf-8"))
-OWN_MODULES = {"activation", "conv", "pool", "norm", "reshape", "embedding"}
+OWN_MODULES = {
+    *("activation", "conv", "conv_transpose", "pool", "pool_adaptive", "pool_lp", "pool_unpool"),
+    *("norm", "reshape", "embedding"),
+}
 
 
 def _layer(spec: str) -> Layer:

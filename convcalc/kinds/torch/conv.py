@@ -1,4 +1,5 @@
-"""Convolutions and transposed convolutions (docs/arithmetic.md#convolution)."""
+"""Convolutions, and what transposed ones (conv_transpose.py) share with them: the
+arguments, the groups and channels checks, the signatures (docs/arithmetic.md#convolution)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from convcalc.kinds.windows import (
     conv_size,
     dilated,
     same_pads,
-    transposed_size,
 )
 
 if TYPE_CHECKING:
@@ -39,22 +39,24 @@ SECTION = "Convolution"
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
-_OUT = Param("out_channels", INT, None, positional=True, help="output channels (default: input's)")
-_IN = Param("in_channels", INT, None, aliases=("in",), help="checked against the input")
-_K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
-_S = Param("stride", INTS, (1,), aliases=("s",), per_dim=True)
-_D = Param("dilation", INTS, (1,), aliases=("d",), per_dim=True)
-_G = Param(
+OUT_CHANNELS = Param(
+    "out_channels", INT, None, positional=True, help="output channels (default: input's)"
+)
+IN_CHANNELS = Param("in_channels", INT, None, aliases=("in",), help="checked against the input")
+KERNEL = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
+STRIDE = Param("stride", INTS, (1,), aliases=("s",), per_dim=True)
+DILATION = Param("dilation", INTS, (1,), aliases=("d",), per_dim=True)
+GROUPS = Param(
     "groups",
     UnionType(INT, "dw", aliases={"depthwise": "dw"}),
     1,
     aliases=("g",),
     flags={"depthwise": "dw", "dw": "dw"},
 )
-_BIAS = Param("bias", BOOL, True)
-_P = Param("padding", UnionType(INTS, "same", "valid"), (0,), aliases=("p",), per_dim=True)
-_OP = Param("output_padding", INTS, (0,), aliases=("op",), per_dim=True)
-_PM = Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",))
+BIAS = Param("bias", BOOL, True)
+PADDING = Param("padding", UnionType(INTS, "same", "valid"), (0,), aliases=("p",), per_dim=True)
+OUTPUT_PADDING = Param("output_padding", INTS, (0,), aliases=("op",), per_dim=True)
+PADDING_MODE = Param("padding_mode", Choice(*PADDING_MODES), "zeros", aliases=("pm",))
 
 
 def _groups(groups: int | str, cin: int | None, cout: int | None) -> int | None:
@@ -89,7 +91,7 @@ def _in_channels(given: int | None, found: int | None) -> int | None:
     return given
 
 
-def _signatures(word: str, middle: tuple[str, ...], **options: Any) -> dict[str, Signature]:
+def signatures(word: str, middle: tuple[str, ...], **options: Any) -> dict[str, Signature]:
     """PyTorch's {word}1d/2d/3d constructors: the channels, kernel, stride and padding
     first, ``middle`` next, then padding_mode and the device and dtype."""
     args = ("in_channels", "out_channels", "kernel_size", "stride", "padding", *middle)
@@ -105,7 +107,7 @@ def _signatures(word: str, middle: tuple[str, ...], **options: Any) -> dict[str,
     }
 
 
-class _Convolution(SpatialLayer):
+class Convolution(SpatialLayer):
     """What a convolution and a transposed convolution share beyond their arithmetic:
     their arguments, their constructor's values and their lint traits."""
 
@@ -146,16 +148,26 @@ class _Convolution(SpatialLayer):
 
 
 @register
-class Conv(_Convolution):
+class Conv(Convolution):
     """Conv1d/2d/3d: out = (L + pL + pR − d·(k−1) − 1) // s + 1."""
 
     NAMES = by_rank("conv")
-    TORCH = _signatures(
+    TORCH = signatures(
         "Conv",
         ("dilation", "groups", "bias"),
         whole_unless={"padding": ("padding_mode", "zeros")},
     )
-    PARAMS = (_OUT, _IN, _K, _S, _P, _D, _G, _BIAS, _PM)
+    PARAMS = (
+        OUT_CHANNELS,
+        IN_CHANNELS,
+        KERNEL,
+        STRIDE,
+        PADDING,
+        DILATION,
+        GROUPS,
+        BIAS,
+        PADDING_MODE,
+    )
     SUMMARY = "convolution"
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
@@ -195,7 +207,7 @@ class Conv(_Convolution):
                     _kernel_too_big(dki, k[i], d[i], size, lft, rgt) + dim_suffix(n, i, differs)
                 )
             out.append(conv_size(size, k[i], s[i], lft, rgt, d[i]))
-        _check_empty(f"conv{n}d", shape)
+        check_empty(f"conv{n}d", shape)
         # PyTorch hands an input without channels to its "empty" backend, which returns
         # as many channels as the input has: none, whatever out_channels says.
         out_shape = (0 if cin == 0 else cout, *out)
@@ -287,7 +299,7 @@ def _kernel_too_big(dk: int, k: int, d: int, size: int, left: int, right: int) -
     return f"{kernel} is larger than the padded input {size + left + right} ({pad})"
 
 
-def _check_empty(kind: str, shape: Shape) -> None:
+def check_empty(kind: str, shape: Shape) -> None:
     """PyTorch's convolutions take an empty input only if the batch or the channels are
     empty (then the output is empty too)."""
     if shape[0] != 0 and 0 in shape[1:]:
@@ -331,118 +343,3 @@ def _pad_fits(mode: str, pad: int, size: int) -> bool:
     if mode == "circular":
         return pad <= size
     return True
-
-
-@register
-class ConvTranspose(_Convolution):
-    """ConvTranspose1d/2d/3d: out = (L−1)·s − 2p + d·(k−1) + op + 1."""
-
-    NAMES = {
-        **{
-            f"{name}{n}d": {"dim": n}
-            for name in ("convtranspose", "deconv", "convt", "tconv", "conv_transpose")
-            for n in (1, 2, 3)
-        },
-        **{name: {"dim": None} for name in ("convtranspose", "deconv", "convt", "tconv")},
-    }
-    TORCH = _signatures("ConvTranspose", ("output_padding", "groups", "bias", "dilation"))
-    # PyTorch does not validate string padding for transposed convs: it fails in forward.
-    PARAMS = (_OUT, _IN, _K, _S, _P, _OP, _D, _G, _BIAS, _PM)
-    SUMMARY = "transposed convolution"
-
-    output_padding: tuple[int, ...]
-
-    def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n = spatial_dims("convtranspose", self.dim, shape)
-        if self.padding_mode != "zeros":
-            raise LayerError(
-                f"transposed convolutions only support padding_mode='zeros', got "
-                f"{self.padding_mode!r}"
-            )
-        if isinstance(self.padding, str):
-            raise LayerError(
-                f"transposed convolutions take integer padding, not padding={self.padding!r}"
-            )
-        cin, cout, g = self._channels(shape)
-        k = expand("kernel_size", self.kernel_size, n)
-        s = expand("stride", self.stride, n)
-        d = expand("dilation", self.dilation, n)
-        p = expand("padding", self.padding, n)
-        op = expand("output_padding", self.output_padding, n)
-        check_positive("kernel_size", k)
-        check_positive("stride", s)
-        check_positive("dilation", d)
-        check_non_negative("padding", p)
-        check_non_negative("output_padding", op)
-        for opi, si, di in zip(op, s, d):
-            # PyTorch allows output_padding < max(stride, dilation), not just < stride.
-            if opi >= max(si, di):
-                raise LayerError(
-                    f"output_padding {fmt_tuple(op)} must be smaller than either stride "
-                    f"{fmt_tuple(s)} or dilation {fmt_tuple(d)}"
-                )
-        if cin == 0:
-            # Its weight is in_channels × out_channels/groups × k: empty, which PyTorch refuses.
-            raise LayerError(
-                f"transposed convolution got an input without channels ({fmt_shape(shape)}): "
-                "PyTorch refuses its empty weight"
-            )
-        _check_empty(f"convtranspose{n}d", shape)
-        spatial = shape[1:]
-        out = []
-        for i, size in enumerate(spatial):
-            assert size is not None
-            o = transposed_size(size, k[i], s[i], p[i], d[i], op[i])
-            # PyTorch's reference kernel rejects an empty output; its oneDNN path returns
-            # an empty tensor for some configurations (batch, kernel size, groups decide
-            # which path runs). convcalc follows the reference kernel: an empty output
-            # is never what the user meant.
-            if o < 1:
-                raise LayerError(
-                    f"output size {o} is too small: ({size}−1)·{s[i]} − 2·{p[i]} + "
-                    f"{d[i]}·({k[i]}−1) + {op[i]} + 1"
-                    + dim_suffix(n, i, len(set(zip(spatial, s, p, d, k, op))) > 1)
-                )
-            out.append(o)
-        params, macs = conv_figures(cin, cout, g, k, spatial, self.bias, transposed=True)
-        # A transposed conv's receptive field is not uniform across outputs.
-        return Out(f"convtranspose{n}d", (cout, *out), params=params, macs=macs, rf=None)
-
-    def explain(self, row: Row) -> list[Step]:
-        """(L−1)·s − 2p + d·(k−1) + op + 1 per spatial dimension; where op goes."""
-        from convcalc.kinds.explaining import Step, per_dim, sides, torch_sizes
-
-        n = len(row.input) - 1
-        k = per_dim(self.kernel_size, n)
-        s = per_dim(self.stride, n)
-        p = per_dim(self.padding, n)
-        d = per_dim(self.dilation, n)
-        op = per_dim(self.output_padding, n)
-        steps = []
-        for i, name, size, out in torch_sizes(row):
-            expr = f"({size}−1)·{s[i]} − 2·{p[i]} + {d[i]}·({k[i]}−1) + {op[i]} + 1"
-            note = f"output_padding adds {op[i]} at the {sides(name)[1]}" if op[i] else ""
-            steps.append(Step(row.index, name, expr, out, note))
-        return steps
-
-    EXAMPLE = "16 k=2 s=2"
-
-    # -- lint (convcalc.ask.lint)
-    UPSAMPLES = True
-
-    def grows_maps(self) -> bool:
-        return True
-
-    SOLVE = Solve(
-        {k: k for k in ("kernel_size", "stride", "padding", "dilation", "output_padding")},
-        {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0},
-        channels="out_channels",
-        dilation_for_op=True,
-    )
-
-    def solve_size(self, probe: Probe) -> int | None:
-        k, s, p, d, op = probe.values
-        if isinstance(p, str) or op >= max(s, d):
-            return None
-        out = transposed_size(probe.size, k, s, p, d, op)
-        return out if out >= 1 else None

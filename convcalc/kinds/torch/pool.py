@@ -1,11 +1,13 @@
-"""Max, average and adaptive pooling (docs/arithmetic.md#pooling)."""
+"""Max and average pooling, and what the other pools (pool_adaptive.py, pool_lp.py,
+pool_unpool.py) share: the arguments, the layout of an input, the window arithmetic
+(docs/arithmetic.md#pooling)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc.errors import LayerError
-from convcalc.kinds.args import BOOL, FLOAT, INT, INTS, OPT_INTS, Param
+from convcalc.kinds.args import BOOL, INT, INTS, Param
 from convcalc.kinds.layer import Out, Signature, SpatialLayer
 from convcalc.kinds.registry import by_rank
 from convcalc.kinds.shapes import (
@@ -20,7 +22,7 @@ from convcalc.kinds.shapes import (
     spatial_dims,
 )
 from convcalc.kinds.torch.registry import register
-from convcalc.kinds.windows import Probe, Solve, dilated, pool_output, unpool_size
+from convcalc.kinds.windows import Probe, Solve, dilated, pool_output
 
 if TYPE_CHECKING:
     from convcalc.kinds.explaining import Row, Step
@@ -29,12 +31,12 @@ if TYPE_CHECKING:
 # The section of --list-layers the module's kinds are listed under.
 SECTION = "Pooling"
 
-_K = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
-_S = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
-_P = Param("padding", INTS, (0,), aliases=("p",), per_dim=True)
-_CEIL = Param("ceil_mode", BOOL, False, aliases=("ceil",))
+KERNEL = Param("kernel_size", INTS, aliases=("k",), required=True, per_dim=True)
+STRIDE = Param("stride", INTS, None, aliases=("s",), per_dim=True, help="default: kernel_size")
+PADDING = Param("padding", INTS, (0,), aliases=("p",), per_dim=True)
+CEIL = Param("ceil_mode", BOOL, False, aliases=("ceil",))
 # return_indices=True makes a pool return (output, indices): not one tensor.
-_ONE_OUTPUT = {
+ONE_OUTPUT = {
     "return_indices": (
         False,
         "return_indices=True makes it return (output, indices); convcalc follows one tensor",
@@ -42,7 +44,7 @@ _ONE_OUTPUT = {
 }
 
 
-def _layout(kind: str, dim: int | None, shape: Shape) -> tuple[int, Shape, Shape]:
+def layout(kind: str, dim: int | None, shape: Shape) -> tuple[int, Shape, Shape]:
     """(n, lead, spatial). PyTorch's pools also take an unbatched C×spatial input: a pool
     whose name fixes n, given one of convcalc's n-dim shapes, pools all of it (the batch
     stands for the channels, and any batch size works)."""
@@ -52,7 +54,7 @@ def _layout(kind: str, dim: int | None, shape: Shape) -> tuple[int, Shape, Shape
     return n, shape[:1], shape[1:]
 
 
-def _window(
+def window_output(
     kind: str,
     n: int,
     lead: Shape,
@@ -102,7 +104,7 @@ def _window(
 
 
 def _solve_size(probe: Probe, ceil: bool, full_kernel: bool) -> int | None:
-    """A pool's solve_size: _window's rules on one dimension, without the messages."""
+    """A pool's solve_size: window_output's rules on one dimension, without the messages."""
     k, s, p, d, _ = probe.values
     size = probe.size
     if (full_kernel and k > size) or p > k // 2:
@@ -111,7 +113,7 @@ def _solve_size(probe: Probe, ceil: bool, full_kernel: bool) -> int | None:
     return out if out >= 1 else None
 
 
-class _WindowPool(SpatialLayer):
+class WindowPool(SpatialLayer):
     """What MaxPool, AvgPool and LPPool share: PyTorch's sliding windows, whose stride
     defaults to the kernel size, and the answers they give about them."""
 
@@ -158,7 +160,7 @@ class _WindowPool(SpatialLayer):
         return _floor_fixes(dims, short, padding=self.TAKES_PADDING)
 
     # -- solve (convcalc.ask.solve)
-    # Whether its 3-d form needs the unpadded input to hold the kernel (as _window checks).
+    # Whether its 3-d form needs the unpadded input to hold the kernel (as window_output checks).
     FULL_KERNEL_3D: ClassVar[bool] = True
 
     def solve_size(self, probe: Probe) -> int | None:
@@ -166,7 +168,7 @@ class _WindowPool(SpatialLayer):
 
 
 @register
-class MaxPool(_WindowPool):
+class MaxPool(WindowPool):
     """MaxPool1d/2d/3d."""
 
     NAMES = {**by_rank("maxpool"), **by_rank("max_pool", generic=False)}
@@ -174,23 +176,29 @@ class MaxPool(_WindowPool):
         f"MaxPool{n}d": Signature(
             ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
             required=1,
-            only=_ONE_OUTPUT,
+            only=ONE_OUTPUT,
         )
         for n in (1, 2, 3)
     }
-    PARAMS = (_K, _S, _P, Param("dilation", INTS, (1,), aliases=("d",), per_dim=True), _CEIL)
+    PARAMS = (
+        KERNEL,
+        STRIDE,
+        PADDING,
+        Param("dilation", INTS, (1,), aliases=("d",), per_dim=True),
+        CEIL,
+    )
     SUMMARY = "max pooling"
 
     padding: tuple[int, ...]
     dilation: tuple[int, ...]
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n, lead, spatial = _layout("maxpool", self.dim, shape)
+        n, lead, spatial = layout("maxpool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
         p = expand("padding", self.padding, n)
         d = expand("dilation", self.dilation, n)
-        return _window("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
+        return window_output("maxpool", n, lead, spatial, k, s, p, d, self.ceil_mode, False)
 
     def _dilation_padding(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return self.dilation, self.padding
@@ -206,7 +214,7 @@ class MaxPool(_WindowPool):
 
 
 @register
-class AvgPool(_WindowPool):
+class AvgPool(WindowPool):
     """AvgPool1d/2d/3d (no dilation)."""
 
     NAMES = {**by_rank("avgpool"), **by_rank("avg_pool", generic=False)}
@@ -219,10 +227,10 @@ class AvgPool(_WindowPool):
         for n in (1, 2, 3)
     }
     PARAMS = (
-        _K,
-        _S,
-        _P,
-        _CEIL,
+        KERNEL,
+        STRIDE,
+        PADDING,
+        CEIL,
         Param("count_include_pad", BOOL, True),
         Param("divisor_override", INT, None),
     )
@@ -233,13 +241,13 @@ class AvgPool(_WindowPool):
     divisor_override: int | None
 
     def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n, lead, spatial = _layout("avgpool", self.dim, shape)
+        n, lead, spatial = layout("avgpool", self.dim, shape)
         k = expand("kernel_size", self.kernel_size, n)
         s = k if self.stride is None else expand("stride", self.stride, n)
         p = expand("padding", self.padding, n)
         if self.divisor_override is not None and self.divisor_override == 0:
             raise LayerError("divisor_override must not be zero")
-        return _window("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
+        return window_output("avgpool", n, lead, spatial, k, s, p, (1,) * n, self.ceil_mode, n == 3)
 
     def _dilation_padding(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return (1,), self.padding
@@ -249,268 +257,6 @@ class AvgPool(_WindowPool):
         {"stride": None, "padding": 0},
         half_pad=True,
     )
-
-
-@register
-class AdaptivePool(SpatialLayer):
-    """AdaptiveAvg/MaxPool1d/2d/3d: the output size is given."""
-
-    NAMES = {
-        **{
-            f"adaptive{op}pool{n}d": {"dim": n, "op": op}
-            for op in ("avg", "max")
-            for n in (1, 2, 3)
-        },
-        **{
-            f"adaptive_{op}_pool{n}d": {"dim": n, "op": op}
-            for op in ("avg", "max")
-            for n in (1, 2, 3)
-        },
-        "adaptiveavgpool": {"dim": None, "op": "avg"},
-        "adaptivemaxpool": {"dim": None, "op": "max"},
-    }
-    TORCH = {
-        **{
-            f"AdaptiveAvgPool{n}d": Signature(("output_size",), required=1, whole=("output_size",))
-            for n in (1, 2, 3)
-        },
-        **{
-            f"AdaptiveMaxPool{n}d": Signature(
-                ("output_size", "return_indices"),
-                required=1,
-                only=_ONE_OUTPUT,
-                whole=("output_size",),
-            )
-            for n in (1, 2, 3)
-        },
-    }
-    PARAMS = (Param("output_size", OPT_INTS, positional=True, required=True, per_dim=True),)
-    SUMMARY = "adaptive pooling"
-
-    dim: int | None
-    op: str
-    output_size: tuple[int | None, ...]
-
-    def infer(self, shape: Shape, batch: int = 1) -> Out:
-        kind = f"adaptive{self.op}pool"
-        mean = self._mean(shape)
-        if mean is not None:
-            return mean
-        n, lead, spatial = _layout(kind, self.dim, shape)
-        if self.output_size == (None,):
-            # nn.AdaptiveAvgPool2d(None) fails (len(None)); 1-d pools take no None at all.
-            raise LayerError(
-                "a lone None is not an output size in PyTorch: write one per dimension "
-                "(None,None keeps both sizes of a 2-d input)"
-                if n > 1
-                else "1-d adaptive pooling takes no None in PyTorch; give the output size"
-            )
-        size = expand("output_size", self.output_size, n)
-        if any(o is not None and o < 0 for o in size):
-            raise LayerError(f"output_size must not be negative, got {fmt_tuple(size)}")
-        out = [L if o is None else o for o, L in zip(size, spatial)]
-        # Empty inputs: average pooling to all-ones sizes takes a shortcut (a mean) that
-        # checks nothing; otherwise 1-d and 2-d average pooling check the spatial dims,
-        # max pooling and 3-d average pooling every dimension but the batch.
-        if self.op == "max" or any(o != 1 for o in out):
-            checked = (*lead, *spatial) if self.op == "max" or n == 3 else spatial
-            if 0 in checked:
-                raise LayerError(
-                    f"{kind}{n}d needs a non-empty input, got {fmt_shape(shape)}: PyTorch "
-                    "accepts an empty batch only"
-                    + (" or no channels" if checked is spatial and lead else "")
-                )
-        # Uniform windows (and so a receptive-field step) only when each size divides.
-        rf: tuple[tuple[int, int, int], ...] | None = None
-        if lead and all(o and L and L % o == 0 for o, L in zip(out, spatial)):  # type: ignore[operator]
-            rf = tuple((L // o, L // o, 0) for o, L in zip(out, spatial))  # type: ignore[operator]
-        return Out(f"{kind}{n}d", (*lead, *out), rf=rf)
-
-    def _mean(self, shape: Shape) -> Out | None:
-        """2-d and 3-d average pooling to all-ones sizes takes a shortcut, a mean over the
-        last 2 or 3 dimensions, before it checks the input's rank: more leading dimensions
-        pass (AdaptiveAvgPool2d(1) on C×D×H×W gives C×D×1×1)."""
-        d = self.dim
-        if self.op != "avg" or d not in (2, 3) or len(shape) <= d + 1:
-            return None
-        size = self.output_size * d if len(self.output_size) == 1 else self.output_size
-        last = shape[-d:]
-        if len(size) != d or any((L if o is None else o) != 1 for o, L in zip(size, last)):
-            return None
-        return Out(f"adaptiveavgpool{d}d", (*shape[:-d], *(1,) * d), rf=None)
-
-    EXAMPLE = "7"
-
-    def explain(self, row: Row) -> list[Step]:
-        """The sizes are given; the notes say which windows give them."""
-        from convcalc.kinds.explaining import Step, one_window, torch_sizes
-
-        steps = []
-        for _, name, size, out in torch_sizes(row):
-            if out == 1:
-                steps.append(one_window(row.index, name, size))
-                continue
-            if out == 0:
-                note = "an empty output"
-            elif size % out == 0:
-                w = size // out
-                note = f"{out} windows of {size}/{out} = {w}, stride {w}"
-            else:
-                starts = [i * size // out for i in range(out)]
-                ends = [-(-(j + 1) * size // out) for j in range(out)]
-                widths = [e - b for b, e in zip(starts, ends)]
-                shown = " ".join(f"[{b},{e})" for b, e in list(zip(starts, ends))[:4])
-                more = " …" if out > 4 else ""
-                note = (
-                    f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉): {shown}{more}, "
-                    f"{min(widths)}–{max(widths)} wide"
-                    if min(widths) != max(widths)
-                    else f"{out} windows [⌊i·{size}/{out}⌋, ⌈(i+1)·{size}/{out}⌉), {widths[0]} "
-                    f"wide, overlapping: {shown}{more}"
-                )
-            steps.append(Step(row.index, name, str(out), out, note))
-        return steps
-
-    # -- lint (convcalc.ask.lint)
-    MAKES_MAP = True
-    RANK_FROM_INPUT = True
-    SIZE_IS_GIVEN = True
-
-    SOLVE = Solve(output_size="output_size")
-
-
-@register
-class LPPool(_WindowPool):
-    """LPPool1d/2d/3d: power-average pooling, shaped like an average pool without
-    padding (it runs avg_pool on x^p)."""
-
-    NAMES = {**by_rank("lppool"), **by_rank("lp_pool", generic=False)}
-    TORCH = {
-        f"LPPool{n}d": Signature(
-            ("norm_type", "kernel_size", "stride", "ceil_mode"),
-            required=2,
-            whole=("kernel_size",),
-            scalar=("kernel_size",) if n == 1 else (),
-        )
-        for n in (1, 2, 3)
-    }
-    PARAMS = (
-        Param("norm_type", FLOAT, positional=True, required=True, aliases=("p_norm",)),
-        _K,
-        _S,
-        _CEIL,
-    )
-    SUMMARY = "power-average pooling"
-
-    norm_type: float
-
-    def infer(self, shape: Shape, batch: int = 1) -> Out:
-        if self.norm_type == 0:
-            # Its forward pass raises ZeroDivisionError (it takes the 1/p-th root).
-            raise LayerError("norm_type must not be 0")
-        n, lead, spatial = _layout("lppool", self.dim, shape)
-        k = expand("kernel_size", self.kernel_size, n)
-        s = k if self.stride is None else expand("stride", self.stride, n)
-        zero, one = (0,) * n, (1,) * n
-        return _window("lppool", n, lead, spatial, k, s, zero, one, self.ceil_mode, n == 3)
-
-    EXAMPLE = "2 k=2"
-
-    def _dilation_padding(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        return (1,), (0,)  # an average pool's windows without padding
-
-    # -- lint (convcalc.ask.lint)
-    TAKES_PADDING = False
-
-    SOLVE = Solve({"kernel_size": "kernel_size", "stride": "stride"}, {"stride": None})
-
-
-@register
-class MaxUnpool(SpatialLayer):
-    """MaxUnpool1d/2d/3d without output_size: out = (L − 1)·s + k − 2p."""
-
-    NAMES = {**by_rank("maxunpool"), **by_rank("max_unpool", generic=False)}
-    TORCH = {
-        f"MaxUnpool{n}d": Signature(
-            ("kernel_size", "stride", "padding"),
-            required=1,
-            whole=("kernel_size", "stride", "padding"),
-        )
-        for n in (1, 2, 3)
-    }
-    PARAMS = (_K, _S, _P)
-    SUMMARY = "max unpooling"
-
-    dim: int | None
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...] | None
-    padding: tuple[int, ...]
-
-    def infer(self, shape: Shape, batch: int = 1) -> Out:
-        n, lead, spatial = _layout("maxunpool", self.dim, shape)
-        k = expand("kernel_size", self.kernel_size, n)
-        s = k if self.stride is None else expand("stride", self.stride, n)
-        p = expand("padding", self.padding, n)
-        # PyTorch checks little here: zero kernels, zero strides (except in 3-d),
-        # negative padding and an empty output all pass; only a negative size fails.
-        if n == 3 and any(si <= 0 for si in s):
-            raise LayerError(f"stride must be positive, got {fmt_tuple(s)}")
-        check_nonempty(f"maxunpool{n}d", shape)
-        out = []
-        for size, ki, si, pi in zip(spatial, k, s, p):
-            assert size is not None
-            o = unpool_size(size, ki, si, pi)
-            if o < 0:
-                raise LayerError(f"output size {o} is negative: ({size}−1)·{si} + {ki} − 2·{pi}")
-            out.append(o)
-        return Out(f"maxunpool{n}d", (*lead, *out), rf=None)
-
-    EXAMPLE = "k=2"
-    TORCH_UNWRITABLE = (
-        "PyTorch's MaxUnpool needs the indices of a MaxPool(return_indices=True), which "
-        "convcalc does not follow"
-    )
-
-    def explain(self, row: Row) -> list[Step]:
-        """(L − 1)·s + k − 2p per spatial dimension."""
-        from convcalc.kinds.explaining import Step, per_dim, torch_sizes
-
-        n = len(row.input) - 1
-        k = per_dim(self.kernel_size, n)
-        s = k if self.stride is None else per_dim(self.stride, n)
-        p = per_dim(self.padding, n)
-        return [
-            Step(row.index, name, f"({size}−1)·{s[i]} + {k[i]} − 2·{p[i]}", out)
-            for i, name, size, out in torch_sizes(row)
-        ]
-
-    # -- lint (convcalc.ask.lint)
-    MAKES_MAP = True
-    UPSAMPLES = True
-
-    def grows_maps(self) -> bool:
-        return True
-
-    SOLVE = Solve(
-        {k: k for k in ("kernel_size", "stride", "padding")}, {"stride": None, "padding": 0}
-    )
-
-    def solve_size(self, probe: Probe) -> int | None:
-        k, s, p, _, _ = probe.values
-        out = unpool_size(probe.size, k, s, p)
-        return out if out >= 0 else None
-
-
-register(
-    AdaptivePool,
-    names={
-        "gap": {"dim": None, "op": "avg", "output_size": (1,)},
-        "globalavgpool": {"dim": None, "op": "avg", "output_size": (1,)},
-        "gmp": {"dim": None, "op": "max", "output_size": (1,)},
-        "globalmaxpool": {"dim": None, "op": "max", "output_size": (1,)},
-    },
-    params=(),
-)
 
 
 def _floor_fixes(dims: list[WindowDim], short: list[int], padding: bool) -> list[FloorFix]:
