@@ -170,7 +170,12 @@ def _torch_usage(entry: Entry) -> list[str]:
     if len(mapped) > len(names) or mapped[: len(names)] != names:
         required = list(sig.args[: max(sig.required, len(names) + 1)])
         rest = " …" if len(sig.args) > len(required) else ""
-        out.append(f"   or: {entry.word} {' '.join(required)}{rest}  ({entry.framework}'s order)")
+        # A value written only as a call (TransformerEncoderLayer(…)) ends the values:
+        # the framework's order cannot be written after it, only as the call below.
+        params = [entry.by_key.get(sig.renames.get(a, a)) for a in required[:-1]]
+        if not any(p is not None and p.type.call_only for p in params):
+            order = f"{entry.word} {' '.join(required)}{rest}"
+            out.append(f"   or: {order}  ({entry.framework}'s order)")
     cname = entry.torch_class
     if cname:
         shown = [*sig.args[: sig.required], *(f"{a}=…" for a in sig.args[sig.required :])]
@@ -193,8 +198,10 @@ def layer_help(word: str, framework: Framework | None = None) -> str:
     lines = [f"{word}: {family[1]}"]
     if others and len(others) < 20:  # not the whole list of element-wise layers
         lines.append(f"  also: {', '.join(others)}")
-    positional = [p for p in entry.params if p.positional]
-    keyed = [p for p in entry.params if not p.positional]
+    # A value written only as a call (layer=LSTM(64)) is given by its key in a short
+    # form: the call would start a statement of its own.
+    positional = [p for p in entry.params if p.positional and not p.type.call_only]
+    keyed = [p for p in entry.params if p not in positional]
     usage = [word]
     usage += [p.name if p.required else f"[{p.name}]" for p in positional]
     usage += [f"{p.keys[0]}=…" for p in keyed if p.required]
@@ -203,7 +210,7 @@ def layer_help(word: str, framework: Framework | None = None) -> str:
     rows: list[tuple[str, str, str]] = []
     for p in entry.params:
         short = ", ".join(f"{a}=" for a in p.aliases)
-        name = f"{p.name} (value {positional.index(p) + 1})" if p.positional else f"{p.name}="
+        name = f"{p.name} (value {positional.index(p) + 1})" if p in positional else f"{p.name}="
         said = [p.type.name, _default(p), p.help]
         by_value: dict[str, list[str]] = {}
         for flag, value in p.flags.items():

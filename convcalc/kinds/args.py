@@ -19,6 +19,9 @@ class ArgType:
 
     name: ClassVar[str] = "value"
     words: ClassVar[tuple[str, ...]] = ()  # closed set of words, for completion
+    # Written only as a call (a layer given as another's argument: LSTM(64)), which
+    # ends a statement's values: no positional value may follow it.
+    call_only: ClassVar[bool] = False
 
     def convert(self, value: Value, source: str) -> Any:
         raise NotImplementedError

@@ -129,3 +129,60 @@ def test_every_kind_module_names_a_known_section() -> None:
         for entry in frameworks.get(name).registry.values():
             module = sys.modules[entry.cls.__module__]
             assert getattr(module, "SECTION", None) in catalog.SECTIONS, module.__name__
+
+
+@pytest.mark.parametrize(
+    ("framework", "word", "short", "shape"),
+    [
+        (
+            "torch",
+            "transformerencoder",
+            "transformerencoder TransformerEncoderLayer(64, 8) 6",
+            (10, 64),
+        ),
+        (
+            "torch",
+            "transformerdecoder",
+            "transformerdecoder TransformerDecoderLayer(64, 8) 6 memory=input",
+            (10, 64),
+        ),
+    ],
+)
+def test_no_framework_order_a_short_form_cannot_write(
+    framework: str, word: str, short: str, shape: tuple[int, ...]
+) -> None:
+    """A value written only as a call (a layer) ends a short form's values, so the
+    framework's positional order cannot be written after it: the help shows the call
+    alone. Written that way, the short form is refused."""
+    from convcalc.kinds.frameworks import get
+
+    text = catalog.layer_help(word, get(framework))
+    assert "s order)" not in text
+    assert "call)\n" in text
+    with pytest.raises(convcalc.ConvcalcError):
+        convcalc.analyze(short, shape, framework=framework)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("word", "usage", "inner"),
+    [("bidirectional", "layer=…", "LSTM(8)"), ("timedistributed", "layer=…", "Dense(8)")],
+)
+def test_a_layer_argument_is_given_by_its_key_in_a_short_form(
+    word: str, usage: str, inner: str
+) -> None:
+    """Keras's wrappers take their layer as a call, which would start a statement of
+    its own after the word: the usage shows it keyed (layer=LSTM(8)), and so it works."""
+    from convcalc.kinds.frameworks import get
+
+    text = catalog.layer_help(word, get("keras"))
+    assert f"usage: {word} {usage}" in text
+    assert "(value 1)" not in text
+    assert convcalc.analyze(f"{word} layer={inner}", (10, 4), framework="keras").output
+    with pytest.raises(convcalc.SpecError, match=f"{word} needs layer"):
+        convcalc.analyze(f"{word} {inner}", (10, 4), framework="keras")
+
+
+def test_the_framework_order_a_short_form_can_write() -> None:
+    text = catalog.layer_help("conv2d")
+    assert "   or: conv2d in_channels out_channels kernel_size …  (PyTorch's order)\n" in text
+    assert convcalc.analyze("conv2d 3 64 3", (3, 8, 8)).output == (64, 6, 6)

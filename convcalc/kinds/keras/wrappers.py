@@ -33,6 +33,7 @@ class LayerType(ArgType):
     layer of its own under Keras's conventions."""
 
     name = "a layer, as Keras's call (LSTM(64))"
+    call_only = True
 
     def convert(self, value: Value, source: str) -> Layer:
         from convcalc.kinds.binding import bind_call

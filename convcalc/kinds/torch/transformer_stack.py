@@ -39,6 +39,8 @@ class CallType(ArgType):
     """A layer given as another's argument, written as PyTorch's call of one of
     ``classes`` (``TransformerEncoderLayer(512, 8)``), bound by that kind's own binding."""
 
+    call_only = True
+
     def __init__(self, *classes: str) -> None:
         self.classes = classes
         self.name = " or ".join(f"{c}(…)" for c in classes)  # type: ignore[misc]
