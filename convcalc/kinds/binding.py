@@ -1,5 +1,7 @@
 """Binding: one parsed statement (short form or PyTorch call) turned into a layer
-object, every argument checked against the kind's declaration."""
+object, every argument checked against the kind's declaration. The short form is read
+here; PyTorch's call form (kinds/binding_call.py) and the messages of a failed binding
+(kinds/binding_errors.py) load only when a statement needs them."""
 
 from __future__ import annotations
 
@@ -8,9 +10,9 @@ from typing import Any
 
 from convcalc.errors import SpecError
 from convcalc.kinds.args import ANY, BOOL, BoolType, OptIntsType, OptionalType, Param, is_none
-from convcalc.kinds.layer import Entry, Layer, Signature, WrittenTuple
+from convcalc.kinds.layer import Entry, Layer
 from convcalc.kinds.shapes import fmt_tuple
-from convcalc.language import Arg, LayerStmt, Value, suggest
+from convcalc.language import Arg, LayerStmt, Value
 
 # What one PyTorch argument sets: ("param", Param), ("extra", ArgType), ("only",
 # (value, why)) or ("fixed", Param) — a Param the kind word fixes (upsamplingnearest2d's
@@ -54,6 +56,10 @@ class _Binder:
 
     def error(self, message: str, start: int, end: int) -> SpecError:
         return SpecError(message, source=self.source, start=start, end=end)
+
+    def target(self, name: str) -> _Target | None:
+        """What the argument PyTorch calls ``name`` sets (kinds/binding_call.py asks)."""
+        return _target(self.entry, name)
 
     def set(self, target: _Target, value: Value, arg: Arg, name: str) -> None:
         """Give the argument PyTorch calls ``name`` (resolved to ``target``) its value."""
@@ -112,6 +118,15 @@ class _Binder:
                 end=exc.end,
             ) from None
 
+    def read(self) -> None:
+        """Read the statement's arguments: the short form here, a call by binding_call."""
+        if self.stmt.call:
+            from convcalc.kinds.binding_call import read_call  # only a call loads it
+
+            read_call(self)
+        else:
+            self.short()
+
     # -- the short form ---------------------------------------------------------
 
     def short(self) -> None:
@@ -141,7 +156,9 @@ class _Binder:
         order = [p.name for p in entry.positional] if own else list(sig.args)  # type: ignore[union-attr]
         for i, arg in enumerate(positional):
             if i >= len(order):
-                raise _unexpected_positional(entry, stmt, arg, source, self.kinds)
+                from convcalc.kinds.binding_errors import unexpected_positional  # error path
+
+                raise unexpected_positional(entry, stmt, arg, source, self.kinds)
             name = order[i]
             target = ("param", entry.positional[i]) if own else _target(entry, name)
             assert target is not None, (stmt.kind, name)
@@ -149,7 +166,9 @@ class _Binder:
                 self.set(target, arg.value, arg, name)
             except SpecError:
                 if arg.value.kind == "name" and not own:
-                    raise _unexpected_positional(entry, stmt, arg, source, self.kinds) from None
+                    from convcalc.kinds.binding_errors import unexpected_positional  # error path
+
+                    raise unexpected_positional(entry, stmt, arg, source, self.kinds) from None
                 raise
         for param, flag_value, arg in flags:
             self.put(param, flag_value, arg)
@@ -160,119 +179,17 @@ class _Binder:
             keyed = entry.by_key.get(key)
             target = ("param", keyed) if keyed is not None else _target(entry, key)
             if target is None:
-                raise _unknown_key(entry, stmt, arg, source)
+                from convcalc.kinds.binding_errors import unknown_key  # error path only
+
+                raise unknown_key(entry, stmt, arg, source)
             self.set(target, arg.value, arg, key)
-
-    # -- a call -------------------------------------------------------------------
-
-    def check_form(self, sig: Signature, name: str, value: Value) -> None:
-        """A tuple where PyTorch takes an int, or too short a tuple (see Signature)."""
-        if value.kind != "tuple":
-            return
-        text = self.source[value.start : value.end]
-        callee = self.stmt.call
-        if name in sig.scalar:
-            raise self.error(
-                f"{callee}() {name} is one integer; {self.entry.framework} fails on the tuple "
-                f"{text}",
-                value.start,
-                value.end,
-            )
-        dim = self.entry.fixed.get("dim")
-        whole = name in sig.whole
-        if name in sig.whole_unless:
-            other, harmless = sig.whole_unless[name]
-            whole = self.values.get(other, harmless) != harmless
-        if whole and dim is not None and len(value.atoms()) == 1 and dim > 1:
-            raise self.error(
-                f"{callee}() {name} takes one integer or {dim} values; "
-                f"{self.entry.framework} fails on {text}",
-                value.start,
-                value.end,
-            )
-
-    def call(self) -> None:
-        entry, stmt = self.entry, self.stmt
-        callee = stmt.call
-        cname = callee.rsplit(".", 1)[-1]
-        start = stmt.start
-        if cname != entry.torch_name or entry.torch is None:
-            real = [entry.torch_name] if entry.torch_name else []
-            framework = entry.framework
-            message = f"{callee} is not a {framework} class convcalc reads"
-            if real:
-                message += f"; {framework} spells it {real[0]}"
-            else:
-                message += f"; write it as convcalc's {stmt.kind} …"
-            raise self.error(message, start, start + len(callee))
-        sig = entry.torch
-        inside = stmt.args[: stmt.inside]
-        for arg in stmt.args[stmt.inside :]:
-            raise self.error(
-                f"after {callee}(…) only the graph's words may follow (xN, name=NAME, "
-                f"frozen); got {self.source[arg.key_start : arg.value.end]!r}",
-                arg.key_start,
-                arg.value.end,
-            )
-        if sig.anything:
-            return
-        allowed = (*sig.args, *sig.kwonly)
-        npos = 0
-        written: list[tuple[str, Value]] = []
-        for arg in inside:
-            value = arg.value
-            if arg.key is None:
-                if npos >= len(sig.args):
-                    raise self.error(
-                        f"{callee}() takes {len(sig.args)} positional argument"
-                        f"{'s' if len(sig.args) != 1 else ''}"
-                        + (f" ({', '.join(sig.args)})" if sig.args else "")
-                        + f"; got {self.source[value.start : value.end]!r} too",
-                        value.start,
-                        value.end,
-                    )
-                name = sig.args[npos]
-                npos += 1
-            else:
-                name = arg.key
-                if name not in allowed:
-                    raise self.error(
-                        _unknown_torch_key(entry, callee, name, allowed),
-                        arg.key_start,
-                        arg.key_start + len(name),
-                    )
-            if is_none(value) and name in sig.args[: sig.required]:
-                raise self.error(
-                    f"{callee}() needs a value for {name}, not None", value.start, value.end
-                )
-            target = _target(entry, name)
-            assert target is not None, (cname, name)
-            self.set(target, value, arg, sig.renames.get(name, name))
-            written.append((name, value))
-        for name, value in written:
-            self.check_form(sig, name, value)
-            param = sig.renames.get(name, name)
-            dim = entry.fixed.get("dim")
-            if name in sig.whole and value.kind == "tuple" and dim is None:
-                self.values[param] = WrittenTuple(self.values[param])
-        missing = [n for n in sig.args[: sig.required] if sig.renames.get(n, n) not in self.given]
-        if missing:
-            need = ", ".join(sig.args[: sig.required])
-            raise self.error(
-                f"{callee}() needs {', '.join(missing)} (its required arguments: {need})",
-                start,
-                start + len(callee),
-            )
 
 
 def given(stmt: LayerStmt, source: str, registry: Mapping[str, Entry]) -> frozenset[str]:
     """The names of the parameters a statement gives (by position, key or flag
     word), read as bind reads it."""
     binder = _Binder(registry[stmt.kind], stmt, source, registry)
-    if stmt.call:
-        binder.call()
-    else:
-        binder.short()
+    binder.read()
     return frozenset(binder.given) | frozenset(binder.values)
 
 
@@ -288,10 +205,7 @@ def bind(
     opset)."""
     entry = registry[stmt.kind]
     binder = _Binder(entry, stmt, source, registry)
-    if stmt.call:
-        binder.call()
-    else:
-        binder.short()
+    binder.read()
     values, given = binder.values, binder.given
     for param in entry.params:
         if param.name not in values:
@@ -351,83 +265,3 @@ def bind_call(
             end=value.end,
         )
     return bind(stmt, source, registry)
-
-
-def _unknown_torch_key(entry: Entry, callee: str, key: str, allowed: Iterable[str]) -> str:
-    message = f"{callee}() has no argument {key!r}"
-    param = entry.by_key.get(key.lower())
-    if param is not None and param.name in allowed:
-        own = f"{entry.framework}'s name is {param.name}"
-        return message + f" (that is convcalc's short key; {own})"
-    hint = suggest(key, list(allowed))
-    if hint:
-        return message + f"; did you mean {hint}=?"
-    return message + f" (it takes {', '.join(allowed)})" if allowed else message
-
-
-def _unknown_key(entry: Entry, stmt: LayerStmt, arg: Arg, source: str) -> SpecError:
-    assert arg.key is not None
-    keys = sorted(entry.by_key)
-    for param in entry.cls.PARAMS:
-        if arg.key in param.keys and param.name in entry.fixed:
-            # e.g. g= after dwconv, whose name fixes groups=dw
-            fixed = entry.fixed[param.name]
-            shown = fmt_tuple(fixed) if isinstance(fixed, tuple) else fixed
-            message = f"{stmt.kind} fixes {param.name}={shown}; the general kind lets you choose it"
-            return SpecError(
-                message, source=source, start=arg.key_start, end=arg.key_start + len(arg.key)
-            )
-    if not keys:
-        message = f"{stmt.kind} takes no arguments; got {arg.key}="
-    else:
-        message = f"{stmt.kind} has no argument {arg.key!r}"
-        hint = suggest(arg.key, keys)
-        if hint:
-            message += f"; did you mean {hint}=?"
-        else:
-            message += f" (it takes {', '.join(_key_list(entry))})"
-    return SpecError(message, source=source, start=arg.key_start, end=arg.key_start + len(arg.key))
-
-
-def _unexpected_positional(
-    entry: Entry,
-    stmt: LayerStmt,
-    arg: Arg,
-    source: str,
-    kinds: Mapping[str, Entry],
-) -> SpecError:
-    text = source[arg.value.start : arg.value.end]
-    if arg.value.kind == "name":
-        word = text.lower()
-        hint = suggest(word, sorted(set(entry.flags) | set(entry.by_key)))
-        kind = suggest(word, kinds)
-        message = f"{stmt.kind} does not understand {text!r}"
-        if kind and (not hint or _closeness(word, kind) > _closeness(word, hint)):
-            # A misspelt layer kind after the first one (conv2d 16 k=3 rlu).
-            message += f"; did you mean the layer kind {kind!r}?"
-        elif hint:
-            message += f"; did you mean {hint!r}?"
-        else:
-            message += " (not one of its flags, nor a layer kind)"
-    elif not entry.positional and (entry.torch is None or not entry.torch.args):
-        keys = _key_list(entry)
-        message = f"{stmt.kind} takes no positional value; got {text!r}"
-        if keys:
-            message += f" (use a key: {', '.join(keys)})"
-    else:
-        takes = ", ".join(p.name for p in entry.positional)
-        if entry.torch is not None and entry.torch.args:
-            order = f"{entry.framework}'s {', '.join(entry.torch.args)}"
-            takes = f"{takes}, or {order}" if takes else order
-        message = f"too many positional values for {stmt.kind} (it takes {takes}); got {text!r}"
-    return SpecError(message, source=source, start=arg.value.start, end=arg.value.end)
-
-
-def _closeness(a: str, b: str) -> float:
-    import difflib  # only on the error path
-
-    return difflib.SequenceMatcher(None, a, b).ratio()
-
-
-def _key_list(entry: Entry) -> list[str]:
-    return [f"{p.keys[0]}=" for p in entry.params if not p.positional]
