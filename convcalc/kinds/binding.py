@@ -239,6 +239,14 @@ def bind(
     values.update(entry.fixed)
     if extra:
         values.update(extra)
+    lacking = entry.cls.missing(values)
+    if lacking:
+        raise SpecError(
+            f"{binder.label} needs {lacking}",
+            source=source,
+            start=stmt.start,
+            end=stmt.start + len(stmt.call or stmt.kind),
+        )
     return entry.cls(**values)
 
 

@@ -65,6 +65,14 @@ class Layer:
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
 
+    @classmethod
+    def missing(cls, values: Mapping[str, Any]) -> str | None:
+        """What a statement of this kind lacks that no one argument's ``required``
+        says (a transformer stack needs d_model unless its call gives the layer): the
+        rest of the binder's "KIND needs …" message (a malformed spec, exit 2), or
+        None. ``values``: every argument's, given or default."""
+        return None
+
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
 

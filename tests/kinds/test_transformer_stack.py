@@ -143,3 +143,28 @@ def test_completion_knows_the_stack_words_and_their_keys() -> None:
     assert "norm_first=" in keys or "norm" in keys or "norm=" in keys, keys
     memory = complete(["-i", "10x64", "as", "m", "transformerdecoder", "64", "8", "2"], "mem")
     assert "memory=" in memory, memory
+
+
+@pytest.mark.parametrize(
+    ("spec", "lacking"),
+    [
+        ("transformerencoder 16 4", "num_layers"),
+        ("transformerencoder", "d_model, nhead, num_layers"),
+        ("as m; transformerdecoder 16 4 memory=m", "num_layers"),
+    ],
+)
+def test_a_short_form_missing_its_sizes_is_a_malformed_spec(spec: str, lacking: str) -> None:
+    """Like any required argument left out (conv2d without k=): a SpecError pointing at
+    the word, exit 2 on the command line, not a rejection of the network (exit 1)."""
+    from click.testing import CliRunner
+
+    from convcalc.cli import cli
+    from convcalc.errors import SpecError
+
+    with pytest.raises(SpecError, match=f"needs {lacking} ") as info:
+        convcalc.analyze(spec, (5, 16))
+    word = spec.split("; ")[-1].split()[0]
+    assert spec[info.value.start : info.value.end] == word
+    result = CliRunner().invoke(cli, ["-i", "5x16", *spec.split()])
+    assert result.exit_code == 2
+    assert result.stdout == ""

@@ -12,7 +12,7 @@ the decoder layer does. MACs follow docs/arithmetic.md's attention rule."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import LayerError
@@ -108,13 +108,23 @@ class _Stack(_decoder._Blocks):
     def word(self) -> str:
         return self.MODULE.lower()
 
+    @classmethod
+    def missing(cls, values: Mapping[str, Any]) -> str | None:
+        """The short form needs d_model, nhead and num_layers; the call gives the first
+        two with its layer (binding checks the call's num_layers)."""
+        given = isinstance(values.get(cls.LAYER_KEY), Layer)
+        keys = ("num_layers",) if given else ("d_model", "nhead", "num_layers")
+        lacking = [k for k in keys if values.get(k) is None]
+        if not lacking:
+            return None
+        word = cls.MODULE.lower()
+        return f"{', '.join(lacking)} ({word} d_model nhead num_layers, e.g. {word} 512 8 6)"
+
     def require(self) -> None:
-        missing = [k for k in ("d_model", "nhead", "num_layers") if self.__dict__[k] is None]
-        if missing:
-            raise LayerError(
-                f"{self.word()} needs {', '.join(missing)} "
-                f"({self.word()} d_model nhead num_layers, e.g. {self.word()} 512 8 6)"
-            )
+        """missing()'s check for a stack made without the binder."""
+        lacking = self.missing(self.__dict__)
+        if lacking:
+            raise LayerError(f"{self.word()} needs {lacking}")
 
     def layer(self) -> Layer:
         """The layer the stack copies: the call's own, or the short form's keys'."""
