@@ -179,3 +179,44 @@ def test_each_signature_is_keras_own(name: str) -> None:
     assert entry.torch is not None
     assert list(entry.torch.args) == SIGNATURES[name]["args"]
     assert entry.torch.required == SIGNATURES[name]["required"]
+
+
+def test_the_wrappers_explain_keras_s_figures() -> None:
+    """Bidirectional: twice its layer's parameters and MACs, concat's doubled width;
+    TimeDistributed: its layer's steps on one time step, the MACs T times. Every step
+    evaluates to its value, which is Keras's figure (the cases' params) or size."""
+    from convcalc.ask.explain import evaluate, explain
+    from convcalc.ask.explain.common import position
+
+    checked = {"Bidirectional": 0, "TimeDistributed": 0}
+    for case in CASES:
+        wrapper = case["spec"].split("(", 1)[0]
+        if case["error"] or wrapper not in checked:
+            continue
+        analysis = convcalc.analyze(case["spec"], case["input"], framework="keras")
+        (row,) = analysis.layers
+        for step in explain(analysis):
+            if step.expression is None:
+                continue
+            assert evaluate(step.expression) == step.value, (case["spec"], step)
+            if step.dim in ("params", "MACs"):
+                figure = row.params if step.dim == "params" else row.macs
+                assert step.value == figure, (case["spec"], step)
+                assert step.dim == "MACs" or step.value == case["params"]
+            else:
+                index = position(step.dim, row.output, last=True)
+                assert index is not None, (case["spec"], step)
+                assert row.output[index] == step.value == case["output"][index]
+            checked[wrapper] += 1
+    assert min(checked.values()) >= 20, checked
+
+
+def test_explain_writes_both_directions() -> None:
+    (step_params, step_macs, width) = convcalc.explain(
+        "Bidirectional(LSTM(8))", (10, 4), framework="keras"
+    )
+    assert (
+        step_params.line() == "params: 2·(4·8·(4 + 8) + 32) = 832  (a forward and a backward LSTM)"
+    )
+    assert step_macs.line() == "MACs: 2·(10·4·8·(4 + 8)) = 7680  (a forward and a backward LSTM)"
+    assert width.line() == "features: 2·8 = 16  (the forward and the backward outputs concatenated)"

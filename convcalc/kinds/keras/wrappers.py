@@ -20,6 +20,7 @@ from convcalc.kinds.shapes import Shape, fmt_shape
 
 if TYPE_CHECKING:
     from convcalc.kinds.code import Source
+    from convcalc.kinds.explaining import Row, Step
     from convcalc.language import Value
 
 from convcalc.kinds.keras.recurrent import OUT_HELP, Recurrent
@@ -132,6 +133,24 @@ class Bidirectional(KerasLayer):
         macs = None if one.macs is None else 2 * one.macs
         return Out("Bidirectional", out, params=params, macs=macs, rf=None)
 
+    def explain(self, row: Row) -> list[Step]:
+        """Twice the wrapped layer's parameters and MACs (a forward and a backward
+        copy); concat's output, the two directions side by side."""
+        from convcalc.kinds.explaining import Step
+
+        inner = self.layer
+        steps = [
+            Step(row.index, step.dim, f"2·({step.expression})", 2 * step.value, _both(inner))
+            for step in inner.explain(row)
+            if step.dim in ("params", "MACs") and step.expression and step.value is not None
+        ]
+        last = row.output[-1] if row.output else None
+        if self.out == "output" and self.merge_mode == "concat" and last is not None:
+            half = last // 2
+            note = "the forward and the backward outputs concatenated"
+            steps.append(Step(row.index, "features", f"2·{half}", last, note))
+        return steps
+
     # -- Keras code (convcalc.formats.keras_code)
     def keras_unwritable(self) -> str:
         if self.out != "output":
@@ -155,6 +174,14 @@ class Bidirectional(KerasLayer):
     # -- lint (convcalc.ask.lint)
     BREAKS_MAP = True
     READS_STEPS = True
+
+
+def _joined(note: str, more: str) -> str:
+    return f"{note}; {more}" if note else more
+
+
+def _both(layer: Layer) -> str:
+    return f"a forward and a backward {layer.class_name()}"
 
 
 def _inner(layer: Layer, shape: Shape) -> Source:
@@ -204,6 +231,33 @@ class TimeDistributed(KerasLayer):
             rf=None,
             non_trainable=one.non_trainable,
         )
+
+    def explain(self, row: Row) -> list[Step]:
+        """The wrapped layer's steps on one time step, each size at its place after
+        the time axis; its MACs T times (one set of weights for every step)."""
+        from convcalc.kinds.explaining import Step, dim_names
+
+        steps_n = row.input[0] if row.input else None
+        one = row._replace(input=row.input[1:], output=row.output[1:])
+        inner, outer = dim_names(one.output, last=True), dim_names(row.output, last=True)
+        out = []
+        for step in self.layer.explain(one):
+            if step.dim == "MACs" and step.expression and step.value is not None:
+                if steps_n is None:
+                    continue
+                note = f"{self.layer.class_name()} on each of the {steps_n} steps"
+                expr, value = f"{steps_n}·({step.expression})", steps_n * step.value
+                out.append(Step(row.index, "MACs", expr, value, note))
+            elif step.dim == "params":
+                out.append(step._replace(note=_joined(step.note, "one set for every step")))
+            elif step.dim in inner:  # its axis one on: named as the output's, or by number
+                at = inner.index(step.dim) + 1
+                out.append(
+                    step._replace(dim=step.dim if outer[at] == step.dim else f"dim {at + 1}")
+                )
+            else:
+                out.append(step)
+        return out
 
     # -- Keras code (convcalc.formats.keras_code)
     def keras_unwritable(self) -> str:
