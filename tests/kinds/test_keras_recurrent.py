@@ -181,16 +181,17 @@ def test_each_signature_is_keras_own(name: str) -> None:
     assert entry.torch.required == SIGNATURES[name]["required"]
 
 
-def test_the_wrappers_explain_keras_s_figures() -> None:
-    """Bidirectional: twice its layer's parameters and MACs, concat's doubled width;
+def test_convlstm_and_the_wrappers_explain_keras_s_figures() -> None:
+    """ConvLSTM: its input convolution's windows, the gates' kernels and products;
+    Bidirectional: twice its layer's parameters and MACs, concat's doubled width;
     TimeDistributed: its layer's steps on one time step, the MACs T times. Every step
     evaluates to its value, which is Keras's figure (the cases' params) or size."""
     from convcalc.ask.explain import evaluate, explain
     from convcalc.ask.explain.common import position
 
-    checked = {"Bidirectional": 0, "TimeDistributed": 0}
+    checked = {"Bidirectional": 0, "TimeDistributed": 0, "ConvLSTM": 0}
     for case in CASES:
-        wrapper = case["spec"].split("(", 1)[0]
+        wrapper = case["spec"].split("(", 1)[0].rstrip("123D")
         if case["error"] or wrapper not in checked:
             continue
         analysis = convcalc.analyze(case["spec"], case["input"], framework="keras")

@@ -25,6 +25,7 @@ from convcalc.kinds.keras.common import (
     padding_param,
     positive,
     register,
+    window_steps,
     windows,
 )
 from convcalc.kinds.keras.core import ACTIVATION
@@ -439,6 +440,46 @@ class ConvLSTM(Recurrent):
             )
         state = (*out, f)
         return Out(name, self.shaped(steps, state), params=params, macs=macs, rf=None)
+
+    def explain(self, row: Row) -> list[Step]:
+        """The input convolution's windows on each step's map (Keras's, as a ConvND's),
+        named at their place in the output; the parameters of the four gates' input
+        and recurrent kernels and bias; their products at every place of every step."""
+        from convcalc.kinds.explaining import Step, dim_names
+
+        n = self.dim
+        if len(row.input) != n + 2:
+            return []
+        steps, cin, f = row.input[0], row.input[-1], self.filters
+        timed = len(row.output) == n + 2  # T×spatial'×filters, or one step's
+        state = row.output[1:] if timed else row.output
+        k = expand("kernel_size", self.kernel_size, n)
+        s = expand("strides", self.strides, n)
+        d = expand("dilation_rate", self.dilation_rate, n)
+        one = row._replace(input=row.input[1:], output=state)
+        inner, outer = dim_names(state, last=True), dim_names(row.output, last=True)
+        out = []
+        for step in window_steps(one, k, s, d, self.padding):
+            at = inner.index(step.dim) + timed
+            out.append(step._replace(dim=step.dim if outer[at] == step.dim else f"dim {at + 1}"))
+        if cin is None:
+            return out
+        kernel = "·".join(map(str, k))
+        gates = f"{kernel}·({cin} + {f})·4·{f}"
+        kk = prod(k)
+        assert kk is not None
+        bias = 4 * f if self.use_bias else 0
+        parts = f"kernel {'×'.join(map(str, k))}×{cin}×{4 * f}, recurrent_kernel "
+        parts += f"{'×'.join(map(str, k))}×{f}×{4 * f}" + (f", bias {bias}" if bias else "")
+        expr = gates + (f" + {bias}" if bias else "")
+        out.append(Step(row.index, "params", expr, kk * (cin + f) * 4 * f + bias, parts))
+        where = state[:-1]
+        if steps is not None and all(w is not None for w in where):
+            places = "·".join(map(str, where))
+            value = steps * prod(where) * kk * (cin + f) * 4 * f  # type: ignore[operator]
+            note = "the gates' convolutions at every place of every step"
+            out.append(Step(row.index, "MACs", f"{steps}·{places}·{gates}", value, note))
+        return out
 
     # -- lint (convcalc.ask.lint)
     READS_CHANNELS = "last"
