@@ -341,7 +341,7 @@ def run(
         # From a file: its line too (on the command line the message quotes the layer).
         detail = exc.excerpt() if exc.filename else ""
         if warnings is not False:  # what the rows that ran say: often why it failed
-            from convcalc.ask.lint import lint_error
+            from convcalc.ask.lint.failure import lint_error
 
             hints = [w.line().replace("warning: ", "hint: ", 1) for w in lint_error(exc)]
             detail = "\n".join(filter(None, [detail, *hints]))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import convcalc
-from convcalc.ask.lint import LintWarning, lint, lint_error
+from convcalc.ask.lint import LintWarning, lint
+from convcalc.ask.lint.failure import lint_error
 from convcalc.network.zoo import model_spec, models
 from tests.paths import ROOT
 
@@ -405,3 +408,62 @@ def test_lint_never_fails_on_what_keras_and_onnx_ran() -> None:
                 seen.add((analysis.framework, warning.code))
                 assert warning.message and warning.fix
     assert {("keras", "floor-drop"), ("onnx", "floor-drop")} <= seen
+
+
+LOADS = """
+import sys
+import convcalc
+from convcalc.ask.lint import lint
+analysis = convcalc.analyze(*sys.argv[1:3])
+codes = [w.code for w in lint(analysis, input_text=sys.argv[2])]
+print(codes, sorted(m for m in sys.modules if m.startswith("convcalc.ask.lint.")))
+"""
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "said"),
+    [
+        # The JSON benchmark's chain: no warning, so none of the other modules.
+        (
+            "conv2d 64 k=7 s=2 p=3; maxpool k=3 s=2 p=1; conv2d 128 k=3 s=2 p=1",
+            "3x224x224",
+            "[] []",
+        ),
+        ("maxpool k=2", "3x55x55", "['floor-drop'] ['convcalc.ask.lint.findings']"),
+        (
+            "conv2d 8 k=1",
+            "224x224x3",
+            "['channels-last'] ['convcalc.ask.lint.findings', 'convcalc.ask.lint.inputs']",
+        ),
+        (
+            "conv 8 k=3",
+            "1x8x8x8",
+            "['batch-in-input'] ['convcalc.ask.lint.findings', 'convcalc.ask.lint.inputs']",
+        ),
+        ("relu", "1x3x8x8", "[] ['convcalc.ask.lint.findings', 'convcalc.ask.lint.inputs']"),
+        ("relu", "3x8x8", "[] []"),
+        (
+            UNET_LIKE,
+            "3x64x64",
+            "[] ['convcalc.ask.lint.findings', 'convcalc.ask.lint.graph']",
+        ),
+    ],
+)
+def test_lint_loads_the_findings_text_inputs_and_graph_checks_when_needed(
+    spec: str, shape: str, said: str
+) -> None:
+    """lint() runs every check as far as a network without warnings gets, and loads the
+    findings' text (findings.py), the input's checks (inputs.py) and the checks that
+    follow the tensors (graph.py) only when a network may need them."""
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADS, spec, shape], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == said
+
+
+def test_lint_warning_is_named_by_the_package() -> None:
+    import convcalc.ask.lint as package
+    from convcalc.ask.lint import findings
+
+    assert LintWarning is findings.LintWarning
+    assert "LintWarning" in dir(package)

@@ -24,7 +24,8 @@ from click.testing import CliRunner, Result
 
 import convcalc
 from convcalc.ask.explain import evaluate, explain
-from convcalc.ask.lint import lint, lint_error
+from convcalc.ask.lint import lint
+from convcalc.ask.lint.failure import lint_error
 from convcalc.cli.command import cli
 from convcalc.formats.delimited import CSV_HEADER
 from convcalc.network.field import field
