@@ -7,25 +7,19 @@ the line)::
     statement := 'input' value | HEAD arg* | call arg*
     HEAD      := KIND | KEYWORD | BLOCK-NAME
     arg       := NAME '=' value | value                 (a bare NAME is a flag or a word value)
-    value     := atom (',' atom)* | tuple
-    tuple     := '(' [item (',' item)* [',']] ')' | '[' [item (',' item)* [',']] ']'
+    value     := atom (',' atom)* | tuple                (tuple, call: language/calls.py)
     atom      := INT | FLOAT | DIMS | NAME | STRING     DIMS := INT ('x' | '×') INT ...
-    call      := CLASS '(' [carg (',' carg)* [',']] ')' (no blank between CLASS and '(')
-    carg      := NAME '=' cvalue | cvalue               cvalue := atom | tuple | call
-    CLASS     := a word that starts with a capital letter or holds a '.' (nn.Conv2d)
 
 A word that names a layer kind, a graph keyword (``as``, ``from``, ``add``, …) or a
 block defined anywhere in the text (``block NAME …``), and is not followed by ``=``,
 ends the statement before it and starts a new one, so a network needs no separators
 on a command line; so does a call, PyTorch's own spelling of a layer
-(``nn.Conv2d(3, 64, 7, stride=2)``), whose class names the kind (its last dotted
-part, in any case). Inside a call a comma separates arguments, as in Python; what
-its arguments mean is the layer registry's business (kinds/binding.py: ``bind``). A
-call may stand as a value, inside another call or after a key (Keras's wrappers:
-``Bidirectional(LSTM(64))``, ``TimeDistributed(layer=Dense(10))``): a ``call`` Value
-holding its statement, read as text, never run. What the graph statements mean is
-network/statements.py's business; here they are statements like any other. Every
-node keeps the offsets of its text, for error messages with a caret.
+(``nn.Conv2d(3, 64, 7, stride=2)``), read by language/calls.py with parenthesised
+tuples; one standing as a value is a ``call`` Value holding its statement, read as
+text, never run. What a call's arguments mean is the layer registry's business
+(kinds/binding.py: ``bind``), what the graph statements mean network/statements.py's;
+here they are statements like any other. Every node keeps the offsets of its text,
+for error messages with a caret.
 """
 
 from __future__ import annotations
@@ -55,19 +49,8 @@ __all__ = [
 # statement wherever it stands.
 KEYWORDS = frozenset(
     (
-        "as",
-        "from",
-        "add",
-        "mul",
-        "concat",
-        "cat",
-        "split",
-        "chunk",
-        "crop",
-        "use",
-        "block",
-        "end",
-        "framework",
+        *("as", "from", "add", "mul", "concat", "cat", "split", "chunk", "crop", "use"),
+        *("block", "end", "framework"),
         "include",  # include NAME: a family's blocks (network/zoo.py appends its file)
         "resize_to",  # resize_to NAME: interpolated to a named tensor's size (DeepLab's heads)
         "return",  # return NAME…: the network's outputs (a segmentation model's out and aux)
@@ -101,7 +84,6 @@ _TOKEN = (
 # The characters a statement needs _TOKEN for: all but blanks, '=' and word characters.
 _NOT_PLAIN = frozenset(";|\n#'\"(),[]")
 _GROUP_KIND = (None, None, None, "sep", "string", "punct", "word")
-_CLOSE = {"(": ")", "[": "]"}
 # Patterns not every run needs are left to re's own cache, compiled on first use
 # (``re.fullmatch(_INT, text)``): compiling them all at import costs every start of
 # the command half a millisecond.
@@ -437,91 +419,25 @@ class _Parser:
         return LayerStmt(word.lower(), tuple(args), start, end, layer_text, anchor=start)
 
     def call(self, nested: bool = False) -> LayerStmt:
-        """``Conv2d(3, 64, kernel_size=(7, 7))``, then (outside the parentheses) the
-        graph's own words: ``x2``, ``name=…``, ``frozen`` — but for a ``nested`` call,
-        another's argument, which ends at its ')'."""
-        tokens = self.tokens
-        _, callee, start, end = tokens[self.pos]
-        kind = callee.rsplit(".", 1)[-1].lower()
-        if kind not in self.kinds:
-            import difflib  # only on the error path
+        """A layer written as its class is called (language/calls.py reads it)."""
+        from convcalc.language.calls import call
 
-            message = f"convcalc does not know the module {callee}"
-            names = {name.lower(): name for name in self.calls}
-            hints = difflib.get_close_matches(kind, list(names), n=1, cutoff=0.8)
-            if kind in ("sequential", "modulelist", "moduledict"):
-                message += "; to read a printed model, give it to --from-torch FILE"
-            elif hints:
-                message += f"; did you mean {names[hints[0]]}?"
-            else:
-                message += " (--list-layers lists the kinds)"
-            raise self.error(message, start, end)
-        open_tok = tokens[self.pos + 1]
-        self.pos += 2
-        n = len(tokens)
-        args: list[Arg] = []
-        expect_arg = True
-        while True:
-            self.skip_newlines()
-            if self.pos >= n or tokens[self.pos][0] == SEP:
-                raise self.error("'(' is never closed", open_tok[2], open_tok[3])
-            kind_, text, tstart, tend = tokens[self.pos]
-            if text == ")" and kind_ == PUNCT:
-                self.pos += 1
-                end = tend
-                break
-            if text.startswith(":"):  # '(name): Module(' — a print with children
-                raise self.error(
-                    f"{callee}(…) here is a module's print with its children; read a printed "
-                    "model with --from-torch FILE",
-                    tstart,
-                    tend,
-                )
-            if not expect_arg:
-                if text != ",":
-                    raise self.error(f"expected ',' or ')' in the call, got {text!r}", tstart, tend)
-                self.pos += 1
-                expect_arg = True
-                continue
-            if kind_ == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
-                self.pos += 2
-                self.skip_newlines()
-                if self.pos >= n or tokens[self.pos][1] in (",", ")") or tokens[self.pos][0] == SEP:
-                    raise self.error(f"{text}= needs a value", tstart, tokens[self.pos - 1][3])
-                args.append(Arg(text, tstart, self.call_value()))
-            else:
-                value = self.call_value()
-                args.append(Arg(None, value.start, value))
-            expect_arg = False
-        inside = len(args)
-        while self.pos < n and not nested:  # the graph's words after the call
-            kind_, text, tstart, _tend = tokens[self.pos]
-            if kind_ == SEP or self.is_kind(self.pos):
-                break
-            if kind_ == WORD and self.pos + 1 < n and tokens[self.pos + 1][1] == "=":
-                self.pos += 2
-                if self.pos >= n or tokens[self.pos][0] == SEP:
-                    raise self.error(f"{text}= needs a value", tstart, tokens[self.pos - 1][3])
-                args.append(Arg(text.lower().replace("-", "_"), tstart, self.value()))
-            else:
-                value = self.value()
-                args.append(Arg(None, value.start, value))
-            end = args[-1].value.end
-        return LayerStmt(
-            kind, tuple(args), start, end, _text(self.source, start, end), callee, inside, start
-        )
+        kind, callee, args, inside, start, end = call(self, nested)
+        arguments = tuple([Arg(key, at, value) for key, at, value in args])
+        text = _text(self.source, start, end)
+        return LayerStmt(kind, arguments, start, end, text, callee, inside, start)
 
-    def skip_newlines(self) -> None:
-        """Inside parentheses a newline is a blank (parse() keeps such lines together)."""
-        tokens = self.tokens
-        while self.pos < len(tokens) and tokens[self.pos][1] == "\n":
-            self.pos += 1
+    def atoms(self, text: str, start: int, end: int) -> tuple[Value, ...]:
+        """One word's atoms (a DIMS word: its numbers)."""
+        return _atom(text, start, end, self.source).atoms()
 
     def call_value(self) -> Value:
         """One argument's value in a call: an atom or a tuple, never a bare a,b."""
         kind, text, start, end = self.tokens[self.pos]
-        if text in _CLOSE and kind == PUNCT:
-            return self.paren_tuple()
+        if text in ("(", "[") and kind == PUNCT:  # a tuple in parentheses: language/calls.py
+            from convcalc.language.calls import paren_tuple
+
+            return Value("tuple", *paren_tuple(self))
         if kind == STRING:
             self.pos += 1
             return Value("string", text[1:-1], start, end)
@@ -547,40 +463,9 @@ class _Parser:
                     raise self.error("expected a value after ','", comma[2], comma[3])
                 _, t, s, e = tokens[self.pos]
                 self.pos += 1
-                items.extend(_atom(t, s, e, self.source).atoms())
+                items.extend(self.atoms(t, s, e))
             return Value("tuple", tuple(items), first.start, items[-1].end)
         return first
-
-    def paren_tuple(self) -> Value:
-        """``(3, 5)`` or ``[3, 5]`` (a Python list, as in ``LayerNorm([64, 7, 7])``)."""
-        tokens = self.tokens
-        open_tok = tokens[self.pos]
-        close = _CLOSE[open_tok[1]]
-        self.pos += 1
-        items: list[Value] = []
-        expect_item = True
-        while True:
-            self.skip_newlines()
-            if self.pos >= len(tokens) or tokens[self.pos][0] == SEP:
-                raise self.error(f"{open_tok[1]!r} is never closed", open_tok[2], open_tok[3])
-            kind, text, start, end = tokens[self.pos]
-            self.pos += 1
-            if text == close and kind == PUNCT:
-                if not items:
-                    raise self.error("empty tuple", open_tok[2], end)
-                return Value("tuple", tuple(items), open_tok[2], end)
-            if expect_item and kind == WORD:
-                items.extend(_atom(text, start, end, self.source).atoms())
-                expect_item = False
-            elif expect_item and text == "(":
-                # A nested tuple (Keras's ((1, 2), (3, 4))) reads as its numbers in order.
-                self.pos -= 1
-                items.extend(self.paren_tuple().atoms())
-                expect_item = False
-            elif not expect_item and text == ",":
-                expect_item = True
-            else:
-                raise self.error(f"unexpected {text!r} in a tuple", start, end)
 
 
 # A dotted class name: nn.Conv2d, torch.nn.BatchNorm2d, torchvision.ops.StochasticDepth.
@@ -651,15 +536,13 @@ def parse(
     return Program(source, tuple(statements))
 
 
-_INNER_BLANKS = r"(?<=[(\[])\s+|\s+(?=[)\]])"
-
-
 def _text(source: str, start: int, end: int) -> str:
-    """A statement's text, blanks folded: one spanning lines loses its comments and the
-    blanks inside its parentheses."""
+    """A statement's text, blanks folded (one spanning lines: see calls.one_line)."""
     text = source[start:end]
-    if "\n" in text:
-        text = re.sub(_INNER_BLANKS, "", re.sub(_COMMENT, "", text))
+    if "\n" in text:  # only a call or a tuple spans lines
+        from convcalc.language.calls import one_line
+
+        text = one_line(text)
     return " ".join(text.split())
 
 
