@@ -1,11 +1,12 @@
 """Propagation of shapes through a network (a chain is the simplest one), and
-the result objects. Two parts are imported only when they are used: the error of a
-failing layer (failure.py) and weights used again, ``use`` and ``tie=`` (weights.py)."""
+the result objects. Three parts are imported only when they are used: the error of a
+failing layer (failure.py), weights used again, ``use`` and ``tie=`` (weights.py), and
+block instances' subtotals, BlockResult, and their folding (subtotals.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc._gc import gc_paused
 from convcalc._records import NamedTuple
@@ -16,6 +17,9 @@ from convcalc.kinds.shapes import add_up, fmt_shape
 from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value, spec_error
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
+
+if TYPE_CHECKING:
+    from convcalc.network.subtotals import BlockResult
 
 __all__ = [
     "DTYPES",
@@ -29,6 +33,15 @@ __all__ = [
     "analyze",
     "parse_shape",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """BlockResult, whose home is network/subtotals.py, still importable from here."""
+    if name == "BlockResult":
+        from convcalc.network.subtotals import BlockResult
+
+        return BlockResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ReceptiveField(NamedTuple):
@@ -81,7 +94,7 @@ class LayerResult(NamedTuple):
 
     @property
     def is_block(self) -> bool:
-        """See BlockResult."""
+        """See network/subtotals.py's BlockResult."""
         return False
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,7 +102,13 @@ class LayerResult(NamedTuple):
             "index": self.index,
             "kind": self.kind,
             "spec": self.spec,
-            **_figures(self),
+            # The figures a block's row shows too (subtotals.py's BlockResult.to_dict).
+            "input": list(self.input),
+            "output": list(self.output),
+            "params": self.params,
+            "trainable": self.trainable,
+            "buffers": self.buffers,
+            "macs": self.macs,
             "rf": None if self.rf is None else self.rf.to_dict(),
             "inputs": list(self.inputs),
             "name": self.name,
@@ -98,55 +117,6 @@ class LayerResult(NamedTuple):
             "side": self.side,
             **({} if self.tied is None else {"tied": self.tied}),
         }
-
-
-class BlockResult(NamedTuple):
-    """A block instance's figures: the sums of its rows (a side output's MACs
-    excluded, as in the totals)."""
-
-    block: tuple[str, ...]  # its path: the instances it sits in, then its own label
-    spec: str  # the instance as written
-    first: int  # its first and last rows (1-based)
-    last: int
-    input: Shape
-    output: Shape
-    params: int | None
-    trainable: int | None
-    buffers: int | None
-    macs: int | None  # of its rows that eval mode runs (all of them if it is a side output)
-    side: bool = False  # the whole instance is on a side output
-
-    @property
-    def label(self) -> str:
-        return self.block[-1]
-
-    @property
-    def is_block(self) -> bool:
-        """A folded block instance, not a layer (Analysis.rows mixes them)."""
-        return True
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "block",
-            "block": "/".join(self.block),
-            "spec": self.spec,
-            "first": self.first,
-            "last": self.last,
-            **_figures(self),
-            "side": self.side,
-        }
-
-
-def _figures(row: LayerResult | BlockResult) -> dict[str, Any]:
-    """What a layer's row and a block's row both show, as JSON has it."""
-    return {
-        "input": list(row.input),
-        "output": list(row.output),
-        "params": row.params,
-        "trainable": row.trainable,
-        "buffers": row.buffers,
-        "macs": row.macs,
-    }
 
 
 class Analysis(NamedTuple):
@@ -210,19 +180,9 @@ class Analysis(NamedTuple):
         nested deeper than ``depth`` folded into one row (0: top-level blocks)."""
         if depth is None or not self.blocks:
             return list(self.layers)
-        folded = {b.first: b for b in self.blocks if len(b.block) == depth + 1}
-        out: list[LayerResult | BlockResult] = []
-        i = 0
-        layers = self.layers
-        while i < len(layers):
-            block = folded.get(i + 1)
-            if block is not None and block.last >= block.first:
-                out.append(block)
-                i = block.last
-            else:
-                out.append(layers[i])
-                i += 1
-        return out
+        from convcalc.network.subtotals import folded
+
+        return folded(self.layers, self.blocks, depth)
 
     def memory(self, batch: int | None = None, dtype: str = "float32") -> Memory:
         """Parameter and activation memory at ``batch`` (default: the analysis's
@@ -443,12 +403,17 @@ def _analyze(
     except ShapeError as exc:
         exc.framework, exc.opset = fw.name, fw.opset  # for the rows shown above it
         raise
+    blocks: tuple[BlockResult, ...] = ()
+    if graph.instances:  # a spec that instantiates blocks: their subtotals
+        from convcalc.network.subtotals import block_results
+
+        blocks = block_results(graph, shape, results)
     return Analysis(
         shape,
         results,
         batch,
         graph.result,
-        _blocks(graph, shape, results),
+        blocks,
         fw.name,
         fw.opset,
         indices,
@@ -624,31 +589,3 @@ def _propagate(
             )
         )
     return tuple(results)
-
-
-def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple[BlockResult, ...]:
-    """Every block instance's subtotals, in the order their rows start."""
-    out = []
-    for path, inst in graph.instances.items():
-        if inst.last < inst.first:
-            continue
-        rows = results[inst.first : inst.last + 1]
-        first_input = rows[0].inputs[0]
-        side = all(r.side for r in rows)
-        out.append(
-            BlockResult(
-                path,
-                inst.text,
-                inst.first + 1,
-                inst.last + 1,
-                shape if first_input == 0 else results[first_input - 1].output,
-                shape if inst.result == 0 else results[inst.result - 1].output,
-                add_up([r.params for r in rows]),
-                add_up([r.trainable for r in rows]),
-                add_up([r.buffers for r in rows]),
-                add_up([r.macs for r in rows if side or not r.side]),
-                side,
-            )
-        )
-    out.sort(key=lambda b: (b.first, len(b.block)))
-    return tuple(out)
