@@ -6,14 +6,36 @@ instantiates a block (``-m resnet50``), and for the folding: a plain chain never
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from convcalc._records import NamedTuple
 from convcalc.kinds.shapes import add_up
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (a Protocol is costly to make, and only a type checker reads this one)
+    from typing import Protocol
+
     from convcalc.kinds import Shape
     from convcalc.network.graph import Graph
+
+    class Row(Protocol):
+        """What a block's subtotals read of its rows (analysis.py's LayerResult: typed
+        structurally, so that this module needs nothing above it)."""
+
+        @property
+        def inputs(self) -> tuple[int, ...]: ...
+        @property
+        def output(self) -> Shape: ...
+        @property
+        def params(self) -> int | None: ...
+        @property
+        def trainable(self) -> int | None: ...
+        @property
+        def buffers(self) -> int | None: ...
+        @property
+        def macs(self) -> int | None: ...
+        @property
+        def side(self) -> bool: ...
+
 
 __all__ = ["BlockResult", "block_results", "folded"]
 
@@ -59,26 +81,6 @@ class BlockResult(NamedTuple):
             "macs": self.macs,
             "side": self.side,
         }
-
-
-class Row(Protocol):
-    """What a block's subtotals read of its rows (analysis.py's LayerResult: typed
-    structurally, so that this module needs nothing above it)."""
-
-    @property
-    def inputs(self) -> tuple[int, ...]: ...
-    @property
-    def output(self) -> Shape: ...
-    @property
-    def params(self) -> int | None: ...
-    @property
-    def trainable(self) -> int | None: ...
-    @property
-    def buffers(self) -> int | None: ...
-    @property
-    def macs(self) -> int | None: ...
-    @property
-    def side(self) -> bool: ...
 
 
 def block_results(graph: Graph, shape: Shape, results: Sequence[Row]) -> tuple[BlockResult, ...]:
