@@ -1,7 +1,8 @@
 """Propagation of shapes through a network (a chain is the simplest one), and
 the result objects. Three parts are imported only when they are used: the error of a
 failing layer (failure.py), weights used again, ``use`` and ``tie=`` (weights.py), and
-block instances' subtotals, BlockResult, and their folding (subtotals.py)."""
+block instances' subtotals, BlockResult, and their folding (subtotals.py). A graph's
+merges read their operands through operands.py (labels, receptive fields' union)."""
 
 from __future__ import annotations
 
@@ -443,29 +444,6 @@ def _dtypes(nodes: Sequence[Node]) -> tuple[bool, dict[int, int]]:
     return indices, floats
 
 
-def _label(graph: Graph, tensor: int) -> str:
-    """How an error names a tensor: 'x, layer 4: relu' or 'the input'."""
-    name = graph.names.get(tensor)
-    if tensor == 0:
-        return f"{name}: the input" if name else "the input"
-    node = graph.nodes[tensor - 1]
-    return f"{name + ': ' if name else ''}layer {tensor}, {node.text}"
-
-
-def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
-    """The receptive field of a merge: the union of its operands' fields, when
-    they step through the input alike (else it is not tracked)."""
-    first = fields[0]
-    if first is None or any(f is None or f.stride != first.stride for f in fields[1:]):
-        return None
-    lo = [min(f.start[i] for f in fields) for i in range(len(first.start))]  # type: ignore[union-attr]
-    hi = [
-        max(f.start[i] + f.size[i] for f in fields)  # type: ignore[union-attr]
-        for i in range(len(first.start))
-    ]
-    return ReceptiveField(tuple(h - low for h, low in zip(hi, lo)), first.stride, tuple(lo))
-
-
 def _propagate(
     graph: Graph,
     shape: Shape,
@@ -492,8 +470,9 @@ def _propagate(
         shape = shapes[first]
         if floats and pos in floats:
             from convcalc.network.failure import failure, float_indices
+            from convcalc.network.operands import label
 
-            made = "the input" if floats[pos] == 0 else _label(graph, floats[pos])
+            made = "the input" if floats[pos] == 0 else label(graph, floats[pos])
             reason = float_indices(node, made, shape)
             raise failure(reason, graph, node, index, results, shape)
         try:
@@ -502,12 +481,10 @@ def _propagate(
                 out = seen.get(key)
                 if out is None:
                     out = seen[key] = _checked(node.op.infer(shape, batch))
-            else:
-                out = _checked(
-                    node.op.infer_many(  # type: ignore[attr-defined]
-                        [shapes[t] for t in inputs], [_label(graph, t) for t in inputs], batch
-                    )
-                )
+            else:  # a graph's merge
+                from convcalc.network.operands import infer_many
+
+                out = _checked(infer_many(node, graph, shapes, batch))
         except LayerError as exc:
             reason = str(exc)
             unbatched = getattr(exc, "unbatched", None)
@@ -528,16 +505,10 @@ def _propagate(
         # Receptive field, forward form (docs/arithmetic.md#receptive-field):
         # size r, jump j, start −P.
         rf = fields[first]
-        if len(inputs) > 1:
-            # A broadcast gate (all spatial sizes 1, e.g. squeeze-and-excitation) mixes
-            # the whole map, like a norm's statistics: the field is its windows' field.
-            spatial = [
-                fields[t]
-                for t in inputs
-                if any(v != 1 for v in (shapes[t][:-1] if channels_last else shapes[t][1:]))
-                or nsp == 0
-            ]
-            rf = _union(spatial or [fields[t] for t in inputs])
+        if len(inputs) > 1:  # the union of its operands' fields
+            from convcalc.network.operands import merged_field
+
+            rf = merged_field(node, fields, shapes, channels_last)
         windows = out.rf
         if rf is not None and windows != ():
             if windows is None or len(windows) != len(rf.size):
