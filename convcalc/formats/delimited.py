@@ -10,7 +10,8 @@ from convcalc.formats.text import shape
 
 if TYPE_CHECKING:
     from convcalc.formats.report import Report
-    from convcalc.network.analysis import Analysis, BlockResult, LayerResult, ReceptiveField
+    from convcalc.network.analysis import Analysis, LayerResult, ReceptiveField
+    from convcalc.network.subtotals import BlockResult
 
 __all__ = ["CSV_HEADER", "csv_rows", "write_delimited"]
 

@@ -16,7 +16,8 @@ from convcalc.formats.text import exact, shape
 
 if TYPE_CHECKING:
     from convcalc.formats.report import Report
-    from convcalc.network.analysis import BlockResult, LayerResult
+    from convcalc.network.analysis import LayerResult
+    from convcalc.network.subtotals import BlockResult
 
 __all__ = ["Cluster", "Diagram", "Edge", "Marks", "Node", "cluster_title", "diagram", "node_lines"]
 

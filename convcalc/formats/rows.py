@@ -15,7 +15,8 @@ from convcalc.formats.text import compact, exact, rf_columns, rf_text, shape, si
 
 if TYPE_CHECKING:
     from convcalc.formats.report import Report, Source
-    from convcalc.network.analysis import Analysis, BlockResult, LayerResult
+    from convcalc.network.analysis import Analysis, LayerResult
+    from convcalc.network.subtotals import BlockResult
 
 __all__ = ["INDENT", "Row", "Total", "convention", "rows", "sources_text", "totals"]
 

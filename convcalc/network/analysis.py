@@ -1,11 +1,13 @@
 """Propagation of shapes through a network (a chain is the simplest one), and
-the result objects. Two parts are imported only when they are used: the error of a
-failing layer (failure.py) and weights used again, ``use`` and ``tie=`` (weights.py)."""
+the result objects. Three parts are imported only when they are used: the error of a
+failing layer (failure.py), weights used again, ``use`` and ``tie=`` (weights.py), and
+block instances' subtotals, BlockResult, and their folding (subtotals.py). A graph's
+merges read their operands through operands.py (labels, receptive fields' union)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc._gc import gc_paused
 from convcalc._records import NamedTuple
@@ -16,6 +18,9 @@ from convcalc.kinds.shapes import add_up, fmt_shape
 from convcalc.language import INT_LIMIT, LayerStmt, Program, parse, parse_value, spec_error
 from convcalc.network.graph import Graph, Node, build
 from convcalc.network.memory import DTYPE_ALIASES, DTYPES, Memory
+
+if TYPE_CHECKING:
+    from convcalc.network.subtotals import BlockResult
 
 __all__ = [
     "DTYPES",
@@ -29,6 +34,15 @@ __all__ = [
     "analyze",
     "parse_shape",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """BlockResult, whose home is network/subtotals.py, still importable from here."""
+    if name == "BlockResult":
+        from convcalc.network.subtotals import BlockResult
+
+        return BlockResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ReceptiveField(NamedTuple):
@@ -81,7 +95,7 @@ class LayerResult(NamedTuple):
 
     @property
     def is_block(self) -> bool:
-        """See BlockResult."""
+        """See network/subtotals.py's BlockResult."""
         return False
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,7 +103,13 @@ class LayerResult(NamedTuple):
             "index": self.index,
             "kind": self.kind,
             "spec": self.spec,
-            **_figures(self),
+            # The figures a block's row shows too (subtotals.py's BlockResult.to_dict).
+            "input": list(self.input),
+            "output": list(self.output),
+            "params": self.params,
+            "trainable": self.trainable,
+            "buffers": self.buffers,
+            "macs": self.macs,
             "rf": None if self.rf is None else self.rf.to_dict(),
             "inputs": list(self.inputs),
             "name": self.name,
@@ -98,55 +118,6 @@ class LayerResult(NamedTuple):
             "side": self.side,
             **({} if self.tied is None else {"tied": self.tied}),
         }
-
-
-class BlockResult(NamedTuple):
-    """A block instance's figures: the sums of its rows (a side output's MACs
-    excluded, as in the totals)."""
-
-    block: tuple[str, ...]  # its path: the instances it sits in, then its own label
-    spec: str  # the instance as written
-    first: int  # its first and last rows (1-based)
-    last: int
-    input: Shape
-    output: Shape
-    params: int | None
-    trainable: int | None
-    buffers: int | None
-    macs: int | None  # of its rows that eval mode runs (all of them if it is a side output)
-    side: bool = False  # the whole instance is on a side output
-
-    @property
-    def label(self) -> str:
-        return self.block[-1]
-
-    @property
-    def is_block(self) -> bool:
-        """A folded block instance, not a layer (Analysis.rows mixes them)."""
-        return True
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "block",
-            "block": "/".join(self.block),
-            "spec": self.spec,
-            "first": self.first,
-            "last": self.last,
-            **_figures(self),
-            "side": self.side,
-        }
-
-
-def _figures(row: LayerResult | BlockResult) -> dict[str, Any]:
-    """What a layer's row and a block's row both show, as JSON has it."""
-    return {
-        "input": list(row.input),
-        "output": list(row.output),
-        "params": row.params,
-        "trainable": row.trainable,
-        "buffers": row.buffers,
-        "macs": row.macs,
-    }
 
 
 class Analysis(NamedTuple):
@@ -210,19 +181,9 @@ class Analysis(NamedTuple):
         nested deeper than ``depth`` folded into one row (0: top-level blocks)."""
         if depth is None or not self.blocks:
             return list(self.layers)
-        folded = {b.first: b for b in self.blocks if len(b.block) == depth + 1}
-        out: list[LayerResult | BlockResult] = []
-        i = 0
-        layers = self.layers
-        while i < len(layers):
-            block = folded.get(i + 1)
-            if block is not None and block.last >= block.first:
-                out.append(block)
-                i = block.last
-            else:
-                out.append(layers[i])
-                i += 1
-        return out
+        from convcalc.network.subtotals import folded
+
+        return folded(self.layers, self.blocks, depth)
 
     def memory(self, batch: int | None = None, dtype: str = "float32") -> Memory:
         """Parameter and activation memory at ``batch`` (default: the analysis's
@@ -443,12 +404,17 @@ def _analyze(
     except ShapeError as exc:
         exc.framework, exc.opset = fw.name, fw.opset  # for the rows shown above it
         raise
+    blocks: tuple[BlockResult, ...] = ()
+    if graph.instances:  # a spec that instantiates blocks: their subtotals
+        from convcalc.network.subtotals import block_results
+
+        blocks = block_results(graph, shape, results)
     return Analysis(
         shape,
         results,
         batch,
         graph.result,
-        _blocks(graph, shape, results),
+        blocks,
         fw.name,
         fw.opset,
         indices,
@@ -478,29 +444,6 @@ def _dtypes(nodes: Sequence[Node]) -> tuple[bool, dict[int, int]]:
     return indices, floats
 
 
-def _label(graph: Graph, tensor: int) -> str:
-    """How an error names a tensor: 'x, layer 4: relu' or 'the input'."""
-    name = graph.names.get(tensor)
-    if tensor == 0:
-        return f"{name}: the input" if name else "the input"
-    node = graph.nodes[tensor - 1]
-    return f"{name + ': ' if name else ''}layer {tensor}, {node.text}"
-
-
-def _union(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
-    """The receptive field of a merge: the union of its operands' fields, when
-    they step through the input alike (else it is not tracked)."""
-    first = fields[0]
-    if first is None or any(f is None or f.stride != first.stride for f in fields[1:]):
-        return None
-    lo = [min(f.start[i] for f in fields) for i in range(len(first.start))]  # type: ignore[union-attr]
-    hi = [
-        max(f.start[i] + f.size[i] for f in fields)  # type: ignore[union-attr]
-        for i in range(len(first.start))
-    ]
-    return ReceptiveField(tuple(h - low for h, low in zip(hi, lo)), first.stride, tuple(lo))
-
-
 def _propagate(
     graph: Graph,
     shape: Shape,
@@ -527,8 +470,9 @@ def _propagate(
         shape = shapes[first]
         if floats and pos in floats:
             from convcalc.network.failure import failure, float_indices
+            from convcalc.network.operands import label
 
-            made = "the input" if floats[pos] == 0 else _label(graph, floats[pos])
+            made = "the input" if floats[pos] == 0 else label(graph, floats[pos])
             reason = float_indices(node, made, shape)
             raise failure(reason, graph, node, index, results, shape)
         try:
@@ -537,12 +481,10 @@ def _propagate(
                 out = seen.get(key)
                 if out is None:
                     out = seen[key] = _checked(node.op.infer(shape, batch))
-            else:
-                out = _checked(
-                    node.op.infer_many(  # type: ignore[attr-defined]
-                        [shapes[t] for t in inputs], [_label(graph, t) for t in inputs], batch
-                    )
-                )
+            else:  # a graph's merge
+                from convcalc.network.operands import infer_many
+
+                out = _checked(infer_many(node, graph, shapes, batch))
         except LayerError as exc:
             reason = str(exc)
             unbatched = getattr(exc, "unbatched", None)
@@ -563,16 +505,10 @@ def _propagate(
         # Receptive field, forward form (docs/arithmetic.md#receptive-field):
         # size r, jump j, start −P.
         rf = fields[first]
-        if len(inputs) > 1:
-            # A broadcast gate (all spatial sizes 1, e.g. squeeze-and-excitation) mixes
-            # the whole map, like a norm's statistics: the field is its windows' field.
-            spatial = [
-                fields[t]
-                for t in inputs
-                if any(v != 1 for v in (shapes[t][:-1] if channels_last else shapes[t][1:]))
-                or nsp == 0
-            ]
-            rf = _union(spatial or [fields[t] for t in inputs])
+        if len(inputs) > 1:  # the union of its operands' fields
+            from convcalc.network.operands import merged_field
+
+            rf = merged_field(node, fields, shapes, channels_last)
         windows = out.rf
         if rf is not None and windows != ():
             if windows is None or len(windows) != len(rf.size):
@@ -624,31 +560,3 @@ def _propagate(
             )
         )
     return tuple(results)
-
-
-def _blocks(graph: Graph, shape: Shape, results: Sequence[LayerResult]) -> tuple[BlockResult, ...]:
-    """Every block instance's subtotals, in the order their rows start."""
-    out = []
-    for path, inst in graph.instances.items():
-        if inst.last < inst.first:
-            continue
-        rows = results[inst.first : inst.last + 1]
-        first_input = rows[0].inputs[0]
-        side = all(r.side for r in rows)
-        out.append(
-            BlockResult(
-                path,
-                inst.text,
-                inst.first + 1,
-                inst.last + 1,
-                shape if first_input == 0 else results[first_input - 1].output,
-                shape if inst.result == 0 else results[inst.result - 1].output,
-                add_up([r.params for r in rows]),
-                add_up([r.trainable for r in rows]),
-                add_up([r.buffers for r in rows]),
-                add_up([r.macs for r in rows if side or not r.side]),
-                side,
-            )
-        )
-    out.sort(key=lambda b: (b.first, len(b.block)))
-    return tuple(out)
