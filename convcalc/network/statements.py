@@ -162,7 +162,7 @@ def keyword(
 
 def _raft_op(builder: _Builder, stmt: LayerStmt, scope: _Scope, path: tuple[str, ...]) -> None:
     """``bmm NAME``, ``coords_grid`` and ``corr_lookup LEVEL… radius=R`` (RAFT)."""
-    from convcalc.kinds import merge
+    from convcalc.kinds import raft_ops
     from convcalc.kinds.args import INT
 
     if builder.framework.channels_last:
@@ -171,13 +171,13 @@ def _raft_op(builder: _Builder, stmt: LayerStmt, scope: _Scope, path: tuple[str,
     if kind == "coords_grid":
         _names_of(builder, stmt, 0, 0)
         _keys_of(builder, stmt, ())
-        builder.emit(stmt.text, merge.coords_grid(), (builder.current,), path, stmt)
+        builder.emit(stmt.text, raft_ops.coords_grid(), (builder.current,), path, stmt)
         return
     if kind == "bmm":
         (value,) = _names_of(builder, stmt, 1, 1)
         _keys_of(builder, stmt, ())
         operands = (builder.current, builder.lookup(value, scope))
-        builder.emit(stmt.text, merge.bmm(), operands, path, stmt)
+        builder.emit(stmt.text, raft_ops.bmm(), operands, path, stmt)
         return
     values = _names_of(builder, stmt, 1)
     keys = _keys_of(builder, stmt, ("radius",))
@@ -185,7 +185,7 @@ def _raft_op(builder: _Builder, stmt: LayerStmt, scope: _Scope, path: tuple[str,
         raise builder.error("corr_lookup needs radius=R (RAFT's: 3 small, 4 large)", stmt)
     radius = INT.convert(keys["radius"].value, builder.source)
     levels = tuple(builder.lookup(v, scope) for v in values)
-    op = merge.corr_lookup(radius)
+    op = raft_ops.corr_lookup(radius)
     builder.emit(stmt.text, op, (builder.current, *levels), path, stmt)
 
 

@@ -10,7 +10,8 @@ import pytest
 
 import convcalc
 from convcalc.errors import ConvcalcError, LayerError
-from convcalc.kinds.merge import bmm, coords_grid, corr_lookup, elementwise
+from convcalc.kinds.merge import elementwise
+from convcalc.kinds.raft_ops import bmm, coords_grid, corr_lookup
 from tests import paths
 
 CASES = [
