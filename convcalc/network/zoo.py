@@ -9,7 +9,7 @@ the spec's offsets (and its errors' lines) stay as written."""
 
 from __future__ import annotations
 
-from importlib import resources
+import os
 from typing import NamedTuple
 
 from convcalc.errors import SpecError
@@ -55,31 +55,60 @@ TASKS = (
 OTHER_TASK = "Not in torchvision's zoo"
 
 
-def _folder():  # type: ignore[no-untyped-def]
-    return resources.files("convcalc").joinpath("models")
+# Where the spec files are: a folder of the installed package, read with os's calls.
+# importlib.resources reads them from anywhere (a zip too), but its import brings in
+# zipfile, tempfile and pathlib, a few milliseconds of every -m run: it is the fallback.
+_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
+_ON_DISK = os.path.isdir(_MODELS)
+
+
+def _names(*folder: str) -> list[str]:
+    """The names of the entries of a folder of the models'."""
+    if _ON_DISK:
+        return os.listdir(os.path.join(_MODELS, *folder))
+    from importlib import resources
+
+    return [e.name for e in resources.files("convcalc").joinpath("models", *folder).iterdir()]
+
+
+def _text(*path: str) -> str | None:
+    """A spec file's text (path under the models' folder), None if there is none."""
+    if _ON_DISK:
+        full = os.path.join(_MODELS, *path)
+        if not os.path.isfile(full):
+            return None
+        with open(full, encoding="utf-8") as fh:
+            return fh.read()
+    from importlib import resources
+
+    entry = resources.files("convcalc").joinpath("models", *path)
+    return entry.read_text(encoding="utf-8") if entry.is_file() else None
 
 
 def models() -> list[ModelInfo]:
     """Every built-in model, sorted by name."""
     out = []
-    for entry in _folder().iterdir():
-        if entry.name.endswith(_SUFFIX):
-            lines = entry.read_text(encoding="utf-8").split("\n", 8)[:8]
+    for name in _names():
+        if name.endswith(_SUFFIX):
+            text = _text(name)
+            if text is None:
+                continue  # a folder named *.spec
+            lines = text.split("\n", 8)[:8]
             first = lines[0]
             summary = first.lstrip("#").strip() if first.startswith("#") else ""
             weights = next(
                 (line.split()[2] for line in lines if line.startswith("# weights: ")), ""
             )
-            out.append(ModelInfo(entry.name[: -len(_SUFFIX)], summary, weights))
+            out.append(ModelInfo(name[: -len(_SUFFIX)], summary, weights))
     return sorted(out)
 
 
 def model_spec(name: str) -> str:
     """The spec text of a built-in model; SpecError naming the nearest ones if unknown."""
     key = name.strip().lower().replace("-", "_")
-    entry = _folder().joinpath(key + _SUFFIX)
-    if key and "/" not in key and entry.is_file():
-        return entry.read_text(encoding="utf-8")
+    text = _text(key + _SUFFIX) if key and "/" not in key and "\\" not in key else None
+    if text is not None:
+        return text
     import difflib  # only on the error path
 
     names = [m.name for m in models()]
@@ -90,16 +119,14 @@ def model_spec(name: str) -> str:
 
 def families() -> list[str]:
     """The family files' names, sorted."""
-    folder = _folder().joinpath(_FAMILIES)
-    return sorted(e.name[: -len(_SUFFIX)] for e in folder.iterdir() if e.name.endswith(_SUFFIX))
+    return sorted(n[: -len(_SUFFIX)] for n in _names(_FAMILIES) if n.endswith(_SUFFIX))
 
 
 def family_spec(name: str) -> str | None:
     """A family file's text (only block definitions), None if there is none."""
     key = name.lower()
-    entry = _folder().joinpath(_FAMILIES, key + _SUFFIX)
-    if key and "/" not in key and "." not in key and entry.is_file():
-        return entry.read_text(encoding="utf-8")
+    if key and "/" not in key and "\\" not in key and "." not in key:
+        return _text(_FAMILIES, key + _SUFFIX)
     return None
 
 

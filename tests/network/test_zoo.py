@@ -256,3 +256,51 @@ def test_list_models_by_task_and_weights() -> None:
         assert title == f"{task}: torchvision's {weights} weights, their published figures:"
         assert params == f"{published['num_params']:,}"
         assert gflops == f"{published['gflops']:.3f}"
+
+
+def test_the_spec_files_read_the_same_from_disk_and_through_importlib_resources(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The models' folder is read with os's calls when the package is a folder (every
+    pip install), and through importlib.resources otherwise (a zip): the same texts."""
+    from convcalc.network import zoo
+
+    def everything() -> tuple[object, ...]:
+        names = [m.name for m in zoo.models()]
+        fams = zoo.families()
+        return (
+            zoo.models(),
+            fams,
+            [zoo.model_spec(n) for n in names],
+            [zoo.family_spec(f) for f in fams],
+            zoo.family_spec("nosuch"),
+            zoo.with_families("include resnet\nrelu"),
+        )
+
+    assert zoo._ON_DISK
+    on_disk = everything()
+    assert len(on_disk[0]) > 50 and len(on_disk[1]) > 5  # type: ignore[arg-type]
+    monkeypatch.setattr(zoo, "_ON_DISK", False)
+    assert everything() == on_disk
+    with pytest.raises(SpecError, match="no built-in model 'resnet5'; did you mean"):
+        zoo.model_spec("resnet5")
+
+
+def test_a_built_in_model_is_read_without_importlib_resources() -> None:
+    """importlib.resources brings in zipfile, tempfile and pathlib: a -m run, or a spec
+    that includes a family, reads the files with os's calls."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from convcalc.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('importlib.resources', 'zipfile', 'pathlib') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "-m", "resnet18", "-o", "json"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"output": [1000]' in proc.stdout
+    assert proc.stdout.rstrip().endswith("\n[]")
