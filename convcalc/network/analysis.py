@@ -399,8 +399,13 @@ def _analyze(
         raise SpecError("no layers given", source=source)
     shape = _resolve_input(sizes, [node.op for node in nodes[:64]], fw.channels_last)
     indices, floats = _dtypes(nodes)
+    refused = None
+    if fw.name == "keras" and "Sequential" in source:  # a pasted keras.Sequential
+        from convcalc.kinds.keras.sequential import refused as sequential_refused
+
+        refused = sequential_refused(source, [(node.text, node.op) for node in nodes])
     try:
-        results = _propagate(graph, shape, batch, fw.channels_last, floats)
+        results = _propagate(graph, shape, batch, fw.channels_last, floats, refused)
     except ShapeError as exc:
         exc.framework, exc.opset = fw.name, fw.opset  # for the rows shown above it
         raise
@@ -450,6 +455,7 @@ def _propagate(
     batch: int,
     channels_last: bool = False,
     floats: dict[int, int] | None = None,
+    refused: dict[int, str] | None = None,  # a layer the framework refuses where it is, why
 ) -> tuple[LayerResult, ...]:
     nodes = graph.nodes
     names = graph.names
@@ -475,6 +481,10 @@ def _propagate(
             made = "the input" if floats[pos] == 0 else label(graph, floats[pos])
             reason = float_indices(node, made, shape)
             raise failure(reason, graph, node, index, results, shape)
+        if refused and pos in refused:
+            from convcalc.network.failure import failure
+
+            raise failure(refused[pos], graph, node, index, results, shape)
         try:
             if len(inputs) == 1:
                 key = (node.text, shape)

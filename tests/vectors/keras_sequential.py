@@ -153,20 +153,46 @@ def source(rng: random.Random, shape: tuple[int, ...], body: list[str]) -> tuple
     return text, runnable
 
 
-def run(text: str) -> dict[str, Any] | None:
+def _first(shape: Any) -> list[Any]:
+    """A shape without the batch; a layer or model with several outputs: its first's."""
+    if isinstance(shape, list):
+        shape = shape[0]
+    return list(getattr(shape, "shape", shape)[1:])
+
+
+def run(text: str, keep_error: bool = False) -> dict[str, Any] | None:
+    """Keras's figures for the model ``text`` builds; None (or, ``keep_error``, Keras's
+    message) when Keras refuses it."""
     namespace: dict[str, Any] = {"keras": keras, "layers": keras.layers}
     namespace["tf"] = type("tf", (), {"keras": keras})
     try:
         exec(text, namespace)  # Keras builds the model from its own source
-    except Exception:
-        return None
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[:200]} if keep_error else None
     model = namespace["model"]
     return {
-        "layers": [list(layer.output.shape[1:]) for layer in model.layers],
+        "layers": [_first(layer.output) for layer in model.layers],
         "params": model.count_params(),
         "trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        "output": list(model.output_shape[1:]),
+        "output": _first(model.output_shape),
     }
+
+
+# Layers that return several tensors (return_state=True, merge_mode=None): Keras takes
+# one last (the model's outputs are a list; convcalc shows the first) and refuses one
+# anywhere else, the next layer receiving the list.
+MULTI_OUTPUT = [
+    ["LSTM(8, return_state=True)", "Dense(2)"],
+    ["LSTM(8, return_state=True)"],
+    ["GRU(6, return_state=True)", "Dense(2)"],
+    ["GRU(6, return_state=True)"],
+    ["SimpleRNN(5, return_sequences=True, return_state=True)", "LSTM(4)"],
+    ["LSTM(8, return_sequences=True)", "SimpleRNN(5, return_state=True)"],
+    ["Bidirectional(LSTM(8), merge_mode=None)", "Dense(2)"],
+    ["Bidirectional(LSTM(8), merge_mode=None)"],
+    ["Bidirectional(GRU(4, return_state=True))", "Dense(2)"],
+    ["Dense(3)", "LSTM(8, return_state=True)", "Dense(2)"],
+]
 
 
 # The docs' --framework keras commands of recurrent layers (docs/frameworks.md): their
@@ -211,6 +237,10 @@ def main() -> None:
         if got is None:
             continue
         rows.append({"source": text, "input": list(shape), **got})
+    for calls in MULTI_OUTPUT:
+        items = ", ".join(["keras.Input(shape=(10, 4))", *(_prefixed(c, "layers.") for c in calls)])
+        text = f"model = keras.Sequential([{items}])\n"
+        rows.append({"source": text, "input": [10, 4], **run(text, keep_error=True)})  # type: ignore[dict-item]
     OUT.write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"{len(rows)} models -> {OUT} (keras {keras.__version__})")
 

@@ -15,8 +15,14 @@ themselves are Keras's constructor calls, read as any Keras call is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from convcalc.errors import SpecError
 from convcalc.language import tokenize
+
+if TYPE_CHECKING:
+    from convcalc.kinds.layer import Layer
 
 _SEQUENTIAL = frozenset(
     {
@@ -185,3 +191,26 @@ def _input(tokens: list[tuple[str, str, int, int]], j: int, source: str, out: li
     if shape[1] > shape[0]:
         out[callee_start : callee_start + 5] = list("input")
     return end + 1
+
+
+def refused(source: str, layers: Sequence[tuple[str, Layer]]) -> dict[int, str]:
+    """In a pasted Sequential, the layers Keras refuses, by position, each with why:
+    a Sequential hands each layer's output, whole, to the next, and a layer that
+    returns several tensors (``return_state=True``, ``merge_mode=None``) hands on a
+    list, which the next layer does not take (Keras: 'expects 1 input(s), but it
+    received N input tensors'). A chain of convcalc's own goes on with the first
+    (Layer.keras_output); the Sequential's last layer may return several (the
+    model's outputs, convcalc shows the first). ``layers``: each layer's text and
+    layer, in order."""
+    if not is_sequential(source):
+        return {}
+    out = {}
+    for pos in range(1, len(layers)):
+        text, layer = layers[pos - 1]
+        if layer.keras_output() is not None:
+            out[pos] = (
+                f"keras.Sequential hands it the whole output of {text}, which returns several "
+                "tensors: Keras refuses it (it expects 1 input, but receives a list); leave "
+                "return_state out (or merge_mode=None), or use Keras's functional API"
+            )
+    return out
