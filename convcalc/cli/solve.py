@@ -220,7 +220,8 @@ def run(
         from convcalc.formats.answers import nearest
 
         detail = nearest(exc.nearest, input_shape, conventions)
-        raise Failure(exc.headline, EXIT_SHAPE, detail) from None
+        hints = _misreadings(exc.nearest[:1], input_shape, conventions)
+        raise Failure(exc.headline, EXIT_SHAPE, "\n".join(filter(None, [detail, *hints]))) from None
     except SpecError as exc:
         where = f"{filename}: " if filename and exc.filename is None else ""
         raise Failure(f"{where}{exc}", EXIT_USAGE, exc.excerpt()) from None
@@ -228,6 +229,8 @@ def run(
         raise Failure(str(exc), EXIT_SHAPE) from None
     except ConvcalcError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
+    for hint in _misreadings(answers[:1], input_shape, conventions):
+        click.echo(f"convcalc: {hint.replace('hint: ', 'warning: ', 1)}", err=True)
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
     shown = answers[:limit] if limit else answers
@@ -240,6 +243,29 @@ def run(
         shown, len(answers), fmt, out, spec, first.input, input_shape, conventions, note, explained
     )
     out.flush()
+
+
+# The main command's warnings about how the input was read (a leading 1 taken for a
+# dimension, 224x224 read as C×L, a layout the first layer does not read): the ones an
+# answer inherits from the input rather than from the solved keys.
+_INPUT_READINGS = ("batch-in-input", "rank-guess", "channels-last", "channels-first")
+
+
+def _misreadings(
+    answers: Sequence[Solution], input_shape: str | None, conventions: dict[str, Any]
+) -> list[str]:
+    """The input-reading warnings the main command gives for the first of ``answers``,
+    each a ``hint:`` line (a solve that finds nothing is often a misread input)."""
+    if not answers:
+        return []
+    from convcalc.ask.lint import lint
+
+    try:
+        analysis = analyze(answers[0].spec, input_shape, **conventions)
+    except ConvcalcError:
+        return []
+    found = lint(analysis, input_text=input_shape)
+    return [w.line().replace("warning: ", "hint: ", 1) for w in found if w.code in _INPUT_READINGS]
 
 
 def _explained(

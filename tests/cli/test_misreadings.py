@@ -149,3 +149,27 @@ def test_concat_of_the_current_tensor_is_that_tensor() -> None:
         assert data["output"] == data["layers"][-1]["input"]
     data = json.loads(run("-i 3x8x8 conv2d 4 k=3 as x add x -o json").stdout)
     assert data["layers"][-1]["inputs"] == [1, 1]  # add c after c is c + c, as in torch
+
+
+def test_solve_hints_at_a_misread_input_when_nothing_fits() -> None:
+    """A solve that finds nothing is often a misread input: it says what the main
+    command would warn about the nearest answer's reading of it."""
+    result = run("solve -i 1x3x224x224 -o 64x112x112 conv 64 k=7 s=2 p=?")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "hint: conv 64 k=7 s=2 p=7,3,3 takes its dimensions from its input" in result.stderr
+    assert "a leading 1 is most likely the batch" in result.stderr
+    result = run("solve -i 224x224 -o 112x112 maxpool k=? s=2")
+    assert result.exit_code == 1
+    assert "reads 224×224 as C×L, 224 channels of length 224" in result.stderr
+
+
+def test_solve_warns_when_its_answers_read_the_input_one_way_of_two() -> None:
+    result = run("solve -i 224x224 -o 224x112 maxpool k=? s=2")
+    assert result.exit_code == 0
+    assert "maxpool k=2 s=2" in result.stdout
+    assert result.stderr.startswith("convcalc: warning: maxpool k=2 s=2 takes its dimensions")
+    assert "maxpool1d keeps this reading" in result.stderr
+    quiet = run("solve -i 3x224x224 -o 64x112x112 conv2d 64 k=7 s=2 p=?")
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
