@@ -26,6 +26,7 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -215,7 +216,18 @@ def torch_comparison(cc: Sequence[str], runs: int) -> Line:
     torch_py, how = torch_python()
     if torch_py is None:
         return Note("(d)", "PyTorch vs convcalc JSON", f"skipped: {how}")
-    t_torch, t_cc = pair([torch_py, "-c", TORCH], [*cc, *CHAIN, "-o", "json"], max(1, runs // 3))
+    # PyTorch takes seconds a run: a third as many runs, and convcalc three times beside
+    # each, so that one slow start of convcalc's (a machine busy for a moment) does not
+    # move the median of a handful of samples.
+    torch_cmd, cc_cmd = [torch_py, "-c", TORCH], [*cc, *CHAIN, "-o", "json"]
+    timed(torch_cmd)
+    timed(cc_cmd)
+    torch_times: list[float] = []
+    cc_times: list[float] = []
+    for _ in range(max(1, runs // 3)):
+        torch_times.append(timed(torch_cmd)[0])
+        cc_times.extend(timed(cc_cmd)[0] for _ in range(3))
+    t_torch, t_cc = statistics.median(torch_times), statistics.median(cc_times)
     return Ratio(
         "(d)",
         "PyTorch (meta tensor, nn.Sequential) vs convcalc JSON",
