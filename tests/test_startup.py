@@ -193,3 +193,66 @@ def test_the_console_script_runs_without_the_cyclic_collector() -> None:
         [sys.executable, "-m", "convcalc", *spec], capture_output=True, text=True, check=True
     )
     assert '"output": [4, 6, 6]' in proc.stdout
+
+
+# Every convcalc module bench/cli_bench.py's (b) chain loads, as the console script
+# runs it: each costs the start some 0.3 M instructions (about 70 µs) besides its code.
+# A change that puts another module on this path updates the list, knowingly (the
+# benchmark measures the time; this test says where the time would go).
+CHAIN_MODULES = [
+    "convcalc",
+    "convcalc._gc",
+    "convcalc._lazy",
+    "convcalc._records",
+    "convcalc.errors",
+    "convcalc.language",
+    "convcalc.language.parse",
+    "convcalc.kinds",
+    "convcalc.kinds.args",
+    "convcalc.kinds.binding",
+    "convcalc.kinds.frameworks",
+    "convcalc.kinds.layer",
+    "convcalc.kinds.registry",
+    "convcalc.kinds.shapes",
+    "convcalc.kinds.windows",
+    "convcalc.kinds.torch",
+    "convcalc.kinds.torch.conv",
+    "convcalc.kinds.torch.index",
+    "convcalc.kinds.torch.pool",
+    "convcalc.kinds.torch.registry",
+    "convcalc.network",
+    "convcalc.network.analysis",
+    "convcalc.network.graph",
+    "convcalc.network.memory",
+    "convcalc.ask",
+    "convcalc.ask.lint",
+    "convcalc.formats",
+    "convcalc.formats.jsonenc",
+    "convcalc.formats.jsonout",
+    "convcalc.formats.names",
+    "convcalc.formats.report",
+    "convcalc.cli",
+    "convcalc.cli.command",
+    "convcalc.cli.dispatch",
+    "convcalc.cli.errors",
+    "convcalc.cli.options",
+    "convcalc.cli.script",
+    "convcalc.cli.sources",
+    "convcalc.cli.types",
+]
+
+
+def test_the_benchmarked_chain_loads_these_modules_and_no_others() -> None:
+    chain = "-i 3x224x224 conv2d 64 k=7 s=2 p=3 maxpool k=3 s=2 p=1 conv2d 128 k=3 s=2 p=1"
+    code = (
+        "import sys\n"
+        "from convcalc.cli.script import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('convcalc'))), file=sys.stderr)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *chain.split(), "-o", "json"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"output": [128, 28, 28]' in proc.stdout
+    assert proc.stderr.split() == sorted(CHAIN_MODULES)
