@@ -229,8 +229,10 @@ def run(
         raise Failure(str(exc), EXIT_SHAPE) from None
     except ConvcalcError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
-    for hint in _misreadings(answers[:1], input_shape, conventions):
-        click.echo(f"convcalc: {hint.replace('hint: ', 'warning: ', 1)}", err=True)
+    from convcalc.ask.lint import input_findings
+
+    for warning in input_findings(first, None):
+        click.echo(f"convcalc: {warning.line()}", err=True)
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0
     shown = answers[:limit] if limit else answers
@@ -245,27 +247,22 @@ def run(
     out.flush()
 
 
-# The main command's warnings about how the input was read (a leading 1 taken for a
-# dimension, 224x224 read as C×L, a layout the first layer does not read): the ones an
-# answer inherits from the input rather than from the solved keys.
-_INPUT_READINGS = ("batch-in-input", "rank-guess", "channels-last", "channels-first")
-
-
 def _misreadings(
     answers: Sequence[Solution], input_shape: str | None, conventions: dict[str, Any]
 ) -> list[str]:
-    """The input-reading warnings the main command gives for the first of ``answers``,
-    each a ``hint:`` line (a solve that finds nothing is often a misread input)."""
+    """How the first of ``answers`` reads the input, as the main command warns (a
+    leading 1 taken for a dimension, 224x224 read as C×L, a layout the first layer
+    does not read), each a ``hint:`` line: a solve that finds nothing is often a
+    misread input."""
     if not answers:
         return []
-    from convcalc.ask.lint import lint
+    from convcalc.ask.lint import input_findings
 
     try:
         analysis = analyze(answers[0].spec, input_shape, **conventions)
     except ConvcalcError:
         return []
-    found = lint(analysis, input_text=input_shape)
-    return [w.line().replace("warning: ", "hint: ", 1) for w in found if w.code in _INPUT_READINGS]
+    return [w.line().replace("warning: ", "hint: ", 1) for w in input_findings(analysis, None)]
 
 
 def _explained(

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from convcalc.ask.lint.findings import LintWarning
     from convcalc.network.analysis import Analysis, LayerResult
 
-__all__ = ["LintWarning", "lint"]
+__all__ = ["LintWarning", "input_findings", "lint"]
 
 __getattr__, __dir__ = lazy(globals(), {"LintWarning": "findings"}, __all__)
 
@@ -77,7 +77,7 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
     """Every finding about ``analysis`` (see the module docstring). The collector is
     paused: the checks make many small objects and no cycles."""
     rows = analysis.layers
-    out: list[LintWarning] = _input_findings(analysis, input_text)
+    out: list[LintWarning] = input_findings(analysis, input_text)
     maps = _map_flags(analysis)
     consumers: list[list[int]] | None = None  # graph.consumers, once a check needs them
     upsampling_rows = [r.index for r in rows if _upsamples(r)]
@@ -132,9 +132,10 @@ def lint(analysis: Analysis, *, input_text: str | None = None) -> list[LintWarni
 # --------------------------------------------------------------------------
 
 
-def _input_findings(analysis: Analysis, input_text: str | None) -> list[LintWarning]:
+def input_findings(analysis: Analysis, input_text: str | None) -> list[LintWarning]:
     """The network-wide findings, about the input (inputs.py): channels-last or
-    channels-first, square-input, batch-in-input, rank-guess, in that order."""
+    channels-first, square-input (only with ``input_text``, -i as written),
+    batch-in-input, rank-guess, in that order. solve hints with them too."""
     shape = analysis.input
     out: list[LintWarning] = []
     image = _image_input(analysis)
