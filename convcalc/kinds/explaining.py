@@ -93,6 +93,17 @@ def dim_names(shape: Shape, last: bool = False) -> tuple[str, ...]:
     return tuple(f"dim {i + 1}" for i in range(len(shape)))
 
 
+def moved(step: Step, inner: Shape, outer: Shape, by: int, last: bool = False) -> Step:
+    """``step``, about an axis of ``inner``, for that axis ``by`` places on in ``outer``
+    (a layer on each time step of ``outer``): named as ``outer`` names it, else by its
+    number; a step about no axis of ``inner`` (params, MACs) as it is."""
+    names = dim_names(inner, last)
+    if step.dim not in names:
+        return step
+    at = names.index(step.dim) + by
+    return step if dim_names(outer, last)[at] == step.dim else step._replace(dim=f"dim {at + 1}")
+
+
 def spatial_sizes(row: Row, last: bool = False) -> Iterator[tuple[int, str, int, int]]:
     """(i, name, input size, output size) of each spatial dimension of a row that
     keeps its rank, where both sizes are known; ``i`` counts from 0 at the first

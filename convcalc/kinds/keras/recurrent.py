@@ -445,7 +445,7 @@ class ConvLSTM(Recurrent):
         """The input convolution's windows on each step's map (Keras's, as a ConvND's),
         named at their place in the output; the parameters of the four gates' input
         and recurrent kernels and bias; their products at every place of every step."""
-        from convcalc.kinds.explaining import Step, dim_names
+        from convcalc.kinds.explaining import Step, moved
 
         n = self.dim
         if len(row.input) != n + 2:
@@ -457,11 +457,10 @@ class ConvLSTM(Recurrent):
         s = expand("strides", self.strides, n)
         d = expand("dilation_rate", self.dilation_rate, n)
         one = row._replace(input=row.input[1:], output=state)
-        inner, outer = dim_names(state, last=True), dim_names(row.output, last=True)
-        out = []
-        for step in window_steps(one, k, s, d, self.padding):
-            at = inner.index(step.dim) + timed
-            out.append(step._replace(dim=step.dim if outer[at] == step.dim else f"dim {at + 1}"))
+        out = [
+            moved(step, state, row.output, timed, last=True)
+            for step in window_steps(one, k, s, d, self.padding)
+        ]
         if cin is None:
             return out
         kernel = "·".join(map(str, k))

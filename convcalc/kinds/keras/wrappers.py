@@ -235,11 +235,10 @@ class TimeDistributed(KerasLayer):
     def explain(self, row: Row) -> list[Step]:
         """The wrapped layer's steps on one time step, each size at its place after
         the time axis; its MACs T times (one set of weights for every step)."""
-        from convcalc.kinds.explaining import Step, dim_names
+        from convcalc.kinds.explaining import Step, moved
 
         steps_n = row.input[0] if row.input else None
         one = row._replace(input=row.input[1:], output=row.output[1:])
-        inner, outer = dim_names(one.output, last=True), dim_names(row.output, last=True)
         out = []
         for step in self.layer.explain(one):
             if step.dim == "MACs" and step.expression and step.value is not None:
@@ -250,13 +249,8 @@ class TimeDistributed(KerasLayer):
                 out.append(Step(row.index, "MACs", expr, value, note))
             elif step.dim == "params":
                 out.append(step._replace(note=_joined(step.note, "one set for every step")))
-            elif step.dim in inner:  # its axis one on: named as the output's, or by number
-                at = inner.index(step.dim) + 1
-                out.append(
-                    step._replace(dim=step.dim if outer[at] == step.dim else f"dim {at + 1}")
-                )
-            else:
-                out.append(step)
+            else:  # a size: its axis one on, after the time axis
+                out.append(moved(step, one.output, row.output, 1, last=True))
         return out
 
     # -- Keras code (convcalc.formats.keras_code)
