@@ -97,28 +97,13 @@ def _print_model_spec(ctx: click.Context, _param: click.Parameter, name: str | N
     ctx.exit(0)
 
 
-def _columns() -> int:
-    """shutil.get_terminal_size()'s width ($COLUMNS, else the terminal's, else 80)
-    without importing shutil, which brings in bz2, lzma and zlib."""
-    import os
-
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
 def _print_layer_list(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
+        import shutil
+
         from convcalc.cli.catalog import layer_list
 
-        width = _columns() if sys.stdout.isatty() else 80
+        width = shutil.get_terminal_size()[0] if sys.stdout.isatty() else 80
         click.echo(layer_list(max(60, min(width, 100)), _framework(ctx)), nl=False)
         ctx.exit(0)
 

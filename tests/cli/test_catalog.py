@@ -186,20 +186,3 @@ def test_the_framework_order_a_short_form_can_write() -> None:
     text = catalog.layer_help("conv2d")
     assert "   or: conv2d in_channels out_channels kernel_size …  (PyTorch's order)\n" in text
     assert convcalc.analyze("conv2d 3 64 3", (3, 8, 8)).output == (64, 6, 6)
-
-
-@pytest.mark.parametrize("columns", [None, "120", "0", "-3", "wide", "61"])
-def test_the_list_width_is_shutils_without_shutil(
-    monkeypatch: pytest.MonkeyPatch, columns: str | None
-) -> None:
-    """--list-layers sizes itself as shutil.get_terminal_size() would ($COLUMNS, else the
-    terminal, else 80), without importing shutil (and bz2, lzma, zlib with it)."""
-    import shutil
-
-    from convcalc.cli.views import _columns
-
-    if columns is None:
-        monkeypatch.delenv("COLUMNS", raising=False)
-    else:
-        monkeypatch.setenv("COLUMNS", columns)
-    assert _columns() == shutil.get_terminal_size().columns
